@@ -1,0 +1,42 @@
+# credplug_add_plugin(<id> SOURCES <files...> SCHEMA <schema.json>
+#                     [OUTPUT_DIRECTORY <dir>] [INSTALL])
+#
+# Builds a provider plugin: a module named credplug-<id>.so that links the
+# SDK kit, embeds the schema as `credplug_credential_schema` (declared in
+# credplug/kit/provider.hpp), hides every symbol but credplug_get_interface,
+# and refuses undefined symbols at link time.
+set(_CREDPLUG_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+function(credplug_add_plugin id)
+  cmake_parse_arguments(ARG "INSTALL" "SCHEMA;OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
+  if(NOT ARG_SCHEMA)
+    message(FATAL_ERROR "credplug_add_plugin(${id}): SCHEMA is required")
+  endif()
+  set(target credplug-${id})
+  get_filename_component(schema "${ARG_SCHEMA}" ABSOLUTE)
+  set(schema_c ${CMAKE_CURRENT_BINARY_DIR}/${target}-schema.c)
+  add_custom_command(OUTPUT ${schema_c}
+    COMMAND ${CMAKE_COMMAND} -DINPUT=${schema} -DOUTPUT=${schema_c} -DSYMBOL=credplug_credential_schema
+            -P ${_CREDPLUG_CMAKE_DIR}/EmbedFile.cmake
+    DEPENDS ${schema} ${_CREDPLUG_CMAKE_DIR}/EmbedFile.cmake
+    COMMENT "Embedding ${ARG_SCHEMA} into ${target}")
+  add_library(${target} MODULE ${ARG_SOURCES} ${schema_c})
+  if(TARGET credplug::kit)
+    target_link_libraries(${target} PRIVATE credplug::kit)
+  else()
+    target_link_libraries(${target} PRIVATE credplug_kit)
+  endif()
+  set(version_script ${CMAKE_CURRENT_BINARY_DIR}/${target}.exports)
+  file(WRITE ${version_script} "{ global: credplug_get_interface; local: *; };\n")
+  set_target_properties(${target} PROPERTIES
+    PREFIX "" OUTPUT_NAME ${target}
+    C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  target_link_options(${target} PRIVATE "LINKER:--version-script=${version_script}" "LINKER:--no-undefined")
+  if(ARG_OUTPUT_DIRECTORY)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  endif()
+  if(ARG_INSTALL)
+    install(TARGETS ${target} LIBRARY DESTINATION ${CREDPLUG_INSTALL_PLUGINDIR})
+    install(FILES ${schema} DESTINATION ${CREDPLUG_INSTALL_SCHEMADIR} RENAME ${id}.schema.json)
+  endif()
+endfunction()

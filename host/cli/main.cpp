@@ -1,0 +1,127 @@
+// credplug — load provider plugins and check credentials from a shell.
+#include "credential_source.hpp"
+#include "exit_codes.hpp"
+#include "output.hpp"
+
+#include <credplug/host.hpp>
+#include <credplug/plugin.h>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+using namespace credplug;
+using namespace credplug::cli;
+
+namespace {
+
+struct Options {
+  std::vector<std::string> plugin_dirs;
+  std::string ca_file;
+  long connect_timeout_ms = 10000;
+  long timeout_ms = 30000;
+  int verbosity = 0;
+  OutputOptions out;
+  std::string id, file;
+};
+
+const char *level_name(int level) {
+  static const char *names[] = {"error", "warning", "info", "debug"};
+  return level >= 0 && level <= 3 ? names[level] : "log";
+}
+
+HostOptions host_options(const Options &o) {
+  HostOptions h;
+  h.plugin_dirs = o.plugin_dirs;
+  h.ca_file = o.ca_file;
+  h.connect_timeout_ms = o.connect_timeout_ms;
+  h.total_timeout_ms = o.timeout_ms;
+  h.log_level = CREDPLUG_LOG_WARN + o.verbosity;
+  h.log = [](int level, const std::string &message) { std::cerr << "credplug: " << level_name(level) << ": " << message << "\n"; };
+  return h;
+}
+
+int fail(const Options &o, ErrorKind kind, const std::string &message) {
+  print_error(o.out, o.out.json ? kind_slug(kind) : to_string(kind), message);
+  return exit_code_for(kind);
+}
+
+int run(const std::string &command, Options &o) {
+  Host host(host_options(o));
+  if (command == "plugins") {
+    print_plugins(o.out, host.plugins(), host.problems(), host.search_path());
+    return kExitOk;
+  }
+  if (command == "schema") {
+    std::cout << host.schema(o.id);
+    return kExitOk;
+  }
+  SecretString credential = read_credential(o.file);
+  if (command == "validate") {
+    Validation v = host.validate(o.id, credential.view());
+    print_validation(o.out, o.id, v);
+    return v.ok() ? kExitOk : kExitInvalidInput;
+  }
+  auto cred = host.open(o.id, credential.view());
+  credential.wipe();
+  if (command == "auth") {
+    print_auth(o.out, o.id, cred->authenticate());
+    return kExitOk;
+  }
+  print_test(o.out, o.id, cred->test());
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  CLI::App app{"credplug — load credential plugins, validate credentials, authenticate and test them.\n"
+               "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 credentials rejected,\n"
+               "5 network/TLS failure, 6 provider error, 7 plugin failure.",
+               "credplug"};
+  app.set_version_flag("--version", std::string("credplug " CREDPLUG_VERSION_STRING " (plugin ABI ") +
+                                        std::to_string(CREDPLUG_ABI_MAJOR) + "." + std::to_string(CREDPLUG_ABI_MINOR) + ")");
+  app.add_option("--plugin-dir", o.plugin_dirs, "Directory to search for plugins first (repeatable)");
+  app.add_option("--ca-file", o.ca_file, "PEM file of CAs to trust instead of the system store (env CREDPLUG_CA_FILE)");
+  app.add_option("--connect-timeout", o.connect_timeout_ms, "Connect timeout in milliseconds")->capture_default_str();
+  app.add_option("--timeout", o.timeout_ms, "Total time limit of one HTTPS request in milliseconds")->capture_default_str();
+  app.add_flag("-v,--verbose", o.verbosity, "More logging on stderr (-v info, -vv debug); secrets are redacted");
+  app.add_flag("--json", o.out.json, "Machine-readable JSON on stdout");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  app.add_subcommand("plugins", "List the plugins found: id, version, ABI, path");
+  auto *schema = app.add_subcommand("schema", "Print a plugin's credential JSON Schema");
+  schema->add_option("ID", o.id, "Plugin id")->required();
+  const char *file_help = "Credential JSON file, or - for stdin. A field may be {\"$env\": NAME}, {\"$file\": PATH} or {\"$stdin\": true}";
+  auto *validate = app.add_subcommand("validate", "Check a credential file against the plugin's schema");
+  validate->add_option("ID", o.id, "Plugin id")->required();
+  validate->add_option("FILE", o.file, file_help)->required();
+  auto *auth = app.add_subcommand("auth", "Authenticate and print the headers to attach (secrets masked) and the expiry");
+  auth->add_option("ID", o.id, "Plugin id")->required();
+  auth->add_option("FILE", o.file, file_help)->required();
+  auth->add_flag("--reveal", o.out.reveal, "Print secret header values in clear");
+  auto *test = app.add_subcommand("test", "Authenticate, then run the provider's connection test");
+  test->add_option("ID", o.id, "Plugin id")->required();
+  test->add_option("FILE", o.file, file_help)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  std::string command = app.get_subcommands().front()->get_name();
+  try {
+    return run(command, o);
+  } catch (const Error &e) {
+    return fail(o, e.kind(), e.what());
+  } catch (const CredentialSourceError &e) {
+    return fail(o, ErrorKind::InvalidInput, e.what());
+  } catch (const std::exception &e) {
+    print_error(o.out, "internal", std::string("unexpected: ") + e.what());
+    return kExitInternal;
+  }
+}

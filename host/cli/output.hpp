@@ -1,0 +1,26 @@
+// How each command's result is shown: readable text for people, or one
+// JSON document on stdout with --json. Secret values are masked unless the
+// user asked for them with --reveal.
+#pragma once
+
+#include <credplug/host.hpp>
+
+#include <string>
+#include <vector>
+
+namespace credplug::cli {
+
+struct OutputOptions {
+  bool json = false;
+  bool reveal = false;
+};
+
+void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugins,
+                   const std::vector<PluginProblem> &problems, const std::vector<std::string> &search_path);
+void print_validation(const OutputOptions &o, const std::string &id, const Validation &v);
+void print_auth(const OutputOptions &o, const std::string &id, const AuthResult &r);
+void print_test(const OutputOptions &o, const std::string &id, const TestResult &r);
+// Errors go to stderr as text, or to stdout as {"ok": false, "error": ...}.
+void print_error(const OutputOptions &o, const std::string &kind, const std::string &message);
+
+}  // namespace credplug::cli

@@ -1,0 +1,168 @@
+#include "host_services.hpp"
+
+#include <openssl/crypto.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+
+namespace credplug::host {
+namespace {
+
+std::atomic<const Logger *> g_process_logger{nullptr};
+
+std::string safe(const char *s) { return s ? std::string(s) : std::string(); }
+
+// Host services are called from plugin code, often C: nothing may unwind
+// into it. A service that cannot allocate drops its work.
+template <class F>
+void quietly(F &&f) noexcept {
+  try {
+    f();
+  } catch (...) {
+  }
+}
+
+void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
+  quietly([&] {
+    if (message == nullptr) return;
+    if (call == nullptr) {
+      if (const Logger *l = g_process_logger.load()) l->write(level, std::string("[plugin] ") + message);
+      return;
+    }
+    if (call->logger) call->logger->write(level, call->log_prefix + call->redactor->apply(message));
+  });
+}
+
+int64_t svc_now_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void svc_secure_zero(void *p, size_t len) noexcept {
+  if (p != nullptr && len > 0) OPENSSL_cleanse(p, len);
+}
+
+void svc_add_secret(credplug_call *call, const char *value, size_t len) noexcept {
+  quietly([&] {
+    if (call && value) call->redactor->add(std::string_view(value, len));
+  });
+}
+
+void svc_out_header(credplug_call *call, const char *name, const char *value, uint32_t flags) noexcept {
+  quietly([&] {
+    if (call == nullptr || name == nullptr || value == nullptr) return;
+    bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0;
+    if (secret) call->redactor->add(value);
+    for (auto &h : call->headers)
+      if (strcasecmp(h.name.c_str(), name) == 0) {
+        h.value = SecretString(std::string_view(value));
+        h.secret = secret;
+        return;
+      }
+    call->headers.push_back(Header{name, SecretString(std::string_view(value)), secret});
+  });
+}
+
+void svc_out_expires_at(credplug_call *call, int64_t unix_seconds) noexcept {
+  if (call) call->expires_at = unix_seconds;
+}
+
+void svc_out_info(credplug_call *call, const char *key, const char *value, uint32_t flags) noexcept {
+  quietly([&] {
+    if (call == nullptr || key == nullptr || value == nullptr) return;
+    bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0;
+    if (secret) call->redactor->add(value);
+    call->info.push_back(Info{key, SecretString(secret ? std::string(value) : call->redactor->apply(value)), secret});
+  });
+}
+
+void svc_set_error(credplug_call *call, int32_t code, const char *message) noexcept {
+  quietly([&] {
+    if (call == nullptr) return;
+    call->error_set = true;
+    call->error_code = code;
+    call->error_message = call->redactor->apply(safe(message));
+  });
+}
+
+int32_t http_send(credplug_call *call, const credplug_http_request *req, credplug_http_response **out) {
+  if (out == nullptr) return CREDPLUG_ERR_PLUGIN;
+  *out = new (std::nothrow) credplug_http_response();
+  if (*out == nullptr) return CREDPLUG_ERR_NETWORK;
+  auto &resp = **out;
+  if (call == nullptr || !CREDPLUG_HAS_FIELD(req, credplug_http_request, url) || req->url == nullptr) {
+    resp.error = "invalid HTTP request from the plugin (no URL)";
+    return CREDPLUG_ERR_INVALID_CONFIG;
+  }
+  HttpRequestSpec spec;
+  spec.method = CREDPLUG_HAS_FIELD(req, credplug_http_request, method) && req->method ? req->method : "GET";
+  spec.url = req->url;
+  if (CREDPLUG_HAS_FIELD(req, credplug_http_request, headers) && req->headers)
+    for (const char *const *h = req->headers; h[0] != nullptr; h += 2) {
+      if (h[1] == nullptr) break;
+      spec.headers.emplace_back(h[0], SecretString(std::string_view(h[1])));
+    }
+  if (CREDPLUG_HAS_FIELD(req, credplug_http_request, body_len) && req->body && req->body_len)
+    spec.body = SecretString(static_cast<const char *>(req->body), req->body_len);
+  if (CREDPLUG_HAS_FIELD(req, credplug_http_request, timeout_ms)) spec.timeout_ms = long(req->timeout_ms);
+
+  resp.result = call->http->send(spec);
+  const std::string shown = HttpsClient::display_url(spec.url);
+  if (resp.result.status == 0) {
+    resp.error = call->redactor->apply(resp.result.error);
+    svc_log(call, CREDPLUG_LOG_DEBUG, (spec.method + " " + shown + " -> failed: " + resp.error).c_str());
+    return resp.result.error_code ? resp.result.error_code : CREDPLUG_ERR_NETWORK;
+  }
+  svc_log(call, CREDPLUG_LOG_DEBUG,
+          (spec.method + " " + shown + " -> HTTP " + std::to_string(resp.result.status) + " (" +
+           std::to_string(resp.result.body.size()) + " bytes, " + std::to_string(resp.result.elapsed_ms) + " ms)")
+              .c_str());
+  return CREDPLUG_OK;
+}
+
+int32_t svc_http_send(credplug_call *call, const credplug_http_request *req, credplug_http_response **out) noexcept {
+  try {
+    return http_send(call, req, out);
+  } catch (...) {
+    return CREDPLUG_ERR_NETWORK;  // out of memory; *out, if set, carries no error text
+  }
+}
+
+int32_t svc_http_status(const credplug_http_response *resp) noexcept { return resp ? resp->result.status : 0; }
+
+const char *svc_http_body(const credplug_http_response *resp, size_t *len) noexcept {
+  if (resp == nullptr) {
+    if (len) *len = 0;
+    return nullptr;
+  }
+  if (len) *len = resp->result.body.size();
+  return resp->result.body.c_str();
+}
+
+const char *svc_http_header(const credplug_http_response *resp, const char *name) noexcept {
+  if (resp == nullptr || name == nullptr) return nullptr;
+  const char *found = nullptr;
+  for (const auto &[n, v] : resp->result.headers)
+    if (strcasecmp(n.c_str(), name) == 0) found = v.c_str();
+  return found;
+}
+
+const char *svc_http_error(const credplug_http_response *resp) noexcept {
+  return resp && !resp->error.empty() ? resp->error.c_str() : nullptr;
+}
+
+void svc_http_release(credplug_http_response *resp) noexcept { delete resp; }  // the body wipes itself
+
+const credplug_host_api kServices = {
+    sizeof(credplug_host_api), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, svc_log, svc_now_ms, svc_secure_zero,
+    svc_add_secret, svc_out_header, svc_out_expires_at, svc_out_info, svc_set_error, svc_http_send,
+    svc_http_status, svc_http_body, svc_http_header, svc_http_error, svc_http_release,
+};
+
+}  // namespace
+
+const credplug_host_api *host_services() { return &kServices; }
+
+void set_process_logger(const Logger *logger) { g_process_logger.store(logger); }
+
+}  // namespace credplug::host

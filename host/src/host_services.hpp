@@ -1,0 +1,50 @@
+// The host side of the plugin ABI: credplug_call (one operation's context:
+// outputs, error, secrets, logging, HTTPS) and the credplug_host_api table
+// handed to every plugin's init().
+#pragma once
+
+#include "https_client.hpp"
+#include "redactor.hpp"
+
+#include <credplug/host.hpp>
+#include <credplug/plugin.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace credplug::host {
+
+struct Logger {
+  LogSink sink;
+  int level = CREDPLUG_LOG_WARN;
+  void write(int lvl, const std::string &message) const {
+    if (sink && lvl <= level) sink(lvl, message);
+  }
+};
+
+const credplug_host_api *host_services();
+
+// Where NULL-call logs (from init/shutdown) go. Set by the most recent Host.
+void set_process_logger(const Logger *logger);
+
+}  // namespace credplug::host
+
+struct credplug_call {
+  credplug::host::Redactor *redactor = nullptr;
+  const credplug::host::HttpsClient *http = nullptr;
+  const credplug::host::Logger *logger = nullptr;
+  std::string log_prefix;  // "[ainua] "
+
+  std::vector<credplug::Header> headers;
+  std::optional<int64_t> expires_at;
+  std::vector<credplug::Info> info;
+  bool error_set = false;
+  int32_t error_code = 0;
+  std::string error_message;  // redacted when set
+};
+
+struct credplug_http_response {
+  credplug::host::HttpResult result;
+  std::string error;  // redacted
+};

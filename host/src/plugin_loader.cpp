@@ -1,0 +1,143 @@
+#include "plugin_loader.hpp"
+
+#include "host_services.hpp"
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+namespace credplug::host {
+namespace {
+
+std::string version(uint32_t major, uint32_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+bool valid_id(const char *id) {
+  size_t n = std::strlen(id);
+  if (n == 0 || n > 64) return false;
+  for (size_t i = 0; i < n; ++i) {
+    char c = id[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+// Libraries stay mapped for the life of the process: unloading is where
+// plugin hosts crash (objects, type_info or deleters outliving the code).
+void keep_loaded(boost::dll::shared_library library) {
+  static auto *kept = new std::vector<boost::dll::shared_library>();  // never freed, by design
+  kept->push_back(std::move(library));
+}
+
+// Checks the descriptor's required fields; returns an empty string when fine.
+std::string descriptor_problem(const credplug_plugin *d) {
+  if (!CREDPLUG_HAS_FIELD(d, credplug_plugin, authenticate))
+    return "its descriptor is too small (struct_size " + std::to_string(d->struct_size) +
+           "); it must cover at least the fields of ABI 1.0 up to authenticate";
+  if (d->abi_major != CREDPLUG_ABI_MAJOR)
+    return "its descriptor says ABI major " + std::to_string(d->abi_major) + ", expected " + std::to_string(CREDPLUG_ABI_MAJOR);
+  if (d->id == nullptr) return "its descriptor has no id";
+  if (!valid_id(d->id)) return "its id is not 1-64 characters of [a-z0-9_-]";
+  if (d->display_name == nullptr) return "its descriptor has no display_name";
+  if (d->version == nullptr) return "its descriptor has no version";
+  if (d->credential_schema == nullptr) return "its descriptor has no credential_schema";
+  if (d->create == nullptr) return "its descriptor has no create function";
+  if (d->authenticate == nullptr) return "its descriptor has no authenticate function";
+  return "";
+}
+
+std::shared_ptr<LoadedPlugin> load_fresh(const std::string &path) {
+  // 1. Look at the file before running any of its code.
+  try {
+    boost::dll::library_info info(path);
+    auto symbols = info.symbols();
+    if (std::find(symbols.begin(), symbols.end(), CREDPLUG_ENTRY_SYMBOL) == symbols.end())
+      throw LoadError("not a credplug plugin: it does not export " CREDPLUG_ENTRY_SYMBOL "()");
+  } catch (const LoadError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw LoadError(std::string("not a loadable shared library: ") + e.what());
+  }
+
+  // 2. Load it.
+  boost::dll::shared_library library;
+  try {
+    library.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception &e) {
+    throw LoadError(std::string("cannot be loaded: ") + e.what());
+  }
+  auto entry = library.get<int32_t(const char *, uint32_t, uint32_t, credplug_interface_answer *)>(CREDPLUG_ENTRY_SYMBOL);
+  keep_loaded(library);
+
+  // 3. Negotiate.
+  credplug_interface_answer answer{};
+  answer.struct_size = sizeof answer;
+  int32_t rc = entry(CREDPLUG_INTERFACE_CREDENTIAL, CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, &answer);
+  const std::string ours = version(CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR);
+  if (rc == CREDPLUG_ERR_INCOMPATIBLE) {
+    if (answer.major != 0 && answer.major != CREDPLUG_ABI_MAJOR)
+      throw LoadError("incompatible: the plugin implements " CREDPLUG_INTERFACE_CREDENTIAL " ABI " +
+                      version(answer.major, answer.minor) + "; this host speaks ABI " + ours);
+    if (answer.minor > CREDPLUG_ABI_MINOR)
+      throw LoadError("incompatible: the plugin requires " CREDPLUG_INTERFACE_CREDENTIAL " ABI " +
+                      version(CREDPLUG_ABI_MAJOR, answer.minor) + "; this host supports up to ABI " + ours +
+                      " (upgrade credplug)");
+    throw LoadError("incompatible: the plugin refused " CREDPLUG_INTERFACE_CREDENTIAL " ABI " + ours);
+  }
+  if (rc != CREDPLUG_OK) throw LoadError(CREDPLUG_ENTRY_SYMBOL "() failed with status " + std::to_string(rc));
+  if (answer.iface == nullptr) throw LoadError(CREDPLUG_ENTRY_SYMBOL "() succeeded but returned no interface");
+  if (answer.major != CREDPLUG_ABI_MAJOR || answer.minor > CREDPLUG_ABI_MINOR)
+    throw LoadError("the plugin answered with ABI " + version(answer.major, answer.minor) +
+                    ", which this host (ABI " + ours + ") did not offer");
+
+  // 4. Check the descriptor.
+  const auto *d = static_cast<const credplug_plugin *>(answer.iface);
+  if (std::string problem = descriptor_problem(d); !problem.empty()) throw LoadError("invalid plugin: " + problem);
+
+  auto plugin = std::make_shared<LoadedPlugin>();
+  plugin->path = path;
+  plugin->descriptor = d;
+  plugin->abi_major = answer.major;
+  plugin->abi_minor = answer.minor;
+  plugin->test = CREDPLUG_HAS_FIELD(d, credplug_plugin, test) ? d->test : nullptr;
+  plugin->destroy = CREDPLUG_HAS_FIELD(d, credplug_plugin, destroy) ? d->destroy : nullptr;
+  plugin->concurrent_instance = (d->capabilities & CREDPLUG_CAP_CONCURRENT_INSTANCE) != 0;
+  try {
+    plugin->schema = std::make_unique<CompiledSchema>(d->credential_schema);
+  } catch (const std::exception &e) {
+    throw LoadError(std::string("plugin '") + d->id + "': " + e.what());
+  }
+
+  // 5. Initialise.
+  if (d->init != nullptr) {
+    int32_t init_rc = d->init(host_services());
+    if (init_rc != CREDPLUG_OK)
+      throw LoadError(std::string("plugin '") + d->id + "' refused to initialise (status " + std::to_string(init_rc) + ")");
+  }
+  plugin->initialised = true;
+  plugin->shutdown = d->shutdown;
+  return plugin;
+}
+
+}  // namespace
+
+LoadedPlugin::~LoadedPlugin() {
+  if (initialised && shutdown != nullptr) shutdown();
+}
+
+std::shared_ptr<LoadedPlugin> load_plugin(const std::string &path) {
+  static std::mutex mutex;
+  static auto *loaded = new std::map<std::string, std::weak_ptr<LoadedPlugin>>();  // by canonical path
+  std::error_code ec;
+  std::string key = std::filesystem::weakly_canonical(path, ec).string();
+  if (ec) key = path;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto existing = (*loaded)[key].lock()) return existing;
+  auto plugin = load_fresh(path);
+  (*loaded)[key] = plugin;
+  return plugin;
+}
+
+}  // namespace credplug::host

@@ -1,0 +1,46 @@
+// Loading one plugin file: check it exports the entry symbol (before any of
+// its code runs), load it RTLD_NOW|RTLD_LOCAL with Boost.DLL, negotiate the
+// ABI, check the descriptor, compile its schema, call init(). A loaded
+// library is never unloaded (see plugin.h, "Lifetime").
+#pragma once
+
+#include "schema_validator.hpp"
+
+#include <credplug/plugin.h>
+
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace credplug::host {
+
+// Why a file could not be used as a plugin. The message names the file's
+// problem and, for version mismatches, both versions.
+class LoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadedPlugin {
+  std::string path;
+  const credplug_plugin *descriptor = nullptr;
+  uint32_t abi_major = 0, abi_minor = 0;  // negotiated
+  std::unique_ptr<CompiledSchema> schema;
+  std::mutex lifecycle;  // serialises create() and destroy()
+
+  // Optional entries, NULL when absent from the plugin's descriptor.
+  decltype(credplug_plugin::test) test = nullptr;
+  decltype(credplug_plugin::destroy) destroy = nullptr;
+  bool concurrent_instance = false;
+
+  ~LoadedPlugin();  // calls shutdown() if init() succeeded
+  bool initialised = false;
+  decltype(credplug_plugin::shutdown) shutdown = nullptr;
+};
+
+// Loads `path` or returns the plugin already loaded from it in this process
+// (shared by every Host). Throws LoadError.
+std::shared_ptr<LoadedPlugin> load_plugin(const std::string &path);
+
+}  // namespace credplug::host

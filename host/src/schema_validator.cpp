@@ -1,0 +1,323 @@
+#include "schema_validator.hpp"
+
+#include "rapidjson_schema.hpp"
+
+#include <openssl/crypto.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace credplug::host {
+
+struct CompiledSchema::Impl {
+  rapidjson::Document schema_doc;
+  std::unique_ptr<rapidjson::SchemaDocument> schema;
+};
+
+namespace {
+
+using rapidjson::Value;
+
+void collect_secret_fields(const Value &schema, std::set<std::string> &out) {
+  if (!schema.IsObject()) return;
+  auto props = schema.FindMember("properties");
+  if (props != schema.MemberEnd() && props->value.IsObject()) {
+    for (const auto &p : props->value.GetObject()) {
+      if (p.value.IsObject()) {
+        auto wo = p.value.FindMember("writeOnly");
+        if (wo != p.value.MemberEnd() && wo->value.IsBool() && wo->value.GetBool())
+          out.emplace(p.name.GetString(), p.name.GetStringLength());
+      }
+      collect_secret_fields(p.value, out);
+    }
+  }
+  for (const char *key : {"oneOf", "anyOf", "allOf"}) {
+    auto branch = schema.FindMember(key);
+    if (branch != schema.MemberEnd() && branch->value.IsArray())
+      for (const auto &b : branch->value.GetArray()) collect_secret_fields(b, out);
+  }
+  for (const char *key : {"items", "not", "additionalProperties"}) {
+    auto sub = schema.FindMember(key);
+    if (sub != schema.MemberEnd()) collect_secret_fields(sub->value, out);
+  }
+}
+
+void wipe_strings(Value &v) {
+  if (v.IsString()) {
+    OPENSSL_cleanse(const_cast<char *>(v.GetString()), v.GetStringLength());
+  } else if (v.IsObject()) {
+    for (auto &m : v.GetObject()) wipe_strings(m.value);
+  } else if (v.IsArray()) {
+    for (auto &e : v.GetArray()) wipe_strings(e);
+  }
+}
+
+// A parsed credential whose strings are wiped when it goes.
+struct WipingDocument {
+  rapidjson::Document doc;
+  ~WipingDocument() {
+    if (!doc.HasParseError()) wipe_strings(doc);
+  }
+};
+
+std::string pointer_text(const rapidjson::Pointer &p) {
+  rapidjson::StringBuffer sb;
+  p.Stringify(sb);
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::string json_text(const Value &v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  v.Accept(w);
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+const char *type_name(const Value &v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsInt64() || v.IsUint64()) return "an integer";
+  if (v.IsNumber()) return "a number";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an array";
+  return "an object";
+}
+
+std::string expected_types(const Value &type) {
+  auto one = [](const Value &t) -> std::string {
+    std::string s = t.IsString() ? t.GetString() : "?";
+    if (s == "integer" || s == "object" || s == "array") return "an " + s;
+    return "a " + s;
+  };
+  if (type.IsString()) return one(type);
+  std::string out;
+  if (type.IsArray())
+    for (const auto &t : type.GetArray()) out += (out.empty() ? "" : " or ") + one(t);
+  return out;
+}
+
+size_t edit_distance(const std::string &a, const std::string &b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t prev = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cur = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+      prev = cur;
+    }
+  }
+  return row[b.size()];
+}
+
+const Value *member(const Value &obj, const char *name) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(name);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string string_member(const Value &obj, const char *name) {
+  const Value *v = member(obj, name);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+}
+
+// The field's name for messages: its last pointer token.
+std::string field_name(const std::string &pointer) {
+  if (pointer.empty()) return "the credential";
+  return pointer.substr(pointer.rfind('/') + 1);
+}
+
+// "Client ID (client_id)" when the schema gives a title.
+std::string describe_field(const Value *field_schema, const std::string &name) {
+  std::string title = field_schema ? string_member(*field_schema, "title") : "";
+  return title.empty() ? "'" + name + "'" : "'" + name + "' (" + title + ")";
+}
+
+// Builds the messages for RapidJSON's first error. Values of secret fields
+// are never quoted.
+std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const rapidjson::Pointer &schema_ptr,
+                                const std::string &keyword, const rapidjson::Pointer &doc_ptr,
+                                const std::set<std::string> &secrets) {
+  const Value *schema = schema_ptr.Get(const_cast<Value &>(root_schema));
+  const Value *value = doc_ptr.Get(const_cast<Value &>(doc));
+  std::string pointer = pointer_text(doc_ptr);
+  std::string name = field_name(pointer);
+  std::string who = pointer.empty() ? "the credential" : describe_field(schema, name);
+  bool secret = secrets.count(name) > 0;
+  auto shown = [&](const Value &v) -> std::string {
+    if (secret) return "";
+    std::string text = json_text(v);
+    if (text.size() > 80) text = text.substr(0, 77) + "...";
+    return "; got " + text;
+  };
+  std::vector<FieldError> out;
+  auto add = [&](std::string ptr, std::string message) { out.push_back({std::move(ptr), keyword, std::move(message)}); };
+
+  if (keyword == "required" && schema && value && value->IsObject()) {
+    const Value *required = member(*schema, "required");
+    const Value *props = member(*schema, "properties");
+    if (required && required->IsArray())
+      for (const auto &r : required->GetArray()) {
+        if (!r.IsString() || value->HasMember(r)) continue;
+        std::string field = r.GetString();
+        const Value *fs = props ? member(*props, field.c_str()) : nullptr;
+        std::string desc = fs ? string_member(*fs, "description") : "";
+        add(pointer + "/" + field, describe_field(fs, field) + " is required but missing" + (desc.empty() ? "" : " — " + desc));
+      }
+    if (!out.empty()) return out;
+  }
+  if (keyword == "additionalProperties" && schema) {
+    std::vector<std::string> allowed;
+    if (const Value *props = member(*schema, "properties"); props && props->IsObject())
+      for (const auto &p : props->GetObject()) allowed.emplace_back(p.name.GetString());
+    std::string best;
+    size_t best_d = 4;
+    for (const auto &a : allowed)
+      if (size_t d = edit_distance(name, a); d < best_d) best_d = d, best = a;
+    std::string list;
+    for (const auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
+    add(pointer, "'" + name + "' is not a field of this credential" + (best.empty() ? "" : " — did you mean '" + best + "'?") +
+                     ". Allowed fields: " + list);
+    return out;
+  }
+  if (keyword == "type" && schema && value) {
+    const Value *type = member(*schema, "type");
+    add(pointer, who + " must be " + (type ? expected_types(*type) : "of another type") + ", not " + type_name(*value));
+    return out;
+  }
+  if (keyword == "pattern" && schema && value) {
+    std::string hint = string_member(*schema, "x-pattern-hint");
+    add(pointer, who + " does not have the expected form: " +
+                     (hint.empty() ? "it must match the pattern " + string_member(*schema, "pattern") : hint) + shown(*value));
+    return out;
+  }
+  if ((keyword == "minLength" || keyword == "maxLength") && schema && value && value->IsString()) {
+    const Value *limit = member(*schema, keyword.c_str());
+    uint64_t n = limit && limit->IsUint64() ? limit->GetUint64() : 0;
+    if (keyword == "minLength" && n == 1)
+      add(pointer, who + " must not be empty");
+    else
+      add(pointer, who + " must be " + (keyword == "minLength" ? "at least " : "at most ") + std::to_string(n) +
+                       " characters long, not " + std::to_string(value->GetStringLength()));
+    return out;
+  }
+  if (keyword == "enum" && schema) {
+    std::string list;
+    if (const Value *e = member(*schema, "enum"); e && e->IsArray())
+      for (const auto &v : e->GetArray()) list += (list.empty() ? "" : ", ") + json_text(v);
+    add(pointer, who + " must be one of " + list + (value ? shown(*value) : ""));
+    return out;
+  }
+  if ((keyword == "minimum" || keyword == "maximum") && schema && value) {
+    const Value *limit = member(*schema, keyword.c_str());
+    const Value *excl = member(*schema, keyword == "minimum" ? "exclusiveMinimum" : "exclusiveMaximum");
+    bool exclusive = excl && excl->IsBool() && excl->GetBool();
+    std::string bound = limit ? json_text(*limit) : "?";
+    std::string rel = keyword == "minimum" ? (exclusive ? "greater than " : "at least ") : (exclusive ? "less than " : "at most ");
+    add(pointer, who + " must be " + rel + bound + shown(*value));
+    return out;
+  }
+  if ((keyword == "oneOf" || keyword == "anyOf") && schema) {
+    std::string forms;
+    if (const Value *branches = member(*schema, keyword.c_str()); branches && branches->IsArray())
+      for (const auto &b : branches->GetArray()) {
+        std::string t = string_member(b, "title");
+        if (!t.empty()) forms += (forms.empty() ? "" : "; ") + t;
+      }
+    add(pointer, who + (keyword == "oneOf" ? " must match exactly one of the allowed forms" : " matches none of the allowed forms") +
+                     (forms.empty() ? "" : ": " + forms));
+    return out;
+  }
+  if (keyword == "format") {
+    add(pointer, who + " is not a valid " + (schema ? string_member(*schema, "format") : std::string("value")));
+    return out;
+  }
+  add(pointer, who + " breaks the schema rule '" + keyword + "'");
+  return out;
+}
+
+}  // namespace
+
+CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_unique<Impl>()), text_(schema_text) {
+  impl_->schema_doc.Parse(text_.data(), text_.size());
+  if (impl_->schema_doc.HasParseError())
+    throw std::runtime_error(std::string("the credential schema is not valid JSON: ") +
+                             rapidjson::GetParseError_En(impl_->schema_doc.GetParseError()) + " at offset " +
+                             std::to_string(impl_->schema_doc.GetErrorOffset()));
+  if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
+  impl_->schema = std::make_unique<rapidjson::SchemaDocument>(impl_->schema_doc);
+  collect_secret_fields(impl_->schema_doc, secret_fields_);
+}
+
+CompiledSchema::~CompiledSchema() = default;
+
+Validation CompiledSchema::validate(std::string_view credential_json) const {
+  Validation result;
+  WipingDocument credential;
+  credential.doc.Parse(credential_json.data(), credential_json.size());
+  if (credential.doc.HasParseError()) {
+    // Position only: the text around it may be a secret.
+    size_t offset = credential.doc.GetErrorOffset();
+    size_t line = 1 + size_t(std::count(credential_json.begin(), credential_json.begin() + std::min(offset, credential_json.size()), '\n'));
+    result.errors.push_back({"", "json", std::string("the credential is not valid JSON: ") +
+                                             rapidjson::GetParseError_En(credential.doc.GetParseError()) + " (line " +
+                                             std::to_string(line) + ", byte offset " + std::to_string(offset) + ")"});
+    return result;
+  }
+  if (!credential.doc.IsObject()) {
+    result.errors.push_back({"", "type", std::string("the credential must be a JSON object, not ") + type_name(credential.doc)});
+    return result;
+  }
+  // RapidJSON 1.1.0 stops at the first error. To report every field at
+  // once, drop the offending field and validate again; "required" is checked
+  // only after all present fields passed, so a dropped field is never
+  // reported as missing (explain() is told which ones were dropped).
+  std::set<std::string> reported;
+  for (int round = 0; round < 64; ++round) {
+    rapidjson::SchemaValidator validator(*impl_->schema);
+    if (credential.doc.Accept(validator)) break;
+    auto errors = explain(impl_->schema_doc, credential.doc, validator.GetInvalidSchemaPointer(),
+                          validator.GetInvalidSchemaKeyword(), validator.GetInvalidDocumentPointer(), secret_fields_);
+    bool progressed = false;
+    for (auto &e : errors)
+      if (reported.insert(e.pointer).second) {
+        result.errors.push_back(std::move(e));
+        progressed = true;
+      }
+    rapidjson::Pointer where = validator.GetInvalidDocumentPointer();
+    Value *bad = where.Get(credential.doc);
+    if (!progressed || where.GetTokenCount() == 0 || bad == nullptr) break;
+    wipe_strings(*bad);
+    if (!where.Erase(credential.doc)) break;
+  }
+  return result;
+}
+
+std::vector<kit::SecretString> CompiledSchema::secret_values(std::string_view credential_json) const {
+  std::vector<kit::SecretString> out;
+  WipingDocument credential;
+  credential.doc.Parse(credential_json.data(), credential_json.size());
+  if (credential.doc.HasParseError()) return out;
+  // Walk the whole document: a secret field name anywhere counts.
+  std::vector<const Value *> stack{&credential.doc};
+  while (!stack.empty()) {
+    const Value *v = stack.back();
+    stack.pop_back();
+    if (v->IsObject()) {
+      for (const auto &m : v->GetObject()) {
+        if (m.value.IsString() && secret_fields_.count(m.name.GetString()))
+          out.emplace_back(m.value.GetString(), m.value.GetStringLength());
+        stack.push_back(&m.value);
+      }
+    } else if (v->IsArray()) {
+      for (const auto &e : v->GetArray()) stack.push_back(&e);
+    }
+  }
+  return out;
+}
+
+}  // namespace credplug::host

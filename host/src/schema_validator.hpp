@@ -1,0 +1,41 @@
+// CompiledSchema: a plugin's credential JSON Schema (draft-04), compiled
+// once, validating credentials with messages that name the field, the rule
+// broken and what is expected — and never echo a secret field's value.
+#pragma once
+
+#include <credplug/host.hpp>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace credplug::host {
+
+class CompiledSchema {
+ public:
+  // Throws std::runtime_error when `schema_text` is not a JSON Schema object.
+  explicit CompiledSchema(std::string_view schema_text);
+  ~CompiledSchema();
+
+  // Validates a credential given as JSON text.
+  Validation validate(std::string_view credential_json) const;
+
+  // Names of the properties marked "writeOnly": true anywhere in the schema.
+  const std::set<std::string> &secret_fields() const { return secret_fields_; }
+
+  // Every string value in `credential_json` held by a secret field (for the
+  // redactor). Empty when the text does not parse.
+  std::vector<kit::SecretString> secret_values(std::string_view credential_json) const;
+
+  const std::string &text() const { return text_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::set<std::string> secret_fields_;
+  std::string text_;
+};
+
+}  // namespace credplug::host

@@ -1,0 +1,84 @@
+// Call: the C++ face of one host operation (credplug_call + the host's
+// service table). Everything a provider does in authenticate() or test() —
+// HTTPS, logging, outputs, declaring secrets — goes through it.
+#pragma once
+
+#include <credplug/kit/failure.hpp>
+#include <credplug/kit/secret.hpp>
+#include <credplug/plugin.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace credplug::kit {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, SecretString>> headers;
+  SecretString body;
+  uint32_t timeout_ms = 0;  // 0: the host's default
+  uint32_t flags = 0;       // CREDPLUG_HTTP_*
+
+  HttpRequest &header(std::string name, std::string_view value) {
+    headers.emplace_back(std::move(name), SecretString(value));
+    return *this;
+  }
+};
+
+// A response owned by the host, released when this object goes.
+class HttpResponse {
+ public:
+  HttpResponse(const credplug_host_api *api, credplug_http_response *resp) : api_(api), resp_(resp) {}
+  HttpResponse(HttpResponse &&o) noexcept : api_(o.api_), resp_(std::exchange(o.resp_, nullptr)) {}
+  HttpResponse &operator=(HttpResponse &&) = delete;
+  ~HttpResponse() { if (resp_) api_->http_release(resp_); }
+
+  int status() const { return api_->http_status(resp_); }
+  std::string_view body() const;
+  std::optional<std::string> header(const char *name) const;
+  bool ok() const { return status() >= 200 && status() < 300; }
+
+ private:
+  const credplug_host_api *api_;
+  credplug_http_response *resp_;
+};
+
+class Call {
+ public:
+  Call(const credplug_host_api *api, credplug_call *call) : api_(api), call_(call) {}
+
+  // HTTPS through the host. Throws Failure(CREDPLUG_ERR_NETWORK or
+  // INVALID_CONFIG) when no response arrived; any status is returned.
+  HttpResponse send(const HttpRequest &request);
+
+  void log(int32_t level, const std::string &message) const;
+  void debug(const std::string &message) const { log(CREDPLUG_LOG_DEBUG, message); }
+  void info(const std::string &message) const { log(CREDPLUG_LOG_INFO, message); }
+  void warn(const std::string &message) const { log(CREDPLUG_LOG_WARN, message); }
+
+  // Declare a value secret: the host redacts it everywhere from now on.
+  void add_secret(std::string_view value) const;
+
+  // Outputs of authenticate(): headers to attach and when they expire.
+  void header(const std::string &name, std::string_view value, bool secret) const;
+  void expires_at(int64_t unix_seconds) const;
+  // A fact for the user (test results, token details).
+  void output(const std::string &key, std::string_view value, bool secret = false) const;
+
+  int64_t now_ms() const { return api_->now_ms(); }
+  int64_t now_seconds() const { return api_->now_ms() / 1000; }
+
+  const credplug_host_api *api() const { return api_; }
+  credplug_call *handle() const { return call_; }
+
+ private:
+  const credplug_host_api *api_;
+  credplug_call *call_;
+};
+
+}  // namespace credplug::kit

@@ -1,0 +1,39 @@
+// Read-only views of JSON documents (credential files, provider responses),
+// so a plugin needs no JSON library of its own. Lookups take a key or an RFC
+// 6901 JSON pointer ("/user/id"). Strings are wiped when the document goes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace credplug::kit {
+
+class JsonDocument {
+ public:
+  // nullopt when `text` is not a JSON object (or not JSON at all).
+  static std::optional<JsonDocument> parse_object(std::string_view text);
+  JsonDocument(JsonDocument &&) noexcept;
+  JsonDocument &operator=(JsonDocument &&) noexcept;
+  ~JsonDocument();  // wipes every string value
+
+  bool has(std::string_view pointer) const;
+  // Each returns nullopt when the value is absent or of another type.
+  std::optional<std::string> string(std::string_view pointer) const;
+  std::optional<int64_t> integer(std::string_view pointer) const;  // also "123"
+  std::optional<bool> boolean(std::string_view pointer) const;
+  // A string, or the strings of an array of strings (JWT "aud", "scope").
+  std::optional<std::vector<std::string>> strings(std::string_view pointer) const;
+  // Any value re-serialised as compact JSON (numbers, objects: for display).
+  std::optional<std::string> raw(std::string_view pointer) const;
+
+ private:
+  struct Impl;
+  explicit JsonDocument(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace credplug::kit

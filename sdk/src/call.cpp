@@ -1,0 +1,66 @@
+#include <credplug/kit/call.hpp>
+
+#include <cstring>
+
+namespace credplug::kit {
+
+std::string_view HttpResponse::body() const {
+  size_t len = 0;
+  const char *data = api_->http_body(resp_, &len);
+  return data ? std::string_view(data, len) : std::string_view();
+}
+
+std::optional<std::string> HttpResponse::header(const char *name) const {
+  const char *value = api_->http_header(resp_, name);
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+HttpResponse Call::send(const HttpRequest &request) {
+  std::vector<const char *> headers;
+  headers.reserve(request.headers.size() * 2 + 1);
+  for (const auto &[name, value] : request.headers) {
+    headers.push_back(name.c_str());
+    headers.push_back(value.c_str());
+  }
+  headers.push_back(nullptr);
+  credplug_http_request req{};
+  req.struct_size = sizeof req;
+  req.method = request.method.c_str();
+  req.url = request.url.c_str();
+  req.headers = headers.data();
+  req.body = request.body.empty() ? nullptr : request.body.c_str();
+  req.body_len = request.body.size();
+  req.timeout_ms = request.timeout_ms;
+  req.flags = request.flags;
+  credplug_http_response *raw = nullptr;
+  int32_t rc = api_->http_send(call_, &req, &raw);
+  HttpResponse response(api_, raw);
+  if (rc != CREDPLUG_OK) {
+    const char *why = raw ? api_->http_error(raw) : nullptr;
+    fail(rc, why ? why : "the HTTPS request failed");
+  }
+  return response;
+}
+
+void Call::log(int32_t level, const std::string &message) const { api_->log(call_, level, message.c_str()); }
+
+void Call::add_secret(std::string_view value) const {
+  if (!value.empty()) api_->add_secret(call_, value.data(), value.size());
+}
+
+void Call::header(const std::string &name, std::string_view value, bool secret) const {
+  std::string copy(value);
+  api_->out_header(call_, name.c_str(), copy.c_str(), secret ? CREDPLUG_FLAG_SECRET : 0u);
+  if (secret) wipe(copy);
+}
+
+void Call::expires_at(int64_t unix_seconds) const { api_->out_expires_at(call_, unix_seconds); }
+
+void Call::output(const std::string &key, std::string_view value, bool secret) const {
+  std::string copy(value);
+  api_->out_info(call_, key.c_str(), copy.c_str(), secret ? CREDPLUG_FLAG_SECRET : 0u);
+  if (secret) wipe(copy);
+}
+
+}  // namespace credplug::kit

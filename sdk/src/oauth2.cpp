@@ -1,0 +1,136 @@
+#include <credplug/kit/encoding.hpp>
+#include <credplug/kit/json.hpp>
+#include <credplug/kit/oauth2.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace credplug::kit::oauth2 {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return s;
+}
+
+// Server text shown to the user: printable, one line, bounded.
+std::string sanitize(std::string_view text, size_t max = 200) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (out.size() >= max) {
+      out += "…";
+      break;
+    }
+    out += (c < 0x20 || c == 0x7f) ? ' ' : char(c);
+  }
+  return out;
+}
+
+std::string describe_oauth_error(const std::string &error, const std::optional<std::string> &description) {
+  std::string out = sanitize(error, 64);
+  if (description && !description->empty()) out += " (" + sanitize(*description) + ")";
+  return out;
+}
+
+std::string retry_hint(const std::optional<std::string> &retry_after) {
+  return retry_after ? "; the server asks to retry after " + sanitize(*retry_after, 40) + (
+      std::all_of(retry_after->begin(), retry_after->end(), ::isdigit) ? " s" : "") : "";
+}
+
+}  // namespace
+
+std::optional<ClientAuth> client_auth_from_string(std::string_view name) {
+  if (name == "basic") return ClientAuth::Basic;
+  if (name == "post") return ClientAuth::Post;
+  return std::nullopt;
+}
+
+Token parse_token_response(int status, std::string_view body, std::string_view endpoint_name,
+                           std::optional<std::string> retry_after) {
+  const std::string where(endpoint_name);
+  auto json = JsonDocument::parse_object(body);
+  std::optional<std::string> error = json ? json->string("error") : std::nullopt;
+  std::optional<std::string> description = json ? json->string("error_description") : std::nullopt;
+
+  if (status == 200 || status == 201) {
+    if (!json)
+      fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered HTTP " + std::to_string(status) +
+                                      " but the body is not a JSON object (" + std::to_string(body.size()) +
+                                      " bytes); expected {\"access_token\": ...}");
+    if (error) fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered with an error: " + describe_oauth_error(*error, description));
+    auto access = json->string("access_token");
+    if (!access || access->empty())
+      fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered without an access_token (RFC 6749 §5.1 requires one)");
+    Token token;
+    token.access_token = SecretString(std::move(*access));
+    wipe(*access);
+    token.token_type = json->string("token_type").value_or("");
+    if (!token.token_type.empty() && lower(token.token_type) != "bearer")
+      fail(CREDPLUG_ERR_PROVIDER, "the " + where + " issued a token of type '" + sanitize(token.token_type, 40) +
+                                      "'; only Bearer tokens are supported");
+    if (json->has("expires_in")) {
+      auto expires_in = json->integer("expires_in");
+      if (!expires_in || *expires_in <= 0)
+        fail(CREDPLUG_ERR_PROVIDER, "the " + where + " sent an invalid expires_in (expected a positive number of seconds)");
+      token.expires_in = expires_in;
+    }
+    token.scope = json->string("scope").value_or("");
+    return token;
+  }
+
+  if (error) {
+    const std::string e = *error;
+    if (e == "invalid_client" || e == "unauthorized_client" || e == "invalid_grant" || e == "access_denied")
+      fail(CREDPLUG_ERR_REJECTED, "the " + where + " rejected the client credentials: " + describe_oauth_error(e, description));
+    if (e == "invalid_scope")
+      fail(CREDPLUG_ERR_INVALID_CONFIG, "the " + where + " refused the requested scope: " + describe_oauth_error(e, description));
+  }
+  std::string detail = error ? ": " + describe_oauth_error(*error, description) : "";
+  switch (status) {
+    case 401:
+    case 403:
+      fail(CREDPLUG_ERR_REJECTED, "the " + where + " refused the credentials (HTTP " + std::to_string(status) + ")" + detail);
+    case 404:
+      fail(CREDPLUG_ERR_INVALID_CONFIG, "the " + where + " URL was not found (HTTP 404); check the configured URL");
+    case 429:
+      fail(CREDPLUG_ERR_PROVIDER, "the " + where + " is rate-limiting requests (HTTP 429)" + retry_hint(retry_after));
+    default:
+      break;
+  }
+  if (status >= 500)
+    fail(CREDPLUG_ERR_PROVIDER, "the " + where + " is failing (HTTP " + std::to_string(status) + ")" + detail + retry_hint(retry_after));
+  fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered HTTP " + std::to_string(status) +
+                                  (detail.empty() ? " without an OAuth error" : detail));
+}
+
+Token request_client_credentials(Call &call, const ClientCredentialsRequest &request) {
+  std::vector<std::pair<std::string, std::string>> form{{"grant_type", "client_credentials"}};
+  if (!request.scope.empty()) form.emplace_back("scope", request.scope);
+  HttpRequest http;
+  http.method = "POST";
+  http.url = request.token_url;
+  http.flags = CREDPLUG_HTTP_SECRET_BODY;
+  http.header("Content-Type", "application/x-www-form-urlencoded");
+  http.header("Accept", "application/json");
+  if (request.client_auth == ClientAuth::Basic) {
+    // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+    SecretString pair(url_encode(request.client_id) + ":" + url_encode(request.client_secret.view()));
+    SecretString value("Basic " + base64_encode(pair.view()));
+    call.add_secret(value.view());
+    http.headers.emplace_back("Authorization", value);
+  } else {
+    form.emplace_back("client_id", request.client_id);
+    form.emplace_back("client_secret", request.client_secret.reveal());
+  }
+  http.body = SecretString(form_encode(form));
+  for (auto &field : form) wipe(field.second);
+  call.add_secret(http.body.view());
+
+  HttpResponse response = call.send(http);
+  Token token = parse_token_response(response.status(), response.body(), request.endpoint_name,
+                                     response.header("Retry-After"));
+  call.add_secret(token.access_token.view());
+  return token;
+}
+
+}  // namespace credplug::kit::oauth2
