@@ -1,8 +1,8 @@
 #include "plugin_loader.hpp"
 
+#include "elf_exports.hpp"
 #include "host_services.hpp"
 
-#include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
 #include <cstring>
@@ -51,14 +51,10 @@ std::string descriptor_problem(const credplug_plugin *d) {
 std::shared_ptr<LoadedPlugin> load_fresh(const std::string &path) {
   // 1. Look at the file before running any of its code.
   try {
-    boost::dll::library_info info(path);
-    auto symbols = info.symbols();
-    if (std::find(symbols.begin(), symbols.end(), CREDPLUG_ENTRY_SYMBOL) == symbols.end())
+    if (!elf_exports(path, CREDPLUG_ENTRY_SYMBOL))
       throw LoadError("not a credplug plugin: it does not export " CREDPLUG_ENTRY_SYMBOL "()");
-  } catch (const LoadError &) {
-    throw;
-  } catch (const std::exception &e) {
-    throw LoadError(std::string("not a loadable shared library: ") + e.what());
+  } catch (const ElfError &e) {
+    throw LoadError(std::string("not a loadable shared library: the file ") + e.what());
   }
 
   // 2. Load it.

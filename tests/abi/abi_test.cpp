@@ -1,0 +1,160 @@
+// The ABI contract, from the host's side: negotiation, old and broken
+// plugins, and everything a plugin can do wrong at the boundary.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <credplug/host.hpp>
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+using namespace credplug;
+
+namespace {
+
+const std::string kCanary = "CANARY-misbehaving-secret-7f3a";
+
+struct Fixture {
+  std::vector<std::string> logs;
+  Host host;
+  Fixture() : host(options()) {}
+  HostOptions options() {
+    HostOptions o;
+    o.plugin_dirs = {CREDPLUG_ABI_PLUGIN_DIR};
+    o.use_environment = false;
+    o.use_default_dir = false;
+    o.log_level = 3;
+    o.log = [this](int, const std::string &m) { logs.push_back(m); };
+    return o;
+  }
+  std::map<std::string, std::string> problems() {
+    std::map<std::string, std::string> out;
+    for (const auto &p : host.problems()) out[p.path.substr(p.path.rfind('/') + 1)] = p.message;
+    return out;
+  }
+  std::string credential(const std::string &mode) { return R"({"mode":")" + mode + R"(","secret":")" + kCanary + "\"}"; }
+};
+
+bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+
+ErrorKind kind_of_failure(const std::function<void()> &f, std::string &message) {
+  try {
+    f();
+  } catch (const Error &e) {
+    message = e.what();
+    return e.kind();
+  }
+  FAIL("expected an Error");
+  return ErrorKind::Plugin;
+}
+
+}  // namespace
+
+TEST_CASE("a plugin built with an older, smaller descriptor loads and works") {
+  Fixture f;
+  PluginInfo info = f.host.plugin("old-descriptor");
+  CHECK(info.abi_major == 1);
+  CHECK(info.abi_minor == 0);
+  CHECK_FALSE(info.has_test);  // `test` lies beyond its struct_size
+  auto cred = f.host.open("old-descriptor", "{}");
+  auto result = cred->test();  // must not call the garbage past struct_size
+  CHECK_FALSE(result.has_test);
+  REQUIRE(result.auth.headers.size() == 1);
+  CHECK(result.auth.headers[0].name == "X-Abi-Test");
+  cred.reset();  // no destroy() to call: must not crash either
+}
+
+TEST_CASE("incompatible plugins are refused with both versions named, before any other call") {
+  Fixture f;
+  auto problems = f.problems();
+  CHECK(contains(problems["credplug-abi-newer_minor.so"],
+                 "requires credplug.credential ABI 1.99; this host supports up to ABI 1.0 (upgrade credplug)"));
+  CHECK(contains(problems["credplug-abi-other_major.so"], "implements credplug.credential ABI 2.3; this host speaks ABI 1.0"));
+}
+
+TEST_CASE("files that are not plugins are skipped with a reason, and their code never runs") {
+  Fixture f;
+  auto problems = f.problems();
+  // no_entry's constructor calls abort(): reaching this line proves it never ran.
+  CHECK(contains(problems["credplug-abi-no_entry.so"], "does not export credplug_get_interface()"));
+  CHECK(contains(problems["credplug-not-elf.so"], "not a loadable shared library"));
+}
+
+TEST_CASE("broken descriptors are refused with the field named") {
+  Fixture f;
+  auto problems = f.problems();
+  CHECK(contains(problems["credplug-abi-null_create.so"], "has no create function"));
+  CHECK(contains(problems["credplug-abi-bad_schema.so"], "plugin 'bad-schema': the credential schema is not valid JSON"));
+  CHECK(contains(problems["credplug-abi-init_refuses.so"], "refused to initialise"));
+  std::string message;
+  CHECK(kind_of_failure([&] { f.host.plugin("null-create"); }, message) == ErrorKind::InvalidInput);
+  CHECK(contains(message, "no plugin with id 'null-create'"));
+}
+
+TEST_CASE("the good plugins in the same directory still load") {
+  Fixture f;
+  std::vector<std::string> ids;
+  for (const auto &p : f.host.plugins()) ids.push_back(p.id);
+  CHECK(ids == std::vector<std::string>{"misbehaving", "old-descriptor", "silent-failure"});
+}
+
+TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
+  Fixture f;
+  std::string message;
+  auto std_throw = f.host.open("misbehaving", f.credential("throw_std"));
+  CHECK(kind_of_failure([&] { std_throw->authenticate(); }, message) == ErrorKind::Plugin);
+  CHECK(message == "internal error in the plugin: boom");
+
+  auto unknown_throw = f.host.open("misbehaving", f.credential("throw_unknown"));
+  CHECK(kind_of_failure([&] { unknown_throw->authenticate(); }, message) == ErrorKind::Plugin);
+  CHECK(contains(message, "unknown exception"));
+
+  auto rejects = f.host.open("misbehaving", f.credential("test_rejects"));
+  CHECK(kind_of_failure([&] { rejects->test(); }, message) == ErrorKind::Rejected);
+  CHECK(message == "the API refused the key");
+
+  auto silent = f.host.open("silent-failure", "{}");
+  CHECK(kind_of_failure([&] { silent->authenticate(); }, message) == ErrorKind::Provider);
+  CHECK(contains(message, "failed with status 4 and gave no reason"));
+
+  auto no_headers = f.host.open("misbehaving", f.credential("no_headers"));
+  CHECK(kind_of_failure([&] { no_headers->authenticate(); }, message) == ErrorKind::Plugin);
+  CHECK(contains(message, "produced no header"));
+}
+
+TEST_CASE("a secret a plugin puts in an error or a log is redacted by the host") {
+  Fixture f;
+  std::string message;
+  auto leaky = f.host.open("misbehaving", f.credential("fail_with_secret"));
+  CHECK(kind_of_failure([&] { leaky->authenticate(); }, message) == ErrorKind::Rejected);
+  CHECK(message == "the server did not like [REDACTED]");
+
+  auto logger = f.host.open("misbehaving", f.credential("log_secret"));
+  logger->authenticate();
+  bool seen = false;
+  for (const auto &line : f.logs) {
+    CHECK_FALSE(contains(line, kCanary));
+    seen = seen || contains(line, "[misbehaving] about to use [REDACTED]");
+  }
+  CHECK(seen);
+}
+
+TEST_CASE("outputs carry the secret flag; secrets come back only where the caller needs them") {
+  Fixture f;
+  auto cred = f.host.open("misbehaving", f.credential("ok"));
+  auto result = cred->test();
+  REQUIRE(result.auth.headers.size() == 2);
+  CHECK(result.auth.headers[0].name == "X-Key");
+  CHECK(result.auth.headers[0].secret);
+  CHECK(result.auth.headers[0].value.reveal() == kCanary);  // the platform must attach it
+  CHECK_FALSE(result.auth.headers[1].secret);
+  CHECK(result.auth.expires_at.has_value());
+  CHECK(cred->redact("x " + kCanary + " y") == "x [REDACTED] y");
+}
+
+TEST_CASE("schema violations are refused before the plugin sees the credential") {
+  Fixture f;
+  std::string message;
+  CHECK(kind_of_failure([&] { f.host.open("misbehaving", R"({"mode":"nope","secret":"x"})"); }, message) ==
+        ErrorKind::InvalidInput);
+  CHECK(contains(message, "'mode' (Mode) must be one of"));
+}

@@ -1,0 +1,250 @@
+// The credplug CLI end to end against the emulator over real TLS. Every
+// run goes through E2E::cli(), which fails the test if the client secret
+// (or, without --reveal, any issued token) appears in stdout or stderr.
+#include "fixture.hpp"
+
+#include <credplug/kit/jwt.hpp>
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include <ctime>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+namespace {
+
+rapidjson::Document parse(const std::string &text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  return d;
+}
+
+std::string cred_file(const std::string &extra = "", const std::string &secret = kCanary) {
+  return E2E::get().write("ainua-" + std::to_string(std::rand()) + ".json", E2E::get().ainua_credential(extra, secret));
+}
+
+}  // namespace
+
+TEST_CASE("plugins: lists ainua from the default directory beside the binary") {
+  auto &env = E2E::get();
+  auto text = env.cli({"plugins"});
+  CHECK(text.exit_code == 0);
+  CHECK(contains(text.out, "ainua"));
+  CHECK(contains(text.out, "Ainua Portal"));
+  auto json = parse(env.cli({"--json", "plugins"}).out);
+  REQUIRE(json["plugins"].Size() >= 1);
+  CHECK(std::string(json["plugins"][0]["id"].GetString()) == "ainua");
+  CHECK(std::string(json["plugins"][0]["abi"].GetString()) == "1.0");
+}
+
+TEST_CASE("schema: prints the credential schema with the secret marked writeOnly") {
+  auto r = E2E::get().cli({"schema", "ainua"});
+  CHECK(r.exit_code == 0);
+  auto schema = parse(r.out);
+  CHECK(schema["properties"]["client_secret"]["writeOnly"].GetBool());
+}
+
+TEST_CASE("validate: a good file passes; a bad one names every field and exits 3") {
+  auto &env = E2E::get();
+  CHECK(env.cli({"validate", "ainua", cred_file()}).exit_code == 0);
+  auto bad = env.write("bad.json", R"({"ainua_url":"http://x","client_secret":")" + kCanary + R"(","clientid":"a"})");
+  auto r = env.cli({"validate", "ainua", bad});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "'ainua_url' (Ainua URL) does not have the expected form"));
+  CHECK(contains(r.err, "'clientid' is not a field of this credential — did you mean 'client_id'?"));
+  CHECK(contains(r.err, "'client_id' (Client ID) is required but missing"));
+  auto json = parse(env.cli({"--json", "validate", "ainua", bad}).out);
+  CHECK_FALSE(json["valid"].GetBool());
+  CHECK(json["errors"].Size() == 3);
+}
+
+TEST_CASE("auth: prints the headers masked and the expiry; one token request") {
+  auto &env = E2E::get();
+  env.reset();
+  auto r = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "Authorization: <secret, "));
+  CHECK(contains(r.out, "Expires: "));
+  CHECK(contains(r.out, "--reveal prints them"));
+  CHECK(env.emu->count("ainua.token") == 1);
+}
+
+TEST_CASE("auth --reveal prints the real bearer token, issued to this client") {
+  auto &env = E2E::get();
+  auto r = env.trusted({"auth", "--reveal", "ainua", cred_file()});
+  CHECK(r.exit_code == 0);
+  auto at = r.out.find("Authorization: Bearer ");
+  REQUIRE(at != std::string::npos);
+  std::string token = r.out.substr(at + 22, r.out.find('\n', at) - at - 22);
+  auto jwt = kit::decode_jwt(token);
+  REQUIRE(jwt);
+  CHECK(jwt->claims.string("azp").value() == kClientId);
+}
+
+TEST_CASE("auth --json: secret values are null, expiry is the token's") {
+  auto &env = E2E::get();
+  auto r = env.trusted({"--json", "auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 0);
+  auto json = parse(r.out);
+  CHECK(json["ok"].GetBool());
+  CHECK(std::string(json["headers"][0]["name"].GetString()) == "Authorization");
+  CHECK(json["headers"][0]["value"].IsNull());
+  CHECK(json["headers"][0]["secret"].GetBool());
+  int64_t expected = int64_t(std::time(nullptr)) + 300;
+  CHECK(json["expires_at"].GetInt64() >= expected - 10);
+  CHECK(json["expires_at"].GetInt64() <= expected + 1);
+}
+
+TEST_CASE("test: the default test checks the token; the API probe sends Authorization: Bearer") {
+  auto &env = E2E::get();
+  env.reset();
+  auto r = env.trusted({"test", "ainua", cred_file()});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "ainua: OK"));
+  CHECK(contains(r.out, "token_client: connector-1"));
+  CHECK(env.emu->count("ainua.api") == 0);
+
+  auto probed = env.trusted(
+      {"test", "ainua", cred_file(R"("test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items")")});
+  CHECK(probed.exit_code == 0);
+  CHECK(contains(probed.out, "api_probe: PATCH /api/integrations/v1/items -> HTTP 200"));
+  CHECK(env.emu->count("ainua.api") == 1);
+  bool bearer = false, authentication = false;
+  for (const auto &[name, value] : env.emu->last_headers("ainua.api")) {
+    bearer = bearer || (name == "Authorization" && value.rfind("Bearer ey", 0) == 0);
+    authentication = authentication || name == "Authentication";
+  }
+  CHECK(bearer);
+  CHECK_FALSE(authentication);
+}
+
+TEST_CASE("test: a probe path the API does not have is a configuration error") {
+  auto &env = E2E::get();
+  auto r = env.trusted({"test", "ainua", cred_file(R"("test_request_path":"/api/integrations/v1/items")")});
+  CHECK(r.exit_code == 3);  // GET on a PATCH-only API: 405
+  CHECK(contains(r.err, "test_request_path: GET /api/integrations/v1/items -> HTTP 405"));
+}
+
+TEST_CASE("rejected credentials exit 4 with the provider's reason") {
+  auto &env = E2E::get();
+  auto wrong = env.trusted({"test", "ainua", cred_file("", "wrong-secret-value")});
+  CHECK(wrong.exit_code == 4);
+  CHECK(contains(wrong.err, "credentials rejected"));
+  CHECK(contains(wrong.err, "unauthorized_client (Invalid client or Invalid client credentials)"));
+  auto unknown = env.write("unknown.json", R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) +
+                                               R"(","client_id":"nobody","client_secret":")" + kCanary + "\"}");
+  CHECK(env.trusted({"auth", "ainua", unknown}).exit_code == 4);
+  auto json = parse(env.trusted({"--json", "auth", "ainua", unknown}).out);
+  CHECK_FALSE(json["ok"].GetBool());
+  CHECK(std::string(json["error"]["kind"].GetString()) == "rejected");
+}
+
+TEST_CASE("network and TLS failures exit 5") {
+  auto &env = E2E::get();
+  auto closed = env.write("closed.json", R"({"ainua_url":"localhost:)" + std::to_string(closed_port()) +
+                                             R"(","client_id":"c","client_secret":")" + kCanary + "\"}");
+  auto unreachable = env.trusted({"auth", "ainua", closed});
+  CHECK(unreachable.exit_code == 5);
+  CHECK(contains(unreachable.err, "cannot connect to https://localhost:"));
+
+  auto untrusted = env.cli({"--ca-file", env.other_pki.ca_cert, "auth", "ainua", cred_file()});
+  CHECK(untrusted.exit_code == 5);
+  CHECK(contains(untrusted.err, "TLS verification failed"));
+
+  auto system_store = env.cli({"auth", "ainua", cred_file()});
+  CHECK(system_store.exit_code == 5);
+
+  CHECK(env.cli({"auth", "ainua", cred_file()}, {{"CREDPLUG_CA_FILE", env.pki.ca_cert}}).exit_code == 0);
+}
+
+TEST_CASE("plain http is refused before anything is sent") {
+  auto &env = E2E::get();
+  env.reset();
+  auto file = env.write("http.json", R"({"ainua_url":"http://localhost:)" + std::to_string(env.emu->port()) +
+                                         R"(","client_id":"c","client_secret":")" + kCanary + "\"}");
+  auto r = env.trusted({"auth", "ainua", file});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "ainua_url"));
+  CHECK(contains(r.err, "http:// is refused"));
+  CHECK(env.emu->count("ainua.token") == 0);
+}
+
+TEST_CASE("provider faults exit 6: 503 with Retry-After, non-JSON, truncated JSON") {
+  auto &env = E2E::get();
+  env.reset();
+  auto &sw = env.emu->switches("ainua");
+  sw.fail_status = 503;
+  sw.retry_after_s = 7;
+  auto unavailable = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(unavailable.exit_code == 6);
+  CHECK(contains(unavailable.err, "HTTP 503"));
+  CHECK(contains(unavailable.err, "retry after 7 s"));
+  env.reset();
+  sw.malformed = true;
+  auto html = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(html.exit_code == 6);
+  CHECK(contains(html.err, "not a JSON object"));
+  env.reset();
+  sw.truncated = true;
+  CHECK(env.trusted({"auth", "ainua", cred_file()}).exit_code == 6);
+  env.reset();
+}
+
+TEST_CASE("a slow provider hits the timeout: exit 5") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->switches("ainua").delay_ms = 1500;
+  auto r = env.trusted({"--timeout", "300", "auth", "ainua", cred_file()});
+  env.reset();
+  CHECK(r.exit_code == 5);
+  CHECK(contains(r.err, "no answer from https://localhost:"));
+}
+
+TEST_CASE("secrets never need the command line: $env, $file, $stdin, and - for the file") {
+  auto &env = E2E::get();
+  auto env_ref = env.write("env.json", env.ainua_credential().replace(env.ainua_credential().find("\"" + kCanary + "\""),
+                                                                      kCanary.size() + 2, R"({"$env":"AINUA_SECRET"})"));
+  CHECK(env.trusted({"auth", "ainua", env_ref}, {{"AINUA_SECRET", kCanary}}).exit_code == 0);
+  auto missing = env.trusted({"auth", "ainua", env_ref});
+  CHECK(missing.exit_code == 3);
+  CHECK(contains(missing.err, "field 'client_secret' refers to environment variable AINUA_SECRET, which is not set"));
+
+  auto secret_file = env.write("secret.txt", kCanary + "\n");
+  auto file_ref = env.write("fileref.json", R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) +
+                                                R"(","client_id":"connector-1","client_secret":{"$file":")" + secret_file + "\"}}");
+  CHECK(env.trusted({"auth", "ainua", file_ref}).exit_code == 0);
+
+  auto stdin_ref = env.write("stdinref.json", R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) +
+                                                  R"(","client_id":"connector-1","client_secret":{"$stdin":true}})");
+  CHECK(env.trusted({"auth", "ainua", stdin_ref}, {}, kCanary + "\n").exit_code == 0);
+  CHECK(env.trusted({"test", "ainua", "-"}, {}, env.ainua_credential()).exit_code == 0);
+}
+
+TEST_CASE("debug logging shows requests, never secrets or tokens") {
+  auto &env = E2E::get();
+  auto r = env.trusted({"-vv", "test", "ainua", cred_file()});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.err, "debug: [ainua] POST https://localhost:"));
+  CHECK(contains(r.err, "/realms/ncp/protocol/openid-connect/token -> HTTP 200"));
+}
+
+TEST_CASE("usage errors exit 2; --help and --version exit 0; an unknown plugin exits 3") {
+  auto &env = E2E::get();
+  CHECK(env.cli({}).exit_code == 2);
+  CHECK(env.cli({"frobnicate"}).exit_code == 2);
+  CHECK(env.cli({"auth", "ainua"}).exit_code == 2);
+  auto help = env.cli({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(contains(help.out, "Exit codes"));
+  auto version = env.cli({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(contains(version.out, "plugin ABI 1.0"));
+  auto unknown = env.trusted({"auth", "nope", cred_file()});
+  CHECK(unknown.exit_code == 3);
+  CHECK(contains(unknown.err, "no plugin with id 'nope'; available: ainua"));
+  auto missing_file = env.trusted({"auth", "ainua", env.dir + "/does-not-exist.json"});
+  CHECK(missing_file.exit_code == 3);
+  CHECK(contains(missing_file.err, "cannot read credential file"));
+}

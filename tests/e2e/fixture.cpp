@@ -1,0 +1,82 @@
+#include "fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace credplug::testing {
+
+bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
+
+int closed_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);  // bound, never listened, now closed: connections are refused
+  return port;
+}
+
+E2E &E2E::get() {
+  static E2E *env = [] {
+    auto *e = new E2E();
+    char tmpl[] = "/tmp/credplug-e2e-XXXXXX";
+    e->dir = mkdtemp(tmpl);
+    e->pki = make_test_pki(e->dir + "/pki");
+    e->other_pki = make_test_pki(e->dir + "/other-pki", "unrelated test CA");
+    e->emu = std::make_unique<emulator::Emulator>(emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key});
+    e->emu->add_client("ainua", kClientId, kCanary);
+    std::atexit([] { std::filesystem::remove_all(get().dir); });
+    return e;
+  }();
+  return *env;
+}
+
+void E2E::reset() { emu->reset(); }
+
+std::string E2E::write(const std::string &name, const std::string &content) const {
+  std::string path = dir + "/" + name;
+  std::ofstream(path) << content;
+  return path;
+}
+
+std::string E2E::ainua_credential(const std::string &extra_fields, const std::string &secret) const {
+  return R"({"ainua_url":"localhost:)" + std::to_string(emu->port()) + R"(","client_id":")" + kClientId +
+         R"(","client_secret":")" + secret + "\"" + (extra_fields.empty() ? "" : "," + extra_fields) + "}";
+}
+
+ProcessResult E2E::cli(const std::vector<std::string> &args, const std::map<std::string, std::string> &env,
+                       const std::string &input) {
+  std::vector<std::string> argv{CREDPLUG_CLI};
+  argv.insert(argv.end(), args.begin(), args.end());
+  // Tests choose their CA and plugins explicitly.
+  std::map<std::string, std::string> clean{{"CREDPLUG_CA_FILE", ""}, {"CREDPLUG_PLUGIN_PATH", ""}};
+  for (const auto &[k, v] : env) clean[k] = v;
+  ProcessResult r = run_process(argv, clean, input);
+  std::string all = r.out + r.err;
+  INFO("credplug output:\n" << all);
+  CHECK_MESSAGE(!contains(all, kCanary), "the client secret leaked into the output");
+  bool revealed = false;
+  for (const auto &a : args) revealed = revealed || a == "--reveal";
+  if (!revealed)
+    for (const auto &token : emu->issued_tokens()) CHECK_MESSAGE(!contains(all, token), "a token leaked into the output");
+  return r;
+}
+
+ProcessResult E2E::trusted(const std::vector<std::string> &args, const std::map<std::string, std::string> &env,
+                           const std::string &input) {
+  std::vector<std::string> full{"--ca-file", pki.ca_cert};
+  full.insert(full.end(), args.begin(), args.end());
+  return cli(full, env, input);
+}
+
+}  // namespace credplug::testing

@@ -1,0 +1,46 @@
+// The end-to-end environment shared by every test in this binary: a temp
+// directory, a trusted test PKI and an untrusted one, the provider emulator
+// (in process, so tests flip its switches and read its counters), and a
+// runner for the credplug CLI that checks every run for leaked secrets.
+#pragma once
+
+#include "emulator/emulator.hpp"
+#include "support/process.hpp"
+#include "support/test_pki.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace credplug::testing {
+
+// The Ainua client secret in every test: it must never appear in output.
+inline const std::string kCanary = "CANARY-ainua-secret-5d1c9e-do-not-print";
+inline const std::string kClientId = "connector-1";
+
+struct E2E {
+  std::string dir;
+  TestPki pki;        // the emulator's certificate chains to this CA
+  TestPki other_pki;  // an unrelated CA: not trusted for the emulator
+  std::unique_ptr<emulator::Emulator> emu;
+
+  static E2E &get();
+  // A fresh emulator state for each test.
+  void reset();
+  std::string write(const std::string &name, const std::string &content) const;
+  std::string ainua_credential(const std::string &extra_fields = "", const std::string &secret = kCanary) const;
+  // Runs credplug with these arguments. Every run is checked: the canary
+  // never appears, and no issued token appears unless --reveal was asked.
+  ProcessResult cli(const std::vector<std::string> &args, const std::map<std::string, std::string> &env = {},
+                    const std::string &input = "");
+  // cli() with --ca-file for the trusted test CA in front.
+  ProcessResult trusted(const std::vector<std::string> &args, const std::map<std::string, std::string> &env = {},
+                        const std::string &input = "");
+};
+
+bool contains(const std::string &haystack, const std::string &needle);
+// A TCP port on 127.0.0.1 that nothing listens on.
+int closed_port();
+
+}  // namespace credplug::testing

@@ -1,0 +1,220 @@
+#include "emulator_state.hpp"
+
+#include <credplug/kit/encoding.hpp>
+#include <credplug/kit/jwt.hpp>
+
+#include <openssl/rand.h>
+
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+
+namespace credplug::emulator {
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string json_escape(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+namespace {
+std::string url_decode(const std::string &s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += char(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::map<std::string, std::string> parse_form(const std::string &text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('&', start);
+    std::string pair = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    size_t eq = pair.find('=');
+    if (!pair.empty()) out[url_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string bearer_token(const httplib::Request &req) {
+  std::string value = req.get_header_value("Authorization");
+  if (value.size() < 7) return "";
+  std::string scheme = value.substr(0, 7);
+  for (auto &c : scheme) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return scheme == "bearer " ? value.substr(7) : "";
+}
+
+bool basic_credentials(const httplib::Request &req, std::string &id, std::string &secret) {
+  std::string value = req.get_header_value("Authorization");
+  if (value.rfind("Basic ", 0) != 0) return false;
+  auto decoded = kit::base64_decode(value.substr(6));
+  if (!decoded) return false;
+  size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return false;
+  id = url_decode(decoded->substr(0, colon));
+  secret = url_decode(decoded->substr(colon + 1));
+  return true;
+}
+
+Switches &Emulator::State::switches_for(const std::string &provider) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto &s = switches[provider];
+  if (!s) s = std::make_unique<Switches>();
+  return *s;
+}
+
+bool Emulator::State::enter(const std::string &provider, const std::string &endpoint, const httplib::Request &req,
+                            httplib::Response &res) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++counts[endpoint];
+    Headers headers(req.headers.begin(), req.headers.end());
+    last_headers[endpoint] = std::move(headers);
+  }
+  Switches &sw = switches_for(provider);
+  if (int delay = sw.delay_ms.load(); delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  if (int status = sw.fail_status.load(); status != 0) {
+    res.status = status;
+    if (int after = sw.retry_after_s.load(); after > 0) res.set_header("Retry-After", std::to_string(after));
+    res.set_content("{\"error\":\"server_error\",\"error_description\":\"emulated failure\"}", "application/json");
+    return true;
+  }
+  return false;
+}
+
+bool Emulator::State::client_ok(const std::string &provider, const std::string &id, const std::string &secret) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto p = clients.find(provider);
+  if (p == clients.end()) return false;
+  auto c = p->second.find(id);
+  return c != p->second.end() && c->second == secret;
+}
+
+bool Emulator::State::client_known(const std::string &provider, const std::string &id) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto p = clients.find(provider);
+  return p != clients.end() && p->second.count(id) > 0;
+}
+
+std::string Emulator::State::issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
+                                       const std::string &extra_claims_json) {
+  int64_t now = now_seconds();
+  unsigned char jti_bytes[12];
+  RAND_bytes(jti_bytes, sizeof jti_bytes);
+  std::string jti = kit::base64url_encode(std::string_view(reinterpret_cast<char *>(jti_bytes), sizeof jti_bytes));
+  std::string claims = "{\"exp\":" + std::to_string(now + lifetime_s) + ",\"iat\":" + std::to_string(now) +
+                       ",\"jti\":\"" + jti + "\"" + (extra_claims_json.empty() ? "" : "," + extra_claims_json) + "}";
+  std::string token = kit::sign_hs256(claims, signing_key).reveal();
+  std::lock_guard<std::mutex> lock(mutex);
+  tokens[token] = IssuedToken{provider, client_id, now + lifetime_s, generation[provider]};
+  return token;
+}
+
+const IssuedToken *Emulator::State::valid_token(const std::string &provider, const std::string &token) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = tokens.find(token);
+  if (it == tokens.end() || it->second.provider != provider) return nullptr;
+  auto g = generation.find(provider);
+  if (it->second.generation != (g == generation.end() ? 0 : g->second)) return nullptr;
+  if (it->second.expires_at <= now_seconds()) return nullptr;
+  return &it->second;
+}
+
+Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
+  unsigned char key[32];
+  RAND_bytes(key, sizeof key);
+  state_->signing_key.assign(reinterpret_cast<char *>(key), sizeof key);
+  state_->server = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
+  if (!state_->server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
+  install_ainua(*state_->server, *state_);
+  install_test_routes(*state_->server, *state_);
+  if (options.port == 0) {
+    state_->port = state_->server->bind_to_any_port(options.bind_address);
+  } else {
+    state_->port = state_->server->bind_to_port(options.bind_address, options.port) ? options.port : -1;
+  }
+  if (state_->port <= 0) throw std::runtime_error("emulator: cannot listen on " + options.bind_address);
+  state_->thread = std::thread([s = state_.get()] { s->server->listen_after_bind(); });
+  while (!state_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+Emulator::~Emulator() {
+  state_->server->stop();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+int Emulator::port() const { return state_->port; }
+std::string Emulator::origin() const { return state_->origin(); }
+
+void Emulator::add_client(const std::string &provider, const std::string &client_id, const std::string &secret) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->clients[provider][client_id] = secret;
+}
+
+Switches &Emulator::switches(const std::string &provider) { return state_->switches_for(provider); }
+
+void Emulator::revoke_all(const std::string &provider) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  ++state_->generation[provider];
+}
+
+std::vector<std::string> Emulator::issued_tokens() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  std::vector<std::string> out;
+  for (const auto &[token, record] : state_->tokens) out.push_back(token);
+  return out;
+}
+
+int Emulator::count(const std::string &endpoint) const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  auto it = state_->counts.find(endpoint);
+  return it == state_->counts.end() ? 0 : it->second;
+}
+
+Headers Emulator::last_headers(const std::string &endpoint) const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  auto it = state_->last_headers.find(endpoint);
+  return it == state_->last_headers.end() ? Headers{} : it->second;
+}
+
+void Emulator::reset() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->counts.clear();
+  state_->last_headers.clear();
+  for (auto &[name, sw] : state_->switches) {
+    sw->delay_ms = 0;
+    sw->fail_status = 0;
+    sw->retry_after_s = 0;
+    sw->malformed = false;
+    sw->truncated = false;
+    sw->token_lifetime_s = 300;
+  }
+}
+
+}  // namespace credplug::emulator

@@ -1,0 +1,61 @@
+// A local HTTPS server that plays the providers' identity and API servers
+// by their documented contracts, for the tests and the demo. Each provider
+// lives in its own routes file (ainua_routes.cpp, ...); this is the shared
+// part: TLS, switches to make a provider misbehave, request counters.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace credplug::emulator {
+
+// How a provider misbehaves; changeable while the server runs.
+struct Switches {
+  std::atomic<int> delay_ms{0};        // answer every request this much later
+  std::atomic<int> fail_status{0};     // answer every request with this status (500, 503, 429)
+  std::atomic<int> retry_after_s{0};   // with fail_status: a Retry-After header
+  std::atomic<bool> malformed{false};  // token responses are not JSON
+  std::atomic<bool> truncated{false};  // token responses are cut-off JSON
+  std::atomic<int> token_lifetime_s{300};
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class Emulator {
+ public:
+  struct Options {
+    std::string cert_file, key_file;  // PEM
+    std::string bind_address = "127.0.0.1";
+    int port = 0;  // 0: any free port
+  };
+  explicit Emulator(const Options &options);
+  ~Emulator();  // stops the server
+  Emulator(const Emulator &) = delete;
+  Emulator &operator=(const Emulator &) = delete;
+
+  int port() const;
+  std::string origin() const;  // "https://localhost:<port>"
+
+  // Provider state.
+  void add_client(const std::string &provider, const std::string &client_id, const std::string &secret);
+  Switches &switches(const std::string &provider);
+  void revoke_all(const std::string &provider);  // every token issued so far stops working
+  // Every token ever issued (to check none leaks into output).
+  std::vector<std::string> issued_tokens() const;
+
+  // Requests served per endpoint ("ainua.token", "ainua.api", ...).
+  int count(const std::string &endpoint) const;
+  Headers last_headers(const std::string &endpoint) const;
+  void reset();  // counters and switches back to defaults
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace credplug::emulator

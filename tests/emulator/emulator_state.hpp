@@ -1,0 +1,59 @@
+// Internal to the emulator: the state shared by every provider's routes.
+#pragma once
+
+#include "emulator.hpp"
+
+#include <httplib.h>
+
+#include <mutex>
+#include <thread>
+
+namespace credplug::emulator {
+
+struct IssuedToken {
+  std::string provider, client_id;
+  int64_t expires_at = 0;
+  int generation = 0;
+};
+
+struct Emulator::State {
+  std::unique_ptr<httplib::SSLServer> server;
+  std::thread thread;
+  int port = 0;
+
+  mutable std::mutex mutex;
+  std::map<std::string, std::unique_ptr<Switches>> switches;
+  std::map<std::string, std::map<std::string, std::string>> clients;  // provider -> id -> secret
+  std::map<std::string, IssuedToken> tokens;
+  std::map<std::string, int> generation;  // provider -> revocation generation
+  std::map<std::string, int> counts;
+  std::map<std::string, Headers> last_headers;
+  std::string signing_key;
+
+  std::string origin() const { return "https://localhost:" + std::to_string(port); }
+  Switches &switches_for(const std::string &provider);
+  // Counts the request and applies the provider's switches; true when the
+  // switches answered it (the route must return).
+  bool enter(const std::string &provider, const std::string &endpoint, const httplib::Request &req,
+             httplib::Response &res);
+  bool client_ok(const std::string &provider, const std::string &id, const std::string &secret) const;
+  bool client_known(const std::string &provider, const std::string &id) const;
+  // A signed HS256 JWT with these extra claims, remembered as issued.
+  std::string issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
+                        const std::string &extra_claims_json);
+  // The token's record if it was issued here, is unexpired and not revoked.
+  const IssuedToken *valid_token(const std::string &provider, const std::string &token) const;
+};
+
+int64_t now_seconds();
+std::string json_escape(const std::string &s);
+std::map<std::string, std::string> parse_form(const std::string &text);
+// "Bearer <x>" -> x (scheme case-insensitive); empty if not that shape.
+std::string bearer_token(const httplib::Request &req);
+// Basic credentials, each form-url-decoded (RFC 6749 §2.3.1).
+bool basic_credentials(const httplib::Request &req, std::string &id, std::string &secret);
+
+void install_ainua(httplib::Server &server, Emulator::State &state);
+void install_test_routes(httplib::Server &server, Emulator::State &state);
+
+}  // namespace credplug::emulator

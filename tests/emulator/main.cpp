@@ -1,0 +1,73 @@
+// credplug-emulator: the providers' servers on localhost, for the demo and
+// for manual testing.
+//   credplug-emulator --make-pki DIR            write a CA and a server cert
+//   credplug-emulator --cert C --key K [--port P] [--client PROVIDER:ID:SECRET ...]
+// Prints "listening on https://localhost:PORT" and serves until killed.
+#include "../support/test_pki.hpp"
+#include "emulator.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+int main(int argc, char **argv) {
+  std::string pki_dir, cert, key, port_file;
+  int port = 0;
+  std::vector<std::string> clients;
+  CLI::App app{"credplug-emulator: local HTTPS emulators of the credplug providers"};
+  app.add_option("--make-pki", pki_dir, "Write ca.pem, server.pem and server-key.pem into DIR and exit");
+  app.add_option("--cert", cert, "Server certificate (PEM)");
+  app.add_option("--key", key, "Server private key (PEM)");
+  app.add_option("--port", port, "Port on 127.0.0.1 (0: any free port)");
+  app.add_option("--port-file", port_file, "Write the chosen port to this file once listening");
+  app.add_option("--client", clients, "PROVIDER:CLIENT_ID:SECRET, repeatable; the secret may be @ENV to read $ENV");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (!pki_dir.empty()) {
+      auto pki = credplug::testing::make_test_pki(pki_dir);
+      std::cout << pki.ca_cert << "\n";
+      return 0;
+    }
+    if (cert.empty() || key.empty()) {
+      std::cerr << "credplug-emulator: --cert and --key are required (make them with --make-pki DIR)\n";
+      return 2;
+    }
+    // Blocked before the server thread starts, so that it inherits the mask
+    // and SIGINT/SIGTERM reach sigwait() below for a clean stop.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    credplug::emulator::Emulator emulator({cert, key, "127.0.0.1", port});
+    for (const auto &c : clients) {
+      size_t a = c.find(':'), b = c.find(':', a == std::string::npos ? a : a + 1);
+      if (a == std::string::npos || b == std::string::npos) {
+        std::cerr << "credplug-emulator: --client wants PROVIDER:CLIENT_ID:SECRET\n";
+        return 2;
+      }
+      std::string secret = c.substr(b + 1);
+      if (!secret.empty() && secret[0] == '@') {
+        const char *v = std::getenv(secret.c_str() + 1);
+        if (!v) {
+          std::cerr << "credplug-emulator: environment variable " << secret.substr(1) << " is not set\n";
+          return 2;
+        }
+        secret = v;
+      }
+      emulator.add_client(c.substr(0, a), c.substr(a + 1, b - a - 1), secret);
+    }
+    if (!port_file.empty()) std::ofstream(port_file) << emulator.port() << "\n";
+    std::cout << "listening on " << emulator.origin() << std::endl;
+    int sig = 0;
+    sigwait(&set, &sig);
+    return 0;
+  } catch (const std::exception &e) {
+    std::cerr << "credplug-emulator: " << e.what() << "\n";
+    return 1;
+  }
+}

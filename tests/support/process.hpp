@@ -1,0 +1,21 @@
+// Running a program as a subprocess and capturing what it prints, for the
+// CLI's end-to-end tests.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace credplug::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128+N when killed by signal N
+  std::string out, err;
+};
+
+// Runs argv[0] with the arguments, the current environment plus `env`
+// (an empty value unsets), and `input` on stdin. Waits at most 60 s.
+ProcessResult run_process(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env = {},
+                          const std::string &input = "");
+
+}  // namespace credplug::testing
