@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages credplug needs to build and test, if missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config binutils ca-certificates openssl
+  libboost-dev          # Boost.DLL (header-only)
+  libcurl4-openssl-dev  # HTTPS client
+  rapidjson-dev         # JSON and JSON Schema validation
+  libssl-dev            # OpenSSL: HS256, wiping, the test PKI
+  libcli11-dev          # CLI argument parsing
+  doctest-dev           # unit and end-to-end tests
+  libcpp-httplib-dev    # the provider emulator's HTTPS server
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "credplug: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
