@@ -1,5 +1,7 @@
 #include "credential_source.hpp"
 
+#include "json_wipe.hpp"
+
 #include <openssl/crypto.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -42,16 +44,6 @@ kit::SecretString drop_trailing_newline(kit::SecretString s) {
   return kit::SecretString(v);
 }
 
-void wipe_strings(Value &v) {
-  if (v.IsString()) {
-    OPENSSL_cleanse(const_cast<char *>(v.GetString()), v.GetStringLength());
-  } else if (v.IsObject()) {
-    for (auto &m : v.GetObject()) wipe_strings(m.value);
-  } else if (v.IsArray()) {
-    for (auto &e : v.GetArray()) wipe_strings(e);
-  }
-}
-
 struct Resolver {
   rapidjson::Document::AllocatorType &alloc;
   bool stdin_used;
@@ -68,7 +60,7 @@ struct Resolver {
       std::string key = m.name.GetString();
       if (key == "$env" || key == "$file" || key == "$stdin") {
         kit::SecretString value = lookup(key, m.value, field);
-        wipe_strings(v);
+        host::wipe_json_strings(v);
         v.SetString(value.c_str(), rapidjson::SizeType(value.size()), alloc);
         return;
       }
@@ -118,7 +110,7 @@ kit::SecretString read_credential(const std::string &path) {
   try {
     resolver.resolve(doc, "");
   } catch (...) {
-    wipe_strings(doc);
+    host::wipe_json_strings(doc);
     throw;
   }
   rapidjson::StringBuffer out;
@@ -126,7 +118,7 @@ kit::SecretString read_credential(const std::string &path) {
   doc.Accept(writer);
   kit::SecretString json(out.GetString(), out.GetSize());
   OPENSSL_cleanse(const_cast<char *>(out.GetString()), out.GetSize());
-  wipe_strings(doc);
+  host::wipe_json_strings(doc);
   return json;
 }
 

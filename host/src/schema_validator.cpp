@@ -1,5 +1,6 @@
 #include "schema_validator.hpp"
 
+#include "json_wipe.hpp"
 #include "rapidjson_schema.hpp"
 
 #include <openssl/crypto.h>
@@ -45,21 +46,11 @@ void collect_secret_fields(const Value &schema, std::set<std::string> &out) {
   }
 }
 
-void wipe_strings(Value &v) {
-  if (v.IsString()) {
-    OPENSSL_cleanse(const_cast<char *>(v.GetString()), v.GetStringLength());
-  } else if (v.IsObject()) {
-    for (auto &m : v.GetObject()) wipe_strings(m.value);
-  } else if (v.IsArray()) {
-    for (auto &e : v.GetArray()) wipe_strings(e);
-  }
-}
-
 // A parsed credential whose strings are wiped when it goes.
 struct WipingDocument {
   rapidjson::Document doc;
   ~WipingDocument() {
-    if (!doc.HasParseError()) wipe_strings(doc);
+    if (!doc.HasParseError()) wipe_json_strings(doc);
   }
 };
 
@@ -291,7 +282,7 @@ Validation CompiledSchema::validate(std::string_view credential_json) const {
     rapidjson::Pointer where = validator.GetInvalidDocumentPointer();
     Value *bad = where.Get(credential.doc);
     if (!progressed || where.GetTokenCount() == 0 || bad == nullptr) break;
-    wipe_strings(*bad);
+    wipe_json_strings(*bad);
     if (!where.Erase(credential.doc)) break;
   }
   return result;
