@@ -1,0 +1,104 @@
+// The client-credentials request on the wire, observed through a fake host
+// service table: both client-authentication styles of RFC 6749 §2.3.1.
+#include <credplug/kit/encoding.hpp>
+#include <credplug/kit/oauth2.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+using namespace credplug::kit;
+
+struct credplug_http_response {
+  int status;
+  std::string body;
+};
+
+namespace {
+
+struct Captured {
+  std::string method, url, body;
+  std::map<std::string, std::string> headers;
+  std::vector<std::string> secrets;
+  std::string answer = R"({"access_token":"tok-123456","token_type":"Bearer","expires_in":60})";
+} g;
+
+int32_t fake_send(credplug_call *, const credplug_http_request *req, credplug_http_response **out) {
+  g.method = req->method;
+  g.url = req->url;
+  g.body.assign(static_cast<const char *>(req->body), req->body_len);
+  for (const char *const *h = req->headers; *h; h += 2) g.headers[h[0]] = h[1];
+  *out = new credplug_http_response{200, g.answer};
+  return CREDPLUG_OK;
+}
+
+credplug_host_api fake_host() {
+  credplug_host_api api{};
+  api.struct_size = sizeof api;
+  api.add_secret = [](credplug_call *, const char *v, size_t n) { g.secrets.emplace_back(v, n); };
+  api.http_send = fake_send;
+  api.http_status = [](const credplug_http_response *r) -> int32_t { return r->status; };
+  api.http_body = [](const credplug_http_response *r, size_t *n) -> const char * {
+    *n = r->body.size();
+    return r->body.c_str();
+  };
+  api.http_header = [](const credplug_http_response *, const char *) -> const char * { return nullptr; };
+  api.http_error = [](const credplug_http_response *) -> const char * { return nullptr; };
+  api.http_release = [](credplug_http_response *r) { delete r; };
+  return api;
+}
+
+oauth2::ClientCredentialsRequest request(oauth2::ClientAuth auth) {
+  oauth2::ClientCredentialsRequest r;
+  r.token_url = "https://idp.example/oauth2/token";
+  r.client_id = "my client";
+  r.client_secret = SecretString(std::string("p@ss:w/rd"));
+  r.client_auth = auth;
+  r.scope = "read write";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("client_secret_basic: url-encoded id and secret in a Basic header, not in the body") {
+  g = Captured{};
+  credplug_host_api api = fake_host();
+  Call call(&api, nullptr);
+  auto token = oauth2::request_client_credentials(call, request(oauth2::ClientAuth::Basic));
+  CHECK(g.method == "POST");
+  CHECK(g.url == "https://idp.example/oauth2/token");
+  CHECK(g.headers["Content-Type"] == "application/x-www-form-urlencoded");
+  CHECK(g.headers["Authorization"] == "Basic " + base64_encode("my%20client:p%40ss%3Aw%2Frd"));
+  CHECK(g.body == "grant_type=client_credentials&scope=read%20write");
+  CHECK(token.access_token.reveal() == "tok-123456");
+  CHECK(token.expires_in.value() == 60);
+  // The Basic value and the token were declared secret to the host.
+  CHECK(std::find(g.secrets.begin(), g.secrets.end(), g.headers["Authorization"]) != g.secrets.end());
+  CHECK(std::find(g.secrets.begin(), g.secrets.end(), "tok-123456") != g.secrets.end());
+}
+
+TEST_CASE("client_secret_post: id and secret in the form body, no Authorization header") {
+  g = Captured{};
+  credplug_host_api api = fake_host();
+  Call call(&api, nullptr);
+  oauth2::request_client_credentials(call, request(oauth2::ClientAuth::Post));
+  CHECK(g.headers.count("Authorization") == 0);
+  CHECK(g.body == "grant_type=client_credentials&scope=read%20write&client_id=my%20client&client_secret=p%40ss%3Aw%2Frd");
+  CHECK(std::find(g.secrets.begin(), g.secrets.end(), g.body) != g.secrets.end());
+}
+
+TEST_CASE("the request surfaces the token endpoint's rejection as a Failure") {
+  g = Captured{};
+  g.answer = R"({"error":"invalid_client"})";
+  credplug_host_api api = fake_host();
+  api.http_status = [](const credplug_http_response *) -> int32_t { return 400; };
+  Call call(&api, nullptr);
+  try {
+    oauth2::request_client_credentials(call, request(oauth2::ClientAuth::Post));
+    FAIL("expected a Failure");
+  } catch (const Failure &f) {
+    CHECK(f.code() == CREDPLUG_ERR_REJECTED);
+  }
+}
