@@ -11,6 +11,7 @@ packages=(
   libcli11-dev          # CLI argument parsing
   doctest-dev           # unit and end-to-end tests
   libcpp-httplib-dev    # the provider emulator's HTTPS server
+  libbenchmark-dev      # bench/ (Google Benchmark)
 )
 
 missing=()
