@@ -35,6 +35,7 @@ E2E &E2E::get() {
     e->other_pki = make_test_pki(e->dir + "/other-pki", "unrelated test CA");
     e->emu = std::make_unique<emulator::Emulator>(emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key});
     e->emu->add_client("ainua", kClientId, kCanary);
+    e->emu->add_client("nexla", "42", kNexlaKey);
     std::atexit([] { std::filesystem::remove_all(get().dir); });
     return e;
   }();
@@ -54,6 +55,20 @@ std::string E2E::ainua_credential(const std::string &extra_fields, const std::st
          R"(","client_secret":")" + secret + "\"" + (extra_fields.empty() ? "" : "," + extra_fields) + "}";
 }
 
+std::string E2E::nexla_credential(const std::string &extra_fields, const std::string &key) const {
+  return R"({"api_url":")" + emu->origin() + R"(","service_key":")" + key + "\"" +
+         (extra_fields.empty() ? "" : "," + extra_fields) + "}";
+}
+
+HostOptions E2E::host_options() const {
+  HostOptions o;
+  o.plugin_dirs = {CREDPLUG_PLUGIN_DIR};
+  o.use_environment = false;
+  o.use_default_dir = false;
+  o.ca_file = pki.ca_cert;
+  return o;
+}
+
 ProcessResult E2E::cli(const std::vector<std::string> &args, const std::map<std::string, std::string> &env,
                        const std::string &input) {
   std::vector<std::string> argv{CREDPLUG_CLI};
@@ -64,7 +79,7 @@ ProcessResult E2E::cli(const std::vector<std::string> &args, const std::map<std:
   ProcessResult r = run_process(argv, clean, input);
   std::string all = r.out + r.err;
   INFO("credplug output:\n" << all);
-  CHECK_MESSAGE(!contains(all, kCanary), "the client secret leaked into the output");
+  for (const auto &secret : kSecrets) CHECK_MESSAGE(!contains(all, secret), "a secret leaked into the output: " << secret);
   bool revealed = false;
   for (const auto &a : args) revealed = revealed || a == "--reveal";
   if (!revealed)

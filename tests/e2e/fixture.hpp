@@ -8,6 +8,8 @@
 #include "support/process.hpp"
 #include "support/test_pki.hpp"
 
+#include <credplug/host.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +20,9 @@ namespace credplug::testing {
 // The Ainua client secret in every test: it must never appear in output.
 inline const std::string kCanary = "CANARY-ainua-secret-5d1c9e-do-not-print";
 inline const std::string kClientId = "connector-1";
+// The Nexla service key (user 42), and the API keys Nexla returns with a session.
+inline const std::string kNexlaKey = "CANARY-nexla-service-key-0b7e-do-not-print";
+inline const std::vector<std::string> kSecrets = {kCanary, kNexlaKey, "user-api-key-42-secret", "org-api-key-42-secret"};
 
 struct E2E {
   std::string dir;
@@ -34,6 +39,9 @@ struct E2E {
   // never appears, and no issued token appears unless --reveal was asked.
   ProcessResult cli(const std::vector<std::string> &args, const std::map<std::string, std::string> &env = {},
                     const std::string &input = "");
+  std::string nexla_credential(const std::string &extra_fields = "", const std::string &key = kNexlaKey) const;
+  // A Host over the built plugins that trusts the test CA, for in-process tests.
+  HostOptions host_options() const;
   // cli() with --ca-file for the trusted test CA in front.
   ProcessResult trusted(const std::vector<std::string> &args, const std::map<std::string, std::string> &env = {},
                         const std::string &input = "");

@@ -122,6 +122,15 @@ bool Emulator::State::client_known(const std::string &provider, const std::strin
   return p != clients.end() && p->second.count(id) > 0;
 }
 
+std::string Emulator::State::client_for_secret(const std::string &provider, const std::string &secret) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto p = clients.find(provider);
+  if (p != clients.end())
+    for (const auto &[id, s] : p->second)
+      if (s == secret) return id;
+  return "";
+}
+
 std::string Emulator::State::issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
                                        const std::string &extra_claims_json) {
   int64_t now = now_seconds();
@@ -153,6 +162,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   state_->server = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
   if (!state_->server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
   install_ainua(*state_->server, *state_);
+  install_nexla(*state_->server, *state_);
   install_test_routes(*state_->server, *state_);
   if (options.port == 0) {
     state_->port = state_->server->bind_to_any_port(options.bind_address);

@@ -38,6 +38,8 @@ struct Emulator::State {
              httplib::Response &res);
   bool client_ok(const std::string &provider, const std::string &id, const std::string &secret) const;
   bool client_known(const std::string &provider, const std::string &id) const;
+  // The client id whose secret this is, or "" (for keys that identify alone).
+  std::string client_for_secret(const std::string &provider, const std::string &secret) const;
   // A signed HS256 JWT with these extra claims, remembered as issued.
   std::string issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
                         const std::string &extra_claims_json);
@@ -54,6 +56,7 @@ std::string bearer_token(const httplib::Request &req);
 bool basic_credentials(const httplib::Request &req, std::string &id, std::string &secret);
 
 void install_ainua(httplib::Server &server, Emulator::State &state);
+void install_nexla(httplib::Server &server, Emulator::State &state);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 
 }  // namespace credplug::emulator
