@@ -36,6 +36,7 @@ E2E &E2E::get() {
     e->emu = std::make_unique<emulator::Emulator>(emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key});
     e->emu->add_client("ainua", kClientId, kCanary);
     e->emu->add_client("nexla", "42", kNexlaKey);
+    e->emu->add_client("opencrvs", kOpenCrvsClient, kOpenCrvsSecret);
     std::atexit([] { std::filesystem::remove_all(get().dir); });
     return e;
   }();
@@ -56,8 +57,13 @@ std::string E2E::ainua_credential(const std::string &extra_fields, const std::st
 }
 
 std::string E2E::nexla_credential(const std::string &extra_fields, const std::string &key) const {
-  return R"({"api_url":")" + emu->origin() + R"(","service_key":")" + key + "\"" +
+  return R"({"api_url":")" + emu->origin() + R"(/nexla-api","service_key":")" + key + "\"" +
          (extra_fields.empty() ? "" : "," + extra_fields) + "}";
+}
+
+std::string E2E::opencrvs_credential(const std::string &secret) const {
+  return R"({"auth_url":")" + emu->origin() + R"(/opencrvs/auth","gateway_url":")" + emu->origin() +
+         R"(/opencrvs/gateway","client_id":")" + kOpenCrvsClient + R"(","client_secret":")" + secret + "\"}";
 }
 
 HostOptions E2E::host_options() const {

@@ -22,7 +22,10 @@ inline const std::string kCanary = "CANARY-ainua-secret-5d1c9e-do-not-print";
 inline const std::string kClientId = "connector-1";
 // The Nexla service key (user 42), and the API keys Nexla returns with a session.
 inline const std::string kNexlaKey = "CANARY-nexla-service-key-0b7e-do-not-print";
-inline const std::vector<std::string> kSecrets = {kCanary, kNexlaKey, "user-api-key-42-secret", "org-api-key-42-secret"};
+inline const std::string kOpenCrvsClient = "2fd153ab-86c8-45fb-990d-721140e46061";
+inline const std::string kOpenCrvsSecret = "CANARY-opencrvs-secret-8636abe2-do-not-print";
+inline const std::vector<std::string> kSecrets = {kCanary, kNexlaKey, "user-api-key-42-secret", "org-api-key-42-secret",
+                                                  kOpenCrvsSecret};
 
 struct E2E {
   std::string dir;
@@ -40,6 +43,7 @@ struct E2E {
   ProcessResult cli(const std::vector<std::string> &args, const std::map<std::string, std::string> &env = {},
                     const std::string &input = "");
   std::string nexla_credential(const std::string &extra_fields = "", const std::string &key = kNexlaKey) const;
+  std::string opencrvs_credential(const std::string &secret = kOpenCrvsSecret) const;
   // A Host over the built plugins that trusts the test CA, for in-process tests.
   HostOptions host_options() const;
   // cli() with --ca-file for the trusted test CA in front.

@@ -69,7 +69,7 @@ TEST_CASE("nexla: the headers stop working when the session expires: 401, and au
   REQUIRE(auth.expires_at.has_value());
   auto call_api = [&](const AuthResult &a) {
     host::HttpRequestSpec spec;
-    spec.url = env.emu->origin() + "/users/current";
+    spec.url = env.emu->origin() + "/nexla-api/users/current";
     for (const auto &h : a.headers) spec.headers.emplace_back(h.name, h.value);
     return host::HttpsClient(host::HttpOptions{env.pki.ca_cert}).send(spec).status;
   };

@@ -3,6 +3,7 @@
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/jwt.hpp>
 
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include <cctype>
@@ -96,6 +97,7 @@ bool Emulator::State::enter(const std::string &provider, const std::string &endp
     ++counts[endpoint];
     Headers headers(req.headers.begin(), req.headers.end());
     last_headers[endpoint] = std::move(headers);
+    last_requests[endpoint] = {req.target, req.body};
   }
   Switches &sw = switches_for(provider);
   if (int delay = sw.delay_ms.load(); delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
@@ -131,28 +133,71 @@ std::string Emulator::State::client_for_secret(const std::string &provider, cons
   return "";
 }
 
+namespace {
+std::string rs256_sign(EVP_PKEY *key, const std::string &input) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  size_t len = 0;
+  std::string sig;
+  if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char *>(input.data()), input.size()) == 1) {
+    sig.resize(len);
+    EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len,
+                   reinterpret_cast<const unsigned char *>(input.data()), input.size());
+    sig.resize(len);
+  }
+  EVP_MD_CTX_free(ctx);
+  return sig;
+}
+}  // namespace
+
+std::string Emulator::State::rsa_public_key_pem() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (rsa_key == nullptr) {
+    rsa_key = EVP_RSA_gen(2048);
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PUBKEY(bio, rsa_key);
+    char *data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    rsa_public_pem.assign(data, size_t(n));
+    BIO_free(bio);
+  }
+  return rsa_public_pem;
+}
+
 std::string Emulator::State::issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
-                                       const std::string &extra_claims_json) {
+                                       const std::string &extra_claims_json, Alg alg) {
   int64_t now = now_seconds();
   unsigned char jti_bytes[12];
   RAND_bytes(jti_bytes, sizeof jti_bytes);
   std::string jti = kit::base64url_encode(std::string_view(reinterpret_cast<char *>(jti_bytes), sizeof jti_bytes));
   std::string claims = "{\"exp\":" + std::to_string(now + lifetime_s) + ",\"iat\":" + std::to_string(now) +
                        ",\"jti\":\"" + jti + "\"" + (extra_claims_json.empty() ? "" : "," + extra_claims_json) + "}";
-  std::string token = kit::sign_hs256(claims, signing_key).reveal();
+  std::string token;
+  if (alg == Alg::HS256) {
+    token = kit::sign_hs256(claims, signing_key).reveal();
+  } else {
+    rsa_public_key_pem();  // makes the key
+    std::string input = kit::base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." + kit::base64url_encode(claims);
+    token = input + "." + kit::base64url_encode(rs256_sign(rsa_key, input));
+  }
   std::lock_guard<std::mutex> lock(mutex);
   tokens[token] = IssuedToken{provider, client_id, now + lifetime_s, generation[provider]};
   return token;
 }
 
-const IssuedToken *Emulator::State::valid_token(const std::string &provider, const std::string &token) const {
+TokenStatus Emulator::State::token_status(const std::string &provider, const std::string &token) const {
   std::lock_guard<std::mutex> lock(mutex);
   auto it = tokens.find(token);
-  if (it == tokens.end() || it->second.provider != provider) return nullptr;
+  if (it == tokens.end() || it->second.provider != provider) return TokenStatus::Invalid;
   auto g = generation.find(provider);
-  if (it->second.generation != (g == generation.end() ? 0 : g->second)) return nullptr;
-  if (it->second.expires_at <= now_seconds()) return nullptr;
-  return &it->second;
+  if (it->second.generation != (g == generation.end() ? 0 : g->second)) return TokenStatus::Invalid;
+  return it->second.expires_at <= now_seconds() ? TokenStatus::Expired : TokenStatus::Valid;
+}
+
+const IssuedToken *Emulator::State::valid_token(const std::string &provider, const std::string &token) const {
+  if (token_status(provider, token) != TokenStatus::Valid) return nullptr;
+  std::lock_guard<std::mutex> lock(mutex);
+  return &tokens.at(token);
 }
 
 Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
@@ -163,6 +208,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   if (!state_->server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
   install_ainua(*state_->server, *state_);
   install_nexla(*state_->server, *state_);
+  install_opencrvs(*state_->server, *state_);
   install_test_routes(*state_->server, *state_);
   if (options.port == 0) {
     state_->port = state_->server->bind_to_any_port(options.bind_address);
@@ -177,6 +223,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
 Emulator::~Emulator() {
   state_->server->stop();
   if (state_->thread.joinable()) state_->thread.join();
+  EVP_PKEY_free(state_->rsa_key);
 }
 
 int Emulator::port() const { return state_->port; }
@@ -213,10 +260,17 @@ Headers Emulator::last_headers(const std::string &endpoint) const {
   return it == state_->last_headers.end() ? Headers{} : it->second;
 }
 
+std::pair<std::string, std::string> Emulator::last_request(const std::string &endpoint) const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  auto it = state_->last_requests.find(endpoint);
+  return it == state_->last_requests.end() ? std::pair<std::string, std::string>{} : it->second;
+}
+
 void Emulator::reset() {
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->counts.clear();
   state_->last_headers.clear();
+  state_->last_requests.clear();
   for (auto &[name, sw] : state_->switches) {
     sw->delay_ms = 0;
     sw->fail_status = 0;

@@ -50,6 +50,8 @@ class Emulator {
   // Requests served per endpoint ("ainua.token", "ainua.api", ...).
   int count(const std::string &endpoint) const;
   Headers last_headers(const std::string &endpoint) const;
+  // The last request's target (path and query) and body at an endpoint.
+  std::pair<std::string, std::string> last_request(const std::string &endpoint) const;
   void reset();  // counters and switches back to defaults
 
   struct State;

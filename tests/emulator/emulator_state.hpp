@@ -4,11 +4,15 @@
 #include "emulator.hpp"
 
 #include <httplib.h>
+#include <openssl/evp.h>
 
 #include <mutex>
 #include <thread>
 
 namespace credplug::emulator {
+
+enum class Alg { HS256, RS256 };
+enum class TokenStatus { Valid, Expired, Invalid };
 
 struct IssuedToken {
   std::string provider, client_id;
@@ -28,7 +32,10 @@ struct Emulator::State {
   std::map<std::string, int> generation;  // provider -> revocation generation
   std::map<std::string, int> counts;
   std::map<std::string, Headers> last_headers;
-  std::string signing_key;
+  std::map<std::string, std::pair<std::string, std::string>> last_requests;  // target, body
+  std::string signing_key;  // HS256
+  EVP_PKEY *rsa_key = nullptr;  // RS256, made on first use
+  std::string rsa_public_pem;
 
   std::string origin() const { return "https://localhost:" + std::to_string(port); }
   Switches &switches_for(const std::string &provider);
@@ -40,11 +47,15 @@ struct Emulator::State {
   bool client_known(const std::string &provider, const std::string &id) const;
   // The client id whose secret this is, or "" (for keys that identify alone).
   std::string client_for_secret(const std::string &provider, const std::string &secret) const;
-  // A signed HS256 JWT with these extra claims, remembered as issued.
+  // A signed JWT with exp, iat, jti and these extra claims, remembered as issued.
   std::string issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
-                        const std::string &extra_claims_json);
+                        const std::string &extra_claims_json, Alg alg = Alg::HS256);
   // The token's record if it was issued here, is unexpired and not revoked.
   const IssuedToken *valid_token(const std::string &provider, const std::string &token) const;
+  // Why a token is or is not accepted (revoked counts as invalid).
+  TokenStatus token_status(const std::string &provider, const std::string &token) const;
+  // The RS256 public key, PEM (OpenCRVS publishes it at /.well-known).
+  std::string rsa_public_key_pem();
 };
 
 int64_t now_seconds();
@@ -57,6 +68,7 @@ bool basic_credentials(const httplib::Request &req, std::string &id, std::string
 
 void install_ainua(httplib::Server &server, Emulator::State &state);
 void install_nexla(httplib::Server &server, Emulator::State &state);
+void install_opencrvs(httplib::Server &server, Emulator::State &state);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 
 }  // namespace credplug::emulator

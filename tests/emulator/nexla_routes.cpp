@@ -1,6 +1,7 @@
 // Nexla as its docs and SDK describe it: a service key (sent as issued in a
 // Basic header) buys a session token; API calls need the bearer token and the
 // versioned Accept header; /token/refresh renews a still-valid token.
+// Mounted under /nexla-api, the base path of Nexla's SDK default URL.
 #include "emulator_state.hpp"
 
 namespace credplug::emulator {
@@ -42,7 +43,7 @@ void session(Emulator::State &state, const std::string &user_id, httplib::Respon
 }  // namespace
 
 void install_nexla(httplib::Server &server, Emulator::State &state) {
-  server.Post("/token", [&state](const httplib::Request &req, httplib::Response &res) {
+  server.Post("/nexla-api/token", [&state](const httplib::Request &req, httplib::Response &res) {
     if (state.enter(kProvider, "nexla.token", req, res) || !accept_ok(req, res)) return;
     std::string auth = req.get_header_value("Authorization");
     std::string user_id;
@@ -51,7 +52,7 @@ void install_nexla(httplib::Server &server, Emulator::State &state) {
     if (user_id.empty()) return unauthorized(res, "Invalid service key");
     session(state, user_id, res);
   });
-  server.Post("/token/refresh", [&state](const httplib::Request &req, httplib::Response &res) {
+  server.Post("/nexla-api/token/refresh", [&state](const httplib::Request &req, httplib::Response &res) {
     if (state.enter(kProvider, "nexla.refresh", req, res) || !accept_ok(req, res)) return;
     const IssuedToken *token = state.valid_token(kProvider, bearer_token(req));
     if (token == nullptr) return unauthorized(res, "Invalid or expired access token");
@@ -61,13 +62,13 @@ void install_nexla(httplib::Server &server, Emulator::State &state) {
     if (state.enter(kProvider, "nexla.api", req, res) || !accept_ok(req, res)) return;
     const IssuedToken *token = state.valid_token(kProvider, bearer_token(req));
     if (token == nullptr) return unauthorized(res, "Unauthorized");
-    if (req.path == "/teams") return res.set_content("[]", "application/json");
+    if (req.path == "/nexla-api/teams") return res.set_content("[]", "application/json");
     res.set_content("{\"id\":" + token->client_id + ",\"email\":\"user" + token->client_id +
                         "@example.com\",\"full_name\":\"Emulated User\"}",
                     "application/json");
   };
-  server.Get("/users/current", api);
-  server.Get("/teams", api);
+  server.Get("/nexla-api/users/current", api);
+  server.Get("/nexla-api/teams", api);
 }
 
 }  // namespace credplug::emulator
