@@ -43,6 +43,15 @@ const rapidjson::Value *find(const rapidjson::Document &doc, std::string_view po
 
 }  // namespace
 
+std::string json_quote(std::string_view text) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.String(text.data(), rapidjson::SizeType(text.size()));
+  std::string out(buffer.GetString(), buffer.GetSize());
+  OPENSSL_cleanse(const_cast<char *>(buffer.GetString()), buffer.GetSize());
+  return out;
+}
+
 JsonDocument::JsonDocument(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JsonDocument::JsonDocument(JsonDocument &&) noexcept = default;
 JsonDocument &JsonDocument::operator=(JsonDocument &&) noexcept = default;

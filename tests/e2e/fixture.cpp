@@ -37,6 +37,8 @@ E2E &E2E::get() {
     e->emu->add_client("ainua", kClientId, kCanary);
     e->emu->add_client("nexla", "42", kNexlaKey);
     e->emu->add_client("opencrvs", kOpenCrvsClient, kOpenCrvsSecret);
+    e->emu->add_client("avonhealth", "avon-org", kAvonSecret);
+    e->emu->add_client("avonhealth-user", "user_7", kAvonUserKey);
     std::atexit([] { std::filesystem::remove_all(get().dir); });
     return e;
   }();
@@ -64,6 +66,11 @@ std::string E2E::nexla_credential(const std::string &extra_fields, const std::st
 std::string E2E::opencrvs_credential(const std::string &secret) const {
   return R"({"auth_url":")" + emu->origin() + R"(/opencrvs/auth","gateway_url":")" + emu->origin() +
          R"(/opencrvs/gateway","client_id":")" + kOpenCrvsClient + R"(","client_secret":")" + secret + "\"}";
+}
+
+std::string E2E::avon_credential(const std::string &extra_fields, const std::string &user_key) const {
+  return R"({"base_url":")" + emu->origin() + R"(","client_id":"avon-org","client_secret":")" + kAvonSecret +
+         R"(","user_id":"user_7","user_secret_key":")" + user_key + "\"" + (extra_fields.empty() ? "" : "," + extra_fields) + "}";
 }
 
 HostOptions E2E::host_options() const {

@@ -24,8 +24,10 @@ inline const std::string kClientId = "connector-1";
 inline const std::string kNexlaKey = "CANARY-nexla-service-key-0b7e-do-not-print";
 inline const std::string kOpenCrvsClient = "2fd153ab-86c8-45fb-990d-721140e46061";
 inline const std::string kOpenCrvsSecret = "CANARY-opencrvs-secret-8636abe2-do-not-print";
+inline const std::string kAvonSecret = "CANARY-avon-org-secret-do-not-print";
+inline const std::string kAvonUserKey = "CANARY-avon-user-key-do-not-print";
 inline const std::vector<std::string> kSecrets = {kCanary, kNexlaKey, "user-api-key-42-secret", "org-api-key-42-secret",
-                                                  kOpenCrvsSecret};
+                                                  kOpenCrvsSecret, kAvonSecret, kAvonUserKey};
 
 struct E2E {
   std::string dir;
@@ -44,6 +46,7 @@ struct E2E {
                     const std::string &input = "");
   std::string nexla_credential(const std::string &extra_fields = "", const std::string &key = kNexlaKey) const;
   std::string opencrvs_credential(const std::string &secret = kOpenCrvsSecret) const;
+  std::string avon_credential(const std::string &extra_fields = "", const std::string &user_key = kAvonUserKey) const;
   // A Host over the built plugins that trusts the test CA, for in-process tests.
   HostOptions host_options() const;
   // cli() with --ca-file for the trusted test CA in front.

@@ -118,6 +118,22 @@ bool Emulator::State::client_ok(const std::string &provider, const std::string &
   return c != p->second.end() && c->second == secret;
 }
 
+std::string Emulator::State::option(const std::string &provider, const std::string &key) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto p = options.find(provider);
+  if (p == options.end()) return "";
+  auto o = p->second.find(key);
+  return o == p->second.end() ? "" : o->second;
+}
+
+std::string Emulator::State::client_secret(const std::string &provider, const std::string &id) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto p = clients.find(provider);
+  if (p == clients.end()) return "";
+  auto c = p->second.find(id);
+  return c == p->second.end() ? "" : c->second;
+}
+
 bool Emulator::State::client_known(const std::string &provider, const std::string &id) const {
   std::lock_guard<std::mutex> lock(mutex);
   auto p = clients.find(provider);
@@ -209,6 +225,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   install_ainua(*state_->server, *state_);
   install_nexla(*state_->server, *state_);
   install_opencrvs(*state_->server, *state_);
+  install_avonhealth(*state_->server, *state_);
   install_test_routes(*state_->server, *state_);
   if (options.port == 0) {
     state_->port = state_->server->bind_to_any_port(options.bind_address);
@@ -235,6 +252,11 @@ void Emulator::add_client(const std::string &provider, const std::string &client
 }
 
 Switches &Emulator::switches(const std::string &provider) { return state_->switches_for(provider); }
+
+void Emulator::set_option(const std::string &provider, const std::string &key, const std::string &value) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->options[provider][key] = value;
+}
 
 void Emulator::revoke_all(const std::string &provider) {
   std::lock_guard<std::mutex> lock(state_->mutex);

@@ -43,6 +43,8 @@ class Emulator {
   // Provider state.
   void add_client(const std::string &provider, const std::string &client_id, const std::string &secret);
   Switches &switches(const std::string &provider);
+  // Provider-specific settings ("avonhealth", "staging_account" -> "acct-1").
+  void set_option(const std::string &provider, const std::string &key, const std::string &value);
   void revoke_all(const std::string &provider);  // every token issued so far stops working
   // Every token ever issued (to check none leaks into output).
   std::vector<std::string> issued_tokens() const;

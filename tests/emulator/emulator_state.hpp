@@ -30,6 +30,7 @@ struct Emulator::State {
   std::map<std::string, std::map<std::string, std::string>> clients;  // provider -> id -> secret
   std::map<std::string, IssuedToken> tokens;
   std::map<std::string, int> generation;  // provider -> revocation generation
+  std::map<std::string, std::map<std::string, std::string>> options;  // provider -> key -> value
   std::map<std::string, int> counts;
   std::map<std::string, Headers> last_headers;
   std::map<std::string, std::pair<std::string, std::string>> last_requests;  // target, body
@@ -39,6 +40,8 @@ struct Emulator::State {
 
   std::string origin() const { return "https://localhost:" + std::to_string(port); }
   Switches &switches_for(const std::string &provider);
+  std::string option(const std::string &provider, const std::string &key) const;
+  std::string client_secret(const std::string &provider, const std::string &id) const;  // "" if unknown
   // Counts the request and applies the provider's switches; true when the
   // switches answered it (the route must return).
   bool enter(const std::string &provider, const std::string &endpoint, const httplib::Request &req,
@@ -69,6 +72,7 @@ bool basic_credentials(const httplib::Request &req, std::string &id, std::string
 void install_ainua(httplib::Server &server, Emulator::State &state);
 void install_nexla(httplib::Server &server, Emulator::State &state);
 void install_opencrvs(httplib::Server &server, Emulator::State &state);
+void install_avonhealth(httplib::Server &server, Emulator::State &state);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 
 }  // namespace credplug::emulator

@@ -50,3 +50,9 @@ TEST_CASE("JsonDocument reads keys, pointers and loose numbers") {
   CHECK_FALSE(JsonDocument::parse_object("{").has_value());
   CHECK_FALSE(JsonDocument::parse_object("").has_value());
 }
+
+TEST_CASE("json_quote escapes what JSON requires") {
+  CHECK(json_quote("plain") == "\"plain\"");
+  CHECK(json_quote("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
+  CHECK(JsonDocument::parse_object("{\"k\":" + json_quote("x\"\u0001y") + "}")->string("k").value() == "x\"\u0001y");
+}

@@ -12,6 +12,9 @@
 
 namespace credplug::kit {
 
+// `text` as a JSON string literal, quotes included ("a\"b" for a"b).
+std::string json_quote(std::string_view text);
+
 class JsonDocument {
  public:
   // nullopt when `text` is not a JSON object (or not JSON at all).
