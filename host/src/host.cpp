@@ -206,7 +206,18 @@ PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->find(id)
 std::string Host::schema(const std::string &id) { return impl_->find(id)->schema->text(); }
 
 Validation Host::validate(const std::string &id, std::string_view credential_json) {
-  return impl_->find(id)->schema->validate(credential_json);
+  Validation v = impl_->find(id)->schema->validate(credential_json);
+  if (!v.ok()) return v;
+  // Then the plugin's own configuration checks: create() runs them and makes
+  // no network calls (plugin.h), so a rule a schema cannot express — with the
+  // corrected value in its message — is caught here too.
+  try {
+    open(id, credential_json);
+  } catch (const Error &e) {
+    if (e.kind() != ErrorKind::InvalidInput) throw;
+    v.errors.push_back({"", "plugin", e.what()});
+  }
+  return v;
 }
 
 // ---------------------------------------------------------------------------

@@ -128,6 +128,64 @@ std::string describe_field(const Value *field_schema, const std::string &name) {
   return title.empty() ? "'" + name + "'" : "'" + name + "' (" + title + ")";
 }
 
+std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const rapidjson::Pointer &schema_ptr,
+                                const std::string &keyword, const rapidjson::Pointer &doc_ptr,
+                                const std::set<std::string> &secrets);
+
+// Validates `value` against the one branch of `schema`'s oneOf/anyOf whose
+// single-value enum property matches it. The branch is merged into a copy of
+// the schema (same properties, titles and descriptions; the branch's required
+// list and pinned property), so messages read as for any other field.
+std::vector<FieldError> explain_chosen_branch(const Value &schema, const std::string &keyword, const Value &value,
+                                              const std::string &pointer, const std::set<std::string> &secrets) {
+  const Value *branches = member(schema, keyword.c_str());
+  if (!branches || !branches->IsArray()) return {};
+  for (const auto &branch : branches->GetArray()) {
+    const Value *pinned = member(branch, "properties");
+    if (!pinned || !pinned->IsObject()) continue;
+    bool chosen = false;
+    for (const auto &p : pinned->GetObject()) {
+      const Value *e = member(p.value, "enum");
+      auto have = value.FindMember(p.name);
+      if (e && e->IsArray() && e->Size() == 1 && have != value.MemberEnd() && have->value == (*e)[0]) chosen = true;
+    }
+    if (!chosen) continue;
+    rapidjson::Document merged;
+    merged.CopyFrom(schema, merged.GetAllocator());
+    merged.RemoveMember(keyword.c_str());
+    for (auto &m : const_cast<Value &>(branch).GetObject()) {
+      if (m.name == "properties") {
+        auto &props = merged["properties"];
+        for (auto &p : m.value.GetObject()) {
+          Value name(p.name, merged.GetAllocator()), copy(p.value, merged.GetAllocator());
+          auto existing = props.FindMember(name);
+          if (existing != props.MemberEnd()) {
+            for (auto &rule : copy.GetObject()) {
+              Value rn(rule.name, merged.GetAllocator()), rv(rule.value, merged.GetAllocator());
+              existing->value.RemoveMember(rn);
+              existing->value.AddMember(rn, rv, merged.GetAllocator());
+            }
+          } else {
+            props.AddMember(name, copy, merged.GetAllocator());
+          }
+        }
+      } else if (m.name != "title" && m.name != "description") {
+        Value name(m.name, merged.GetAllocator()), copy(m.value, merged.GetAllocator());
+        merged.RemoveMember(name);
+        merged.AddMember(name, copy, merged.GetAllocator());
+      }
+    }
+    rapidjson::SchemaDocument branch_schema(merged);
+    rapidjson::SchemaValidator validator(branch_schema);
+    if (value.Accept(validator)) return {};
+    auto errors = explain(merged, value, validator.GetInvalidSchemaPointer(), validator.GetInvalidSchemaKeyword(),
+                          validator.GetInvalidDocumentPointer(), secrets);
+    for (auto &e : errors) e.pointer = pointer + e.pointer;
+    return errors;
+  }
+  return {};
+}
+
 // Builds the messages for RapidJSON's first error. Values of secret fields
 // are never quoted.
 std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const rapidjson::Pointer &schema_ptr,
@@ -211,6 +269,11 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
     std::string rel = keyword == "minimum" ? (exclusive ? "greater than " : "at least ") : (exclusive ? "less than " : "at most ");
     add(pointer, who + " must be " + rel + bound + shown(*value));
     return out;
+  }
+  if ((keyword == "oneOf" || keyword == "anyOf") && schema && value && value->IsObject()) {
+    // A discriminated union (each branch pins one property to one enum
+    // value, as "token_flow" does): explain the branch the credential chose.
+    if (auto chosen = explain_chosen_branch(*schema, keyword, *value, pointer, secrets); !chosen.empty()) return chosen;
   }
   if ((keyword == "oneOf" || keyword == "anyOf") && schema) {
     std::string forms;

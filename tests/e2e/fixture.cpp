@@ -39,6 +39,8 @@ E2E &E2E::get() {
     e->emu->add_client("opencrvs", kOpenCrvsClient, kOpenCrvsSecret);
     e->emu->add_client("avonhealth", "avon-org", kAvonSecret);
     e->emu->add_client("avonhealth-user", "user_7", kAvonUserKey);
+    e->emu->add_client("avni", "avni-app", kAvniSecret);
+    e->emu->add_client("avni-user", "field.worker", kAvniPassword);
     std::atexit([] { std::filesystem::remove_all(get().dir); });
     return e;
   }();
@@ -71,6 +73,10 @@ std::string E2E::opencrvs_credential(const std::string &secret) const {
 std::string E2E::avon_credential(const std::string &extra_fields, const std::string &user_key) const {
   return R"({"base_url":")" + emu->origin() + R"(","client_id":"avon-org","client_secret":")" + kAvonSecret +
          R"(","user_id":"user_7","user_secret_key":")" + user_key + "\"" + (extra_fields.empty() ? "" : "," + extra_fields) + "}";
+}
+
+std::string E2E::avni_credential(const std::string &flow_fields) const {
+  return R"({"base_url":")" + emu->origin() + "\"," + flow_fields + "}";
 }
 
 HostOptions E2E::host_options() const {

@@ -26,8 +26,11 @@ inline const std::string kOpenCrvsClient = "2fd153ab-86c8-45fb-990d-721140e46061
 inline const std::string kOpenCrvsSecret = "CANARY-opencrvs-secret-8636abe2-do-not-print";
 inline const std::string kAvonSecret = "CANARY-avon-org-secret-do-not-print";
 inline const std::string kAvonUserKey = "CANARY-avon-user-key-do-not-print";
+inline const std::string kAvniSecret = "CANARY-avni-client-secret-do-not-print";
+inline const std::string kAvniPassword = "CANARY-avni-password-do-not-print";
 inline const std::vector<std::string> kSecrets = {kCanary, kNexlaKey, "user-api-key-42-secret", "org-api-key-42-secret",
-                                                  kOpenCrvsSecret, kAvonSecret, kAvonUserKey};
+                                                  kOpenCrvsSecret, kAvonSecret, kAvonUserKey, kAvniSecret, kAvniPassword,
+                                                  "cognito-access-field.worker-secret", "cognito-refresh-field.worker-secret"};
 
 struct E2E {
   std::string dir;
@@ -47,6 +50,8 @@ struct E2E {
   std::string nexla_credential(const std::string &extra_fields = "", const std::string &key = kNexlaKey) const;
   std::string opencrvs_credential(const std::string &secret = kOpenCrvsSecret) const;
   std::string avon_credential(const std::string &extra_fields = "", const std::string &user_key = kAvonUserKey) const;
+  // An Avni credential: base_url plus the given fields of a token flow.
+  std::string avni_credential(const std::string &flow_fields) const;
   // A Host over the built plugins that trusts the test CA, for in-process tests.
   HostOptions host_options() const;
   // cli() with --ca-file for the trusted test CA in front.

@@ -241,6 +241,9 @@ typedef struct credplug_plugin {
   void (*shutdown)(void);
 
   /* Make an instance from a credential that already passed the schema.
+  ** Check here what the schema cannot (CREDPLUG_ERR_INVALID_CONFIG, naming
+  ** the field and the corrected value); make no network calls: `credplug
+  ** validate` runs create() offline.
   ** `credential_json` (len bytes, NUL-terminated) is valid only during the
   ** call and is wiped by the host afterwards: copy what you keep, and wipe
   ** your copies in destroy(). On success set *out and return CREDPLUG_OK. */
