@@ -36,9 +36,22 @@ void lint_properties(const std::string &file, const rapidjson::Value &schema) {
       lint_properties(file, p.value);
     }
   }
+  // Branches of a union only constrain fields the schema declares (and
+  // documents) itself: "token_flow": {"enum": ["avni_password"]}.
   for (const char *key : {"oneOf", "anyOf", "allOf"})
     if (schema.HasMember(key))
-      for (const auto &branch : schema[key].GetArray()) lint_properties(file, branch);
+      for (const auto &branch : schema[key].GetArray()) {
+        INFO(file << ": a " << key << " branch");
+        CHECK(branch.HasMember("title"));
+        if (!branch.HasMember("properties")) continue;
+        for (const auto &p : branch["properties"].GetObject())
+          CHECK_MESSAGE(bool(props != schema.MemberEnd() && props->value.HasMember(p.name)),
+                        "a branch may only constrain a field declared at the top: " << p.name.GetString());
+        if (branch.HasMember("required"))
+          for (const auto &r : branch["required"].GetArray())
+            CHECK_MESSAGE(bool(props != schema.MemberEnd() && props->value.HasMember(r)),
+                          "a branch may only require a declared field: " << r.GetString());
+      }
 }
 
 }  // namespace
