@@ -222,6 +222,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   state_->signing_key.assign(reinterpret_cast<char *>(key), sizeof key);
   state_->server = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
   if (!state_->server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
+  state_->server->set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall between headers and body
   install_ainua(*state_->server, *state_);
   install_nexla(*state_->server, *state_);
   install_opencrvs(*state_->server, *state_);
