@@ -22,11 +22,6 @@ std::string cc_fields(const std::string &token_path = "/oauth2/token", const std
 std::string password_fields(const std::string &flow, const std::string &password = kAvniPassword) {
   return R"("token_flow":")" + flow + R"(","username":"field.worker","password":")" + password + "\"";
 }
-std::string header(const emulator::Headers &headers, const std::string &name) {
-  for (const auto &[n, v] : headers)
-    if (n == name) return v;
-  return "";
-}
 int locations(const std::string &name, const std::string &value) {
   auto &env = E2E::get();
   host::HttpRequestSpec spec;

@@ -15,11 +15,6 @@ namespace {
 std::string avon_file(const std::string &extra = "", const std::string &key = kAvonUserKey) {
   return E2E::get().write("avon-" + std::to_string(std::rand()) + ".json", E2E::get().avon_credential(extra, key));
 }
-std::string header(const emulator::Headers &headers, const std::string &name) {
-  for (const auto &[n, v] : headers)
-    if (n == name) return v;
-  return "";
-}
 int patients_status(const AuthResult &auth, const std::string &jwt_override = "") {
   auto &env = E2E::get();
   host::HttpRequestSpec spec;

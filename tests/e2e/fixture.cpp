@@ -13,6 +13,12 @@ namespace credplug::testing {
 
 bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
 
+std::string header(const emulator::Headers &headers, const std::string &name) {
+  for (const auto &[n, v] : headers)
+    if (n == name) return v;
+  return "";
+}
+
 int closed_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

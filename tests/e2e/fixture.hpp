@@ -60,6 +60,8 @@ struct E2E {
 };
 
 bool contains(const std::string &haystack, const std::string &needle);
+// The value of a header the emulator recorded, or "".
+std::string header(const emulator::Headers &headers, const std::string &name);
 // A TCP port on 127.0.0.1 that nothing listens on.
 int closed_port();
 

@@ -9,12 +9,6 @@ namespace {
 
 constexpr const char *kProvider = "ainua";
 
-void oauth_error(httplib::Response &res, int status, const std::string &error, const std::string &description) {
-  res.status = status;
-  res.set_content("{\"error\":\"" + error + "\",\"error_description\":\"" + json_escape(description) + "\"}",
-                  "application/json");
-}
-
 void token(Emulator::State &state, const httplib::Request &req, httplib::Response &res) {
   if (state.enter(kProvider, "ainua.token", req, res)) return;
   if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) != 0)

@@ -14,11 +14,6 @@ namespace {
 
 constexpr const char *kProvider = "avni";
 
-void oauth_error(httplib::Response &res, int status, const std::string &error) {
-  res.status = status;
-  res.set_content("{\"error\":\"" + error + "\"}", "application/json");
-}
-
 // Client credentials at a Cognito (/oauth2/token) or Keycloak endpoint.
 void client_credentials(Emulator::State &state, const httplib::Request &req, httplib::Response &res, bool cognito) {
   if (state.enter(kProvider, "avni.idp_token", req, res)) return;

@@ -71,6 +71,13 @@ std::string bearer_token(const httplib::Request &req) {
   return scheme == "bearer " ? value.substr(7) : "";
 }
 
+void oauth_error(httplib::Response &res, int status, const std::string &error, const std::string &description) {
+  res.status = status;
+  res.set_content("{\"error\":\"" + json_escape(error) + "\"" +
+                      (description.empty() ? "" : ",\"error_description\":\"" + json_escape(description) + "\"") + "}",
+                  "application/json");
+}
+
 bool basic_credentials(const httplib::Request &req, std::string &id, std::string &secret) {
   std::string value = req.get_header_value("Authorization");
   if (value.rfind("Basic ", 0) != 0) return false;

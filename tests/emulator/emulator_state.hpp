@@ -66,6 +66,8 @@ std::string json_escape(const std::string &s);
 std::map<std::string, std::string> parse_form(const std::string &text);
 // "Bearer <x>" -> x (scheme case-insensitive); empty if not that shape.
 std::string bearer_token(const httplib::Request &req);
+// An RFC 6749 §5.2 error answer: {"error", "error_description"?}.
+void oauth_error(httplib::Response &res, int status, const std::string &error, const std::string &description = "");
 // Basic credentials, each form-url-decoded (RFC 6749 §2.3.1).
 bool basic_credentials(const httplib::Request &req, std::string &id, std::string &secret);
 

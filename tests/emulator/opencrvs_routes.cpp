@@ -10,12 +10,6 @@ namespace {
 
 constexpr const char *kProvider = "opencrvs";
 
-void oauth_error(httplib::Response &res, int status, const std::string &error, const std::string &description) {
-  res.status = status;
-  res.set_content("{\"error\":\"" + error + "\",\"error_description\":\"" + json_escape(description) + "\"}",
-                  "application/json");
-}
-
 void gateway_error(httplib::Response &res, const std::string &message) {
   res.status = 401;
   res.set_content("{\"statusCode\":401,\"error\":\"Unauthorized\",\"message\":\"" + message + "\"}", "application/json");
