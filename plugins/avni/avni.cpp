@@ -80,7 +80,9 @@ class Avni final : public Provider {
       case 401: fail(CREDPLUG_ERR_REJECTED, "the Avni server refused the password of user '" + username_ + "' (HTTP 401)");
       case 403: fail(CREDPLUG_ERR_REJECTED, "the Avni user '" + username_ + "' may not generate tokens (HTTP 403)");
       case 404: fail(CREDPLUG_ERR_REJECTED, "the Avni server has no user '" + username_ + "' (HTTP 404)");
-      default: fail(CREDPLUG_ERR_PROVIDER, "the Avni server answered /api/user/generateToken with HTTP " + std::to_string(response.status()));
+      default:  // 429, 5xx, ...: the kit words these, with any Retry-After
+        oauth2::parse_token_response(response.status(), response.body(), "Avni server's /api/user/generateToken",
+                                     response.header("Retry-After"));
     }
     auto body = JsonDocument::parse_object(response.body());
     auto token = body ? body->string("authToken") : std::nullopt;
@@ -126,7 +128,9 @@ class Avni final : public Provider {
         fail(CREDPLUG_ERR_REJECTED, "AWS Cognito refused the username or password (" + type + ")");
       fail(CREDPLUG_ERR_PROVIDER, "AWS Cognito refused InitiateAuth: " + (type.empty() ? std::string("HTTP 400") : type));
     }
-    if (!response.ok()) fail(CREDPLUG_ERR_PROVIDER, "AWS Cognito answered InitiateAuth with HTTP " + std::to_string(response.status()));
+    if (!response.ok())
+      oauth2::parse_token_response(response.status(), response.body(), "AWS Cognito InitiateAuth endpoint",
+                                   response.header("Retry-After"));
     auto id_token = body ? body->string("/AuthenticationResult/IdToken") : std::nullopt;
     if (!id_token) fail(CREDPLUG_ERR_PROVIDER, "AWS Cognito's answer has no AuthenticationResult.IdToken (a challenge is not supported)");
     for (const char *other : {"/AuthenticationResult/AccessToken", "/AuthenticationResult/RefreshToken"})
