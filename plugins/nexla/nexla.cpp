@@ -46,24 +46,24 @@ class Nexla final : public Provider {
   }
 
  private:
-  // POST /token with the service key.
-  void request_token(Call &call) {
+  // POST {api}{path} with an empty body, as both token endpoints want it.
+  HttpResponse post_empty(Call &call, const char *path, const std::string &authorization) const {
     HttpRequest http;
     http.method = "POST";
-    http.url = join_url(api_, "/token");
-    http.header("Authorization", "Basic " + service_key_.reveal());
+    http.url = join_url(api_, path);
+    http.header("Authorization", authorization);
     http.header("Accept", kAccept);
-    accept(call, call.send(http), "Nexla token endpoint");
+    return call.send(http);
+  }
+
+  // POST /token with the service key.
+  void request_token(Call &call) {
+    accept(call, post_empty(call, "/token", "Basic " + service_key_.reveal()), "Nexla token endpoint");
   }
 
   // POST /token/refresh with the current token; false when refused.
   bool refresh(Call &call) {
-    HttpRequest http;
-    http.method = "POST";
-    http.url = join_url(api_, "/token/refresh");
-    http.header("Authorization", "Bearer " + token_.reveal());
-    http.header("Accept", kAccept);
-    HttpResponse response = call.send(http);
+    HttpResponse response = post_empty(call, "/token/refresh", "Bearer " + token_.reveal());
     if (!response.ok()) {
       call.info("token refresh refused (HTTP " + std::to_string(response.status()) + "); using the service key");
       return false;
