@@ -134,6 +134,10 @@ struct Host::Impl {
     scanned = true;
   }
 
+  // A plugin instance for a credential that already passed the schema.
+  std::unique_ptr<Credential> create(const std::shared_ptr<host::LoadedPlugin> &plugin, const std::string &id,
+                                     std::string_view credential_json);
+
   std::shared_ptr<host::LoadedPlugin> find(const std::string &id) {
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = by_id.find(id); it != by_id.end()) return it->second;
@@ -206,13 +210,14 @@ PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->find(id)
 std::string Host::schema(const std::string &id) { return impl_->find(id)->schema->text(); }
 
 Validation Host::validate(const std::string &id, std::string_view credential_json) {
-  Validation v = impl_->find(id)->schema->validate(credential_json);
+  auto plugin = impl_->find(id);
+  Validation v = plugin->schema->validate(credential_json);
   if (!v.ok()) return v;
   // Then the plugin's own configuration checks: create() runs them and makes
   // no network calls (plugin.h), so a rule a schema cannot express — with the
   // corrected value in its message — is caught here too.
   try {
-    open(id, credential_json);
+    impl_->create(plugin, id, credential_json);
   } catch (const Error &e) {
     if (e.kind() != ErrorKind::InvalidInput) throw;
     v.errors.push_back({"", "plugin", e.what()});
@@ -257,14 +262,11 @@ struct Credential::Impl {
   }
 };
 
-std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json) {
-  auto plugin = impl_->find(id);
-  Validation v = plugin->schema->validate(credential_json);
-  if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
-
+std::unique_ptr<Credential> Host::Impl::create(const std::shared_ptr<host::LoadedPlugin> &plugin, const std::string &id,
+                                               std::string_view credential_json) {
   auto impl = std::make_unique<Credential::Impl>();
   impl->plugin = plugin;
-  impl->shared = impl_->shared;
+  impl->shared = shared;
   impl->id = id;
   for (auto &secret : plugin->schema->secret_values(credential_json)) impl->redactor.add(secret.view());
 
@@ -282,6 +284,13 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
   for (auto &i : call.info)
     if (i.secret) impl->redactor.add(i.value.view());
   return std::make_unique<Credential>(std::move(impl));
+}
+
+std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json) {
+  auto plugin = impl_->find(id);
+  Validation v = plugin->schema->validate(credential_json);
+  if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
+  return impl_->create(plugin, id, credential_json);
 }
 
 Credential::Credential(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
