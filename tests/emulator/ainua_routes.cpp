@@ -26,21 +26,15 @@ void token(Emulator::State &state, const httplib::Request &req, httplib::Respons
   if (!state.client_ok(kProvider, id, secret))
     return oauth_error(res, 401, "unauthorized_client", "Invalid client or Invalid client credentials");
 
-  Switches &sw = state.switches_for(kProvider);
-  if (sw.malformed) {
-    res.set_content("<html><body>Keycloak is starting</body></html>", "text/html");
-    return;
-  }
-  const int lifetime = sw.token_lifetime_s.load();
+  const int lifetime = state.token_lifetime(kProvider, 300);  // Keycloak's default
   std::string jwt = state.issue_jwt(kProvider, id, lifetime,
                                     "\"iss\":\"" + state.origin() + "/realms/ncp\",\"aud\":\"account\",\"sub\":\"service-account-" +
                                         json_escape(id) + "\",\"typ\":\"Bearer\",\"azp\":\"" + json_escape(id) +
                                         "\",\"scope\":\"profile email\",\"clientId\":\"" + json_escape(id) + "\"");
   std::string body = "{\"access_token\":\"" + jwt + "\",\"expires_in\":" + std::to_string(lifetime) +
                      ",\"refresh_expires_in\":0,\"token_type\":\"Bearer\",\"not-before-policy\":0,\"scope\":\"profile email\"}";
-  if (sw.truncated) body = body.substr(0, body.size() / 2);
   res.set_header("Cache-Control", "no-store");
-  res.set_content(body, "application/json");
+  state.answer_token(kProvider, res, body);
 }
 
 void api(Emulator::State &state, const httplib::Request &req, httplib::Response &res) {

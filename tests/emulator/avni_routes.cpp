@@ -26,18 +26,15 @@ void client_credentials(Emulator::State &state, const httplib::Request &req, htt
   }
   // Cognito answers a bad client with 400, Keycloak with 401.
   if (!state.client_ok(kProvider, id, secret)) return oauth_error(res, cognito ? 400 : 401, cognito ? "invalid_client" : "unauthorized_client");
-  Switches &sw = state.switches_for(kProvider);
-  if (sw.malformed) return res.set_content("<html>identity provider error</html>", "text/html");
-  int lifetime = sw.token_lifetime_s.load();
+  const int lifetime = state.token_lifetime(kProvider, 300);
   std::string token = state.issue_jwt(kProvider, "cc:" + id, lifetime,
                                       "\"token_use\":\"access\",\"client_id\":\"" + json_escape(id) + "\"");
-  std::string body = "{\"access_token\":\"" + token + "\",\"expires_in\":" + std::to_string(lifetime) + ",\"token_type\":\"Bearer\"}";
-  if (sw.truncated) body = body.substr(0, body.size() / 2);
-  res.set_content(body, "application/json");
+  state.answer_token(kProvider, res,
+                     "{\"access_token\":\"" + token + "\",\"expires_in\":" + std::to_string(lifetime) + ",\"token_type\":\"Bearer\"}");
 }
 
 std::string user_token(Emulator::State &state, const std::string &user) {
-  return state.issue_jwt(kProvider, "user:" + user, state.switches_for(kProvider).token_lifetime_s.load(),
+  return state.issue_jwt(kProvider, "user:" + user, state.token_lifetime(kProvider, 300),
                          "\"token_use\":\"id\",\"cognito:username\":\"" + json_escape(user) + "\",\"aud\":\"emu-app-client\"");
 }
 
@@ -58,11 +55,7 @@ void install_avni(httplib::Server &server, Emulator::State &state) {
     if (user.empty() || password.empty()) return void(res.status = 400);
     if (!state.client_known("avni-user", user)) return void(res.status = 404);
     if (!state.client_ok("avni-user", user, password)) return void(res.status = 401);
-    Switches &sw = state.switches_for(kProvider);
-    if (sw.malformed) return res.set_content("<html>Avni is starting</html>", "text/html");
-    std::string out = "{\"authToken\":\"" + user_token(state, user) + "\"}";
-    if (sw.truncated) out = out.substr(0, out.size() / 2);
-    res.set_content(out, "application/json");
+    state.answer_token(kProvider, res, "{\"authToken\":\"" + user_token(state, user) + "\"}");
   });
 
   server.Get("/idp-details", [&state](const httplib::Request &req, httplib::Response &res) {

@@ -64,15 +64,11 @@ void install_avonhealth(httplib::Server &server, Emulator::State &state) {
     }
     if (!state.client_ok(kProvider, body->string("client_id").value_or(""), body->string("client_secret").value_or("")))
       return invalid_credentials(res);
-    Switches &sw = state.switches_for(kProvider);
-    if (sw.malformed) return res.set_content("<html>Bad Gateway</html>", "text/html");
-    int lifetime = sw.token_lifetime_s.load();
-    if (lifetime == 300) lifetime = 86400;  // Avon Health's default unless a test says otherwise
+    const int lifetime = state.token_lifetime(kProvider, 86400);  // Avon Health's default
     std::string token = state.issue_jwt(kProvider, body->string("client_id").value_or(""), lifetime, "");
     std::string out = R"({"access_token":")" + token + R"(","expires_in":)" + std::to_string(lifetime) +
                       R"(,"token_type":"Bearer"})";
-    if (sw.truncated) out = out.substr(0, out.size() / 2);
-    res.set_content(out, "application/json");
+    state.answer_token(kProvider, res, out);
   });
   server.Get("/v2/patients", [&state](const httplib::Request &req, httplib::Response &res) {
     if (state.enter(kProvider, "avonhealth.api", req, res)) return;

@@ -117,6 +117,17 @@ bool Emulator::State::enter(const std::string &provider, const std::string &endp
   return false;
 }
 
+int Emulator::State::token_lifetime(const std::string &provider, int provider_default) {
+  int set = switches_for(provider).token_lifetime_s.load();
+  return set > 0 ? set : provider_default;
+}
+
+void Emulator::State::answer_token(const std::string &provider, httplib::Response &res, const std::string &json) {
+  Switches &sw = switches_for(provider);
+  if (sw.malformed) return res.set_content("<html><body>503 Service Temporarily Unavailable</body></html>", "text/html");
+  res.set_content(sw.truncated ? json.substr(0, json.size() / 2) : json, "application/json");
+}
+
 bool Emulator::State::client_ok(const std::string &provider, const std::string &id, const std::string &secret) const {
   std::lock_guard<std::mutex> lock(mutex);
   auto p = clients.find(provider);
@@ -308,7 +319,7 @@ void Emulator::reset() {
     sw->retry_after_s = 0;
     sw->malformed = false;
     sw->truncated = false;
-    sw->token_lifetime_s = 300;
+    sw->token_lifetime_s = 0;
   }
 }
 

@@ -20,7 +20,7 @@ struct Switches {
   std::atomic<int> retry_after_s{0};   // with fail_status: a Retry-After header
   std::atomic<bool> malformed{false};  // token responses are not JSON
   std::atomic<bool> truncated{false};  // token responses are cut-off JSON
-  std::atomic<int> token_lifetime_s{300};
+  std::atomic<int> token_lifetime_s{0};  // 0: the provider's own default
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

@@ -46,6 +46,12 @@ struct Emulator::State {
   // switches answered it (the route must return).
   bool enter(const std::string &provider, const std::string &endpoint, const httplib::Request &req,
              httplib::Response &res);
+  // Seconds a new token lives: the switch when a test set one, else the
+  // provider's own default.
+  int token_lifetime(const std::string &provider, int provider_default);
+  // Sends a token response, garbled as the provider's switches say
+  // (malformed: an HTML error page; truncated: half the JSON).
+  void answer_token(const std::string &provider, httplib::Response &res, const std::string &json);
   bool client_ok(const std::string &provider, const std::string &id, const std::string &secret) const;
   bool client_known(const std::string &provider, const std::string &id) const;
   // The client id whose secret this is, or "" (for keys that identify alone).

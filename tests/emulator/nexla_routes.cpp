@@ -24,20 +24,14 @@ bool accept_ok(const httplib::Request &req, httplib::Response &res) {
 
 // The session answer of /token and /token/refresh.
 void session(Emulator::State &state, const std::string &user_id, httplib::Response &res) {
-  Switches &sw = state.switches_for(kProvider);
-  if (sw.malformed) {
-    res.set_content("<html>Nexla maintenance</html>", "text/html");
-    return;
-  }
-  const int lifetime = sw.token_lifetime_s.load();
+  const int lifetime = state.token_lifetime(kProvider, 300);
   std::string token = state.issue_jwt(kProvider, user_id, lifetime, "\"sub\":\"" + json_escape(user_id) + "\"");
   std::string body = "{\"access_token\":\"" + token + "\",\"token_type\":\"Bearer\",\"expires_in\":" + std::to_string(lifetime) +
                      ",\"user\":{\"id\":" + user_id + ",\"email\":\"user" + user_id +
                      "@example.com\",\"full_name\":\"Emulated User\",\"api_key\":\"user-api-key-" + user_id +
                      "-secret\",\"super_user\":false},\"org_membership\":{\"api_key\":\"org-api-key-" + user_id +
                      "-secret\",\"is_admin\":false},\"org\":{\"id\":1,\"name\":\"Emulated Org\"}}";
-  if (sw.truncated) body = body.substr(0, body.size() / 2);
-  res.set_content(body, "application/json");
+  state.answer_token(kProvider, res, body);
 }
 
 }  // namespace
