@@ -57,8 +57,7 @@ class Avni final : public Provider {
       fail(CREDPLUG_ERR_REJECTED, "token not accepted by this Avni server (wrong token type or audience): "
                                   "GET /api/locations -> HTTP 500; stock servers want a user's ID token, try token_flow "
                                   "avni_password or cognito_password");
-    if (status == 404) fail(CREDPLUG_ERR_INVALID_CONFIG, "base_url: GET /api/locations -> HTTP 404; is this an Avni server?");
-    if (!response.ok()) fail(CREDPLUG_ERR_PROVIDER, "the Avni server answered GET /api/locations with HTTP " + std::to_string(status));
+    expect_success(response, {"the Avni server", "GET /api/locations", "base_url", "is this an Avni server?"});
     auto page = JsonDocument::parse_object(response.body());
     if (!page || !page->has("content")) fail(CREDPLUG_ERR_PROVIDER, "the Avni server's /api/locations answer is not a page");
     call.output("locations", page->raw("totalElements").value_or("?"));

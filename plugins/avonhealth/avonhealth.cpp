@@ -58,16 +58,11 @@ class AvonHealth final : public Provider {
     if (!account_.empty()) http.header("account", account_);
     http.header("Accept", "application/json");
     HttpResponse response = call.send(http);
-    const int status = response.status();
     auto body = JsonDocument::parse_object(response.body());
-    if (status == 401 || status == 403) {
-      std::string code = body ? body->string("code").value_or("") : "";
-      fail(CREDPLUG_ERR_REJECTED, "Avon Health refused the token or the user JWT: GET /v2/patients -> HTTP " +
-                                      std::to_string(status) + (code.empty() ? "" : " (" + code + ")") +
-                                      (account_.empty() ? "; staging requires account_id" : ""));
-    }
-    if (status == 404) fail(CREDPLUG_ERR_INVALID_CONFIG, "base_url: GET /v2/patients -> HTTP 404; is this your Avon Health host?");
-    if (!response.ok()) fail(CREDPLUG_ERR_PROVIDER, "Avon Health answered GET /v2/patients with HTTP " + std::to_string(status));
+    std::string code = body ? body->string("code").value_or("") : "";
+    expect_success(response, {"Avon Health", "GET /v2/patients", "base_url", "is this your Avon Health host?",
+                              "the token or the user JWT",
+                              (code.empty() ? "" : " (" + code + ")") + (account_.empty() ? "; staging requires account_id" : "")});
     if (!body || body->string("object").value_or("") != "list")
       fail(CREDPLUG_ERR_PROVIDER, "Avon Health's /v2/patients answer is not a list object");
     call.output("user_id", user_id_);

@@ -33,11 +33,7 @@ class Nexla final : public Provider {
     http.header("Authorization", "Bearer " + token_.reveal());
     http.header("Accept", kAccept);
     HttpResponse response = call.send(http);
-    const int status = response.status();
-    if (status == 401 || status == 403)
-      fail(CREDPLUG_ERR_REJECTED, "the Nexla API refused the session token: GET /users/current -> HTTP " + std::to_string(status));
-    if (status == 404) fail(CREDPLUG_ERR_INVALID_CONFIG, "api_url: GET /users/current -> HTTP 404; is this the Nexla API URL?");
-    if (!response.ok()) fail(CREDPLUG_ERR_PROVIDER, "the Nexla API answered GET /users/current with HTTP " + std::to_string(status));
+    expect_success(response, {"the Nexla API", "GET /users/current", "api_url", "is this the Nexla API URL?", "the session token"});
     auto user = JsonDocument::parse_object(response.body());
     // The user by id, never by email (an email is personal data in logs).
     auto id = user ? user->raw("id") : std::nullopt;

@@ -102,3 +102,26 @@ TEST_CASE("the request surfaces the token endpoint's rejection as a Failure") {
     CHECK(f.code() == CREDPLUG_ERR_REJECTED);
   }
 }
+
+TEST_CASE("expect_success words a connection test's failures alike for every plugin") {
+  credplug_host_api api = fake_host();
+  const ApiAnswer answer{"the Example API", "GET /me", "api_url", "is this the Example API?", "the session token", " (Expired)"};
+  auto failure_for = [&](int status) -> std::pair<int32_t, std::string> {
+    HttpResponse response(&api, new credplug_http_response{status, ""});
+    try {
+      expect_success(response, answer);
+    } catch (const Failure &f) {
+      return {f.code(), f.what()};
+    }
+    return {CREDPLUG_OK, ""};
+  };
+  CHECK(failure_for(200).first == CREDPLUG_OK);
+  CHECK(failure_for(204).first == CREDPLUG_OK);
+  CHECK(failure_for(401) ==
+        std::pair<int32_t, std::string>{CREDPLUG_ERR_REJECTED, "the Example API refused the session token: GET /me -> HTTP 401 (Expired)"});
+  CHECK(failure_for(403).first == CREDPLUG_ERR_REJECTED);
+  CHECK(failure_for(404) ==
+        std::pair<int32_t, std::string>{CREDPLUG_ERR_INVALID_CONFIG, "api_url: GET /me -> HTTP 404; is this the Example API?"});
+  CHECK(failure_for(503) == std::pair<int32_t, std::string>{CREDPLUG_ERR_PROVIDER, "the Example API answered GET /me with HTTP 503"});
+  CHECK(failure_for(302).first == CREDPLUG_ERR_PROVIDER);
+}

@@ -48,6 +48,22 @@ class HttpResponse {
   credplug_http_response *resp_;
 };
 
+// How a connection test reads the answer to its authenticated request, so
+// every plugin words failures alike. expect_success() returns on 2xx, else:
+//   401, 403       REJECTED        "<who> refused <credential>: <request> -> HTTP n<refused_detail>"
+//   404            INVALID_CONFIG  "<url_field>: <request> -> HTTP 404; <not_found_hint>"
+//   anything else  PROVIDER        "<who> answered <request> with HTTP n"
+// Handle a provider's own special statuses before calling it.
+struct ApiAnswer {
+  std::string who;             // "the Nexla API"
+  std::string request;         // "GET /users/current"
+  std::string url_field;       // the field to fix on 404: "api_url"
+  std::string not_found_hint;  // "is this the Nexla API URL?"
+  std::string credential = "the token";
+  std::string refused_detail = "";  // e.g. " (Expired token)"
+};
+void expect_success(const HttpResponse &response, const ApiAnswer &answer);
+
 class Call {
  public:
   Call(const credplug_host_api *api, credplug_call *call) : api_(api), call_(call) {}
