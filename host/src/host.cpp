@@ -185,7 +185,7 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.use_default_dir) add_dir(default_plugin_dir());
 }
 
-Host::~Host() { host::set_process_logger(nullptr); }
+Host::~Host() { host::clear_process_logger(&impl_->shared->logger); }
 
 std::vector<std::string> Host::search_path() const { return impl_->dirs; }
 

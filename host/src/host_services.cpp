@@ -165,4 +165,6 @@ const credplug_host_api *host_services() { return &kServices; }
 
 void set_process_logger(const Logger *logger) { g_process_logger.store(logger); }
 
+void clear_process_logger(const Logger *logger) { g_process_logger.compare_exchange_strong(logger, nullptr); }
+
 }  // namespace credplug::host

@@ -25,8 +25,10 @@ struct Logger {
 
 const credplug_host_api *host_services();
 
-// Where NULL-call logs (from init/shutdown) go. Set by the most recent Host.
+// Where NULL-call logs (from init/shutdown) go: the most recent Host's.
 void set_process_logger(const Logger *logger);
+// Stops using `logger` if it is the current one (another Host's stays).
+void clear_process_logger(const Logger *logger);
 
 }  // namespace credplug::host
 
