@@ -13,7 +13,7 @@ using namespace credplug::testing;
 
 namespace {
 std::string avni_file(const std::string &fields) {
-  return E2E::get().write("avni-" + std::to_string(std::rand()) + ".json", E2E::get().avni_credential(fields));
+  return E2E::get().write_new("avni", E2E::get().avni_credential(fields));
 }
 std::string cc_fields(const std::string &token_path = "/oauth2/token", const std::string &extra = "") {
   return R"("token_flow":"client_credentials","access_token_url":")" + E2E::get().emu->origin() + token_path +

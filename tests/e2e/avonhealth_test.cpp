@@ -13,7 +13,7 @@ using namespace credplug::testing;
 
 namespace {
 std::string avon_file(const std::string &extra = "", const std::string &key = kAvonUserKey) {
-  return E2E::get().write("avon-" + std::to_string(std::rand()) + ".json", E2E::get().avon_credential(extra, key));
+  return E2E::get().write_new("avon", E2E::get().avon_credential(extra, key));
 }
 int patients_status(const AuthResult &auth, const std::string &jwt_override = "") {
   auto &env = E2E::get();

@@ -22,7 +22,7 @@ rapidjson::Document parse(const std::string &text) {
 }
 
 std::string cred_file(const std::string &extra = "", const std::string &secret = kCanary) {
-  return E2E::get().write("ainua-" + std::to_string(std::rand()) + ".json", E2E::get().ainua_credential(extra, secret));
+  return E2E::get().write_new("ainua", E2E::get().ainua_credential(extra, secret));
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ struct E2E {
   // A fresh emulator state for each test.
   void reset();
   std::string write(const std::string &name, const std::string &content) const;
+  // write() under a name never used before in this run: "<prefix>-<n>.json".
+  std::string write_new(const std::string &prefix, const std::string &content);
+  int files_written = 0;
   std::string ainua_credential(const std::string &extra_fields = "", const std::string &secret = kCanary) const;
   // Runs credplug with these arguments. Every run is checked: the canary
   // never appears, and no issued token appears unless --reveal was asked.

@@ -13,7 +13,7 @@ using namespace credplug::testing;
 
 namespace {
 std::string nexla_file(const std::string &extra = "", const std::string &key = kNexlaKey) {
-  return E2E::get().write("nexla-" + std::to_string(std::rand()) + ".json", E2E::get().nexla_credential(extra, key));
+  return E2E::get().write_new("nexla", E2E::get().nexla_credential(extra, key));
 }
 }  // namespace
 

@@ -16,7 +16,7 @@ using namespace credplug::testing;
 
 namespace {
 std::string opencrvs_file(const std::string &secret = kOpenCrvsSecret) {
-  return E2E::get().write("opencrvs-" + std::to_string(std::rand()) + ".json", E2E::get().opencrvs_credential(secret));
+  return E2E::get().write_new("opencrvs", E2E::get().opencrvs_credential(secret));
 }
 int occurrences(const std::string &s, const std::string &part) {
   int n = 0;
