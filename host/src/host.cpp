@@ -4,8 +4,14 @@
 #include "https_client.hpp"
 #include "plugin_loader.hpp"
 #include "redactor.hpp"
+#include "refresh_pool.hpp"
+#include "token_cache.hpp"
+
+#include <credplug/kit/jwt.hpp>
 
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <strings.h>
 
 namespace fs = std::filesystem;
 
@@ -40,6 +47,22 @@ ErrorKind kind_of(int32_t code) {
     case CREDPLUG_ERR_PROVIDER: return ErrorKind::Provider;
     default: return ErrorKind::Plugin;
   }
+}
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The exp claim of the first secret header whose value (after a scheme such
+// as "Bearer ") is a JWT.
+std::optional<int64_t> jwt_expiry(const std::vector<Header> &headers) {
+  for (const auto &h : headers) {
+    if (!h.secret) continue;
+    std::string_view v = h.value.view();
+    if (size_t space = v.rfind(' '); space != std::string_view::npos) v.remove_prefix(space + 1);
+    if (auto jwt = kit::decode_jwt(v); jwt && jwt->exp()) return jwt->exp();
+  }
+  return std::nullopt;
 }
 
 long ms_since(std::chrono::steady_clock::time_point start) {
@@ -98,7 +121,10 @@ std::string join_errors(const Validation &v) {
 struct Shared {
   host::HttpsClient http;
   host::Logger logger;
-  explicit Shared(host::HttpOptions options) : http(std::move(options)) {}
+  CachePolicy cache;
+  host::RefreshPool refreshers;
+  Shared(host::HttpOptions options, const CachePolicy &policy)
+      : http(std::move(options)), cache(policy), refreshers(policy.refresh_threads) {}
 };
 
 struct Host::Impl {
@@ -109,6 +135,11 @@ struct Host::Impl {
   std::map<std::string, std::string> by_path;  // path -> id, for loaded files
   std::map<std::string, std::string> problems;  // path -> why it could not be used
   bool scanned = false;
+  // Open credentials by HMAC-SHA-256(key, id NUL json): one instance and one
+  // token cache per credential, and no secret in the key.
+  unsigned char cache_key[32];
+  std::map<std::string, std::weak_ptr<Credential::Impl>> open_credentials;
+  std::string credential_key(const std::string &id, std::string_view json) const;
 
   // Loads one file (once); records a problem rather than throwing.
   void try_load(const std::string &path) {
@@ -170,7 +201,9 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   http.connect_timeout_ms = options.connect_timeout_ms;
   http.total_timeout_ms = options.total_timeout_ms;
   http.max_response_bytes = options.max_response_bytes;
-  impl_->shared = std::make_shared<Shared>(std::move(http));
+  impl_->shared = std::make_shared<Shared>(std::move(http), options.cache);
+  if (RAND_bytes(impl_->cache_key, sizeof impl_->cache_key) != 1)
+    throw Error(ErrorKind::Plugin, "the system random generator failed (needed for the token cache key)");
   impl_->shared->logger.sink = std::move(options.log);
   impl_->shared->logger.level = options.log_level;
   host::set_process_logger(&impl_->shared->logger);
@@ -234,6 +267,15 @@ struct Credential::Impl {
   credplug_instance *instance = nullptr;
   std::mutex call_mutex;  // used unless the plugin allows concurrent calls
   std::string id;
+  std::unique_ptr<host::TokenCache> cache;  // made once the instance exists
+
+  ~Impl() {
+    if (cache) cache->close();  // a background refresh may be using the instance
+    if (instance && plugin->destroy) {
+      std::lock_guard<std::mutex> lock(plugin->lifecycle);
+      plugin->destroy(instance);
+    }
+  }
 
   credplug_call make_call() {
     credplug_call call;
@@ -244,14 +286,15 @@ struct Credential::Impl {
     return call;
   }
 
-  // Turns a failed plugin call into an Error with a redacted message.
+  // Turns a failed plugin call into a FetchFailure (an Error) with a
+  // redacted message and the server's Retry-After, if any.
   [[noreturn]] void raise(const credplug_call &call, int32_t rc, const char *what) {
     int32_t code = call.error_set && call.error_code != CREDPLUG_OK ? call.error_code : rc;
     std::string message = call.error_set && !call.error_message.empty()
                               ? call.error_message
                               : "the plugin's " + std::string(what) + "() failed with status " + std::to_string(rc) +
                                     " and gave no reason";
-    throw Error(kind_of(code), redactor.apply(message));
+    throw host::FetchFailure(kind_of(code), redactor.apply(message), call.retry_after_ms);
   }
 
   template <class F>
@@ -260,11 +303,69 @@ struct Credential::Impl {
     std::lock_guard<std::mutex> lock(call_mutex);
     return f();
   }
+
+  // One token request through `fn` (authenticate or refresh). The expiry is
+  // the plugin's (expires_in), else the token's JWT exp, else the plugin's
+  // declared default, else the policy's.
+  host::Fetched request_token(decltype(credplug_plugin::authenticate) fn, const char *what,
+                              std::vector<Info> *info = nullptr) {
+    host::Fetched out;
+    out.sent = std::chrono::steady_clock::now();
+    const int64_t sent_ms = unix_ms_now();
+    credplug_call call = make_call();
+    int32_t rc = run([&] { return fn(instance, &call); });
+    if (rc != CREDPLUG_OK) raise(call, rc, what);
+    if (call.headers.empty())
+      throw host::FetchFailure(ErrorKind::Plugin,
+                               "the plugin's " + std::string(what) + "() succeeded but produced no header to attach",
+                               std::nullopt);
+    out.set = std::make_shared<HeaderSet>();
+    int64_t expires_ms;
+    if (call.expires_at) expires_ms = *call.expires_at * 1000;
+    else if (auto exp = jwt_expiry(call.headers)) expires_ms = *exp * 1000;
+    else if (plugin->default_token_lifetime_s) expires_ms = sent_ms + int64_t(plugin->default_token_lifetime_s) * 1000;
+    else expires_ms = sent_ms + shared->cache.default_lifetime_ms;
+    if (expires_ms <= sent_ms)
+      throw host::FetchFailure(ErrorKind::Provider,
+                               "the token the provider issued had already expired when it arrived (is this machine's "
+                               "clock right?)",
+                               std::nullopt);
+    out.set->headers = std::move(call.headers);
+    out.set->expires_at = expires_ms / 1000;
+    out.lifetime_ms = long(expires_ms - sent_ms);
+    if (info) *info = std::move(call.info);
+    return out;
+  }
+
+  // The cache's fetcher: a refresh goes through the plugin's hook when it has
+  // one, and through authenticate() when it has none or the hook fails.
+  host::Fetched fetch(host::FetchKind kind) {
+    if (kind == host::FetchKind::Refresh && plugin->refresh) {
+      try {
+        return request_token(plugin->refresh, "refresh");
+      } catch (const Error &e) {
+        shared->logger.write(CREDPLUG_LOG_INFO, "[" + id + "] refresh failed (" + e.what() + "); authenticating instead");
+      }
+    }
+    return request_token(plugin->descriptor->authenticate, "authenticate");
+  }
 };
+
+std::string Host::Impl::credential_key(const std::string &id, std::string_view json) const {
+  std::string data = id;
+  data.push_back('\0');
+  data.append(json);
+  unsigned char digest[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), cache_key, int(sizeof cache_key), reinterpret_cast<const unsigned char *>(data.data()), data.size(),
+       digest, &len);
+  kit::wipe(data);
+  return std::string(reinterpret_cast<const char *>(digest), len);
+}
 
 std::unique_ptr<Credential> Host::Impl::create(const std::shared_ptr<host::LoadedPlugin> &plugin, const std::string &id,
                                                std::string_view credential_json) {
-  auto impl = std::make_unique<Credential::Impl>();
+  auto impl = std::make_shared<Credential::Impl>();
   impl->plugin = plugin;
   impl->shared = shared;
   impl->id = id;
@@ -283,6 +384,9 @@ std::unique_ptr<Credential> Host::Impl::create(const std::shared_ptr<host::Loade
   }
   for (auto &i : call.info)
     if (i.secret) impl->redactor.add(i.value.view());
+  Credential::Impl *raw = impl.get();
+  impl->cache = std::make_unique<host::TokenCache>(
+      shared->cache, [raw](host::FetchKind kind) { return raw->fetch(kind); }, shared->refreshers);
   return std::make_unique<Credential>(std::move(impl));
 }
 
@@ -290,17 +394,39 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
   auto plugin = impl_->find(id);
   Validation v = plugin->schema->validate(credential_json);
   if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
-  return impl_->create(plugin, id, credential_json);
-}
-
-Credential::Credential(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-Credential::~Credential() {
-  if (impl_ && impl_->instance && impl_->plugin->destroy) {
-    std::lock_guard<std::mutex> lock(impl_->plugin->lifecycle);
-    impl_->plugin->destroy(impl_->instance);
+  const std::string key = impl_->credential_key(id, credential_json);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    for (auto it = impl_->open_credentials.begin(); it != impl_->open_credentials.end();)
+      it = it->second.expired() ? impl_->open_credentials.erase(it) : std::next(it);
+    if (auto it = impl_->open_credentials.find(key); it != impl_->open_credentials.end())
+      if (auto alive = it->second.lock()) return std::make_unique<Credential>(std::move(alive));
   }
+  auto credential = impl_->create(plugin, id, credential_json);
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto &slot = impl_->open_credentials[key];
+  if (auto alive = slot.lock()) return std::make_unique<Credential>(std::move(alive));  // another thread won
+  slot = credential->impl_;
+  return credential;
 }
+
+Credential::Credential(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Credential::~Credential() = default;
+
+const Header *HeaderSet::find(std::string_view name) const {
+  for (const auto &h : headers)
+    if (h.name.size() == name.size() && strncasecmp(h.name.data(), name.data(), name.size()) == 0) return &h;
+  return nullptr;
+}
+
+HeadersPtr Credential::headers() { return impl_->cache->get(); }
+
+void Credential::invalidate(const HeaderSet &rejected) { impl_->cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation); }
+
+void Credential::invalidate() { impl_->cache->invalidate(0); }
+
+CacheStatus Credential::cache_status() const { return impl_->cache->status(); }
 
 const std::string &Credential::plugin_id() const { return impl_->id; }
 
@@ -308,15 +434,11 @@ std::string Credential::redact(std::string_view text) const { return impl_->reda
 
 AuthResult Credential::authenticate() {
   auto start = std::chrono::steady_clock::now();
-  credplug_call call = impl_->make_call();
-  int32_t rc = impl_->run([&] { return impl_->plugin->descriptor->authenticate(impl_->instance, &call); });
-  if (rc != CREDPLUG_OK) impl_->raise(call, rc, "authenticate");
-  if (call.headers.empty())
-    throw Error(ErrorKind::Plugin, "the plugin's authenticate() succeeded but produced no header to attach");
   AuthResult result;
-  result.headers = std::move(call.headers);
-  result.expires_at = call.expires_at;
-  result.info = std::move(call.info);
+  host::Fetched fetched = impl_->request_token(impl_->plugin->descriptor->authenticate, "authenticate", &result.info);
+  result.headers = fetched.set->headers;
+  result.expires_at = fetched.set->expires_at;
+  impl_->cache->publish(std::move(fetched));
   result.elapsed_ms = ms_since(start);
   return result;
 }

@@ -1,5 +1,7 @@
 #include "host_services.hpp"
 
+#include "retry_timing.hpp"
+
 #include <openssl/crypto.h>
 
 #include <atomic>
@@ -113,6 +115,10 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
     svc_log(call, CREDPLUG_LOG_DEBUG, (spec.method + " " + shown + " -> failed: " + resp.error).c_str());
     return resp.result.error_code ? resp.result.error_code : CREDPLUG_ERR_NETWORK;
   }
+  call->retry_after_ms.reset();
+  if (resp.result.status == 429 || resp.result.status == 503)
+    for (const auto &[name, value] : resp.result.headers)
+      if (name == "retry-after") call->retry_after_ms = parse_retry_after(value);
   svc_log(call, CREDPLUG_LOG_DEBUG,
           (spec.method + " " + shown + " -> HTTP " + std::to_string(resp.result.status) + " (" +
            std::to_string(resp.result.body.size()) + " bytes, " + std::to_string(resp.result.elapsed_ms) + " ms)")

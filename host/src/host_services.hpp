@@ -40,6 +40,8 @@ struct credplug_call {
 
   std::vector<credplug::Header> headers;
   std::optional<int64_t> expires_at;
+  // The last response's Retry-After (429/503), for the token cache's backoff.
+  std::optional<long> retry_after_ms;
   std::vector<credplug::Info> info;
   bool error_set = false;
   int32_t error_code = 0;

@@ -99,6 +99,9 @@ std::shared_ptr<LoadedPlugin> load_fresh(const std::string &path) {
   plugin->abi_minor = answer.minor;
   plugin->test = CREDPLUG_HAS_FIELD(d, credplug_plugin, test) ? d->test : nullptr;
   plugin->destroy = CREDPLUG_HAS_FIELD(d, credplug_plugin, destroy) ? d->destroy : nullptr;
+  plugin->refresh = CREDPLUG_HAS_FIELD(d, credplug_plugin, refresh) ? d->refresh : nullptr;
+  plugin->default_token_lifetime_s =
+      CREDPLUG_HAS_FIELD(d, credplug_plugin, default_token_lifetime_s) ? d->default_token_lifetime_s : 0;
   plugin->concurrent_instance = (d->capabilities & CREDPLUG_CAP_CONCURRENT_INSTANCE) != 0;
   try {
     plugin->schema = std::make_unique<CompiledSchema>(d->credential_schema);

@@ -32,6 +32,8 @@ struct LoadedPlugin {
   // Optional entries, NULL when absent from the plugin's descriptor.
   decltype(credplug_plugin::test) test = nullptr;
   decltype(credplug_plugin::destroy) destroy = nullptr;
+  decltype(credplug_plugin::refresh) refresh = nullptr;  // minor 1
+  uint32_t default_token_lifetime_s = 0;                  // minor 1; 0: unknown
   bool concurrent_instance = false;
 
   ~LoadedPlugin();  // calls shutdown() if init() succeeded

@@ -11,6 +11,9 @@ constexpr const char *kTokenPath = "/realms/ncp/protocol/openid-connect/token";
 
 class Ainua final : public Provider {
  public:
+  // Keycloak's default access-token lifespan, when the response does not say.
+  static constexpr uint32_t kDefaultTokenLifetimeSeconds = 300;
+
   Ainua(const JsonDocument &credential, Call &) {
     base_ = parse_https_url("ainua_url", credential.string("ainua_url").value_or(""), /*allow_bare_host=*/true).str();
     request_.token_url = join_url(base_, kTokenPath);
@@ -25,8 +28,8 @@ class Ainua final : public Provider {
   }
 
   void authenticate(Call &call) override {
+    const int64_t now = call.now_seconds();  // expires_in counts from the request
     oauth2::Token token = oauth2::request_client_credentials(call, request_);
-    const int64_t now = call.now_seconds();
     std::optional<int64_t> expires_at;
     if (token.expires_in) {
       expires_at = now + *token.expires_in;

@@ -10,6 +10,9 @@ namespace {
 
 class Avni final : public Provider {
  public:
+  // Cognito's default token lifetime (one hour), when the token does not say.
+  static constexpr uint32_t kDefaultTokenLifetimeSeconds = 3600;
+
   Avni(const JsonDocument &credential, Call &) {
     std::string base = credential.string("base_url").value_or("");
     // The doc's rules, each with the corrected form in the message.

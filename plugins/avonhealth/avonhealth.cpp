@@ -23,6 +23,7 @@ class AvonHealth final : public Provider {
   }
 
   void authenticate(Call &call) override {
+    const int64_t requested_at = call.now_seconds();  // expires_in counts from the request
     HttpRequest http;
     http.method = "POST";
     http.url = token_url_;
@@ -44,7 +45,7 @@ class AvonHealth final : public Provider {
     if (!account_.empty()) call.header("account", account_, /*secret=*/false);
     // Both must be valid: the headers expire with the earlier of the two.
     int64_t expires_at = now + jwt_lifetime_;
-    if (token.expires_in) expires_at = std::min(expires_at, now + *token.expires_in);
+    if (token.expires_in) expires_at = std::min(expires_at, requested_at + *token.expires_in);
     call.expires_at(expires_at);
     token_ = std::move(token.access_token);
     jwt_ = std::move(jwt);

@@ -17,14 +17,26 @@ class Nexla final : public Provider {
     use_refresh_ = credential.boolean("use_token_refresh").value_or(false);
   }
 
+  // Nexla's docs: tokens "typically" live an hour; the response says.
+  static constexpr uint32_t kDefaultTokenLifetimeSeconds = 3600;
+
+  // A new session from the service key.
   void authenticate(Call &call) override {
-    const int64_t now = call.now_seconds();
-    bool renewed = use_refresh_ && !token_.empty() && expires_at_ > now && refresh(call);
-    if (!renewed) request_token(call);
-    call.header("Authorization", "Bearer " + token_.reveal(), /*secret=*/true);
-    call.header("Accept", kAccept, /*secret=*/false);
-    if (expires_at_ > 0) call.expires_at(expires_at_);
-    if (!user_id_.empty()) call.output("user_id", user_id_);
+    accept(call, post_empty(call, "/token", "Basic " + service_key_.reveal()), "Nexla token endpoint");
+    emit(call);
+  }
+
+  // The host's refresh-ahead: POST /token/refresh with the current token
+  // when the credential opts in (their SDK never does: contracts file), else
+  // a new session. A refused refresh fails; the host then authenticates.
+  void refresh(Call &call) override {
+    if (!use_refresh_ || token_.empty()) return authenticate(call);
+    HttpResponse response = post_empty(call, "/token/refresh", "Bearer " + token_.reveal());
+    if (!response.ok())
+      fail(response.status() == 401 || response.status() == 403 ? CREDPLUG_ERR_REJECTED : CREDPLUG_ERR_PROVIDER,
+           "the Nexla token refresh endpoint refused the session token (HTTP " + std::to_string(response.status()) + ")");
+    accept(call, response, "Nexla token refresh endpoint");
+    emit(call);
   }
 
   void test(Call &call) override {
@@ -43,7 +55,9 @@ class Nexla final : public Provider {
 
  private:
   // POST {api}{path} with an empty body, as both token endpoints want it.
-  HttpResponse post_empty(Call &call, const char *path, const std::string &authorization) const {
+  // Notes when it was sent: expires_in counts from then.
+  HttpResponse post_empty(Call &call, const char *path, const std::string &authorization) {
+    requested_at_ = call.now_seconds();
     HttpRequest http;
     http.method = "POST";
     http.url = join_url(api_, path);
@@ -52,25 +66,11 @@ class Nexla final : public Provider {
     return call.send(http);
   }
 
-  // POST /token with the service key.
-  void request_token(Call &call) {
-    accept(call, post_empty(call, "/token", "Basic " + service_key_.reveal()), "Nexla token endpoint");
-  }
-
-  // POST /token/refresh with the current token; false when refused.
-  bool refresh(Call &call) {
-    HttpResponse response = post_empty(call, "/token/refresh", "Bearer " + token_.reveal());
-    if (!response.ok()) {
-      call.info("token refresh refused (HTTP " + std::to_string(response.status()) + "); using the service key");
-      return false;
-    }
-    try {
-      accept(call, response, "Nexla token refresh endpoint");
-    } catch (const Failure &f) {
-      call.info(std::string("token refresh failed (") + f.what() + "); using the service key");
-      return false;
-    }
-    return true;
+  void emit(Call &call) const {
+    call.header("Authorization", "Bearer " + token_.reveal(), /*secret=*/true);
+    call.header("Accept", kAccept, /*secret=*/false);
+    if (expires_at_ > 0) call.expires_at(expires_at_);
+    if (!user_id_.empty()) call.output("user_id", user_id_);
   }
 
   void accept(Call &call, const HttpResponse &response, const char *endpoint) {
@@ -84,7 +84,7 @@ class Nexla final : public Provider {
       user_id_ = body->raw("/user/id").value_or("");
     }
     token_ = std::move(token.access_token);
-    expires_at_ = token.expires_in ? call.now_seconds() + *token.expires_in : 0;
+    expires_at_ = token.expires_in ? requested_at_ + *token.expires_in : 0;
   }
 
   std::string api_;
@@ -92,6 +92,7 @@ class Nexla final : public Provider {
   bool use_refresh_ = false;
   SecretString token_;
   int64_t expires_at_ = 0;
+  int64_t requested_at_ = 0;
   std::string user_id_;
 };
 

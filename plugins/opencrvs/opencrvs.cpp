@@ -9,6 +9,9 @@ namespace {
 
 class OpenCrvs final : public Provider {
  public:
+  // OpenCRVS docs: client tokens live 10 minutes by default.
+  static constexpr uint32_t kDefaultTokenLifetimeSeconds = 600;
+
   OpenCrvs(const JsonDocument &credential, Call &) {
     auth_ = parse_https_url("auth_url", credential.string("auth_url").value_or("")).str();
     gateway_ = parse_https_url("gateway_url", credential.string("gateway_url").value_or("")).str();

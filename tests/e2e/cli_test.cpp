@@ -4,6 +4,7 @@
 #include "fixture.hpp"
 
 #include <credplug/kit/jwt.hpp>
+#include <credplug/plugin.h>
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
@@ -36,7 +37,7 @@ TEST_CASE("plugins: lists ainua from the default directory beside the binary") {
   auto json = parse(env.cli({"--json", "plugins"}).out);
   REQUIRE(json["plugins"].Size() >= 1);
   CHECK(std::string(json["plugins"][0]["id"].GetString()) == "ainua");
-  CHECK(std::string(json["plugins"][0]["abi"].GetString()) == "1.0");
+  CHECK(std::string(json["plugins"][0]["abi"].GetString()) == "1." + std::to_string(CREDPLUG_ABI_MINOR));
 }
 
 TEST_CASE("schema: prints the credential schema with the secret marked writeOnly") {
@@ -240,7 +241,7 @@ TEST_CASE("usage errors exit 2; --help and --version exit 0; an unknown plugin e
   CHECK(contains(help.out, "Exit codes"));
   auto version = env.cli({"--version"});
   CHECK(version.exit_code == 0);
-  CHECK(contains(version.out, "plugin ABI 1.0"));
+  CHECK(contains(version.out, "plugin ABI 1." + std::to_string(CREDPLUG_ABI_MINOR)));
   auto unknown = env.trusted({"auth", "nope", cred_file()});
   CHECK(unknown.exit_code == 3);
   CHECK(contains(unknown.err, "no plugin with id 'nope'; available: ainua"));

@@ -1,5 +1,8 @@
 #include "fixture.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -121,6 +124,15 @@ ProcessResult E2E::trusted(const std::vector<std::string> &args, const std::map<
   std::vector<std::string> full{"--ca-file", pki.ca_cert};
   full.insert(full.end(), args.begin(), args.end());
   return cli(full, env, input);
+}
+
+bool eventually(const std::function<bool()> &condition, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 }  // namespace credplug::testing

@@ -10,6 +10,7 @@
 
 #include <credplug/host.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,6 +64,8 @@ struct E2E {
 };
 
 bool contains(const std::string &haystack, const std::string &needle);
+// Polls `condition` every 5 ms until it holds (true) or `timeout_ms` passes.
+bool eventually(const std::function<bool()> &condition, int timeout_ms = 10000);
 // The value of a header the emulator recorded, or "".
 std::string header(const emulator::Headers &headers, const std::string &name);
 // A TCP port on 127.0.0.1 that nothing listens on.

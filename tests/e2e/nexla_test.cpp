@@ -75,28 +75,43 @@ TEST_CASE("nexla: the headers stop working when the session expires: 401, and au
   env.reset();
 }
 
-TEST_CASE("nexla: refresh renews a valid token; a refused refresh falls back to the service key") {
+TEST_CASE("nexla: the cache refreshes through /token/refresh; a refused refresh falls back to the service key") {
   auto &env = E2E::get();
   env.reset();
-  Host host(env.host_options());
+  HostOptions options = env.host_options();
+  options.cache.refresh_fraction = 1.0;  // every token is in its refresh window at once
+  Host host(options);
   auto cred = host.open("nexla", env.nexla_credential(R"("use_token_refresh":true)"));
-  cred->authenticate();
+  auto first = cred->headers();
   CHECK(env.emu->count("nexla.token") == 1);
-  cred->authenticate();
+  auto refreshed = [&](uint64_t generation) {
+    return eventually([&] { auto s = cred->cache_status(); return !s.refreshing && s.generation >= generation; });
+  };
+  // In the window: the caller gets the current token, a refresh runs behind it.
+  CHECK(cred->headers()->generation == first->generation);
+  REQUIRE(refreshed(2));
   CHECK(env.emu->count("nexla.refresh") == 1);
   CHECK(env.emu->count("nexla.token") == 1);
+  CHECK(cred->cache_status().background_refreshes == 1);
 
-  env.emu->revoke_all("nexla");  // the refresh is now refused
-  auto result = cred->authenticate();
+  env.emu->revoke_all("nexla");  // the refresh is now refused: /token again, in the same attempt
+  cred->headers();
+  REQUIRE(refreshed(3));
   CHECK(env.emu->count("nexla.refresh") == 2);
   CHECK(env.emu->count("nexla.token") == 2);
-  CHECK(result.headers[0].name == "Authorization");
+  CHECK(cred->cache_status().last_error.empty());
+  auto newest = cred->headers();  // (starts refresh number 3)
+  CHECK(newest->generation == 3);
+  CHECK(newest->find("authorization") != nullptr);
+  REQUIRE(refreshed(4));
 
-  auto without = host.open("nexla", env.nexla_credential());
-  without->authenticate();
-  without->authenticate();
-  CHECK(env.emu->count("nexla.refresh") == 2);  // not configured: /token again
-  CHECK(env.emu->count("nexla.token") == 4);
+  const int refreshes = env.emu->count("nexla.refresh"), tokens = env.emu->count("nexla.token");
+  auto without = host.open("nexla", env.nexla_credential());  // not configured: /token for a refresh
+  without->headers();
+  without->headers();
+  REQUIRE(eventually([&] { auto s = without->cache_status(); return !s.refreshing && s.generation >= 2; }));
+  CHECK(env.emu->count("nexla.refresh") == refreshes);
+  CHECK(env.emu->count("nexla.token") == tokens + 2);
 }
 
 TEST_CASE("nexla: provider faults: 429 with Retry-After, 503, non-JSON (exit 6)") {

@@ -3,10 +3,23 @@
 // over verified HTTPS. What the `credplug` CLI is built on, and what an
 // integration platform links.
 //
-// Threads: a Host may be used from any thread. A Credential's
-// authenticate() and test() may be called from several threads; the host
-// serialises them per instance unless the plugin declares
-// CREDPLUG_CAP_CONCURRENT_INSTANCE.
+// The hot path of an embedding platform is Credential::headers(): call it
+// before every API request. It answers from a token cache (no lock shared
+// between threads, no allocation) and refreshes ahead of expiry in the
+// background, so callers wait on the network only when no valid token
+// exists, and then many callers share one token request (single-flight).
+//
+//   credplug::HostOptions options;
+//   options.plugin_dirs = {"/opt/credplug/plugins"};
+//   credplug::Host host(options);
+//   auto cred = host.open("nexla", credential_json);  // validated once
+//   auto h = cred->headers();                          // cached, refreshed ahead
+//   for (const auto &header : h->headers) attach(header.name, header.value.view());
+//   if (api_status == 401) cred->invalidate(*h);       // next headers() re-authenticates once
+//
+// Threads: every member of Host and Credential may be called from any
+// thread. Plugin calls on one instance are serialised unless the plugin
+// declares CREDPLUG_CAP_CONCURRENT_INSTANCE.
 //
 // Secrets: every value a plugin's schema marks "writeOnly", every token and
 // every value a plugin declares secret is redacted from the messages, logs
@@ -53,6 +66,35 @@ class Error : public std::runtime_error {
 // Log levels are the plugin ABI's CREDPLUG_LOG_* (0 error .. 3 debug).
 using LogSink = std::function<void(int level, const std::string &message)>;
 
+// How Credential::headers() caches and renews tokens. Times in ms.
+struct CachePolicy {
+  // Subtracted from every expiry, for clock skew and request latency; capped
+  // at a tenth of the token's lifetime so short-lived tokens stay usable.
+  long skew_ms = 30000;
+  // The refresh window: the last refresh_fraction of a token's lifetime, at
+  // most max_refresh_window_ms. The first headers() call inside it starts one
+  // background refresh; every caller keeps getting the still-valid token.
+  double refresh_fraction = 0.2;
+  long max_refresh_window_ms = 300000;
+  // A token's lifetime when neither the provider's answer (expires_in), nor
+  // the token (a JWT's exp), nor the plugin (default_token_lifetime_s) says.
+  long default_lifetime_ms = 300000;
+  // A caller with no valid token makes up to max_attempts token requests,
+  // sleeping an exponential backoff with full jitter (backoff_initial_ms,
+  // doubling, at most backoff_max_ms) or the server's Retry-After between
+  // them, as long as one wait is at most max_wait_ms. Network failures and
+  // provider errors (5xx, 429, bad answers) are retried; rejections are not.
+  int max_attempts = 3;
+  long backoff_initial_ms = 200;
+  long backoff_max_ms = 60000;
+  long max_wait_ms = 5000;
+  // After a rejection (or a plugin fault) headers() repeats the error this
+  // long before asking the provider again (invalidate() ends it at once).
+  long rejection_hold_ms = 60000;
+  // Threads that run background refreshes, shared by the Host's credentials.
+  int refresh_threads = 2;
+};
+
 struct HostOptions {
   // Searched first, in order; then CREDPLUG_PLUGIN_PATH (':'-separated) when
   // use_environment; then the default directory beside the installation
@@ -66,6 +108,7 @@ struct HostOptions {
   size_t max_response_bytes = 1 << 20;
   LogSink log;  // messages are already redacted; may be empty
   int log_level = 1;  // CREDPLUG_LOG_WARN
+  CachePolicy cache;
 };
 
 struct PluginInfo {
@@ -109,6 +152,31 @@ struct AuthResult {
   long elapsed_ms = 0;
 };
 
+// The headers to attach to API requests now: one token's worth, immutable,
+// shared by every caller that got it. Its secret values are wiped when the
+// last holder lets go (the cache lets go when the token is replaced).
+struct HeaderSet {
+  std::vector<Header> headers;
+  std::optional<int64_t> expires_at;  // Unix seconds, before the policy's skew
+  uint64_t generation = 0;            // which token of this credential (1, 2, ...)
+  // The header named `name` (case-insensitive), or nullptr.
+  const Header *find(std::string_view name) const;
+};
+using HeadersPtr = std::shared_ptr<const HeaderSet>;
+
+// What a credential's token cache holds and is doing, for dashboards and tests.
+struct CacheStatus {
+  bool has_token = false;             // a token that has not expired (after skew)
+  uint64_t generation = 0;            // of the newest token, 0 before the first
+  std::optional<int64_t> expires_at;  // Unix seconds, of the newest token
+  uint64_t token_requests = 0;        // plugin authenticate()/refresh() calls made by the cache
+  uint64_t background_refreshes = 0;  // of which started ahead of expiry
+  int consecutive_failures = 0;
+  std::string last_error;             // redacted; empty after a success
+  std::optional<int64_t> next_attempt_ms;  // Unix ms: no token request before this
+  bool refreshing = false;            // a token request is under way
+};
+
 struct TestResult {
   AuthResult auth;
   std::vector<Info> info;
@@ -138,6 +206,10 @@ class Host {
   Validation validate(const std::string &id, std::string_view credential_json);
   // Validates, then creates a plugin instance. Throws Error(InvalidInput)
   // with every field error in the message, or Error(<kind>) from the plugin.
+  // Opening the same (id, JSON text) again while a handle to it is alive
+  // returns a handle to the same instance and token cache; the cache is keyed
+  // by a keyed hash (HMAC-SHA-256 with a per-Host random key) of the text,
+  // never the text itself.
   std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json);
 
   // The directories searched, in order.
@@ -155,7 +227,24 @@ class Credential {
   Credential(const Credential &) = delete;
   Credential &operator=(const Credential &) = delete;
 
-  // The headers to attach now. Throws Error.
+  // The headers to attach to an API request now, from the token cache
+  // (see CachePolicy). Blocks only when no valid token exists; concurrent
+  // callers then share one token request and its result or error. Throws
+  // Error naming what failed and when the next attempt will be made.
+  HeadersPtr headers();
+  // The API refused these headers (HTTP 401): drop that token, so the next
+  // headers() authenticates anew. Only the token `rejected` came from is
+  // dropped: many threads reporting the same 401 cause one new token, and a
+  // newer token is kept. Invalidating tokens fresh from the provider again
+  // and again backs off like a failing token request. Also ends a held
+  // rejection.
+  void invalidate(const HeaderSet &rejected);
+  // Drops whatever token is cached now (e.g. the credential was rotated).
+  void invalidate();
+  CacheStatus cache_status() const;
+
+  // A token request now, bypassing the cache (whose token it replaces).
+  // For `credplug auth`. Throws Error.
   AuthResult authenticate();
   // authenticate(), then the plugin's connection test. Throws Error.
   TestResult test();
@@ -165,10 +254,11 @@ class Credential {
   std::string redact(std::string_view text) const;
 
   struct Impl;
-  explicit Credential(std::unique_ptr<Impl> impl);
+  explicit Credential(std::shared_ptr<Impl> impl);
 
  private:
-  std::unique_ptr<Impl> impl_;
+  friend class Host;
+  std::shared_ptr<Impl> impl_;  // shared by handles opened from the same credential
 };
 
 }  // namespace credplug

@@ -51,8 +51,11 @@ extern "C" {
 #define CREDPLUG_INTERFACE_CREDENTIAL "credplug.credential"
 #define CREDPLUG_ABI_MAJOR 1
 /* Minor history:
-**   0 — first release (everything in this header not marked otherwise). */
-#define CREDPLUG_ABI_MINOR 0
+**   0 — first release (everything in this header not marked otherwise).
+**   1 — credplug_plugin gains refresh() and default_token_lifetime_s.
+** A plugin built against minor 0 keeps loading: tests/abi/minor0/ holds that
+** header, frozen, and a plugin built against it. */
+#define CREDPLUG_ABI_MINOR 1
 
 /* True when a struct of the given size contains FIELD in full. */
 #define CREDPLUG_HAS_FIELD(ptr, type, field)                                   \
@@ -264,6 +267,22 @@ typedef struct credplug_plugin {
   /* Free an instance and wipe its secrets. NULL is a no-op. */
   void (*destroy)(credplug_instance *inst);
   /* --- end of minor 0 --- */
+
+  /* Minor 1, optional. Renew the headers of an instance whose last
+  ** authenticate() or refresh() succeeded, through the provider's own refresh
+  ** operation (Nexla's POST /token/refresh), before or after they expire.
+  ** Same outputs and errors as authenticate(). The host calls it when its
+  ** token cache refreshes ahead of expiry; when it is absent or fails, the
+  ** host calls authenticate() in the same attempt (a refresh saves a
+  ** credential exchange; it is never the only way to a token). After the API
+  ** refused a token (Credential::invalidate) the host calls authenticate(). */
+  int32_t (*refresh)(credplug_instance *inst, credplug_call *call);
+
+  /* Minor 1, optional. Seconds a token of this provider lives when neither
+  ** out_expires_at() nor the token itself (a JWT's exp) says; 0 = unknown,
+  ** and the host applies its own default. */
+  uint32_t default_token_lifetime_s;
+  /* --- end of minor 1 --- */
 } credplug_plugin;
 
 /* ------------------------------------------------------------------------ */

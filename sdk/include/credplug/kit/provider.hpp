@@ -8,6 +8,10 @@
 //     MyProvider(const credplug::kit::JsonDocument &credential, credplug::kit::Call &call);
 //     void authenticate(credplug::kit::Call &call) override;
 //     void test(credplug::kit::Call &call) override;
+//     // Optional (ABI minor 1): the provider's own refresh operation.
+//     void refresh(credplug::kit::Call &call) override;
+//     // Optional (ABI minor 1): token lifetime when the provider does not say.
+//     static constexpr uint32_t kDefaultTokenLifetimeSeconds = 3600;
 //   };
 //   CREDPLUG_PLUGIN(MyProvider, "myid", "My Provider", "1.0.0", credplug_credential_schema, 0)
 #pragma once
@@ -20,6 +24,7 @@
 #include <cstdint>
 #include <exception>
 #include <new>
+#include <type_traits>
 
 // The credential schema text that credplug_add_plugin() embeds from the
 // plugin's SCHEMA file (a plugin built otherwise defines it itself).
@@ -34,6 +39,10 @@ class Provider {
   virtual void authenticate(Call &call) = 0;
   // The provider's connection test; runs after authenticate() on this object.
   virtual void test(Call &call) = 0;
+  // The provider's refresh operation (plugin.h, refresh()). The hook is
+  // exported only when a provider overrides this; the host then calls it to
+  // renew, and authenticate() when it fails.
+  virtual void refresh(Call &call) { authenticate(call); }
 };
 
 namespace detail {
@@ -96,14 +105,32 @@ inline int32_t test(credplug_instance *inst, credplug_call *call) noexcept {
   return guarded(call, [&](Call &c) { provider(inst)->test(c); });
 }
 
+inline int32_t refresh(credplug_instance *inst, credplug_call *call) noexcept {
+  if (inst == nullptr) return CREDPLUG_ERR_PLUGIN;
+  return guarded(call, [&](Call &c) { provider(inst)->refresh(c); });
+}
+
 inline void destroy(credplug_instance *inst) noexcept { delete provider(inst); }
+
+// The refresh hook when P overrides Provider::refresh, else NULL.
+template <class P>
+constexpr decltype(credplug_plugin::refresh) refresh_hook() {
+  return std::is_same_v<decltype(&P::refresh), void (Provider::*)(Call &)> ? nullptr : &refresh;
+}
+
+// P::kDefaultTokenLifetimeSeconds when P declares it, else 0 (unknown).
+template <class P, class = void>
+struct default_lifetime : std::integral_constant<uint32_t, 0> {};
+template <class P>
+struct default_lifetime<P, std::void_t<decltype(P::kDefaultTokenLifetimeSeconds)>>
+    : std::integral_constant<uint32_t, P::kDefaultTokenLifetimeSeconds> {};
 
 template <class P>
 constexpr credplug_plugin make_descriptor(const char *id, const char *display_name, const char *version,
                                           const char *schema, uint64_t capabilities) {
   return credplug_plugin{sizeof(credplug_plugin), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, id, display_name,
                          version, schema, capabilities, &init, &shutdown, &create<P>, &authenticate, &test,
-                         &destroy};
+                         &destroy, refresh_hook<P>(), default_lifetime<P>::value};
 }
 
 }  // namespace detail

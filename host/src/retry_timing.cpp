@@ -1,0 +1,36 @@
+#include "retry_timing.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <string>
+
+namespace credplug::host {
+
+long backoff_ms(int failures, long initial_ms, long max_ms) {
+  if (failures < 1) return 0;
+  long base = initial_ms;
+  for (int i = 1; i < failures && base < max_ms; ++i) base *= 2;
+  base = std::min(base, max_ms);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return base - long(std::uniform_int_distribution<long>(0, base / 2)(rng));
+}
+
+std::optional<long> parse_retry_after(std::string_view value) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty() || value.size() > 64) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (value.size() > 9) return 999999999L * 1000;  // absurdly far: the caller caps it
+    return std::stol(std::string(value)) * 1000;
+  }
+  time_t at = curl_getdate(std::string(value).c_str(), nullptr);  // the HTTP-date forms
+  if (at == -1) return std::nullopt;
+  long delta = long(at - std::time(nullptr)) * 1000;
+  return std::max(0L, delta);
+}
+
+}  // namespace credplug::host
