@@ -225,7 +225,9 @@ TokenStatus Emulator::State::token_status(const std::string &provider, const std
   if (it == tokens.end() || it->second.provider != provider) return TokenStatus::Invalid;
   auto g = generation.find(provider);
   if (it->second.generation != (g == generation.end() ? 0 : g->second)) return TokenStatus::Invalid;
-  return it->second.expires_at <= now_seconds() ? TokenStatus::Expired : TokenStatus::Valid;
+  if (it->second.expires_at > now_seconds()) return TokenStatus::Valid;
+  ++counts[provider + ".expired_token"];
+  return TokenStatus::Expired;
 }
 
 const IssuedToken *Emulator::State::valid_token(const std::string &provider, const std::string &token) const {
@@ -240,7 +242,9 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   state_->signing_key.assign(reinterpret_cast<char *>(key), sizeof key);
   state_->server = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
   if (!state_->server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
-  state_->server->set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall between headers and body
+  state_->server->set_tcp_nodelay(true);
+  // Enough workers for many concurrent keep-alive clients (benchmarks).
+  state_->server->new_task_queue = [] { return new httplib::ThreadPool(32); };  // no Nagle + delayed-ACK stall between headers and body
   install_ainua(*state_->server, *state_);
   install_nexla(*state_->server, *state_);
   install_opencrvs(*state_->server, *state_);

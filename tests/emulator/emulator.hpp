@@ -49,7 +49,8 @@ class Emulator {
   // Every token ever issued (to check none leaks into output).
   std::vector<std::string> issued_tokens() const;
 
-  // Requests served per endpoint ("ainua.token", "ainua.api", ...).
+  // Requests served per endpoint ("ainua.token", "ainua.api", ...), and
+  // "<provider>.expired_token": expired tokens presented to its APIs.
   int count(const std::string &endpoint) const;
   Headers last_headers(const std::string &endpoint) const;
   // The last request's target (path and query) and body at an endpoint.

@@ -31,7 +31,8 @@ struct Emulator::State {
   std::map<std::string, IssuedToken> tokens;
   std::map<std::string, int> generation;  // provider -> revocation generation
   std::map<std::string, std::map<std::string, std::string>> options;  // provider -> key -> value
-  std::map<std::string, int> counts;
+  // Per endpoint, and "<provider>.expired_token": expired tokens presented.
+  mutable std::map<std::string, int> counts;
   std::map<std::string, Headers> last_headers;
   std::map<std::string, std::pair<std::string, std::string>> last_requests;  // target, body
   std::string signing_key;  // HS256

@@ -1,0 +1,296 @@
+// Credential::headers() and its token cache against the emulator: single-
+// flight, refresh ahead of expiry, retries with backoff and Retry-After, no
+// retry of rejections, invalidate(), sharing by credential, and a steady
+// state in which the API never sees an expired token.
+#include "fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long ms_since(Clock::time_point start) {
+  return long(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+}
+
+// Ainua's API as a platform calls it: PATCH with the cached headers.
+struct AinuaApi {
+  httplib::SSLClient client;
+  explicit AinuaApi(E2E &env) : client("localhost", env.emu->port()) {
+    client.set_ca_cert_path(env.pki.ca_cert.c_str());
+    client.enable_server_certificate_verification(true);
+    client.set_keep_alive(true);
+  }
+  int patch(const HeaderSet &set) {
+    httplib::Headers headers;
+    for (const auto &h : set.headers) headers.emplace(h.name, h.value.reveal());
+    auto res = client.Patch("/api/integrations/v1/items", headers, "[]", "application/json");
+    return res ? res->status : 0;
+  }
+};
+
+// Runs `body(i)` on n threads released together.
+template <class Body>
+void on_threads(int n, Body body) {
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < n) std::this_thread::yield();
+      body(i);
+    });
+  for (auto &t : threads) t.join();
+}
+
+HostOptions fast_retries(HostOptions o) {
+  o.cache.backoff_initial_ms = 50;
+  o.cache.max_wait_ms = 2000;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("cache: headers() reuses one token; the cache key holds no secret; handles of one credential share it") {
+  auto &env = E2E::get();
+  env.reset();
+  Host host(env.host_options());
+  auto cred = host.open("ainua", env.ainua_credential());
+  auto first = cred->headers();
+  for (int i = 0; i < 100; ++i) CHECK(cred->headers()->generation == first->generation);
+  CHECK(env.emu->count("ainua.token") == 1);
+  CHECK(first->generation == 1);
+  REQUIRE(first->find("Authorization") != nullptr);
+  CHECK(first->find("Authorization")->secret);
+  CHECK(first->expires_at.has_value());
+
+  auto again = host.open("ainua", env.ainua_credential());  // same text: same cache
+  CHECK(again->headers()->generation == 1);
+  CHECK(env.emu->count("ainua.token") == 1);
+  auto other = host.open("ainua", env.ainua_credential(R"("scope":"profile")"));
+  other->headers();
+  CHECK(env.emu->count("ainua.token") == 2);
+  CHECK(cred->cache_status().token_requests == 1);
+}
+
+TEST_CASE("cache: 64 threads on an expired token cause exactly one token request, and share its result") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->switches("ainua").token_lifetime_s = 1;
+  Host host(env.host_options());
+  auto cred = host.open("ainua", env.ainua_credential());
+  CHECK(cred->headers()->generation == 1);
+  REQUIRE(eventually([&] { return !cred->cache_status().has_token; }, 3000));
+  const int before = env.emu->count("ainua.token");
+  env.emu->switches("ainua").delay_ms = 200;  // a slow token endpoint: everyone piles up
+  std::vector<uint64_t> seen(64);
+  on_threads(64, [&](int i) { seen[i] = cred->headers()->generation; });
+  CHECK(env.emu->count("ainua.token") - before == 1);
+  for (auto g : seen) CHECK(g == 2);
+
+  // And a failure is shared the same way: one request, 64 errors.
+  REQUIRE(eventually([&] { return !cred->cache_status().has_token; }, 3000));
+  env.emu->switches("ainua").fail_status = 500;
+  const int failed_before = env.emu->count("ainua.token");
+  std::atomic<int> errors{0};
+  on_threads(64, [&](int) {
+    try {
+      cred->headers();
+    } catch (const Error &e) {
+      if (e.kind() == ErrorKind::Provider) ++errors;
+    }
+  });
+  CHECK(errors == 64);
+  // max_attempts (3) requests at most, whoever led; never one per caller.
+  CHECK(env.emu->count("ainua.token") - failed_before <= 3);
+  env.reset();
+}
+
+TEST_CASE("cache: in the refresh window callers keep the valid token while one refresh runs behind them") {
+  auto &env = E2E::get();
+  env.reset();
+  HostOptions options = env.host_options();
+  options.cache.refresh_fraction = 1.0;  // the whole lifetime is the window
+  Host host(options);
+  auto cred = host.open("ainua", env.ainua_credential());
+  auto first = cred->headers();
+  env.emu->switches("ainua").delay_ms = 500;  // the refresh takes half a second
+  auto start = Clock::now();
+  for (int i = 0; i < 50; ++i) CHECK(cred->headers()->generation == first->generation);
+  CHECK(ms_since(start) < 400);  // nobody waited for the refresh
+  CHECK(cred->cache_status().refreshing);
+  REQUIRE(eventually([&] { return cred->cache_status().generation == 2; }));
+  CHECK(env.emu->count("ainua.token") == 2);  // one refresh for 50 callers
+  CHECK(cred->cache_status().background_refreshes == 1);
+  env.reset();
+}
+
+TEST_CASE("cache: a failing refresh keeps serving the old token, backs off, and recovers") {
+  auto &env = E2E::get();
+  env.reset();
+  HostOptions options = fast_retries(env.host_options());
+  options.cache.refresh_fraction = 1.0;
+  Host host(options);
+  auto cred = host.open("ainua", env.ainua_credential());
+  auto first = cred->headers();
+  env.emu->switches("ainua").fail_status = 503;
+  env.emu->switches("ainua").retry_after_s = 1;
+  CHECK(cred->headers()->generation == first->generation);  // starts the refresh
+  REQUIRE(eventually([&] { return cred->cache_status().consecutive_failures == 1 && !cred->cache_status().refreshing; }));
+  auto status = cred->cache_status();
+  CHECK(status.has_token);
+  CHECK(contains(status.last_error, "503"));
+  REQUIRE(status.next_attempt_ms.has_value());
+  // Retry-After (1 s) outweighs the 50 ms backoff: no request before it.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  CHECK(*status.next_attempt_ms - now_ms > 700);
+  const int requests = env.emu->count("ainua.token");
+  for (int i = 0; i < 200; ++i) CHECK(cred->headers()->generation == first->generation);
+  CHECK(env.emu->count("ainua.token") == requests);  // the old token is served; no request storm
+  env.emu->switches("ainua").fail_status = 0;
+  env.emu->switches("ainua").retry_after_s = 0;
+  REQUIRE(eventually([&] { cred->headers(); return cred->cache_status().generation >= 2; }, 5000));
+  CHECK(cred->cache_status().last_error.empty());
+  env.reset();
+}
+
+TEST_CASE("cache: a caller with no token retries with backoff, honours Retry-After, and says when it retries") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->switches("ainua").fail_status = 429;
+  env.emu->switches("ainua").retry_after_s = 1;
+  HostOptions options = fast_retries(env.host_options());
+  options.cache.max_attempts = 2;
+  Host host(options);
+  auto cred = host.open("ainua", env.ainua_credential());
+  auto start = Clock::now();
+  try {
+    cred->headers();
+    FAIL("a 429 produced a token");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::Provider);
+    CHECK(contains(e.what(), "rate-limiting"));
+    CHECK(contains(e.what(), "failed 2 time(s) in a row; the next attempt is in"));
+  }
+  CHECK(ms_since(start) >= 950);  // it waited the Retry-After between its two attempts
+  CHECK(env.emu->count("ainua.token") == 2);
+  // Until the next attempt is due, callers get the held error at once.
+  start = Clock::now();
+  CHECK_THROWS_AS(cred->headers(), Error);
+  CHECK(ms_since(start) < 100);
+  CHECK(env.emu->count("ainua.token") == 2);
+  env.emu->switches("ainua").fail_status = 0;
+  REQUIRE(eventually(
+      [&] {
+        try {
+          return cred->headers()->generation == 1;
+        } catch (const Error &) {
+          return false;
+        }
+      },
+      3000));
+  CHECK(env.emu->count("ainua.token") == 3);
+  env.reset();
+}
+
+TEST_CASE("cache: a rejected credential is not retried; the error says so; invalidate() allows one new try") {
+  auto &env = E2E::get();
+  env.reset();
+  Host host(fast_retries(env.host_options()));
+  auto cred = host.open("ainua", env.ainua_credential("", "CANARY-wrong-secret-do-not-print"));
+  for (int i = 0; i < 3; ++i) {
+    try {
+      cred->headers();
+      FAIL("a wrong secret produced a token");
+    } catch (const Error &e) {
+      CHECK(e.kind() == ErrorKind::Rejected);
+      CHECK(contains(e.what(), "not retried automatically"));
+      CHECK_FALSE(contains(e.what(), "CANARY-wrong-secret"));
+    }
+  }
+  CHECK(env.emu->count("ainua.token") == 1);
+  cred->invalidate();
+  CHECK_THROWS_AS(cred->headers(), Error);
+  CHECK(env.emu->count("ainua.token") == 2);
+}
+
+TEST_CASE("cache: invalidate() after a 401 re-authenticates once for all threads; a loop of 401s backs off") {
+  auto &env = E2E::get();
+  env.reset();
+  Host host(fast_retries(env.host_options()));
+  auto cred = host.open("ainua", env.ainua_credential());
+  AinuaApi api(env);
+  auto first = cred->headers();
+  CHECK(api.patch(*first) == 200);
+  env.emu->revoke_all("ainua");
+  CHECK(api.patch(*first) == 401);
+  on_threads(16, [&](int) { cred->invalidate(*first); });
+  std::vector<uint64_t> seen(16);
+  on_threads(16, [&](int i) { seen[i] = cred->headers()->generation; });
+  for (auto g : seen) CHECK(g == 2);
+  CHECK(env.emu->count("ainua.token") == 2);
+  auto second = cred->headers();
+  CHECK(api.patch(*second) == 200);
+  cred->invalidate(*first);  // a stale report: the newer token stays
+  CHECK(cred->headers()->generation == 2);
+
+  // The API refuses the new token too: the second re-authentication in a
+  // row waits a backoff instead of looping at the token endpoint.
+  cred->invalidate(*second);
+  try {
+    cred->headers();
+    FAIL("a second invalidation in a row re-authenticated at once");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::Rejected);
+    CHECK(contains(e.what(), "refused 2 tokens in a row"));
+    CHECK(contains(e.what(), "the next attempt is in"));
+  }
+  CHECK(env.emu->count("ainua.token") == 2);
+  REQUIRE(eventually(
+      [&] {
+        try {
+          return cred->headers()->generation == 3;
+        } catch (const Error &) {
+          return false;
+        }
+      },
+      3000));
+  CHECK(env.emu->count("ainua.token") == 3);
+}
+
+TEST_CASE("cache: over several 2-second token lifetimes, 8 threads never send an expired token") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->switches("ainua").token_lifetime_s = 2;
+  Host host(env.host_options());
+  auto cred = host.open("ainua", env.ainua_credential());
+  cred->headers();  // warm-up
+  std::atomic<int> refused{0}, calls{0};
+  const auto end = Clock::now() + std::chrono::milliseconds(6500);
+  on_threads(8, [&](int) {
+    AinuaApi api(env);
+    while (Clock::now() < end) {
+      auto h = cred->headers();
+      if (api.patch(*h) != 200) ++refused;
+      ++calls;
+    }
+  });
+  CHECK(calls > 100);
+  CHECK(refused == 0);
+  CHECK(env.emu->count("ainua.expired_token") == 0);
+  // Each token is renewed once, ahead of expiry: ~one request per lifetime.
+  auto status = cred->cache_status();
+  CHECK(status.token_requests >= 3);
+  CHECK(status.token_requests <= 8);
+  CHECK(status.background_refreshes + 1 == status.token_requests);  // nobody waited on the network
+  env.reset();
+}
