@@ -97,6 +97,8 @@ void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugin
       w.Key("version"), str(w, p.version);
       w.Key("abi"), str(w, std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor));
       w.Key("has_test"), w.Bool(p.has_test);
+      w.Key("has_refresh"), w.Bool(p.has_refresh);
+      w.Key("default_token_lifetime_s"), w.Uint(p.default_token_lifetime_s);
       w.Key("path"), str(w, p.path);
       w.EndObject();
     }

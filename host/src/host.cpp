@@ -106,7 +106,9 @@ std::vector<std::string> plugin_files(const std::string &dir) {
 
 PluginInfo info_of(const host::LoadedPlugin &p) {
   const auto *d = p.descriptor;
-  return PluginInfo{d->id, d->display_name, d->version, p.path, p.abi_major, p.abi_minor, p.test != nullptr};
+  return PluginInfo{d->id,          d->display_name,          d->version,          p.path,
+                    p.abi_major,    p.abi_minor,              p.test != nullptr,  p.refresh != nullptr,
+                    p.default_token_lifetime_s};
 }
 
 std::string join_errors(const Validation &v) {

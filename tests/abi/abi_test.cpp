@@ -6,7 +6,12 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <cstddef>
+#include <ctime>
+#include <functional>
 #include <map>
+#include <thread>
 
 using namespace credplug;
 
@@ -36,6 +41,14 @@ struct Fixture {
 };
 
 bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+extern "C" const size_t credplug_minor0_plugin_layout[14];
+extern "C" const size_t credplug_minor0_host_api_layout[15];
+extern "C" const size_t credplug_minor0_other_layout[4];
+
+namespace {
 
 ErrorKind kind_of_failure(const std::function<void()> &f, std::string &message) {
   try {
@@ -96,7 +109,7 @@ TEST_CASE("the good plugins in the same directory still load") {
   Fixture f;
   std::vector<std::string> ids;
   for (const auto &p : f.host.plugins()) ids.push_back(p.id);
-  CHECK(ids == std::vector<std::string>{"misbehaving", "old-descriptor", "silent-failure"});
+  CHECK(ids == std::vector<std::string>{"minor0", "misbehaving", "old-descriptor", "silent-failure"});
 }
 
 TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
@@ -159,4 +172,57 @@ TEST_CASE("schema violations are refused before the plugin sees the credential")
   CHECK(kind_of_failure([&] { f.host.open("misbehaving", R"({"mode":"nope","secret":"x"})"); }, message) ==
         ErrorKind::InvalidInput);
   CHECK(contains(message, "'mode' (Mode) must be one of"));
+}
+
+#define OFF(type, field) offsetof(type, field)
+
+TEST_CASE("minor 1 only appended: every minor-0 field keeps its offset, and the structs only grew") {
+  const size_t plugin[] = {sizeof(credplug_plugin), OFF(credplug_plugin, abi_major), OFF(credplug_plugin, abi_minor),
+                           OFF(credplug_plugin, id), OFF(credplug_plugin, display_name), OFF(credplug_plugin, version),
+                           OFF(credplug_plugin, credential_schema), OFF(credplug_plugin, capabilities),
+                           OFF(credplug_plugin, init), OFF(credplug_plugin, shutdown), OFF(credplug_plugin, create),
+                           OFF(credplug_plugin, authenticate), OFF(credplug_plugin, test), OFF(credplug_plugin, destroy)};
+  CHECK(plugin[0] > credplug_minor0_plugin_layout[0]);  // grew by refresh and default_token_lifetime_s
+  CHECK(OFF(credplug_plugin, refresh) == credplug_minor0_plugin_layout[0]);
+  for (size_t i = 1; i < 14; ++i) CHECK(plugin[i] == credplug_minor0_plugin_layout[i]);
+  const size_t host_api[] = {sizeof(credplug_host_api), OFF(credplug_host_api, log), OFF(credplug_host_api, now_ms),
+                             OFF(credplug_host_api, secure_zero), OFF(credplug_host_api, add_secret),
+                             OFF(credplug_host_api, out_header), OFF(credplug_host_api, out_expires_at),
+                             OFF(credplug_host_api, out_info), OFF(credplug_host_api, set_error),
+                             OFF(credplug_host_api, http_send), OFF(credplug_host_api, http_status),
+                             OFF(credplug_host_api, http_body), OFF(credplug_host_api, http_header),
+                             OFF(credplug_host_api, http_error), OFF(credplug_host_api, http_release)};
+  for (size_t i = 0; i < 15; ++i) CHECK(host_api[i] == credplug_minor0_host_api_layout[i]);
+  const size_t other[] = {sizeof(credplug_http_request), OFF(credplug_http_request, flags),
+                          sizeof(credplug_interface_answer), OFF(credplug_interface_answer, iface)};
+  for (size_t i = 0; i < 4; ++i) CHECK(other[i] == credplug_minor0_other_layout[i]);
+}
+
+TEST_CASE("a plugin built against the minor-0 header loads, is cached, and renews through authenticate()") {
+  HostOptions options = Fixture().options();
+  options.log = nullptr;
+  options.cache.refresh_fraction = 1.0;     // renew at the first chance
+  options.cache.default_lifetime_ms = 120000;  // it declares no lifetime
+  Host host(options);
+  PluginInfo info = host.plugin("minor0");
+  CHECK(info.abi_minor == 0);
+  CHECK_FALSE(info.has_refresh);
+  CHECK(info.default_token_lifetime_s == 0);
+  auto cred = host.open("minor0", "{}");
+  auto first = cred->headers();
+  REQUIRE(first->find("X-Minor0-Call") != nullptr);
+  const int base = std::stoi(first->find("X-Minor0-Call")->value.reveal());
+  // The host's default lifetime applies (no expires_in, no JWT, no plugin default).
+  const int64_t now = std::time(nullptr);
+  REQUIRE(first->expires_at.has_value());
+  CHECK(*first->expires_at >= now + 110);
+  CHECK(*first->expires_at <= now + 121);
+  CHECK(cred->headers()->generation == 1);  // starts a refresh: no hook, so authenticate()
+  for (int i = 0; i < 2000 && cred->cache_status().generation < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto second = cred->headers();
+  REQUIRE(second->generation >= 2);
+  CHECK(std::stoi(second->find("X-Minor0-Call")->value.reveal()) > base);
+  TestResult result = cred->test();
+  REQUIRE(result.info.size() == 1);
+  CHECK(result.info[0].value.reveal() == "ABI 1.0");
 }

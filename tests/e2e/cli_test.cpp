@@ -9,6 +9,7 @@
 #include <rapidjson/document.h>
 
 #include <ctime>
+#include <map>
 
 using namespace credplug;
 using namespace credplug::testing;
@@ -38,6 +39,13 @@ TEST_CASE("plugins: lists ainua from the default directory beside the binary") {
   REQUIRE(json["plugins"].Size() >= 1);
   CHECK(std::string(json["plugins"][0]["id"].GetString()) == "ainua");
   CHECK(std::string(json["plugins"][0]["abi"].GetString()) == "1." + std::to_string(CREDPLUG_ABI_MINOR));
+  // Minor-1 facts: only Nexla has a refresh operation; each declares a lifetime.
+  std::map<std::string, std::pair<bool, unsigned>> facts;
+  for (const auto &p : json["plugins"].GetArray())
+    facts[p["id"].GetString()] = {p["has_refresh"].GetBool(), p["default_token_lifetime_s"].GetUint()};
+  CHECK(facts["nexla"] == std::make_pair(true, 3600u));
+  CHECK(facts["ainua"] == std::make_pair(false, 300u));
+  CHECK(facts["opencrvs"] == std::make_pair(false, 600u));
 }
 
 TEST_CASE("schema: prints the credential schema with the secret marked writeOnly") {

@@ -115,6 +115,8 @@ struct PluginInfo {
   std::string id, display_name, version, path;
   uint32_t abi_major = 0, abi_minor = 0;  // the negotiated interface version
   bool has_test = false;
+  bool has_refresh = false;               // renews through the provider's refresh operation
+  uint32_t default_token_lifetime_s = 0;  // the plugin's, when tokens do not say; 0: none
 };
 
 // A file in a plugin directory that could not be used, and why.
