@@ -29,15 +29,4 @@ inline int exit_code_for(ErrorKind kind) {
 }
 
 // Short machine names for --json: "invalid_input", "rejected", ...
-inline const char *kind_slug(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::InvalidInput: return "invalid_input";
-    case ErrorKind::Rejected: return "rejected";
-    case ErrorKind::Network: return "network";
-    case ErrorKind::Provider: return "provider";
-    case ErrorKind::Plugin: return "plugin";
-  }
-  return "internal";
-}
-
 }  // namespace credplug::cli

@@ -42,7 +42,7 @@ HostOptions host_options(const Options &o) {
 }
 
 int fail(const Options &o, ErrorKind kind, const std::string &message) {
-  print_error(o.out, o.out.json ? kind_slug(kind) : to_string(kind), message);
+  print_error(o.out, kind, message);
   return exit_code_for(kind);
 }
 
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
   } catch (const CredentialSourceError &e) {
     return fail(o, ErrorKind::InvalidInput, e.what());
   } catch (const std::exception &e) {
-    print_error(o.out, "internal", std::string("unexpected: ") + e.what());
+    print_internal_error(o.out, std::string("unexpected: ") + e.what());
     return kExitInternal;
   }
 }

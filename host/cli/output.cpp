@@ -1,7 +1,6 @@
 #include "output.hpp"
 
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
+#include "result_json.hpp"
 
 #include <ctime>
 #include <iostream>
@@ -9,11 +8,9 @@
 namespace credplug::cli {
 namespace {
 
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+using host::JsonStyle;
 
-void emit(const rapidjson::StringBuffer &sb) { std::cout << sb.GetString() << std::endl; }
-
-void str(Writer &w, const std::string &s) { w.String(s.c_str(), rapidjson::SizeType(s.size())); }
+void emit(const std::string &json) { std::cout << json << std::endl; }
 
 std::string masked(const SecretString &value) { return "<secret, " + std::to_string(value.size()) + " characters>"; }
 
@@ -43,39 +40,6 @@ std::string expiry_text(const std::optional<int64_t> &at) {
   return at ? iso_time(*at) + " (" + relative(*at) + ")" : "unknown (the provider did not say)";
 }
 
-void write_expiry(Writer &w, const std::optional<int64_t> &at) {
-  w.Key("expires_at");
-  if (at) w.Int64(*at); else w.Null();
-  w.Key("expires_at_iso");
-  if (at) str(w, iso_time(*at)); else w.Null();
-}
-
-void write_headers(Writer &w, const std::vector<Header> &headers, bool reveal) {
-  w.Key("headers");
-  w.StartArray();
-  for (const auto &h : headers) {
-    w.StartObject();
-    w.Key("name");
-    str(w, h.name);
-    w.Key("value");
-    if (h.secret && !reveal) w.Null(); else str(w, h.value.reveal());
-    w.Key("secret");
-    w.Bool(h.secret);
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
-void write_info(Writer &w, const std::vector<Info> &info, bool reveal) {
-  w.Key("info");
-  w.StartObject();
-  for (const auto &i : info) {
-    w.Key(i.key.c_str());
-    if (i.secret && !reveal) w.Null(); else str(w, i.value.reveal());
-  }
-  w.EndObject();
-}
-
 void print_headers_text(const std::vector<Header> &headers, bool reveal) {
   for (const auto &h : headers) std::cout << "  " << h.name << ": " << shown(h.value, h.secret, reveal) << "\n";
 }
@@ -85,39 +49,7 @@ void print_headers_text(const std::vector<Header> &headers, bool reveal) {
 void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugins,
                    const std::vector<PluginProblem> &problems, const std::vector<std::string> &search_path) {
   if (o.json) {
-    rapidjson::StringBuffer sb;
-    Writer w(sb);
-    w.StartObject();
-    w.Key("plugins");
-    w.StartArray();
-    for (const auto &p : plugins) {
-      w.StartObject();
-      w.Key("id"), str(w, p.id);
-      w.Key("name"), str(w, p.display_name);
-      w.Key("version"), str(w, p.version);
-      w.Key("abi"), str(w, std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor));
-      w.Key("has_test"), w.Bool(p.has_test);
-      w.Key("has_refresh"), w.Bool(p.has_refresh);
-      w.Key("default_token_lifetime_s"), w.Uint(p.default_token_lifetime_s);
-      w.Key("path"), str(w, p.path);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("problems");
-    w.StartArray();
-    for (const auto &p : problems) {
-      w.StartObject();
-      w.Key("path"), str(w, p.path);
-      w.Key("message"), str(w, p.message);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("search_path");
-    w.StartArray();
-    for (const auto &d : search_path) str(w, d);
-    w.EndArray();
-    w.EndObject();
-    emit(sb);
+    emit(host::plugins_json(plugins, problems, search_path, JsonStyle::Pretty));
     return;
   }
   if (plugins.empty()) {
@@ -142,23 +74,7 @@ void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugin
 
 void print_validation(const OutputOptions &o, const std::string &id, const Validation &v) {
   if (o.json) {
-    rapidjson::StringBuffer sb;
-    Writer w(sb);
-    w.StartObject();
-    w.Key("plugin"), str(w, id);
-    w.Key("valid"), w.Bool(v.ok());
-    w.Key("errors");
-    w.StartArray();
-    for (const auto &e : v.errors) {
-      w.StartObject();
-      w.Key("pointer"), str(w, e.pointer);
-      w.Key("rule"), str(w, e.rule);
-      w.Key("message"), str(w, e.message);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    emit(sb);
+    emit(host::validation_json(id, v, JsonStyle::Pretty));
     return;
   }
   if (v.ok()) {
@@ -170,17 +86,7 @@ void print_validation(const OutputOptions &o, const std::string &id, const Valid
 
 void print_auth(const OutputOptions &o, const std::string &id, const AuthResult &r) {
   if (o.json) {
-    rapidjson::StringBuffer sb;
-    Writer w(sb);
-    w.StartObject();
-    w.Key("ok"), w.Bool(true);
-    w.Key("plugin"), str(w, id);
-    write_headers(w, r.headers, o.reveal);
-    write_expiry(w, r.expires_at);
-    write_info(w, r.info, o.reveal);
-    w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
-    w.EndObject();
-    emit(sb);
+    emit(host::auth_json(id, r, o.reveal, JsonStyle::Pretty));
     return;
   }
   std::cout << "Headers to attach (" << id << "):\n";
@@ -194,17 +100,7 @@ void print_auth(const OutputOptions &o, const std::string &id, const AuthResult 
 
 void print_test(const OutputOptions &o, const std::string &id, const TestResult &r) {
   if (o.json) {
-    rapidjson::StringBuffer sb;
-    Writer w(sb);
-    w.StartObject();
-    w.Key("ok"), w.Bool(true);
-    w.Key("plugin"), str(w, id);
-    w.Key("tested"), w.Bool(r.has_test);
-    write_expiry(w, r.auth.expires_at);
-    write_info(w, r.info, false);
-    w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
-    w.EndObject();
-    emit(sb);
+    emit(host::test_json(id, r, "", JsonStyle::Pretty));
     return;
   }
   std::cout << id << ": OK — " << (r.has_test ? "authenticated and the connection test passed" : "authenticated (the plugin has no connection test)")
@@ -213,22 +109,20 @@ void print_test(const OutputOptions &o, const std::string &id, const TestResult 
   for (const auto &i : r.info) std::cout << "  " << i.key << ": " << shown(i.value, i.secret, false) << "\n";
 }
 
-void print_error(const OutputOptions &o, const std::string &kind, const std::string &message) {
+void print_error(const OutputOptions &o, ErrorKind kind, const std::string &message) {
   if (o.json) {
-    rapidjson::StringBuffer sb;
-    Writer w(sb);
-    w.StartObject();
-    w.Key("ok"), w.Bool(false);
-    w.Key("error");
-    w.StartObject();
-    w.Key("kind"), str(w, kind);
-    w.Key("message"), str(w, message);
-    w.EndObject();
-    w.EndObject();
-    emit(sb);
+    emit(host::error_json(kind, message, "", JsonStyle::Pretty));
     return;
   }
-  std::cerr << "credplug: error (" << kind << "): " << message << "\n";
+  std::cerr << "credplug: error (" << to_string(kind) << "): " << message << "\n";
+}
+
+void print_internal_error(const OutputOptions &o, const std::string &message) {
+  if (o.json) {
+    emit(host::internal_error_json(message, JsonStyle::Pretty));
+    return;
+  }
+  std::cerr << "credplug: error (internal): " << message << "\n";
 }
 
 }  // namespace credplug::cli

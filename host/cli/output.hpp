@@ -21,6 +21,7 @@ void print_validation(const OutputOptions &o, const std::string &id, const Valid
 void print_auth(const OutputOptions &o, const std::string &id, const AuthResult &r);
 void print_test(const OutputOptions &o, const std::string &id, const TestResult &r);
 // Errors go to stderr as text, or to stdout as {"ok": false, "error": ...}.
-void print_error(const OutputOptions &o, const std::string &kind, const std::string &message);
+void print_error(const OutputOptions &o, ErrorKind kind, const std::string &message);
+void print_internal_error(const OutputOptions &o, const std::string &message);
 
 }  // namespace credplug::cli

@@ -85,7 +85,8 @@ TEST_CASE("cache: headers() reuses one token; the cache key holds no secret; han
 TEST_CASE("cache: 64 threads on an expired token cause exactly one token request, and share its result") {
   auto &env = E2E::get();
   env.reset();
-  env.emu->switches("ainua").token_lifetime_s = 1;
+  // Whole-second expiry: a 2 s token lives 1-2 s, longer than the 200 ms flight below.
+  env.emu->switches("ainua").token_lifetime_s = 2;
   Host host(env.host_options());
   auto cred = host.open("ainua", env.ainua_credential());
   CHECK(cred->headers()->generation == 1);

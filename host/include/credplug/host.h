@@ -1,0 +1,155 @@
+/*
+** credplug embedding API for C — and for anything with a C FFI: the JVM
+** (FFM, JNI), Python (ctypes, cffi), Go (cgo), Rust. The same operations as
+** the C++ API in credplug/host.hpp, in libcredplug-host.so.
+**
+**   credplug_host_options o;
+**   credplug_host_options_init(&o);
+**   credplug_host *host;  credplug_credential *cred;  credplug_headers *h;
+**   char *err = NULL;
+**   if (credplug_host_new(&o, &host, &err) != CREDPLUG_HOST_OK) { ... err ... }
+**   credplug_open(host, "nexla", json, strlen(json), &cred, &err);
+**   credplug_headers_get(cred, &h, &err);            before every API request
+**   for (size_t i = 0; i < credplug_headers_count(h); ++i)
+**     attach(credplug_headers_name(h, i), credplug_headers_value(h, i));
+**   if (api_status == 401) credplug_invalidate(cred, h);
+**   credplug_headers_release(h);
+**   ... credplug_credential_free(cred); credplug_host_free(host);
+**
+** Conventions (every function):
+**   - Functions that can fail return a CREDPLUG_HOST_* status. Their last
+**     parameter `char **errmsg` may be NULL; otherwise it is set to NULL on
+**     success, or to a message for a human (naming what was wrong, never a
+**     secret) that the caller frees with credplug_free().
+**   - Strings returned through out-parameters are owned by the caller and
+**     freed with credplug_free(), which wipes them first. Strings returned
+**     by value (const char *) belong to the object they came from and live
+**     as long as it does.
+**   - Thread-safe: any function may be called from any thread, concurrently,
+**     except that an object must not be used after (or while) it is freed.
+**   - No C++ exception leaves this API; out of memory is CREDPLUG_HOST_ERR_INTERNAL.
+**   - Option structs start with struct_size: a program built against this
+**     header keeps working with later libraries, which only append fields.
+*/
+#ifndef CREDPLUG_HOST_H
+#define CREDPLUG_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes: the same numbers as the credplug CLI's exit codes. */
+#define CREDPLUG_HOST_OK 0
+#define CREDPLUG_HOST_ERR_INTERNAL 1      /* out of memory, an unexpected fault */
+#define CREDPLUG_HOST_ERR_MISUSE 2        /* a NULL or invalid argument */
+#define CREDPLUG_HOST_ERR_INVALID_INPUT 3 /* bad credential JSON, schema violation, unknown plugin */
+#define CREDPLUG_HOST_ERR_REJECTED 4      /* the provider refused the credentials */
+#define CREDPLUG_HOST_ERR_NETWORK 5       /* DNS, connect, TLS verification, timeout */
+#define CREDPLUG_HOST_ERR_PROVIDER 6      /* the provider answered outside its contract */
+#define CREDPLUG_HOST_ERR_PLUGIN 7        /* the plugin failed to load or failed itself */
+
+typedef struct credplug_host credplug_host;             /* plugins, HTTPS, cache policy */
+typedef struct credplug_credential credplug_credential; /* one opened credential */
+typedef struct credplug_headers credplug_headers;       /* one token's headers */
+
+/* Receives log lines, already redacted. `level`: 0 error .. 3 debug.
+** Called from any thread, including background refresh threads. */
+typedef void (*credplug_log_fn)(void *user, int32_t level, const char *message);
+
+typedef struct credplug_host_options {
+  uint32_t struct_size; /* sizeof(credplug_host_options): set by credplug_host_options_init() */
+  /* Searched first, in order. NULL-terminated array of paths; may be NULL. */
+  const char *const *plugin_dirs;
+  int32_t use_environment; /* nonzero: also CREDPLUG_PLUGIN_PATH and CREDPLUG_CA_FILE */
+  int32_t use_default_dir; /* nonzero: also <prefix>/lib/credplug/plugins */
+  const char *ca_file;     /* PEM bundle to trust instead of the system store; may be NULL */
+  int64_t connect_timeout_ms;
+  int64_t total_timeout_ms;
+  credplug_log_fn log; /* may be NULL */
+  void *log_user;
+  int32_t log_level; /* 0 error .. 3 debug */
+  /* The token cache; see CachePolicy in credplug/host.hpp for each meaning. */
+  int64_t cache_skew_ms;
+  double cache_refresh_fraction;
+  int64_t cache_max_refresh_window_ms;
+  int64_t cache_default_lifetime_ms;
+  int32_t cache_max_attempts;
+  int64_t cache_backoff_initial_ms;
+  int64_t cache_backoff_max_ms;
+  int64_t cache_max_wait_ms;
+  int64_t cache_rejection_hold_ms;
+  int32_t cache_refresh_threads;
+} credplug_host_options;
+
+/* Fills `options` with the defaults (those of credplug::HostOptions). */
+void credplug_host_options_init(credplug_host_options *options);
+
+/* "0.1.0 (plugin ABI 1.1)". Static. */
+const char *credplug_host_version(void);
+
+/* Makes a host. `options` may be NULL (defaults). On success *out is a host
+** the caller frees with credplug_host_free(). Credentials opened from it may
+** outlive it. */
+int32_t credplug_host_new(const credplug_host_options *options, credplug_host **out, char **errmsg);
+void credplug_host_free(credplug_host *host); /* NULL is a no-op */
+
+/* The plugins found, as the JSON `credplug --json plugins` prints. *json is
+** the caller's (credplug_free). */
+int32_t credplug_host_plugins(credplug_host *host, char **json, char **errmsg);
+
+/* Checks a credential against the plugin's schema and its offline checks.
+** CREDPLUG_HOST_OK when valid; CREDPLUG_HOST_ERR_INVALID_INPUT with every
+** field error in *errmsg (one per line) when not. */
+int32_t credplug_validate(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                          char **errmsg);
+
+/* Validates the credential once and opens it. `credential_json` is copied
+** and the copy wiped; wipe yours. Opening the same text again while it is
+** open shares one plugin instance and one token cache. On success *out is
+** freed with credplug_credential_free(). */
+int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                      credplug_credential **out, char **errmsg);
+/* Waits for a background refresh of this credential, if one runs. NULL is a no-op. */
+void credplug_credential_free(credplug_credential *credential);
+
+/* The headers to attach to an API request now, from the token cache: fast
+** when a valid token is cached, one shared token request when none is. On
+** success *out is released with credplug_headers_release(). */
+int32_t credplug_headers_get(credplug_credential *credential, credplug_headers **out, char **errmsg);
+size_t credplug_headers_count(const credplug_headers *headers);
+/* Name and value of header i (< count), valid until the headers are
+** released. The value is a secret when credplug_headers_secret() says so:
+** attach it, never log it. NULL for an index out of range. */
+const char *credplug_headers_name(const credplug_headers *headers, size_t i);
+const char *credplug_headers_value(const credplug_headers *headers, size_t i);
+int32_t credplug_headers_secret(const credplug_headers *headers, size_t i);
+/* Unix seconds when these headers stop being valid; 0 when unknown. */
+int64_t credplug_headers_expires_at(const credplug_headers *headers);
+/* Which token of the credential these are: 1, 2, ... */
+uint64_t credplug_headers_generation(const credplug_headers *headers);
+void credplug_headers_release(credplug_headers *headers); /* NULL is a no-op */
+
+/* The API refused `rejected` (HTTP 401): drop that token so the next
+** credplug_headers_get() authenticates once (see Credential::invalidate).
+** `rejected` NULL drops whatever is cached. */
+int32_t credplug_invalidate(credplug_credential *credential, const credplug_headers *rejected, char **errmsg);
+
+/* Authenticates and runs the provider's connection test. On success
+** *result_json (may be NULL if unwanted) is the JSON object `credplug --json
+** test` prints for one credential, with secrets masked; the caller frees it. */
+int32_t credplug_test(credplug_credential *credential, char **result_json, char **errmsg);
+
+/* The token cache's state as a JSON object (CacheStatus in host.hpp). */
+int32_t credplug_cache_status(credplug_credential *credential, char **json, char **errmsg);
+
+/* Frees (after wiping) a string this API returned. NULL is a no-op. */
+void credplug_free(void *p);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CREDPLUG_HOST_H */

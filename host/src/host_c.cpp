@@ -1,0 +1,284 @@
+// The C embedding API (credplug/host.h) over the C++ one. Every entry point
+// catches everything: no exception reaches a C, JVM or Python caller.
+#include <credplug/host.h>
+#include <credplug/host.hpp>
+#include <credplug/plugin.h>
+
+#include "result_json.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+struct credplug_host {
+  std::unique_ptr<credplug::Host> host;
+};
+
+struct credplug_credential {
+  std::unique_ptr<credplug::Credential> credential;
+};
+
+struct credplug_headers {
+  credplug::HeadersPtr set;
+};
+
+namespace {
+
+using namespace credplug;
+
+int32_t status_of(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::InvalidInput: return CREDPLUG_HOST_ERR_INVALID_INPUT;
+    case ErrorKind::Rejected: return CREDPLUG_HOST_ERR_REJECTED;
+    case ErrorKind::Network: return CREDPLUG_HOST_ERR_NETWORK;
+    case ErrorKind::Provider: return CREDPLUG_HOST_ERR_PROVIDER;
+    case ErrorKind::Plugin: return CREDPLUG_HOST_ERR_PLUGIN;
+  }
+  return CREDPLUG_HOST_ERR_INTERNAL;
+}
+
+// A malloc'd copy, freed by credplug_free(); NULL when out of memory.
+char *dup_string(const std::string &s) {
+  char *p = static_cast<char *>(std::malloc(s.size() + sizeof(size_t) + 1));
+  if (p == nullptr) return nullptr;
+  // The length goes in front, so credplug_free() can wipe what it frees.
+  const size_t n = s.size();
+  std::memcpy(p, &n, sizeof n);
+  std::memcpy(p + sizeof(size_t), s.c_str(), s.size() + 1);
+  return p + sizeof(size_t);
+}
+
+void set_message(char **errmsg, const std::string &message) {
+  if (errmsg) *errmsg = dup_string(message);
+}
+
+// Runs `body` (which returns a status) with errmsg cleared first, turning
+// every exception into a status and a message.
+template <class Body>
+int32_t guarded(char **errmsg, Body &&body) noexcept {
+  if (errmsg) *errmsg = nullptr;
+  try {
+    return body();
+  } catch (const Error &e) {
+    try {
+      set_message(errmsg, e.what());
+    } catch (...) {
+    }
+    return status_of(e.kind());
+  } catch (const std::bad_alloc &) {
+    return CREDPLUG_HOST_ERR_INTERNAL;
+  } catch (const std::exception &e) {
+    try {
+      set_message(errmsg, std::string("internal error: ") + e.what());
+    } catch (...) {
+    }
+    return CREDPLUG_HOST_ERR_INTERNAL;
+  } catch (...) {
+    return CREDPLUG_HOST_ERR_INTERNAL;
+  }
+}
+
+int32_t misuse(char **errmsg, const char *what) {
+  set_message(errmsg, what);
+  return CREDPLUG_HOST_ERR_MISUSE;
+}
+
+int32_t give(char **out, const std::string &s) {
+  if (out == nullptr) return CREDPLUG_HOST_OK;
+  *out = dup_string(s);
+  return *out ? CREDPLUG_HOST_OK : CREDPLUG_HOST_ERR_INTERNAL;
+}
+
+}  // namespace
+
+extern "C" {
+
+void credplug_host_options_init(credplug_host_options *o) {
+  if (o == nullptr) return;
+  const HostOptions d;
+  std::memset(o, 0, sizeof *o);
+  o->struct_size = sizeof *o;
+  o->use_environment = d.use_environment;
+  o->use_default_dir = d.use_default_dir;
+  o->connect_timeout_ms = d.connect_timeout_ms;
+  o->total_timeout_ms = d.total_timeout_ms;
+  o->log_level = d.log_level;
+  o->cache_skew_ms = d.cache.skew_ms;
+  o->cache_refresh_fraction = d.cache.refresh_fraction;
+  o->cache_max_refresh_window_ms = d.cache.max_refresh_window_ms;
+  o->cache_default_lifetime_ms = d.cache.default_lifetime_ms;
+  o->cache_max_attempts = d.cache.max_attempts;
+  o->cache_backoff_initial_ms = d.cache.backoff_initial_ms;
+  o->cache_backoff_max_ms = d.cache.backoff_max_ms;
+  o->cache_max_wait_ms = d.cache.max_wait_ms;
+  o->cache_rejection_hold_ms = d.cache.rejection_hold_ms;
+  o->cache_refresh_threads = d.cache.refresh_threads;
+}
+
+const char *credplug_host_version(void) {
+#define CREDPLUG_STR2(x) #x
+#define CREDPLUG_STR(x) CREDPLUG_STR2(x)
+  return CREDPLUG_VERSION_STRING " (plugin ABI " CREDPLUG_STR(CREDPLUG_ABI_MAJOR) "." CREDPLUG_STR(CREDPLUG_ABI_MINOR) ")";
+}
+
+int32_t credplug_host_new(const credplug_host_options *options, credplug_host **out, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (out == nullptr) return misuse(errmsg, "credplug_host_new: `out` is NULL");
+    *out = nullptr;
+    credplug_host_options o;
+    credplug_host_options_init(&o);
+    if (options != nullptr) {
+      if (options->struct_size < offsetof(credplug_host_options, cache_skew_ms))
+        return misuse(errmsg, "credplug_host_new: options.struct_size is too small (use credplug_host_options_init)");
+      std::memcpy(&o, options, std::min<size_t>(options->struct_size, sizeof o));
+    }
+    HostOptions h;
+    if (o.plugin_dirs)
+      for (const char *const *d = o.plugin_dirs; *d; ++d) h.plugin_dirs.emplace_back(*d);
+    h.use_environment = o.use_environment != 0;
+    h.use_default_dir = o.use_default_dir != 0;
+    if (o.ca_file) h.ca_file = o.ca_file;
+    if (o.connect_timeout_ms > 0) h.connect_timeout_ms = long(o.connect_timeout_ms);
+    if (o.total_timeout_ms > 0) h.total_timeout_ms = long(o.total_timeout_ms);
+    h.log_level = o.log_level;
+    if (o.log) h.log = [fn = o.log, user = o.log_user](int level, const std::string &m) { fn(user, level, m.c_str()); };
+    auto &c = h.cache;
+    c.skew_ms = long(o.cache_skew_ms);
+    if (o.cache_refresh_fraction > 0 && o.cache_refresh_fraction <= 1) c.refresh_fraction = o.cache_refresh_fraction;
+    c.max_refresh_window_ms = long(o.cache_max_refresh_window_ms);
+    if (o.cache_default_lifetime_ms > 0) c.default_lifetime_ms = long(o.cache_default_lifetime_ms);
+    if (o.cache_max_attempts > 0) c.max_attempts = o.cache_max_attempts;
+    if (o.cache_backoff_initial_ms > 0) c.backoff_initial_ms = long(o.cache_backoff_initial_ms);
+    if (o.cache_backoff_max_ms > 0) c.backoff_max_ms = long(o.cache_backoff_max_ms);
+    c.max_wait_ms = long(o.cache_max_wait_ms);
+    c.rejection_hold_ms = long(o.cache_rejection_hold_ms);
+    if (o.cache_refresh_threads > 0) c.refresh_threads = o.cache_refresh_threads;
+    auto host = std::make_unique<credplug_host>();
+    host->host = std::make_unique<Host>(std::move(h));
+    *out = host.release();
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+void credplug_host_free(credplug_host *host) {
+  try {
+    delete host;
+  } catch (...) {
+  }
+}
+
+int32_t credplug_host_plugins(credplug_host *host, char **json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (host == nullptr || json == nullptr) return misuse(errmsg, "credplug_host_plugins: `host` or `json` is NULL");
+    *json = nullptr;
+    auto &h = *host->host;
+    return give(json, host::plugins_json(h.plugins(), h.problems(), h.search_path(), host::JsonStyle::Line));
+  });
+}
+
+int32_t credplug_validate(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                          char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (host == nullptr || plugin_id == nullptr || credential_json == nullptr)
+      return misuse(errmsg, "credplug_validate: `host`, `plugin_id` or `credential_json` is NULL");
+    Validation v = host->host->validate(plugin_id, std::string_view(credential_json, len));
+    if (v.ok()) return CREDPLUG_HOST_OK;
+    std::string all;
+    for (const auto &e : v.errors) all += (all.empty() ? "" : "\n") + e.message;
+    set_message(errmsg, all);
+    return CREDPLUG_HOST_ERR_INVALID_INPUT;
+  });
+}
+
+int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                      credplug_credential **out, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (out == nullptr) return misuse(errmsg, "credplug_open: `out` is NULL");
+    *out = nullptr;
+    if (host == nullptr || plugin_id == nullptr || credential_json == nullptr)
+      return misuse(errmsg, "credplug_open: `host`, `plugin_id` or `credential_json` is NULL");
+    auto credential = std::make_unique<credplug_credential>();
+    credential->credential = host->host->open(plugin_id, std::string_view(credential_json, len));
+    *out = credential.release();
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+void credplug_credential_free(credplug_credential *credential) {
+  try {
+    delete credential;
+  } catch (...) {
+  }
+}
+
+int32_t credplug_headers_get(credplug_credential *credential, credplug_headers **out, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (out == nullptr) return misuse(errmsg, "credplug_headers_get: `out` is NULL");
+    *out = nullptr;
+    if (credential == nullptr) return misuse(errmsg, "credplug_headers_get: `credential` is NULL");
+    *out = new credplug_headers{credential->credential->headers()};
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+size_t credplug_headers_count(const credplug_headers *h) { return h ? h->set->headers.size() : 0; }
+
+const char *credplug_headers_name(const credplug_headers *h, size_t i) {
+  return h && i < h->set->headers.size() ? h->set->headers[i].name.c_str() : nullptr;
+}
+
+const char *credplug_headers_value(const credplug_headers *h, size_t i) {
+  return h && i < h->set->headers.size() ? h->set->headers[i].value.c_str() : nullptr;
+}
+
+int32_t credplug_headers_secret(const credplug_headers *h, size_t i) {
+  return h && i < h->set->headers.size() && h->set->headers[i].secret ? 1 : 0;
+}
+
+int64_t credplug_headers_expires_at(const credplug_headers *h) { return h && h->set->expires_at ? *h->set->expires_at : 0; }
+
+uint64_t credplug_headers_generation(const credplug_headers *h) { return h ? h->set->generation : 0; }
+
+void credplug_headers_release(credplug_headers *h) { delete h; }
+
+int32_t credplug_invalidate(credplug_credential *credential, const credplug_headers *rejected, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (credential == nullptr) return misuse(errmsg, "credplug_invalidate: `credential` is NULL");
+    if (rejected) credential->credential->invalidate(*rejected->set);
+    else credential->credential->invalidate();
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+int32_t credplug_test(credplug_credential *credential, char **result_json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (result_json) *result_json = nullptr;
+    if (credential == nullptr) return misuse(errmsg, "credplug_test: `credential` is NULL");
+    auto &c = *credential->credential;
+    TestResult r = c.test();
+    return give(result_json, host::test_json(c.plugin_id(), r, "", host::JsonStyle::Line));
+  });
+}
+
+int32_t credplug_cache_status(credplug_credential *credential, char **json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (credential == nullptr || json == nullptr) return misuse(errmsg, "credplug_cache_status: `credential` or `json` is NULL");
+    *json = nullptr;
+    return give(json, host::cache_status_json(credential->credential->cache_status()));
+  });
+}
+
+void credplug_free(void *p) {
+  if (p == nullptr) return;
+  char *start = static_cast<char *>(p) - sizeof(size_t);
+  size_t len;
+  std::memcpy(&len, start, sizeof len);
+  OPENSSL_cleanse(start, sizeof(size_t) + len + 1);
+  std::free(start);
+}
+
+}  // extern "C"

@@ -1,0 +1,209 @@
+#include "result_json.hpp"
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <ctime>
+
+namespace credplug::host {
+namespace {
+
+std::string iso_time(int64_t unix_seconds) {
+  std::time_t t = std::time_t(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Builds one document with `body(writer)` in the requested style.
+template <class Body>
+std::string document(JsonStyle style, Body &&body) {
+  rapidjson::StringBuffer sb;
+  if (style == JsonStyle::Pretty) {
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+    body(w);
+  } else {
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    body(w);
+  }
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+template <class W>
+void str(W &w, const std::string &s) {
+  w.String(s.c_str(), rapidjson::SizeType(s.size()));
+}
+
+template <class W>
+void write_expiry(W &w, const std::optional<int64_t> &at) {
+  w.Key("expires_at");
+  if (at) w.Int64(*at); else w.Null();
+  w.Key("expires_at_iso");
+  if (at) str(w, iso_time(*at)); else w.Null();
+}
+
+template <class W>
+void write_info(W &w, const std::vector<Info> &info, bool reveal) {
+  w.Key("info");
+  w.StartObject();
+  for (const auto &i : info) {
+    w.Key(i.key.c_str());
+    if (i.secret && !reveal) w.Null(); else str(w, i.value.reveal());
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+const char *kind_slug(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::InvalidInput: return "invalid_input";
+    case ErrorKind::Rejected: return "rejected";
+    case ErrorKind::Network: return "network";
+    case ErrorKind::Provider: return "provider";
+    case ErrorKind::Plugin: return "plugin";
+  }
+  return "internal";
+}
+
+std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vector<PluginProblem> &problems,
+                         const std::vector<std::string> &search_path, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    w.Key("plugins");
+    w.StartArray();
+    for (const auto &p : plugins) {
+      w.StartObject();
+      w.Key("id"), str(w, p.id);
+      w.Key("name"), str(w, p.display_name);
+      w.Key("version"), str(w, p.version);
+      w.Key("abi"), str(w, std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor));
+      w.Key("has_test"), w.Bool(p.has_test);
+      w.Key("has_refresh"), w.Bool(p.has_refresh);
+      w.Key("default_token_lifetime_s"), w.Uint(p.default_token_lifetime_s);
+      w.Key("path"), str(w, p.path);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("problems");
+    w.StartArray();
+    for (const auto &p : problems) {
+      w.StartObject();
+      w.Key("path"), str(w, p.path);
+      w.Key("message"), str(w, p.message);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("search_path");
+    w.StartArray();
+    for (const auto &d : search_path) str(w, d);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+std::string validation_json(const std::string &id, const Validation &v, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    w.Key("plugin"), str(w, id);
+    w.Key("valid"), w.Bool(v.ok());
+    w.Key("errors");
+    w.StartArray();
+    for (const auto &e : v.errors) {
+      w.StartObject();
+      w.Key("pointer"), str(w, e.pointer);
+      w.Key("rule"), str(w, e.rule);
+      w.Key("message"), str(w, e.message);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+std::string auth_json(const std::string &id, const AuthResult &r, bool reveal, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    w.Key("ok"), w.Bool(true);
+    w.Key("plugin"), str(w, id);
+    w.Key("headers");
+    w.StartArray();
+    for (const auto &h : r.headers) {
+      w.StartObject();
+      w.Key("name"), str(w, h.name);
+      w.Key("value");
+      if (h.secret && !reveal) w.Null(); else str(w, h.value.reveal());
+      w.Key("secret"), w.Bool(h.secret);
+      w.EndObject();
+    }
+    w.EndArray();
+    write_expiry(w, r.expires_at);
+    write_info(w, r.info, reveal);
+    w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
+    w.EndObject();
+  });
+}
+
+std::string test_json(const std::string &id, const TestResult &r, const std::string &file, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    if (!file.empty()) w.Key("file"), str(w, file);
+    w.Key("ok"), w.Bool(true);
+    w.Key("plugin"), str(w, id);
+    w.Key("tested"), w.Bool(r.has_test);
+    write_expiry(w, r.auth.expires_at);
+    write_info(w, r.info, false);
+    w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
+    w.EndObject();
+  });
+}
+
+std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    if (!file.empty()) w.Key("file"), str(w, file);
+    w.Key("ok"), w.Bool(false);
+    w.Key("error");
+    w.StartObject();
+    w.Key("kind"), str(w, kind_slug(kind));
+    w.Key("message"), str(w, message);
+    w.EndObject();
+    w.EndObject();
+  });
+}
+
+std::string internal_error_json(const std::string &message, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    w.Key("ok"), w.Bool(false);
+    w.Key("error");
+    w.StartObject();
+    w.Key("kind"), str(w, "internal");
+    w.Key("message"), str(w, message);
+    w.EndObject();
+    w.EndObject();
+  });
+}
+
+std::string cache_status_json(const CacheStatus &s) {
+  return document(JsonStyle::Line, [&](auto &w) {
+    w.StartObject();
+    w.Key("has_token"), w.Bool(s.has_token);
+    w.Key("generation"), w.Uint64(s.generation);
+    write_expiry(w, s.expires_at);
+    w.Key("token_requests"), w.Uint64(s.token_requests);
+    w.Key("background_refreshes"), w.Uint64(s.background_refreshes);
+    w.Key("consecutive_failures"), w.Int(s.consecutive_failures);
+    w.Key("last_error");
+    if (s.last_error.empty()) w.Null(); else str(w, s.last_error);
+    w.Key("next_attempt_ms");
+    if (s.next_attempt_ms) w.Int64(*s.next_attempt_ms); else w.Null();
+    w.Key("refreshing"), w.Bool(s.refreshing);
+    w.EndObject();
+  });
+}
+
+}  // namespace credplug::host

@@ -1,0 +1,27 @@
+// Results as JSON, shared by `credplug --json` and the C API so both speak
+// the same documents. Secret values are null unless `reveal`.
+#pragma once
+
+#include <credplug/host.hpp>
+
+#include <string>
+#include <vector>
+
+namespace credplug::host {
+
+enum class JsonStyle { Pretty, Line };  // Line: one line, for one object per credential
+
+std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vector<PluginProblem> &problems,
+                         const std::vector<std::string> &search_path, JsonStyle style);
+std::string validation_json(const std::string &id, const Validation &v, JsonStyle style);
+std::string auth_json(const std::string &id, const AuthResult &r, bool reveal, JsonStyle style);
+// `file`: the credential file it came from, when there is one ("" omits it).
+std::string test_json(const std::string &id, const TestResult &r, const std::string &file, JsonStyle style);
+std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style);
+std::string internal_error_json(const std::string &message, JsonStyle style);
+std::string cache_status_json(const CacheStatus &s);
+
+// "invalid_input", "rejected", "network", "provider", "plugin".
+const char *kind_slug(ErrorKind kind);
+
+}  // namespace credplug::host

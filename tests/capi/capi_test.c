@@ -1,0 +1,142 @@
+/* The C embedding API (credplug/host.h) driven from C99 against a running
+** emulator. Run by run.sh, which starts the emulator and sets:
+**   CREDPLUG_TEST_PLUGIN_DIR, CREDPLUG_CA_FILE, CREDPLUG_TEST_AINUA_HOST
+**   (localhost:PORT), CREDPLUG_TEST_AINUA_SECRET. */
+#include <credplug/host.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond)                                                  \
+  do {                                                               \
+    if (!(cond)) {                                                   \
+      fprintf(stderr, "capi_test.c:%d: FAILED: %s\n", __LINE__, #cond); \
+      ++failures;                                                    \
+    }                                                                \
+  } while (0)
+
+static const char *env(const char *name) {
+  const char *v = getenv(name);
+  if (v == NULL) {
+    fprintf(stderr, "capi_test: %s is not set (run through run.sh)\n", name);
+    exit(2);
+  }
+  return v;
+}
+
+static char *credential(const char *host, const char *secret) {
+  static const char *fmt = "{\"ainua_url\":\"%s\",\"client_id\":\"connector-1\",\"client_secret\":\"%s\"}";
+  size_t n = strlen(fmt) + strlen(host) + strlen(secret) + 1;
+  char *s = malloc(n);
+  snprintf(s, n, fmt, host, secret);
+  return s;
+}
+
+int main(void) {
+  const char *dirs[2];
+  const char *secret = env("CREDPLUG_TEST_AINUA_SECRET");
+  const char *ainua = env("CREDPLUG_TEST_AINUA_HOST");
+  credplug_host_options options;
+  credplug_host *host = NULL;
+  credplug_credential *cred = NULL, *bad = NULL;
+  credplug_headers *h1 = NULL, *h2 = NULL, *h3 = NULL;
+  char *err = NULL, *json = NULL, *text;
+  int32_t rc;
+
+  dirs[0] = env("CREDPLUG_TEST_PLUGIN_DIR");
+  dirs[1] = NULL;
+  credplug_host_options_init(&options);
+  CHECK(options.struct_size == sizeof options);
+  CHECK(options.cache_max_attempts == 3);
+  options.plugin_dirs = dirs;
+  options.use_environment = 0;
+  options.use_default_dir = 0;
+  options.ca_file = env("CREDPLUG_CA_FILE");
+  CHECK(strstr(credplug_host_version(), "plugin ABI 1.") != NULL);
+
+  /* Misuse is an error code and a message, not a crash. */
+  CHECK(credplug_host_new(&options, NULL, &err) == CREDPLUG_HOST_ERR_MISUSE);
+  CHECK(err != NULL && strstr(err, "out") != NULL);
+  credplug_free(err);
+  CHECK(credplug_headers_get(NULL, &h1, NULL) == CREDPLUG_HOST_ERR_MISUSE && h1 == NULL);
+
+  rc = credplug_host_new(&options, &host, &err);
+  CHECK(rc == CREDPLUG_HOST_OK && err == NULL);
+  CHECK(credplug_host_plugins(host, &json, &err) == CREDPLUG_HOST_OK);
+  CHECK(json != NULL && strstr(json, "\"id\":\"ainua\"") != NULL);
+  credplug_free(json);
+
+  /* Validation names the field; an unknown plugin is invalid input. */
+  text = "{\"client_id\":\"x\"}";
+  rc = credplug_validate(host, "ainua", text, strlen(text), &err);
+  CHECK(rc == CREDPLUG_HOST_ERR_INVALID_INPUT);
+  CHECK(err != NULL && strstr(err, "ainua_url") != NULL);
+  credplug_free(err);
+  CHECK(credplug_open(host, "no-such-plugin", "{}", 2, &cred, NULL) == CREDPLUG_HOST_ERR_INVALID_INPUT && cred == NULL);
+
+  /* Headers from the cache: one token for both calls. */
+  text = credential(ainua, secret);
+  rc = credplug_open(host, "ainua", text, strlen(text), &cred, &err);
+  memset(text, 0, strlen(text));
+  free(text);
+  CHECK(rc == CREDPLUG_HOST_OK);
+  if (rc != CREDPLUG_HOST_OK) {
+    fprintf(stderr, "open: %s\n", err ? err : "?");
+    return 1;
+  }
+  CHECK(credplug_headers_get(cred, &h1, &err) == CREDPLUG_HOST_OK);
+  CHECK(credplug_headers_count(h1) == 1);
+  CHECK(strcmp(credplug_headers_name(h1, 0), "Authorization") == 0);
+  CHECK(strncmp(credplug_headers_value(h1, 0), "Bearer ", 7) == 0);
+  CHECK(credplug_headers_secret(h1, 0) == 1);
+  CHECK(credplug_headers_name(h1, 1) == NULL);
+  CHECK(credplug_headers_expires_at(h1) > 0);
+  CHECK(credplug_headers_generation(h1) == 1);
+  CHECK(credplug_headers_get(cred, &h2, NULL) == CREDPLUG_HOST_OK);
+  CHECK(credplug_headers_generation(h2) == 1);
+  CHECK(strcmp(credplug_headers_value(h1, 0), credplug_headers_value(h2, 0)) == 0);
+
+  /* A 401 from the API: invalidate, and the next call brings a new token. */
+  CHECK(credplug_invalidate(cred, h1, NULL) == CREDPLUG_HOST_OK);
+  CHECK(credplug_headers_get(cred, &h3, NULL) == CREDPLUG_HOST_OK);
+  CHECK(credplug_headers_generation(h3) == 2);
+  /* Released headers of an old token stay readable until released. */
+  CHECK(strncmp(credplug_headers_value(h1, 0), "Bearer ", 7) == 0);
+  credplug_headers_release(h1);
+  credplug_headers_release(h2);
+  credplug_headers_release(h3);
+  credplug_headers_release(NULL);
+
+  CHECK(credplug_cache_status(cred, &json, NULL) == CREDPLUG_HOST_OK);
+  CHECK(strstr(json, "\"generation\":2") != NULL && strstr(json, "\"has_token\":true") != NULL);
+  credplug_free(json);
+  CHECK(credplug_test(cred, &json, &err) == CREDPLUG_HOST_OK);
+  CHECK(json != NULL && strstr(json, "\"ok\":true") != NULL && strstr(json, "Bearer") == NULL);
+  credplug_free(json);
+
+  /* A wrong secret: rejected, and the message never carries it. */
+  text = credential(ainua, "CANARY-capi-wrong-secret");
+  CHECK(credplug_open(host, "ainua", text, strlen(text), &bad, NULL) == CREDPLUG_HOST_OK);
+  free(text);
+  rc = credplug_headers_get(bad, &h1, &err);
+  CHECK(rc == CREDPLUG_HOST_ERR_REJECTED && h1 == NULL);
+  CHECK(err != NULL && strstr(err, "CANARY-capi-wrong-secret") == NULL && strstr(err, "not retried") != NULL);
+  credplug_free(err);
+
+  credplug_credential_free(bad);
+  credplug_host_free(host); /* credentials may outlive their host */
+  CHECK(credplug_headers_get(cred, &h1, NULL) == CREDPLUG_HOST_OK);
+  credplug_headers_release(h1);
+  credplug_credential_free(cred);
+  credplug_free(NULL);
+
+  if (failures) {
+    fprintf(stderr, "capi_test: %d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("capi_test: OK\n");
+  return 0;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Starts the provider emulator, then drives the C embedding API from C
+# (capi_test) and from Python ctypes (capi_test.py) against it.
+# Usage: run.sh BIN_DIR LIB_DIR PLUGIN_DIR SOURCE_DIR
+set -euo pipefail
+bin=$1 lib=$2 plugins=$3 src=$4
+work=$(mktemp -d)
+emulator_pid=""
+cleanup() {
+  [[ -n $emulator_pid ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export CREDPLUG_TEST_AINUA_SECRET="capi-secret-$RANDOM$RANDOM"
+"$bin/credplug-emulator" --make-pki "$work/pki" >/dev/null
+"$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port" \
+  --client "ainua:connector-1:@CREDPLUG_TEST_AINUA_SECRET" >"$work/emulator.log" 2>&1 &
+emulator_pid=$!
+for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.05; done
+[[ -s $work/port ]] || { echo "capi: the emulator did not start" >&2; cat "$work/emulator.log" >&2; exit 1; }
+
+export CREDPLUG_TEST_PLUGIN_DIR=$plugins
+export CREDPLUG_CA_FILE=$work/pki/ca.pem
+export CREDPLUG_TEST_AINUA_HOST=localhost:$(cat "$work/port")
+export CREDPLUG_TEST_HOST_LIB=$lib/libcredplug-host.so
+"$bin/capi_test"
+python3 "$src/capi_test.py"
