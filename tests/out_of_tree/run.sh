@@ -10,7 +10,8 @@ fail() { echo "out_of_tree: FAILED: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in bin/credplug lib/credplug/plugins/credplug-ainua.so share/credplug/schemas/ainua.schema.json \
-         include/credplug/plugin.h include/credplug/kit.hpp lib/cmake/credplug/credplugConfig.cmake; do
+         include/credplug/plugin.h include/credplug/kit.hpp lib/cmake/credplug/credplugConfig.cmake \
+         include/credplug/host.h include/credplug/host.hpp lib/libcredplug-host.so; do
   [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
@@ -34,4 +35,24 @@ grep -q "$secret" <<<"$out" && fail "the key leaked without --reveal"
   fail "--reveal did not print the key"
 "$prefix/bin/credplug" --plugin-dir "$prefix/oot" test static-key "$prefix/cred.json" | grep -q "key_length: ${#secret}" ||
   fail "test did not run"
-echo "out_of_tree: OK (installed SDK, find_package, plugin loaded by the installed CLI)"
+# The embedding example, built against the installed library, calls Ainua's
+# API through the emulator with cached headers.
+examples=$src/../../examples/embed
+cmake -S "$examples" -B "$prefix/embed" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/embed" >/dev/null
+"$build/bin/credplug-emulator" --make-pki "$prefix/pki" >/dev/null
+export EMBED_SECRET="embed-secret-$RANDOM$RANDOM"
+"$build/bin/credplug-emulator" --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
+  --port-file "$prefix/port" --client "ainua:embed-client:@EMBED_SECRET" >"$prefix/emulator.log" 2>&1 &
+emulator_pid=$!
+trap 'kill $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null; rm -rf "$prefix"' EXIT
+for _ in $(seq 100); do [[ -s $prefix/port ]] && break; sleep 0.05; done
+port=$(cat "$prefix/port")
+printf '{"ainua_url": "localhost:%s", "client_id": "embed-client", "client_secret": "%s"}\n' "$port" "$EMBED_SECRET" \
+  >"$prefix/ainua.json"
+out=$(CREDPLUG_CA_FILE=$prefix/pki/ca.pem "$prefix/embed/embed-example" ainua "$prefix/ainua.json" PATCH \
+  "https://localhost:$port/api/integrations/v1/items" '[]' --times 5) || fail "embed-example failed: $out"
+grep -q "request 5: HTTP 200 (token #1)" <<<"$out" || fail "embed-example output unexpected: $out"
+grep -q "token requests: 1" <<<"$out" || fail "embed-example did not reuse its token: $out"
+grep -q "$EMBED_SECRET" <<<"$out" && fail "the example printed the secret"
+echo "out_of_tree: OK (installed SDK, find_package, plugin loaded by the installed CLI, embedding example)"
