@@ -12,6 +12,9 @@ packages=(
   doctest-dev           # unit and end-to-end tests
   libcpp-httplib-dev    # the provider emulator's HTTPS server
   libbenchmark-dev      # bench/ (Google Benchmark)
+  python3               # tests/capi: the C API driven through ctypes
+  curl                  # bench/: the sequential-curl baseline and process-start floor
+  bsdutils              # script(1): the CLI's progress bar tested on a pseudo-terminal
 )
 
 missing=()

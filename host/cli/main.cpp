@@ -2,12 +2,14 @@
 #include "credential_source.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
+#include "test_many.hpp"
 
 #include <credplug/host.hpp>
 #include <credplug/plugin.h>
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 using namespace credplug;
@@ -23,6 +25,8 @@ struct Options {
   int verbosity = 0;
   OutputOptions out;
   std::string id, file;
+  std::vector<std::string> files;  // test: files and directories
+  int jobs = 4;
 };
 
 const char *level_name(int level) {
@@ -55,6 +59,12 @@ int run(const std::string &command, Options &o) {
   if (command == "schema") {
     std::cout << host.schema(o.id);
     return kExitOk;
+  }
+  if (command == "test") {
+    std::error_code ec;
+    if (o.files.size() > 1 || std::filesystem::is_directory(o.files[0], ec))
+      return test_many(host, o.id, credential_files(o.files), o.jobs, o.out);
+    o.file = o.files[0];
   }
   SecretString credential = read_credential(o.file);
   if (command == "validate") {
@@ -102,9 +112,14 @@ int main(int argc, char **argv) {
   auth->add_option("ID", o.id, "Plugin id")->required();
   auth->add_option("FILE", o.file, file_help)->required();
   auth->add_flag("--reveal", o.out.reveal, "Print secret header values in clear");
-  auto *test = app.add_subcommand("test", "Authenticate, then run the provider's connection test");
+  auto *test = app.add_subcommand("test",
+                                  "Authenticate, then run the provider's connection test. With several files or a\n"
+                                  "directory (its *.json files), test them concurrently and end with a summary table\n"
+                                  "(--json: one object per credential, per line). Exits 0 when all pass, else with the\n"
+                                  "code of the first failing file");
   test->add_option("ID", o.id, "Plugin id")->required();
-  test->add_option("FILE", o.file, file_help)->required();
+  test->add_option("FILE", o.files, std::string(file_help) + "; or a directory")->required();
+  test->add_option("-j,--jobs", o.jobs, "Credentials tested at once")->capture_default_str()->check(CLI::Range(1, 256));
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <filesystem>
 #include <ctime>
 #include <map>
 
@@ -256,4 +257,66 @@ TEST_CASE("usage errors exit 2; --help and --version exit 0; an unknown plugin e
   auto missing_file = env.trusted({"auth", "ainua", env.dir + "/does-not-exist.json"});
   CHECK(missing_file.exit_code == 3);
   CHECK(contains(missing_file.err, "cannot read credential file"));
+}
+
+TEST_CASE("test: many files or a directory, concurrently; a summary table; JSON per credential; first failure's code") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string dir = env.dir + "/many-" + std::to_string(env.files_written++);
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < 6; ++i) {
+    std::string key = i == 3 ? std::string("CANARY-nexla-wrong-key-do-not-print") : kNexlaKey;
+    env.write(dir.substr(env.dir.size() + 1) + "/cred-" + std::to_string(i) + ".json", env.nexla_credential("", key));
+  }
+  env.write(dir.substr(env.dir.size() + 1) + "/notes.txt", "not a credential");
+
+  auto table = env.trusted({"test", "nexla", dir, "--jobs", "3"});
+  CHECK(table.exit_code == 4);  // the failing file was rejected
+  for (int i = 0; i < 6; ++i) CHECK(contains(table.out, "cred-" + std::to_string(i) + ".json"));
+  CHECK_FALSE(contains(table.out, "notes.txt"));
+  CHECK(contains(table.out, "FILE"));
+  CHECK(contains(table.out, "rejected"));
+  CHECK(contains(table.out, "user_id=42"));
+  CHECK(contains(table.out, "6 credential(s): 5 passed, 1 failed"));
+  CHECK(contains(table.out, "(3 job(s))"));
+  CHECK_FALSE(contains(table.err, "[#"));  // no progress bar when stderr is not a terminal
+  CHECK(env.emu->count("nexla.token") == 6);
+  CHECK(env.emu->count("nexla.api") == 5);
+
+  auto lines = env.trusted({"--json", "test", "nexla", dir + "/cred-0.json", dir + "/cred-3.json", dir + "/cred-5.json"});
+  CHECK(lines.exit_code == 4);
+  std::map<std::string, bool> ok_by_file;
+  size_t start = 0, count = 0;
+  while (start < lines.out.size()) {
+    size_t end = lines.out.find('\n', start);
+    auto doc = parse(lines.out.substr(start, end - start));
+    ok_by_file[doc["file"].GetString()] = doc["ok"].GetBool();
+    if (!doc["ok"].GetBool()) CHECK(std::string(doc["error"]["kind"].GetString()) == "rejected");
+    ++count;
+    start = end + 1;
+  }
+  CHECK(count == 3);
+  CHECK(ok_by_file[dir + "/cred-0.json"]);
+  CHECK_FALSE(ok_by_file[dir + "/cred-3.json"]);
+  CHECK(ok_by_file[dir + "/cred-5.json"]);
+
+  auto all_good = env.trusted({"test", "nexla", dir + "/cred-0.json", dir + "/cred-1.json", "-j", "2"});
+  CHECK(all_good.exit_code == 0);
+  CHECK(contains(all_good.out, "2 credential(s): 2 passed, 0 failed"));
+  auto stdin_among = env.trusted({"test", "nexla", dir + "/cred-0.json", "-"});
+  CHECK(stdin_among.exit_code == 3);
+  CHECK(contains(stdin_among.err, "standard input"));
+}
+
+TEST_CASE("test: on a terminal, many files show a progress bar") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string a = env.write_new("tty", env.nexla_credential()), b = env.write_new("tty", env.nexla_credential());
+  // script(1) gives the CLI a pseudo-terminal.
+  std::string command = std::string(CREDPLUG_CLI) + " --ca-file " + env.pki.ca_cert + " test nexla " + a + " " + b;
+  auto r = run_process({"/usr/bin/script", "-qec", command, "/dev/null"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "[##############################] 2/2  ok 2  failed 0"));
+  CHECK(contains(r.out, "2 credential(s): 2 passed, 0 failed"));
+  CHECK_FALSE(contains(r.out, kNexlaKey));
 }
