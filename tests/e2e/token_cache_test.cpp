@@ -29,6 +29,7 @@ struct AinuaApi {
     client.set_ca_cert_path(env.pki.ca_cert.c_str());
     client.enable_server_certificate_verification(true);
     client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall per request
   }
   int patch(const HeaderSet &set) {
     httplib::Headers headers;
