@@ -111,7 +111,7 @@ void single_flight(bench::BenchEnv &env) {
 
 struct SteadyFigures {
   double max_ms = 0, p999_ms = 0;
-  long calls = 0;
+  long calls = 0, over_1ms = 0;
   int expired = 0, refused = 0, token_requests = 0;
 };
 
@@ -138,6 +138,7 @@ SteadyFigures steady(bench::BenchEnv &env, int lifetimes, Get get) {
   });
   std::sort(all.begin(), all.end());
   f.calls = long(all.size());
+  f.over_1ms = long(all.end() - std::lower_bound(all.begin(), all.end(), 1.0));
   f.max_ms = all.empty() ? 0 : all.back();
   f.p999_ms = all.empty() ? 0 : all[size_t(double(all.size() - 1) * 0.999)];
   f.expired = env.emu->count("ainua.expired_token") - before_expired;
@@ -157,12 +158,12 @@ void steady_state(bench::BenchEnv &env, int lifetimes) {
   MutexMapCache naive(*cred);
   naive.get();
   SteadyFigures base = steady(env, base_lifetimes, [&] { return naive.get(); });
-  std::printf("3. 8 threads, %d x 2 s lifetimes  headers(): max %.3f ms, p99.9 %.3f ms, %ld calls, %d token requests, "
-              "API saw %d expired token(s)\n",
-              lifetimes, ours.max_ms, ours.p999_ms, ours.calls, ours.token_requests, ours.expired);
-  std::printf("   baseline mutex map, %d lifetime(s): max %.3f ms, p99.9 %.3f ms, %ld calls, %d token requests, "
-              "API saw %d expired token(s)\n",
-              base_lifetimes, base.max_ms, base.p999_ms, base.calls, base.token_requests, base.expired);
+  std::printf("3. 8 threads, %d x 2 s lifetimes  headers(): max %.3f ms, p99.9 %.3f ms, %ld of %ld calls >= 1 ms, "
+              "%d token requests, API saw %d expired token(s)\n",
+              lifetimes, ours.max_ms, ours.p999_ms, ours.over_1ms, ours.calls, ours.token_requests, ours.expired);
+  std::printf("   baseline mutex map, %d lifetime(s): max %.3f ms, p99.9 %.3f ms, %ld of %ld calls >= 1 ms, "
+              "%d token requests, API saw %d expired token(s)\n",
+              base_lifetimes, base.max_ms, base.p999_ms, base.over_1ms, base.calls, base.token_requests, base.expired);
   std::printf("   target: max < 1 ms and 0 expired: %s\n", ours.max_ms < 1.0 && ours.expired == 0 ? "met" : "MISSED");
   env.emu->reset();
 }
