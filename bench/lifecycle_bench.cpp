@@ -10,9 +10,9 @@
 //   5. `credplug plugins` (discover and load five plugins) vs `curl --version`.
 // Usage: lifecycle_bench [--lifetimes N] [--credentials N] [--runs N]
 #include "bench_env.hpp"
+#include "support/ainua_api.hpp"
+#include "support/on_threads.hpp"
 #include "support/process.hpp"
-
-#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,22 +28,10 @@ namespace {
 
 using namespace credplug;
 using Clock = std::chrono::steady_clock;
+using testing::on_threads;
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-template <class Body>
-void on_threads(int n, Body body) {
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (ready.load() < n) std::this_thread::yield();
-      body(i);
-    });
-  for (auto &t : threads) t.join();
 }
 
 // The obvious cache a platform writes first: one mutex, one map; on a miss
@@ -70,22 +58,6 @@ class MutexMapCache {
   Credential &credential_;
   std::mutex mutex_;
   std::map<std::string, HeadersPtr> map_;
-};
-
-struct Api {  // Ainua's API, as the platform calls it after headers()
-  httplib::SSLClient client;
-  Api(const bench::BenchEnv &env) : client("localhost", env.emu->port()) {
-    client.set_ca_cert_path(env.pki.ca_cert.c_str());
-    client.enable_server_certificate_verification(true);
-    client.set_keep_alive(true);
-    client.set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall per request
-  }
-  int patch(const HeaderSet &set) {
-    httplib::Headers h;
-    for (const auto &x : set.headers) h.emplace(x.name, x.value.reveal());
-    auto res = client.Patch("/api/integrations/v1/items", h, "[]", "application/json");
-    return res ? res->status : 0;
-  }
 };
 
 void single_flight(bench::BenchEnv &env) {
@@ -125,7 +97,7 @@ SteadyFigures steady(bench::BenchEnv &env, int lifetimes, Get get) {
   std::vector<double> all;
   std::atomic<int> refused{0};
   on_threads(8, [&](int) {
-    Api api(env);
+    testing::AinuaApi api(env.emu->port(), env.pki.ca_cert);
     std::vector<double> mine;
     while (Clock::now() < end) {
       auto t0 = Clock::now();

@@ -8,6 +8,7 @@
 namespace credplug::cli {
 namespace {
 
+using host::iso_time;
 using host::JsonStyle;
 
 void emit(const std::string &json) { std::cout << json << std::endl; }
@@ -16,15 +17,6 @@ std::string masked(const SecretString &value) { return "<secret, " + std::to_str
 
 std::string shown(const SecretString &value, bool secret, bool reveal) {
   return secret && !reveal ? masked(value) : value.reveal();
-}
-
-std::string iso_time(int64_t unix_seconds) {
-  std::time_t t = std::time_t(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string relative(int64_t unix_seconds) {

@@ -9,15 +9,6 @@
 namespace credplug::host {
 namespace {
 
-std::string iso_time(int64_t unix_seconds) {
-  std::time_t t = std::time_t(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Builds one document with `body(writer)` in the requested style.
 template <class Body>
 std::string document(JsonStyle style, Body &&body) {
@@ -57,6 +48,15 @@ void write_info(W &w, const std::vector<Info> &info, bool reveal) {
 }
 
 }  // namespace
+
+std::string iso_time(int64_t unix_seconds) {
+  std::time_t t = std::time_t(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 const char *kind_slug(ErrorKind kind) {
   switch (kind) {

@@ -21,6 +21,9 @@ std::string error_json(ErrorKind kind, const std::string &message, const std::st
 std::string internal_error_json(const std::string &message, JsonStyle style);
 std::string cache_status_json(const CacheStatus &s);
 
+// "2026-11-22T10:00:00Z".
+std::string iso_time(int64_t unix_seconds);
+
 // "invalid_input", "rejected", "network", "provider", "plugin".
 const char *kind_slug(ErrorKind kind);
 

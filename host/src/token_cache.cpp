@@ -144,7 +144,7 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
 
 void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
   const int64_t lifetime = std::max<int64_t>(fetched.lifetime_ms, 1) * kNsPerMs;
-  const int64_t skew = std::min<int64_t>(policy_.skew_ms * kNsPerMs, lifetime / 10);
+  const int64_t skew = std::min<int64_t>(policy_.skew_ms * kNsPerMs, lifetime / 4);
   const int64_t sent = std::chrono::duration_cast<std::chrono::nanoseconds>(fetched.sent.time_since_epoch()).count();
   const int64_t usable = lifetime - skew;
   const int64_t window =

@@ -3,9 +3,10 @@
 // retry of rejections, invalidate(), sharing by credential, and a steady
 // state in which the API never sees an expired token.
 #include "fixture.hpp"
+#include "support/ainua_api.hpp"
+#include "support/on_threads.hpp"
 
 #include <doctest/doctest.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,37 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 long ms_since(Clock::time_point start) {
   return long(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
-}
-
-// Ainua's API as a platform calls it: PATCH with the cached headers.
-struct AinuaApi {
-  httplib::SSLClient client;
-  explicit AinuaApi(E2E &env) : client("localhost", env.emu->port()) {
-    client.set_ca_cert_path(env.pki.ca_cert.c_str());
-    client.enable_server_certificate_verification(true);
-    client.set_keep_alive(true);
-    client.set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall per request
-  }
-  int patch(const HeaderSet &set) {
-    httplib::Headers headers;
-    for (const auto &h : set.headers) headers.emplace(h.name, h.value.reveal());
-    auto res = client.Patch("/api/integrations/v1/items", headers, "[]", "application/json");
-    return res ? res->status : 0;
-  }
-};
-
-// Runs `body(i)` on n threads released together.
-template <class Body>
-void on_threads(int n, Body body) {
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (ready.load() < n) std::this_thread::yield();
-      body(i);
-    });
-  for (auto &t : threads) t.join();
 }
 
 HostOptions fast_retries(HostOptions o) {
@@ -230,7 +200,7 @@ TEST_CASE("cache: invalidate() after a 401 re-authenticates once for all threads
   env.reset();
   Host host(fast_retries(env.host_options()));
   auto cred = host.open("ainua", env.ainua_credential());
-  AinuaApi api(env);
+  AinuaApi api(env.emu->port(), env.pki.ca_cert);
   auto first = cred->headers();
   CHECK(api.patch(*first) == 200);
   env.emu->revoke_all("ainua");
@@ -279,7 +249,7 @@ TEST_CASE("cache: over several 2-second token lifetimes, 8 threads never send an
   std::atomic<int> refused{0}, calls{0};
   const auto end = Clock::now() + std::chrono::milliseconds(6500);
   on_threads(8, [&](int) {
-    AinuaApi api(env);
+    AinuaApi api(env.emu->port(), env.pki.ca_cert);
     while (Clock::now() < end) {
       auto h = cred->headers();
       if (api.patch(*h) != 200) ++refused;

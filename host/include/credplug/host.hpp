@@ -69,7 +69,7 @@ using LogSink = std::function<void(int level, const std::string &message)>;
 // How Credential::headers() caches and renews tokens. Times in ms.
 struct CachePolicy {
   // Subtracted from every expiry, for clock skew and request latency; capped
-  // at a tenth of the token's lifetime so short-lived tokens stay usable.
+  // at a quarter of the token's lifetime so short-lived tokens stay usable.
   long skew_ms = 30000;
   // The refresh window: the last refresh_fraction of a token's lifetime, at
   // most max_refresh_window_ms. The first headers() call inside it starts one
