@@ -151,7 +151,6 @@ void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
       std::min<int64_t>(int64_t(double(usable) * policy_.refresh_fraction), policy_.max_refresh_window_ms * kNsPerMs);
   fetched.set->generation = ++generation_;
   current_ = std::move(fetched.set);
-  obtained_at_ = sent;
   expire_at_ = sent + usable;
   refresh_at_ = expire_at_ - std::max<int64_t>(window, 0);
   held_.reset();

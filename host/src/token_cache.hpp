@@ -101,7 +101,7 @@ class TokenCache {
   mutable std::mutex mutex_;  // everything below
   std::condition_variable changed_;
   std::shared_ptr<const HeaderSet> current_;
-  int64_t expire_at_ = 0, refresh_at_ = 0, obtained_at_ = 0;  // ns, steady
+  int64_t expire_at_ = 0, refresh_at_ = 0;  // ns, steady
   uint64_t generation_ = 0;
   bool inflight_ = false;
   uint64_t flights_started_ = 0, flights_finished_ = 0;
