@@ -6,6 +6,7 @@
 #include "redactor.hpp"
 #include "refresh_pool.hpp"
 #include "token_cache.hpp"
+#include "unix_time.hpp"
 
 #include <credplug/kit/jwt.hpp>
 
@@ -47,10 +48,6 @@ ErrorKind kind_of(int32_t code) {
     case CREDPLUG_ERR_PROVIDER: return ErrorKind::Provider;
     default: return ErrorKind::Plugin;
   }
-}
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // The exp claim of the first secret header whose value (after a scheme such
@@ -313,7 +310,7 @@ struct Credential::Impl {
                               std::vector<Info> *info = nullptr) {
     host::Fetched out;
     out.sent = std::chrono::steady_clock::now();
-    const int64_t sent_ms = unix_ms_now();
+    const int64_t sent_ms = host::unix_ms_now();
     credplug_call call = make_call();
     int32_t rc = run([&] { return fn(instance, &call); });
     if (rc != CREDPLUG_OK) raise(call, rc, what);

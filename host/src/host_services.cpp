@@ -1,6 +1,7 @@
 #include "host_services.hpp"
 
 #include "retry_timing.hpp"
+#include "unix_time.hpp"
 
 #include <openssl/crypto.h>
 
@@ -36,9 +37,7 @@ void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
   });
 }
 
-int64_t svc_now_ms() noexcept {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+int64_t svc_now_ms() noexcept { return unix_ms_now(); }
 
 void svc_secure_zero(void *p, size_t len) noexcept {
   if (p != nullptr && len > 0) OPENSSL_cleanse(p, len);

@@ -1,6 +1,7 @@
 #include "token_cache.hpp"
 
 #include "retry_timing.hpp"
+#include "unix_time.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -22,10 +23,6 @@ size_t this_thread_shard(size_t shards) {
 struct alignas(64) ShardHolder {
   std::shared_ptr<const HeaderSet> set;
 };
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string seconds_text(int64_t ns) {
   char buf[32];
