@@ -138,6 +138,7 @@ struct Host::Impl {
   // token cache per credential, and no secret in the key.
   unsigned char cache_key[32];
   std::map<std::string, std::weak_ptr<Credential::Impl>> open_credentials;
+  size_t sweep_at = 64;  // drop closed entries when the map reaches this size
   std::string credential_key(const std::string &id, std::string_view json) const;
 
   // Loads one file (once); records a problem rather than throwing.
@@ -396,9 +397,14 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
   const std::string key = impl_->credential_key(id, credential_json);
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    for (auto it = impl_->open_credentials.begin(); it != impl_->open_credentials.end();)
-      it = it->second.expired() ? impl_->open_credentials.erase(it) : std::next(it);
-    if (auto it = impl_->open_credentials.find(key); it != impl_->open_credentials.end())
+    // Closed credentials leave expired entries; sweeping them only when the
+    // map has doubled keeps open() O(log n) amortised with thousands open.
+    auto &open = impl_->open_credentials;
+    if (open.size() >= impl_->sweep_at) {
+      for (auto it = open.begin(); it != open.end();) it = it->second.expired() ? open.erase(it) : std::next(it);
+      impl_->sweep_at = std::max<size_t>(64, 2 * open.size());
+    }
+    if (auto it = open.find(key); it != open.end())
       if (auto alive = it->second.lock()) return std::make_unique<Credential>(std::move(alive));
   }
   auto credential = impl_->create(plugin, id, credential_json);
