@@ -161,31 +161,29 @@ std::string test_json(const std::string &id, const TestResult &r, const std::str
   });
 }
 
-std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style) {
+namespace {
+// {"file"?, "ok": false, "error": {"kind", "message"}}
+std::string error_document(const char *kind, const std::string &message, const std::string &file, JsonStyle style) {
   return document(style, [&](auto &w) {
     w.StartObject();
     if (!file.empty()) w.Key("file"), str(w, file);
     w.Key("ok"), w.Bool(false);
     w.Key("error");
     w.StartObject();
-    w.Key("kind"), str(w, kind_slug(kind));
+    w.Key("kind"), str(w, kind);
     w.Key("message"), str(w, message);
     w.EndObject();
     w.EndObject();
   });
 }
+}  // namespace
+
+std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style) {
+  return error_document(kind_slug(kind), message, file, style);
+}
 
 std::string internal_error_json(const std::string &message, JsonStyle style) {
-  return document(style, [&](auto &w) {
-    w.StartObject();
-    w.Key("ok"), w.Bool(false);
-    w.Key("error");
-    w.StartObject();
-    w.Key("kind"), str(w, "internal");
-    w.Key("message"), str(w, message);
-    w.EndObject();
-    w.EndObject();
-  });
+  return error_document("internal", message, "", style);
 }
 
 std::string cache_status_json(const CacheStatus &s) {
