@@ -23,6 +23,20 @@ long ms_since(Clock::time_point start) {
   return long(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
 }
 
+// True once headers() returns token `generation` (a held error counts as
+// "not yet"), within timeout_ms.
+bool serves_generation(Credential &cred, uint64_t generation, int timeout_ms) {
+  return eventually(
+      [&] {
+        try {
+          return cred.headers()->generation == generation;
+        } catch (const Error &) {
+          return false;
+        }
+      },
+      timeout_ms);
+}
+
 HostOptions fast_retries(HostOptions o) {
   o.cache.backoff_initial_ms = 50;
   o.cache.max_wait_ms = 2000;
@@ -161,15 +175,7 @@ TEST_CASE("cache: a caller with no token retries with backoff, honours Retry-Aft
   CHECK(ms_since(start) < 100);
   CHECK(env.emu->count("ainua.token") == 2);
   env.emu->switches("ainua").fail_status = 0;
-  REQUIRE(eventually(
-      [&] {
-        try {
-          return cred->headers()->generation == 1;
-        } catch (const Error &) {
-          return false;
-        }
-      },
-      3000));
+  REQUIRE(serves_generation(*cred, 1, 3000));
   CHECK(env.emu->count("ainua.token") == 3);
   env.reset();
 }
@@ -227,15 +233,7 @@ TEST_CASE("cache: invalidate() after a 401 re-authenticates once for all threads
     CHECK(contains(e.what(), "the next attempt is in"));
   }
   CHECK(env.emu->count("ainua.token") == 2);
-  REQUIRE(eventually(
-      [&] {
-        try {
-          return cred->headers()->generation == 3;
-        } catch (const Error &) {
-          return false;
-        }
-      },
-      3000));
+  REQUIRE(serves_generation(*cred, 3, 3000));
   CHECK(env.emu->count("ainua.token") == 3);
 }
 
