@@ -1,5 +1,6 @@
 #include "credential_source.hpp"
 
+#include "bounded_json.hpp"
 #include "json_wipe.hpp"
 
 #include <openssl/crypto.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -21,20 +23,30 @@ namespace {
 
 using rapidjson::Value;
 
-kit::SecretString read_stream(std::istream &in) {
+// Reads at most kMaxCredentialBytes; one byte more is an error naming `what`.
+kit::SecretString read_bounded(std::istream &in, const std::string &what) {
   kit::SecretString out;
   char buf[4096];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    out.append(std::string_view(buf, size_t(in.gcount())));
+    size_t n = size_t(in.gcount());
+    if (out.size() + n > kMaxCredentialBytes) {
+      OPENSSL_cleanse(buf, sizeof buf);
+      throw CredentialSourceError(what + " is larger than the " + std::to_string(kMaxCredentialBytes) +
+                                  "-byte limit for credentials");
+    }
+    out.append(std::string_view(buf, n));
     OPENSSL_cleanse(buf, sizeof buf);
   }
   return out;
 }
 
 kit::SecretString read_file(const std::string &path, const std::string &what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw CredentialSourceError(what + " '" + path + "' is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CredentialSourceError("cannot read " + what + " '" + path + "': " + std::strerror(errno));
-  return read_stream(in);
+  return read_bounded(in, what + " '" + path + "'");
 }
 
 kit::SecretString drop_trailing_newline(kit::SecretString s) {
@@ -47,6 +59,8 @@ kit::SecretString drop_trailing_newline(kit::SecretString s) {
 struct Resolver {
   rapidjson::Document::AllocatorType &alloc;
   bool stdin_used;
+  bool allowed;
+  std::vector<kit::SecretString> &loaded;
 
   // Replaces a {"$env"|"$file"|"$stdin"} object by the string it names.
   void resolve(Value &v, const std::string &field) {
@@ -59,7 +73,11 @@ struct Resolver {
       auto &m = *v.MemberBegin();
       std::string key = m.name.GetString();
       if (key == "$env" || key == "$file" || key == "$stdin") {
+        if (!allowed)
+          throw CredentialSourceError("field '" + field + "' is a {\"" + key +
+                                      "\": ...} reference, and references are refused (--no-references)");
         kit::SecretString value = lookup(key, m.value, field);
+        loaded.push_back(value);
         host::wipe_json_strings(v);
         v.SetString(value.c_str(), rapidjson::SizeType(value.size()), alloc);
         return;
@@ -87,39 +105,34 @@ struct Resolver {
       throw CredentialSourceError("field '" + field + "' wants standard input, which is already used " +
                                   "(by the credential file or another field)");
     stdin_used = true;
-    return drop_trailing_newline(read_stream(std::cin));
+    return drop_trailing_newline(read_bounded(std::cin, "standard input for field '" + field + "'"));
   }
 };
 
 }  // namespace
 
-kit::SecretString read_credential(const std::string &path) {
-  kit::SecretString text = path == "-" ? read_stream(std::cin) : read_file(path, "credential file");
+CredentialText read_credential(const std::string &path, bool allow_references) {
+  CredentialText out;
+  kit::SecretString text = path == "-" ? read_bounded(std::cin, "the credential on standard input")
+                                       : read_file(path, "credential file");
   rapidjson::Document doc;
-  doc.Parse(text.c_str(), text.size());
-  if (doc.HasParseError()) {
-    size_t offset = doc.GetErrorOffset();
-    size_t line = 1;
-    for (size_t i = 0; i < offset && i < text.size(); ++i) line += text.view()[i] == '\n';
+  if (auto parsed = bounded_json::parse(doc, text.view()); !parsed.ok)
     // Position only: the text around the error may be a secret.
-    throw CredentialSourceError("credential file '" + path + "' is not valid JSON: " +
-                                rapidjson::GetParseError_En(doc.GetParseError()) + " (line " + std::to_string(line) +
-                                ", byte offset " + std::to_string(offset) + ")");
-  }
-  Resolver resolver{doc.GetAllocator(), path == "-"};
+    throw CredentialSourceError("credential file '" + path + "' is not valid JSON: " + parsed.where(text.view()));
+  Resolver resolver{doc.GetAllocator(), path == "-", allow_references, out.loaded};
   try {
     resolver.resolve(doc, "");
   } catch (...) {
     host::wipe_json_strings(doc);
     throw;
   }
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   doc.Accept(writer);
-  kit::SecretString json(out.GetString(), out.GetSize());
-  OPENSSL_cleanse(const_cast<char *>(out.GetString()), out.GetSize());
+  out.json = kit::SecretString(buffer.GetString(), buffer.GetSize());
+  OPENSSL_cleanse(const_cast<char *>(buffer.GetString()), buffer.GetSize());
   host::wipe_json_strings(doc);
-  return json;
+  return out;
 }
 
 }  // namespace credplug::cli

@@ -4,22 +4,37 @@
 //   {"$file": "PATH"}   the contents of a file (one trailing newline dropped)
 //   {"$stdin": true}    standard input (one trailing newline dropped)
 // and the file itself may be "-" for standard input.
+//
+// Limits: the credential file and every referenced file or stream are read
+// up to kMaxCredentialBytes (1 MiB) and refused beyond; the JSON nests at
+// most 64 levels, is valid UTF-8 and holds no "\u0000". A value loaded
+// through a reference is a secret wherever it ends up, whatever the schema
+// says. With references refused (--no-references, for files someone else
+// wrote), a reference is an error naming the field.
 #pragma once
 
 #include <credplug/kit/secret.hpp>
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace credplug::cli {
+
+constexpr size_t kMaxCredentialBytes = 1 << 20;
 
 class CredentialSourceError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// The credential as JSON text with every reference resolved. Throws
-// CredentialSourceError naming the file or field and what is wrong.
-kit::SecretString read_credential(const std::string &path);
+struct CredentialText {
+  kit::SecretString json;                   // every reference resolved
+  std::vector<kit::SecretString> loaded;    // the values references loaded
+};
+
+// The credential with every reference resolved. Throws CredentialSourceError
+// naming the file or field and what is wrong.
+CredentialText read_credential(const std::string &path, bool allow_references = true);
 
 }  // namespace credplug::cli

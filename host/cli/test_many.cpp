@@ -86,7 +86,7 @@ std::vector<std::string> credential_files(const std::vector<std::string> &args) 
   return files;
 }
 
-int test_many(Host &host, const std::string &id, const std::vector<std::string> &files, int jobs,
+int test_many(Host &host, const std::string &id, const std::vector<std::string> &files, int jobs, bool references,
               const OutputOptions &out) {
   if (std::count(files.begin(), files.end(), "-") > 0)
     throw CredentialSourceError("'-' (standard input) can only be tested alone, not among several files");
@@ -104,9 +104,9 @@ int test_many(Host &host, const std::string &id, const std::vector<std::string> 
       Outcome o;
       std::string json_line;
       try {
-        kit::SecretString text = read_credential(files[i]);
-        auto credential = host.open(id, text.view());
-        text.wipe();
+        CredentialText text = read_credential(files[i], references);
+        auto credential = host.open(id, text.json.view(), text.loaded);
+        text.json.wipe();
         TestResult r = credential->test();
         o.ok = true;
         o.detail = passed_detail(r);

@@ -18,7 +18,7 @@ std::vector<std::string> credential_files(const std::vector<std::string> &args);
 
 // Tests every file with `jobs` threads. Returns the exit code: 0 when all
 // passed, else the exit code of the first failing file in argument order.
-int test_many(Host &host, const std::string &id, const std::vector<std::string> &files, int jobs,
+int test_many(Host &host, const std::string &id, const std::vector<std::string> &files, int jobs, bool references,
               const OutputOptions &out);
 
 }  // namespace credplug::cli

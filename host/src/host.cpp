@@ -9,6 +9,7 @@
 #include "unix_time.hpp"
 
 #include <credplug/kit/jwt.hpp>
+#include <credplug/kit/oauth2.hpp>
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <openssl/hmac.h>
@@ -66,6 +67,12 @@ long ms_since(std::chrono::steady_clock::time_point start) {
   return long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
 }
 
+// "42 s", or "more than 10 years" (without overflowing on a hostile `then`).
+std::string ago(int64_t now_s, int64_t then_s) {
+  if (then_s < now_s - kit::oauth2::kMaxTokenLifetimeSeconds) return "more than 10 years";
+  return std::to_string(now_s - then_s) + " s";
+}
+
 // <prefix>/lib/credplug/plugins, found from where this code lives: the
 // executable in <prefix>/bin, or a shared host library in <prefix>/lib.
 std::string default_plugin_dir() {
@@ -106,6 +113,17 @@ PluginInfo info_of(const host::LoadedPlugin &p) {
   return PluginInfo{d->id,          d->display_name,          d->version,          p.path,
                     p.abi_major,    p.abi_minor,              p.test != nullptr,  p.refresh != nullptr,
                     p.default_token_lifetime_s};
+}
+
+// The schema's verdict, with `also_secret` masked in its messages.
+Validation validate_schema_only(const host::LoadedPlugin &plugin, std::string_view credential_json,
+                                const std::vector<SecretString> &also_secret) {
+  if (also_secret.empty()) return plugin.schema->validate(credential_json);
+  host::Redactor redactor;
+  for (const auto &secret : also_secret) redactor.add(secret.view());
+  Validation v = plugin.schema->validate(credential_json, &redactor);
+  for (auto &e : v.errors) e.message = redactor.apply(e.message);
+  return v;
 }
 
 std::string join_errors(const Validation &v) {
@@ -167,7 +185,7 @@ struct Host::Impl {
 
   // A plugin instance for a credential that already passed the schema.
   std::unique_ptr<Credential> create(const std::shared_ptr<host::LoadedPlugin> &plugin, const std::string &id,
-                                     std::string_view credential_json);
+                                     std::string_view credential_json, const std::vector<SecretString> &also_secret);
 
   std::shared_ptr<host::LoadedPlugin> find(const std::string &id) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -243,14 +261,19 @@ PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->find(id)
 std::string Host::schema(const std::string &id) { return impl_->find(id)->schema->text(); }
 
 Validation Host::validate(const std::string &id, std::string_view credential_json) {
+  return validate(id, credential_json, {});
+}
+
+Validation Host::validate(const std::string &id, std::string_view credential_json,
+                          const std::vector<SecretString> &also_secret) {
   auto plugin = impl_->find(id);
-  Validation v = plugin->schema->validate(credential_json);
+  Validation v = validate_schema_only(*plugin, credential_json, also_secret);
   if (!v.ok()) return v;
   // Then the plugin's own configuration checks: create() runs them and makes
   // no network calls (plugin.h), so a rule a schema cannot express — with the
   // corrected value in its message — is caught here too.
   try {
-    impl_->create(plugin, id, credential_json);
+    impl_->create(plugin, id, credential_json, also_secret);
   } catch (const Error &e) {
     if (e.kind() != ErrorKind::InvalidInput) throw;
     v.errors.push_back({"", "plugin", e.what()});
@@ -289,6 +312,10 @@ struct Credential::Impl {
   // Turns a failed plugin call into a FetchFailure (an Error) with a
   // redacted message and the server's Retry-After, if any.
   [[noreturn]] void raise(const credplug_call &call, int32_t rc, const char *what) {
+    if (!call.refused_output.empty())
+      throw host::FetchFailure(ErrorKind::Provider,
+                               redactor.apply("the plugin's " + std::string(what) + "() " + call.refused_output),
+                               std::nullopt);
     int32_t code = call.error_set && call.error_code != CREDPLUG_OK ? call.error_code : rc;
     std::string message = call.error_set && !call.error_message.empty()
                               ? call.error_message
@@ -314,27 +341,49 @@ struct Credential::Impl {
     const int64_t sent_ms = host::unix_ms_now();
     credplug_call call = make_call();
     int32_t rc = run([&] { return fn(instance, &call); });
-    if (rc != CREDPLUG_OK) raise(call, rc, what);
+    if (rc != CREDPLUG_OK || !call.refused_output.empty()) raise(call, rc, what);
     if (call.headers.empty())
       throw host::FetchFailure(ErrorKind::Plugin,
                                "the plugin's " + std::string(what) + "() succeeded but produced no header to attach",
                                std::nullopt);
     out.set = std::make_shared<HeaderSet>();
-    int64_t expires_ms;
-    if (call.expires_at) expires_ms = *call.expires_at * 1000;
-    else if (auto exp = jwt_expiry(call.headers)) expires_ms = *exp * 1000;
-    else if (plugin->default_token_lifetime_s) expires_ms = sent_ms + int64_t(plugin->default_token_lifetime_s) * 1000;
-    else expires_ms = sent_ms + shared->cache.default_lifetime_ms;
-    if (expires_ms <= sent_ms)
-      throw host::FetchFailure(ErrorKind::Provider,
-                               "the token the provider issued had already expired when it arrived (is this machine's "
-                               "clock right?)",
-                               std::nullopt);
-    out.set->headers = std::move(call.headers);
+    const int64_t expires_ms = expiry_ms(call, sent_ms);
     out.set->expires_at = expires_ms / 1000;
+    out.set->headers = std::move(call.headers);
     out.lifetime_ms = long(expires_ms - sent_ms);
     if (info) *info = std::move(call.info);
     return out;
+  }
+
+  // When a token expires, Unix milliseconds: the plugin's word (expires_in), else
+  // the token's JWT exp, else the plugin's declared default, else the
+  // policy's. A time already past or more than 10 years away is refused:
+  // the provider is broken, and it would overflow arithmetic in ms.
+  int64_t expiry_ms(const credplug_call &call, int64_t sent_ms) const {
+    const int64_t now_s = sent_ms / 1000;
+    int64_t at;
+    std::string source;
+    if (call.expires_at) {
+      at = *call.expires_at, source = "the expiry the plugin reported";
+    } else if (auto exp = jwt_expiry(call.headers)) {
+      at = *exp, source = "the token's exp claim";
+    } else {
+      int64_t lifetime_ms = plugin->default_token_lifetime_s ? int64_t(plugin->default_token_lifetime_s) * 1000
+                                                             : int64_t(shared->cache.default_lifetime_ms);
+      return sent_ms + lifetime_ms;
+    }
+    if (at > now_s + kit::oauth2::kMaxTokenLifetimeSeconds)
+      throw host::FetchFailure(ErrorKind::Provider,
+                               "the token's expiry (" + source + ", Unix time " + std::to_string(at) +
+                                   ") is more than 10 years away; refusing an absurd value",
+                               std::nullopt);
+    if (at <= now_s)
+      throw host::FetchFailure(ErrorKind::Provider,
+                               "the token the provider issued had already expired when it arrived (" + source +
+                                   ": Unix time " + std::to_string(at) + ", " + ago(now_s, at) +
+                                   " before this machine's clock; is this machine's clock right?)",
+                               std::nullopt);
+    return at * 1000;
   }
 
   // The cache's fetcher: a refresh goes through the plugin's hook when it has
@@ -364,12 +413,14 @@ std::string Host::Impl::credential_key(const std::string &id, std::string_view j
 }
 
 std::unique_ptr<Credential> Host::Impl::create(const std::shared_ptr<host::LoadedPlugin> &plugin, const std::string &id,
-                                               std::string_view credential_json) {
+                                               std::string_view credential_json,
+                                               const std::vector<SecretString> &also_secret) {
   auto impl = std::make_shared<Credential::Impl>();
   impl->plugin = plugin;
   impl->shared = shared;
   impl->id = id;
   for (auto &secret : plugin->schema->secret_values(credential_json)) impl->redactor.add(secret.view());
+  for (const auto &secret : also_secret) impl->redactor.add(secret.view());
 
   SecretString text(credential_json);  // NUL-terminated copy, wiped when done
   credplug_call call = impl->make_call();
@@ -390,9 +441,24 @@ std::unique_ptr<Credential> Host::Impl::create(const std::shared_ptr<host::Loade
   return std::make_unique<Credential>(std::move(impl));
 }
 
+namespace {
+
+// A handle to an instance already open; it learns the caller's extra secrets.
+std::unique_ptr<Credential> reopened(std::shared_ptr<Credential::Impl> alive, const std::vector<SecretString> &also_secret) {
+  for (const auto &secret : also_secret) alive->redactor.add(secret.view());
+  return std::make_unique<Credential>(std::move(alive));
+}
+
+}  // namespace
+
 std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json) {
+  return open(id, credential_json, {});
+}
+
+std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json,
+                                       const std::vector<SecretString> &also_secret) {
   auto plugin = impl_->find(id);
-  Validation v = plugin->schema->validate(credential_json);
+  Validation v = validate_schema_only(*plugin, credential_json, also_secret);
   if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
   const std::string key = impl_->credential_key(id, credential_json);
   {
@@ -405,12 +471,12 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
       impl_->sweep_at = std::max<size_t>(64, 2 * open.size());
     }
     if (auto it = open.find(key); it != open.end())
-      if (auto alive = it->second.lock()) return std::make_unique<Credential>(std::move(alive));
+      if (auto alive = it->second.lock()) return reopened(std::move(alive), also_secret);
   }
-  auto credential = impl_->create(plugin, id, credential_json);
+  auto credential = impl_->create(plugin, id, credential_json, also_secret);
   std::lock_guard<std::mutex> lock(impl_->mutex);
   auto &slot = impl_->open_credentials[key];
-  if (auto alive = slot.lock()) return std::make_unique<Credential>(std::move(alive));  // another thread won
+  if (auto alive = slot.lock()) return reopened(std::move(alive), also_secret);  // another thread won
   slot = credential->impl_;
   return credential;
 }

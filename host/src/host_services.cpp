@@ -1,5 +1,6 @@
 #include "host_services.hpp"
 
+#include "plugin_output.hpp"
 #include "retry_timing.hpp"
 #include "unix_time.hpp"
 
@@ -7,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <cstring>
 
 namespace credplug::host {
@@ -30,11 +32,17 @@ void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
   quietly([&] {
     if (message == nullptr) return;
     if (call == nullptr) {
-      if (const Logger *l = g_process_logger.load()) l->write(level, std::string("[plugin] ") + message);
+      if (const Logger *l = g_process_logger.load())
+        l->write(level, "[plugin] " + displayable(message, kMaxLogLineBytes));
       return;
     }
-    if (call->logger) call->logger->write(level, call->log_prefix + call->redactor->apply(message));
+    if (call->logger) call->logger->write(level, call->log_prefix + displayable(call->redactor->apply(message), kMaxLogLineBytes));
   });
+}
+
+// The first output a plugin made that the host refused; the call then fails.
+void refuse_output(credplug_call *call, std::string why) {
+  if (call->refused_output.empty()) call->refused_output = std::move(why);
 }
 
 int64_t svc_now_ms() noexcept { return unix_ms_now(); }
@@ -54,12 +62,15 @@ void svc_out_header(credplug_call *call, const char *name, const char *value, ui
     if (call == nullptr || name == nullptr || value == nullptr) return;
     bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0;
     if (secret) call->redactor->add(value);
+    if (auto problem = header_problem(name, value)) return refuse_output(call, "output " + *problem);
     for (auto &h : call->headers)
       if (strcasecmp(h.name.c_str(), name) == 0) {
         h.value = SecretString(std::string_view(value));
         h.secret = secret;
         return;
       }
+    if (call->headers.size() >= kMaxHeaders)
+      return refuse_output(call, "output more than " + std::to_string(kMaxHeaders) + " headers");
     call->headers.push_back(Header{name, SecretString(std::string_view(value)), secret});
   });
 }
@@ -73,7 +84,17 @@ void svc_out_info(credplug_call *call, const char *key, const char *value, uint3
     if (call == nullptr || key == nullptr || value == nullptr) return;
     bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0;
     if (secret) call->redactor->add(value);
-    call->info.push_back(Info{key, SecretString(secret ? std::string(value) : call->redactor->apply(value)), secret});
+    if (call->info.size() >= kMaxInfoEntries)
+      return refuse_output(call, "output more than " + std::to_string(kMaxInfoEntries) + " info entries");
+    std::string shown_key = displayable(key, 128);
+    if (secret) {
+      if (std::strlen(value) > kMaxHeaderValueBytes)
+        return refuse_output(call, "output a secret info value '" + shown_key + "' over " +
+                                       std::to_string(kMaxHeaderValueBytes) + " bytes");
+      call->info.push_back(Info{shown_key, SecretString(std::string_view(value)), true});
+    } else {
+      call->info.push_back(Info{shown_key, SecretString(displayable(call->redactor->apply(value), kMaxMessageBytes)), false});
+    }
   });
 }
 
@@ -82,8 +103,22 @@ void svc_set_error(credplug_call *call, int32_t code, const char *message) noexc
     if (call == nullptr) return;
     call->error_set = true;
     call->error_code = code;
-    call->error_message = call->redactor->apply(safe(message));
+    call->error_message = displayable(call->redactor->apply(safe(message)), kMaxMessageBytes);
   });
+}
+
+// A request header that carries a credential is a secret of the call even if
+// the plugin forgot add_secret(): the whole value and, after an auth scheme
+// ("Basic", "Bearer"), the bare credentials, which a server may echo.
+void declare_if_credential(credplug_call *call, std::string_view name, std::string_view value) {
+  std::string lower(name);
+  for (auto &c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  bool credential = false;
+  for (const char *hint : {"auth", "token", "key", "secret", "jwt", "cookie", "session", "password"})
+    if (lower.find(hint) != std::string::npos) credential = true;
+  if (!credential) return;
+  call->redactor->add(value);
+  if (size_t space = value.find(' '); space != std::string_view::npos) call->redactor->add(value.substr(space + 1));
 }
 
 int32_t http_send(credplug_call *call, const credplug_http_request *req, credplug_http_response **out) {
@@ -102,6 +137,7 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
     for (const char *const *h = req->headers; h[0] != nullptr; h += 2) {
       if (h[1] == nullptr) break;
       spec.headers.emplace_back(h[0], SecretString(std::string_view(h[1])));
+      declare_if_credential(call, h[0], h[1]);
     }
   if (CREDPLUG_HAS_FIELD(req, credplug_http_request, body_len) && req->body && req->body_len)
     spec.body = SecretString(static_cast<const char *>(req->body), req->body_len);

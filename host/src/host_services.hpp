@@ -46,6 +46,9 @@ struct credplug_call {
   bool error_set = false;
   int32_t error_code = 0;
   std::string error_message;  // redacted when set
+  // Why the host refused one of the plugin's outputs (a header with CR LF,
+  // too many headers): the call fails with it, whatever the plugin returned.
+  std::string refused_output;
 };
 
 struct credplug_http_response {

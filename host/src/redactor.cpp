@@ -1,6 +1,7 @@
 #include "redactor.hpp"
 
 #include <credplug/kit/encoding.hpp>
+#include <credplug/kit/json.hpp>
 
 #include <algorithm>
 
@@ -36,6 +37,10 @@ void Redactor::add(std::string_view value) {
   if (encoded.view() != value) add_one(encoded.view());
   kit::SecretString escaped(json_escape(value));
   if (escaped.view() != value) add_one(escaped.view());
+  // As a JSON writer escapes it (newlines, control characters), unquoted.
+  kit::SecretString quoted(kit::json_quote(value));
+  std::string_view inner = quoted.view().substr(1, quoted.size() - 2);
+  if (inner != value && inner != escaped.view()) add_one(inner);
 }
 
 std::string Redactor::apply(std::string_view text) const {

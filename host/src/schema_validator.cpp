@@ -1,6 +1,8 @@
 #include "schema_validator.hpp"
 
+#include "bounded_json.hpp"
 #include "json_wipe.hpp"
+#include "plugin_output.hpp"
 #include "rapidjson_schema.hpp"
 
 #include <openssl/crypto.h>
@@ -9,13 +11,51 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 
 namespace credplug::host {
 
+// RapidJSON 1.1.0 keeps each `pattern`'s match state inside the compiled
+// schema (GenericRegex::state0_, state1_, stateSet_), so one SchemaDocument
+// must never validate on two threads at once. A validation borrows a
+// compiled copy from this pool (compiling one when none is idle) and gives it
+// back: copies are never shared, and the lock covers only the borrow and the
+// return, never a validation. The regex engine stays RapidJSON's Thompson
+// NFA: linear in the value's length.
 struct CompiledSchema::Impl {
   rapidjson::Document schema_doc;
-  std::unique_ptr<rapidjson::SchemaDocument> schema;
+  std::mutex mutex;
+  std::vector<std::unique_ptr<rapidjson::SchemaDocument>> idle;
+  static constexpr size_t kMaxIdle = 16;  // copies kept for later validations
+
+  class Lease {
+   public:
+    Lease(Impl &pool, std::unique_ptr<rapidjson::SchemaDocument> schema) : pool_(pool), schema_(std::move(schema)) {}
+    ~Lease() {
+      std::lock_guard<std::mutex> lock(pool_.mutex);
+      if (pool_.idle.size() < kMaxIdle) pool_.idle.push_back(std::move(schema_));
+    }
+    Lease(const Lease &) = delete;
+    Lease &operator=(const Lease &) = delete;
+    const rapidjson::SchemaDocument &operator*() const { return *schema_; }
+
+   private:
+    Impl &pool_;
+    std::unique_ptr<rapidjson::SchemaDocument> schema_;
+  };
+
+  Lease borrow() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!idle.empty()) {
+        auto schema = std::move(idle.back());
+        idle.pop_back();
+        return Lease(*this, std::move(schema));
+      }
+    }
+    return Lease(*this, std::make_unique<rapidjson::SchemaDocument>(schema_doc));
+  }
 };
 
 namespace {
@@ -49,9 +89,7 @@ void collect_secret_fields(const Value &schema, std::set<std::string> &out) {
 // A parsed credential whose strings are wiped when it goes.
 struct WipingDocument {
   rapidjson::Document doc;
-  ~WipingDocument() {
-    if (!doc.HasParseError()) wipe_json_strings(doc);
-  }
+  ~WipingDocument() { wipe_json_strings(doc); }
 };
 
 std::string pointer_text(const rapidjson::Pointer &p) {
@@ -130,14 +168,15 @@ std::string describe_field(const Value *field_schema, const std::string &name) {
 
 std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const rapidjson::Pointer &schema_ptr,
                                 const std::string &keyword, const rapidjson::Pointer &doc_ptr,
-                                const std::set<std::string> &secrets);
+                                const std::set<std::string> &secrets, const Redactor *redactor);
 
 // Validates `value` against the one branch of `schema`'s oneOf/anyOf whose
 // single-value enum property matches it. The branch is merged into a copy of
 // the schema (same properties, titles and descriptions; the branch's required
 // list and pinned property), so messages read as for any other field.
 std::vector<FieldError> explain_chosen_branch(const Value &schema, const std::string &keyword, const Value &value,
-                                              const std::string &pointer, const std::set<std::string> &secrets) {
+                                              const std::string &pointer, const std::set<std::string> &secrets,
+                                              const Redactor *redactor) {
   const Value *branches = member(schema, keyword.c_str());
   if (!branches || !branches->IsArray()) return {};
   for (const auto &branch : branches->GetArray()) {
@@ -179,7 +218,7 @@ std::vector<FieldError> explain_chosen_branch(const Value &schema, const std::st
     rapidjson::SchemaValidator validator(branch_schema);
     if (value.Accept(validator)) return {};
     auto errors = explain(merged, value, validator.GetInvalidSchemaPointer(), validator.GetInvalidSchemaKeyword(),
-                          validator.GetInvalidDocumentPointer(), secrets);
+                          validator.GetInvalidDocumentPointer(), secrets, redactor);
     for (auto &e : errors) e.pointer = pointer + e.pointer;
     return errors;
   }
@@ -190,7 +229,7 @@ std::vector<FieldError> explain_chosen_branch(const Value &schema, const std::st
 // are never quoted.
 std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const rapidjson::Pointer &schema_ptr,
                                 const std::string &keyword, const rapidjson::Pointer &doc_ptr,
-                                const std::set<std::string> &secrets) {
+                                const std::set<std::string> &secrets, const Redactor *redactor) {
   const Value *schema = schema_ptr.Get(const_cast<Value &>(root_schema));
   const Value *value = doc_ptr.Get(const_cast<Value &>(doc));
   std::string pointer = pointer_text(doc_ptr);
@@ -200,7 +239,8 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
   auto shown = [&](const Value &v) -> std::string {
     if (secret) return "";
     std::string text = json_text(v);
-    if (text.size() > 80) text = text.substr(0, 77) + "...";
+    if (redactor) text = redactor->apply(text);  // before shortening: a cut secret is no longer found
+    if (text.size() > 80) text = displayable(text, 80);
     return "; got " + text;
   };
   std::vector<FieldError> out;
@@ -273,7 +313,8 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
   if ((keyword == "oneOf" || keyword == "anyOf") && schema && value && value->IsObject()) {
     // A discriminated union (each branch pins one property to one enum
     // value, as "token_flow" does): explain the branch the credential chose.
-    if (auto chosen = explain_chosen_branch(*schema, keyword, *value, pointer, secrets); !chosen.empty()) return chosen;
+    if (auto chosen = explain_chosen_branch(*schema, keyword, *value, pointer, secrets, redactor); !chosen.empty())
+      return chosen;
   }
   if ((keyword == "oneOf" || keyword == "anyOf") && schema) {
     std::string forms;
@@ -297,29 +338,21 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
 }  // namespace
 
 CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_unique<Impl>()), text_(schema_text) {
-  impl_->schema_doc.Parse(text_.data(), text_.size());
-  if (impl_->schema_doc.HasParseError())
-    throw std::runtime_error(std::string("the credential schema is not valid JSON: ") +
-                             rapidjson::GetParseError_En(impl_->schema_doc.GetParseError()) + " at offset " +
-                             std::to_string(impl_->schema_doc.GetErrorOffset()));
+  if (auto parsed = bounded_json::parse(impl_->schema_doc, text_); !parsed.ok)
+    throw std::runtime_error("the credential schema is not valid JSON: " + parsed.where(text_));
   if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
-  impl_->schema = std::make_unique<rapidjson::SchemaDocument>(impl_->schema_doc);
+  impl_->idle.push_back(std::make_unique<rapidjson::SchemaDocument>(impl_->schema_doc));
   collect_secret_fields(impl_->schema_doc, secret_fields_);
 }
 
 CompiledSchema::~CompiledSchema() = default;
 
-Validation CompiledSchema::validate(std::string_view credential_json) const {
+Validation CompiledSchema::validate(std::string_view credential_json, const Redactor *redactor) const {
   Validation result;
   WipingDocument credential;
-  credential.doc.Parse(credential_json.data(), credential_json.size());
-  if (credential.doc.HasParseError()) {
+  if (auto parsed = bounded_json::parse(credential.doc, credential_json); !parsed.ok) {
     // Position only: the text around it may be a secret.
-    size_t offset = credential.doc.GetErrorOffset();
-    size_t line = 1 + size_t(std::count(credential_json.begin(), credential_json.begin() + std::min(offset, credential_json.size()), '\n'));
-    result.errors.push_back({"", "json", std::string("the credential is not valid JSON: ") +
-                                             rapidjson::GetParseError_En(credential.doc.GetParseError()) + " (line " +
-                                             std::to_string(line) + ", byte offset " + std::to_string(offset) + ")"});
+    result.errors.push_back({"", "json", "the credential is not valid JSON: " + parsed.where(credential_json)});
     return result;
   }
   if (!credential.doc.IsObject()) {
@@ -331,11 +364,13 @@ Validation CompiledSchema::validate(std::string_view credential_json) const {
   // only after all present fields passed, so a dropped field is never
   // reported as missing (explain() is told which ones were dropped).
   std::set<std::string> reported;
+  auto schema = impl_->borrow();
   for (int round = 0; round < 64; ++round) {
-    rapidjson::SchemaValidator validator(*impl_->schema);
+    rapidjson::SchemaValidator validator(*schema);
     if (credential.doc.Accept(validator)) break;
     auto errors = explain(impl_->schema_doc, credential.doc, validator.GetInvalidSchemaPointer(),
-                          validator.GetInvalidSchemaKeyword(), validator.GetInvalidDocumentPointer(), secret_fields_);
+                          validator.GetInvalidSchemaKeyword(), validator.GetInvalidDocumentPointer(), secret_fields_,
+                          redactor);
     bool progressed = false;
     for (auto &e : errors)
       if (reported.insert(e.pointer).second) {
@@ -354,8 +389,7 @@ Validation CompiledSchema::validate(std::string_view credential_json) const {
 std::vector<kit::SecretString> CompiledSchema::secret_values(std::string_view credential_json) const {
   std::vector<kit::SecretString> out;
   WipingDocument credential;
-  credential.doc.Parse(credential_json.data(), credential_json.size());
-  if (credential.doc.HasParseError()) return out;
+  if (!bounded_json::parse(credential.doc, credential_json).ok) return out;
   // Walk the whole document: a secret field name anywhere counts.
   std::vector<const Value *> stack{&credential.doc};
   while (!stack.empty()) {

@@ -3,6 +3,8 @@
 // broken and what is expected — and never echo a secret field's value.
 #pragma once
 
+#include "redactor.hpp"
+
 #include <credplug/host.hpp>
 
 #include <memory>
@@ -19,8 +21,9 @@ class CompiledSchema {
   explicit CompiledSchema(std::string_view schema_text);
   ~CompiledSchema();
 
-  // Validates a credential given as JSON text.
-  Validation validate(std::string_view credential_json) const;
+  // Validates a credential given as JSON text. Thread-safe. Values quoted in
+  // messages pass through `redactor` (if given) before they are shortened.
+  Validation validate(std::string_view credential_json, const Redactor *redactor = nullptr) const;
 
   // Names of the properties marked "writeOnly": true anywhere in the schema.
   const std::set<std::string> &secret_fields() const { return secret_fields_; }

@@ -1,5 +1,7 @@
 #include <credplug/kit/json.hpp>
 
+#include "bounded_json.hpp"
+
 #include <openssl/crypto.h>
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
@@ -59,11 +61,16 @@ JsonDocument::~JsonDocument() {
   if (impl_) wipe_strings(impl_->doc);
 }
 
-std::optional<JsonDocument> JsonDocument::parse_object(std::string_view text) {
+std::optional<JsonDocument> JsonDocument::parse_object(std::string_view text, std::string *problem) {
   auto impl = std::make_unique<Impl>();
-  impl->doc.Parse(text.data(), text.size());
-  if (impl->doc.HasParseError() || !impl->doc.IsObject()) {
-    if (!impl->doc.HasParseError()) wipe_strings(impl->doc);
+  bounded_json::Outcome outcome = bounded_json::parse(impl->doc, text);
+  if (!outcome.ok) {
+    if (problem) *problem = outcome.where(text);
+    return std::nullopt;
+  }
+  if (!impl->doc.IsObject()) {
+    if (problem) *problem = "not a JSON object";
+    wipe_strings(impl->doc);
     return std::nullopt;
   }
   return JsonDocument(std::move(impl));

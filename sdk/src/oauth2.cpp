@@ -13,27 +13,24 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Server text shown to the user: printable, one line, bounded.
-std::string sanitize(std::string_view text, size_t max = 200) {
+// Server text shown to the user: printable and on one line. Not shortened
+// here: the host redacts known secrets from the whole message first and
+// shortens it after (a cut made here could keep the first half of a secret
+// the redactor then no longer recognises).
+std::string sanitize(std::string_view text) {
   std::string out;
-  for (unsigned char c : text) {
-    if (out.size() >= max) {
-      out += "…";
-      break;
-    }
-    out += (c < 0x20 || c == 0x7f) ? ' ' : char(c);
-  }
+  for (unsigned char c : text) out += (c < 0x20 || c == 0x7f) ? ' ' : char(c);
   return out;
 }
 
 std::string describe_oauth_error(const std::string &error, const std::optional<std::string> &description) {
-  std::string out = sanitize(error, 64);
+  std::string out = sanitize(error);
   if (description && !description->empty()) out += " (" + sanitize(*description) + ")";
   return out;
 }
 
 std::string retry_hint(const std::optional<std::string> &retry_after) {
-  return retry_after ? "; the server asks to retry after " + sanitize(*retry_after, 40) + (
+  return retry_after ? "; the server asks to retry after " + sanitize(*retry_after) + (
       std::all_of(retry_after->begin(), retry_after->end(), ::isdigit) ? " s" : "") : "";
 }
 
@@ -48,7 +45,8 @@ std::optional<ClientAuth> client_auth_from_string(std::string_view name) {
 Token parse_token_response(int status, std::string_view body, std::string_view endpoint_name,
                            std::optional<std::string> retry_after) {
   const std::string where(endpoint_name);
-  auto json = JsonDocument::parse_object(body);
+  std::string unparsed;
+  auto json = JsonDocument::parse_object(body, &unparsed);
   std::optional<std::string> error = json ? json->string("error") : std::nullopt;
   std::optional<std::string> description = json ? json->string("error_description") : std::nullopt;
 
@@ -56,7 +54,7 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
     if (!json)
       fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered HTTP " + std::to_string(status) +
                                       " but the body is not a JSON object (" + std::to_string(body.size()) +
-                                      " bytes); expected {\"access_token\": ...}");
+                                      " bytes: " + unparsed + "); expected {\"access_token\": ...}");
     if (error) fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered with an error: " + describe_oauth_error(*error, description));
     auto access = json->string("access_token");
     if (!access || access->empty())
@@ -66,12 +64,15 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
     wipe(*access);
     token.token_type = json->string("token_type").value_or("");
     if (!token.token_type.empty() && lower(token.token_type) != "bearer")
-      fail(CREDPLUG_ERR_PROVIDER, "the " + where + " issued a token of type '" + sanitize(token.token_type, 40) +
+      fail(CREDPLUG_ERR_PROVIDER, "the " + where + " issued a token of type '" + sanitize(token.token_type) +
                                       "'; only Bearer tokens are supported");
     if (json->has("expires_in")) {
       auto expires_in = json->integer("expires_in");
       if (!expires_in || *expires_in <= 0)
         fail(CREDPLUG_ERR_PROVIDER, "the " + where + " sent an invalid expires_in (expected a positive number of seconds)");
+      if (*expires_in > kMaxTokenLifetimeSeconds)
+        fail(CREDPLUG_ERR_PROVIDER, "the " + where + " sent expires_in " + std::to_string(*expires_in) +
+                                        ", more than 10 years; refusing an absurd token lifetime");
       token.expires_in = expires_in;
     }
     token.scope = json->string("scope").value_or("");
@@ -115,8 +116,11 @@ Token request_client_credentials(Call &call, const ClientCredentialsRequest &req
   if (request.client_auth == ClientAuth::Basic) {
     // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
     SecretString pair(url_encode(request.client_id) + ":" + url_encode(request.client_secret.view()));
-    SecretString value("Basic " + base64_encode(pair.view()));
+    SecretString encoded(base64_encode(pair.view()));
+    SecretString value(std::string_view("Basic "));
+    value.append(encoded.view());
     call.add_secret(value.view());
+    call.add_secret(encoded.view());  // a server may echo the bare encoded pair
     http.headers.emplace_back("Authorization", value);
   } else {
     form.emplace_back("client_id", request.client_id);

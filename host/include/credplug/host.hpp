@@ -204,8 +204,13 @@ class Host {
   PluginInfo plugin(const std::string &id);
   // The plugin's credential JSON Schema text.
   std::string schema(const std::string &id);
-  // Checks a credential (JSON text) against the plugin's schema.
+  // Checks a credential (JSON text) against the plugin's schema. The text
+  // must be valid UTF-8, nest at most 64 levels and hold no "\u0000".
   Validation validate(const std::string &id, std::string_view credential_json);
+  // The same, with values to mask wherever they appear whatever the schema
+  // says (the CLI passes what {"$env"}, {"$file"} and {"$stdin"} loaded).
+  Validation validate(const std::string &id, std::string_view credential_json,
+                      const std::vector<SecretString> &also_secret);
   // Validates, then creates a plugin instance. Throws Error(InvalidInput)
   // with every field error in the message, or Error(<kind>) from the plugin.
   // Opening the same (id, JSON text) again while a handle to it is alive
@@ -213,6 +218,10 @@ class Host {
   // by a keyed hash (HMAC-SHA-256 with a per-Host random key) of the text,
   // never the text itself.
   std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json);
+  // The same, with values to mask in every message, log and output of this
+  // credential whatever the schema says (see validate()).
+  std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json,
+                                   const std::vector<SecretString> &also_secret);
 
   // The directories searched, in order.
   std::vector<std::string> search_path() const;

@@ -17,8 +17,10 @@ std::string json_quote(std::string_view text);
 
 class JsonDocument {
  public:
-  // nullopt when `text` is not a JSON object (or not JSON at all).
-  static std::optional<JsonDocument> parse_object(std::string_view text);
+  // nullopt when `text` is not a JSON object (or not JSON at all), nests
+  // deeper than 64 levels, is not valid UTF-8 or has "\u0000" in a string;
+  // then *problem (if given) says which, and where (never quoting the text).
+  static std::optional<JsonDocument> parse_object(std::string_view text, std::string *problem = nullptr);
   JsonDocument(JsonDocument &&) noexcept;
   JsonDocument &operator=(JsonDocument &&) noexcept;
   ~JsonDocument();  // wipes every string value

@@ -33,6 +33,10 @@ struct ClientCredentialsRequest {
   std::string endpoint_name = "token endpoint";
 };
 
+// The longest token lifetime taken at its word (10 years): anything longer is
+// a broken server, and would overflow arithmetic on Unix milliseconds.
+constexpr int64_t kMaxTokenLifetimeSeconds = 10LL * 365 * 24 * 3600;
+
 struct Token {
   SecretString access_token;
   std::string token_type;            // as sent; may be empty

@@ -1,0 +1,34 @@
+// What the host accepts from a plugin (and, through it, from a server) as
+// text it hands on: header names and values an embedder attaches to its own
+// requests, and messages and info shown on a terminal or written to a log.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace credplug::host {
+
+// Limits on one call's outputs (plugin.h, "Limits").
+constexpr size_t kMaxHeaders = 32;
+constexpr size_t kMaxHeaderNameBytes = 256;
+constexpr size_t kMaxHeaderValueBytes = 64 * 1024;  // the largest JWTs seen are ~16 KiB
+constexpr size_t kMaxInfoEntries = 64;
+constexpr size_t kMaxMessageBytes = 2048;           // an error message, an info value
+constexpr size_t kMaxLogLineBytes = 4096;
+
+// Why `name: value` cannot be attached to an HTTP request, or nullopt when
+// it can: the name must be an RFC 9110 token, the value free of control
+// characters (CR, LF and NUL would split or cut the header: injection).
+// The answer never quotes the value.
+std::optional<std::string> header_problem(std::string_view name, std::string_view value);
+
+// `text` made safe to show: control characters other than newline (ESC
+// starts terminal escape sequences; CR overwrites a line) and C1 controls
+// become \xHH, invalid UTF-8 becomes U+FFFD, and the result is cut at
+// `max_bytes` on a character boundary with "…". Redact *before* calling:
+// a cut made first could keep part of a secret the redactor no longer sees.
+std::string displayable(std::string_view text, size_t max_bytes);
+
+}  // namespace credplug::host
