@@ -27,7 +27,7 @@ struct Options {
   std::string id, file;
   std::vector<std::string> files;  // test: files and directories
   int jobs = 4;
-  bool references = true;  // resolve {"$env"}, {"$file"}, {"$stdin"}
+  bool no_references = false;  // refuse {"$env"}, {"$file"}, {"$stdin"}
 };
 
 const char *level_name(int level) {
@@ -64,10 +64,10 @@ int run(const std::string &command, Options &o) {
   if (command == "test") {
     std::error_code ec;
     if (o.files.size() > 1 || std::filesystem::is_directory(o.files[0], ec))
-      return test_many(host, o.id, credential_files(o.files), o.jobs, o.references, o.out);
+      return test_many(host, o.id, credential_files(o.files), o.jobs, !o.no_references, o.out);
     o.file = o.files[0];
   }
-  CredentialText credential = read_credential(o.file, o.references);
+  CredentialText credential = read_credential(o.file, !o.no_references);
   if (command == "validate") {
     Validation v = host.validate(o.id, credential.json.view(), credential.loaded);
     print_validation(o.out, o.id, v);
@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
   app.add_option("--timeout", o.timeout_ms, "Total time limit of one HTTPS request in milliseconds")->capture_default_str();
   app.add_flag("-v,--verbose", o.verbosity, "More logging on stderr (-v info, -vv debug); secrets are redacted");
   app.add_flag("--json", o.out.json, "Machine-readable JSON on stdout");
-  app.add_flag("!--no-references", o.references,
+  app.add_flag("--no-references", o.no_references,
                "Refuse {\"$env\"}, {\"$file\"} and {\"$stdin\"} references in credential files (for files you did\n"
                "not write: a reference would send that variable or file to the credential's URL)")
       ->envname("CREDPLUG_NO_REFERENCES");

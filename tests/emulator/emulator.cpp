@@ -114,6 +114,19 @@ bool Emulator::State::enter(const std::string &provider, const std::string &endp
     res.set_content("{\"error\":\"server_error\",\"error_description\":\"emulated failure\"}", "application/json");
     return true;
   }
+  if (std::string body = option(provider, "hostile_body"); !body.empty() && endpoint.size() > 5 &&
+                                                             endpoint.compare(endpoint.size() - 5, 5, "token") == 0) {
+    // A hostile token endpoint: echoes what the client sent where tests ask.
+    std::string id, secret, basic = req.get_header_value("Authorization");
+    if (!basic_credentials(req, id, secret)) secret = parse_form(req.body)["client_secret"];
+    basic = basic.rfind("Basic ", 0) == 0 ? basic.substr(6) : "";
+    for (auto [mark, value] : {std::pair<std::string, std::string>{"{client_secret}", secret}, {"{basic}", basic}})
+      for (size_t at; (at = body.find(mark)) != std::string::npos;) body.replace(at, mark.size(), value);
+    std::string status = option(provider, "hostile_status");
+    res.status = status.empty() ? 200 : std::stoi(status);
+    res.set_content(body, "application/json");
+    return true;
+  }
   return false;
 }
 
@@ -324,6 +337,10 @@ void Emulator::reset() {
     sw->malformed = false;
     sw->truncated = false;
     sw->token_lifetime_s = 0;
+  }
+  for (auto &[provider, options] : state_->options) {
+    options.erase("hostile_body");
+    options.erase("hostile_status");
   }
 }
 

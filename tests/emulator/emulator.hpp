@@ -44,6 +44,9 @@ class Emulator {
   void add_client(const std::string &provider, const std::string &client_id, const std::string &secret);
   Switches &switches(const std::string &provider);
   // Provider-specific settings ("avonhealth", "staging_account" -> "acct-1").
+  // For every provider, "hostile_body" (with "hostile_status", default 200)
+  // makes its token endpoint answer that body, with "{client_secret}" and
+  // "{basic}" replaced by the secret and the Basic credentials it was sent.
   void set_option(const std::string &provider, const std::string &key, const std::string &value);
   void revoke_all(const std::string &provider);  // every token issued so far stops working
   // Every token ever issued (to check none leaks into output).

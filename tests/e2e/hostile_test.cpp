@@ -1,0 +1,211 @@
+// The fault matrix of issue 8 through the CLI and the embedding API: hostile
+// credential files and token endpoints end with a clear message naming the
+// field, limit or header, a documented exit code, and nothing leaked.
+#include "fixture.hpp"
+
+#include <credplug/kit/encoding.hpp>
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+namespace {
+
+std::string cred_file(const std::string &extra = "") {
+  return E2E::get().write_new("hostile", E2E::get().ainua_credential(extra));
+}
+
+// The Ainua token endpoint answers `body` (with `status`).
+void hostile_token(const std::string &body, int status = 200) {
+  auto &env = E2E::get();
+  env.emu->set_option("ainua", "hostile_body", body);
+  env.emu->set_option("ainua", "hostile_status", std::to_string(status));
+}
+
+// An unsigned JWT with these claims (Ainua's plugin reads, never verifies).
+std::string jwt(const std::string &claims) {
+  return kit::base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." + kit::base64url_encode(claims) + ".c2ln";
+}
+
+long long elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+TEST_CASE("a secret echoed across the 200th character of error_description is not printed, even in part") {
+  auto &env = E2E::get();
+  env.reset();
+  hostile_token(R"({"error":"invalid_client","error_description":")" + std::string(180, 'd') + "{client_secret}" +
+                    std::string(3000, 'e') + "\"}",
+                401);
+  for (const char *json : {"", "--json"}) {
+    std::vector<std::string> args{"auth", "ainua", cred_file()};
+    if (*json) args.insert(args.begin(), json);
+    auto r = env.trusted(args);
+    CHECK(r.exit_code == 4);
+    CHECK(contains(r.out + r.err, "[REDACTED]"));
+    CHECK_FALSE(contains(r.out + r.err, kCanary.substr(0, 8)));  // not even its first characters
+    CHECK(r.out.size() + r.err.size() < 4000);                     // shortened after redaction
+  }
+}
+
+TEST_CASE("Basic credentials echoed without the word Basic are not printed") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->set_option("avni", "hostile_body", R"({"error":"invalid_client","error_description":"bad: {basic}"})");
+  env.emu->set_option("avni", "hostile_status", "401");
+  std::string encoded = kit::base64_encode("avni-app:" + kAvniSecret);
+  auto file = env.write_new("avni", env.avni_credential(R"("token_flow":"client_credentials","access_token_url":")" +
+                                                        env.emu->origin() + R"(/oauth2/token","client_id":"avni-app","client_secret":")" +
+                                                        kAvniSecret + "\""));
+  auto r = env.trusted({"auth", "avni", file});
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.err, "bad: [REDACTED]"));
+  CHECK_FALSE(contains(r.out + r.err, encoded));
+}
+
+TEST_CASE("a token carrying CR LF is refused as a provider error naming the header, never the value") {
+  auto &env = E2E::get();
+  env.reset();
+  hostile_token(R"({"access_token":"abc.def\r\nX-Injected: yes","token_type":"Bearer","expires_in":300})");
+  auto r = env.trusted({"auth", "--reveal", "ainua", cred_file()});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "header 'Authorization'"));
+  CHECK(contains(r.err, "control character \\x0d"));
+  CHECK_FALSE(contains(r.out + r.err, "X-Injected"));
+  // The embedding API refuses it the same way: the embedder never gets it.
+  Host host(env.host_options());
+  auto credential = host.open("ainua", env.ainua_credential());
+  try {
+    credential->headers();
+    FAIL("headers() accepted a header value with CR LF");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::Provider);
+    CHECK(contains(e.what(), "header 'Authorization'"));
+    CHECK_FALSE(contains(e.what(), "X-Injected"));
+  }
+}
+
+TEST_CASE("absurd expiries are refused with an accurate message, without overflow") {
+  auto &env = E2E::get();
+  env.reset();
+  hostile_token(R"({"access_token":"abc","token_type":"Bearer","expires_in":9.2e18})");
+  auto r = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "expires_in 9200000000000000000, more than 10 years"));
+  CHECK_FALSE(contains(r.err, "clock"));
+
+  // No expires_in: the JWT's exp (1e16) is what the plugin reports.
+  hostile_token(R"({"access_token":")" + jwt(R"({"exp":1e16,"azp":"connector-1"})") + R"(","token_type":"Bearer"})");
+  r = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "Unix time 10000000000000000) is more than 10 years away"));
+
+  hostile_token(R"({"access_token":")" + jwt(R"({"exp":-9223372036854775807,"azp":"connector-1"})") +
+                R"(","token_type":"Bearer"})");
+  r = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "already expired when it arrived"));
+  CHECK(contains(r.err, "more than 10 years before this machine's clock"));
+}
+
+TEST_CASE("a token body nested 400,000 deep is refused, naming the limit; the process survives") {
+  auto &env = E2E::get();
+  env.reset();
+  hostile_token("{\"a\":" + std::string(400000, '[') + std::string(400000, ']') + "}");
+  auto r = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "nested deeper than 64 levels"));
+
+  // Nested claims in the JWT: not decoded at all, so not a JWT to the test.
+  std::string deep_claims = "{\"azp\":\"connector-1\",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  hostile_token(R"({"access_token":")" + jwt(deep_claims) + R"(","token_type":"Bearer","expires_in":300})");
+  r = env.trusted({"test", "ainua", cred_file()});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "not a JWT"));
+}
+
+TEST_CASE("terminal escapes in claims and messages are shown as text") {
+  auto &env = E2E::get();
+  env.reset();
+  std::string exp = std::to_string(std::time(nullptr) + 300);
+  hostile_token(R"({"access_token":")" +
+                jwt(R"({"exp":)" + exp + R"(,"azp":"connector-1","iss":"\u001b]0;pwned\u0007\u001b[2J evil"})") +
+                R"(","token_type":"Bearer","expires_in":300})");
+  auto r = env.trusted({"test", "ainua", cred_file()});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "\\x1b]0;pwned\\x07\\x1b[2J evil"));
+  CHECK_FALSE(contains(r.out + r.err, "\x1b"));
+  hostile_token(R"({"error":"invalid_client","error_description":"\u001b[31mALERT\u009b2J"})", 401);
+  r = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 4);
+  CHECK_FALSE(contains(r.out + r.err, "\x1b"));
+  CHECK_FALSE(contains(r.out + r.err, "\xc2\x9b"));
+}
+
+TEST_CASE("endless and oversized credential sources are cut at 1 MiB with a clear error") {
+  auto &env = E2E::get();
+  auto started = std::chrono::steady_clock::now();
+  auto r = env.trusted({"validate", "ainua", "/dev/zero"});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "credential file '/dev/zero' is larger than the 1048576-byte limit"));
+  r = env.trusted({"validate", "ainua", env.write_new("zero", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":"/dev/zero"}})")});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "the file for field 'client_secret' '/dev/zero' is larger than the 1048576-byte limit"));
+  r = env.trusted({"validate", "ainua", env.write_new("stdin", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$stdin":true}})")},
+                  {}, std::string((1 << 20) + 10, 's'));
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "standard input for field 'client_secret' is larger than the 1048576-byte limit"));
+  CHECK(elapsed_ms(started) < 20000);
+
+  r = env.trusted({"validate", "ainua", env.dir});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "is a directory, not a file"));
+  r = env.trusted({"validate", "ainua", env.write_new("dir", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":")" + env.dir + "\"}}")});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "the file for field 'client_secret' '" + env.dir + "' is a directory, not a file"));
+}
+
+TEST_CASE("a value loaded through a reference is a secret wherever it goes; --no-references refuses them") {
+  auto &env = E2E::get();
+  env.reset();
+  auto passwd = env.write_new("passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+  auto file_ref = env.write_new("fileref", env.ainua_credential(R"("scope":{"$file":")" + passwd + "\"}"));
+  auto r = env.trusted({"validate", "ainua", file_ref});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "'scope' (Scope) does not have the expected form"));
+  CHECK_FALSE(contains(r.out + r.err, "root:x"));
+
+  const std::string aws = "AKIA-env-canary-3b9f0e\nline2";
+  auto env_ref = env.write_new("envref", env.ainua_credential(R"("scope":{"$env":"AWS_SECRET_ACCESS_KEY"})"));
+  r = env.trusted({"--json", "validate", "ainua", env_ref}, {{"AWS_SECRET_ACCESS_KEY", aws}});
+  CHECK(r.exit_code == 3);
+  CHECK_FALSE(contains(r.out + r.err, "AKIA-env-canary"));
+
+  r = env.trusted({"--no-references", "validate", "ainua", env_ref}, {{"AWS_SECRET_ACCESS_KEY", aws}});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "field 'scope' is a {\"$env\": ...} reference, and references are refused (--no-references)"));
+  r = env.trusted({"validate", "ainua", env_ref}, {{"AWS_SECRET_ACCESS_KEY", aws}, {"CREDPLUG_NO_REFERENCES", "1"}});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "references are refused"));
+  r = env.trusted({"--no-references", "test", "ainua", cred_file(), cred_file()});
+  CHECK(r.exit_code == 0);  // files without references still pass
+}
+
+TEST_CASE("hostile credential text: deep nesting, invalid UTF-8 and NUL exit 3 naming the problem") {
+  auto &env = E2E::get();
+  auto r = env.trusted({"validate", "ainua", env.write_new("deep", "{\"a\":" + std::string(50000, '[') + std::string(50000, ']') + "}")});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "nested deeper than 64 levels"));
+  r = env.trusted({"validate", "ainua", cred_file("\"test_request_path\":\"/ok/api/\xff\\r\\nX-Evil: 1\"")});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "Invalid encoding in string"));
+  r = env.trusted({"validate", "ainua", cred_file(R"("test_request_path":"/ok\u0000/../admin")")});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "NUL character"));
+}
