@@ -123,11 +123,17 @@ TEST_CASE("a token body nested 400,000 deep is refused, naming the limit; the pr
   CHECK(contains(r.err, "nested deeper than 64 levels"));
 
   // Nested claims in the JWT: not decoded at all, so not a JWT to the test.
-  std::string deep_claims = "{\"azp\":\"connector-1\",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::string deep_claims = "{\"azp\":\"connector-1\",\"x\":" + std::string(10000, '[') + std::string(10000, ']') + "}";
   hostile_token(R"({"access_token":")" + jwt(deep_claims) + R"(","token_type":"Bearer","expires_in":300})");
   r = env.trusted({"test", "ainua", cred_file()});
+  INFO(r.err);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "not a JWT"));
+  // A token too large to be a header value is refused by the host.
+  hostile_token(R"({"access_token":")" + std::string(100000, 'T') + R"(","token_type":"Bearer","expires_in":300})");
+  r = env.trusted({"auth", "ainua", cred_file()});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "header 'Authorization': its value is 100007 bytes, over the 65536-byte limit"));
 }
 
 TEST_CASE("terminal escapes in claims and messages are shown as text") {
