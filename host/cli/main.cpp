@@ -28,6 +28,7 @@ struct Options {
   std::vector<std::string> files;  // test: files and directories
   int jobs = 4;
   bool no_references = false;  // refuse {"$env"}, {"$file"}, {"$stdin"}
+  bool allow_unsafe_plugin_paths = false;
 };
 
 const char *level_name(int level) {
@@ -42,6 +43,8 @@ HostOptions host_options(const Options &o) {
   h.connect_timeout_ms = o.connect_timeout_ms;
   h.total_timeout_ms = o.timeout_ms;
   h.log_level = CREDPLUG_LOG_WARN + o.verbosity;
+  h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths;
+  h.disable_core_dumps = true;  // the CLI holds secrets; a core file would keep them
   h.log = [](int level, const std::string &message) { std::cerr << "credplug: " << level_name(level) << ": " << message << "\n"; };
   return h;
 }
@@ -94,6 +97,9 @@ int main(int argc, char **argv) {
   app.set_version_flag("--version", std::string("credplug " CREDPLUG_VERSION_STRING " (plugin ABI ") +
                                         std::to_string(CREDPLUG_ABI_MAJOR) + "." + std::to_string(CREDPLUG_ABI_MINOR) + ")");
   app.add_option("--plugin-dir", o.plugin_dirs, "Directory to search for plugins first (repeatable)");
+  app.add_flag("--allow-unsafe-plugin-paths", o.allow_unsafe_plugin_paths,
+               "Load plugin files even when they (or a directory above them) are writable by every user or owned by\n"
+               "another user (env CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)");
   app.add_option("--ca-file", o.ca_file, "PEM file of CAs to trust instead of the system store (env CREDPLUG_CA_FILE)");
   app.add_option("--connect-timeout", o.connect_timeout_ms, "Connect timeout in milliseconds")->capture_default_str();
   app.add_option("--timeout", o.timeout_ms, "Total time limit of one HTTPS request in milliseconds")->capture_default_str();

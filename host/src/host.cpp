@@ -2,7 +2,9 @@
 
 #include "host_services.hpp"
 #include "https_client.hpp"
+#include "core_dumps.hpp"
 #include "plugin_loader.hpp"
+#include "plugin_paths.hpp"
 #include "redactor.hpp"
 #include "refresh_pool.hpp"
 #include "token_cache.hpp"
@@ -159,12 +161,29 @@ struct Host::Impl {
   size_t sweep_at = 64;  // drop closed entries when the map reaches this size
   std::string credential_key(const std::string &id, std::string_view json) const;
 
+  bool allow_unsafe_paths = false;
+
   // Loads one file (once); records a problem rather than throwing.
   void try_load(const std::string &path) {
     if (by_path.count(path) || problems.count(path)) return;
+    if (!allow_unsafe_paths)
+      if (auto why = host::unsafe_plugin_path(path)) {
+        problems[path] = "not loaded: " + *why +
+                         ", so anyone could have replaced its code (fix the permissions, or allow it with "
+                         "--allow-unsafe-plugin-paths / CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)";
+        shared->logger.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems[path]);
+        return;
+      }
     try {
       auto plugin = host::load_plugin(path);
       std::string id = plugin->descriptor->id;
+      // A lookup by id loads credplug-<id>.so and never credplug-<other>.so,
+      // so a file must hold the plugin its name says.
+      if (std::string named = host::conventional_plugin_id(path); !named.empty() && named != id) {
+        problems[path] = "it is named for plugin '" + named + "' but holds plugin '" + id + "'; rename it credplug-" +
+                         id + ".so";
+        return;
+      }
       if (auto it = by_id.find(id); it != by_id.end() && it->second != plugin) {
         problems[path] = "plugin '" + id + "' is shadowed by " + it->second->path + " (earlier in the search path)";
         return;
@@ -200,10 +219,19 @@ struct Host::Impl {
       if (auto p = problems.find(path); p != problems.end())
         throw Error(ErrorKind::Plugin, "the plugin file for '" + id + "' (" + path + ") cannot be used: " + p->second);
     }
-    scan_all();
+    // Then files whose names do not say which plugin they hold; a file named
+    // for another plugin is not loaded (its code is not run) for this lookup.
+    std::set<std::string> known_ids;
+    for (const auto &dir : dirs)
+      for (const auto &file : plugin_files(dir)) {
+        std::string named = host::conventional_plugin_id(file);
+        if (named.empty()) try_load(file);
+        else known_ids.insert(named);
+      }
     if (auto it = by_id.find(id); it != by_id.end()) return it->second;
+    for (const auto &[known_id, p] : by_id) known_ids.insert(known_id);
     std::string known;
-    for (const auto &[known_id, p] : by_id) known += (known.empty() ? "" : ", ") + known_id;
+    for (const auto &known_id : known_ids) known += (known.empty() ? "" : ", ") + known_id;
     std::string searched;
     for (const auto &d : dirs) searched += (searched.empty() ? "" : ", ") + d;
     throw Error(ErrorKind::InvalidInput, "no plugin with id '" + id + "'; available: " + (known.empty() ? "none" : known) +
@@ -226,13 +254,29 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->shared->logger.level = options.log_level;
   host::set_process_logger(&impl_->shared->logger);
 
+  impl_->allow_unsafe_paths = options.allow_unsafe_plugin_paths;
+  if (options.use_environment)
+    if (const char *allow = std::getenv("CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS"); allow && std::string(allow) == "1")
+      impl_->allow_unsafe_paths = true;
+  if (options.disable_core_dumps) host::disable_core_dumps();
+
   std::set<std::string> seen;
   auto add_dir = [&](const std::string &d) {
     if (!d.empty() && seen.insert(d).second) impl_->dirs.push_back(d);
   };
   for (const auto &d : options.plugin_dirs) add_dir(d);
   if (options.use_environment)
-    for (const auto &d : split_path_list(std::getenv("CREDPLUG_PLUGIN_PATH"))) add_dir(d);
+    for (const auto &d : split_path_list(std::getenv("CREDPLUG_PLUGIN_PATH"))) {
+      // A relative entry would load whatever the current directory holds.
+      if (!d.empty() && d.front() != '/' && !impl_->allow_unsafe_paths) {
+        impl_->problems["CREDPLUG_PLUGIN_PATH entry '" + d + "'"] =
+            "ignored: a relative directory would load plugins from wherever credplug is started";
+        impl_->shared->logger.write(CREDPLUG_LOG_WARN, "ignoring the relative directory '" + d +
+                                                           "' in CREDPLUG_PLUGIN_PATH: plugins load only from absolute paths");
+        continue;
+      }
+      add_dir(d);
+    }
   if (options.use_default_dir) add_dir(default_plugin_dir());
 }
 
@@ -294,10 +338,12 @@ struct Credential::Impl {
 
   ~Impl() {
     if (cache) cache->close();  // a background refresh may be using the instance
-    if (instance && plugin->destroy) {
+    if (instance == nullptr) return;
+    if (plugin->destroy) {
       std::lock_guard<std::mutex> lock(plugin->lifecycle);
       plugin->destroy(instance);
     }
+    --plugin->live_instances;
   }
 
   credplug_call make_call() {
@@ -428,6 +474,7 @@ std::unique_ptr<Credential> Host::Impl::create(const std::shared_ptr<host::Loade
   {
     std::lock_guard<std::mutex> lock(plugin->lifecycle);
     rc = plugin->descriptor->create(&call, text.c_str(), text.size(), &impl->instance);
+    if (impl->instance != nullptr) ++plugin->live_instances;
   }
   if (rc != CREDPLUG_OK || impl->instance == nullptr) {
     if (rc == CREDPLUG_OK) rc = CREDPLUG_ERR_PLUGIN;

@@ -157,6 +157,8 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     c.max_wait_ms = long(o.cache_max_wait_ms);
     c.rejection_hold_ms = long(o.cache_rejection_hold_ms);
     if (o.cache_refresh_threads > 0) c.refresh_threads = o.cache_refresh_threads;
+    h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths != 0;
+    h.disable_core_dumps = o.disable_core_dumps != 0;
     auto host = std::make_unique<credplug_host>();
     host->host = std::make_unique<Host>(std::move(h));
     *out = host.release();

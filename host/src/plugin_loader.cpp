@@ -5,6 +5,9 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -29,6 +32,12 @@ bool valid_id(const char *id) {
 void keep_loaded(boost::dll::shared_library library) {
   static auto *kept = new std::vector<boost::dll::shared_library>();  // never freed, by design
   kept->push_back(std::move(library));
+}
+
+// The bytes of credplug_plugin that ABI 1.<minor> defines.
+size_t descriptor_layout_size(uint32_t minor) {
+  if (minor == 0) return offsetof(credplug_plugin, destroy) + sizeof(credplug_plugin::destroy);
+  return sizeof(credplug_plugin);  // minor 1, this header's
 }
 
 // Checks the descriptor's required fields; returns an empty string when fine.
@@ -97,11 +106,17 @@ std::shared_ptr<LoadedPlugin> load_fresh(const std::string &path) {
   plugin->descriptor = d;
   plugin->abi_major = answer.major;
   plugin->abi_minor = answer.minor;
-  plugin->test = CREDPLUG_HAS_FIELD(d, credplug_plugin, test) ? d->test : nullptr;
-  plugin->destroy = CREDPLUG_HAS_FIELD(d, credplug_plugin, destroy) ? d->destroy : nullptr;
-  plugin->refresh = CREDPLUG_HAS_FIELD(d, credplug_plugin, refresh) ? d->refresh : nullptr;
-  plugin->default_token_lifetime_s =
-      CREDPLUG_HAS_FIELD(d, credplug_plugin, default_token_lifetime_s) ? d->default_token_lifetime_s : 0;
+  // A field is read only if struct_size covers it *and* the negotiated minor
+  // defines it: a struct_size of 0xFFFFFFFF under minor 0 must not make the
+  // host read (and call) what lies beyond the minor-0 layout.
+  const size_t readable = std::min<size_t>(d->struct_size, descriptor_layout_size(answer.minor));
+  auto has = [readable](size_t offset, size_t size) { return readable >= offset + size; };
+#define READABLE(field) has(offsetof(credplug_plugin, field), sizeof(d->field))
+  plugin->test = READABLE(test) ? d->test : nullptr;
+  plugin->destroy = READABLE(destroy) ? d->destroy : nullptr;
+  plugin->refresh = READABLE(refresh) ? d->refresh : nullptr;
+  plugin->default_token_lifetime_s = READABLE(default_token_lifetime_s) ? d->default_token_lifetime_s : 0;
+#undef READABLE
   plugin->concurrent_instance = (d->capabilities & CREDPLUG_CAP_CONCURRENT_INSTANCE) != 0;
   try {
     plugin->schema = std::make_unique<CompiledSchema>(d->credential_schema);
@@ -122,20 +137,47 @@ std::shared_ptr<LoadedPlugin> load_fresh(const std::string &path) {
 
 }  // namespace
 
-LoadedPlugin::~LoadedPlugin() {
-  if (initialised && shutdown != nullptr) shutdown();
+namespace {
+
+// Every plugin loaded in this process, by canonical path. Kept for the life
+// of the process, so init() runs once however many Hosts come and go, and
+// shutdown() runs last, at exit (plugin.h, "Lifetime").
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded;
+};
+
+Registry &registry() {
+  static auto *r = new Registry();  // never destroyed: plugins outlive every static
+  return *r;
 }
 
+// At exit: shutdown() for each initialised plugin with no instance left. A
+// plugin whose instances are still alive (an embedder that never destroyed
+// its Host) is not shut down under them.
+void shut_down_plugins() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto &[path, plugin] : r.loaded) {
+    std::lock_guard<std::mutex> lifecycle(plugin->lifecycle);
+    if (plugin->initialised && plugin->shutdown != nullptr && plugin->live_instances.load() == 0) plugin->shutdown();
+    plugin->initialised = false;
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<LoadedPlugin> load_plugin(const std::string &path) {
-  static std::mutex mutex;
-  static auto *loaded = new std::map<std::string, std::weak_ptr<LoadedPlugin>>();  // by canonical path
   std::error_code ec;
   std::string key = std::filesystem::weakly_canonical(path, ec).string();
   if (ec) key = path;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (auto existing = (*loaded)[key].lock()) return existing;
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
   auto plugin = load_fresh(path);
-  (*loaded)[key] = plugin;
+  static const bool registered = std::atexit(shut_down_plugins) == 0;
+  (void)registered;
+  r.loaded[key] = plugin;
   return plugin;
 }
 

@@ -8,6 +8,7 @@
 
 #include <credplug/plugin.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -36,13 +37,14 @@ struct LoadedPlugin {
   uint32_t default_token_lifetime_s = 0;                  // minor 1; 0: unknown
   bool concurrent_instance = false;
 
-  ~LoadedPlugin();  // calls shutdown() if init() succeeded
-  bool initialised = false;
+  bool initialised = false;  // init() succeeded and shutdown() has not run
   decltype(credplug_plugin::shutdown) shutdown = nullptr;
+  std::atomic<long> live_instances{0};  // created and not yet destroyed
 };
 
 // Loads `path` or returns the plugin already loaded from it in this process
-// (shared by every Host). Throws LoadError.
+// (shared by every Host, kept until exit: init() runs once per process, and
+// shutdown() at exit once no instance is alive). Throws LoadError.
 std::shared_ptr<LoadedPlugin> load_plugin(const std::string &path);
 
 }  // namespace credplug::host

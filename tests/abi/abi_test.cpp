@@ -6,8 +6,16 @@
 
 #include <doctest/doctest.h>
 
+#include <support/process.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -81,35 +89,38 @@ TEST_CASE("incompatible plugins are refused with both versions named, before any
   Fixture f;
   auto problems = f.problems();
   const std::string ours = "ABI 1." + std::to_string(CREDPLUG_ABI_MINOR);
-  CHECK(contains(problems["credplug-abi-newer_minor.so"],
+  CHECK(contains(problems["credplug-newer-minor.so"],
                  "requires credplug.credential ABI 1.99; this host supports up to " + ours + " (upgrade credplug)"));
-  CHECK(contains(problems["credplug-abi-other_major.so"], "implements credplug.credential ABI 2.3; this host speaks " + ours));
+  CHECK(contains(problems["credplug-other-major.so"], "implements credplug.credential ABI 2.3; this host speaks " + ours));
 }
 
 TEST_CASE("files that are not plugins are skipped with a reason, and their code never runs") {
   Fixture f;
   auto problems = f.problems();
   // no_entry's constructor calls abort(): reaching this line proves it never ran.
-  CHECK(contains(problems["credplug-abi-no_entry.so"], "does not export credplug_get_interface()"));
+  CHECK(contains(problems["credplug-no-entry.so"], "does not export credplug_get_interface()"));
   CHECK(contains(problems["credplug-not-elf.so"], "not a loadable shared library"));
 }
 
 TEST_CASE("broken descriptors are refused with the field named") {
   Fixture f;
   auto problems = f.problems();
-  CHECK(contains(problems["credplug-abi-null_create.so"], "has no create function"));
-  CHECK(contains(problems["credplug-abi-bad_schema.so"], "plugin 'bad-schema': the credential schema is not valid JSON"));
-  CHECK(contains(problems["credplug-abi-init_refuses.so"], "refused to initialise"));
+  CHECK(contains(problems["credplug-null-create.so"], "has no create function"));
+  CHECK(contains(problems["credplug-bad-schema.so"], "plugin 'bad-schema': the credential schema is not valid JSON"));
+  CHECK(contains(problems["credplug-init-refuses.so"], "refused to initialise"));
   std::string message;
-  CHECK(kind_of_failure([&] { f.host.plugin("null-create"); }, message) == ErrorKind::InvalidInput);
-  CHECK(contains(message, "no plugin with id 'null-create'"));
+  // Its file is named for it, so the lookup says why that file is unusable.
+  CHECK(kind_of_failure([&] { f.host.plugin("null-create"); }, message) == ErrorKind::Plugin);
+  CHECK(contains(message, "the plugin file for 'null-create'"));
+  CHECK(contains(message, "has no create function"));
 }
 
 TEST_CASE("the good plugins in the same directory still load") {
   Fixture f;
   std::vector<std::string> ids;
   for (const auto &p : f.host.plugins()) ids.push_back(p.id);
-  CHECK(ids == std::vector<std::string>{"minor0", "misbehaving", "old-descriptor", "silent-failure"});
+  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "misbehaving", "old-descriptor",
+                                        "silent-failure"});
 }
 
 TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
@@ -225,4 +236,140 @@ TEST_CASE("a plugin built against the minor-0 header loads, is cached, and renew
   TestResult result = cred->test();
   REQUIRE(result.info.size() == 1);
   CHECK(result.info[0].value.reveal() == "ABI 1.0");
+}
+
+TEST_CASE("a descriptor's struct_size never makes the host read past the negotiated minor") {
+  Fixture f;
+  PluginInfo info = f.host.plugin("huge-size");
+  CHECK(info.abi_minor == 0);
+  CHECK_FALSE(info.has_refresh);               // garbage function pointer beyond minor 0: never read
+  CHECK(info.default_token_lifetime_s == 0);   // not 1111638594
+  auto result = f.host.open("huge-size", "{}")->authenticate();  // and it still works
+  CHECK(result.headers.at(0).name == "X-Abi-Test");
+}
+
+namespace {
+
+// A private copy of a test plugin in a fresh directory: loaded afresh.
+std::string copy_plugin(const std::string &name) {
+  char tmpl[] = "/tmp/credplug-paths-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::filesystem::copy_file(std::string(CREDPLUG_ABI_PLUGIN_DIR) + "/" + name, dir + "/" + name);
+  return dir;
+}
+
+HostOptions only(const std::string &dir, bool allow_unsafe = false) {
+  HostOptions o;
+  o.plugin_dirs = {dir};
+  o.use_environment = false;
+  o.use_default_dir = false;
+  o.allow_unsafe_plugin_paths = allow_unsafe;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("init() runs once per process however many Hosts come and go; shutdown() runs last, at exit") {
+  std::string log = "/tmp/credplug-lifecycle-" + std::to_string(::getpid()) + ".log";
+  std::remove(log.c_str());
+  ::setenv("CREDPLUG_TEST_LIFECYCLE_LOG", log.c_str(), 1);
+  auto read_log = [&] {
+    std::ifstream in(log);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  std::string dir = copy_plugin("credplug-lifecycle.so");  // never loaded in this process before
+  for (int round = 0; round < 2; ++round) {
+    Host host(only(dir));
+    host.open("lifecycle", "{}")->authenticate();
+  }
+  CHECK(read_log() == "init\ncreate\ndestroy\ncreate\ndestroy\n");
+  std::filesystem::remove_all(dir);
+
+  // In a process of its own: shutdown() after the last destroy(), at exit.
+  std::remove(log.c_str());
+  std::ofstream(log + ".json") << "{}";
+  auto r = credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "auth", "lifecycle",
+                                           log + ".json"},
+                                          {{"CREDPLUG_TEST_LIFECYCLE_LOG", log}});
+  CHECK(r.exit_code == 0);
+  CHECK(read_log() == "init\ncreate\ndestroy\nshutdown\n");
+  std::remove(log.c_str());
+  std::remove((log + ".json").c_str());
+  ::unsetenv("CREDPLUG_TEST_LIFECYCLE_LOG");
+}
+
+TEST_CASE("a lookup by id loads no unrelated plugin: one that aborts on load stays unloaded") {
+  HostOptions o;
+  o.plugin_dirs = {CREDPLUG_ABI_CRASHING_DIR, CREDPLUG_ABI_PLUGIN_DIR};
+  o.use_environment = false;
+  o.use_default_dir = false;
+  Host host(o);
+  CHECK(host.plugin("minor0").id == "minor0");
+  std::string message;
+  CHECK(kind_of_failure([&] { host.plugin("no-such-plugin"); }, message) == ErrorKind::InvalidInput);
+  CHECK(contains(message, "no plugin with id 'no-such-plugin'"));
+  CHECK(contains(message, "ctor-abort"));  // listed by its file name, not run
+  // The same through the CLI: exit 3, not SIGABRT.
+  auto r = credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_CRASHING_DIR, "schema", "nope"});
+  CHECK(r.exit_code == 3);
+}
+
+
+TEST_CASE("plugin files anyone could replace are refused with the reason; an explicit override loads them") {
+  std::string dir = copy_plugin("credplug-minor0.so");
+  std::string file = dir + "/credplug-minor0.so";
+  ::chmod(file.c_str(), 0777);
+  {
+    Host host(only(dir));
+    std::string message;
+    CHECK(kind_of_failure([&] { host.plugin("minor0"); }, message) == ErrorKind::Plugin);
+    CHECK(contains(message, "is writable by every user (mode 0777)"));
+    CHECK(contains(message, "--allow-unsafe-plugin-paths"));
+    CHECK(host.plugins().empty());
+  }
+  CHECK(Host(only(dir, true)).plugin("minor0").id == "minor0");
+  ::chmod(file.c_str(), 0755);
+  ::chmod(dir.c_str(), 0777);  // a world-writable directory (not sticky) above it
+  {
+    Host host(only(dir));
+    std::string message;
+    kind_of_failure([&] { host.plugin("minor0"); }, message);
+    CHECK(contains(message, "the directory " + dir + " is writable by every user (mode 0777)"));
+  }
+  ::chmod(dir.c_str(), 0700);
+  if (::geteuid() == 0) {
+    REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+    Host host(only(dir));
+    std::string message;
+    kind_of_failure([&] { host.plugin("minor0"); }, message);
+    CHECK(contains(message, "is owned by user 65534, neither root nor the user running credplug (0)"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("relative entries of CREDPLUG_PLUGIN_PATH are ignored with a warning") {
+  ::setenv("CREDPLUG_PLUGIN_PATH", "plugins-here:" CREDPLUG_ABI_PLUGIN_DIR, 1);
+  HostOptions o;
+  o.use_default_dir = false;
+  std::vector<std::string> logs;
+  o.log = [&](int, const std::string &m) { logs.push_back(m); };
+  Host host(o);
+  ::unsetenv("CREDPLUG_PLUGIN_PATH");
+  CHECK(host.search_path() == std::vector<std::string>{CREDPLUG_ABI_PLUGIN_DIR});
+  bool warned = false;
+  for (const auto &p : host.problems())
+    warned = warned || (p.path == "CREDPLUG_PLUGIN_PATH entry 'plugins-here'" && contains(p.message, "relative directory"));
+  CHECK(warned);
+  REQUIRE_FALSE(logs.empty());
+  CHECK(contains(logs.front(), "ignoring the relative directory 'plugins-here'"));
+}
+
+TEST_CASE("a file named for one plugin that holds another is refused, naming both") {
+  std::string dir = copy_plugin("credplug-minor0.so");
+  std::filesystem::rename(dir + "/credplug-minor0.so", dir + "/credplug-other.so");
+  Host host(only(dir));
+  auto problems = host.problems();
+  REQUIRE(problems.size() == 1);
+  CHECK(contains(problems[0].message, "named for plugin 'other' but holds plugin 'minor0'; rename it credplug-minor0.so"));
+  std::filesystem::remove_all(dir);
 }

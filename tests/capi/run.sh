@@ -25,4 +25,5 @@ export CREDPLUG_CA_FILE=$work/pki/ca.pem
 export CREDPLUG_TEST_AINUA_HOST=localhost:$(cat "$work/port")
 export CREDPLUG_TEST_HOST_LIB=$lib/libcredplug-host.so
 "$bin/capi_test"
-python3 "$src/capi_test.py"
+# Under sanitizers (scripts/sanitize.sh) the interpreter needs their runtime.
+env ${CREDPLUG_PYTHON_ENV:-} python3 "$src/capi_test.py"

@@ -215,3 +215,16 @@ TEST_CASE("hostile credential text: deep nesting, invalid UTF-8 and NUL exit 3 n
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "NUL character"));
 }
+
+TEST_CASE("the CLI never dumps core: its core limit is 0 while it holds a credential") {
+  // credplug blocks reading the credential from a FIFO the shell holds open
+  // until it has read the limit from /proc: no timing assumption.
+  auto &env = E2E::get();
+  std::string fifo = env.dir + "/core-fifo";
+  std::string script = "mkfifo '" + fifo + "' && { '" + std::string(CREDPLUG_CLI) + "' validate ainua - < '" + fifo +
+                       "' & pid=$!; exec 3>'" + fifo + "'; ok=no; i=0; while [ $i -lt 400 ]; do "
+                       "if grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits; then ok=yes; break; fi; "
+                       "sleep 0.05; i=$((i+1)); done; exec 3>&-; wait $pid; echo core-limit-zero=$ok; }";
+  auto r = run_process({"/bin/sh", "-c", script});
+  CHECK(contains(r.out, "core-limit-zero=yes"));
+}

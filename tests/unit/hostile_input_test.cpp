@@ -1,5 +1,6 @@
 // Hostile input at the host's own parsers and outputs: nesting, encodings,
 // NUL, header injection, terminal escapes, and validation on many threads.
+#include "core_dumps.hpp"
 #include "plugin_output.hpp"
 #include "redactor.hpp"
 #include "schema_validator.hpp"
@@ -9,6 +10,8 @@
 #include <support/on_threads.hpp>
 
 #include <doctest/doctest.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <string>
@@ -146,4 +149,13 @@ TEST_CASE("JWTs with hostile claims decode safely or not at all") {
   auto jwt = credplug::kit::decode_jwt(fine);
   REQUIRE(jwt.has_value());
   CHECK(jwt->exp() == int64_t(1e16));
+}
+
+TEST_CASE("a process holding secrets can be made never to dump core") {
+  REQUIRE(credplug::host::disable_core_dumps());
+  CHECK(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0);
+  struct rlimit core;
+  REQUIRE(::getrlimit(RLIMIT_CORE, &core) == 0);
+  CHECK(core.rlim_cur == 0);
+  CHECK(core.rlim_max == 0);
 }

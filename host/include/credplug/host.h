@@ -82,6 +82,13 @@ typedef struct credplug_host_options {
   int64_t cache_max_wait_ms;
   int64_t cache_rejection_hold_ms;
   int32_t cache_refresh_threads;
+  /* --- 0.2 (appended) --- */
+  /* Nonzero: load plugin files even when they or a directory above them are
+  ** writable by every user or owned by another user (refused by default). */
+  int32_t allow_unsafe_plugin_paths;
+  /* Nonzero: this process never dumps core (a core holds every secret in
+  ** memory). Process-wide and permanent. */
+  int32_t disable_core_dumps;
 } credplug_host_options;
 
 /* Fills `options` with the defaults (those of credplug::HostOptions). */

@@ -106,6 +106,16 @@ struct HostOptions {
   long connect_timeout_ms = 10000;
   long total_timeout_ms = 30000;
   size_t max_response_bytes = 1 << 20;
+  // Plugin files are refused when they, or a directory above them, are
+  // writable by every user or owned by a user other than root and this one
+  // (README, "Where plugins come from"); relative entries of
+  // CREDPLUG_PLUGIN_PATH are ignored. This loads them anyway (as does
+  // CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1 when use_environment).
+  bool allow_unsafe_plugin_paths = false;
+  // No core dump of this process, ever: one would hold every secret in
+  // memory (prctl PR_SET_DUMPABLE 0, RLIMIT_CORE 0). Process-wide; the CLI
+  // always sets it.
+  bool disable_core_dumps = false;
   LogSink log;  // messages are already redacted; may be empty
   int log_level = 1;  // CREDPLUG_LOG_WARN
   CachePolicy cache;

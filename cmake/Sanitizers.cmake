@@ -1,0 +1,17 @@
+# CREDPLUG_SANITIZE: build everything (host, plugins, tests) with sanitizers.
+#   -DCREDPLUG_SANITIZE=address,undefined   ASan + UBSan
+#   -DCREDPLUG_SANITIZE=thread              TSan
+# Every report is fatal (UBSan does not recover), so a test that triggers one
+# fails, and so does a CLI run a test makes (its exit code changes).
+set(CREDPLUG_SANITIZE "" CACHE STRING "Sanitizers to build with: address,undefined or thread (empty: none)")
+if(CREDPLUG_SANITIZE)
+  if(NOT CREDPLUG_SANITIZE MATCHES "^(address,undefined|undefined,address|address|undefined|thread)$")
+    message(FATAL_ERROR "CREDPLUG_SANITIZE must be address,undefined or thread, not '${CREDPLUG_SANITIZE}'")
+  endif()
+  set(flags -fsanitize=${CREDPLUG_SANITIZE} -fno-omit-frame-pointer -g)
+  if(CREDPLUG_SANITIZE MATCHES "undefined")
+    list(APPEND flags -fno-sanitize-recover=all)
+  endif()
+  add_compile_options(${flags})
+  add_link_options(${flags})
+endif()

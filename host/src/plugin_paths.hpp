@@ -1,0 +1,20 @@
+// Where plugin code may come from. A plugin runs with everything the host
+// process can reach, so a file anyone else could have replaced is as good
+// as theirs: like OpenSSH with key files, the host refuses a plugin file
+// when it, or any directory above it, is writable by every user (a sticky
+// directory such as /tmp excepted) or owned by a user other than root and
+// the one running the host.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace credplug::host {
+
+// Why `file` is not safe to load, naming the offending path, or nullopt.
+std::optional<std::string> unsafe_plugin_path(const std::string &file);
+
+// "ainua" for ".../credplug-ainua.so"; "" for a name without that shape.
+std::string conventional_plugin_id(const std::string &file);
+
+}  // namespace credplug::host

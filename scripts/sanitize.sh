@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds credplug twice more, with sanitizers, and runs the suites each one
+# watches. Any sanitizer report fails the run.
+#   ASan + UBSan (build-asan/): unit, abi, e2e and capi (C and Python).
+#   TSan (build-tsan/): the concurrent parts: validation on many threads,
+#     the token cache, the many-file CLI (test --jobs), the C API from threads.
+# Usage: sanitize.sh [asan|tsan]...   (default: both)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-deps.sh"
+jobs=${CREDPLUG_JOBS:-2}
+kinds=("$@")
+((${#kinds[@]})) || kinds=(asan tsan)
+
+build() {  # build DIR SANITIZERS
+  cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCREDPLUG_BUILD_TESTS=ON \
+    -DCREDPLUG_SANITIZE="$2" >/dev/null
+  cmake --build "$1" -j "$jobs" --target unit_tests abi_tests e2e_tests capi_test credplug credplug-emulator \
+    credplug_host_shared >/dev/null
+}
+
+for kind in "${kinds[@]}"; do
+  case $kind in
+    asan)
+      dir=$root/build-asan
+      echo "== ASan + UBSan: building in $dir"
+      build "$dir" address,undefined
+      export ASAN_OPTIONS=abort_on_error=0:halt_on_error=1:detect_leaks=1:exitcode=86
+      export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
+      # Python is not built with ASan: the runtime must be loaded first, and
+      # the interpreter's own allocations are not ours to check for leaks.
+      export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:exitcode=86"
+      (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|abi|e2e|capi)$')
+      ;;
+    tsan)
+      dir=$root/build-tsan
+      echo "== TSan: building in $dir"
+      build "$dir" thread
+      export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:exitcode=88
+      export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so) TSAN_OPTIONS=halt_on_error=1:exitcode=88"
+      "$dir/bin/unit_tests" -tc='*threads*'
+      "$dir/bin/e2e_tests" -tc='cache:*,test: many files*'
+      (cd "$dir" && ctest --output-on-failure -R '^capi$')
+      ;;
+    *) echo "sanitize.sh: unknown kind '$kind' (asan or tsan)" >&2; exit 2 ;;
+  esac
+done
+echo "sanitizers: no report"
