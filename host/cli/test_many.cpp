@@ -50,7 +50,8 @@ void draw_progress(size_t done, size_t total, size_t failed) {
 
 std::string pad(const std::string &s, size_t n) { return s + std::string(n > s.size() ? n - s.size() : 0, ' '); }
 
-void print_table(const std::vector<std::string> &files, const std::vector<Outcome> &outcomes, int jobs, long wall_ms) {
+void print_table(const std::vector<std::string> &files, const std::vector<Outcome> &outcomes, int jobs, long wall_ms,
+                 const HttpStats &http) {
   size_t wfile = 4;
   for (const auto &f : files) wfile = std::max(wfile, f.size());
   std::cout << pad("FILE", wfile) << "  RESULT          TIME     DETAIL\n";
@@ -63,7 +64,8 @@ void print_table(const std::vector<std::string> &files, const std::vector<Outcom
               << "  " << first_line(o.detail) << "\n";
   }
   std::cout << files.size() << " credential(s): " << files.size() - failed << " passed, " << failed << " failed in "
-            << wall_ms << " ms (" << jobs << " job(s))\n";
+            << wall_ms << " ms (" << jobs << " job(s); " << http.requests << " HTTPS request(s) over "
+            << http.connections_opened << " connection(s))\n";
 }
 
 }  // namespace
@@ -140,7 +142,7 @@ int test_many(Host &host, const std::string &id, const std::vector<std::string> 
   const long wall_ms =
       long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
   if (progress) std::fprintf(stderr, "\r\033[K");
-  if (!out.json) print_table(files, outcomes, jobs, wall_ms);
+  if (!out.json) print_table(files, outcomes, jobs, wall_ms, host.http_stats());
   for (const auto &o : outcomes)
     if (!o.ok) return o.kind ? exit_code_for(*o.kind) : kExitInternal;
   return kExitOk;

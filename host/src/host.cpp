@@ -284,6 +284,8 @@ Host::~Host() { host::clear_process_logger(&impl_->shared->logger); }
 
 std::vector<std::string> Host::search_path() const { return impl_->dirs; }
 
+HttpStats Host::http_stats() const { return impl_->shared->http.stats(); }
+
 std::vector<PluginInfo> Host::plugins() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   impl_->scan_all();

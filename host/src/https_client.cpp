@@ -3,8 +3,12 @@
 #include <credplug/plugin.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -121,11 +125,32 @@ std::string network_error(CURLcode code, const char *errbuf, const std::string &
 
 }  // namespace
 
-// Connections, TLS sessions and DNS answers shared by every request.
+// What every request of one client shares: a pool of idle easy handles
+// (each keeping its kept-alive connections), TLS sessions, DNS answers and
+// the parsed CA store.
+//   - Connections: each pooled handle keeps its own connection cache (in its
+//     internal multi handle), and a request borrows the handle returned last,
+//     so N concurrent callers settle on N connections per origin. libcurl's
+//     shared connection cache (CURL_LOCK_DATA_CONNECT) is not used: it is not
+//     safe across threads (libcurl known bug 11.11, crashes under `test
+//     --jobs 8`), and its owner's MAXCONNECTS of 5 closed a connection for
+//     almost every request once more than 5 ran at once.
+//   - CA store: libcurl builds an SSL_CTX per connection and parses the whole
+//     CA bundle into it each time (~145 certificates for the system store).
+//     The client parses it once into an X509_STORE and hands every SSL_CTX a
+//     reference (CURLOPT_SSL_CTX_FUNCTION).
 struct HttpsClient::Shared {
+  static constexpr long kMaxConnectionsPerHandle = 8;  // kept alive, to different origins
+  static constexpr size_t kMaxIdleHandles = 64;
+
   CURLSH *share = nullptr;
   std::mutex locks[CURL_LOCK_DATA_LAST];
-  Shared() {
+  std::mutex idle_mutex;
+  std::vector<CURL *> idle;
+  X509_STORE *store = nullptr;  // null: libcurl loads the CA file itself
+  std::atomic<uint64_t> requests{0}, connections{0};
+
+  explicit Shared(const HttpOptions &options) {
     ensure_curl_global();
     share = curl_share_init();
     curl_share_setopt(share, CURLSHOPT_LOCKFUNC, +[](CURL *, curl_lock_data d, curl_lock_access, void *p) {
@@ -137,12 +162,70 @@ struct HttpsClient::Shared {
     curl_share_setopt(share, CURLSHOPT_USERDATA, this);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    store = load_ca_store(options.ca_file);
   }
-  ~Shared() { curl_share_cleanup(share); }
+  ~Shared() {
+    for (CURL *h : idle) curl_easy_cleanup(h);  // before the share they use
+    curl_share_cleanup(share);
+    X509_STORE_free(store);
+  }
+
+  // The CA bundle parsed once: `ca_file`, else libcurl's default bundle.
+  // Null when it cannot be read: libcurl then loads it per connection and
+  // reports the problem in its own words.
+  static X509_STORE *load_ca_store(const std::string &ca_file) {
+    std::string path = ca_file;
+    if (path.empty()) {
+      CURL *probe = curl_easy_init();
+      char *builtin = nullptr;
+      if (probe && curl_easy_getinfo(probe, CURLINFO_CAINFO, &builtin) == CURLE_OK && builtin) path = builtin;
+      curl_easy_cleanup(probe);
+      if (path.empty()) return nullptr;
+    }
+    X509_STORE *s = X509_STORE_new();
+    if (s == nullptr || X509_STORE_load_file(s, path.c_str()) != 1) {
+      X509_STORE_free(s);
+      ERR_clear_error();
+      return nullptr;
+    }
+    return s;
+  }
+
+  CURL *borrow() {
+    {
+      std::lock_guard<std::mutex> lock(idle_mutex);
+      if (!idle.empty()) {
+        CURL *h = idle.back();
+        idle.pop_back();
+        return h;
+      }
+    }
+    return curl_easy_init();
+  }
+  void give_back(CURL *h) {
+    if (h == nullptr) return;
+    curl_easy_reset(h);  // drops every option (and pointer into the request); keeps its connections
+    std::lock_guard<std::mutex> lock(idle_mutex);
+    if (idle.size() < kMaxIdleHandles) idle.push_back(h);
+    else curl_easy_cleanup(h);
+  }
 };
 
-HttpsClient::HttpsClient(HttpOptions options) : options_(std::move(options)), shared_(std::make_unique<Shared>()) {}
+namespace {
+
+// Every new TLS connection trusts the client's one parsed CA store.
+CURLcode use_shared_store(CURL *, void *ssl_ctx, void *store) {
+  X509_STORE_up_ref(static_cast<X509_STORE *>(store));
+  SSL_CTX_set_cert_store(static_cast<SSL_CTX *>(ssl_ctx), static_cast<X509_STORE *>(store));
+  return CURLE_OK;
+}
+
+}  // namespace
+
+HttpsClient::HttpsClient(HttpOptions options)
+    : options_(std::move(options)), shared_(std::make_unique<Shared>(options_)) {}
+
+HttpStats HttpsClient::stats() const { return HttpStats{shared_->requests.load(), shared_->connections.load()}; }
 HttpsClient::~HttpsClient() = default;
 
 std::string HttpsClient::display_url(std::string_view url) {
@@ -189,7 +272,7 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
   std::string method = request.method;
   bool send_body = true;
   for (int hop = 0;; ++hop) {
-    CURL *curl = curl_easy_init();
+    CURL *curl = shared_->borrow();
     if (curl == nullptr) {
       result.error = "libcurl could not create a handle";
       result.error_code = CREDPLUG_ERR_NETWORK;
@@ -211,7 +294,15 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // redirects: see below
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (shared_->store != nullptr) {
+      curl_easy_setopt(curl, CURLOPT_CAINFO, nullptr);  // parsed once: see Shared
+      curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+      curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, use_shared_store);
+      curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, shared_->store);
+    } else if (!options_.ca_file.empty()) {
+      curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, Shared::kMaxConnectionsPerHandle);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms > 0 ? request.timeout_ms : options_.total_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -237,11 +328,14 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     }
 
     CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
+    ++shared_->requests;
+    long status = 0, opened = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK && opened > 0)
+      shared_->connections += uint64_t(opened);
+    shared_->give_back(curl);  // before the header list it points to goes
     for (curl_slist *h = headers; h != nullptr; h = h->next) OPENSSL_cleanse(h->data, std::strlen(h->data));
     curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
 
     if (transfer.over_cap || rc == CURLE_FILESIZE_EXCEEDED) {
       result.error = "the response from " + display_url(url) + " is larger than the " +

@@ -5,8 +5,10 @@
 // header such as AUTH-TOKEN is never sent to another host).
 #pragma once
 
+#include <credplug/host.hpp>
 #include <credplug/kit/secret.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +54,8 @@ class HttpsClient {
   // Thread-safe. Never throws for network failures: see HttpResult::error.
   HttpResult send(const HttpRequestSpec &request) const;
   const HttpOptions &options() const { return options_; }
+  // Requests sent and TCP+TLS connections opened so far.
+  HttpStats stats() const;
 
   // A URL as it may be shown: scheme, host, port and path, with every query
   // value elided ("?client_id=…&client_secret=…").

@@ -13,3 +13,15 @@
 
 static_assert(RAPIDJSON_SCHEMA_USE_INTERNALREGEX == 1 && RAPIDJSON_SCHEMA_USE_STDREGEX == 0,
               "RapidJSON must validate `pattern` with its internal regex engine, not std::regex");
+
+namespace credplug::host {
+
+// Compiled schemas allocate from a pool freed with the document: RapidJSON
+// 1.1.0's Schema copies property names with the CRT allocator and never
+// frees some of them (LeakSanitizer: Schema::AddUniqueElement), which leaked
+// with every schema compiled.
+using SchemaDocument = rapidjson::GenericSchemaDocument<rapidjson::Value, rapidjson::MemoryPoolAllocator<>>;
+using SchemaValidator = rapidjson::GenericSchemaValidator<SchemaDocument>;
+using SchemaPointer = SchemaValidator::PointerType;
+
+}  // namespace credplug::host

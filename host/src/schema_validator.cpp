@@ -26,23 +26,23 @@ namespace credplug::host {
 struct CompiledSchema::Impl {
   rapidjson::Document schema_doc;
   std::mutex mutex;
-  std::vector<std::unique_ptr<rapidjson::SchemaDocument>> idle;
+  std::vector<std::unique_ptr<SchemaDocument>> idle;
   static constexpr size_t kMaxIdle = 16;  // copies kept for later validations
 
   class Lease {
    public:
-    Lease(Impl &pool, std::unique_ptr<rapidjson::SchemaDocument> schema) : pool_(pool), schema_(std::move(schema)) {}
+    Lease(Impl &pool, std::unique_ptr<SchemaDocument> schema) : pool_(pool), schema_(std::move(schema)) {}
     ~Lease() {
       std::lock_guard<std::mutex> lock(pool_.mutex);
       if (pool_.idle.size() < kMaxIdle) pool_.idle.push_back(std::move(schema_));
     }
     Lease(const Lease &) = delete;
     Lease &operator=(const Lease &) = delete;
-    const rapidjson::SchemaDocument &operator*() const { return *schema_; }
+    const SchemaDocument &operator*() const { return *schema_; }
 
    private:
     Impl &pool_;
-    std::unique_ptr<rapidjson::SchemaDocument> schema_;
+    std::unique_ptr<SchemaDocument> schema_;
   };
 
   Lease borrow() {
@@ -54,7 +54,7 @@ struct CompiledSchema::Impl {
         return Lease(*this, std::move(schema));
       }
     }
-    return Lease(*this, std::make_unique<rapidjson::SchemaDocument>(schema_doc));
+    return Lease(*this, std::make_unique<SchemaDocument>(schema_doc));
   }
 };
 
@@ -92,7 +92,7 @@ struct WipingDocument {
   ~WipingDocument() { wipe_json_strings(doc); }
 };
 
-std::string pointer_text(const rapidjson::Pointer &p) {
+std::string pointer_text(const SchemaPointer &p) {
   rapidjson::StringBuffer sb;
   p.Stringify(sb);
   return std::string(sb.GetString(), sb.GetSize());
@@ -166,8 +166,8 @@ std::string describe_field(const Value *field_schema, const std::string &name) {
   return title.empty() ? "'" + name + "'" : "'" + name + "' (" + title + ")";
 }
 
-std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const rapidjson::Pointer &schema_ptr,
-                                const std::string &keyword, const rapidjson::Pointer &doc_ptr,
+std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const SchemaPointer &schema_ptr,
+                                const std::string &keyword, const SchemaPointer &doc_ptr,
                                 const std::set<std::string> &secrets, const Redactor *redactor);
 
 // Validates `value` against the one branch of `schema`'s oneOf/anyOf whose
@@ -214,8 +214,8 @@ std::vector<FieldError> explain_chosen_branch(const Value &schema, const std::st
         merged.AddMember(name, copy, merged.GetAllocator());
       }
     }
-    rapidjson::SchemaDocument branch_schema(merged);
-    rapidjson::SchemaValidator validator(branch_schema);
+    SchemaDocument branch_schema(merged);
+    SchemaValidator validator(branch_schema);
     if (value.Accept(validator)) return {};
     auto errors = explain(merged, value, validator.GetInvalidSchemaPointer(), validator.GetInvalidSchemaKeyword(),
                           validator.GetInvalidDocumentPointer(), secrets, redactor);
@@ -227,8 +227,8 @@ std::vector<FieldError> explain_chosen_branch(const Value &schema, const std::st
 
 // Builds the messages for RapidJSON's first error. Values of secret fields
 // are never quoted.
-std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const rapidjson::Pointer &schema_ptr,
-                                const std::string &keyword, const rapidjson::Pointer &doc_ptr,
+std::vector<FieldError> explain(const Value &root_schema, const Value &doc, const SchemaPointer &schema_ptr,
+                                const std::string &keyword, const SchemaPointer &doc_ptr,
                                 const std::set<std::string> &secrets, const Redactor *redactor) {
   const Value *schema = schema_ptr.Get(const_cast<Value &>(root_schema));
   const Value *value = doc_ptr.Get(const_cast<Value &>(doc));
@@ -341,7 +341,7 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
   if (auto parsed = bounded_json::parse(impl_->schema_doc, text_); !parsed.ok)
     throw std::runtime_error("the credential schema is not valid JSON: " + parsed.where(text_));
   if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
-  impl_->idle.push_back(std::make_unique<rapidjson::SchemaDocument>(impl_->schema_doc));
+  impl_->idle.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
   collect_secret_fields(impl_->schema_doc, secret_fields_);
 }
 
@@ -366,7 +366,7 @@ Validation CompiledSchema::validate(std::string_view credential_json, const Reda
   std::set<std::string> reported;
   auto schema = impl_->borrow();
   for (int round = 0; round < 64; ++round) {
-    rapidjson::SchemaValidator validator(*schema);
+    SchemaValidator validator(*schema);
     if (credential.doc.Accept(validator)) break;
     auto errors = explain(impl_->schema_doc, credential.doc, validator.GetInvalidSchemaPointer(),
                           validator.GetInvalidSchemaKeyword(), validator.GetInvalidDocumentPointer(), secret_fields_,
@@ -377,7 +377,7 @@ Validation CompiledSchema::validate(std::string_view credential_json, const Reda
         result.errors.push_back(std::move(e));
         progressed = true;
       }
-    rapidjson::Pointer where = validator.GetInvalidDocumentPointer();
+    SchemaPointer where = validator.GetInvalidDocumentPointer();
     Value *bad = where.Get(credential.doc);
     if (!progressed || where.GetTokenCount() == 0 || bad == nullptr) break;
     wipe_json_strings(*bad);

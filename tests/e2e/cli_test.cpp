@@ -278,7 +278,7 @@ TEST_CASE("test: many files or a directory, concurrently; a summary table; JSON 
   CHECK(contains(table.out, "rejected"));
   CHECK(contains(table.out, "user_id=42"));
   CHECK(contains(table.out, "6 credential(s): 5 passed, 1 failed"));
-  CHECK(contains(table.out, "(3 job(s))"));
+  CHECK(contains(table.out, "(3 job(s); 11 HTTPS request(s) over "));
   CHECK_FALSE(contains(table.err, "[#"));  // no progress bar when stderr is not a terminal
   CHECK(env.emu->count("nexla.token") == 6);
   CHECK(env.emu->count("nexla.api") == 5);

@@ -5,6 +5,7 @@
 
 #include <credplug/kit/encoding.hpp>
 #include <doctest/doctest.h>
+#include <support/on_threads.hpp>
 
 #include <chrono>
 #include <ctime>
@@ -227,4 +228,35 @@ TEST_CASE("the CLI never dumps core: its core limit is 0 while it holds a creden
                        "sleep 0.05; i=$((i+1)); done; exec 3>&-; wait $pid; echo core-limit-zero=$ok; }";
   auto r = run_process({"/bin/sh", "-c", script});
   CHECK(contains(r.out, "core-limit-zero=yes"));
+}
+
+TEST_CASE("concurrent credentials share a bounded pool of kept-alive connections") {
+  // 40 credentials, 8 at a time, 2 requests each (token, API probe): every
+  // job reuses its connection; before the pool each request opened its own.
+  auto &env = E2E::get();
+  env.reset();
+  const std::string dir = env.dir + "/pool-" + std::to_string(env.files_written++);
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < 40; ++i)
+    env.write(dir.substr(env.dir.size() + 1) + "/c" + std::to_string(i) + ".json",
+              env.ainua_credential(R"("test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items")"));
+  auto r = env.trusted({"test", "ainua", dir, "--jobs", "8"});
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  size_t at = r.out.find("80 HTTPS request(s) over ");
+  REQUIRE(at != std::string::npos);
+  int connections = std::stoi(r.out.substr(at + std::string("80 HTTPS request(s) over ").size()));
+  CHECK(connections >= 1);
+  CHECK(connections <= 8);
+
+  // The same through the embedding API, from 8 threads on one Host.
+  Host host(env.host_options());
+  std::vector<std::unique_ptr<Credential>> credentials;
+  for (int i = 0; i < 8; ++i) credentials.push_back(host.open("ainua", env.ainua_credential(R"("scope":"s)" + std::to_string(i) + "\"")));
+  on_threads(8, [&](int i) {
+    for (int k = 0; k < 5; ++k) credentials[size_t(i)]->authenticate();
+  });
+  HttpStats stats = host.http_stats();
+  CHECK(stats.requests == 40);
+  CHECK(stats.connections_opened <= 8);
 }

@@ -255,9 +255,12 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   state_->signing_key.assign(reinterpret_cast<char *>(key), sizeof key);
   state_->server = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
   if (!state_->server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
-  state_->server->set_tcp_nodelay(true);
-  // Enough workers for many concurrent keep-alive clients (benchmarks).
-  state_->server->new_task_queue = [] { return new httplib::ThreadPool(32); };  // no Nagle + delayed-ACK stall between headers and body
+  state_->server->set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall between headers and body
+  // Enough workers for many concurrent keep-alive clients (benchmarks), and
+  // as many requests per connection as nginx allows by default (httplib's
+  // default of 5 would force clients to reconnect every fifth request).
+  state_->server->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  state_->server->set_keep_alive_max_count(1000);
   install_ainua(*state_->server, *state_);
   install_nexla(*state_->server, *state_);
   install_opencrvs(*state_->server, *state_);

@@ -121,6 +121,12 @@ struct HostOptions {
   CachePolicy cache;
 };
 
+// The Host's HTTPS traffic so far (every credential's, and the refreshes').
+struct HttpStats {
+  uint64_t requests = 0;            // sent, redirects counted once each
+  uint64_t connections_opened = 0;  // new TCP+TLS connections; the rest reused one
+};
+
 struct PluginInfo {
   std::string id, display_name, version, path;
   uint32_t abi_major = 0, abi_minor = 0;  // the negotiated interface version
@@ -235,6 +241,9 @@ class Host {
 
   // The directories searched, in order.
   std::vector<std::string> search_path() const;
+  // Requests and connections so far: many concurrent credentials share a
+  // bounded pool of kept-alive connections per origin. Thread-safe.
+  HttpStats http_stats() const;
 
   struct Impl;
 
