@@ -15,6 +15,8 @@ packages=(
   python3               # tests/capi: the C API driven through ctypes
   curl                  # bench/: the sequential-curl baseline and process-start floor
   bsdutils              # script(1): the CLI's progress bar tested on a pseudo-terminal
+  clang libclang-rt-14-dev  # fuzz/: libFuzzer (scripts/fuzz.sh)
+  python3-requests python3-authlib  # bench/: the Python thread-pool baseline
 )
 
 missing=()

@@ -27,9 +27,10 @@ for kind in "${kinds[@]}"; do
       build "$dir" address,undefined
       export ASAN_OPTIONS=abort_on_error=0:halt_on_error=1:detect_leaks=1:exitcode=86
       export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
-      # Python is not built with ASan: the runtime must be loaded first, and
+      # Python is not built with ASan: the runtime (and the C++ runtime whose
+      # throw it intercepts) must be loaded first, and
       # the interpreter's own allocations are not ours to check for leaks.
-      export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:exitcode=86"
+      export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libstdc++.so.6) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:exitcode=86"
       (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|abi|e2e|capi)$')
       ;;
     tsan)
@@ -37,7 +38,7 @@ for kind in "${kinds[@]}"; do
       echo "== TSan: building in $dir"
       build "$dir" thread
       export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:exitcode=88
-      export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so) TSAN_OPTIONS=halt_on_error=1:exitcode=88"
+      export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so):$(gcc -print-file-name=libstdc++.so.6) TSAN_OPTIONS=halt_on_error=1:exitcode=88"
       "$dir/bin/unit_tests" -tc='*threads*'
       "$dir/bin/e2e_tests" -tc='cache:*,test: many files*'
       (cd "$dir" && ctest --output-on-failure -R '^capi$')

@@ -58,8 +58,8 @@ kit::SecretString drop_trailing_newline(kit::SecretString s) {
 
 struct Resolver {
   rapidjson::Document::AllocatorType &alloc;
-  bool stdin_used;
   bool allowed;
+  const ReferenceLoader &load;
   std::vector<kit::SecretString> &loaded;
 
   // Replaces a {"$env"|"$file"|"$stdin"} object by the string it names.
@@ -76,7 +76,7 @@ struct Resolver {
         if (!allowed)
           throw CredentialSourceError("field '" + field + "' is a {\"" + key +
                                       "\": ...} reference, and references are refused (--no-references)");
-        kit::SecretString value = lookup(key, m.value, field);
+        kit::SecretString value = load(key, argument(key, m.value, field), field);
         loaded.push_back(value);
         host::wipe_json_strings(v);
         v.SetString(value.c_str(), rapidjson::SizeType(value.size()), alloc);
@@ -86,21 +86,32 @@ struct Resolver {
     for (auto &m : v.GetObject()) resolve(m.value, m.name.GetString());
   }
 
-  kit::SecretString lookup(const std::string &kind, const Value &arg, const std::string &field) {
+  static std::string argument(const std::string &kind, const Value &arg, const std::string &field) {
     if (kind == "$env") {
       if (!arg.IsString()) throw CredentialSourceError("field '" + field + "': {\"$env\": ...} needs a variable name");
-      const char *value = std::getenv(arg.GetString());
-      if (value == nullptr)
-        throw CredentialSourceError("field '" + field + "' refers to environment variable " + arg.GetString() +
-                                    ", which is not set");
-      return kit::SecretString(std::string_view(value));
+      return arg.GetString();
     }
     if (kind == "$file") {
       if (!arg.IsString()) throw CredentialSourceError("field '" + field + "': {\"$file\": ...} needs a path");
-      return drop_trailing_newline(read_file(arg.GetString(), "the file for field '" + field + "'"));
+      return arg.GetString();
     }
     if (!arg.IsBool() || !arg.GetBool())
       throw CredentialSourceError("field '" + field + "': write {\"$stdin\": true} to read it from standard input");
+    return "true";
+  }
+};
+
+// Loads references from the environment, files and standard input.
+struct SystemLoader {
+  bool stdin_used;
+  kit::SecretString operator()(const std::string &kind, const std::string &arg, const std::string &field) {
+    if (kind == "$env") {
+      const char *value = std::getenv(arg.c_str());
+      if (value == nullptr)
+        throw CredentialSourceError("field '" + field + "' refers to environment variable " + arg + ", which is not set");
+      return kit::SecretString(std::string_view(value));
+    }
+    if (kind == "$file") return drop_trailing_newline(read_file(arg, "the file for field '" + field + "'"));
     if (stdin_used)
       throw CredentialSourceError("field '" + field + "' wants standard input, which is already used " +
                                   "(by the credential file or another field)");
@@ -112,14 +123,20 @@ struct Resolver {
 }  // namespace
 
 CredentialText read_credential(const std::string &path, bool allow_references) {
-  CredentialText out;
   kit::SecretString text = path == "-" ? read_bounded(std::cin, "the credential on standard input")
                                        : read_file(path, "credential file");
+  ReferenceLoader load = SystemLoader{path == "-"};
+  return resolve_credential(text.view(), "credential file '" + path + "'", allow_references, load);
+}
+
+CredentialText resolve_credential(std::string_view text, const std::string &origin, bool allow_references,
+                                  const ReferenceLoader &load) {
+  CredentialText out;
   rapidjson::Document doc;
-  if (auto parsed = bounded_json::parse(doc, text.view()); !parsed.ok)
+  if (auto parsed = bounded_json::parse(doc, text); !parsed.ok)
     // Position only: the text around the error may be a secret.
-    throw CredentialSourceError("credential file '" + path + "' is not valid JSON: " + parsed.where(text.view()));
-  Resolver resolver{doc.GetAllocator(), path == "-", allow_references, out.loaded};
+    throw CredentialSourceError(origin + " is not valid JSON: " + parsed.where(text));
+  Resolver resolver{doc.GetAllocator(), allow_references, load, out.loaded};
   try {
     resolver.resolve(doc, "");
   } catch (...) {

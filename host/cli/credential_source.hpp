@@ -15,7 +15,9 @@
 
 #include <credplug/kit/secret.hpp>
 
+#include <functional>
 #include <stdexcept>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -36,5 +38,17 @@ struct CredentialText {
 // The credential with every reference resolved. Throws CredentialSourceError
 // naming the file or field and what is wrong.
 CredentialText read_credential(const std::string &path, bool allow_references = true);
+
+// Loads the value a reference names: `kind` is "$env", "$file" or "$stdin"
+// (`argument` is then "true"); `field` is for messages. Throws
+// CredentialSourceError.
+using ReferenceLoader =
+    std::function<kit::SecretString(const std::string &kind, const std::string &argument, const std::string &field)>;
+
+// read_credential()'s work on text already read; `origin` names it in
+// messages ("credential file 'x.json'"). For the fuzzer, and for callers
+// with their own sources.
+CredentialText resolve_credential(std::string_view text, const std::string &origin, bool allow_references,
+                                  const ReferenceLoader &load);
 
 }  // namespace credplug::cli
