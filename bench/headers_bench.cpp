@@ -4,6 +4,8 @@
 // Target: <= 100 ns/op single-threaded and no slowdown with 2 threads.
 #include "bench_env.hpp"
 
+#include "smoke_checks.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -31,7 +33,9 @@ void Headers(benchmark::State &state) {
   Credential &c = *fixture().credential;
   for (auto _ : state) {
     HeadersPtr h = c.headers();
-    benchmark::DoNotOptimize(h.get());
+    if (!bench::check(state, h && !h->headers.empty() && h->headers[0].name == "Authorization",
+                      "headers() did not return the Authorization header"))
+      break;
   }
 }
 
@@ -44,7 +48,7 @@ void Baseline_MutexMap(benchmark::State &state) {
       std::lock_guard<std::mutex> lock(f.map_mutex);
       h = f.map.find(key)->second;
     }
-    benchmark::DoNotOptimize(h.get());
+    if (!bench::check(state, h != nullptr, "the map lost its token")) break;
   }
 }
 
@@ -52,4 +56,4 @@ void Baseline_MutexMap(benchmark::State &state) {
 
 BENCHMARK(Baseline_MutexMap)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(Headers)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK_MAIN();
+CREDPLUG_BENCHMARK_MAIN()

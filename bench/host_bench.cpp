@@ -4,6 +4,7 @@
 //   redacting a log line with a credential's secrets     vs  only copying it
 #include "redactor.hpp"
 #include "schema_validator.hpp"
+#include "smoke_checks.hpp"
 
 #include <benchmark/benchmark.h>
 #include <rapidjson/document.h>
@@ -32,13 +33,14 @@ void Baseline_ParseCredential(benchmark::State &state) {
   for (auto _ : state) {
     rapidjson::Document d;
     d.Parse(kCredential.c_str(), kCredential.size());
-    benchmark::DoNotOptimize(d.IsObject());
+    if (!credplug::bench::check(state, d.IsObject(), "the credential did not parse")) break;
   }
 }
 
 void ValidateCredential(benchmark::State &state) {
   credplug::host::CompiledSchema schema(ainua_schema());
-  for (auto _ : state) benchmark::DoNotOptimize(schema.validate(kCredential).ok());
+  for (auto _ : state)
+    if (!credplug::bench::check(state, schema.validate(kCredential).ok(), "a valid credential failed validation")) break;
 }
 
 void Baseline_CopyLogLine(benchmark::State &state) {
@@ -52,7 +54,9 @@ void RedactLogLine(benchmark::State &state) {
   credplug::host::Redactor redactor;
   redactor.add("0123456789abcdef0123456789abcdef");        // client secret (+ encoded forms)
   redactor.add("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.x");  // a token
-  for (auto _ : state) benchmark::DoNotOptimize(redactor.apply(kLogLine));
+  for (auto _ : state)
+    if (!credplug::bench::check(state, redactor.apply(kLogLine).size() == kLogLine.size(), "a line without secrets changed"))
+      break;
 }
 
 }  // namespace
@@ -61,4 +65,4 @@ BENCHMARK(Baseline_ParseCredential);
 BENCHMARK(ValidateCredential);
 BENCHMARK(Baseline_CopyLogLine);
 BENCHMARK(RedactLogLine);
-BENCHMARK_MAIN();
+CREDPLUG_BENCHMARK_MAIN()

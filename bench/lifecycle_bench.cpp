@@ -30,6 +30,15 @@ using namespace credplug;
 using Clock = std::chrono::steady_clock;
 using testing::on_threads;
 
+// A broken correctness count or a failed command: the run exits 1, so the
+// ctest smoke fails (a figure that only misses its target does not).
+int g_failures = 0;
+void require(bool ok, const char *what) {
+  if (ok) return;
+  std::fprintf(stderr, "lifecycle_bench: FAILED: %s\n", what);
+  ++g_failures;
+}
+
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -78,6 +87,7 @@ void single_flight(bench::BenchEnv &env) {
   const int baseline = env.emu->count("ainua.token") - before;
   std::printf("2. 64 threads, expired token    headers(): %d token request(s)   baseline mutex map: %d   %s\n", ours,
               baseline, ours == 1 ? "(target: exactly 1: met)" : "(target: exactly 1: MISSED)");
+  require(ours == 1, "single-flight: 64 callers on an expired token must cause exactly one token request");
   env.emu->reset();
 }
 
@@ -137,6 +147,7 @@ void steady_state(bench::BenchEnv &env, int lifetimes) {
               "%d token requests, API saw %d expired token(s)\n",
               base_lifetimes, base.max_ms, base.p999_ms, base.over_1ms, base.calls, base.token_requests, base.expired);
   std::printf("   target: max < 1 ms and 0 expired: %s\n", ours.max_ms < 1.0 && ours.expired == 0 ? "met" : "MISSED");
+  require(ours.calls > 0 && ours.token_requests >= 1, "steady state: headers() served no call or made no token request");
   env.emu->reset();
 }
 
@@ -178,14 +189,18 @@ void many_credentials(bench::BenchEnv &env, int n) {
               "%.0f ms (%d requests, exit %d)   %.1fx faster %s\n",
               n, ours, ours_requests, rc, curl, curl_requests, curl_rc, curl / ours,
               curl / ours >= 10 ? "(target >= 10x: met)" : "(target >= 10x: MISSED)");
+  require(rc == 0 && curl_rc == 0, "many credentials: credplug test or the curl baseline failed");
+  require(ours_requests == 2 * n && curl_requests == 2 * n, "many credentials: not two requests per credential");
   env.emu->reset();
 }
 
 void process_start(int runs) {
   std::vector<double> ours, floor;
   for (int i = 0; i < runs; ++i) {
-    floor.push_back(run_ms({"/usr/bin/curl", "--version"}));
-    ours.push_back(run_ms({CREDPLUG_CLI, "plugins"}));
+    int rc = 0, curl_rc = 0;
+    floor.push_back(run_ms({"/usr/bin/curl", "--version"}, &curl_rc));
+    ours.push_back(run_ms({CREDPLUG_CLI, "plugins"}, &rc));
+    require(rc == 0 && curl_rc == 0, "process start: credplug plugins or curl --version failed");
   }
   std::sort(ours.begin(), ours.end());
   std::sort(floor.begin(), floor.end());
@@ -210,5 +225,5 @@ int main(int argc, char **argv) {
   steady_state(env, lifetimes);
   many_credentials(env, credentials);
   process_start(runs);
-  return 0;
+  return g_failures == 0 ? 0 : 1;
 }

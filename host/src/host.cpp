@@ -385,8 +385,8 @@ struct Credential::Impl {
   host::Fetched request_token(decltype(credplug_plugin::authenticate) fn, const char *what,
                               std::vector<Info> *info = nullptr) {
     host::Fetched out;
-    out.sent = std::chrono::steady_clock::now();
-    const int64_t sent_ms = host::unix_ms_now();
+    out.sent_ns = cache->clock().now_ns();
+    const int64_t sent_ms = cache->clock().unix_ms();
     credplug_call call = make_call();
     int32_t rc = run([&] { return fn(instance, &call); });
     if (rc != CREDPLUG_OK || !call.refused_output.empty()) raise(call, rc, what);

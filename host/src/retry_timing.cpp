@@ -19,7 +19,9 @@ long backoff_ms(int failures, long initial_ms, long max_ms) {
   return base - long(std::uniform_int_distribution<long>(0, base / 2)(rng));
 }
 
-std::optional<long> parse_retry_after(std::string_view value) {
+std::optional<long> parse_retry_after(std::string_view value) { return parse_retry_after(value, std::time(nullptr)); }
+
+std::optional<long> parse_retry_after(std::string_view value, int64_t now_unix_s) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty() || value.size() > 64) return std::nullopt;
@@ -29,7 +31,7 @@ std::optional<long> parse_retry_after(std::string_view value) {
   }
   time_t at = curl_getdate(std::string(value).c_str(), nullptr);  // the HTTP-date forms
   if (at == -1) return std::nullopt;
-  long delta = long(at - std::time(nullptr)) * 1000;
+  long delta = long(int64_t(at) - now_unix_s) * 1000;
   return std::max(0L, delta);
 }
 

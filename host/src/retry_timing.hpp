@@ -2,6 +2,7 @@
 // and the server's Retry-After.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -13,8 +14,9 @@ namespace credplug::host {
 long backoff_ms(int failures, long initial_ms, long max_ms);
 
 // A Retry-After header value (RFC 9110 §10.2.3): delay-seconds or an
-// HTTP-date, as milliseconds from now (0 for a date in the past). nullopt
-// when it is neither.
-std::optional<long> parse_retry_after(std::string_view value);
+// HTTP-date, as milliseconds from `now_unix_s` (0 for a date in the past).
+// nullopt when it is neither.
+std::optional<long> parse_retry_after(std::string_view value, int64_t now_unix_s);
+std::optional<long> parse_retry_after(std::string_view value);  // from the wall clock's now
 
 }  // namespace credplug::host

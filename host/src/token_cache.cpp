@@ -1,7 +1,6 @@
 #include "token_cache.hpp"
 
 #include "retry_timing.hpp"
-#include "unix_time.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -32,14 +31,10 @@ std::string seconds_text(int64_t ns) {
 
 }  // namespace
 
-TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool)
-    : policy_(policy), fetch_(std::move(fetch)), pool_(pool) {}
+TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool, const CacheClock &clock)
+    : policy_(policy), fetch_(std::move(fetch)), pool_(pool), clock_(clock) {}
 
 TokenCache::~TokenCache() { close(); }
-
-int64_t TokenCache::now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
 
 HeadersPtr TokenCache::get() {
   const int64_t now = now_ns();
@@ -131,7 +126,7 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
     next_attempt_ = now + wait_ms * kNsPerMs;
     if (current_ && now < expire_at_) set_shards(std::min(next_attempt_, expire_at_));
     if (!held_->retryable || attempt >= attempts || wait_ms > policy_.max_wait_ms || closing_) break;
-    changed_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return closing_; });
+    clock_.wait_until(changed_, lock, now + wait_ms * kNsPerMs, [&] { return closing_; });
     if (closing_) break;
   }
   inflight_ = false;
@@ -142,7 +137,7 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
 void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
   const int64_t lifetime = std::max<int64_t>(fetched.lifetime_ms, 1) * kNsPerMs;
   const int64_t skew = std::min<int64_t>(policy_.skew_ms * kNsPerMs, lifetime / 4);
-  const int64_t sent = std::chrono::duration_cast<std::chrono::nanoseconds>(fetched.sent.time_since_epoch()).count();
+  const int64_t sent = fetched.sent_ns;
   const int64_t usable = lifetime - skew;
   const int64_t window =
       std::min<int64_t>(int64_t(double(usable) * policy_.refresh_fraction), policy_.max_refresh_window_ms * kNsPerMs);
@@ -232,7 +227,7 @@ CacheStatus TokenCache::status() const {
   s.background_refreshes = background_refreshes_;
   s.consecutive_failures = failures_;
   if (held_) s.last_error = held_->message;
-  if (next_attempt_ > now) s.next_attempt_ms = unix_ms_now() + (next_attempt_ - now) / kNsPerMs;
+  if (next_attempt_ > now) s.next_attempt_ms = clock_.unix_ms() + (next_attempt_ - now) / kNsPerMs;
   s.refreshing = inflight_;
   return s;
 }

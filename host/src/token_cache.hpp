@@ -12,6 +12,7 @@
 // The cache does not know plugins: a Fetcher makes the token request.
 #pragma once
 
+#include "cache_clock.hpp"
 #include "refresh_pool.hpp"
 
 #include <credplug/host.hpp>
@@ -34,9 +35,9 @@ enum class FetchKind {
 
 // A token request's result.
 struct Fetched {
-  std::shared_ptr<HeaderSet> set;              // the cache sets its generation
-  std::chrono::steady_clock::time_point sent;  // when the request started
-  long lifetime_ms = 0;                        // from `sent` to expiry, > 0
+  std::shared_ptr<HeaderSet> set;  // the cache sets its generation
+  int64_t sent_ns = 0;             // when the request started, on the cache's clock
+  long lifetime_ms = 0;            // from `sent_ns` to expiry, > 0
 };
 
 // A failed token request: an Error, and the server's Retry-After if it sent one.
@@ -52,7 +53,9 @@ class TokenCache {
   // Makes one token request; throws FetchFailure (or Error) on failure.
   using Fetcher = std::function<Fetched(FetchKind)>;
 
-  TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool);
+  TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool,
+             const CacheClock &clock = system_cache_clock());
+  const CacheClock &clock() const { return clock_; }
   ~TokenCache();  // close()
   TokenCache(const TokenCache &) = delete;
   TokenCache &operator=(const TokenCache &) = delete;
@@ -68,7 +71,6 @@ class TokenCache {
   void close();
 
  private:
-  using Clock = std::chrono::steady_clock;
   static constexpr size_t kShards = 16;
 
   // One reader shard; its holder's control block is private to it.
@@ -84,7 +86,7 @@ class TokenCache {
     bool retryable;
   };
 
-  static int64_t now_ns();
+  int64_t now_ns() const { return clock_.now_ns(); }
   HeadersPtr get_slow();
   void install(std::unique_lock<std::mutex> &lock, Fetched fetched);  // lock held
   void set_shards(int64_t fresh_until);                                // lock held
@@ -96,6 +98,7 @@ class TokenCache {
   const CachePolicy policy_;
   const Fetcher fetch_;
   RefreshPool &pool_;
+  const CacheClock &clock_;
   std::array<Shard, kShards> shards_;
 
   mutable std::mutex mutex_;  // everything below
