@@ -8,6 +8,10 @@
 //   4. `credplug test --jobs 8` on 200 credentials vs the same 400 requests
 //      made by sequential curl processes.
 //   5. `credplug plugins` (discover and load five plugins) vs `curl --version`.
+//   6. `credplug test` on N Ainua credentials trusting the system CA bundle
+//      plus the test CA (as a real deployment does): --jobs 8 vs --jobs 1 vs
+//      a Python thread pool of 8 (requests + authlib), with no added latency
+//      and with 5 ms per request; connections opened by each credplug run.
 // Usage: lifecycle_bench [--lifetimes N] [--credentials N] [--runs N]
 #include "bench_env.hpp"
 #include "support/ainua_api.hpp"
@@ -209,6 +213,74 @@ void process_start(int runs) {
               b, a / b, a / b <= 3 ? "(target <= 3x: met)" : "(target <= 3x: MISSED)");
 }
 
+struct CliRun {
+  double ms = 0;
+  int exit_code = 0;
+  long requests = -1, connections = -1;  // from the summary line
+};
+
+CliRun cli_test(const std::vector<std::string> &argv) {
+  CliRun run;
+  auto t0 = Clock::now();
+  auto r = testing::run_process(argv);
+  run.ms = ms_between(t0, Clock::now());
+  run.exit_code = r.exit_code;
+  const std::string marker = " HTTPS request(s) over ";
+  if (size_t at = r.out.find(marker); at != std::string::npos) {
+    size_t start = r.out.rfind(' ', at - 1) + 1;
+    run.requests = std::stol(r.out.substr(start, at - start));
+    run.connections = std::stol(r.out.substr(at + marker.size()));
+  }
+  if (r.exit_code != 0) std::fprintf(stderr, "  credplug test exited %d: %s\n", r.exit_code, r.err.substr(0, 300).c_str());
+  return run;
+}
+
+void connection_pool(bench::BenchEnv &env, int n) {
+  env.emu->reset();
+  const std::string dir = env.dir + "/pool";
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> python{"/usr/bin/python3", std::string(CREDPLUG_BENCH_DIR) + "/python_pool_baseline.py",
+                                  env.dir + "/bundle.pem", env.emu->origin(), "8"};
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "pool-client-" + std::to_string(i), secret = "pool-secret-" + std::to_string(i);
+    env.emu->add_client("ainua", id, secret);
+    const std::string file = dir + "/cred-" + std::to_string(i) + ".json";
+    std::ofstream(file) << R"({"ainua_url":"localhost:)" << env.emu->port() << R"(","client_id":")" << id
+                        << R"(","client_secret":")" << secret
+                        << R"(","test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items"})";
+    python.push_back(file);
+  }
+  {  // the system CA store (~145 certificates) plus the test CA
+    std::ifstream system("/etc/ssl/certs/ca-certificates.crt"), test_ca(env.pki.ca_cert);
+    std::ofstream bundle(env.dir + "/bundle.pem");
+    bundle << system.rdbuf() << test_ca.rdbuf();
+  }
+  for (int latency : {0, 5}) {
+    env.emu->switches("ainua").delay_ms = latency;
+    auto cli = [&](const char *jobs) {
+      return cli_test({CREDPLUG_CLI, "--ca-file", env.dir + "/bundle.pem", "test", "ainua", dir, "--jobs", jobs});
+    };
+    CliRun eight = cli("8"), one = cli("1");
+    auto t0 = Clock::now();
+    auto py = testing::run_process(python);
+    const double py_ms = ms_between(t0, Clock::now());
+    const bool py_ok = py.exit_code == 0 && py.out.find("\"failed\": 0") != std::string::npos;
+    if (!py_ok) std::fprintf(stderr, "  python baseline: exit %d %s %s\n", py.exit_code, py.out.c_str(), py.err.substr(0, 400).c_str());
+    std::printf("6. test %d credentials, system CA bundle + test CA, %d ms per request\n"
+                "   credplug --jobs 8: %.0f ms (%ld requests over %ld connections)   --jobs 1: %.0f ms (%ld over %ld)   "
+                "python pool of 8 (requests + authlib): %.0f ms\n"
+                "   targets: --jobs 8 no slower than --jobs 1: %s; >= 3x faster than python (%.1fx): %s; "
+                "connections <= 8: %s\n",
+                n, latency, eight.ms, eight.requests, eight.connections, one.ms, one.requests, one.connections, py_ms,
+                eight.ms <= one.ms ? "met" : "MISSED", py_ms / eight.ms, py_ms / eight.ms >= 3 ? "met" : "MISSED",
+                eight.connections >= 1 && eight.connections <= 8 ? "met" : "MISSED");
+    require(eight.exit_code == 0 && one.exit_code == 0, "connection pool: credplug test failed");
+    require(eight.requests == 2 * n && one.requests == 2 * n, "connection pool: not two requests per credential");
+    require(py_ok, "connection pool: the python baseline failed");
+  }
+  env.emu->reset();
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -225,5 +297,6 @@ int main(int argc, char **argv) {
   steady_state(env, lifetimes);
   many_credentials(env, credentials);
   process_start(runs);
+  connection_pool(env, credentials);
   return g_failures == 0 ? 0 : 1;
 }

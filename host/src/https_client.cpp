@@ -147,10 +147,12 @@ struct HttpsClient::Shared {
   std::mutex locks[CURL_LOCK_DATA_LAST];
   std::mutex idle_mutex;
   std::vector<CURL *> idle;
+  const std::string ca_file;
+  std::once_flag store_once;
   X509_STORE *store = nullptr;  // null: libcurl loads the CA file itself
   std::atomic<uint64_t> requests{0}, connections{0};
 
-  explicit Shared(const HttpOptions &options) {
+  explicit Shared(const HttpOptions &options) : ca_file(options.ca_file) {
     ensure_curl_global();
     share = curl_share_init();
     curl_share_setopt(share, CURLSHOPT_LOCKFUNC, +[](CURL *, curl_lock_data d, curl_lock_access, void *p) {
@@ -162,7 +164,6 @@ struct HttpsClient::Shared {
     curl_share_setopt(share, CURLSHOPT_USERDATA, this);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    store = load_ca_store(options.ca_file);
   }
   ~Shared() {
     for (CURL *h : idle) curl_easy_cleanup(h);  // before the share they use
@@ -189,6 +190,13 @@ struct HttpsClient::Shared {
       return nullptr;
     }
     return s;
+  }
+
+  // Parsed on the first request, not when the Host is made: `credplug
+  // plugins` and `validate` never pay for it.
+  X509_STORE *ca_store() {
+    std::call_once(store_once, [this] { store = load_ca_store(ca_file); });
+    return store;
   }
 
   CURL *borrow() {
@@ -294,11 +302,11 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // redirects: see below
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (shared_->store != nullptr) {
+    if (X509_STORE *store = shared_->ca_store()) {
       curl_easy_setopt(curl, CURLOPT_CAINFO, nullptr);  // parsed once: see Shared
       curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
       curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, use_shared_store);
-      curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, shared_->store);
+      curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, store);
     } else if (!options_.ca_file.empty()) {
       curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
     }
