@@ -32,7 +32,19 @@
 **   - A plugin leaves no thread running after shutdown() returns.
 **
 ** Lifetime: the host loads a plugin with RTLD_NOW|RTLD_LOCAL and never unloads
-** it for the lifetime of the process; shutdown() is the last call it makes.
+** it for the lifetime of the process. init() runs once per process, however
+** many hosts come and go; shutdown() is the last call, made at process exit
+** once every instance has been destroyed (never under a live instance, so a
+** process that exits with instances alive skips it).
+**
+** Limits on outputs (the host refuses more, failing the call with
+** CREDPLUG_ERR_PROVIDER and a message naming the header, never its value):
+** a header name is an RFC 9110 token of at most 256 bytes; a header value has
+** no control character (CR, LF, NUL, ...) and at most 64 KiB; at most 32
+** headers and 64 info entries per call. Messages and non-secret info are
+** redacted, then control characters are shown escaped (\x1b) and the text is
+** cut at 2,048 bytes. An expiry more than 10 years away, or already past, is
+** refused.
 */
 #ifndef CREDPLUG_PLUGIN_H
 #define CREDPLUG_PLUGIN_H
@@ -240,7 +252,7 @@ typedef struct credplug_plugin {
   ** `host` stays valid until shutdown() returns. Non-zero refuses the load. */
   int32_t (*init)(const credplug_host_api *host);
 
-  /* Called once, last. Every instance has been destroyed. */
+  /* Called once, last, at process exit. Every instance has been destroyed. */
   void (*shutdown)(void);
 
   /* Make an instance from a credential that already passed the schema.
