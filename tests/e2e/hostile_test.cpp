@@ -32,6 +32,17 @@ std::string jwt(const std::string &claims) {
   return kit::base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." + kit::base64url_encode(claims) + ".c2ln";
 }
 
+// One row of the fault matrix (issue 8's closing note): the case, the exit
+// code, and the message credplug gave.
+void matrix(const std::string &name, const ProcessResult &r) {
+  std::string err = r.err.empty() ? r.out : r.err;
+  if (size_t issuer = err.find("token_issuer"); issuer != std::string::npos) err = err.substr(0, err.find('\n', issuer));
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  std::string last = err.substr(err.rfind('\n') == std::string::npos ? 0 : err.rfind('\n') + 1);
+  if (last.size() > 220) last = last.substr(0, 217) + "...";
+  MESSAGE("fault matrix | " << name << " | exit " << r.exit_code << " | " << last);
+}
+
 long long elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
 }
@@ -48,6 +59,7 @@ TEST_CASE("a secret echoed across the 200th character of error_description is no
     std::vector<std::string> args{"auth", "ainua", cred_file()};
     if (*json) args.insert(args.begin(), json);
     auto r = env.trusted(args);
+    matrix(std::string("secret across the 200th character of error_description") + (*json ? " (--json)" : ""), r);
     CHECK(r.exit_code == 4);
     CHECK(contains(r.out + r.err, "[REDACTED]"));
     CHECK_FALSE(contains(r.out + r.err, kCanary.substr(0, 8)));  // not even its first characters
@@ -65,6 +77,7 @@ TEST_CASE("Basic credentials echoed without the word Basic are not printed") {
                                                         env.emu->origin() + R"(/oauth2/token","client_id":"avni-app","client_secret":")" +
                                                         kAvniSecret + "\""));
   auto r = env.trusted({"auth", "avni", file});
+  matrix("server echoes base64(client_id:client_secret)", r);
   CHECK(r.exit_code == 4);
   CHECK(contains(r.err, "bad: [REDACTED]"));
   CHECK_FALSE(contains(r.out + r.err, encoded));
@@ -75,6 +88,7 @@ TEST_CASE("a token carrying CR LF is refused as a provider error naming the head
   env.reset();
   hostile_token(R"({"access_token":"abc.def\r\nX-Injected: yes","token_type":"Bearer","expires_in":300})");
   auto r = env.trusted({"auth", "--reveal", "ainua", cred_file()});
+  matrix("token with CR LF (auth --reveal)", r);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "header 'Authorization'"));
   CHECK(contains(r.err, "control character \\x0d"));
@@ -97,6 +111,7 @@ TEST_CASE("absurd expiries are refused with an accurate message, without overflo
   env.reset();
   hostile_token(R"({"access_token":"abc","token_type":"Bearer","expires_in":9.2e18})");
   auto r = env.trusted({"auth", "ainua", cred_file()});
+  matrix("expires_in 9.2e18", r);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "expires_in 9200000000000000000, more than 10 years"));
   CHECK_FALSE(contains(r.err, "clock"));
@@ -104,12 +119,14 @@ TEST_CASE("absurd expiries are refused with an accurate message, without overflo
   // No expires_in: the JWT's exp (1e16) is what the plugin reports.
   hostile_token(R"({"access_token":")" + jwt(R"({"exp":1e16,"azp":"connector-1"})") + R"(","token_type":"Bearer"})");
   r = env.trusted({"auth", "ainua", cred_file()});
+  matrix("JWT exp 1e16", r);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "Unix time 10000000000000000) is more than 10 years away"));
 
   hostile_token(R"({"access_token":")" + jwt(R"({"exp":-9223372036854775807,"azp":"connector-1"})") +
                 R"(","token_type":"Bearer"})");
   r = env.trusted({"auth", "ainua", cred_file()});
+  matrix("JWT exp -9.2e18", r);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "already expired when it arrived"));
   CHECK(contains(r.err, "more than 10 years before this machine's clock"));
@@ -120,6 +137,7 @@ TEST_CASE("a token body nested 400,000 deep is refused, naming the limit; the pr
   env.reset();
   hostile_token("{\"a\":" + std::string(400000, '[') + std::string(400000, ']') + "}");
   auto r = env.trusted({"auth", "ainua", cred_file()});
+  matrix("token body nested 400,000 deep (800 KB)", r);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "nested deeper than 64 levels"));
 
@@ -128,11 +146,13 @@ TEST_CASE("a token body nested 400,000 deep is refused, naming the limit; the pr
   hostile_token(R"({"access_token":")" + jwt(deep_claims) + R"(","token_type":"Bearer","expires_in":300})");
   r = env.trusted({"test", "ainua", cred_file()});
   INFO(r.err);
+  matrix("JWT claims nested 10,000 deep", r);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "not a JWT"));
   // A token too large to be a header value is refused by the host.
   hostile_token(R"({"access_token":")" + std::string(100000, 'T') + R"(","token_type":"Bearer","expires_in":300})");
   r = env.trusted({"auth", "ainua", cred_file()});
+  matrix("100 KB token", r);
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "header 'Authorization': its value is 100007 bytes, over the 65536-byte limit"));
 }
@@ -145,11 +165,13 @@ TEST_CASE("terminal escapes in claims and messages are shown as text") {
                 jwt(R"({"exp":)" + exp + R"(,"azp":"connector-1","iss":"\u001b]0;pwned\u0007\u001b[2J evil"})") +
                 R"(","token_type":"Bearer","expires_in":300})");
   auto r = env.trusted({"test", "ainua", cred_file()});
+  matrix("ESC and BEL in JWT claims (test output)", r);
   CHECK(r.exit_code == 0);
   CHECK(contains(r.out, "\\x1b]0;pwned\\x07\\x1b[2J evil"));
   CHECK_FALSE(contains(r.out + r.err, "\x1b"));
   hostile_token(R"({"error":"invalid_client","error_description":"\u001b[31mALERT\u009b2J"})", 401);
   r = env.trusted({"auth", "ainua", cred_file()});
+  matrix("ESC and CSI in error_description", r);
   CHECK(r.exit_code == 4);
   CHECK_FALSE(contains(r.out + r.err, "\x1b"));
   CHECK_FALSE(contains(r.out + r.err, "\xc2\x9b"));
@@ -159,21 +181,26 @@ TEST_CASE("endless and oversized credential sources are cut at 1 MiB with a clea
   auto &env = E2E::get();
   auto started = std::chrono::steady_clock::now();
   auto r = env.trusted({"validate", "ainua", "/dev/zero"});
+  matrix("credential file /dev/zero", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "credential file '/dev/zero' is larger than the 1048576-byte limit"));
   r = env.trusted({"validate", "ainua", env.write_new("zero", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":"/dev/zero"}})")});
+  matrix("{\"$file\": \"/dev/zero\"}", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "the file for field 'client_secret' '/dev/zero' is larger than the 1048576-byte limit"));
   r = env.trusted({"validate", "ainua", env.write_new("stdin", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$stdin":true}})")},
                   {}, std::string((1 << 20) + 10, 's'));
+  matrix("{\"$stdin\": true} with 1 MiB + 10 bytes", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "standard input for field 'client_secret' is larger than the 1048576-byte limit"));
   CHECK(elapsed_ms(started) < 20000);
 
   r = env.trusted({"validate", "ainua", env.dir});
+  matrix("a directory as the credential file", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "is a directory, not a file"));
   r = env.trusted({"validate", "ainua", env.write_new("dir", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":")" + env.dir + "\"}}")});
+  matrix("{\"$file\": <a directory>}", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "the file for field 'client_secret' '" + env.dir + "' is a directory, not a file"));
 }
@@ -184,6 +211,7 @@ TEST_CASE("a value loaded through a reference is a secret wherever it goes; --no
   auto passwd = env.write_new("passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
   auto file_ref = env.write_new("fileref", env.ainua_credential(R"("scope":{"$file":")" + passwd + "\"}"));
   auto r = env.trusted({"validate", "ainua", file_ref});
+  matrix("{\"$file\": \"<passwd copy>\"} in a plain field", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "'scope' (Scope) does not have the expected form"));
   CHECK_FALSE(contains(r.out + r.err, "root:x"));
@@ -191,10 +219,12 @@ TEST_CASE("a value loaded through a reference is a secret wherever it goes; --no
   const std::string aws = "AKIA-env-canary-3b9f0e\nline2";
   auto env_ref = env.write_new("envref", env.ainua_credential(R"("scope":{"$env":"AWS_SECRET_ACCESS_KEY"})"));
   r = env.trusted({"--json", "validate", "ainua", env_ref}, {{"AWS_SECRET_ACCESS_KEY", aws}});
+  matrix("{\"$env\": \"AWS_SECRET_ACCESS_KEY\"} in a plain field (--json)", r);
   CHECK(r.exit_code == 3);
   CHECK_FALSE(contains(r.out + r.err, "AKIA-env-canary"));
 
   r = env.trusted({"--no-references", "validate", "ainua", env_ref}, {{"AWS_SECRET_ACCESS_KEY", aws}});
+  matrix("--no-references with a reference", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "field 'scope' is a {\"$env\": ...} reference, and references are refused (--no-references)"));
   r = env.trusted({"validate", "ainua", env_ref}, {{"AWS_SECRET_ACCESS_KEY", aws}, {"CREDPLUG_NO_REFERENCES", "1"}});
@@ -207,12 +237,15 @@ TEST_CASE("a value loaded through a reference is a secret wherever it goes; --no
 TEST_CASE("hostile credential text: deep nesting, invalid UTF-8 and NUL exit 3 naming the problem") {
   auto &env = E2E::get();
   auto r = env.trusted({"validate", "ainua", env.write_new("deep", "{\"a\":" + std::string(50000, '[') + std::string(50000, ']') + "}")});
+  matrix("credential nested 50,000 deep", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "nested deeper than 64 levels"));
   r = env.trusted({"validate", "ainua", cred_file("\"test_request_path\":\"/ok/api/\xff\\r\\nX-Evil: 1\"")});
+  matrix("\\xff in test_request_path", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "Invalid encoding in string"));
   r = env.trusted({"validate", "ainua", cred_file(R"("test_request_path":"/ok\u0000/../admin")")});
+  matrix("\\u0000 in test_request_path", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "NUL character"));
 }
