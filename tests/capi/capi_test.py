@@ -112,6 +112,30 @@ def main():
     except CredplugError as e:
         assert e.code == INVALID_INPUT and "client_secret" in e.message, e.message
 
+    # Validation from many threads at once (ctypes drops the GIL in C): one
+    # compiled schema shared by all used to crash within a few hundred calls.
+    good = json.dumps({"ainua_url": "tenant.ainua.fi", "client_id": "c", "client_secret": "s",
+                       "test_request_path": "/api/integrations/v1/items"}).encode()
+    bad_url = json.dumps({"ainua_url": "https://tenant.ainua.fi/?q=1", "client_id": "c",
+                          "client_secret": "s"}).encode()
+    wrong = []
+    def validator(index):
+        try:
+            for k in range(300):
+                ok = (k + index) % 2 == 0
+                doc = good if ok else bad_url
+                err = C.c_void_p()
+                rc = lib.credplug_validate(host, b"ainua", doc, len(doc), C.byref(err))
+                message = take(err) or ""
+                if (rc == 0) != ok or (not ok and "ainua_url" not in message):
+                    wrong.append((rc, message))
+        except Exception as e:  # a thread's exception must fail the test, not just print
+            wrong.append(("exception", repr(e)))
+    threads = [threading.Thread(target=validator, args=(i,)) for i in range(8)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert not wrong, wrong[:3]
+
     secret = os.environ["CREDPLUG_TEST_AINUA_SECRET"]
     text = json.dumps({"ainua_url": os.environ["CREDPLUG_TEST_AINUA_HOST"], "client_id": "connector-1",
                        "client_secret": secret}).encode()
