@@ -3,6 +3,9 @@
 # test CA made on the spot, and runs credplug against it: list the plugins,
 # validate a credential, authenticate, and run the connection test.
 set -euo pipefail
+# Nothing built here may be writable by every user: credplug refuses to load
+# plugins from such paths, whatever umask the caller had.
+umask 022
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"

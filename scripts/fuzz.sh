@@ -4,6 +4,9 @@
 # sanitizer report fails the run and leaves the input in build-fuzz/findings/.
 # Usage: fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 20 s, all)
 set -euo pipefail
+# Nothing built here may be writable by every user: credplug refuses to load
+# plugins from such paths, whatever umask the caller had.
+umask 022
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 seconds=${1:-20}

@@ -6,6 +6,9 @@
 #     the token cache, the many-file CLI (test --jobs), the C API from threads.
 # Usage: sanitize.sh [asan|tsan]...   (default: both)
 set -euo pipefail
+# Nothing built here may be writable by every user: credplug refuses to load
+# plugins from such paths, whatever umask the caller had.
+umask 022
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 jobs=${CREDPLUG_JOBS:-2}
