@@ -3,6 +3,8 @@
 # each from its checked-in seed corpus for a while. A crash, leak, timeout or
 # sanitizer report fails the run and leaves the input in build-fuzz/findings/.
 # Usage: fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 20 s, all)
+# The seed is fixed (CREDPLUG_FUZZ_SEED, default 1) so a CI run is repeatable;
+# set CREDPLUG_FUZZ_SEED=0 for a random one when fuzzing to explore.
 set -euo pipefail
 # Nothing built here may be writable by every user: credplug refuses to load
 # plugins from such paths, whatever umask the caller had.
@@ -24,7 +26,7 @@ for t in "${targets[@]}"; do
   echo "== fuzz_$t: ${seconds} s"
   log=$build/fuzz_$t.log
   if ! "$build/bin/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -artifact_prefix="$build/findings/$t-" -print_final_stats=1 "$work" "$root/fuzz/corpus/$t" >"$log" 2>&1; then
+    -seed="${CREDPLUG_FUZZ_SEED:-1}" -artifact_prefix="$build/findings/$t-" -print_final_stats=1 "$work" "$root/fuzz/corpus/$t" >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "fuzz_$t found a failure: the input is in $build/findings/" >&2
     exit 1

@@ -1,5 +1,6 @@
 #include "plugin_paths.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
