@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 using namespace credplug;
@@ -29,6 +30,8 @@ struct Options {
   int jobs = 4;
   bool no_references = false;  // refuse {"$env"}, {"$file"}, {"$stdin"}
   bool allow_unsafe_plugin_paths = false;
+  std::string pin_file;  // --pin-file
+  std::string output;    // pin -o
 };
 
 const char *level_name(int level) {
@@ -44,6 +47,7 @@ HostOptions host_options(const Options &o) {
   h.total_timeout_ms = o.timeout_ms;
   h.log_level = CREDPLUG_LOG_WARN + o.verbosity;
   h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths;
+  h.pin_file = o.pin_file;
   h.disable_core_dumps = true;  // the CLI holds secrets; a core file would keep them
   h.log = [](int level, const std::string &message) { std::cerr << "credplug: " << level_name(level) << ": " << message << "\n"; };
   return h;
@@ -54,12 +58,30 @@ int fail(const Options &o, ErrorKind kind, const std::string &message) {
   return exit_code_for(kind);
 }
 
+// `credplug pin`: "<id> <sha256>" for every plugin found, to stdout or a
+// file, ready for --pin-file.
+int write_pins(Host &host, const std::string &output) {
+  std::string text = "# credplug pin file: plugin id, SHA-256 of its file (credplug --pin-file FILE)\n";
+  auto plugins = host.plugins();
+  for (const auto &p : plugins) text += p.id + " " + plugin_file_sha256(p.path) + "  # " + p.path + "\n";
+  for (const auto &p : host.problems()) std::cerr << "credplug: warning: not pinned, skipped " << p.path << ": " << p.message << "\n";
+  if (output.empty() || output == "-") {
+    std::cout << text;
+  } else {
+    std::ofstream out(output, std::ios::trunc);
+    if (!(out << text)) throw Error(ErrorKind::InvalidInput, "cannot write the pin file '" + output + "'");
+    std::cerr << "credplug: pinned " << plugins.size() << " plugin(s) in " << output << "\n";
+  }
+  return kExitOk;
+}
+
 int run(const std::string &command, Options &o) {
   Host host(host_options(o));
   if (command == "plugins") {
     print_plugins(o.out, host.plugins(), host.problems(), host.search_path());
     return kExitOk;
   }
+  if (command == "pin") return write_pins(host, o.output);
   if (command == "schema") {
     std::cout << host.schema(o.id);
     return kExitOk;
@@ -112,7 +134,12 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   app.fallthrough();
 
+  app.add_option("--pin-file", o.pin_file,
+                 "Load only plugin files whose SHA-256 this file pins ('<id> <sha256>' per line; `credplug pin` writes\n"
+                 "one; env CREDPLUG_PIN_FILE)");
   app.add_subcommand("plugins", "List the plugins found: id, version, ABI, path");
+  auto *pin = app.add_subcommand("pin", "Print a pin file ('<id> <sha256>' per line) for the plugins found");
+  pin->add_option("-o,--output", o.output, "Write it to this file instead of stdout");
   auto *schema = app.add_subcommand("schema", "Print a plugin's credential JSON Schema");
   schema->add_option("ID", o.id, "Plugin id")->required();
   const char *file_help = "Credential JSON file, or - for stdin. A field may be {\"$env\": NAME}, {\"$file\": PATH} or {\"$stdin\": true}";

@@ -5,6 +5,7 @@
 #include "core_dumps.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_paths.hpp"
+#include "plugin_pins.hpp"
 #include "redactor.hpp"
 #include "refresh_pool.hpp"
 #include "token_cache.hpp"
@@ -29,6 +30,14 @@
 namespace fs = std::filesystem;
 
 namespace credplug {
+
+std::string plugin_file_sha256(const std::string &path) {
+  try {
+    return host::file_sha256(path);
+  } catch (const std::exception &e) {
+    throw Error(ErrorKind::InvalidInput, e.what());
+  }
+}
 
 const char *to_string(ErrorKind kind) {
   switch (kind) {
@@ -162,6 +171,7 @@ struct Host::Impl {
   std::string credential_key(const std::string &id, std::string_view json) const;
 
   bool allow_unsafe_paths = false;
+  std::optional<host::PinFile> pins;
 
   // Loads one file (once); records a problem rather than throwing.
   void try_load(const std::string &path) {
@@ -174,9 +184,30 @@ struct Host::Impl {
         shared->logger.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems[path]);
         return;
       }
+    std::string pinned_as;  // the id whose pin this file's hash matches
+    if (pins) {
+      std::string sha;
+      try {
+        sha = host::file_sha256(path);
+      } catch (const std::exception &e) {
+        problems[path] = e.what();
+        return;
+      }
+      if (auto why = host::pin_problem(*pins, path, sha)) {
+        problems[path] = "not loaded: " + *why;
+        shared->logger.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems[path]);
+        return;
+      }
+      for (const auto &[pin_id, hash] : pins->sha256_by_id)
+        if (hash == sha) pinned_as = pin_id;
+    }
     try {
       auto plugin = host::load_plugin(path);
       std::string id = plugin->descriptor->id;
+      if (pins && host::conventional_plugin_id(path).empty() && id != pinned_as) {
+        problems[path] = "its hash is pinned for plugin '" + pinned_as + "', but it holds plugin '" + id + "'";
+        return;
+      }
       // A lookup by id loads credplug-<id>.so and never credplug-<other>.so,
       // so a file must hold the plugin its name says.
       if (std::string named = host::conventional_plugin_id(path); !named.empty() && named != id) {
@@ -259,6 +290,16 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
     if (const char *allow = std::getenv("CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS"); allow && std::string(allow) == "1")
       impl_->allow_unsafe_paths = true;
   if (options.disable_core_dumps) host::disable_core_dumps();
+  std::string pin_file = options.pin_file;
+  if (pin_file.empty() && options.use_environment)
+    if (const char *env = std::getenv("CREDPLUG_PIN_FILE")) pin_file = env;
+  if (!pin_file.empty()) {
+    try {
+      impl_->pins = host::read_pin_file(pin_file);
+    } catch (const std::exception &e) {
+      throw Error(ErrorKind::InvalidInput, e.what());
+    }
+  }
 
   std::set<std::string> seen;
   auto add_dir = [&](const std::string &d) {

@@ -97,11 +97,12 @@ int32_t give(char **out, const std::string &s) {
 
 extern "C" {
 
-void credplug_host_options_init(credplug_host_options *o) {
-  if (o == nullptr) return;
+void credplug_host_options_init_sized(credplug_host_options *out, size_t size) {
+  if (out == nullptr || size < sizeof out->struct_size) return;
+  credplug_host_options full;
+  credplug_host_options *o = &full;
   const HostOptions d;
   std::memset(o, 0, sizeof *o);
-  o->struct_size = sizeof *o;
   o->use_environment = d.use_environment;
   o->use_default_dir = d.use_default_dir;
   o->connect_timeout_ms = d.connect_timeout_ms;
@@ -117,6 +118,16 @@ void credplug_host_options_init(credplug_host_options *o) {
   o->cache_max_wait_ms = d.cache.max_wait_ms;
   o->cache_rejection_hold_ms = d.cache.rejection_hold_ms;
   o->cache_refresh_threads = d.cache.refresh_threads;
+  o->allow_unsafe_plugin_paths = d.allow_unsafe_plugin_paths;
+  o->disable_core_dumps = d.disable_core_dumps;
+  const size_t filled = std::min(size, sizeof full);
+  full.struct_size = uint32_t(filled);
+  std::memcpy(out, &full, filled);
+}
+
+// Parenthesised: the name is also the header's macro for the sized call.
+void(credplug_host_options_init)(credplug_host_options *options) {
+  credplug_host_options_init_sized(options, offsetof(credplug_host_options, allow_unsafe_plugin_paths));
 }
 
 const char *credplug_host_version(void) {
@@ -159,6 +170,7 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     if (o.cache_refresh_threads > 0) c.refresh_threads = o.cache_refresh_threads;
     h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths != 0;
     h.disable_core_dumps = o.disable_core_dumps != 0;
+    if (o.pin_file) h.pin_file = o.pin_file;
     auto host = std::make_unique<credplug_host>();
     host->host = std::make_unique<Host>(std::move(h));
     *out = host.release();

@@ -373,3 +373,64 @@ TEST_CASE("a file named for one plugin that holds another is refused, naming bot
   CHECK(contains(problems[0].message, "named for plugin 'other' but holds plugin 'minor0'; rename it credplug-minor0.so"));
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+std::string write_pins(const std::string &name, const std::string &text) {
+  std::string path = "/tmp/credplug-pins-" + std::to_string(::getpid()) + "-" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("pinning: a plugin whose hash differs from its pin is refused before any of its code runs") {
+  const std::string aborts = std::string(CREDPLUG_ABI_CRASHING_DIR) + "/credplug-ctor-abort.so";
+  const std::string actual = plugin_file_sha256(aborts);
+  HostOptions o;
+  o.plugin_dirs = {CREDPLUG_ABI_CRASHING_DIR};
+  o.use_environment = false;
+  o.use_default_dir = false;
+  o.pin_file = write_pins("wrong", "# a comment\nctor-abort " + std::string(64, 'a') + "  # trailing comment\n");
+  Host host(o);
+  std::string message;
+  // Loading it would abort this process: the pin check runs first.
+  CHECK(kind_of_failure([&] { host.plugin("ctor-abort"); }, message) == ErrorKind::Plugin);
+  CHECK(contains(message, "its sha256 is " + actual));
+  CHECK(contains(message, "pins plugin 'ctor-abort' to " + std::string(64, 'a')));
+  std::remove(o.pin_file.c_str());
+}
+
+TEST_CASE("pinning: pinned plugins load; unpinned ones are refused; the CLI writes and reads a pin file") {
+  const std::string minor0 = std::string(CREDPLUG_ABI_PLUGIN_DIR) + "/credplug-minor0.so";
+  HostOptions o;
+  o.plugin_dirs = {CREDPLUG_ABI_PLUGIN_DIR};
+  o.use_environment = false;
+  o.use_default_dir = false;
+  o.pin_file = write_pins("minor0", "minor0 " + plugin_file_sha256(minor0) + "\n");
+  Host host(o);
+  CHECK(host.plugin("minor0").id == "minor0");
+  std::string message;
+  CHECK(kind_of_failure([&] { host.plugin("lifecycle"); }, message) == ErrorKind::Plugin);
+  CHECK(contains(message, "plugin 'lifecycle' is not in the pin file"));
+  std::vector<std::string> ids;
+  for (const auto &p : host.plugins()) ids.push_back(p.id);
+  CHECK(ids == std::vector<std::string>{"minor0"});
+  std::remove(o.pin_file.c_str());
+
+  // An unusable pin file is an error naming the line.
+  o.pin_file = write_pins("bad", "minor0 not-a-hash\n");
+  CHECK_THROWS_WITH_AS(Host{o}, doctest::Contains("line 1: the hash is not 64 hexadecimal digits"), Error);
+  std::remove(o.pin_file.c_str());
+
+  // `credplug pin` then --pin-file: every loadable plugin, and no other.
+  const std::string pins = write_pins("cli", "");
+  auto written = credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "pin", "-o", pins});
+  CHECK(written.exit_code == 0);
+  auto listed = credplug::testing::run_process(
+      {CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "--pin-file", pins, "--json", "plugins"});
+  CHECK(listed.exit_code == 0);
+  for (const char *id : {"huge-size", "lifecycle", "minor0", "misbehaving", "old-descriptor", "silent-failure"})
+    CHECK(contains(listed.out, std::string("\"id\": \"") + id + "\""));
+  std::remove(pins.c_str());
+}

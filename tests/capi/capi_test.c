@@ -4,6 +4,7 @@
 **   (localhost:PORT), CREDPLUG_TEST_AINUA_SECRET. */
 #include <credplug/host.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,21 @@ int main(void) {
   options.use_default_dir = 0;
   options.ca_file = env("CREDPLUG_CA_FILE");
   CHECK(strstr(credplug_host_version(), "plugin ABI 1.") != NULL);
+
+  /* A program built against 0.1 calls the unsized entry point with a smaller
+  ** struct: it must fill that much and not one byte more. */
+  {
+    const size_t old_size = offsetof(credplug_host_options, allow_unsafe_plugin_paths);
+    union {
+      credplug_host_options options;
+      unsigned char bytes[sizeof(credplug_host_options) + 16];
+    } buffer;
+    size_t i;
+    memset(buffer.bytes, 0xAB, sizeof buffer.bytes);
+    (credplug_host_options_init)(&buffer.options);
+    CHECK(buffer.options.struct_size == old_size);
+    for (i = old_size; i < sizeof buffer.bytes; ++i) CHECK(buffer.bytes[i] == 0xAB);
+  }
 
   /* Misuse is an error code and a message, not a crash. */
   CHECK(credplug_host_new(&options, NULL, &err) == CREDPLUG_HOST_ERR_MISUSE);

@@ -89,10 +89,23 @@ typedef struct credplug_host_options {
   /* Nonzero: this process never dumps core (a core holds every secret in
   ** memory). Process-wide and permanent. */
   int32_t disable_core_dumps;
+  /* A pin file ("<id> <sha256>" per line): only plugin files whose SHA-256 it
+  ** pins load, checked before their code runs. NULL: none (or
+  ** CREDPLUG_PIN_FILE when use_environment). Copied by credplug_host_new. */
+  const char *pin_file;
 } credplug_host_options;
 
-/* Fills `options` with the defaults (those of credplug::HostOptions). */
+/* Fills the first `size` bytes of `options` with the defaults (those of
+** credplug::HostOptions) and sets struct_size to what was filled, so a caller
+** built against an older, smaller struct is never written past its end.
+** Call it through the macro below, which passes sizeof as the caller's
+** compiler sees it. */
+void credplug_host_options_init_sized(credplug_host_options *options, size_t size);
+
+/* The 0.1 entry point, kept for programs built against it: fills only the
+** fields 0.1 had (through cache_refresh_threads). */
 void credplug_host_options_init(credplug_host_options *options);
+#define credplug_host_options_init(options) credplug_host_options_init_sized((options), sizeof *(options))
 
 /* "0.1.0 (plugin ABI 1.1)". Static. */
 const char *credplug_host_version(void);

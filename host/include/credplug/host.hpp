@@ -112,6 +112,10 @@ struct HostOptions {
   // CREDPLUG_PLUGIN_PATH are ignored. This loads them anyway (as does
   // CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1 when use_environment).
   bool allow_unsafe_plugin_paths = false;
+  // A pin file ("<id> <sha256>" per line; `credplug pin` writes one): only
+  // plugin files whose SHA-256 it pins load, checked before any of their code
+  // runs. Empty: none (or CREDPLUG_PIN_FILE when use_environment).
+  std::string pin_file;
   // No core dump of this process, ever: one would hold every secret in
   // memory (prctl PR_SET_DUMPABLE 0, RLIMIT_CORE 0). Process-wide; the CLI
   // always sets it.
@@ -203,6 +207,10 @@ struct TestResult {
 };
 
 class Credential;
+
+// The SHA-256 of a plugin file (lower-case hex), as a pin file names it.
+// Throws Error(InvalidInput) when the file cannot be read.
+std::string plugin_file_sha256(const std::string &path);
 
 class Host {
  public:
