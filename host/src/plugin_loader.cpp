@@ -2,6 +2,7 @@
 
 #include "elf_exports.hpp"
 #include "host_services.hpp"
+#include "plugin_paths.hpp"
 
 #include <boost/dll/shared_library.hpp>
 
@@ -16,16 +17,6 @@ namespace credplug::host {
 namespace {
 
 std::string version(uint32_t major, uint32_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
-
-bool valid_id(const char *id) {
-  size_t n = std::strlen(id);
-  if (n == 0 || n > 64) return false;
-  for (size_t i = 0; i < n; ++i) {
-    char c = id[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
-  }
-  return true;
-}
 
 // Libraries stay mapped for the life of the process: unloading is where
 // plugin hosts crash (objects, type_info or deleters outliving the code).
@@ -48,7 +39,7 @@ std::string descriptor_problem(const credplug_plugin *d) {
   if (d->abi_major != CREDPLUG_ABI_MAJOR)
     return "its descriptor says ABI major " + std::to_string(d->abi_major) + ", expected " + std::to_string(CREDPLUG_ABI_MAJOR);
   if (d->id == nullptr) return "its descriptor has no id";
-  if (!valid_id(d->id)) return "its id is not 1-64 characters of [a-z0-9_-]";
+  if (!valid_plugin_id(d->id)) return "its id is not 1-64 characters of [a-z0-9_-]";
   if (d->display_name == nullptr) return "its descriptor has no display_name";
   if (d->version == nullptr) return "its descriptor has no version";
   if (d->credential_schema == nullptr) return "its descriptor has no credential_schema";

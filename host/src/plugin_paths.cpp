@@ -43,6 +43,13 @@ std::optional<std::string> unsafe_plugin_path(const std::string &file) {
   return std::nullopt;
 }
 
+bool valid_plugin_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  return true;
+}
+
 std::string conventional_plugin_id(const std::string &file) {
   std::string name = fs::path(file).filename().string();
   const std::string prefix = "credplug-", suffix = ".so";

@@ -8,11 +8,15 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace credplug::host {
 
 // Why `file` is not safe to load, naming the offending path, or nullopt.
 std::optional<std::string> unsafe_plugin_path(const std::string &file);
+
+// A plugin id: 1-64 characters of [a-z0-9_-] (plugin.h, descriptor `id`).
+bool valid_plugin_id(std::string_view id);
 
 // "ainua" for ".../credplug-ainua.so"; "" for a name without that shape.
 std::string conventional_plugin_id(const std::string &file);

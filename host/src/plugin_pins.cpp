@@ -16,13 +16,6 @@ namespace {
 
 constexpr size_t kMaxPinFileBytes = 1 << 20;
 
-bool valid_id(const std::string &id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
-  return true;
-}
-
 bool valid_sha256(const std::string &hex) {
   if (hex.size() != 64) return false;
   for (char c : hex)
@@ -56,7 +49,7 @@ PinFile read_pin_file(const std::string &path) {
     for (auto &c : hash) c = char(std::tolower(static_cast<unsigned char>(c)));
     const std::string where = "the pin file '" + path + "', line " + std::to_string(number) + ": ";
     if (!extra.empty() || hash.empty()) throw std::runtime_error(where + "expected '<plugin id> <sha256 hex>'");
-    if (!valid_id(id)) throw std::runtime_error(where + "'" + id + "' is not a plugin id (1-64 of [a-z0-9_-])");
+    if (!valid_plugin_id(id)) throw std::runtime_error(where + "'" + id + "' is not a plugin id (1-64 of [a-z0-9_-])");
     if (!valid_sha256(hash)) throw std::runtime_error(where + "the hash is not 64 hexadecimal digits (SHA-256)");
     if (!pins.sha256_by_id.emplace(id, hash).second)
       throw std::runtime_error(where + "plugin '" + id + "' is pinned twice");
