@@ -25,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <strings.h>
 
 namespace fs = std::filesystem;
@@ -173,44 +174,35 @@ struct Host::Impl {
   bool allow_unsafe_paths = false;
   std::optional<host::PinFile> pins;
 
-  // Loads one file (once); records a problem rather than throwing.
+  // Loads one file (once); records a problem rather than throwing. Before
+  // any of its code runs: the path must be safe and, with a pin file, the
+  // file's hash pinned.
   void try_load(const std::string &path) {
     if (by_path.count(path) || problems.count(path)) return;
-    if (!allow_unsafe_paths)
-      if (auto why = host::unsafe_plugin_path(path)) {
-        problems[path] = "not loaded: " + *why +
-                         ", so anyone could have replaced its code (fix the permissions, or allow it with "
-                         "--allow-unsafe-plugin-paths / CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)";
-        shared->logger.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems[path]);
-        return;
-      }
-    std::string pinned_as;  // the id whose pin this file's hash matches
-    if (pins) {
-      std::string sha;
-      try {
-        sha = host::file_sha256(path);
-      } catch (const std::exception &e) {
-        problems[path] = e.what();
-        return;
-      }
-      if (auto why = host::pin_problem(*pins, path, sha)) {
-        problems[path] = "not loaded: " + *why;
-        shared->logger.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems[path]);
-        return;
-      }
-      for (const auto &[pin_id, hash] : pins->sha256_by_id)
-        if (hash == sha) pinned_as = pin_id;
+    const std::string named = host::conventional_plugin_id(path);
+    std::string pinned_as;  // with a pin file: the id this file's hash is pinned as
+    try {
+      if (!allow_unsafe_paths)
+        if (auto why = host::unsafe_plugin_path(path))
+          throw std::runtime_error(*why +
+                                   ", so anyone could have replaced its code (fix the permissions, or allow it with "
+                                   "--allow-unsafe-plugin-paths / CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)");
+      if (pins) pinned_as = host::pinned_id(*pins, named, host::file_sha256(path));
+    } catch (const std::exception &e) {
+      problems[path] = std::string("not loaded: ") + e.what();
+      shared->logger.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems[path]);
+      return;
     }
     try {
       auto plugin = host::load_plugin(path);
       std::string id = plugin->descriptor->id;
-      if (pins && host::conventional_plugin_id(path).empty() && id != pinned_as) {
+      if (pins && named.empty() && id != pinned_as) {
         problems[path] = "its hash is pinned for plugin '" + pinned_as + "', but it holds plugin '" + id + "'";
         return;
       }
       // A lookup by id loads credplug-<id>.so and never credplug-<other>.so,
       // so a file must hold the plugin its name says.
-      if (std::string named = host::conventional_plugin_id(path); !named.empty() && named != id) {
+      if (!named.empty() && named != id) {
         problems[path] = "it is named for plugin '" + named + "' but holds plugin '" + id + "'; rename it credplug-" +
                          id + ".so";
         return;

@@ -73,20 +73,20 @@ std::string file_sha256(const std::string &path) {
   return out;
 }
 
-std::optional<std::string> pin_problem(const PinFile &pins, const std::string &file, const std::string &sha256) {
-  std::string named = conventional_plugin_id(file);
+std::string pinned_id(const PinFile &pins, const std::string &named, const std::string &sha256) {
   if (!named.empty()) {
     auto pin = pins.sha256_by_id.find(named);
     if (pin == pins.sha256_by_id.end())
-      return "plugin '" + named + "' is not in the pin file " + pins.path + " (its sha256 is " + sha256 + ")";
+      throw std::runtime_error("plugin '" + named + "' is not in the pin file " + pins.path + " (its sha256 is " +
+                               sha256 + ")");
     if (pin->second != sha256)
-      return "its sha256 is " + sha256 + ", but the pin file " + pins.path + " pins plugin '" + named + "' to " +
-             pin->second + " (a changed or replaced file)";
-    return std::nullopt;
+      throw std::runtime_error("its sha256 is " + sha256 + ", but the pin file " + pins.path + " pins plugin '" +
+                               named + "' to " + pin->second + " (a changed or replaced file)");
+    return named;
   }
   for (const auto &[id, hash] : pins.sha256_by_id)
-    if (hash == sha256) return std::nullopt;
-  return "its sha256 (" + sha256 + ") is not in the pin file " + pins.path;
+    if (hash == sha256) return id;
+  throw std::runtime_error("its sha256 (" + sha256 + ") is not in the pin file " + pins.path);
 }
 
 }  // namespace credplug::host

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <map>
-#include <optional>
 #include <string>
 
 namespace credplug::host {
@@ -26,8 +25,11 @@ PinFile read_pin_file(const std::string &path);
 // The SHA-256 of a file's contents, lower-case hex. Throws std::runtime_error.
 std::string file_sha256(const std::string &path);
 
-// Why `file` (whose contents hash to `sha256`) may not be loaded under
-// `pins`, naming both hashes when they differ; nullopt when it may.
-std::optional<std::string> pin_problem(const PinFile &pins, const std::string &file, const std::string &sha256);
+// The id a plugin file whose contents hash to `sha256` is pinned as:
+// `named` (the id its credplug-<id>.so name gives) if pinned to that hash;
+// for a file named otherwise (`named` empty), the id pinned to that hash.
+// Throws std::runtime_error saying why it is not pinned, naming both hashes
+// when they differ.
+std::string pinned_id(const PinFile &pins, const std::string &named, const std::string &sha256);
 
 }  // namespace credplug::host
