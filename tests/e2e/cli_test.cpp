@@ -262,13 +262,12 @@ TEST_CASE("usage errors exit 2; --help and --version exit 0; an unknown plugin e
 TEST_CASE("test: many files or a directory, concurrently; a summary table; JSON per credential; first failure's code") {
   auto &env = E2E::get();
   env.reset();
-  const std::string dir = env.dir + "/many-" + std::to_string(env.files_written++);
-  std::filesystem::create_directories(dir);
+  const std::string name = env.new_dir("many"), dir = env.dir + "/" + name;
   for (int i = 0; i < 6; ++i) {
     std::string key = i == 3 ? std::string("CANARY-nexla-wrong-key-do-not-print") : kNexlaKey;
-    env.write(dir.substr(env.dir.size() + 1) + "/cred-" + std::to_string(i) + ".json", env.nexla_credential("", key));
+    env.write(name + "/cred-" + std::to_string(i) + ".json", env.nexla_credential("", key));
   }
-  env.write(dir.substr(env.dir.size() + 1) + "/notes.txt", "not a credential");
+  env.write(name + "/notes.txt", "not a credential");
 
   auto table = env.trusted({"test", "nexla", dir, "--jobs", "3"});
   CHECK(table.exit_code == 4);  // the failing file was rejected

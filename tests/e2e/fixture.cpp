@@ -68,6 +68,12 @@ std::string E2E::write_new(const std::string &prefix, const std::string &content
   return write(prefix + "-" + std::to_string(++files_written) + ".json", content);
 }
 
+std::string E2E::new_dir(const std::string &prefix) {
+  std::string name = prefix + "-" + std::to_string(++files_written);
+  std::filesystem::create_directories(dir + "/" + name);
+  return name;
+}
+
 std::string E2E::ainua_credential(const std::string &extra_fields, const std::string &secret) const {
   return R"({"ainua_url":"localhost:)" + std::to_string(emu->port()) + R"(","client_id":")" + kClientId +
          R"(","client_secret":")" + secret + "\"" + (extra_fields.empty() ? "" : "," + extra_fields) + "}";

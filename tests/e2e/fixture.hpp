@@ -45,6 +45,9 @@ struct E2E {
   std::string write(const std::string &name, const std::string &content) const;
   // write() under a name never used before in this run: "<prefix>-<n>.json".
   std::string write_new(const std::string &prefix, const std::string &content);
+  // A directory under `dir` named "<prefix>-<n>", never used before in this
+  // run; returns its name relative to `dir`, for write(name + "/file").
+  std::string new_dir(const std::string &prefix);
   int files_written = 0;
   std::string ainua_credential(const std::string &extra_fields = "", const std::string &secret = kCanary) const;
   // Runs credplug with these arguments. Every run is checked: the canary

@@ -268,10 +268,9 @@ TEST_CASE("concurrent credentials share a bounded pool of kept-alive connections
   // job reuses its connection; before the pool each request opened its own.
   auto &env = E2E::get();
   env.reset();
-  const std::string dir = env.dir + "/pool-" + std::to_string(env.files_written++);
-  std::filesystem::create_directories(dir);
+  const std::string name = env.new_dir("pool"), dir = env.dir + "/" + name;
   for (int i = 0; i < 40; ++i)
-    env.write(dir.substr(env.dir.size() + 1) + "/c" + std::to_string(i) + ".json",
+    env.write(name + "/c" + std::to_string(i) + ".json",
               env.ainua_credential(R"("test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items")"));
   auto r = env.trusted({"test", "ainua", dir, "--jobs", "8"});
   INFO(r.out);
