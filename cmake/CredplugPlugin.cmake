@@ -31,7 +31,12 @@ function(credplug_add_plugin id)
   set_target_properties(${target} PROPERTIES
     PREFIX "" OUTPUT_NAME ${target}
     C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${target} PRIVATE "LINKER:--version-script=${version_script}" "LINKER:--no-undefined")
+  target_link_options(${target} PRIVATE "LINKER:--version-script=${version_script}")
+  # Every symbol resolved at link time, except in a clang fuzz build, where the
+  # sanitizer and coverage runtimes come from the fuzzer executable.
+  if(NOT CREDPLUG_FUZZ)
+    target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+  endif()
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()
