@@ -31,6 +31,7 @@ struct Options {
   bool no_references = false;  // refuse {"$env"}, {"$file"}, {"$stdin"}
   bool allow_unsafe_plugin_paths = false;
   std::string pin_file;  // --pin-file
+  std::string isolation;  // --isolation; empty: CREDPLUG_ISOLATION, else process
   std::string output;    // pin -o
 };
 
@@ -48,6 +49,7 @@ HostOptions host_options(const Options &o) {
   h.log_level = CREDPLUG_LOG_WARN + o.verbosity;
   h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths;
   h.pin_file = o.pin_file;
+  if (!o.isolation.empty()) h.isolation = parse_isolation(o.isolation);
   h.disable_core_dumps = true;  // the CLI holds secrets; a core file would keep them
   h.log = [](int level, const std::string &message) { std::cerr << "credplug: " << level_name(level) << ": " << message << "\n"; };
   return h;
@@ -137,6 +139,10 @@ int main(int argc, char **argv) {
   app.add_option("--pin-file", o.pin_file,
                  "Load only plugin files whose SHA-256 this file pins ('<id> <sha256>' per line; `credplug pin` writes\n"
                  "one; env CREDPLUG_PIN_FILE)");
+  app.add_option("--isolation", o.isolation,
+                 "Where plugin code runs: 'process' (default: a sandboxed runner process per plugin; a crash or hang\n"
+                 "fails the call, not credplug) or 'in-process' (trusted plugins, lowest latency; env CREDPLUG_ISOLATION)")
+      ->check(CLI::IsMember({"process", "in-process"}));
   app.add_subcommand("plugins", "List the plugins found: id, version, ABI, path");
   auto *pin = app.add_subcommand("pin", "Print a pin file ('<id> <sha256>' per line) for the plugins found");
   pin->add_option("-o,--output", o.output, "Write it to this file instead of stdout");

@@ -130,6 +130,10 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
     resp.error = "invalid HTTP request from the plugin (no URL)";
     return CREDPLUG_ERR_INVALID_CONFIG;
   }
+  if (call->http == nullptr) {  // destroy() has no business on the network
+    resp.error = "no HTTPS requests from destroy()";
+    return CREDPLUG_ERR_INVALID_CONFIG;
+  }
   HttpRequestSpec spec;
   spec.method = CREDPLUG_HAS_FIELD(req, credplug_http_request, method) && req->method ? req->method : "GET";
   spec.url = req->url;

@@ -37,6 +37,10 @@ struct credplug_call {
   const credplug::host::HttpsClient *http = nullptr;
   const credplug::host::Logger *logger = nullptr;
   std::string log_prefix;  // "[ainua] "
+  // How long plugin code may run in this call (process isolation: the
+  // runner is stopped past it); time the host spends on the call's HTTPS
+  // requests does not count. 0: no limit.
+  long deadline_ms = 0;
 
   std::vector<credplug::Header> headers;
   std::optional<int64_t> expires_at;

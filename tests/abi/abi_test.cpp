@@ -261,6 +261,9 @@ std::string copy_plugin(const std::string &name) {
 HostOptions only(const std::string &dir, bool allow_unsafe = false) {
   HostOptions o;
   o.plugin_dirs = {dir};
+  // These tests are about this process's loader: the lifecycle plugin writes
+  // a log file, which a sandboxed runner could not.
+  o.isolation = Isolation::InProcess;
   o.use_environment = false;
   o.use_default_dir = false;
   o.allow_unsafe_plugin_paths = allow_unsafe;
@@ -290,7 +293,7 @@ TEST_CASE("init() runs once per process however many Hosts come and go; shutdown
   std::ofstream(log + ".json") << "{}";
   auto r = credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "auth", "lifecycle",
                                            log + ".json"},
-                                          {{"CREDPLUG_TEST_LIFECYCLE_LOG", log}});
+                                          {{"CREDPLUG_TEST_LIFECYCLE_LOG", log}, {"CREDPLUG_ISOLATION", "in-process"}});
   CHECK(r.exit_code == 0);
   CHECK(read_log() == "init\ncreate\ndestroy\nshutdown\n");
   std::remove(log.c_str());

@@ -95,6 +95,18 @@ struct CachePolicy {
   int refresh_threads = 2;
 };
 
+// Where plugin code runs (README, "Isolation"; docs/SANDBOX.md).
+enum class Isolation {
+  // In a sandboxed runner process per plugin: a crash, hang or hostile code
+  // in a plugin fails its calls and nothing else. The default.
+  Process,
+  // In this process: for plugins trusted like the embedder's own code, with
+  // the lowest latency. A crash in the plugin is this process's crash.
+  InProcess,
+};
+const char *to_string(Isolation isolation);  // "process", "in-process"
+std::optional<Isolation> parse_isolation(std::string_view text);
+
 struct HostOptions {
   // Searched first, in order; then CREDPLUG_PLUGIN_PATH (':'-separated) when
   // use_environment; then the default directory beside the installation
@@ -120,6 +132,13 @@ struct HostOptions {
   // memory (prctl PR_SET_DUMPABLE 0, RLIMIT_CORE 0). Process-wide; the CLI
   // always sets it.
   bool disable_core_dumps = false;
+  // Unset: CREDPLUG_ISOLATION ("process" or "in-process") when
+  // use_environment, else Isolation::Process.
+  std::optional<Isolation> isolation;
+  // The plugin runner executable; empty: the one installed with this
+  // library (<prefix>/libexec/credplug/credplug-plugin-runner), or
+  // CREDPLUG_RUNNER when set.
+  std::string runner_path;
   LogSink log;  // messages are already redacted; may be empty
   int log_level = 1;  // CREDPLUG_LOG_WARN
   CachePolicy cache;
@@ -137,6 +156,7 @@ struct PluginInfo {
   bool has_test = false;
   bool has_refresh = false;               // renews through the provider's refresh operation
   uint32_t default_token_lifetime_s = 0;  // the plugin's, when tokens do not say; 0: none
+  std::string isolation;                  // where its code runs: "process" or "in-process"
 };
 
 // A file in a plugin directory that could not be used, and why.

@@ -1,17 +1,13 @@
-#include "plugin_loader.hpp"
+#include "plugin_open.hpp"
 
 #include "elf_exports.hpp"
-#include "host_services.hpp"
 #include "plugin_paths.hpp"
 
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <map>
+#include <vector>
 
 namespace credplug::host {
 namespace {
@@ -48,7 +44,9 @@ std::string descriptor_problem(const credplug_plugin *d) {
   return "";
 }
 
-std::shared_ptr<LoadedPlugin> load_fresh(const std::string &path) {
+}  // namespace
+
+OpenedPlugin open_plugin(const std::string &path) {
   // 1. Look at the file before running any of its code.
   try {
     if (!elf_exports(path, CREDPLUG_ENTRY_SYMBOL))
@@ -92,84 +90,25 @@ std::shared_ptr<LoadedPlugin> load_fresh(const std::string &path) {
   const auto *d = static_cast<const credplug_plugin *>(answer.iface);
   if (std::string problem = descriptor_problem(d); !problem.empty()) throw LoadError("invalid plugin: " + problem);
 
-  auto plugin = std::make_shared<LoadedPlugin>();
-  plugin->path = path;
-  plugin->descriptor = d;
-  plugin->abi_major = answer.major;
-  plugin->abi_minor = answer.minor;
+  OpenedPlugin out;
+  out.descriptor = d;
+  out.abi_major = answer.major;
+  out.abi_minor = answer.minor;
   // A field is read only if struct_size covers it *and* the negotiated minor
   // defines it: a struct_size of 0xFFFFFFFF under minor 0 must not make the
   // host read (and call) what lies beyond the minor-0 layout.
   const size_t readable = std::min<size_t>(d->struct_size, descriptor_layout_size(answer.minor));
   auto has = [readable](size_t offset, size_t size) { return readable >= offset + size; };
 #define READABLE(field) has(offsetof(credplug_plugin, field), sizeof(d->field))
-  plugin->test = READABLE(test) ? d->test : nullptr;
-  plugin->destroy = READABLE(destroy) ? d->destroy : nullptr;
-  plugin->refresh = READABLE(refresh) ? d->refresh : nullptr;
-  plugin->default_token_lifetime_s = READABLE(default_token_lifetime_s) ? d->default_token_lifetime_s : 0;
+  out.init = READABLE(init) ? d->init : nullptr;
+  out.shutdown = READABLE(shutdown) ? d->shutdown : nullptr;
+  out.test = READABLE(test) ? d->test : nullptr;
+  out.destroy = READABLE(destroy) ? d->destroy : nullptr;
+  out.refresh = READABLE(refresh) ? d->refresh : nullptr;
+  out.default_token_lifetime_s = READABLE(default_token_lifetime_s) ? d->default_token_lifetime_s : 0;
 #undef READABLE
-  plugin->concurrent_instance = (d->capabilities & CREDPLUG_CAP_CONCURRENT_INSTANCE) != 0;
-  try {
-    plugin->schema = std::make_unique<CompiledSchema>(d->credential_schema);
-  } catch (const std::exception &e) {
-    throw LoadError(std::string("plugin '") + d->id + "': " + e.what());
-  }
-
-  // 5. Initialise.
-  if (d->init != nullptr) {
-    int32_t init_rc = d->init(host_services());
-    if (init_rc != CREDPLUG_OK)
-      throw LoadError(std::string("plugin '") + d->id + "' refused to initialise (status " + std::to_string(init_rc) + ")");
-  }
-  plugin->initialised = true;
-  plugin->shutdown = d->shutdown;
-  return plugin;
-}
-
-}  // namespace
-
-namespace {
-
-// Every plugin loaded in this process, by canonical path. Kept for the life
-// of the process, so init() runs once however many Hosts come and go, and
-// shutdown() runs last, at exit (plugin.h, "Lifetime").
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded;
-};
-
-Registry &registry() {
-  static auto *r = new Registry();  // never destroyed: plugins outlive every static
-  return *r;
-}
-
-// At exit: shutdown() for each initialised plugin with no instance left. A
-// plugin whose instances are still alive (an embedder that never destroyed
-// its Host) is not shut down under them.
-void shut_down_plugins() {
-  Registry &r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  for (auto &[path, plugin] : r.loaded) {
-    std::lock_guard<std::mutex> lifecycle(plugin->lifecycle);
-    if (plugin->initialised && plugin->shutdown != nullptr && plugin->live_instances.load() == 0) plugin->shutdown();
-    plugin->initialised = false;
-  }
-}
-
-}  // namespace
-
-std::shared_ptr<LoadedPlugin> load_plugin(const std::string &path) {
-  std::error_code ec;
-  std::string key = std::filesystem::weakly_canonical(path, ec).string();
-  if (ec) key = path;
-  Registry &r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
-  auto plugin = load_fresh(path);
-  static const bool registered = std::atexit(shut_down_plugins) == 0;
-  (void)registered;
-  r.loaded[key] = plugin;
-  return plugin;
+  out.concurrent_instance = (d->capabilities & CREDPLUG_CAP_CONCURRENT_INSTANCE) != 0;
+  return out;
 }
 
 }  // namespace credplug::host

@@ -1,0 +1,223 @@
+// credplug-plugin-runner: loads one plugin file and serves it to the host
+// that started it, over the socketpair on descriptor 3, inside a sandbox.
+//
+//   credplug-plugin-runner --protocol 1 PLUGIN.so
+//
+// The host starts it with an empty environment and /dev/null as 0-2; it
+// ends when the host closes the channel (or the host ends it). Plugins are
+// not rebuilt for it: they get the same C ABI, whose services travel as
+// frames (runner_protocol.hpp).
+#include "plugin_open.hpp"
+#include "runner_protocol.hpp"
+#include "runner_services.hpp"
+#include "sandbox.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace credplug::runner {
+namespace {
+
+host::OpenedPlugin g_plugin;
+
+// Instances by the handle the host knows them by.
+std::mutex g_instances_mutex;
+std::map<uint64_t, credplug_instance *> g_instances;
+uint64_t g_next_handle = 1;
+
+credplug_instance *instance(uint64_t handle) {
+  std::lock_guard<std::mutex> lock(g_instances_mutex);
+  auto it = g_instances.find(handle);
+  return it == g_instances.end() ? nullptr : it->second;
+}
+
+void fail(credplug_call &call, const char *why) { runner_services()->set_error(&call, CREDPLUG_ERR_PLUGIN, why); }
+
+// Runs one Call frame to its Done frame.
+void run_call(Frame &frame) {
+  credplug_call call;
+  call.id = frame.call;
+  register_call(&call);
+  int32_t rc = CREDPLUG_ERR_PLUGIN;
+  uint64_t created = 0;
+  try {
+    Decoder d(frame.payload);
+    auto op = Op(d.u8());
+    uint64_t handle = d.u64();
+    std::string_view json = d.str();
+    d.end();
+    if (op == Op::Create) {
+      // create() reads a NUL-terminated copy (plugin.h), wiped afterwards.
+      std::string text(json);
+      credplug_instance *made = nullptr;
+      rc = g_plugin.descriptor->create(&call, text.c_str(), text.size(), &made);
+      wipe(text);
+      if (rc == CREDPLUG_OK && made != nullptr) {
+        std::lock_guard<std::mutex> lock(g_instances_mutex);
+        created = g_next_handle++;
+        g_instances[created] = made;
+      }
+    } else if (op == Op::Destroy) {
+      credplug_instance *gone = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(g_instances_mutex);
+        if (auto it = g_instances.find(handle); it != g_instances.end()) gone = it->second, g_instances.erase(it);
+      }
+      if (gone && g_plugin.destroy) g_plugin.destroy(gone);
+      rc = CREDPLUG_OK;
+    } else {
+      credplug_instance *inst = instance(handle);
+      decltype(credplug_plugin::authenticate) fn = op == Op::Authenticate ? g_plugin.descriptor->authenticate
+                                                   : op == Op::Test       ? g_plugin.test
+                                                   : op == Op::Refresh    ? g_plugin.refresh
+                                                                          : nullptr;
+      if (inst == nullptr) fail(call, "the runner has no such instance");
+      else if (fn == nullptr) fail(call, "the plugin has no such function");
+      else rc = fn(inst, &call);
+    }
+  } catch (const std::exception &) {
+    fail(call, "the runner could not read the host's request");
+  }
+  wipe(frame.payload);
+  unregister_call(&call);
+  Encoder e;
+  e.u32(uint32_t(rc)).u64(created);
+  send_frame(Msg::Done, call.id, e.bytes());
+}
+
+// Calls run on worker threads, made as needed (the host bounds how many run
+// at once) and kept for the next calls.
+struct Workers {
+  std::mutex mutex;
+  std::condition_variable work;
+  std::deque<Frame> queue;
+  int idle = 0, threads = 0;
+
+  // Nothing queued and every worker waiting for work.
+  bool quiet() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return queue.empty() && idle == threads;
+  }
+
+  void submit(Frame frame) {
+    std::unique_lock<std::mutex> lock(mutex);
+    queue.push_back(std::move(frame));
+    if (idle > 0) {
+      work.notify_one();
+      return;
+    }
+    ++threads;
+    lock.unlock();
+    std::thread([this] { loop(); }).detach();
+  }
+
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      ++idle;
+      work.wait(lock, [this] { return !queue.empty(); });
+      --idle;
+      Frame frame = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      run_call(frame);
+      lock.lock();
+    }
+  }
+};
+
+[[noreturn]] void load_failed(const std::string &why) {
+  Encoder e;
+  e.str(why);
+  send_frame(Msg::LoadFailed, 0, e.bytes());
+  _exit(0);
+}
+
+// Whatever the host's process had open and did not mark close-on-exec.
+void close_other_descriptors() { closefrom(kChannelFd + 1); }
+
+int serve(const char *path) {
+  signal(SIGPIPE, SIG_IGN);
+  close_other_descriptors();
+  clearenv();
+  set_channel(kChannelFd);
+  {
+    Encoder hello;
+    hello.str(kMagic).u32(kProtocolVersion);
+    if (!send_frame(Msg::Hello, 0, hello.bytes())) return 1;
+  }
+  try {
+    g_plugin = host::open_plugin(path);
+  } catch (const std::exception &e) {
+    load_failed(e.what());
+  }
+  if (g_plugin.init != nullptr) {
+    int32_t rc = g_plugin.init(runner_services());
+    if (rc != CREDPLUG_OK)
+      load_failed(std::string("plugin '") + g_plugin.descriptor->id + "' refused to initialise (status " +
+                  std::to_string(rc) + ")");
+  }
+  try {
+    enter_sandbox();
+  } catch (const std::exception &e) {
+    load_failed(std::string("the sandbox could not be set up: ") + e.what());
+  }
+  const credplug_plugin *d = g_plugin.descriptor;
+  Encoder loaded;
+  loaded.str(d->id).str(d->display_name).str(d->version).str(d->credential_schema);
+  loaded.u32(g_plugin.abi_major).u32(g_plugin.abi_minor);
+  loaded.u32((g_plugin.test ? kHasTest : 0) | (g_plugin.refresh ? kHasRefresh : 0) | (g_plugin.destroy ? kHasDestroy : 0) |
+             (g_plugin.concurrent_instance ? kConcurrentInstance : 0));
+  loaded.u32(g_plugin.default_token_lifetime_s);
+  if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;
+
+  static auto *workers = new Workers();  // its threads outlive main()'s frames
+  for (;;) {
+    std::optional<Frame> frame;
+    try {
+      frame = read_frame(kChannelFd);
+    } catch (const ProtocolError &) {
+      break;
+    }
+    if (!frame) break;
+    if (frame->type == Msg::Call) workers->submit(std::move(*frame));
+    else if (frame->type != Msg::HttpResult || !deliver_http_result(frame->call, std::move(frame->payload))) break;
+  }
+  // The host is gone or done: nothing more will be asked. shutdown() is the
+  // last call, and only once every instance is destroyed with no call
+  // running (plugin.h, "Lifetime"); otherwise the runner ends without it.
+  close_all_calls();
+  bool none_left;
+  {
+    std::lock_guard<std::mutex> lock(g_instances_mutex);
+    none_left = g_instances.empty();
+  }
+  if (none_left && workers->quiet() && g_plugin.shutdown) g_plugin.shutdown();
+  _exit(0);
+}
+
+}  // namespace
+}  // namespace credplug::runner
+
+int main(int argc, char **argv) {
+  if (argc != 4 || std::strcmp(argv[1], "--protocol") != 0) {
+    static const char usage[] = "usage: credplug-plugin-runner --protocol N PLUGIN.so (started by the credplug host)\n";
+    (void)!write(2, usage, sizeof usage - 1);
+    return 2;
+  }
+  if (std::strtoul(argv[2], nullptr, 10) != credplug::runner::kProtocolVersion) {
+    static const char wrong[] = "credplug-plugin-runner: the host speaks another protocol version\n";
+    (void)!write(2, wrong, sizeof wrong - 1);
+    return 2;
+  }
+  return credplug::runner::serve(argv[3]);
+}

@@ -1,0 +1,247 @@
+#include "runner_services.hpp"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <map>
+#include <new>
+#include <utility>
+#include <vector>
+
+// A response as the plugin holds it until http_release().
+struct credplug_http_response {
+  int32_t status = 0;
+  std::string body, error;
+  std::vector<std::pair<std::string, std::string>> headers;
+  ~credplug_http_response() { credplug::runner::wipe(body); }
+};
+
+namespace credplug::runner {
+namespace {
+
+int g_channel = -1;
+std::mutex g_write_mutex;
+
+std::mutex g_calls_mutex;
+std::map<uint32_t, credplug_call *> g_calls;
+
+uint32_t id_of(const credplug_call *call) { return call ? call->id : 0; }
+
+// Services are called from plugin code, often C: nothing may unwind into it.
+template <class F>
+void quietly(F &&f) noexcept {
+  try {
+    f();
+  } catch (...) {
+  }
+}
+
+std::string_view text(const char *s) { return s ? std::string_view(s) : std::string_view(); }
+
+void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
+  quietly([&] {
+    if (message == nullptr) return;
+    Encoder e;
+    e.u32(uint32_t(level)).str(message);
+    send_frame(Msg::Log, id_of(call), e.bytes());
+  });
+}
+
+int64_t svc_now_ms() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void svc_secure_zero(void *p, size_t len) noexcept {
+  if (p != nullptr && len > 0) explicit_bzero(p, len);
+}
+
+void svc_add_secret(credplug_call *call, const char *value, size_t len) noexcept {
+  quietly([&] {
+    if (call == nullptr || value == nullptr) return;
+    Encoder e;
+    e.str(std::string_view(value, len));
+    send_frame(Msg::AddSecret, call->id, e.bytes());
+    wipe(e.bytes());
+  });
+}
+
+void out_named(Msg type, credplug_call *call, const char *name, const char *value, uint32_t flags) {
+  quietly([&] {
+    if (call == nullptr || name == nullptr || value == nullptr) return;
+    Encoder e;
+    e.str(name).str(value).u32(flags);
+    send_frame(type, call->id, e.bytes());
+    wipe(e.bytes());
+  });
+}
+
+void svc_out_header(credplug_call *call, const char *name, const char *value, uint32_t flags) noexcept {
+  out_named(Msg::OutHeader, call, name, value, flags);
+}
+
+void svc_out_info(credplug_call *call, const char *key, const char *value, uint32_t flags) noexcept {
+  out_named(Msg::OutInfo, call, key, value, flags);
+}
+
+void svc_out_expires_at(credplug_call *call, int64_t unix_seconds) noexcept {
+  quietly([&] {
+    if (call == nullptr) return;
+    Encoder e;
+    e.i64(unix_seconds);
+    send_frame(Msg::OutExpiresAt, call->id, e.bytes());
+  });
+}
+
+void svc_set_error(credplug_call *call, int32_t code, const char *message) noexcept {
+  quietly([&] {
+    if (call == nullptr) return;
+    Encoder e;
+    e.u32(uint32_t(code)).str(text(message));
+    send_frame(Msg::SetError, call->id, e.bytes());
+  });
+}
+
+// Sends the request and waits for the host's HttpResult (the host bounds it
+// with its own timeouts, and ends this process if it must).
+int32_t http_send(credplug_call *call, const credplug_http_request *req, credplug_http_response **out) {
+  if (out == nullptr) return CREDPLUG_ERR_PLUGIN;
+  *out = new credplug_http_response();
+  auto &resp = **out;
+  if (call == nullptr || !CREDPLUG_HAS_FIELD(req, credplug_http_request, url) || req->url == nullptr) {
+    resp.error = "invalid HTTP request from the plugin (no URL)";
+    return CREDPLUG_ERR_INVALID_CONFIG;
+  }
+  Encoder e;
+  e.str(CREDPLUG_HAS_FIELD(req, credplug_http_request, method) && req->method ? req->method : "GET").str(req->url);
+  std::vector<std::pair<const char *, const char *>> headers;
+  if (CREDPLUG_HAS_FIELD(req, credplug_http_request, headers) && req->headers)
+    for (const char *const *h = req->headers; h[0] != nullptr && h[1] != nullptr; h += 2) headers.emplace_back(h[0], h[1]);
+  e.u32(uint32_t(headers.size()));
+  for (const auto &[name, value] : headers) e.str(name).str(value);
+  std::string_view body;
+  if (CREDPLUG_HAS_FIELD(req, credplug_http_request, body_len) && req->body && req->body_len)
+    body = std::string_view(static_cast<const char *>(req->body), req->body_len);
+  e.str(body);
+  e.u32(CREDPLUG_HAS_FIELD(req, credplug_http_request, timeout_ms) ? req->timeout_ms : 0);
+  e.u32(CREDPLUG_HAS_FIELD(req, credplug_http_request, flags) ? req->flags : 0);
+
+  std::unique_lock<std::mutex> lock(call->mutex);
+  call->http_result.reset();
+  lock.unlock();
+  bool sent = send_frame(Msg::HttpSend, call->id, e.bytes());
+  wipe(e.bytes());
+  lock.lock();
+  if (sent) call->answered.wait(lock, [call] { return call->http_result.has_value() || call->channel_closed; });
+  if (!call->http_result) {
+    resp.error = "the host is gone";
+    return CREDPLUG_ERR_NETWORK;
+  }
+  std::string payload = std::move(*call->http_result);
+  call->http_result.reset();
+  lock.unlock();
+
+  int32_t rc;
+  try {
+    Decoder d(payload);
+    rc = int32_t(d.u32());
+    resp.status = int32_t(d.u32());
+    resp.error = std::string(d.str());
+    uint32_t n = d.u32();
+    for (uint32_t i = 0; i < n; ++i) {
+      std::string name(d.str());
+      resp.headers.emplace_back(std::move(name), std::string(d.str()));
+    }
+    resp.body = std::string(d.str());
+    d.end();
+  } catch (const ProtocolError &) {
+    resp = credplug_http_response();
+    resp.error = "the host's answer was malformed";
+    rc = CREDPLUG_ERR_NETWORK;
+  }
+  wipe(payload);
+  return rc;
+}
+
+int32_t svc_http_send(credplug_call *call, const credplug_http_request *req, credplug_http_response **out) noexcept {
+  try {
+    return http_send(call, req, out);
+  } catch (...) {
+    return CREDPLUG_ERR_NETWORK;
+  }
+}
+
+int32_t svc_http_status(const credplug_http_response *resp) noexcept { return resp ? resp->status : 0; }
+
+const char *svc_http_body(const credplug_http_response *resp, size_t *len) noexcept {
+  if (resp == nullptr) {
+    if (len) *len = 0;
+    return nullptr;
+  }
+  if (len) *len = resp->body.size();
+  return resp->body.c_str();
+}
+
+const char *svc_http_header(const credplug_http_response *resp, const char *name) noexcept {
+  if (resp == nullptr || name == nullptr) return nullptr;
+  const char *found = nullptr;
+  for (const auto &[n, v] : resp->headers)
+    if (strcasecmp(n.c_str(), name) == 0) found = v.c_str();
+  return found;
+}
+
+const char *svc_http_error(const credplug_http_response *resp) noexcept {
+  return resp && !resp->error.empty() ? resp->error.c_str() : nullptr;
+}
+
+void svc_http_release(credplug_http_response *resp) noexcept { delete resp; }
+
+const credplug_host_api kServices = {
+    sizeof(credplug_host_api), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, svc_log, svc_now_ms, svc_secure_zero,
+    svc_add_secret, svc_out_header, svc_out_expires_at, svc_out_info, svc_set_error, svc_http_send,
+    svc_http_status, svc_http_body, svc_http_header, svc_http_error, svc_http_release,
+};
+
+}  // namespace
+
+void set_channel(int fd) { g_channel = fd; }
+
+bool send_frame(Msg type, uint32_t call, std::string_view payload) {
+  std::lock_guard<std::mutex> lock(g_write_mutex);
+  return write_frame(g_channel, type, call, payload);
+}
+
+const credplug_host_api *runner_services() { return &kServices; }
+
+void register_call(credplug_call *call) {
+  std::lock_guard<std::mutex> lock(g_calls_mutex);
+  g_calls[call->id] = call;
+}
+
+void unregister_call(credplug_call *call) {
+  std::lock_guard<std::mutex> lock(g_calls_mutex);
+  g_calls.erase(call->id);
+}
+
+bool deliver_http_result(uint32_t id, std::string payload) {
+  std::lock_guard<std::mutex> lock(g_calls_mutex);
+  auto it = g_calls.find(id);
+  if (it == g_calls.end()) return false;
+  std::lock_guard<std::mutex> call_lock(it->second->mutex);
+  it->second->http_result = std::move(payload);
+  it->second->answered.notify_one();
+  return true;
+}
+
+void close_all_calls() {
+  std::lock_guard<std::mutex> lock(g_calls_mutex);
+  for (auto &[id, call] : g_calls) {
+    std::lock_guard<std::mutex> call_lock(call->mutex);
+    call->channel_closed = true;
+    call->answered.notify_one();
+  }
+}
+
+}  // namespace credplug::runner

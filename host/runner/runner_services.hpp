@@ -1,0 +1,43 @@
+// The credplug_host_api a plugin gets inside the runner: each service is a
+// frame to the host (which redacts, checks and applies it exactly as for an
+// in-process plugin), http_send waits for the host's answer, and the
+// response accessors, now_ms and secure_zero stay local.
+#pragma once
+
+#include "runner_protocol.hpp"
+
+#include <credplug/plugin.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+
+// One call the host asked for, as the plugin sees it. Used by the thread
+// running the call, and by the reader thread to hand it an HttpResult.
+struct credplug_call {
+  uint32_t id = 0;
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::optional<std::string> http_result;  // payload of the awaited HttpResult
+  bool channel_closed = false;
+};
+
+namespace credplug::runner {
+
+// Frames go to this descriptor, one writer at a time.
+void set_channel(int fd);
+bool send_frame(Msg type, uint32_t call, std::string_view payload);
+
+const credplug_host_api *runner_services();
+
+// Calls that may be waiting for an HttpResult, by id.
+void register_call(credplug_call *call);
+void unregister_call(credplug_call *call);
+// Hands `payload` to the call waiting for it. False when no such call waits
+// (the host broke the protocol).
+bool deliver_http_result(uint32_t call, std::string payload);
+// The host is gone: wake every waiting call (its http_send fails).
+void close_all_calls();
+
+}  // namespace credplug::runner

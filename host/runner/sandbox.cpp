@@ -1,0 +1,124 @@
+#include "sandbox.hpp"
+
+#include "runner_protocol.hpp"
+
+#include <seccomp.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CREDPLUG_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CREDPLUG_SANITIZED 1
+#endif
+#endif
+
+namespace credplug::runner {
+namespace {
+
+constexpr rlim_t kCpuSeconds = 3600;           // over the runner's life; the host restarts it
+constexpr rlim_t kAddressSpace = rlim_t(4) << 30;  // 4 GiB
+
+void limit(int resource, rlim_t value, const char *name) {
+  rlimit r{value, value};
+  if (setrlimit(resource, &r) != 0) throw std::runtime_error(std::string("setrlimit(") + name + "): " + std::strerror(errno));
+}
+
+// What a plugin may call. Everything else ends the runner (SIGSYS), except
+// the requests below that refuse with EPERM, so that a library probing for
+// a file or a socket gets an error it can report instead of dying.
+constexpr int kAllowed[] = {
+    // I/O on descriptors already open: the channel, and /dev/null as 0-2.
+    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+    SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+    // Memory.
+    SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(brk),
+    // Threads and their synchronisation.
+    SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
+    SCMP_SYS(sched_getaffinity), SCMP_SYS(membarrier), SCMP_SYS(gettid), SCMP_SYS(getpid),
+    // Signals: only this process's own (abort() raises SIGABRT).
+    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
+    SCMP_SYS(restart_syscall),
+    // Time and randomness.
+    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
+    SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom),
+    // Facts about itself.
+    SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrusage), SCMP_SYS(sysinfo),
+    SCMP_SYS(uname),
+    // Ending.
+    SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+constexpr int kRefused[] = {
+    SCMP_SYS(open),     SCMP_SYS(openat),  SCMP_SYS(openat2),  SCMP_SYS(creat),     SCMP_SYS(socket),
+    SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
+    SCMP_SYS(execve),   SCMP_SYS(execveat), SCMP_SYS(fork),    SCMP_SYS(vfork),     SCMP_SYS(ptrace),
+    SCMP_SYS(kill),     SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rename), SCMP_SYS(renameat),
+    SCMP_SYS(chdir), SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(readlink),
+    SCMP_SYS(readlinkat), SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx), SCMP_SYS(ioctl),
+    SCMP_SYS(prctl), SCMP_SYS(setrlimit), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(fcntl),
+};
+
+struct Filter {
+  scmp_filter_ctx ctx;
+  Filter() : ctx(seccomp_init(SCMP_ACT_KILL_PROCESS)) {
+    if (ctx == nullptr) throw std::runtime_error("seccomp_init failed");
+  }
+  ~Filter() { seccomp_release(ctx); }
+  void add(uint32_t action, int syscall, unsigned count = 0, scmp_arg_cmp arg = {}) {
+    int rc = count ? seccomp_rule_add(ctx, action, syscall, count, arg) : seccomp_rule_add(ctx, action, syscall, 0);
+    if (rc != 0) {
+      char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, syscall);
+      std::string what = name ? name : std::to_string(syscall);
+      free(name);
+      throw std::runtime_error("seccomp rule for " + what + ": " + std::strerror(-rc));
+    }
+  }
+};
+
+void install_filter() {
+  Filter f;
+  for (int sc : kAllowed) f.add(SCMP_ACT_ALLOW, sc);
+  for (int sc : kRefused) f.add(SCMP_ACT_ERRNO(EPERM), sc);
+  // New threads (clone with CLONE_THREAD), never new processes; clone3
+  // cannot be filtered on its flags (they sit in memory), so it answers
+  // ENOSYS and glibc falls back to clone.
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+  f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+  f.add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3));
+  // Signals to its own threads only.
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, uint64_t(getpid())));
+  // Reading a limit (pthread_create reads RLIMIT_STACK), never setting one.
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(getrlimit));
+  int rc = seccomp_load(f.ctx);
+  if (rc != 0) throw std::runtime_error(std::string("seccomp_load: ") + std::strerror(-rc));
+}
+
+}  // namespace
+
+void enter_sandbox() {
+  // A core dump would hold the credentials this process is given.
+  limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) throw std::runtime_error(std::string("PR_SET_DUMPABLE: ") + std::strerror(errno));
+  limit(RLIMIT_CPU, kCpuSeconds, "RLIMIT_CPU");
+#ifndef CREDPLUG_SANITIZED  // the sanitizers reserve terabytes of shadow address space
+  limit(RLIMIT_AS, kAddressSpace, "RLIMIT_AS");
+#endif
+  limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
+  limit(RLIMIT_NOFILE, kChannelFd + 1, "RLIMIT_NOFILE");
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + std::strerror(errno));
+  install_filter();
+}
+
+}  // namespace credplug::runner

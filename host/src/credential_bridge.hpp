@@ -1,0 +1,71 @@
+// The bridge from a Credential to its plugin instance: one credplug_call per
+// plugin call (outputs, secrets, logging, HTTPS, deadline), the instance's
+// call serialisation, turning a failed call into an Error, the expiry
+// policy, and the token cache's fetcher. Transport-agnostic: the instance
+// lives behind a PluginTransport.
+#pragma once
+
+#include "host_services.hpp"
+#include "https_client.hpp"
+#include "plugin_transport.hpp"
+#include "redactor.hpp"
+#include "refresh_pool.hpp"
+#include "token_cache.hpp"
+
+#include <credplug/host.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace credplug::host {
+
+// What a Host and its Credentials share (Credentials may outlive the Host).
+struct Shared {
+  HttpsClient http;
+  Logger logger;
+  CachePolicy cache;
+  RefreshPool refreshers;
+  long plugin_deadline_ms;  // per plugin call, for runners (credplug_call::deadline_ms)
+  Shared(HttpOptions options, const CachePolicy &policy, long plugin_deadline_ms)
+      : http(std::move(options)), cache(policy), refreshers(policy.refresh_threads),
+        plugin_deadline_ms(plugin_deadline_ms) {}
+};
+
+// A plugin instance for a credential that already passed the schema, with
+// `also_secret` masked in everything it says. Throws Error.
+std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &shared,
+                                              const std::shared_ptr<PluginTransport> &plugin,
+                                              std::string_view credential_json,
+                                              const std::vector<SecretString> &also_secret);
+
+}  // namespace credplug::host
+
+namespace credplug {
+
+struct Credential::Impl {
+  std::shared_ptr<host::PluginTransport> plugin;
+  std::shared_ptr<host::Shared> shared;
+  host::Redactor redactor;
+  std::unique_ptr<host::PluginInstance> instance;
+  std::mutex call_mutex;  // used unless the plugin allows concurrent calls
+  std::string id;
+  std::unique_ptr<host::TokenCache> cache;  // made once the instance exists
+
+  ~Impl();
+  credplug_call make_call();
+  // Turns a failed plugin call into a FetchFailure (an Error) with a
+  // redacted message and the server's Retry-After, if any.
+  [[noreturn]] void raise(const credplug_call &call, int32_t rc, const char *what);
+  // One plugin call on the instance, serialised unless the plugin allows
+  // concurrent calls on one instance.
+  int32_t invoke(host::PluginOp op, credplug_call &call);
+  // One token request through authenticate() or refresh().
+  host::Fetched request_token(host::PluginOp op, std::vector<Info> *info = nullptr);
+  int64_t expiry_ms(const credplug_call &call, int64_t sent_ms) const;
+  // The cache's fetcher.
+  host::Fetched fetch(host::FetchKind kind);
+};
+
+}  // namespace credplug

@@ -1,0 +1,495 @@
+#include "process_transport.hpp"
+
+#include "plugin_output.hpp"
+#include "plugin_paths.hpp"
+#include "plugin_pins.hpp"
+#include "runner_process.hpp"
+#include "runner_protocol.hpp"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+namespace fs = std::filesystem;
+
+namespace credplug::host {
+
+using runner::Decoder;
+using runner::Encoder;
+using runner::Msg;
+using runner::ProtocolError;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string default_runner_path() {
+  if (const char *env = std::getenv("CREDPLUG_RUNNER"); env && *env) return env;
+  std::error_code ec;
+  fs::path here = fs::weakly_canonical(boost::dll::this_line_location(ec), ec).parent_path();
+  // <prefix>/bin or <prefix>/lib, and <prefix>/lib/<multiarch>.
+  for (const fs::path &prefix : {here.parent_path(), here.parent_path().parent_path()}) {
+    fs::path candidate = prefix / "libexec" / "credplug" / "credplug-plugin-runner";
+    if (fs::exists(candidate, ec)) return candidate.string();
+  }
+  return (here.parent_path() / "libexec" / "credplug" / "credplug-plugin-runner").string();
+}
+
+namespace {
+
+// Plugin code runs at most this long per call beyond the host's own HTTPS
+// timeout; a destroy() gets this much.
+constexpr long kDestroyDeadlineMs = 5000;
+// A call may make this many HTTPS requests (none needs more than 4).
+constexpr int kMaxRequestsPerCall = 64;
+constexpr uint32_t kMaxRequestHeaders = 256;
+// Restarts after a crash wait this long, doubling, reset by a runner that
+// lived a minute.
+constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;
+
+int32_t fail(credplug_call &call, const std::string &message) {
+  call.refused_output.clear();  // a crash is the news, not what came before it
+  host_services()->set_error(&call, CREDPLUG_ERR_PLUGIN, message.c_str());
+  return CREDPLUG_ERR_PLUGIN;
+}
+
+// "crashed (SIGABRT)" -> "crashed while loading (SIGABRT)".
+std::string while_loading(const std::string &reason) {
+  const std::string crashed = "crashed (";
+  if (reason.compare(0, crashed.size(), crashed) == 0) return "crashed while loading (" + reason.substr(crashed.size());
+  return reason + " while loading";
+}
+
+// Answers one HttpSend frame: the host sends the request for the plugin,
+// through the same service (and policy) as an in-process plugin's.
+std::string http_exchange(Decoder &d, credplug_call &call, int &requests) {
+  std::string method(d.cstr()), url(d.cstr());
+  uint32_t n = d.u32();
+  if (n > kMaxRequestHeaders) throw ProtocolError("a request with more than 256 headers");
+  std::vector<std::string> fields;
+  for (uint32_t i = 0; i < 2 * n; ++i) fields.emplace_back(d.cstr());
+  std::string_view body = d.str();
+  uint32_t timeout_ms = d.u32(), flags = d.u32();
+  d.end();
+  std::vector<const char *> headers;
+  for (const auto &f : fields) headers.push_back(f.c_str());
+  headers.push_back(nullptr);
+  credplug_http_request req{sizeof req, method.c_str(), url.c_str(), headers.data(), body.data(), body.size(),
+                            timeout_ms, flags};
+  credplug_http_response *resp = nullptr;
+  int32_t rc;
+  if (++requests > kMaxRequestsPerCall) {
+    resp = new credplug_http_response();
+    resp->error = "more than " + std::to_string(kMaxRequestsPerCall) + " HTTPS requests in one call";
+    rc = CREDPLUG_ERR_NETWORK;
+  } else {
+    rc = host_services()->http_send(&call, &req, &resp);
+  }
+  Encoder answer;
+  answer.u32(uint32_t(rc)).u32(uint32_t(resp->result.status)).str(resp->error);
+  answer.u32(uint32_t(resp->result.headers.size()));
+  for (const auto &[name, value] : resp->result.headers) answer.str(name).str(value);
+  answer.str(resp->result.body.view());
+  host_services()->http_release(resp);
+  for (auto &f : fields) runner::wipe(f);
+  return std::move(answer.bytes());
+}
+
+// Applies one service frame of a call to `call`, as the in-process service
+// would. Returns true for Done, with its status and instance.
+bool apply(runner::Frame &frame, RunnerProcess &r, uint32_t call_id, credplug_call &call, int &requests, int32_t &rc,
+           uint64_t &created) {
+  const credplug_host_api *svc = host_services();
+  Decoder d(frame.payload);
+  switch (frame.type) {
+    case Msg::Log: {
+      int32_t level = int32_t(d.u32());
+      std::string message(d.cstr());
+      d.end();
+      svc->log(&call, level, message.c_str());
+      return false;
+    }
+    case Msg::AddSecret: {
+      std::string_view value = d.str();
+      d.end();
+      svc->add_secret(&call, value.data(), value.size());
+      return false;
+    }
+    case Msg::OutHeader:
+    case Msg::OutInfo: {
+      std::string name(d.cstr()), value(d.cstr());
+      uint32_t flags = d.u32();
+      d.end();
+      (frame.type == Msg::OutHeader ? svc->out_header : svc->out_info)(&call, name.c_str(), value.c_str(), flags);
+      runner::wipe(value);
+      return false;
+    }
+    case Msg::OutExpiresAt: {
+      int64_t at = d.i64();
+      d.end();
+      svc->out_expires_at(&call, at);
+      return false;
+    }
+    case Msg::SetError: {
+      int32_t code = int32_t(d.u32());
+      std::string message(d.cstr());
+      d.end();
+      svc->set_error(&call, code, message.c_str());
+      return false;
+    }
+    case Msg::HttpSend: {
+      std::string answer = http_exchange(d, call, requests);
+      r.send(Msg::HttpResult, call_id, answer);
+      runner::wipe(answer);
+      return false;
+    }
+    case Msg::Done:
+      rc = int32_t(d.u32());
+      created = d.u64();
+      d.end();
+      return true;
+    default:
+      throw ProtocolError("it sent a frame of type " + std::to_string(int(frame.type)) + " during a call");
+  }
+}
+
+// Runs one call in the runner, to its Done frame, the runner's end or the
+// call's deadline (which stops the runner).
+int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_t handle, std::string_view payload,
+                 credplug_call &call, const char *what, uint64_t *created = nullptr) {
+  uint32_t call_id = 0;
+  auto inbox = r.open_call(call_id);
+  struct Closer {
+    RunnerProcess &r;
+    uint32_t id;
+    ~Closer() { r.close_call(id); }
+  } closer{r, call_id};
+  {
+    Encoder request;
+    request.u8(uint8_t(op)).u64(handle).str(payload);
+    if (!r.send(Msg::Call, call_id, request.bytes())) r.stop("its channel closed");
+    runner::wipe(request.bytes());
+  }
+  const auto budget = call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
+  Clock::duration spent{0};  // plugin time: the host's HTTPS time is not counted
+  auto since = Clock::now();
+  int requests = 0;
+  for (;;) {
+    runner::Frame frame;
+    {
+      std::unique_lock<std::mutex> lock(inbox->mutex);
+      bool ready = inbox->ready.wait_until(lock, since + (budget - spent),
+                                           [&] { return !inbox->frames.empty() || inbox->ended; });
+      if (!ready) {
+        lock.unlock();
+        const std::string limit = std::to_string(call.deadline_ms) + " ms";
+        r.stop(std::string("was stopped (") + what + " ran past its deadline of " + limit + ")");
+        return fail(call, "plugin '" + id + "' did not finish " + what + " within " + limit + "; its runner was stopped");
+      }
+      if (inbox->frames.empty()) {
+        lock.unlock();
+        return fail(call, "plugin '" + id + "' " + r.end_reason() + " during " + what);
+      }
+      frame = std::move(inbox->frames.front());
+      inbox->frames.pop_front();
+    }
+    auto now = Clock::now();
+    spent += now - since;
+    int32_t rc = CREDPLUG_ERR_PLUGIN;
+    uint64_t made = 0;
+    bool done;
+    try {
+      done = apply(frame, r, call_id, call, requests, rc, made);
+    } catch (const ProtocolError &e) {
+      runner::wipe(frame.payload);
+      r.stop(std::string("was stopped (it broke the runner protocol: ") + e.what() + ")");
+      return fail(call, "plugin '" + id + "' broke the runner protocol during " + what + " (" + e.what() +
+                            "); its runner was stopped");
+    }
+    runner::wipe(frame.payload);
+    since = Clock::now();
+    if (done) {
+      if (created) *created = made;
+      return rc;
+    }
+  }
+}
+
+// A runner that has loaded the plugin, and what it said of it.
+struct Started {
+  std::shared_ptr<RunnerProcess> runner;
+  PluginDescription description;
+  std::string schema;
+};
+
+std::string bounded_text(Decoder &d, size_t max, const char *what) {
+  std::string_view s = d.cstr();
+  if (s.size() > max) throw ProtocolError(std::string("its ") + what + " is over " + std::to_string(max) + " bytes");
+  return std::string(s);
+}
+
+PluginDescription parse_loaded(runner::Frame &frame, const std::string &path, std::string &schema) {
+  Decoder d(frame.payload);
+  PluginDescription p;
+  p.id = bounded_text(d, 64, "id");
+  p.display_name = displayable(bounded_text(d, 256, "display name"), 256);
+  p.version = displayable(bounded_text(d, 64, "version"), 64);
+  schema = bounded_text(d, 1 << 20, "credential schema");
+  p.abi_major = d.u32();
+  p.abi_minor = d.u32();
+  uint32_t flags = d.u32();
+  p.default_token_lifetime_s = d.u32();
+  d.end();
+  if (!valid_plugin_id(p.id)) throw ProtocolError("its id is not 1-64 characters of [a-z0-9_-]");
+  if (p.abi_major != CREDPLUG_ABI_MAJOR || p.abi_minor > CREDPLUG_ABI_MINOR)
+    throw ProtocolError("it reports an ABI this host did not offer");
+  p.path = path;
+  p.has_test = flags & runner::kHasTest;
+  p.has_refresh = flags & runner::kHasRefresh;
+  p.concurrent_instance = flags & runner::kConcurrentInstance;
+  return p;
+}
+
+Started start(const std::string &path, const std::string &runner_path, long deadline_ms) {
+  Started s;
+  try {
+    s.runner = RunnerProcess::start(runner_path, path);
+  } catch (const std::exception &e) {
+    throw LoadError(e.what());
+  }
+  auto inbox = s.runner->loading();
+  const auto deadline = Clock::now() + milliseconds(deadline_ms);
+  bool greeted = false;
+  for (;;) {
+    runner::Frame frame;
+    {
+      std::unique_lock<std::mutex> lock(inbox->mutex);
+      if (!inbox->ready.wait_until(lock, deadline, [&] { return !inbox->frames.empty() || inbox->ended; })) {
+        lock.unlock();
+        s.runner->stop("did not finish loading within " + std::to_string(deadline_ms) + " ms");
+        throw LoadError("its runner did not finish loading it within " + std::to_string(deadline_ms) +
+                        " ms and was stopped");
+      }
+      if (inbox->frames.empty()) {
+        lock.unlock();
+        throw LoadError(while_loading(s.runner->end_reason()));
+      }
+      frame = std::move(inbox->frames.front());
+      inbox->frames.pop_front();
+    }
+    try {
+      Decoder d(frame.payload);
+      if (frame.type == Msg::Hello && !greeted) {
+        std::string_view magic = d.str();
+        uint32_t version = d.u32();
+        d.end();
+        if (magic != runner::kMagic || version != runner::kProtocolVersion)
+          throw ProtocolError("it speaks protocol version " + std::to_string(version) + ", this host " +
+                              std::to_string(runner::kProtocolVersion) + " (reinstall credplug)");
+        greeted = true;
+      } else if (frame.type == Msg::LoadFailed && greeted) {
+        std::string why = displayable(d.str(), kMaxMessageBytes);
+        s.runner->stop(why);
+        throw LoadError(why);
+      } else if (frame.type == Msg::Loaded && greeted) {
+        s.description = parse_loaded(frame, path, s.schema);
+        return s;
+      } else {
+        throw ProtocolError("it sent a frame of type " + std::to_string(int(frame.type)) + " while loading");
+      }
+    } catch (const ProtocolError &e) {
+      s.runner->stop(std::string("broke the runner protocol (") + e.what() + ")");
+      throw LoadError(std::string("its runner broke the protocol while loading it (") + e.what() + ")");
+    }
+  }
+}
+
+class ProcessTransport;
+
+class ProcessInstance final : public PluginInstance {
+ public:
+  ProcessInstance(std::shared_ptr<ProcessTransport> plugin, const SecretString &credential,
+                  std::shared_ptr<RunnerProcess> runner, uint64_t handle)
+      : plugin(std::move(plugin)), credential(credential.view()), runner(std::move(runner)), handle(handle) {}
+  ~ProcessInstance() override;
+
+  const std::shared_ptr<ProcessTransport> plugin;
+  // Kept, wiped when the instance goes, to create the instance again in a
+  // runner started after a crash.
+  const SecretString credential;
+  std::mutex mutex;  // guards runner and handle
+  std::shared_ptr<RunnerProcess> runner;
+  uint64_t handle;
+};
+
+class ProcessTransport final : public PluginTransport, public std::enable_shared_from_this<ProcessTransport> {
+ public:
+  ProcessTransport(Started started, std::string runner_path, long load_deadline_ms, std::string file_hash)
+      : description_(std::move(started.description)),
+        schema_(std::make_unique<CompiledSchema>(started.schema)),
+        runner_path_(std::move(runner_path)),
+        load_deadline_ms_(load_deadline_ms),
+        file_hash_(std::move(file_hash)),
+        runner_(std::move(started.runner)) {}
+
+  const PluginDescription &description() const override { return description_; }
+  const CompiledSchema &schema() const override { return *schema_; }
+  const char *isolation() const override { return "process"; }
+
+  int32_t create(credplug_call &call, const SecretString &credential_json,
+                 std::unique_ptr<PluginInstance> &out) override {
+    auto r = running(call, "create");
+    if (!r) return CREDPLUG_ERR_PLUGIN;
+    uint64_t handle = 0;
+    int32_t rc;
+    {
+      std::lock_guard<std::mutex> lock(lifecycle_);
+      rc = exchange(*r, description_.id, runner::Op::Create, 0, credential_json.view(), call, "create", &handle);
+    }
+    if (handle != 0) out = std::make_unique<ProcessInstance>(shared_from_this(), credential_json, r, handle);
+    if (rc == CREDPLUG_OK && handle == 0) rc = CREDPLUG_ERR_PLUGIN;
+    if (rc != CREDPLUG_OK) out.reset();  // an instance made by a failed create() is destroyed
+    return rc;
+  }
+
+  int32_t invoke(PluginOp op, PluginInstance &instance, credplug_call &call) override {
+    auto &inst = static_cast<ProcessInstance &>(instance);
+    auto r = running(call, op_name(op));
+    if (!r) return CREDPLUG_ERR_PLUGIN;
+    uint64_t handle;
+    {
+      std::lock_guard<std::mutex> lock(inst.mutex);
+      if (inst.runner != r) {  // its runner ended: make the instance again in this one
+        uint64_t made = 0;
+        int32_t rc;
+        {
+          std::lock_guard<std::mutex> lifecycle(lifecycle_);
+          rc = exchange(*r, description_.id, runner::Op::Create, 0, inst.credential.view(), call, "create", &made);
+        }
+        if (rc != CREDPLUG_OK || made == 0) return rc != CREDPLUG_OK ? rc : CREDPLUG_ERR_PLUGIN;
+        inst.runner = r;
+        inst.handle = made;
+      }
+      handle = inst.handle;
+    }
+    runner::Op wire = op == PluginOp::Authenticate ? runner::Op::Authenticate
+                      : op == PluginOp::Test       ? runner::Op::Test
+                                                   : runner::Op::Refresh;
+    return exchange(*r, description_.id, wire, handle, {}, call, op_name(op));
+  }
+
+  void destroy(ProcessInstance &inst) {
+    std::lock_guard<std::mutex> lock(inst.mutex);
+    if (!inst.runner || inst.runner->ended()) return;
+    Redactor redactor;
+    credplug_call call;
+    call.redactor = &redactor;
+    call.deadline_ms = kDestroyDeadlineMs;
+    std::lock_guard<std::mutex> lifecycle(lifecycle_);
+    exchange(*inst.runner, description_.id, runner::Op::Destroy, inst.handle, {}, call, "destroy");
+  }
+
+ private:
+  // The live runner, started again if it ended and its backoff has passed;
+  // nullptr, with the reason on `call`, when there is none.
+  std::shared_ptr<RunnerProcess> running(credplug_call &call, const char *what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (runner_ && !runner_->ended()) return runner_;
+    const auto now = Clock::now();
+    const std::string plugin = "plugin '" + description_.id + "'";
+    if (runner_) {
+      last_end_ = runner_->end_reason();
+      bool lived = now - runner_->started() > std::chrono::minutes(1);
+      backoff_ms_ = lived || backoff_ms_ == 0 ? kFirstBackoffMs : std::min(2 * backoff_ms_, kMaxBackoffMs);
+      restart_at_ = now + milliseconds(backoff_ms_);
+      runner_.reset();
+    }
+    if (now < restart_at_) {
+      auto wait = std::chrono::duration_cast<milliseconds>(restart_at_ - now).count() + 1;
+      fail(call, plugin + " is not running (its runner " + last_end_ + "); it is started again in " +
+                     std::to_string(wait) + " ms, for the next " + what);
+      return nullptr;
+    }
+    try {
+      // Vault's rule: the file started again is the file that was loaded.
+      std::string hash = file_sha256(description_.path);
+      if (hash != file_hash_)
+        throw LoadError("its file " + description_.path + " changed since it was loaded (SHA-256 " + file_hash_ +
+                        ", now " + hash + ")");
+      Started s = start(description_.path, runner_path_, load_deadline_ms_);
+      if (s.description.id != description_.id) throw LoadError("its file now holds plugin '" + s.description.id + "'");
+      runner_ = std::move(s.runner);
+      return runner_;
+    } catch (const std::exception &e) {
+      last_end_ = std::string("could not be started again: ") + e.what();
+      backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(2 * backoff_ms_, kMaxBackoffMs);
+      restart_at_ = Clock::now() + milliseconds(backoff_ms_);
+      fail(call, plugin + " " + last_end_);
+      return nullptr;
+    }
+  }
+
+  const PluginDescription description_;
+  const std::unique_ptr<CompiledSchema> schema_;
+  const std::string runner_path_;
+  const long load_deadline_ms_;
+  const std::string file_hash_;
+  std::mutex lifecycle_;  // serialises create() and destroy(), as in-process
+  std::mutex mutex_;      // guards what follows
+  std::shared_ptr<RunnerProcess> runner_;
+  std::string last_end_;
+  long backoff_ms_ = 0;
+  Clock::time_point restart_at_{};
+};
+
+ProcessInstance::~ProcessInstance() {
+  try {
+    plugin->destroy(*this);
+  } catch (...) {  // out of memory: the runner frees it when it ends
+  }
+}
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<ProcessTransport>> loaded;
+};
+
+Registry &registry() {
+  static auto *r = new Registry();  // never destroyed: runners are ended by the channel closing at exit
+  return *r;
+}
+
+}  // namespace
+
+std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const std::string &runner_path,
+                                                long load_deadline_ms) {
+  std::error_code ec;
+  std::string key = fs::weakly_canonical(path, ec).string();
+  if (ec) key = path;
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
+  std::string hash;
+  try {
+    hash = file_sha256(path);
+  } catch (const std::exception &e) {
+    throw LoadError(e.what());
+  }
+  Started s = start(path, runner_path, load_deadline_ms);
+  const std::string id = s.description.id;
+  auto runner = s.runner;
+  std::shared_ptr<ProcessTransport> plugin;
+  try {
+    plugin = std::make_shared<ProcessTransport>(std::move(s), runner_path, load_deadline_ms, hash);
+  } catch (const std::exception &e) {  // the schema does not compile
+    runner->stop("was stopped (its plugin's schema does not compile)");
+    throw LoadError("plugin '" + id + "': " + e.what());
+  }
+  r.loaded[key] = plugin;
+  return plugin;
+}
+
+}  // namespace credplug::host

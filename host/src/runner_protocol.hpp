@@ -1,0 +1,130 @@
+// The wire protocol between the host and a plugin runner (process
+// isolation), over one SOCK_STREAM socketpair. docs: INTERNALS.md, "Plugin
+// runner protocol".
+//
+// A frame is  u32 length | u8 type | u32 call id | payload  (length counts
+// type, id and payload; integers in this machine's byte order: both ends are
+// the same build on the same machine). Call id 0 is the process itself
+// (handshake, loading, logs from init()); the host numbers calls from 1.
+//
+//   runner -> host: Hello, then Loaded or LoadFailed, then for each call any
+//                   number of service frames (Log, AddSecret, Out*, SetError,
+//                   HttpSend, each answered by HttpResult) and one Done.
+//   host -> runner: Call, HttpResult.
+//
+// The host treats every frame as hostile (the runner holds plugin code): a
+// frame that is too long, malformed or out of place ends the runner.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace credplug::runner {
+
+constexpr uint32_t kProtocolVersion = 1;
+constexpr std::string_view kMagic = "credplug-runner";
+// Larger than any legitimate frame: a response body is capped by the host's
+// max_response_bytes, an output by plugin.h's limits.
+constexpr size_t kMaxFrameBytes = 64u << 20;
+// The runner's descriptors: the channel, always this number.
+constexpr int kChannelFd = 3;
+
+enum class Msg : uint8_t {
+  // runner -> host
+  Hello = 1,      // str magic, u32 version
+  Loaded = 2,     // str id, display_name, version, schema; u32 abi_major, abi_minor, flags, default_lifetime_s
+  LoadFailed = 3, // str message
+  Log = 4,        // u32 level, str message
+  AddSecret = 5,  // str value
+  OutHeader = 6,  // str name, value; u32 flags
+  OutExpiresAt = 7,  // i64 unix seconds
+  OutInfo = 8,    // str key, value; u32 flags
+  SetError = 9,   // u32 code, str message
+  HttpSend = 10,  // str method, url; u32 header count, str name, value ...; str body; u32 timeout_ms, flags
+  Done = 11,      // u32 status; u64 instance (Create only)
+  // host -> runner
+  Call = 64,        // u8 op, u64 instance, str credential JSON (Create only)
+  HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body
+};
+
+enum class Op : uint8_t { Create = 1, Authenticate = 2, Test = 3, Refresh = 4, Destroy = 5 };
+
+// Loaded flags.
+constexpr uint32_t kHasTest = 0x1, kHasRefresh = 0x2, kHasDestroy = 0x4, kConcurrentInstance = 0x8;
+
+class ProtocolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Frame {
+  Msg type{};
+  uint32_t call = 0;
+  std::string payload;  // may hold secrets: wiped by its owner (wipe())
+};
+
+// explicit_bzero: both ends handle secrets in these buffers.
+void wipe(std::string &s);
+
+class Encoder {
+ public:
+  Encoder &u8(uint8_t v) { return raw(&v, sizeof v); }
+  Encoder &u32(uint32_t v) { return raw(&v, sizeof v); }
+  Encoder &u64(uint64_t v) { return raw(&v, sizeof v); }
+  Encoder &i64(int64_t v) { return raw(&v, sizeof v); }
+  Encoder &str(std::string_view s) {
+    u32(uint32_t(s.size()));
+    out_.append(s);
+    return *this;
+  }
+  std::string &bytes() { return out_; }
+
+ private:
+  Encoder &raw(const void *p, size_t n) {
+    out_.append(static_cast<const char *>(p), n);
+    return *this;
+  }
+  std::string out_;
+};
+
+// Reads what an Encoder wrote; throws ProtocolError past the end.
+class Decoder {
+ public:
+  explicit Decoder(std::string_view in) : in_(in) {}
+  uint8_t u8() { return fixed<uint8_t>(); }
+  uint32_t u32() { return fixed<uint32_t>(); }
+  uint64_t u64() { return fixed<uint64_t>(); }
+  int64_t i64() { return fixed<int64_t>(); }
+  std::string_view str();
+  // A string handed on as a C string: a NUL inside would silently cut it.
+  std::string_view cstr();
+  // Throws unless every byte was read.
+  void end() const;
+
+ private:
+  template <class T>
+  T fixed() {
+    if (in_.size() - pos_ < sizeof(T)) throw ProtocolError("a frame ends in the middle of a field");
+    T v;
+    std::memcpy(&v, in_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+    return v;
+  }
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+// Writes a whole frame (MSG_NOSIGNAL: a dead peer is an error, not SIGPIPE).
+// False when the peer is gone.
+bool write_frame(int fd, Msg type, uint32_t call, std::string_view payload);
+
+// The next frame, or nullopt at end of stream. Throws ProtocolError for a
+// frame over kMaxFrameBytes or cut short.
+std::optional<Frame> read_frame(int fd);
+
+}  // namespace credplug::runner
