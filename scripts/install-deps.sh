@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev  # HTTPS client
   rapidjson-dev         # JSON and JSON Schema validation
   libssl-dev            # OpenSSL: HS256, wiping, the test PKI
+  libseccomp-dev        # the plugin runner's sandbox (seccomp-bpf)
   libcli11-dev          # CLI argument parsing
   doctest-dev           # unit and end-to-end tests
   libcpp-httplib-dev    # the provider emulator's HTTPS server

@@ -9,6 +9,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -46,9 +47,14 @@ constexpr long kDestroyDeadlineMs = 5000;
 // A call may make this many HTTPS requests (none needs more than 4).
 constexpr int kMaxRequestsPerCall = 64;
 constexpr uint32_t kMaxRequestHeaders = 256;
-// Restarts after a crash wait this long, doubling, reset by a runner that
-// lived a minute.
+// A runner that ended is started again at once for the next call; if it
+// ends again before a call succeeds, after 100 ms, doubling up to 30 s.
 constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;
+
+long backoff_ms(int ends_in_a_row) {
+  if (ends_in_a_row <= 1) return 0;
+  return std::min(kFirstBackoffMs << std::min(ends_in_a_row - 2, 16), kMaxBackoffMs);
+}
 
 int32_t fail(credplug_call &call, const std::string &message) {
   call.refused_output.clear();  // a crash is the news, not what came before it
@@ -378,7 +384,9 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     runner::Op wire = op == PluginOp::Authenticate ? runner::Op::Authenticate
                       : op == PluginOp::Test       ? runner::Op::Test
                                                    : runner::Op::Refresh;
-    return exchange(*r, description_.id, wire, handle, {}, call, op_name(op));
+    int32_t rc = exchange(*r, description_.id, wire, handle, {}, call, op_name(op));
+    if (rc == CREDPLUG_OK && ends_in_a_row_.load(std::memory_order_relaxed) != 0) ends_in_a_row_.store(0);
+    return rc;
   }
 
   void destroy(ProcessInstance &inst) {
@@ -402,9 +410,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     const std::string plugin = "plugin '" + description_.id + "'";
     if (runner_) {
       last_end_ = runner_->end_reason();
-      bool lived = now - runner_->started() > std::chrono::minutes(1);
-      backoff_ms_ = lived || backoff_ms_ == 0 ? kFirstBackoffMs : std::min(2 * backoff_ms_, kMaxBackoffMs);
-      restart_at_ = now + milliseconds(backoff_ms_);
+      restart_at_ = now + milliseconds(backoff_ms(++ends_in_a_row_));
       runner_.reset();
     }
     if (now < restart_at_) {
@@ -425,8 +431,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
       return runner_;
     } catch (const std::exception &e) {
       last_end_ = std::string("could not be started again: ") + e.what();
-      backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(2 * backoff_ms_, kMaxBackoffMs);
-      restart_at_ = Clock::now() + milliseconds(backoff_ms_);
+      restart_at_ = Clock::now() + milliseconds(backoff_ms(++ends_in_a_row_ + 1));
       fail(call, plugin + " " + last_end_);
       return nullptr;
     }
@@ -441,7 +446,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
   std::mutex mutex_;      // guards what follows
   std::shared_ptr<RunnerProcess> runner_;
   std::string last_end_;
-  long backoff_ms_ = 0;
+  std::atomic<int> ends_in_a_row_{0};  // runners ended (or not started) since a call last succeeded
   Clock::time_point restart_at_{};
 };
 

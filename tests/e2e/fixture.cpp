@@ -104,6 +104,9 @@ HostOptions E2E::host_options() const {
   o.use_environment = false;
   o.use_default_dir = false;
   o.ca_file = pki.ca_cert;
+  // CI runs this suite once per mode: CREDPLUG_ISOLATION=in-process, or unset
+  // (the default, process). The CLI reads the same variable itself.
+  if (const char *mode = std::getenv("CREDPLUG_ISOLATION"); mode && *mode) o.isolation = parse_isolation(mode);
   return o;
 }
 

@@ -1,0 +1,194 @@
+/* A hostile plugin, for the isolation tests: its credential says what to do
+** and in which entry point, e.g. {"action": "crash", "where": "test"}.
+**
+** actions: ok (a Bearer header), crash (SIGSEGV), abort (SIGABRT), loop
+** (forever), open (read "path" and return it in the error), socket (connect
+** to 127.0.0.1:"port"), exec (system("touch " "path")), egress (an HTTPS GET
+** of "url" through the host), huge (a 16 MiB header, then 10000 logs).
+** where: create, authenticate, test, refresh, destroy.
+**
+** Built three more times with HOSTILE_IN=1 (a crash in
+** credplug_get_interface) and HOSTILE_IN=2 (a crash in init). */
+#define _GNU_SOURCE
+#include <credplug/plugin.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef HOSTILE_IN
+#define HOSTILE_IN 0
+#endif
+#if HOSTILE_IN == 1
+#define HOSTILE_ID "crash-entry"
+#elif HOSTILE_IN == 2
+#define HOSTILE_ID "crash-init"
+#else
+#define HOSTILE_ID "hostile"
+#endif
+
+static const credplug_host_api *host;
+
+typedef struct credplug_instance {
+  char action[32], where[32], path[512], url[512];
+  int port;
+} hostile;
+
+/* The string value of "key" in a flat JSON object, or "". */
+static void field(const char *json, const char *key, char *out, size_t n) {
+  char pattern[64];
+  const char *p;
+  size_t i = 0;
+  out[0] = '\0';
+  snprintf(pattern, sizeof pattern, "\"%s\"", key);
+  p = strstr(json, pattern);
+  if (p == NULL) return;
+  p = strchr(p + strlen(pattern), ':');
+  if (p == NULL) return;
+  while (*++p == ' ') {
+  }
+  if (*p == '"') {
+    ++p;
+    while (*p && *p != '"' && i + 1 < n) out[i++] = *p++;
+  } else {
+    while (*p && *p != ',' && *p != '}' && i + 1 < n) out[i++] = *p++;
+  }
+  out[i] = '\0';
+}
+
+static void crash(void) {
+  volatile int *nothing = NULL;
+  *nothing = 1;
+}
+
+/* Does `action` in `where`; returns a status, with the error set. */
+static int32_t act(hostile *h, const char *where, credplug_call *call) {
+  char message[4096];
+  if (h == NULL || strcmp(h->where, where) != 0 || strcmp(h->action, "ok") == 0) return CREDPLUG_OK;
+  if (strcmp(h->action, "crash") == 0) crash();
+  if (strcmp(h->action, "abort") == 0) abort();
+  if (strcmp(h->action, "loop") == 0)
+    for (volatile unsigned long spin = 0;; ++spin) {
+    }
+  if (strcmp(h->action, "open") == 0) {
+    FILE *f = fopen(h->path, "r");
+    size_t got = 0;
+    if (f == NULL) {
+      snprintf(message, sizeof message, "open %s: %s", h->path, strerror(errno));
+    } else {
+      got = fread(message, 1, sizeof message - 1, f);
+      message[got] = '\0';
+      fclose(f);
+    }
+  } else if (strcmp(h->action, "socket") == 0) {
+    struct sockaddr_in to;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)h->port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0) snprintf(message, sizeof message, "socket: %s", strerror(errno));
+    else if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) snprintf(message, sizeof message, "connect: %s", strerror(errno));
+    else snprintf(message, sizeof message, "connected to port %d", h->port);
+    if (fd >= 0) close(fd);
+  } else if (strcmp(h->action, "exec") == 0) {
+    char command[600];
+    int rc;
+    snprintf(command, sizeof command, "touch %s", h->path);
+    rc = system(command);
+    snprintf(message, sizeof message, "system: %d (%s)", rc, rc == 0 ? "ran" : strerror(errno));
+  } else if (strcmp(h->action, "egress") == 0) {
+    credplug_http_request req;
+    credplug_http_response *resp = NULL;
+    int32_t rc;
+    memset(&req, 0, sizeof req);
+    req.struct_size = sizeof req;
+    req.url = h->url;
+    rc = host->http_send(call, &req, &resp);
+    snprintf(message, sizeof message, "egress: status %d, %s", (int)host->http_status(resp),
+             host->http_error(resp) ? host->http_error(resp) : "no error");
+    host->http_release(resp);
+    if (rc != CREDPLUG_OK) {
+      host->set_error(call, rc, message);
+      return rc;
+    }
+  } else if (strcmp(h->action, "huge") == 0) {
+    size_t big = 16u << 20;
+    char *value = malloc(big + 1);
+    int i;
+    if (value == NULL) return CREDPLUG_ERR_PLUGIN;
+    memset(value, 'x', big);
+    value[big] = '\0';
+    for (i = 0; i < 10000; ++i) host->log(call, CREDPLUG_LOG_ERROR, "hostile log line");
+    host->out_header(call, "X-Huge", value, 0);
+    free(value);
+    return CREDPLUG_OK;
+  } else {
+    snprintf(message, sizeof message, "unknown action '%s'", h->action);
+  }
+  host->set_error(call, CREDPLUG_ERR_PROVIDER, message);
+  return CREDPLUG_ERR_PROVIDER;
+}
+
+static int32_t h_init(const credplug_host_api *api) {
+  if (HOSTILE_IN == 2) crash();
+  host = api;
+  return CREDPLUG_OK;
+}
+
+static int32_t h_create(credplug_call *call, const char *json, size_t len, credplug_instance **out) {
+  hostile *h = calloc(1, sizeof *h);
+  char port[16];
+  (void)len;
+  if (h == NULL) return CREDPLUG_ERR_PLUGIN;
+  field(json, "action", h->action, sizeof h->action);
+  field(json, "where", h->where, sizeof h->where);
+  field(json, "path", h->path, sizeof h->path);
+  field(json, "url", h->url, sizeof h->url);
+  field(json, "port", port, sizeof port);
+  h->port = atoi(port);
+  *out = h;
+  return act(h, "create", call);
+}
+
+static int32_t h_authenticate(credplug_instance *h, credplug_call *call) {
+  int32_t rc = act(h, "authenticate", call);
+  if (rc != CREDPLUG_OK) return rc;
+  host->out_header(call, "Authorization", "Bearer hostile-token", CREDPLUG_FLAG_SECRET);
+  host->out_expires_at(call, host->now_ms() / 1000 + 3600);
+  return CREDPLUG_OK;
+}
+
+static int32_t h_test(credplug_instance *h, credplug_call *call) { return act(h, "test", call); }
+
+static int32_t h_refresh(credplug_instance *h, credplug_call *call) {
+  int32_t rc = act(h, "refresh", call);
+  if (rc != CREDPLUG_OK) return rc;
+  return h_authenticate(h, call);
+}
+
+static void h_destroy(credplug_instance *h) {
+  act(h, "destroy", NULL);
+  free(h);
+}
+
+static const credplug_plugin descriptor = {
+    sizeof(credplug_plugin), 1, 1, HOSTILE_ID, "Hostile", "1.0.0",
+    "{\"type\":\"object\",\"properties\":{\"action\":{\"type\":\"string\"},\"where\":{\"type\":\"string\"}}}", 0,
+    h_init, NULL, h_create, h_authenticate, h_test, h_destroy, h_refresh, 0};
+
+CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t minor_max,
+                                               credplug_interface_answer *answer) {
+  if (HOSTILE_IN == 1) crash();
+  if (strcmp(name, CREDPLUG_INTERFACE_CREDENTIAL) != 0 || major != 1 || minor_max < 1) return CREDPLUG_ERR_INCOMPATIBLE;
+  answer->major = 1;
+  answer->minor = 1;
+  answer->iface = &descriptor;
+  return CREDPLUG_OK;
+}

@@ -1,0 +1,170 @@
+// Issue 9: a hostile plugin (tests/abi/hostile.c) run isolated, through the
+// CLI and the embedding API. Each fault is contained, reported by name with
+// exit 7 (or refused as an output, exit 6), leaks nothing, and the process
+// goes on serving its other credentials.
+#include "fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+namespace {
+
+std::string hostile_file(const std::string &action, const std::string &where, const std::string &extra = "") {
+  return E2E::get().write_new("hostile", R"({"action": ")" + action + R"(", "where": ")" + where + "\"" + extra + "}");
+}
+
+// credplug with the hostile plugins (and the real ones), isolated.
+ProcessResult isolated(std::vector<std::string> args) {
+  args.insert(args.begin(), {"--isolation", "process", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR});
+  return E2E::get().trusted(args);
+}
+
+HostOptions hostile_host() {
+  HostOptions o = E2E::get().host_options();
+  o.plugin_dirs.insert(o.plugin_dirs.begin(), CREDPLUG_HOSTILE_PLUGIN_DIR);
+  o.isolation = Isolation::Process;
+  return o;
+}
+
+std::string error_of(const std::function<void()> &f, ErrorKind *kind = nullptr) {
+  try {
+    f();
+  } catch (const Error &e) {
+    if (kind) *kind = e.kind();
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("isolated: a crash in create, authenticate or test fails that call with exit 7, naming plugin, signal and operation") {
+  for (const std::string where : {"create", "authenticate", "test"}) {
+    CAPTURE(where);
+    auto r = isolated({where == "test" ? "test" : "auth", "hostile", hostile_file("crash", where)});
+    CHECK(r.exit_code == 7);
+    CHECK(contains(r.err, "plugin 'hostile' crashed (SIGSEGV) during " + where));
+  }
+  auto r = isolated({"auth", "hostile", hostile_file("abort", "authenticate")});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.err, "plugin 'hostile' crashed (SIGABRT) during authenticate"));
+  // destroy() runs after the answer: the crash costs the runner, not the command.
+  r = isolated({"auth", "hostile", hostile_file("crash", "destroy")});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "Authorization"));
+}
+
+TEST_CASE("isolated: a crash in credplug_get_interface, init or a constructor skips that plugin; the others list") {
+  auto r = isolated({"--plugin-dir", CREDPLUG_PLUGIN_DIR, "plugins"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "hostile"));
+  CHECK(contains(r.out, "ainua"));
+  CHECK(contains(r.err, "credplug-crash-entry.so: crashed while loading (SIGSEGV)"));
+  CHECK(contains(r.err, "credplug-crash-init.so: crashed while loading (SIGSEGV)"));
+  CHECK(contains(r.err, "credplug-ctor-abort.so: crashed while loading (SIGABRT)"));
+  r = isolated({"schema", "crash-init"});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.err, "crashed while loading (SIGSEGV)"));
+}
+
+TEST_CASE("isolated: an endless loop is stopped at the call's deadline (--timeout plus 2 s)") {
+  auto start = std::chrono::steady_clock::now();
+  auto r = isolated({"--timeout", "500", "auth", "hostile", hostile_file("loop", "authenticate")});
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.err, "plugin 'hostile' did not finish authenticate within 2500 ms; its runner was stopped"));
+  CHECK(took < 20000);
+}
+
+TEST_CASE("isolated: the sandbox refuses opening files, connecting sockets and running programs") {
+  auto &env = E2E::get();
+  const std::string marker = "CANARY-file-content-the-plugin-must-not-read";
+  const std::string secret_file = env.write("hostile-secret.txt", marker + "\n");
+  auto r = isolated({"auth", "hostile", hostile_file("open", "authenticate", R"(, "path": ")" + secret_file + "\"")});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "Operation not permitted"));
+  CHECK_FALSE(contains(r.out + r.err, marker));
+
+  // A port that listens: only the sandbox stands between the plugin and it.
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(listener, 4) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len);
+  r = isolated({"auth", "hostile",
+                hostile_file("socket", "authenticate", ", \"port\": " + std::to_string(ntohs(addr.sin_port)))});
+  close(listener);
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "socket: Operation not permitted"));
+
+  const std::string touched = env.dir + "/hostile-exec-ran";
+  r = isolated({"auth", "hostile", hostile_file("exec", "test", R"(, "path": ")" + touched + "\"")});
+  CHECK(r.exit_code == 0);  // auth does not run test()
+  r = isolated({"test", "hostile", hostile_file("exec", "test", R"(, "path": ")" + touched + "\"")});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "system: "));
+  CHECK(contains(r.err, "(Operation not permitted)"));
+  CHECK_FALSE(std::filesystem::exists(touched));
+}
+
+TEST_CASE("isolated: a huge output is refused by the host's limits, not taken in") {
+  auto r = isolated({"auth", "hostile", hostile_file("huge", "authenticate")});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "X-Huge"));
+  CHECK(r.err.size() < (4u << 20));  // the logs are there, the 16 MiB header is not
+}
+
+TEST_CASE("isolated (embedding API): a crashing plugin fails its own calls; other credentials keep being served") {
+  auto &env = E2E::get();
+  env.reset();
+  Host host(hostile_host());
+  auto ainua = host.open("ainua", env.ainua_credential());
+  auto crashing = host.open("hostile", R"({"action": "crash", "where": "authenticate"})");
+  auto fine = host.open("hostile", R"({"action": "ok", "where": "authenticate"})");
+  CHECK(fine->headers()->find("Authorization") != nullptr);
+
+  ErrorKind kind{};
+  CHECK(contains(error_of([&] { crashing->headers(); }, &kind), "plugin 'hostile' crashed (SIGSEGV) during authenticate"));
+  CHECK(kind == ErrorKind::Plugin);
+  CHECK(ainua->headers()->find("Authorization") != nullptr);
+  // The runner is started again; the other instance is made again in it.
+  CHECK(fine->authenticate().headers.size() == 1);
+  // A second credential in the same plugin, after the crash.
+  auto later = host.open("hostile", R"({"action": "ok", "where": "test"})");
+  CHECK(later->test().has_test);
+}
+
+TEST_CASE("isolated (embedding API): a crash in refresh() keeps the valid token served and renews it by authenticate()") {
+  HostOptions o = hostile_host();
+  o.cache.skew_ms = 0;
+  o.cache.refresh_fraction = 1.0;  // every headers() after the first is in the refresh window
+  o.cache.max_refresh_window_ms = 24 * 3600 * 1000L;
+  Host host(o);
+  auto cred = host.open("hostile", R"({"action": "crash", "where": "refresh"})");
+  auto first = cred->headers();
+  REQUIRE(first->find("Authorization") != nullptr);
+  CHECK(eventually([&] {
+    auto h = cred->headers();  // never throws: the old token is valid
+    auto s = cred->cache_status();
+    return s.background_refreshes >= 1 && s.generation >= 2 && h->find("Authorization") != nullptr;
+  }));
+  auto s = cred->cache_status();
+  CAPTURE(s.token_requests);
+  CAPTURE(s.generation);
+  CAPTURE(s.last_error);
+  CHECK(s.last_error.empty());
+}
