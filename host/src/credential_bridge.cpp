@@ -55,6 +55,7 @@ credplug_call Credential::Impl::make_call() {
   call.logger = &shared->logger;
   call.log_prefix = "[" + id + "] ";
   call.deadline_ms = shared->plugin_deadline_ms;
+  call.egress = egress.get();
   return call;
 }
 
@@ -207,6 +208,8 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   impl->id = plugin->description().id;
   for (auto &secret : plugin->schema().secret_values(credential_json)) impl->redactor.add(secret.view());
   for (const auto &secret : also_secret) impl->redactor.add(secret.view());
+  impl->egress = std::make_unique<EgressPolicy>(plugin->schema().egress(), plugin->schema().secret_fields(),
+                                                also_secret, credential_json);
 
   SecretString text(credential_json);  // NUL-terminated copy, wiped when done
   credplug_call call = impl->make_call();

@@ -49,6 +49,7 @@ struct Credential::Impl {
   std::shared_ptr<host::Shared> shared;
   host::Redactor redactor;
   std::unique_ptr<host::PluginInstance> instance;
+  std::unique_ptr<const host::EgressPolicy> egress;  // from the credential and the schema
   std::mutex call_mutex;  // used unless the plugin allows concurrent calls
   std::string id;
   std::unique_ptr<host::TokenCache> cache;  // made once the instance exists

@@ -134,6 +134,12 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
     resp.error = "no HTTPS requests from destroy()";
     return CREDPLUG_ERR_INVALID_CONFIG;
   }
+  if (call->egress != nullptr)
+    if (auto refused = call->egress->refusal(req->url)) {
+      resp.error = call->redactor->apply(*refused);
+      svc_log(call, CREDPLUG_LOG_WARN, resp.error.c_str());
+      return CREDPLUG_ERR_INVALID_CONFIG;
+    }
   HttpRequestSpec spec;
   spec.method = CREDPLUG_HAS_FIELD(req, credplug_http_request, method) && req->method ? req->method : "GET";
   spec.url = req->url;

@@ -3,6 +3,7 @@
 // handed to every plugin's init().
 #pragma once
 
+#include "egress_policy.hpp"
 #include "https_client.hpp"
 #include "redactor.hpp"
 
@@ -41,6 +42,8 @@ struct credplug_call {
   // runner is stopped past it); time the host spends on the call's HTTPS
   // requests does not count. 0: no limit.
   long deadline_ms = 0;
+  // Where its HTTPS requests may go; nullptr: anywhere (no credential).
+  const credplug::host::EgressPolicy *egress = nullptr;
 
   std::vector<credplug::Header> headers;
   std::optional<int64_t> expires_at;

@@ -19,4 +19,10 @@ inline void wipe_json_strings(rapidjson::Value &v) {
   }
 }
 
+// A document whose strings are wiped when it goes.
+struct WipingDocument {
+  rapidjson::Document doc;
+  ~WipingDocument() { wipe_json_strings(doc); }
+};
+
 }  // namespace credplug::host

@@ -1,6 +1,7 @@
 #include "schema_validator.hpp"
 
 #include "bounded_json.hpp"
+#include "egress_policy.hpp"
 #include "json_wipe.hpp"
 #include "plugin_output.hpp"
 #include "rapidjson_schema.hpp"
@@ -87,11 +88,6 @@ void collect_secret_fields(const Value &schema, std::set<std::string> &out) {
 }
 
 // A parsed credential whose strings are wiped when it goes.
-struct WipingDocument {
-  rapidjson::Document doc;
-  ~WipingDocument() { wipe_json_strings(doc); }
-};
-
 std::string pointer_text(const SchemaPointer &p) {
   rapidjson::StringBuffer sb;
   p.Stringify(sb);
@@ -343,6 +339,15 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
   if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
   impl_->idle.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
   collect_secret_fields(impl_->schema_doc, secret_fields_);
+  // The origins the plugin reaches whatever the credential says.
+  if (auto it = impl_->schema_doc.FindMember("x-credplug-egress"); it != impl_->schema_doc.MemberEnd()) {
+    if (!it->value.IsArray()) throw std::runtime_error("the schema's x-credplug-egress is not a list of origins");
+    for (const auto &e : it->value.GetArray()) {
+      if (!e.IsString()) throw std::runtime_error("the schema's x-credplug-egress holds something other than a string");
+      if (auto problem = egress_pattern_problem(e.GetString())) throw std::runtime_error("the schema's " + *problem);
+      egress_.emplace_back(e.GetString(), e.GetStringLength());
+    }
+  }
 }
 
 CompiledSchema::~CompiledSchema() = default;

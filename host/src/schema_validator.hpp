@@ -32,12 +32,16 @@ class CompiledSchema {
   // redactor). Empty when the text does not parse.
   std::vector<kit::SecretString> secret_values(std::string_view credential_json) const;
 
+  // The schema's "x-credplug-egress" origins (egress_policy.hpp), checked.
+  const std::vector<std::string> &egress() const { return egress_; }
+
   const std::string &text() const { return text_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::set<std::string> secret_fields_;
+  std::vector<std::string> egress_;
   std::string text_;
 };
 

@@ -4,7 +4,7 @@
 ** actions: ok (a Bearer header), crash (SIGSEGV), abort (SIGABRT), loop
 ** (forever), open (read "path" and return it in the error), socket (connect
 ** to 127.0.0.1:"port"), exec (system("touch " "path")), egress (an HTTPS GET
-** of "url" through the host), huge (a 16 MiB header, then 10000 logs).
+** of "url", else https://localhost:"port"/, through the host), huge (a 16 MiB header, then 10000 logs).
 ** where: create, authenticate, test, refresh, destroy.
 **
 ** Built three more times with HOSTILE_IN=1 (a crash in
@@ -107,9 +107,13 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
     credplug_http_request req;
     credplug_http_response *resp = NULL;
     int32_t rc;
+    char url[600];
     memset(&req, 0, sizeof req);
     req.struct_size = sizeof req;
-    req.url = h->url;
+    /* Without "url", a port of this machine the credential does not name. */
+    if (h->url[0] == '\0') snprintf(url, sizeof url, "https://localhost:%d/", h->port);
+    else snprintf(url, sizeof url, "%s", h->url);
+    req.url = url;
     rc = host->http_send(call, &req, &resp);
     snprintf(message, sizeof message, "egress: status %d, %s", (int)host->http_status(resp),
              host->http_error(resp) ? host->http_error(resp) : "no error");

@@ -168,3 +168,31 @@ TEST_CASE("isolated (embedding API): a crash in refresh() keeps the valid token 
   CAPTURE(s.last_error);
   CHECK(s.last_error.empty());
 }
+
+TEST_CASE("egress: a request to an origin the credential does not name is refused before a byte is sent, in both modes") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string port = std::to_string(env.emu->port());
+  for (Isolation mode : {Isolation::Process, Isolation::InProcess}) {
+    CAPTURE(to_string(mode));
+    HostOptions o = hostile_host();
+    o.isolation = mode;
+    Host host(o);
+    auto undeclared = host.open("hostile", R"({"action": "egress", "where": "authenticate", "port": )" + port + "}");
+    ErrorKind kind{};
+    std::string message = error_of([&] { undeclared->authenticate(); }, &kind);
+    CHECK(contains(message, "refused to send a request to https://localhost:" + port +
+                                ": the plugin may reach only the origins its credential names"));
+    CHECK(kind == ErrorKind::InvalidInput);
+    CHECK(host.http_stats().requests == 0);
+    // The same origin named by the credential: the request goes out.
+    auto named = host.open("hostile", R"({"action": "egress", "where": "authenticate", "url": "https://localhost:)" +
+                                          port + R"(/nowhere"})");
+    CHECK(contains(error_of([&] { named->authenticate(); }), "egress: status 404"));
+    CHECK(host.http_stats().requests == 1);
+  }
+  auto r = env.trusted({"--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "auth", "hostile",
+                        hostile_file("egress", "authenticate", ", \"port\": " + port)});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "refused to send a request to https://localhost:" + port));
+}
