@@ -171,6 +171,12 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths != 0;
     h.disable_core_dumps = o.disable_core_dumps != 0;
     if (o.pin_file) h.pin_file = o.pin_file;
+    if (o.isolation == CREDPLUG_ISOLATION_PROCESS) h.isolation = Isolation::Process;
+    else if (o.isolation == CREDPLUG_ISOLATION_IN_PROCESS) h.isolation = Isolation::InProcess;
+    else if (o.isolation != CREDPLUG_ISOLATION_DEFAULT)
+      return misuse(errmsg, ("credplug_host_new: options.isolation is " + std::to_string(o.isolation) +
+                             "; use a CREDPLUG_ISOLATION_* value").c_str());
+    if (o.runner_path) h.runner_path = o.runner_path;
     auto host = std::make_unique<credplug_host>();
     host->host = std::make_unique<Host>(std::move(h));
     *out = host.release();

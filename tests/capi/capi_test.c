@@ -1,7 +1,8 @@
 /* The C embedding API (credplug/host.h) driven from C99 against a running
 ** emulator. Run by run.sh, which starts the emulator and sets:
 **   CREDPLUG_TEST_PLUGIN_DIR, CREDPLUG_CA_FILE, CREDPLUG_TEST_AINUA_HOST
-**   (localhost:PORT), CREDPLUG_TEST_AINUA_SECRET. */
+**   (localhost:PORT), CREDPLUG_TEST_AINUA_SECRET, CREDPLUG_TEST_HOSTILE_DIR
+**   (tests/abi/hostile.c built). */
 #include <credplug/host.h>
 
 #include <stddef.h>
@@ -148,6 +149,44 @@ int main(void) {
   credplug_headers_release(h1);
   credplug_credential_free(cred);
   credplug_free(NULL);
+
+  /* Isolation: a plugin that crashes or never returns fails its own calls
+  ** with CREDPLUG_HOST_ERR_PLUGIN, naming what happened; this process and
+  ** its other credentials go on. */
+  {
+    const char *both[3];
+    credplug_credential *crash = NULL, *loop = NULL, *good = NULL;
+    static const char crash_json[] = "{\"action\": \"crash\", \"where\": \"authenticate\"}";
+    static const char loop_json[] = "{\"action\": \"loop\", \"where\": \"authenticate\"}";
+    both[0] = env("CREDPLUG_TEST_HOSTILE_DIR");
+    both[1] = env("CREDPLUG_TEST_PLUGIN_DIR");
+    both[2] = NULL;
+    options.plugin_dirs = both;
+    options.isolation = CREDPLUG_ISOLATION_PROCESS;
+    options.total_timeout_ms = 300; /* the plugin's deadline is 2 s more */
+    CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
+    text = credential(ainua, secret);
+    CHECK(credplug_open(host, "ainua", text, strlen(text), &good, NULL) == CREDPLUG_HOST_OK);
+    free(text);
+    CHECK(credplug_open(host, "hostile", crash_json, strlen(crash_json), &crash, NULL) == CREDPLUG_HOST_OK);
+    CHECK(credplug_open(host, "hostile", loop_json, strlen(loop_json), &loop, NULL) == CREDPLUG_HOST_OK);
+    CHECK(credplug_headers_get(crash, &h1, &err) == CREDPLUG_HOST_ERR_PLUGIN && h1 == NULL);
+    CHECK(err != NULL && strstr(err, "plugin 'hostile' crashed (SIGSEGV) during authenticate") != NULL);
+    credplug_free(err);
+    CHECK(credplug_headers_get(loop, &h1, &err) == CREDPLUG_HOST_ERR_PLUGIN && h1 == NULL);
+    CHECK(err != NULL && strstr(err, "did not finish authenticate within 2300 ms") != NULL);
+    credplug_free(err);
+    CHECK(credplug_headers_get(good, &h1, NULL) == CREDPLUG_HOST_OK);
+    credplug_headers_release(h1);
+    credplug_host_free(host);
+    options.isolation = 7;
+    CHECK(credplug_host_new(&options, &host, &err) == CREDPLUG_HOST_ERR_MISUSE);
+    CHECK(err != NULL && strstr(err, "CREDPLUG_ISOLATION_") != NULL);
+    credplug_free(err);
+    credplug_credential_free(crash);
+    credplug_credential_free(loop);
+    credplug_credential_free(good);
+  }
 
   if (failures) {
     fprintf(stderr, "capi_test: %d check(s) failed\n", failures);

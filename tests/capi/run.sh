@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Starts the provider emulator, then drives the C embedding API from C
 # (capi_test) and from Python ctypes (capi_test.py) against it.
-# Usage: run.sh BIN_DIR LIB_DIR PLUGIN_DIR SOURCE_DIR
+# Usage: run.sh BIN_DIR LIB_DIR PLUGIN_DIR SOURCE_DIR HOSTILE_PLUGIN_DIR
 set -euo pipefail
-bin=$1 lib=$2 plugins=$3 src=$4
+bin=$1 lib=$2 plugins=$3 src=$4 hostile=$5
 work=$(mktemp -d)
 emulator_pid=""
 cleanup() {
@@ -21,6 +21,7 @@ for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.05; done
 [[ -s $work/port ]] || { echo "capi: the emulator did not start" >&2; cat "$work/emulator.log" >&2; exit 1; }
 
 export CREDPLUG_TEST_PLUGIN_DIR=$plugins
+export CREDPLUG_TEST_HOSTILE_DIR=$hostile
 export CREDPLUG_CA_FILE=$work/pki/ca.pem
 export CREDPLUG_TEST_AINUA_HOST=localhost:$(cat "$work/port")
 export CREDPLUG_TEST_HOST_LIB=$lib/libcredplug-host.so

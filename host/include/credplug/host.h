@@ -93,7 +93,21 @@ typedef struct credplug_host_options {
   ** pins load, checked before their code runs. NULL: none (or
   ** CREDPLUG_PIN_FILE when use_environment). Copied by credplug_host_new. */
   const char *pin_file;
+  /* --- 0.3 (appended) --- */
+  /* Where plugin code runs: CREDPLUG_ISOLATION_PROCESS (a sandboxed runner
+  ** process per plugin: a crash or hang fails the call, not this process),
+  ** CREDPLUG_ISOLATION_IN_PROCESS (trusted plugins, lowest latency), or
+  ** CREDPLUG_ISOLATION_DEFAULT: CREDPLUG_ISOLATION ("process" or
+  ** "in-process") when use_environment, else process. */
+  int32_t isolation;
+  /* The plugin runner executable; NULL: the one installed with this library
+  ** (or CREDPLUG_RUNNER). Copied by credplug_host_new. */
+  const char *runner_path;
 } credplug_host_options;
+
+#define CREDPLUG_ISOLATION_DEFAULT 0
+#define CREDPLUG_ISOLATION_PROCESS 1
+#define CREDPLUG_ISOLATION_IN_PROCESS 2
 
 /* Fills the first `size` bytes of `options` with the defaults (those of
 ** credplug::HostOptions) and sets struct_size to what was filled, so a caller
