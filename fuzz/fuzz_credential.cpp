@@ -2,7 +2,7 @@
 // {"$file"} and {"$stdin"} references resolved (by a loader that invents
 // values: no file or variable is touched), then validated against every
 // shipped schema, with the values references loaded as extra secrets.
-#include "credential_source.hpp"
+#include <credplug/credential_file.hpp>
 #include "redactor.hpp"
 #include "schema_validator.hpp"
 
@@ -30,7 +30,7 @@ std::vector<std::unique_ptr<host::CompiledSchema>> load_schemas() {
 }
 
 kit::SecretString invented(const std::string &kind, const std::string &argument, const std::string &) {
-  if (argument.size() % 7 == 3) throw cli::CredentialSourceError("no such " + kind);
+  if (argument.size() % 7 == 3) throw CredentialSourceError("no such " + kind);
   return kit::SecretString("loaded:" + kind + ":" + argument);
 }
 
@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const auto schemas = load_schemas();
   std::string_view text(reinterpret_cast<const char *>(data), size);
   try {
-    cli::CredentialText credential = cli::resolve_credential(text, "fuzz input", true, invented);
+    CredentialText credential = resolve_credential(text, "fuzz input", true, invented);
     host::Redactor redactor;
     for (const auto &value : credential.loaded) redactor.add(value.view());
     for (const auto &schema : schemas) {
@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (e.message.empty()) __builtin_trap();  // every error says something
       (void)schema->secret_values(credential.json.view());
     }
-  } catch (const cli::CredentialSourceError &) {
+  } catch (const CredentialSourceError &) {
   }
   // The raw text straight to the validators too (what embedders pass).
   for (const auto &schema : schemas) (void)schema->validate(text);

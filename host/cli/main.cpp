@@ -1,5 +1,5 @@
 // credplug — load provider plugins and check credentials from a shell.
-#include "credential_source.hpp"
+#include <credplug/credential_file.hpp>
 #include "exit_codes.hpp"
 #include "output.hpp"
 #include "test_many.hpp"
@@ -177,8 +177,6 @@ int main(int argc, char **argv) {
     return run(command, o);
   } catch (const Error &e) {
     return fail(o, e.kind(), e.what());
-  } catch (const CredentialSourceError &e) {
-    return fail(o, ErrorKind::InvalidInput, e.what());
   } catch (const std::exception &e) {
     print_internal_error(o.out, std::string("unexpected: ") + e.what());
     return kExitInternal;

@@ -1,6 +1,6 @@
 #include "output.hpp"
 
-#include "result_json.hpp"
+#include <credplug/host_json.hpp>
 
 #include <ctime>
 #include <iostream>
@@ -8,8 +8,8 @@
 namespace credplug::cli {
 namespace {
 
-using host::iso_time;
-using host::JsonStyle;
+using json::iso_time;
+using json::JsonStyle;
 
 void emit(const std::string &json) { std::cout << json << std::endl; }
 
@@ -41,7 +41,7 @@ void print_headers_text(const std::vector<Header> &headers, bool reveal) {
 void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugins,
                    const std::vector<PluginProblem> &problems, const std::vector<std::string> &search_path) {
   if (o.json) {
-    emit(host::plugins_json(plugins, problems, search_path, JsonStyle::Pretty));
+    emit(json::plugins_json(plugins, problems, search_path, JsonStyle::Pretty));
     return;
   }
   if (plugins.empty()) {
@@ -66,7 +66,7 @@ void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugin
 
 void print_validation(const OutputOptions &o, const std::string &id, const Validation &v) {
   if (o.json) {
-    emit(host::validation_json(id, v, JsonStyle::Pretty));
+    emit(json::validation_json(id, v, JsonStyle::Pretty));
     return;
   }
   if (v.ok()) {
@@ -78,7 +78,7 @@ void print_validation(const OutputOptions &o, const std::string &id, const Valid
 
 void print_auth(const OutputOptions &o, const std::string &id, const AuthResult &r) {
   if (o.json) {
-    emit(host::auth_json(id, r, o.reveal, JsonStyle::Pretty));
+    emit(json::auth_json(id, r, o.reveal, JsonStyle::Pretty));
     return;
   }
   std::cout << "Headers to attach (" << id << "):\n";
@@ -92,7 +92,7 @@ void print_auth(const OutputOptions &o, const std::string &id, const AuthResult 
 
 void print_test(const OutputOptions &o, const std::string &id, const TestResult &r) {
   if (o.json) {
-    emit(host::test_json(id, r, "", JsonStyle::Pretty));
+    emit(json::test_json(id, r, "", JsonStyle::Pretty));
     return;
   }
   std::cout << id << ": OK — " << (r.has_test ? "authenticated and the connection test passed" : "authenticated (the plugin has no connection test)")
@@ -103,7 +103,7 @@ void print_test(const OutputOptions &o, const std::string &id, const TestResult 
 
 void print_error(const OutputOptions &o, ErrorKind kind, const std::string &message) {
   if (o.json) {
-    emit(host::error_json(kind, message, "", JsonStyle::Pretty));
+    emit(json::error_json(kind, message, "", JsonStyle::Pretty));
     return;
   }
   std::cerr << "credplug: error (" << to_string(kind) << "): " << message << "\n";
@@ -111,7 +111,7 @@ void print_error(const OutputOptions &o, ErrorKind kind, const std::string &mess
 
 void print_internal_error(const OutputOptions &o, const std::string &message) {
   if (o.json) {
-    emit(host::internal_error_json(message, JsonStyle::Pretty));
+    emit(json::internal_error_json(message, JsonStyle::Pretty));
     return;
   }
   std::cerr << "credplug: error (internal): " << message << "\n";

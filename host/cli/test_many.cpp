@@ -1,8 +1,8 @@
 #include "test_many.hpp"
 
-#include "credential_source.hpp"
+#include <credplug/credential_file.hpp>
 #include "exit_codes.hpp"
-#include "result_json.hpp"
+#include <credplug/host_json.hpp>
 
 #include <unistd.h>
 
@@ -58,7 +58,7 @@ void print_table(const std::vector<std::string> &files, const std::vector<Outcom
   size_t failed = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     const Outcome &o = outcomes[i];
-    std::string result = o.ok ? "ok" : o.kind ? host::kind_slug(*o.kind) : "internal";
+    std::string result = o.ok ? "ok" : o.kind ? json::kind_slug(*o.kind) : "internal";
     failed += !o.ok;
     std::cout << pad(files[i], wfile) << "  " << pad(result, 14) << "  " << pad(std::to_string(o.elapsed_ms) + " ms", 7)
               << "  " << first_line(o.detail) << "\n";
@@ -113,19 +113,16 @@ int test_many(Host &host, const std::string &id, const std::vector<std::string> 
         o.ok = true;
         o.detail = passed_detail(r);
         o.elapsed_ms = r.elapsed_ms;
-        if (out.json) json_line = host::test_json(id, r, files[i], host::JsonStyle::Line);
+        if (out.json) json_line = json::test_json(id, r, files[i], json::JsonStyle::Line);
       } catch (const Error &e) {
         o.kind = e.kind();
-        o.detail = e.what();
-      } catch (const CredentialSourceError &e) {
-        o.kind = ErrorKind::InvalidInput;
         o.detail = e.what();
       } catch (const std::exception &e) {
         o.detail = std::string("unexpected: ") + e.what();
       }
       if (out.json && !o.ok)
-        json_line = o.kind ? host::error_json(*o.kind, o.detail, files[i], host::JsonStyle::Line)
-                           : host::internal_error_json(o.detail, host::JsonStyle::Line);
+        json_line = o.kind ? json::error_json(*o.kind, o.detail, files[i], json::JsonStyle::Line)
+                           : json::internal_error_json(o.detail, json::JsonStyle::Line);
       std::lock_guard<std::mutex> lock(mutex);
       o.done = true;
       outcomes[i] = std::move(o);

@@ -4,7 +4,7 @@
 #include <credplug/host.hpp>
 #include <credplug/plugin.h>
 
-#include "result_json.hpp"
+#include <credplug/host_json.hpp>
 
 #include <openssl/crypto.h>
 
@@ -196,7 +196,7 @@ int32_t credplug_host_plugins(credplug_host *host, char **json, char **errmsg) {
     if (host == nullptr || json == nullptr) return misuse(errmsg, "credplug_host_plugins: `host` or `json` is NULL");
     *json = nullptr;
     auto &h = *host->host;
-    return give(json, host::plugins_json(h.plugins(), h.problems(), h.search_path(), host::JsonStyle::Line));
+    return give(json, json::plugins_json(h.plugins(), h.problems(), h.search_path(), json::JsonStyle::Line));
   });
 }
 
@@ -280,7 +280,7 @@ int32_t credplug_test(credplug_credential *credential, char **result_json, char 
     if (credential == nullptr) return misuse(errmsg, "credplug_test: `credential` is NULL");
     auto &c = *credential->credential;
     TestResult r = c.test();
-    return give(result_json, host::test_json(c.plugin_id(), r, "", host::JsonStyle::Line));
+    return give(result_json, json::test_json(c.plugin_id(), r, "", json::JsonStyle::Line));
   });
 }
 
@@ -288,7 +288,7 @@ int32_t credplug_cache_status(credplug_credential *credential, char **json, char
   return guarded(errmsg, [&]() -> int32_t {
     if (credential == nullptr || json == nullptr) return misuse(errmsg, "credplug_cache_status: `credential` or `json` is NULL");
     *json = nullptr;
-    return give(json, host::cache_status_json(credential->credential->cache_status()));
+    return give(json, json::cache_status_json(credential->credential->cache_status()));
   });
 }
 

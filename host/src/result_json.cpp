@@ -1,4 +1,4 @@
-#include "result_json.hpp"
+#include <credplug/host_json.hpp>
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -6,7 +6,7 @@
 
 #include <ctime>
 
-namespace credplug::host {
+namespace credplug::json {
 namespace {
 
 // Builds one document with `body(writer)` in the requested style.
@@ -204,4 +204,4 @@ std::string cache_status_json(const CacheStatus &s) {
   });
 }
 
-}  // namespace credplug::host
+}  // namespace credplug::json

@@ -1,4 +1,5 @@
-// Reading a credential file for the CLI. Secrets need never be typed on a
+// Reading a credential file as the CLI does (part of the public API, for
+// embedders that read the same files). Secrets need never be typed on a
 // command line: any field's value may be a reference that is resolved here,
 //   {"$env": "NAME"}    the value of environment variable NAME
 //   {"$file": "PATH"}   the contents of a file (one trailing newline dropped)
@@ -13,6 +14,7 @@
 // wrote), a reference is an error naming the field.
 #pragma once
 
+#include <credplug/host.hpp>
 #include <credplug/kit/secret.hpp>
 
 #include <functional>
@@ -21,13 +23,14 @@
 #include <string>
 #include <vector>
 
-namespace credplug::cli {
+namespace credplug {
 
 constexpr size_t kMaxCredentialBytes = 1 << 20;
 
-class CredentialSourceError : public std::runtime_error {
+// An Error of kind InvalidInput.
+class CredentialSourceError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CredentialSourceError(const std::string &message) : Error(ErrorKind::InvalidInput, message) {}
 };
 
 struct CredentialText {
@@ -51,4 +54,4 @@ using ReferenceLoader =
 CredentialText resolve_credential(std::string_view text, const std::string &origin, bool allow_references,
                                   const ReferenceLoader &load);
 
-}  // namespace credplug::cli
+}  // namespace credplug

@@ -1,4 +1,4 @@
-#include "credential_source.hpp"
+#include <credplug/credential_file.hpp>
 
 #include "bounded_json.hpp"
 #include "json_wipe.hpp"
@@ -18,7 +18,7 @@
 #include <iterator>
 #include <sstream>
 
-namespace credplug::cli {
+namespace credplug {
 namespace {
 
 using rapidjson::Value;
@@ -152,4 +152,4 @@ CredentialText resolve_credential(std::string_view text, const std::string &orig
   return out;
 }
 
-}  // namespace credplug::cli
+}  // namespace credplug

@@ -1,5 +1,6 @@
-// Results as JSON, shared by `credplug --json` and the C API so both speak
-// the same documents. Secret values are null unless `reveal`.
+// Results as JSON: the documents `credplug --json` prints and the C API
+// returns, for embedders that want the same. Secret values are null unless
+// `reveal`.
 #pragma once
 
 #include <credplug/host.hpp>
@@ -7,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace credplug::host {
+namespace credplug::json {
 
 enum class JsonStyle { Pretty, Line };  // Line: one line, for one object per credential
 
@@ -27,4 +28,4 @@ std::string iso_time(int64_t unix_seconds);
 // "invalid_input", "rejected", "network", "provider", "plugin".
 const char *kind_slug(ErrorKind kind);
 
-}  // namespace credplug::host
+}  // namespace credplug::json
