@@ -1,5 +1,5 @@
 // The wire protocol between the host and a plugin runner (process
-// isolation), over one SOCK_STREAM socketpair. docs: INTERNALS.md, "Plugin
+// isolation), over one SOCK_STREAM socketpair. docs/SANDBOX.md, "The
 // runner protocol".
 //
 // A frame is  u32 length | u8 type | u32 call id | payload  (length counts

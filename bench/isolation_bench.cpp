@@ -1,0 +1,188 @@
+// Benchmark 7: what process isolation costs, isolated ("process", the
+// default) beside in-process, measured in the same run.
+//   a. runner start: loading one plugin (a fresh copy of Ainua's file)
+//   b. one authenticate() against the emulator: the round trip's overhead
+//   c. one `credplug test` (a whole process)
+//   d. `credplug test --jobs 8` on N credentials (target: isolated <= 1.2x)
+//   e. headers() on a cached token (never crosses the process boundary)
+//   f. the runner's memory (VmRSS)
+// Usage: isolation_bench [--runs N] [--credentials N] [--calls N]
+#include "bench_env.hpp"
+#include "support/process.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace {
+
+using namespace credplug;
+using Clock = std::chrono::steady_clock;
+
+int g_failures = 0;
+void require(bool ok, const char *what) {
+  if (ok) return;
+  std::fprintf(stderr, "isolation_bench: FAILED: %s\n", what);
+  ++g_failures;
+}
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+const char *mode_flag(Isolation m) { return m == Isolation::Process ? "process" : "in-process"; }
+
+HostOptions options(const bench::BenchEnv &env, Isolation mode) {
+  HostOptions o = env.host_options();
+  o.isolation = mode;
+  return o;
+}
+
+// a. A copy of the plugin file at a path never loaded before, so each load
+// is a real one (a runner started, or a dlopen).
+void runner_start(bench::BenchEnv &env, int runs) {
+  std::vector<double> times[2];
+  for (int i = 0; i < runs; ++i)
+    for (Isolation mode : {Isolation::Process, Isolation::InProcess}) {
+      const std::string dir = env.dir + "/copy-" + mode_flag(mode) + "-" + std::to_string(i);
+      std::filesystem::create_directories(dir);
+      std::filesystem::copy_file(std::string(CREDPLUG_PLUGIN_DIR) + "/credplug-ainua.so", dir + "/credplug-ainua.so");
+      HostOptions o = options(env, mode);
+      o.plugin_dirs = {dir};
+      Host host(o);
+      auto t0 = Clock::now();
+      host.plugin("ainua");
+      times[mode == Isolation::InProcess].push_back(ms_since(t0));
+    }
+  std::printf("7a. load one plugin (median of %d)   isolated (runner start): %.2f ms   in-process (dlopen): %.2f ms\n", runs,
+              median(times[0]), median(times[1]));
+}
+
+// b and e, one Host per mode.
+void calls(bench::BenchEnv &env, int n) {
+  double auth_ms[2], headers_ns[2];
+  for (Isolation mode : {Isolation::Process, Isolation::InProcess}) {
+    Host host(options(env, mode));
+    auto cred = host.open("ainua", env.ainua_credential());
+    cred->authenticate();  // warm: connection, runner
+    auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) cred->authenticate();
+    auth_ms[mode == Isolation::InProcess] = ms_since(t0) / n;
+    cred->headers();
+    const int reads = 1000000;
+    size_t seen = 0;
+    t0 = Clock::now();
+    for (int i = 0; i < reads; ++i) seen += cred->headers()->headers.size();
+    headers_ns[mode == Isolation::InProcess] = ms_since(t0) * 1e6 / reads;
+    require(seen == size_t(reads), "calls: headers() lost its token");
+  }
+  std::printf("7b. authenticate() against the emulator (mean of %d)   isolated: %.3f ms   in-process: %.3f ms   "
+              "round-trip overhead: %.3f ms\n",
+              n, auth_ms[0], auth_ms[1], auth_ms[0] - auth_ms[1]);
+  std::printf("7e. headers() on a cached token   isolated: %.1f ns   in-process: %.1f ns   (%s)\n", headers_ns[0],
+              headers_ns[1], headers_ns[0] <= 1.5 * headers_ns[1] ? "unchanged: met" : "slower: MISSED");
+}
+
+double run_ms(const std::vector<std::string> &argv, int *exit_code) {
+  auto t0 = Clock::now();
+  auto r = testing::run_process(argv);
+  double ms = ms_since(t0);
+  *exit_code = r.exit_code;
+  if (r.exit_code != 0) std::fprintf(stderr, "  %s exited %d: %s\n", argv[0].c_str(), r.exit_code, r.err.substr(0, 300).c_str());
+  return ms;
+}
+
+// c and d, through the CLI.
+void cli(bench::BenchEnv &env, int runs, int n) {
+  const std::string one = env.dir + "/one.json";
+  std::ofstream(one) << env.ainua_credential();
+  const std::string dir = env.dir + "/many";
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "iso-client-" + std::to_string(i), secret = "iso-secret-" + std::to_string(i);
+    env.emu->add_client("ainua", id, secret);
+    std::ofstream(dir + "/cred-" + std::to_string(i) + ".json")
+        << R"({"ainua_url":"localhost:)" << env.emu->port() << R"(","client_id":")" << id << R"(","client_secret":")"
+        << secret << "\"}";
+  }
+  std::vector<double> single[2], many[2];
+  for (int r = 0; r < runs; ++r)
+    for (Isolation mode : {Isolation::Process, Isolation::InProcess}) {
+      int rc1 = 0, rc2 = 0;
+      const std::vector<std::string> base{CREDPLUG_CLI, "--isolation", mode_flag(mode), "--ca-file", env.pki.ca_cert, "test",
+                                          "ainua"};
+      auto argv = base;
+      argv.push_back(one);
+      single[mode == Isolation::InProcess].push_back(run_ms(argv, &rc1));
+      argv = base;
+      argv.insert(argv.end(), {dir, "--jobs", "8"});
+      many[mode == Isolation::InProcess].push_back(run_ms(argv, &rc2));
+      require(rc1 == 0 && rc2 == 0, "cli: credplug test failed");
+    }
+  const double s0 = median(single[0]), s1 = median(single[1]), m0 = median(many[0]), m1 = median(many[1]);
+  std::printf("7c. credplug test, one credential (median of %d)   isolated: %.1f ms   in-process: %.1f ms   %.2fx\n", runs,
+              s0, s1, s0 / s1);
+  std::printf("7d. credplug test --jobs 8, %d credentials (median of %d)   isolated: %.0f ms   in-process: %.0f ms   "
+              "%.2fx %s\n",
+              n, runs, m0, m1, m0 / m1, m0 <= 1.2 * m1 ? "(target <= 1.2x: met)" : "(target <= 1.2x: MISSED)");
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// f. This process's children are its runners.
+void memory(bench::BenchEnv &env) {
+  Host host(options(env, Isolation::Process));
+  auto cred = host.open("ainua", env.ainua_credential());
+  cred->headers();
+  std::vector<long> runners;
+  DIR *proc = opendir("/proc");
+  for (dirent *e; proc && (e = readdir(proc));) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == getpid() && line.find("(credplug-plugin") != std::string::npos) runners.push_back(rss_kib(std::atoi(e->d_name)));
+  }
+  if (proc) closedir(proc);
+  std::sort(runners.begin(), runners.end());
+  require(!runners.empty(), "memory: no runner found");
+  std::printf("7f. runner memory   %zu runner(s) of this process, VmRSS %.1f MiB (largest %.1f MiB)   this process: %.1f MiB\n",
+              runners.size(), runners.empty() ? 0.0 : runners[runners.size() / 2] / 1024.0,
+              runners.empty() ? 0.0 : runners.back() / 1024.0, rss_kib(getpid()) / 1024.0);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  int runs = 10, credentials = 200, n = 200;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    int value = std::atoi(argv[i + 1]);
+    if (flag == "--runs") runs = value;
+    else if (flag == "--credentials") credentials = value;
+    else if (flag == "--calls") n = value;
+  }
+  bench::BenchEnv env;
+  runner_start(env, runs);
+  calls(env, n);
+  cli(env, runs, credentials);
+  memory(env);
+  return g_failures == 0 ? 0 : 1;
+}
