@@ -2,15 +2,18 @@
 
 #include "plugin_output.hpp"
 #include "plugin_paths.hpp"
-#include "plugin_pins.hpp"
 #include "runner_process.hpp"
 #include "runner_protocol.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -313,6 +316,26 @@ Started start(const std::string &path, const std::string &runner_path, long dead
   }
 }
 
+// What says a file is still the one loaded: a replaced or rewritten file has
+// another inode or a newer ctime (which no one but root can set back).
+// Cheaper than hashing a 2.6 MB plugin on every start.
+struct FileIdentity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  struct timespec mtime {}, ctime{};
+  bool operator==(const FileIdentity &o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
+  }
+};
+
+FileIdentity identity_of(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw LoadError("cannot read " + path + ": " + std::strerror(errno));
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+}
+
 class ProcessTransport;
 
 class ProcessInstance final : public PluginInstance {
@@ -333,12 +356,12 @@ class ProcessInstance final : public PluginInstance {
 
 class ProcessTransport final : public PluginTransport, public std::enable_shared_from_this<ProcessTransport> {
  public:
-  ProcessTransport(Started started, std::string runner_path, long load_deadline_ms, std::string file_hash)
+  ProcessTransport(Started started, std::string runner_path, long load_deadline_ms, FileIdentity file)
       : description_(std::move(started.description)),
         schema_(std::make_unique<CompiledSchema>(started.schema)),
         runner_path_(std::move(runner_path)),
         load_deadline_ms_(load_deadline_ms),
-        file_hash_(std::move(file_hash)),
+        file_(file),
         runner_(std::move(started.runner)) {}
 
   const PluginDescription &description() const override { return description_; }
@@ -421,10 +444,8 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     }
     try {
       // Vault's rule: the file started again is the file that was loaded.
-      std::string hash = file_sha256(description_.path);
-      if (hash != file_hash_)
-        throw LoadError("its file " + description_.path + " changed since it was loaded (SHA-256 " + file_hash_ +
-                        ", now " + hash + ")");
+      if (!(identity_of(description_.path) == file_))
+        throw LoadError("its file " + description_.path + " was replaced or changed since it was loaded");
       Started s = start(description_.path, runner_path_, load_deadline_ms_);
       if (s.description.id != description_.id) throw LoadError("its file now holds plugin '" + s.description.id + "'");
       runner_ = std::move(s.runner);
@@ -441,7 +462,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
   const std::unique_ptr<CompiledSchema> schema_;
   const std::string runner_path_;
   const long load_deadline_ms_;
-  const std::string file_hash_;
+  const FileIdentity file_;
   std::mutex lifecycle_;  // serialises create() and destroy(), as in-process
   std::mutex mutex_;      // guards what follows
   std::shared_ptr<RunnerProcess> runner_;
@@ -477,18 +498,13 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const s
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
-  std::string hash;
-  try {
-    hash = file_sha256(path);
-  } catch (const std::exception &e) {
-    throw LoadError(e.what());
-  }
+  const FileIdentity file = identity_of(path);
   Started s = start(path, runner_path, load_deadline_ms);
   const std::string id = s.description.id;
   auto runner = s.runner;
   std::shared_ptr<ProcessTransport> plugin;
   try {
-    plugin = std::make_shared<ProcessTransport>(std::move(s), runner_path, load_deadline_ms, hash);
+    plugin = std::make_shared<ProcessTransport>(std::move(s), runner_path, load_deadline_ms, file);
   } catch (const std::exception &e) {  // the schema does not compile
     runner->stop("was stopped (its plugin's schema does not compile)");
     throw LoadError("plugin '" + id + "': " + e.what());
