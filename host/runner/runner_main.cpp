@@ -91,7 +91,7 @@ void run_call(Frame &frame) {
   unregister_call(&call);
   Encoder e;
   e.u32(uint32_t(rc)).u64(created);
-  send_frame(Msg::Done, call.id, e.bytes());
+  send_with_queued(call, Msg::Done, e.bytes());
 }
 
 // Calls run on worker threads, made as needed (the host bounds how many run
@@ -181,10 +181,11 @@ int serve(const char *path) {
   if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;
 
   static auto *workers = new Workers();  // its threads outlive main()'s frames
+  FrameReader reader(kChannelFd);
   for (;;) {
     std::optional<Frame> frame;
     try {
-      frame = read_frame(kChannelFd);
+      frame = reader.next();
     } catch (const ProtocolError &) {
       break;
     }

@@ -26,8 +26,6 @@ std::mutex g_write_mutex;
 std::mutex g_calls_mutex;
 std::map<uint32_t, credplug_call *> g_calls;
 
-uint32_t id_of(const credplug_call *call) { return call ? call->id : 0; }
-
 // Services are called from plugin code, often C: nothing may unwind into it.
 template <class F>
 void quietly(F &&f) noexcept {
@@ -44,7 +42,8 @@ void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
     if (message == nullptr) return;
     Encoder e;
     e.u32(uint32_t(level)).str(message);
-    send_frame(Msg::Log, id_of(call), e.bytes());
+    if (call) queue_frame(*call, Msg::Log, e.bytes());
+    else send_frame(Msg::Log, 0, e.bytes());
   });
 }
 
@@ -63,7 +62,7 @@ void svc_add_secret(credplug_call *call, const char *value, size_t len) noexcept
     if (call == nullptr || value == nullptr) return;
     Encoder e;
     e.str(std::string_view(value, len));
-    send_frame(Msg::AddSecret, call->id, e.bytes());
+    queue_frame(*call, Msg::AddSecret, e.bytes());
     wipe(e.bytes());
   });
 }
@@ -73,7 +72,7 @@ void out_named(Msg type, credplug_call *call, const char *name, const char *valu
     if (call == nullptr || name == nullptr || value == nullptr) return;
     Encoder e;
     e.str(name).str(value).u32(flags);
-    send_frame(type, call->id, e.bytes());
+    queue_frame(*call, type, e.bytes());
     wipe(e.bytes());
   });
 }
@@ -91,7 +90,7 @@ void svc_out_expires_at(credplug_call *call, int64_t unix_seconds) noexcept {
     if (call == nullptr) return;
     Encoder e;
     e.i64(unix_seconds);
-    send_frame(Msg::OutExpiresAt, call->id, e.bytes());
+    queue_frame(*call, Msg::OutExpiresAt, e.bytes());
   });
 }
 
@@ -100,7 +99,7 @@ void svc_set_error(credplug_call *call, int32_t code, const char *message) noexc
     if (call == nullptr) return;
     Encoder e;
     e.u32(uint32_t(code)).str(text(message));
-    send_frame(Msg::SetError, call->id, e.bytes());
+    queue_frame(*call, Msg::SetError, e.bytes());
   });
 }
 
@@ -131,7 +130,7 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   std::unique_lock<std::mutex> lock(call->mutex);
   call->http_result.reset();
   lock.unlock();
-  bool sent = send_frame(Msg::HttpSend, call->id, e.bytes());
+  bool sent = send_with_queued(*call, Msg::HttpSend, e.bytes());
   wipe(e.bytes());
   lock.lock();
   if (sent) call->answered.wait(lock, [call] { return call->http_result.has_value() || call->channel_closed; });
@@ -211,6 +210,28 @@ void set_channel(int fd) { g_channel = fd; }
 bool send_frame(Msg type, uint32_t call, std::string_view payload) {
   std::lock_guard<std::mutex> lock(g_write_mutex);
   return write_frame(g_channel, type, call, payload);
+}
+
+constexpr size_t kMaxQueuedBytes = 1 << 20;
+
+void queue_frame(credplug_call &call, Msg type, std::string_view payload) {
+  append_frame(call.pending, type, call.id, payload);
+  if (call.pending.size() > kMaxQueuedBytes) {
+    std::lock_guard<std::mutex> lock(g_write_mutex);
+    write_all(g_channel, call.pending);
+    wipe(call.pending);
+  }
+}
+
+bool send_with_queued(credplug_call &call, Msg type, std::string_view payload) {
+  append_frame(call.pending, type, call.id, payload);
+  bool ok;
+  {
+    std::lock_guard<std::mutex> lock(g_write_mutex);
+    ok = write_all(g_channel, call.pending);
+  }
+  wipe(call.pending);
+  return ok;
 }
 
 const credplug_host_api *runner_services() { return &kServices; }

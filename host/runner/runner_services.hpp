@@ -17,6 +17,9 @@
 // running the call, and by the reader thread to hand it an HttpResult.
 struct credplug_call {
   uint32_t id = 0;
+  // Service frames not yet written: they need no answer, so they go with the
+  // next frame that does (HttpSend, Done) in one system call.
+  std::string pending;
   std::mutex mutex;
   std::condition_variable answered;
   std::optional<std::string> http_result;  // payload of the awaited HttpResult
@@ -28,6 +31,11 @@ namespace credplug::runner {
 // Frames go to this descriptor, one writer at a time.
 void set_channel(int fd);
 bool send_frame(Msg type, uint32_t call, std::string_view payload);
+// Queues a frame of `call` (written at the latest with its next answerable
+// frame; at once past 1 MiB).
+void queue_frame(credplug_call &call, Msg type, std::string_view payload);
+// Writes the call's queued frames and then this one. False when the host is gone.
+bool send_with_queued(credplug_call &call, Msg type, std::string_view payload);
 
 const credplug_host_api *runner_services();
 

@@ -179,7 +179,7 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
   {
     Encoder request;
     request.u8(uint8_t(op)).u64(handle).str(payload);
-    if (!r.send(Msg::Call, call_id, request.bytes())) r.stop("its channel closed");
+    if (!r.send(Msg::Call, call_id, request.bytes())) r.stop("");  // it is gone: say how it ended
     runner::wipe(request.bytes());
   }
   const auto budget = call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
@@ -187,24 +187,15 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
   auto since = Clock::now();
   int requests = 0;
   for (;;) {
-    runner::Frame frame;
-    {
-      std::unique_lock<std::mutex> lock(inbox->mutex);
-      bool ready = inbox->ready.wait_until(lock, since + (budget - spent),
-                                           [&] { return !inbox->frames.empty() || inbox->ended; });
-      if (!ready) {
-        lock.unlock();
-        const std::string limit = std::to_string(call.deadline_ms) + " ms";
-        r.stop(std::string("was stopped (") + what + " ran past its deadline of " + limit + ")");
-        return fail(call, "plugin '" + id + "' did not finish " + what + " within " + limit + "; its runner was stopped");
-      }
-      if (inbox->frames.empty()) {
-        lock.unlock();
-        return fail(call, "plugin '" + id + "' " + r.end_reason() + " during " + what);
-      }
-      frame = std::move(inbox->frames.front());
-      inbox->frames.pop_front();
+    bool timed_out = false;
+    std::optional<runner::Frame> next = r.next(*inbox, since + (budget - spent), &timed_out);
+    if (timed_out) {
+      const std::string limit = std::to_string(call.deadline_ms) + " ms";
+      r.stop(std::string("was stopped (") + what + " ran past its deadline of " + limit + ")");
+      return fail(call, "plugin '" + id + "' did not finish " + what + " within " + limit + "; its runner was stopped");
     }
+    if (!next) return fail(call, "plugin '" + id + "' " + r.end_reason() + " during " + what);
+    runner::Frame &frame = *next;
     auto now = Clock::now();
     spent += now - since;
     int32_t rc = CREDPLUG_ERR_PLUGIN;
@@ -273,22 +264,15 @@ Started start(const std::string &path, const std::string &runner_path, long dead
   const auto deadline = Clock::now() + milliseconds(deadline_ms);
   bool greeted = false;
   for (;;) {
-    runner::Frame frame;
-    {
-      std::unique_lock<std::mutex> lock(inbox->mutex);
-      if (!inbox->ready.wait_until(lock, deadline, [&] { return !inbox->frames.empty() || inbox->ended; })) {
-        lock.unlock();
-        s.runner->stop("did not finish loading within " + std::to_string(deadline_ms) + " ms");
-        throw LoadError("its runner did not finish loading it within " + std::to_string(deadline_ms) +
-                        " ms and was stopped");
-      }
-      if (inbox->frames.empty()) {
-        lock.unlock();
-        throw LoadError(while_loading(s.runner->end_reason()));
-      }
-      frame = std::move(inbox->frames.front());
-      inbox->frames.pop_front();
+    bool timed_out = false;
+    std::optional<runner::Frame> next = s.runner->next(*inbox, deadline, &timed_out);
+    if (timed_out) {
+      s.runner->stop("did not finish loading within " + std::to_string(deadline_ms) + " ms");
+      throw LoadError("its runner did not finish loading it within " + std::to_string(deadline_ms) +
+                      " ms and was stopped");
     }
+    if (!next) throw LoadError(while_loading(s.runner->end_reason()));
+    runner::Frame &frame = *next;
     try {
       Decoder d(frame.payload);
       if (frame.type == Msg::Hello && !greeted) {

@@ -3,6 +3,7 @@
 #include "host_services.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -10,10 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
-#include <thread>
 
 namespace credplug::host {
 namespace {
@@ -74,14 +75,17 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const std::string &runner_pa
   std::shared_ptr<RunnerProcess> r(new RunnerProcess());
   r->pid_ = pid;
   r->fd_ = sv[0];
-  r->started_ = std::chrono::steady_clock::now();
+  r->reader_ = std::make_unique<runner::FrameReader>(sv[0]);
+  r->started_ = Clock::now();
   r->calls_[0] = std::make_shared<RunnerInbox>();
-  // The reader keeps the runner alive until the runner ends.
-  std::thread([self = r] { self->read_loop(); }).detach();
   return r;
 }
 
 RunnerProcess::~RunnerProcess() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!ended_) finish_locked("was closed");
+  }
   if (fd_ >= 0) close(fd_);
 }
 
@@ -90,7 +94,6 @@ std::shared_ptr<RunnerInbox> RunnerProcess::open_call(uint32_t &id) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (next_call_ == 0) next_call_ = 1;  // 0 is the process's own
   id = next_call_++;
-  inbox->ended = ended_;
   calls_[id] = inbox;
   return inbox;
 }
@@ -106,91 +109,128 @@ bool RunnerProcess::send(runner::Msg type, uint32_t call, std::string_view paylo
 }
 
 void RunnerProcess::stop(const std::string &reason) {
-  // Under the lock that finish() reaps under: a pid is never signalled
-  // after it was reaped (and perhaps reused).
   std::lock_guard<std::mutex> lock(mutex_);
-  if (ended_) return;
-  if (stop_reason_.empty()) stop_reason_ = reason;
-  kill(pid_, SIGKILL);  // the reader sees the channel close and reaps it
+  if (!ended_) finish_locked(reason);
 }
 
-bool RunnerProcess::ended() const {
+bool RunnerProcess::ended() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!ended_ && !reading_) {
+    // Idle: did it die since the last call? (It hangs up the channel.)
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) finish_locked("");
+  }
   return ended_;
 }
 
 std::string RunnerProcess::end_reason() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  reaped_.wait(lock, [this] { return ended_; });
+  std::lock_guard<std::mutex> lock(mutex_);
   return end_reason_;
 }
 
-void RunnerProcess::read_loop() {
-  std::string violation;
-  for (;;) {
-    std::optional<runner::Frame> frame;
-    try {
-      frame = runner::read_frame(fd_);
-    } catch (const runner::ProtocolError &e) {
-      violation = e.what();
-      break;
-    }
-    if (!frame) break;
-    if (frame->call == 0 && frame->type == runner::Msg::Log) {
-      // init()'s logs: the process logger (redacted there is nothing to
-      // redact with; shown escaped and cut like any plugin log).
-      try {
-        runner::Decoder d(frame->payload);
-        int32_t level = int32_t(d.u32());
-        std::string message(d.cstr());
-        d.end();
-        host_services()->log(nullptr, level, message.c_str());
-        continue;
-      } catch (const runner::ProtocolError &e) {
-        violation = e.what();
-        break;
-      }
-    }
-    std::shared_ptr<RunnerInbox> inbox;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (auto it = calls_.find(frame->call); it != calls_.end()) inbox = it->second;
-    }
-    if (!inbox) {
-      violation = "it sent a frame for call " + std::to_string(frame->call) + ", which is not running";
-      break;
-    }
-    std::lock_guard<std::mutex> lock(inbox->mutex);
-    inbox->frames.push_back(std::move(*frame));
-    inbox->ready.notify_one();
-  }
-  finish(violation.empty() ? "" : "broke the runner protocol (" + violation + ")");
+void RunnerProcess::finish_locked(const std::string &why) {
+  if (ended_) return;
+  // Whatever it is doing, it is done; it dies at once, so reaping under the
+  // lock is short, and no pid is signalled after it was reaped.
+  kill(pid_, SIGKILL);
+  int status = 0;
+  pid_t waited;
+  do waited = waitpid(pid_, &status, 0);
+  while (waited < 0 && errno == EINTR);
+  // A runner stopped by the host says less by its SIGKILL than the reason.
+  if (!why.empty()) end_reason_ = why;
+  else if (waited == pid_) end_reason_ = describe(status);
+  else end_reason_ = "ended (its exit status is unknown: SIGCHLD is ignored in this process)";
+  ended_ = true;
+  // The channel stays open until the destructor: a reader may be in read().
+  for (auto &[id, inbox] : calls_) inbox->ready.notify_all();
 }
 
-void RunnerProcess::finish(const std::string &violation) {
-  std::map<uint32_t, std::shared_ptr<RunnerInbox>> calls;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!violation.empty() && stop_reason_.empty()) stop_reason_ = violation;
-    // The channel closed or went bad: whatever the runner is doing, it is
-    // done. It dies at once, so reaping under the lock is short.
-    kill(pid_, SIGKILL);
-    int status = 0;
-    pid_t waited;
-    do waited = waitpid(pid_, &status, 0);
-    while (waited < 0 && errno == EINTR);
-    // A runner stopped by the host says less by its SIGKILL than the reason.
-    if (!stop_reason_.empty()) end_reason_ = stop_reason_;
-    else if (waited == pid_) end_reason_ = describe(status);
-    else end_reason_ = "ended (its exit status is unknown: SIGCHLD is ignored in this process)";
-    ended_ = true;
-    calls = calls_;
+void RunnerProcess::hand_over_reading_locked(const RunnerInbox *self) {
+  for (RunnerInbox *other : waiting_)
+    if (other != self && other->frames.empty()) {
+      other->ready.notify_one();
+      return;
+    }
+}
+
+bool RunnerProcess::route_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock) {
+  if (frame.call == 0 && frame.type == runner::Msg::Log) {
+    // init()'s logs (and a plugin thread's): the process logger, escaped
+    // and cut like any plugin log. Outside the lock: the sink is the
+    // embedder's code.
+    runner::Decoder d(frame.payload);
+    int32_t level = int32_t(d.u32());
+    std::string message(d.cstr());
+    d.end();
+    lock.unlock();
+    host_services()->log(nullptr, level, message.c_str());
+    lock.lock();
+    return true;
   }
-  reaped_.notify_all();
-  for (auto &[id, inbox] : calls) {
-    std::lock_guard<std::mutex> lock(inbox->mutex);
-    inbox->ended = true;
-    inbox->ready.notify_all();
+  auto it = calls_.find(frame.call);
+  if (it == calls_.end()) return false;
+  it->second->frames.push_back(std::move(frame));
+  it->second->ready.notify_one();
+  return true;
+}
+
+std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time_point deadline, bool *timed_out) {
+  *timed_out = false;
+  std::unique_lock<std::mutex> lock(mutex_);
+  waiting_.push_back(&inbox);
+  struct Leave {
+    std::vector<RunnerInbox *> &waiting;
+    RunnerInbox *self;
+    ~Leave() { waiting.erase(std::find(waiting.begin(), waiting.end(), self)); }
+  } leave{waiting_, &inbox};
+  for (;;) {
+    if (!inbox.frames.empty()) {
+      runner::Frame frame = std::move(inbox.frames.front());
+      inbox.frames.pop_front();
+      return frame;
+    }
+    if (ended_) return std::nullopt;
+    if (!reading_) {
+      // Read in everyone's place until a frame for this call arrives.
+      reading_ = true;
+      lock.unlock();
+      std::optional<runner::Frame> frame;
+      std::string violation;
+      bool timeout = false;
+      try {
+        frame = reader_->next(deadline, &timeout);
+      } catch (const runner::ProtocolError &e) {
+        violation = std::string("broke the runner protocol (") + e.what() + ")";
+      }
+      lock.lock();
+      reading_ = false;
+      if (timeout) {
+        hand_over_reading_locked(&inbox);
+        *timed_out = true;
+        return std::nullopt;
+      }
+      if (frame) {
+        try {
+          if (!route_locked(*frame, lock))
+            violation = "broke the runner protocol (it sent a frame for call " + std::to_string(frame->call) +
+                        ", which is not running)";
+        } catch (const runner::ProtocolError &e) {
+          violation = std::string("broke the runner protocol (") + e.what() + ")";
+        }
+        if (violation.empty()) {
+          if (inbox.frames.empty()) continue;  // not ours: read on
+          hand_over_reading_locked(&inbox);
+          continue;  // ours: taken at the top
+        }
+      }
+      finish_locked(violation);  // end of stream, or a violation
+      continue;
+    }
+    if (inbox.ready.wait_until(lock, deadline) == std::cv_status::timeout && inbox.frames.empty() && !ended_) {
+      *timed_out = true;
+      return std::nullopt;
+    }
   }
 }
 

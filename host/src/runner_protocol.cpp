@@ -1,8 +1,10 @@
 #include "runner_protocol.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -33,7 +35,22 @@ void Decoder::end() const {
 
 namespace {
 
-bool write_all(int fd, const char *p, size_t n) {
+// Waits until `fd` is readable or the deadline passes (false).
+bool readable_by(int fd, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, int(std::min<long long>(left.count() + 1, 1 << 30)));
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;  // read() reports an error
+  }
+}
+
+}  // namespace
+
+bool write_all(int fd, std::string_view bytes) {
+  const char *p = bytes.data();
+  size_t n = bytes.size();
   while (n > 0) {
     ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
@@ -44,58 +61,77 @@ bool write_all(int fd, const char *p, size_t n) {
   return true;
 }
 
-// False at a clean end of stream before the first byte; throws when the
-// stream ends inside.
-bool read_all(int fd, char *p, size_t n, bool at_frame_start) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::read(fd, p + got, n - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      if (got == 0 && at_frame_start) return false;
-      if (r == 0) throw ProtocolError("the stream ended in the middle of a frame");
-      return false;  // ECONNRESET and the like: the peer is gone
-    }
-    got += size_t(r);
-  }
-  return true;
-}
-
-}  // namespace
-
-bool write_frame(int fd, Msg type, uint32_t call, std::string_view payload) {
-  if (payload.size() > kMaxFrameBytes - 5) return false;
+void append_frame(std::string &out, Msg type, uint32_t call, std::string_view payload) {
   char head[9];
   uint32_t length = uint32_t(payload.size() + 5);
   std::memcpy(head, &length, 4);
   head[4] = char(type);
   std::memcpy(head + 5, &call, 4);
-  // One buffer, one send: frames from several threads are written under the
-  // caller's lock, and fewer system calls is most of a round trip's cost.
+  out.append(head, sizeof head).append(payload);
+}
+
+bool write_frame(int fd, Msg type, uint32_t call, std::string_view payload) {
+  if (payload.size() > kMaxFrameBytes - 5) return false;
   std::string frame;
-  frame.reserve(sizeof head + payload.size());
-  frame.append(head, sizeof head).append(payload);
-  bool ok = write_all(fd, frame.data(), frame.size());
+  frame.reserve(9 + payload.size());
+  append_frame(frame, type, call, payload);
+  bool ok = write_all(fd, frame);
   wipe(frame);
   return ok;
 }
 
-std::optional<Frame> read_frame(int fd) {
-  char head[9];
-  if (!read_all(fd, head, 4, true)) return std::nullopt;
-  uint32_t length;
-  std::memcpy(&length, head, 4);
-  if (length < 5) throw ProtocolError("a frame is shorter than its header");
-  if (length > kMaxFrameBytes)
-    throw ProtocolError("a frame of " + std::to_string(length) + " bytes is over the limit of " +
-                        std::to_string(kMaxFrameBytes));
-  if (!read_all(fd, head + 4, 5, false)) return std::nullopt;
-  Frame f;
-  f.type = Msg(uint8_t(head[4]));
-  std::memcpy(&f.call, head + 5, 4);
-  f.payload.resize(length - 5);
-  if (!f.payload.empty() && !read_all(fd, f.payload.data(), f.payload.size(), false)) return std::nullopt;
-  return f;
+std::optional<Frame> FrameReader::next() { return read(nullptr, nullptr); }
+
+std::optional<Frame> FrameReader::next(std::chrono::steady_clock::time_point deadline, bool *timed_out) {
+  *timed_out = false;
+  return read(&deadline, timed_out);
+}
+
+std::optional<Frame> FrameReader::read(const std::chrono::steady_clock::time_point *deadline, bool *timed_out) {
+  for (;;) {
+    const size_t have = buffer_.size() - start_;
+    if (have >= 4) {
+      uint32_t length;
+      std::memcpy(&length, buffer_.data() + start_, 4);
+      if (length < 5) throw ProtocolError("a frame is shorter than its header");
+      if (length > kMaxFrameBytes)
+        throw ProtocolError("a frame of " + std::to_string(length) + " bytes is over the limit of " +
+                            std::to_string(kMaxFrameBytes));
+      if (have >= 4 + size_t(length)) {
+        const char *at = buffer_.data() + start_;
+        Frame f;
+        f.type = Msg(uint8_t(at[4]));
+        std::memcpy(&f.call, at + 5, 4);
+        f.payload.assign(at + 9, length - 5);
+        explicit_bzero(buffer_.data() + start_, 4 + length);
+        start_ += 4 + length;
+        if (start_ == buffer_.size()) buffer_.clear(), start_ = 0;
+        return f;
+      }
+    }
+    if (deadline && !readable_by(fd_, *deadline)) {
+      if (have > 0) throw ProtocolError("it stopped in the middle of a frame");
+      *timed_out = true;
+      return std::nullopt;
+    }
+    if (start_ > 0) {  // move what is left to the front, wiping where it was
+      std::memmove(buffer_.data(), buffer_.data() + start_, have);
+      explicit_bzero(buffer_.data() + have, buffer_.size() - have);
+      buffer_.resize(have);
+      start_ = 0;
+    }
+    const size_t old = buffer_.size();
+    buffer_.resize(old + 65536);
+    ssize_t r;
+    do r = ::read(fd_, buffer_.data() + old, 65536);
+    while (r < 0 && errno == EINTR);
+    buffer_.resize(old + size_t(std::max<ssize_t>(r, 0)));
+    if (r <= 0) {
+      if (old == 0) return std::nullopt;  // a clean end between frames (or the peer is gone)
+      if (r == 0) throw ProtocolError("the stream ended in the middle of a frame");
+      return std::nullopt;
+    }
+  }
 }
 
 }  // namespace credplug::runner

@@ -16,6 +16,7 @@
 // frame that is too long, malformed or out of place ends the runner.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -119,12 +120,37 @@ class Decoder {
   size_t pos_ = 0;
 };
 
-// Writes a whole frame (MSG_NOSIGNAL: a dead peer is an error, not SIGPIPE).
-// False when the peer is gone.
+// Appends a whole frame to `out`: frames that need no answer are batched and
+// written with the next one that does (one system call, not one each).
+void append_frame(std::string &out, Msg type, uint32_t call, std::string_view payload);
+
+// Writes bytes (MSG_NOSIGNAL: a dead peer is an error, not SIGPIPE). False
+// when the peer is gone.
+bool write_all(int fd, std::string_view bytes);
+
+// append_frame() and write_all() of one frame.
 bool write_frame(int fd, Msg type, uint32_t call, std::string_view payload);
 
-// The next frame, or nullopt at end of stream. Throws ProtocolError for a
-// frame over kMaxFrameBytes or cut short.
-std::optional<Frame> read_frame(int fd);
+// Reads frames from a stream, as many bytes per system call as have arrived.
+// One reader at a time.
+class FrameReader {
+ public:
+  explicit FrameReader(int fd) : fd_(fd) {}
+  ~FrameReader() { wipe(buffer_); }
+
+  // The next frame, or nullopt at end of stream. Throws ProtocolError for a
+  // frame over kMaxFrameBytes or cut short.
+  std::optional<Frame> next();
+  // The same, waiting at most until `deadline`: sets *timed_out (and
+  // returns nullopt) when it passes. A frame begun but not finished by then
+  // throws ProtocolError: the stream cannot be resumed.
+  std::optional<Frame> next(std::chrono::steady_clock::time_point deadline, bool *timed_out);
+
+ private:
+  std::optional<Frame> read(const std::chrono::steady_clock::time_point *deadline, bool *timed_out);
+  int fd_;
+  std::string buffer_;  // bytes read, not yet returned (from start_)
+  size_t start_ = 0;
+};
 
 }  // namespace credplug::runner

@@ -63,31 +63,32 @@ TEST_CASE("runner protocol: frames cross a socket whole; oversized, short and cu
     REQUIRE(write_frame(p.fd[1], Msg::Log, 9, "payload"));
     REQUIRE(write_frame(p.fd[1], Msg::Done, 10, ""));
     p.close_writer();
-    auto a = read_frame(p.fd[0]);
+    FrameReader reader(p.fd[0]);
+    auto a = reader.next();
     REQUIRE(a);
     CHECK(a->type == Msg::Log);
     CHECK(a->call == 9);
     CHECK(a->payload == "payload");
-    auto b = read_frame(p.fd[0]);
+    auto b = reader.next();
     REQUIRE(b);
     CHECK(b->payload.empty());
-    CHECK_FALSE(read_frame(p.fd[0]));  // a clean end between frames
+    CHECK_FALSE(reader.next());  // a clean end between frames
   }
   {
     Pair p;
     p.write_raw(u32(uint32_t(kMaxFrameBytes + 1)));
-    CHECK_THROWS_WITH_AS(read_frame(p.fd[0]), doctest::Contains("over the limit"), ProtocolError);
+    CHECK_THROWS_WITH_AS(FrameReader(p.fd[0]).next(), doctest::Contains("over the limit"), ProtocolError);
   }
   {
     Pair p;
     p.write_raw(u32(3) + "abc");
-    CHECK_THROWS_WITH_AS(read_frame(p.fd[0]), doctest::Contains("shorter than its header"), ProtocolError);
+    CHECK_THROWS_WITH_AS(FrameReader(p.fd[0]).next(), doctest::Contains("shorter than its header"), ProtocolError);
   }
   {
     Pair p;
     p.write_raw(u32(100) + std::string("\x04\x01\x00\x00\x00", 5) + "only part");
     p.close_writer();
-    CHECK_THROWS_WITH_AS(read_frame(p.fd[0]), doctest::Contains("ended in the middle of a frame"), ProtocolError);
+    CHECK_THROWS_WITH_AS(FrameReader(p.fd[0]).next(), doctest::Contains("ended in the middle of a frame"), ProtocolError);
   }
   {
     Pair p;
