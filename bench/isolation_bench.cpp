@@ -97,7 +97,14 @@ double run_ms(const std::vector<std::string> &argv, int *exit_code) {
   auto r = testing::run_process(argv);
   double ms = ms_since(t0);
   *exit_code = r.exit_code;
-  if (r.exit_code != 0) std::fprintf(stderr, "  %s exited %d: %s\n", argv[0].c_str(), r.exit_code, r.err.substr(0, 300).c_str());
+  if (r.exit_code != 0) {
+    // The rows that did not pass (a many-file run), or what it said.
+    std::string said;
+    std::istringstream lines(r.out + r.err);
+    for (std::string line; std::getline(lines, line);)
+      if (line.find(" ok ") == std::string::npos && said.size() < 2000) said += "\n    " + line;
+    std::fprintf(stderr, "  %s exited %d:%s\n", argv[0].c_str(), r.exit_code, said.c_str());
+  }
   return ms;
 }
 
@@ -126,6 +133,7 @@ void cli(bench::BenchEnv &env, int runs, int n) {
       argv = base;
       argv.insert(argv.end(), {dir, "--jobs", "8"});
       many[mode == Isolation::InProcess].push_back(run_ms(argv, &rc2));
+      if (rc1 != 0 || rc2 != 0) std::fprintf(stderr, "  (isolation %s)\n", mode_flag(mode));
       require(rc1 == 0 && rc2 == 0, "cli: credplug test failed");
     }
   const double s0 = median(single[0]), s1 = median(single[1]), m0 = median(many[0]), m1 = median(many[1]);

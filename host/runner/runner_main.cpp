@@ -8,6 +8,7 @@
 // not rebuilt for it: they get the same C ABI, whose services travel as
 // frames (runner_protocol.hpp).
 #include "plugin_open.hpp"
+#include "runner_dispatch.hpp"
 #include "runner_protocol.hpp"
 #include "runner_services.hpp"
 #include "sandbox.hpp"
@@ -15,14 +16,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 
 namespace credplug::runner {
 namespace {
@@ -46,7 +44,6 @@ void fail(credplug_call &call, const char *why) { runner_services()->set_error(&
 void run_call(Frame &frame) {
   credplug_call call;
   call.id = frame.call;
-  register_call(&call);
   int32_t rc = CREDPLUG_ERR_PLUGIN;
   uint64_t created = 0;
   try {
@@ -88,52 +85,10 @@ void run_call(Frame &frame) {
     fail(call, "the runner could not read the host's request");
   }
   wipe(frame.payload);
-  unregister_call(&call);
   Encoder e;
   e.u32(uint32_t(rc)).u64(created);
   send_with_queued(call, Msg::Done, e.bytes());
 }
-
-// Calls run on worker threads, made as needed (the host bounds how many run
-// at once) and kept for the next calls.
-struct Workers {
-  std::mutex mutex;
-  std::condition_variable work;
-  std::deque<Frame> queue;
-  int idle = 0, threads = 0;
-
-  // Nothing queued and every worker waiting for work.
-  bool quiet() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return queue.empty() && idle == threads;
-  }
-
-  void submit(Frame frame) {
-    std::unique_lock<std::mutex> lock(mutex);
-    queue.push_back(std::move(frame));
-    if (idle > 0) {
-      work.notify_one();
-      return;
-    }
-    ++threads;
-    lock.unlock();
-    std::thread([this] { loop(); }).detach();
-  }
-
-  void loop() {
-    std::unique_lock<std::mutex> lock(mutex);
-    for (;;) {
-      ++idle;
-      work.wait(lock, [this] { return !queue.empty(); });
-      --idle;
-      Frame frame = std::move(queue.front());
-      queue.pop_front();
-      lock.unlock();
-      run_call(frame);
-      lock.lock();
-    }
-  }
-};
 
 [[noreturn]] void load_failed(const std::string &why) {
   Encoder e;
@@ -180,29 +135,16 @@ int serve(const char *path) {
   loaded.u32(g_plugin.default_token_lifetime_s);
   if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;
 
-  static auto *workers = new Workers();  // its threads outlive main()'s frames
-  FrameReader reader(kChannelFd);
-  for (;;) {
-    std::optional<Frame> frame;
-    try {
-      frame = reader.next();
-    } catch (const ProtocolError &) {
-      break;
-    }
-    if (!frame) break;
-    if (frame->type == Msg::Call) workers->submit(std::move(*frame));
-    else if (frame->type != Msg::HttpResult || !deliver_http_result(frame->call, std::move(frame->payload))) break;
-  }
+  const bool quiet = serve_calls(kChannelFd, [](Frame &frame) { run_call(frame); });
   // The host is gone or done: nothing more will be asked. shutdown() is the
   // last call, and only once every instance is destroyed with no call
   // running (plugin.h, "Lifetime"); otherwise the runner ends without it.
-  close_all_calls();
   bool none_left;
   {
     std::lock_guard<std::mutex> lock(g_instances_mutex);
     none_left = g_instances.empty();
   }
-  if (none_left && workers->quiet() && g_plugin.shutdown) g_plugin.shutdown();
+  if (quiet && none_left && g_plugin.shutdown) g_plugin.shutdown();
   _exit(0);
 }
 

@@ -1,5 +1,7 @@
 #include "runner_services.hpp"
 
+#include "runner_dispatch.hpp"
+
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -22,9 +24,6 @@ namespace {
 
 int g_channel = -1;
 std::mutex g_write_mutex;
-
-std::mutex g_calls_mutex;
-std::map<uint32_t, credplug_call *> g_calls;
 
 // Services are called from plugin code, often C: nothing may unwind into it.
 template <class F>
@@ -127,20 +126,14 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   e.u32(CREDPLUG_HAS_FIELD(req, credplug_http_request, timeout_ms) ? req->timeout_ms : 0);
   e.u32(CREDPLUG_HAS_FIELD(req, credplug_http_request, flags) ? req->flags : 0);
 
-  std::unique_lock<std::mutex> lock(call->mutex);
-  call->http_result.reset();
-  lock.unlock();
-  bool sent = send_with_queued(*call, Msg::HttpSend, e.bytes());
+  const bool answered = http_round_trip(*call, e.bytes());
   wipe(e.bytes());
-  lock.lock();
-  if (sent) call->answered.wait(lock, [call] { return call->http_result.has_value() || call->channel_closed; });
-  if (!call->http_result) {
+  if (!answered) {
     resp.error = "the host is gone";
     return CREDPLUG_ERR_NETWORK;
   }
   std::string payload = std::move(*call->http_result);
   call->http_result.reset();
-  lock.unlock();
 
   int32_t rc;
   try {
@@ -235,34 +228,5 @@ bool send_with_queued(credplug_call &call, Msg type, std::string_view payload) {
 }
 
 const credplug_host_api *runner_services() { return &kServices; }
-
-void register_call(credplug_call *call) {
-  std::lock_guard<std::mutex> lock(g_calls_mutex);
-  g_calls[call->id] = call;
-}
-
-void unregister_call(credplug_call *call) {
-  std::lock_guard<std::mutex> lock(g_calls_mutex);
-  g_calls.erase(call->id);
-}
-
-bool deliver_http_result(uint32_t id, std::string payload) {
-  std::lock_guard<std::mutex> lock(g_calls_mutex);
-  auto it = g_calls.find(id);
-  if (it == g_calls.end()) return false;
-  std::lock_guard<std::mutex> call_lock(it->second->mutex);
-  it->second->http_result = std::move(payload);
-  it->second->answered.notify_one();
-  return true;
-}
-
-void close_all_calls() {
-  std::lock_guard<std::mutex> lock(g_calls_mutex);
-  for (auto &[id, call] : g_calls) {
-    std::lock_guard<std::mutex> call_lock(call->mutex);
-    call->channel_closed = true;
-    call->answered.notify_one();
-  }
-}
 
 }  // namespace credplug::runner

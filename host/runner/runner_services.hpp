@@ -14,16 +14,15 @@
 #include <string>
 
 // One call the host asked for, as the plugin sees it. Used by the thread
-// running the call, and by the reader thread to hand it an HttpResult.
+// running the call, and by the thread that reads its HttpResult (under the
+// dispatch's lock, runner_dispatch.cpp).
 struct credplug_call {
   uint32_t id = 0;
   // Service frames not yet written: they need no answer, so they go with the
   // next frame that does (HttpSend, Done) in one system call.
   std::string pending;
-  std::mutex mutex;
   std::condition_variable answered;
   std::optional<std::string> http_result;  // payload of the awaited HttpResult
-  bool channel_closed = false;
 };
 
 namespace credplug::runner {
@@ -38,14 +37,5 @@ void queue_frame(credplug_call &call, Msg type, std::string_view payload);
 bool send_with_queued(credplug_call &call, Msg type, std::string_view payload);
 
 const credplug_host_api *runner_services();
-
-// Calls that may be waiting for an HttpResult, by id.
-void register_call(credplug_call *call);
-void unregister_call(credplug_call *call);
-// Hands `payload` to the call waiting for it. False when no such call waits
-// (the host broke the protocol).
-bool deliver_http_result(uint32_t call, std::string payload);
-// The host is gone: wake every waiting call (its http_send fails).
-void close_all_calls();
 
 }  // namespace credplug::runner

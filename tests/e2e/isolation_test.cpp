@@ -196,3 +196,21 @@ TEST_CASE("egress: a request to an origin the credential does not name is refuse
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "refused to send a request to https://localhost:" + port));
 }
+
+TEST_CASE("isolated: 120 credentials tested 8 at a time share one runner; every call is answered") {
+  // Overlapping calls in one runner: answers read by whichever runner thread
+  // is reading must reach the call that waits for them.
+  auto &env = E2E::get();
+  env.reset();
+  const std::string dir = env.new_dir("isolated-many");
+  for (int i = 0; i < 120; ++i) {
+    const std::string id = "iso-" + std::to_string(i), secret = "iso-secret-" + std::to_string(i);
+    env.emu->add_client("ainua", id, secret);
+    env.write(dir + "/c" + std::to_string(i) + ".json",
+              R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) + R"(","client_id":")" + id +
+                  R"(","client_secret":")" + secret + "\"}");
+  }
+  auto r = env.trusted({"--isolation", "process", "test", "ainua", env.dir + "/" + dir, "--jobs", "8"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "120 credential(s): 120 passed"));
+}

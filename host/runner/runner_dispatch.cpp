@@ -1,0 +1,149 @@
+#include "runner_dispatch.hpp"
+
+#include "runner_services.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace credplug::runner {
+namespace {
+
+struct Dispatch {
+  std::mutex mutex;
+  FrameReader *reader = nullptr;
+  const std::function<void(Frame &)> *run = nullptr;
+  bool reading = false;  // a thread is in reader->next()
+  bool closed = false;
+  std::deque<Frame> calls;                      // Call frames for a worker
+  std::map<uint32_t, credplug_call *> waiters;  // threads in await_http_result()
+  int idle = 0, running = 0;
+  std::condition_variable work;  // idle workers
+};
+
+Dispatch &d() {
+  static auto *dispatch = new Dispatch();  // used by threads that outlive main()
+  return *dispatch;
+}
+
+void pool_loop();
+
+// Lets a thread waiting for an answer read in our place.
+void hand_over_reading(std::unique_lock<std::mutex> &) {
+  Dispatch &s = d();
+  if (s.reading) return;
+  for (auto &[id, call] : s.waiters)
+    if (!call->http_result) {
+      call->answered.notify_one();
+      return;
+    }
+}
+
+void close_channel(std::unique_lock<std::mutex> &) {
+  Dispatch &s = d();
+  s.closed = true;
+  for (auto &[id, call] : s.waiters) call->answered.notify_one();
+  s.work.notify_all();
+}
+
+// Reads one frame, holding the reader's place. A Call comes back to be run
+// by this thread when `may_run` (else a worker gets it); an HttpResult goes
+// to its waiter. Returns nothing otherwise.
+std::optional<Frame> read_one(std::unique_lock<std::mutex> &lock, bool may_run) {
+  Dispatch &s = d();
+  s.reading = true;
+  lock.unlock();
+  std::optional<Frame> frame;
+  try {
+    frame = s.reader->next();
+  } catch (const ProtocolError &) {
+    frame.reset();
+  }
+  lock.lock();
+  s.reading = false;
+  if (!frame) {
+    close_channel(lock);
+    return std::nullopt;
+  }
+  if (frame->type == Msg::Call) {
+    if (may_run) return frame;
+    s.calls.push_back(std::move(*frame));
+    if (s.idle > 0) s.work.notify_one();
+    else std::thread(pool_loop).detach();
+    return std::nullopt;
+  }
+  auto it = s.waiters.find(frame->call);
+  if (frame->type != Msg::HttpResult || it == s.waiters.end()) {
+    close_channel(lock);  // the host broke the protocol: nothing more is asked
+    return std::nullopt;
+  }
+  it->second->http_result = std::move(frame->payload);
+  it->second->answered.notify_one();
+  return std::nullopt;
+}
+
+void run(std::unique_lock<std::mutex> &lock, Frame &frame) {
+  Dispatch &s = d();
+  ++s.running;
+  hand_over_reading(lock);
+  lock.unlock();
+  (*s.run)(frame);
+  lock.lock();
+  --s.running;
+}
+
+// A worker (or the main thread): runs queued calls, else reads, else waits.
+void pool_loop() {
+  Dispatch &s = d();
+  std::unique_lock<std::mutex> lock(s.mutex);
+  while (!s.closed) {
+    if (!s.calls.empty()) {
+      Frame frame = std::move(s.calls.front());
+      s.calls.pop_front();
+      run(lock, frame);
+    } else if (!s.reading) {
+      if (auto frame = read_one(lock, true)) run(lock, *frame);
+    } else {
+      ++s.idle;
+      s.work.wait(lock);
+      --s.idle;
+    }
+  }
+}
+
+}  // namespace
+
+bool serve_calls(int fd, const std::function<void(Frame &)> &run_call) {
+  static FrameReader *reader = new FrameReader(fd);  // outlives workers still running
+  Dispatch &s = d();
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.reader = reader;
+    s.run = &run_call;
+  }
+  pool_loop();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.running == 0 && s.calls.empty();
+}
+
+bool http_round_trip(credplug_call &call, std::string_view payload) {
+  Dispatch &s = d();
+  std::unique_lock<std::mutex> lock(s.mutex);
+  call.http_result.reset();
+  s.waiters[call.id] = &call;
+  lock.unlock();
+  const bool sent = send_with_queued(call, Msg::HttpSend, payload);
+  lock.lock();
+  while (sent && !call.http_result && !s.closed) {
+    if (!s.reading) read_one(lock, false);
+    else call.answered.wait(lock);
+  }
+  s.waiters.erase(call.id);
+  hand_over_reading(lock);
+  return call.http_result.has_value();
+}
+
+}  // namespace credplug::runner
