@@ -26,6 +26,8 @@ namespace credplug::runner {
 namespace {
 
 host::OpenedPlugin g_plugin;
+// create() and destroy() never run at once (plugin.h, "Thread contract").
+std::mutex g_lifecycle;
 
 // Instances by the handle the host knows them by.
 std::mutex g_instances_mutex;
@@ -56,7 +58,10 @@ void run_call(Frame &frame) {
       // create() reads a NUL-terminated copy (plugin.h), wiped afterwards.
       std::string text(json);
       credplug_instance *made = nullptr;
-      rc = g_plugin.descriptor->create(&call, text.c_str(), text.size(), &made);
+      {
+        std::lock_guard<std::mutex> lifecycle(g_lifecycle);
+        rc = g_plugin.descriptor->create(&call, text.c_str(), text.size(), &made);
+      }
       wipe(text);
       if (rc == CREDPLUG_OK && made != nullptr) {
         std::lock_guard<std::mutex> lock(g_instances_mutex);
@@ -69,7 +74,10 @@ void run_call(Frame &frame) {
         std::lock_guard<std::mutex> lock(g_instances_mutex);
         if (auto it = g_instances.find(handle); it != g_instances.end()) gone = it->second, g_instances.erase(it);
       }
-      if (gone && g_plugin.destroy) g_plugin.destroy(gone);
+      if (gone && g_plugin.destroy) {
+        std::lock_guard<std::mutex> lifecycle(g_lifecycle);
+        g_plugin.destroy(gone);
+      }
       rc = CREDPLUG_OK;
     } else {
       credplug_instance *inst = instance(handle);

@@ -357,11 +357,9 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     auto r = running(call, "create");
     if (!r) return CREDPLUG_ERR_PLUGIN;
     uint64_t handle = 0;
-    int32_t rc;
-    {
-      std::lock_guard<std::mutex> lock(lifecycle_);
-      rc = exchange(*r, description_.id, runner::Op::Create, 0, credential_json.view(), call, "create", &handle);
-    }
+    // The runner serialises create() and destroy() itself (plugin.h): no
+    // lock here is held across a round trip.
+    int32_t rc = exchange(*r, description_.id, runner::Op::Create, 0, credential_json.view(), call, "create", &handle);
     if (handle != 0) out = std::make_unique<ProcessInstance>(shared_from_this(), credential_json, r, handle);
     if (rc == CREDPLUG_OK && handle == 0) rc = CREDPLUG_ERR_PLUGIN;
     if (rc != CREDPLUG_OK) out.reset();  // an instance made by a failed create() is destroyed
@@ -377,11 +375,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
       std::lock_guard<std::mutex> lock(inst.mutex);
       if (inst.runner != r) {  // its runner ended: make the instance again in this one
         uint64_t made = 0;
-        int32_t rc;
-        {
-          std::lock_guard<std::mutex> lifecycle(lifecycle_);
-          rc = exchange(*r, description_.id, runner::Op::Create, 0, inst.credential.view(), call, "create", &made);
-        }
+        int32_t rc = exchange(*r, description_.id, runner::Op::Create, 0, inst.credential.view(), call, "create", &made);
         if (rc != CREDPLUG_OK || made == 0) return rc != CREDPLUG_OK ? rc : CREDPLUG_ERR_PLUGIN;
         inst.runner = r;
         inst.handle = made;
@@ -403,7 +397,6 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     credplug_call call;
     call.redactor = &redactor;
     call.deadline_ms = kDestroyDeadlineMs;
-    std::lock_guard<std::mutex> lifecycle(lifecycle_);
     exchange(*inst.runner, description_.id, runner::Op::Destroy, inst.handle, {}, call, "destroy");
   }
 
@@ -447,7 +440,6 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
   const std::string runner_path_;
   const long load_deadline_ms_;
   const FileIdentity file_;
-  std::mutex lifecycle_;  // serialises create() and destroy(), as in-process
   std::mutex mutex_;      // guards what follows
   std::shared_ptr<RunnerProcess> runner_;
   std::string last_end_;
