@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <ctime>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <thread>
@@ -38,6 +39,8 @@ struct Fixture {
     o.use_default_dir = false;
     o.log_level = 3;
     o.log = [this](int, const std::string &m) { logs.push_back(m); };
+    // ctest runs this suite once per isolation mode (abi, abi_in_process).
+    if (const char *mode = std::getenv("CREDPLUG_ISOLATION"); mode && *mode) o.isolation = parse_isolation(mode);
     return o;
   }
   std::map<std::string, std::string> problems() {

@@ -3,7 +3,8 @@
 **
 ** actions: ok (a Bearer header), crash (SIGSEGV), abort (SIGABRT), loop
 ** (forever), open (read "path" and return it in the error), socket (connect
-** to 127.0.0.1:"port"), exec (system("touch " "path")), egress (an HTTPS GET
+** to 127.0.0.1:"port"), exec (system("touch " "path")), execve (the same by
+** execve() in place), egress (an HTTPS GET
 ** of "url", else https://localhost:"port"/, through the host), huge (a 16 MiB header, then 10000 logs).
 ** where: create, authenticate, test, refresh, destroy.
 **
@@ -103,6 +104,17 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
     snprintf(command, sizeof command, "touch %s", h->path);
     rc = system(command);
     snprintf(message, sizeof message, "system: %d (%s)", rc, rc == 0 ? "ran" : strerror(errno));
+  } else if (strcmp(h->action, "execve") == 0) {
+    /* Not through a child: this very process replaced by a shell. */
+    char *argv[4];
+    char command[600];
+    snprintf(command, sizeof command, "touch %s", h->path);
+    argv[0] = (char *)"/bin/sh";
+    argv[1] = (char *)"-c";
+    argv[2] = command;
+    argv[3] = NULL;
+    execve("/bin/sh", argv, environ);
+    snprintf(message, sizeof message, "execve: %s", strerror(errno));
   } else if (strcmp(h->action, "egress") == 0) {
     credplug_http_request req;
     credplug_http_response *resp = NULL;

@@ -165,6 +165,11 @@ int main(void) {
     options.isolation = CREDPLUG_ISOLATION_PROCESS;
     options.total_timeout_ms = 300; /* the plugin's deadline is 2 s more */
     CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
+    /* Crashes while loading are rows of the plugin list, not this process's end. */
+    CHECK(credplug_host_plugins(host, &json, NULL) == CREDPLUG_HOST_OK);
+    CHECK(json != NULL && strstr(json, "crashed while loading (SIGABRT)") != NULL);
+    CHECK(json != NULL && strstr(json, "\"id\":\"hostile\"") != NULL && strstr(json, "\"id\":\"ainua\"") != NULL);
+    credplug_free(json);
     text = credential(ainua, secret);
     CHECK(credplug_open(host, "ainua", text, strlen(text), &good, NULL) == CREDPLUG_HOST_OK);
     free(text);

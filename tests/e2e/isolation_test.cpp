@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace credplug;
 using namespace credplug::testing;
@@ -118,6 +119,9 @@ TEST_CASE("isolated: the sandbox refuses opening files, connecting sockets and r
   CHECK(r.exit_code == 6);
   CHECK(contains(r.err, "system: "));
   CHECK(contains(r.err, "(Operation not permitted)"));
+  r = isolated({"auth", "hostile", hostile_file("execve", "authenticate", R"(, "path": ")" + touched + "\"")});
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "execve: Operation not permitted"));
   CHECK_FALSE(std::filesystem::exists(touched));
 }
 
@@ -213,4 +217,27 @@ TEST_CASE("isolated: 120 credentials tested 8 at a time share one runner; every 
   auto r = env.trusted({"--isolation", "process", "test", "ainua", env.dir + "/" + dir, "--jobs", "8"});
   CHECK(r.exit_code == 0);
   CHECK(contains(r.out, "120 credential(s): 120 passed"));
+}
+
+TEST_CASE("isolated: a runner that keeps crashing is started again after a growing backoff; calls meanwhile fail at once") {
+  Host host(hostile_host());
+  auto crashing = host.open("hostile", R"({"action": "crash", "where": "authenticate"})");
+  int crashes = 0;
+  std::string message;
+  for (int i = 0; i < 20; ++i) {
+    message = error_of([&] { crashing->authenticate(); });
+    if (!contains(message, "plugin 'hostile' crashed (SIGSEGV) during authenticate")) break;
+    ++crashes;
+  }
+  CHECK(crashes >= 2);  // the first restart is immediate
+  CHECK(contains(message, "plugin 'hostile' is not running (its runner crashed (SIGSEGV)); it is started again in "));
+  // After the backoff it is started again (and crashes again).
+  const size_t at = message.find("started again in ") + std::string("started again in ").size();
+  const long wait_ms = std::stol(message.substr(at));
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms + 20));
+  CHECK(contains(error_of([&] { crashing->authenticate(); }), "crashed (SIGSEGV) during authenticate"));
+  // A call that succeeds ends the backoff for the tests after this one.
+  CHECK(eventually(
+      [&] { return error_of([&] { host.open("hostile", R"({"action": "ok", "where": "x"})")->authenticate(); }).empty(); },
+      60000));
 }
