@@ -1,7 +1,7 @@
 #include "process_transport.hpp"
 
 #include "plugin_output.hpp"
-#include "plugin_paths.hpp"
+#include "runner_frames.hpp"
 #include "runner_process.hpp"
 #include "runner_protocol.hpp"
 
@@ -47,9 +47,6 @@ namespace {
 // Plugin code runs at most this long per call beyond the host's own HTTPS
 // timeout; a destroy() gets this much.
 constexpr long kDestroyDeadlineMs = 5000;
-// A call may make this many HTTPS requests (none needs more than 4).
-constexpr int kMaxRequestsPerCall = 64;
-constexpr uint32_t kMaxRequestHeaders = 256;
 // A runner that ended is started again at once for the next call; if it
 // ends again before a call succeeds, after 100 ms, doubling up to 30 s.
 constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;
@@ -72,99 +69,6 @@ std::string while_loading(const std::string &reason) {
   return reason + " while loading";
 }
 
-// Answers one HttpSend frame: the host sends the request for the plugin,
-// through the same service (and policy) as an in-process plugin's.
-std::string http_exchange(Decoder &d, credplug_call &call, int &requests) {
-  std::string method(d.cstr()), url(d.cstr());
-  uint32_t n = d.u32();
-  if (n > kMaxRequestHeaders) throw ProtocolError("a request with more than 256 headers");
-  std::vector<std::string> fields;
-  for (uint32_t i = 0; i < 2 * n; ++i) fields.emplace_back(d.cstr());
-  std::string_view body = d.str();
-  uint32_t timeout_ms = d.u32(), flags = d.u32();
-  d.end();
-  std::vector<const char *> headers;
-  for (const auto &f : fields) headers.push_back(f.c_str());
-  headers.push_back(nullptr);
-  credplug_http_request req{sizeof req, method.c_str(), url.c_str(), headers.data(), body.data(), body.size(),
-                            timeout_ms, flags};
-  credplug_http_response *resp = nullptr;
-  int32_t rc;
-  if (++requests > kMaxRequestsPerCall) {
-    resp = new credplug_http_response();
-    resp->error = "more than " + std::to_string(kMaxRequestsPerCall) + " HTTPS requests in one call";
-    rc = CREDPLUG_ERR_NETWORK;
-  } else {
-    rc = host_services()->http_send(&call, &req, &resp);
-  }
-  Encoder answer;
-  answer.u32(uint32_t(rc)).u32(uint32_t(resp->result.status)).str(resp->error);
-  answer.u32(uint32_t(resp->result.headers.size()));
-  for (const auto &[name, value] : resp->result.headers) answer.str(name).str(value);
-  answer.str(resp->result.body.view());
-  host_services()->http_release(resp);
-  for (auto &f : fields) runner::wipe(f);
-  return std::move(answer.bytes());
-}
-
-// Applies one service frame of a call to `call`, as the in-process service
-// would. Returns true for Done, with its status and instance.
-bool apply(runner::Frame &frame, RunnerProcess &r, uint32_t call_id, credplug_call &call, int &requests, int32_t &rc,
-           uint64_t &created) {
-  const credplug_host_api *svc = host_services();
-  Decoder d(frame.payload);
-  switch (frame.type) {
-    case Msg::Log: {
-      int32_t level = int32_t(d.u32());
-      std::string message(d.cstr());
-      d.end();
-      svc->log(&call, level, message.c_str());
-      return false;
-    }
-    case Msg::AddSecret: {
-      std::string_view value = d.str();
-      d.end();
-      svc->add_secret(&call, value.data(), value.size());
-      return false;
-    }
-    case Msg::OutHeader:
-    case Msg::OutInfo: {
-      std::string name(d.cstr()), value(d.cstr());
-      uint32_t flags = d.u32();
-      d.end();
-      (frame.type == Msg::OutHeader ? svc->out_header : svc->out_info)(&call, name.c_str(), value.c_str(), flags);
-      runner::wipe(value);
-      return false;
-    }
-    case Msg::OutExpiresAt: {
-      int64_t at = d.i64();
-      d.end();
-      svc->out_expires_at(&call, at);
-      return false;
-    }
-    case Msg::SetError: {
-      int32_t code = int32_t(d.u32());
-      std::string message(d.cstr());
-      d.end();
-      svc->set_error(&call, code, message.c_str());
-      return false;
-    }
-    case Msg::HttpSend: {
-      std::string answer = http_exchange(d, call, requests);
-      r.send(Msg::HttpResult, call_id, answer);
-      runner::wipe(answer);
-      return false;
-    }
-    case Msg::Done:
-      rc = int32_t(d.u32());
-      created = d.u64();
-      d.end();
-      return true;
-    default:
-      throw ProtocolError("it sent a frame of type " + std::to_string(int(frame.type)) + " during a call");
-  }
-}
-
 // Runs one call in the runner, to its Done frame, the runner's end or the
 // call's deadline (which stops the runner).
 int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_t handle, std::string_view payload,
@@ -185,7 +89,7 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
   const auto budget = call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
   Clock::duration spent{0};  // plugin time: the host's HTTPS time is not counted
   auto since = Clock::now();
-  int requests = 0;
+  CallFrames state;
   for (;;) {
     bool timed_out = false;
     std::optional<runner::Frame> next = r.next(*inbox, since + (budget - spent), &timed_out);
@@ -198,11 +102,14 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
     runner::Frame &frame = *next;
     auto now = Clock::now();
     spent += now - since;
-    int32_t rc = CREDPLUG_ERR_PLUGIN;
-    uint64_t made = 0;
     bool done;
     try {
-      done = apply(frame, r, call_id, call, requests, rc, made);
+      std::string answer;
+      done = apply_call_frame(frame, call, state, &answer);
+      if (!answer.empty()) {
+        r.send(Msg::HttpResult, call_id, answer);
+        runner::wipe(answer);
+      }
     } catch (const ProtocolError &e) {
       runner::wipe(frame.payload);
       r.stop(std::string("was stopped (it broke the runner protocol: ") + e.what() + ")");
@@ -212,8 +119,8 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
     runner::wipe(frame.payload);
     since = Clock::now();
     if (done) {
-      if (created) *created = made;
-      return rc;
+      if (created) *created = state.created;
+      return state.status;
     }
   }
 }
@@ -224,34 +131,6 @@ struct Started {
   PluginDescription description;
   std::string schema;
 };
-
-std::string bounded_text(Decoder &d, size_t max, const char *what) {
-  std::string_view s = d.cstr();
-  if (s.size() > max) throw ProtocolError(std::string("its ") + what + " is over " + std::to_string(max) + " bytes");
-  return std::string(s);
-}
-
-PluginDescription parse_loaded(runner::Frame &frame, const std::string &path, std::string &schema) {
-  Decoder d(frame.payload);
-  PluginDescription p;
-  p.id = bounded_text(d, 64, "id");
-  p.display_name = displayable(bounded_text(d, 256, "display name"), 256);
-  p.version = displayable(bounded_text(d, 64, "version"), 64);
-  schema = bounded_text(d, 1 << 20, "credential schema");
-  p.abi_major = d.u32();
-  p.abi_minor = d.u32();
-  uint32_t flags = d.u32();
-  p.default_token_lifetime_s = d.u32();
-  d.end();
-  if (!valid_plugin_id(p.id)) throw ProtocolError("its id is not 1-64 characters of [a-z0-9_-]");
-  if (p.abi_major != CREDPLUG_ABI_MAJOR || p.abi_minor > CREDPLUG_ABI_MINOR)
-    throw ProtocolError("it reports an ABI this host did not offer");
-  p.path = path;
-  p.has_test = flags & runner::kHasTest;
-  p.has_refresh = flags & runner::kHasRefresh;
-  p.concurrent_instance = flags & runner::kConcurrentInstance;
-  return p;
-}
 
 Started start(const std::string &path, const std::string &runner_path, long deadline_ms) {
   Started s;
