@@ -52,7 +52,8 @@ TEST_CASE("runner protocol: fields round-trip; reading past a frame's end or a N
   std::string lying = u32(1000) + "short";
   Decoder liar(lying);
   CHECK_THROWS_AS(liar.str(), ProtocolError);
-  Decoder extra(u32(1) + "ab");
+  const std::string two_left = u32(1) + "ab";  // a Decoder reads in place: the bytes must outlive it
+  Decoder extra(two_left);
   extra.str();
   CHECK_THROWS_AS(extra.end(), ProtocolError);
 }
