@@ -5,9 +5,11 @@
 #include "process_transport.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -30,43 +32,55 @@ std::shared_ptr<PluginTransport> PluginRegistry::load(const std::string &path) {
   return load_in_process(path);
 }
 
-void PluginRegistry::try_load(const std::string &path) {
-  if (by_path_.count(path) || problems_.count(path)) return;
-  const std::string named = conventional_plugin_id(path);
-  std::string pinned_as;  // with a pin file: the id this file's hash is pinned as
+// Before any code of the file runs: a safe path and, with a pin file, a
+// pinned hash. False (with the problem recorded) when it may not be loaded.
+bool PluginRegistry::may_load(const std::string &path, std::string &pinned_as) {
+  if (by_path_.count(path) || problems_.count(path)) return false;
   try {
     if (!policy_.allow_unsafe_paths)
       if (auto why = unsafe_plugin_path(path))
         throw std::runtime_error(*why +
                                  ", so anyone could have replaced its code (fix the permissions, or allow it with "
                                  "--allow-unsafe-plugin-paths / CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)");
-    if (policy_.pins) pinned_as = pinned_id(*policy_.pins, named, file_sha256(path));
+    if (policy_.pins) pinned_as = pinned_id(*policy_.pins, conventional_plugin_id(path), file_sha256(path));
   } catch (const std::exception &e) {
     problems_[path] = std::string("not loaded: ") + e.what();
     logger_.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems_[path]);
+    return false;
+  }
+  return true;
+}
+
+// Records a loaded file under its id, or why it cannot be used.
+void PluginRegistry::accept(const std::string &path, const std::string &pinned_as,
+                            const std::shared_ptr<PluginTransport> &plugin) {
+  const std::string named = conventional_plugin_id(path);
+  const std::string &id = plugin->description().id;
+  if (policy_.pins && named.empty() && id != pinned_as) {
+    problems_[path] = "its hash is pinned for plugin '" + pinned_as + "', but it holds plugin '" + id + "'";
     return;
   }
+  // A lookup by id loads credplug-<id>.so and never credplug-<other>.so, so
+  // a file must hold the plugin its name says.
+  if (!named.empty() && named != id) {
+    problems_[path] =
+        "it is named for plugin '" + named + "' but holds plugin '" + id + "'; rename it credplug-" + id + ".so";
+    return;
+  }
+  if (auto it = by_id_.find(id); it != by_id_.end() && it->second != plugin) {
+    problems_[path] =
+        "plugin '" + id + "' is shadowed by " + it->second->description().path + " (earlier in the search path)";
+    return;
+  }
+  by_id_[id] = plugin;
+  by_path_[path] = id;
+}
+
+void PluginRegistry::try_load(const std::string &path) {
+  std::string pinned_as;
+  if (!may_load(path, pinned_as)) return;
   try {
-    auto plugin = load(path);
-    const std::string &id = plugin->description().id;
-    if (policy_.pins && named.empty() && id != pinned_as) {
-      problems_[path] = "its hash is pinned for plugin '" + pinned_as + "', but it holds plugin '" + id + "'";
-      return;
-    }
-    // A lookup by id loads credplug-<id>.so and never credplug-<other>.so,
-    // so a file must hold the plugin its name says.
-    if (!named.empty() && named != id) {
-      problems_[path] = "it is named for plugin '" + named + "' but holds plugin '" + id + "'; rename it credplug-" +
-                        id + ".so";
-      return;
-    }
-    if (auto it = by_id_.find(id); it != by_id_.end() && it->second != plugin) {
-      problems_[path] = "plugin '" + id + "' is shadowed by " + it->second->description().path +
-                        " (earlier in the search path)";
-      return;
-    }
-    by_id_[id] = plugin;
-    by_path_[path] = id;
+    accept(path, pinned_as, load(path));
   } catch (const std::exception &e) {
     problems_[path] = e.what();
   }
@@ -74,8 +88,42 @@ void PluginRegistry::try_load(const std::string &path) {
 
 void PluginRegistry::scan_all() {
   if (scanned_) return;
+  struct Candidate {
+    std::string path, pinned_as;
+    std::shared_ptr<PluginTransport> plugin;
+    std::string problem;
+  };
+  std::vector<Candidate> candidates;
   for (const auto &dir : dirs_)
-    for (const auto &file : plugin_files(dir)) try_load(file);
+    for (const auto &file : plugin_files(dir)) {
+      Candidate c{file, "", nullptr, ""};
+      if (may_load(file, c.pinned_as)) candidates.push_back(std::move(c));
+    }
+  // Loading a plugin in a runner is mostly waiting for the runner to start:
+  // start them all at once. (In this process, loading is dlopen(): in turn.)
+  auto load_one = [this](Candidate &c) {
+    try {
+      c.plugin = load(c.path);
+    } catch (const std::exception &e) {
+      c.problem = e.what();
+    }
+  };
+  if (policy_.isolated) {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> loaders;
+    for (size_t t = 0; t < std::min<size_t>(candidates.size(), 8); ++t)
+      loaders.emplace_back([&] {
+        for (size_t i; (i = next++) < candidates.size();) load_one(candidates[i]);
+      });
+    for (auto &t : loaders) t.join();
+  } else {
+    for (auto &c : candidates) load_one(c);
+  }
+  // Then in search-path order, so the first file of an id wins.
+  for (auto &c : candidates) {
+    if (c.plugin) accept(c.path, c.pinned_as, c.plugin);
+    else problems_[c.path] = c.problem;
+  }
   scanned_ = true;
 }
 

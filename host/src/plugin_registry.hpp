@@ -45,6 +45,8 @@ class PluginRegistry {
   std::shared_ptr<PluginTransport> find(const std::string &id);
 
  private:
+  bool may_load(const std::string &path, std::string &pinned_as);
+  void accept(const std::string &path, const std::string &pinned_as, const std::shared_ptr<PluginTransport> &plugin);
   void try_load(const std::string &path);
   void scan_all();
   std::shared_ptr<PluginTransport> load(const std::string &path);

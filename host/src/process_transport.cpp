@@ -351,8 +351,11 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const s
   std::string key = fs::weakly_canonical(path, ec).string();
   if (ec) key = path;
   Registry &r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
+  }
+  // Started unlocked: discovery starts the runners of many files at once.
   const FileIdentity file = identity_of(path);
   Started s = start(path, runner_path, load_deadline_ms);
   const std::string id = s.description.id;
@@ -364,8 +367,10 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const s
     runner->stop("was stopped (its plugin's schema does not compile)");
     throw LoadError("plugin '" + id + "': " + e.what());
   }
-  r.loaded[key] = plugin;
-  return plugin;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto [it, inserted] = r.loaded.emplace(key, plugin);
+  if (!inserted) runner->stop("was not needed (the plugin was loaded by another thread meanwhile)");
+  return it->second;
 }
 
 }  // namespace credplug::host
