@@ -1,10 +1,13 @@
 #include "elf_exports.hpp"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 namespace credplug::host {
@@ -26,29 +29,52 @@ inline unsigned char sym_type(const Sym &s) { return ELF32_ST_TYPE(s.st_info); }
 inline unsigned char sym_bind(const Sym &s) { return ELF32_ST_BIND(s.st_info); }
 #endif
 
-constexpr size_t kMaxFile = size_t(1) << 30;  // refuse to read absurd files
+// Reads only the parts it needs (the header, the section table, the dynamic
+// symbols and their strings: a few KiB), not the whole file: a plugin with
+// debug information is megabytes, and every load, in every runner, checks it.
+class ElfReader {
+ public:
+  explicit ElfReader(const std::string &path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    struct stat st {};
+    if (fd_ < 0 || ::fstat(fd_, &st) != 0) throw ElfError("cannot be opened");
+    if (!S_ISREG(st.st_mode)) throw ElfError("is not a regular file");
+    size_ = uint64_t(st.st_size);
+  }
+  ~ElfReader() { ::close(fd_); }
+  ElfReader(const ElfReader &) = delete;
+  ElfReader &operator=(const ElfReader &) = delete;
 
-template <class T>
-bool read_at(const std::vector<char> &file, uint64_t offset, T &out) {
-  if (offset > file.size() || file.size() - offset < sizeof(T)) return false;
-  std::memcpy(&out, file.data() + offset, sizeof(T));
-  return true;
-}
+  template <class T>
+  bool read_at(uint64_t offset, T &out) const {
+    return fits(offset, sizeof(T)) && pread_all(reinterpret_cast<char *>(&out), sizeof(T), offset);
+  }
+  bool read_range(uint64_t offset, uint64_t n, std::vector<char> &out) const {
+    if (!fits(offset, n)) return false;
+    out.resize(size_t(n));
+    return pread_all(out.data(), out.size(), offset);
+  }
+
+ private:
+  bool fits(uint64_t offset, uint64_t n) const { return offset <= size_ && size_ - offset >= n; }
+  bool pread_all(char *p, size_t n, uint64_t offset) const {
+    while (n > 0) {
+      ssize_t r = ::pread(fd_, p, n, off_t(offset));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      p += r, n -= size_t(r), offset += uint64_t(r);
+    }
+    return true;
+  }
+  int fd_;
+  uint64_t size_ = 0;
+};
 
 }  // namespace
 
 bool elf_exports(const std::string &path, const std::string &symbol) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ElfError("cannot be opened");
-  in.seekg(0, std::ios::end);
-  auto size = static_cast<uint64_t>(in.tellg());
-  if (size > kMaxFile) throw ElfError("is larger than 1 GiB");
-  in.seekg(0);
-  std::vector<char> file(static_cast<size_t>(size));
-  if (!in.read(file.data(), std::streamsize(file.size()))) throw ElfError("cannot be read");
-
+  ElfReader file(path);
   Ehdr eh;
-  if (!read_at(file, 0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) throw ElfError("is not an ELF file");
+  if (!file.read_at(0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) throw ElfError("is not an ELF file");
   if (eh.e_ident[EI_CLASS] != kClass) throw ElfError("is an ELF file for another word size");
   const unsigned char native = (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) ? ELFDATA2LSB : ELFDATA2MSB;
   if (eh.e_ident[EI_DATA] != native) throw ElfError("is an ELF file for another byte order");
@@ -57,21 +83,22 @@ bool elf_exports(const std::string &path, const std::string &symbol) {
 
   for (uint64_t i = 0; i < eh.e_shnum; ++i) {
     Shdr dynsym;
-    if (!read_at(file, eh.e_shoff + i * sizeof(Shdr), dynsym)) throw ElfError("has a truncated section table");
+    if (!file.read_at(eh.e_shoff + i * sizeof(Shdr), dynsym)) throw ElfError("has a truncated section table");
     if (dynsym.sh_type != SHT_DYNSYM) continue;
     Shdr strtab;
-    if (dynsym.sh_link >= eh.e_shnum || !read_at(file, eh.e_shoff + uint64_t(dynsym.sh_link) * sizeof(Shdr), strtab) ||
-        strtab.sh_offset > file.size() || file.size() - strtab.sh_offset < strtab.sh_size)
+    std::vector<char> strings, symbols;
+    if (dynsym.sh_link >= eh.e_shnum || !file.read_at(eh.e_shoff + uint64_t(dynsym.sh_link) * sizeof(Shdr), strtab) ||
+        !file.read_range(strtab.sh_offset, strtab.sh_size, strings))
       throw ElfError("has a malformed dynamic string table");
-    const char *strings = file.data() + strtab.sh_offset;
-    for (uint64_t off = 0; off + sizeof(Sym) <= dynsym.sh_size; off += sizeof(Sym)) {
+    if (!file.read_range(dynsym.sh_offset, dynsym.sh_size, symbols)) throw ElfError("has a truncated dynamic symbol table");
+    for (uint64_t off = 0; off + sizeof(Sym) <= symbols.size(); off += sizeof(Sym)) {
       Sym sym;
-      if (!read_at(file, dynsym.sh_offset + off, sym)) throw ElfError("has a truncated dynamic symbol table");
-      if (sym.st_shndx == SHN_UNDEF || sym.st_name >= strtab.sh_size) continue;
+      std::memcpy(&sym, symbols.data() + off, sizeof sym);
+      if (sym.st_shndx == SHN_UNDEF || sym.st_name >= strings.size()) continue;
       if (sym_bind(sym) != STB_GLOBAL && sym_bind(sym) != STB_WEAK) continue;
       if (sym_type(sym) != STT_FUNC && sym_type(sym) != STT_OBJECT) continue;
-      const char *name = strings + sym.st_name;
-      size_t max = size_t(strtab.sh_size - sym.st_name);
+      const char *name = strings.data() + sym.st_name;
+      size_t max = strings.size() - size_t(sym.st_name);
       if (strnlen(name, max) == symbol.size() && std::memcmp(name, symbol.data(), symbol.size()) == 0) return true;
     }
     return false;
