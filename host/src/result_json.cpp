@@ -84,6 +84,7 @@ std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vect
       w.Key("has_test"), w.Bool(p.has_test);
       w.Key("has_refresh"), w.Bool(p.has_refresh);
       w.Key("default_token_lifetime_s"), w.Uint(p.default_token_lifetime_s);
+      w.Key("isolation"), str(w, p.isolation);
       w.Key("path"), str(w, p.path);
       w.EndObject();
     }

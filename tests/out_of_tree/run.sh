@@ -11,13 +11,17 @@ fail() { echo "out_of_tree: FAILED: $*" >&2; exit 1; }
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in bin/credplug lib/credplug/plugins/credplug-ainua.so share/credplug/schemas/ainua.schema.json \
          include/credplug/plugin.h include/credplug/kit.hpp lib/cmake/credplug/credplugConfig.cmake \
-         include/credplug/host.h include/credplug/host.hpp lib/libcredplug-host.so; do
+         include/credplug/host.h include/credplug/host.hpp include/credplug/host_json.hpp \
+         include/credplug/credential_file.hpp lib/libcredplug-host.so libexec/credplug/credplug-plugin-runner; do
   [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
-# The installed CLI finds the installed plugins relative to itself.
+# The installed CLI finds the installed plugins relative to itself, and runs
+# them in the installed runner.
 "$prefix/bin/credplug" plugins | grep -q "$prefix/lib/credplug/plugins/credplug-ainua.so" ||
   fail "the installed credplug does not find the installed ainua plugin"
+"$prefix/bin/credplug" --json plugins | grep -q '"isolation": "process"' ||
+  fail "the installed credplug does not run its plugins isolated"
 
 cmake -S "$src" -B "$prefix/oot" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/oot" >/dev/null
