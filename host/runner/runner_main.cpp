@@ -18,7 +18,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <thread>
 #include <mutex>
 #include <string>
 
@@ -38,6 +41,54 @@ credplug_instance *instance(uint64_t handle) {
   std::lock_guard<std::mutex> lock(g_instances_mutex);
   auto it = g_instances.find(handle);
   return it == g_instances.end() ? nullptr : it->second;
+}
+
+// The host does not wait for destroy() (a credential's close costs no round
+// trip), so the runner bounds it itself: one that runs past 5 s ends the
+// runner, saying why; the host starts another for the next call. (destroy()
+// calls run one at a time, under g_lifecycle.)
+class DestroyWatchdog {
+ public:
+  void begin() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!thread_started_) {
+      std::thread([this] { watch(); }).detach();
+      thread_started_ = true;
+    }
+    since_ = std::chrono::steady_clock::now();
+    changed_.notify_one();
+  }
+  void end() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    since_.reset();
+  }
+
+ private:
+  static constexpr std::chrono::seconds kLimit{5};
+  void watch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (!since_) {
+        changed_.wait(lock);
+      } else if (std::chrono::steady_clock::now() >= *since_ + kLimit) {
+        Encoder e;
+        e.u32(CREDPLUG_LOG_ERROR).str("destroy() ran past 5 s: the plugin's runner ends (a new one serves the next call)");
+        send_frame(Msg::Log, 0, e.bytes());
+        _exit(70);
+      } else {
+        changed_.wait_until(lock, *since_ + kLimit);
+      }
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<std::chrono::steady_clock::time_point> since_;
+  bool thread_started_ = false;
+};
+
+DestroyWatchdog &destroy_watchdog() {
+  static auto *w = new DestroyWatchdog();  // its thread outlives main()'s frames
+  return *w;
 }
 
 void fail(credplug_call &call, const char *why) { runner_services()->set_error(&call, CREDPLUG_ERR_PLUGIN, why); }
@@ -76,7 +127,9 @@ void run_call(Frame &frame) {
       }
       if (gone && g_plugin.destroy) {
         std::lock_guard<std::mutex> lifecycle(g_lifecycle);
+        destroy_watchdog().begin();
         g_plugin.destroy(gone);
+        destroy_watchdog().end();
       }
       rc = CREDPLUG_OK;
     } else {

@@ -108,17 +108,38 @@ bool RunnerProcess::send(runner::Msg type, uint32_t call, std::string_view paylo
   return runner::write_frame(fd_, type, call, payload);
 }
 
+bool RunnerProcess::post(std::string_view call_payload) {
+  uint32_t id;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (ended_) return false;
+    if (next_call_ == 0) next_call_ = 1;
+    id = next_call_++;
+    posted_.insert(id);
+  }
+  return send(runner::Msg::Call, id, call_payload);
+}
+
 void RunnerProcess::stop(const std::string &reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!ended_) finish_locked(reason);
 }
 
 bool RunnerProcess::ended() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   if (!ended_ && !reading_) {
     // Idle: did it die since the last call? (It hangs up the channel.)
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) finish_locked("");
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) {
+      reading_ = true;  // route_locked() may let go of the lock
+      try {  // its last words first: what it logged before it went
+        bool timed_out = false;
+        while (auto frame = reader_->next(Clock::now(), &timed_out)) route_locked(*frame, lock);
+      } catch (const runner::ProtocolError &) {
+      }
+      reading_ = false;
+      finish_locked("");
+    }
   }
   return ended_;
 }
@@ -155,7 +176,13 @@ void RunnerProcess::hand_over_reading_locked(const RunnerInbox *self) {
 }
 
 bool RunnerProcess::route_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock) {
-  if (frame.call == 0 && frame.type == runner::Msg::Log) {
+  const bool posted = posted_.count(frame.call) != 0;
+  if (posted && frame.type != runner::Msg::Log) {
+    if (frame.type == runner::Msg::HttpSend) return false;  // destroy() has no call to send with
+    if (frame.type == runner::Msg::Done) posted_.erase(frame.call);
+    return true;  // what a destroy() outputs goes nowhere
+  }
+  if ((frame.call == 0 || posted) && frame.type == runner::Msg::Log) {
     // init()'s logs (and a plugin thread's): the process logger, escaped
     // and cut like any plugin log. Outside the lock: the sink is the
     // embedder's code.

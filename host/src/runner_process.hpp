@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ class RunnerProcess {
   // False when the runner is gone.
   bool send(runner::Msg type, uint32_t call, std::string_view payload);
 
+  // Sends a Call nobody waits for (destroy()): its Done is dropped, its logs
+  // go to the process logger. False when the runner is gone.
+  bool post(std::string_view call_payload);
+
   // The next frame for `inbox`; nullopt when the runner has ended
   // (end_reason() says why) or, with *timed_out set, at `deadline`.
   std::optional<runner::Frame> next(RunnerInbox &inbox, Clock::time_point deadline, bool *timed_out);
@@ -85,6 +90,7 @@ class RunnerProcess {
   std::mutex write_mutex_;
   std::mutex mutex_;  // guards what follows
   std::map<uint32_t, std::shared_ptr<RunnerInbox>> calls_;
+  std::set<uint32_t> posted_;  // calls sent with post(), not yet Done
   std::vector<RunnerInbox *> waiting_;  // callers in next() with no frame yet
   uint32_t next_call_ = 1;
   bool reading_ = false;  // a caller is reading the channel

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 using namespace credplug;
@@ -240,4 +241,33 @@ TEST_CASE("isolated: a runner that keeps crashing is started again after a growi
   CHECK(eventually(
       [&] { return error_of([&] { host.open("hostile", R"({"action": "ok", "where": "x"})")->authenticate(); }).empty(); },
       60000));
+}
+
+TEST_CASE("isolated: closing a credential does not wait for destroy(); one that never returns ends its runner after 5 s") {
+  std::vector<std::string> logs;
+  std::mutex logs_mutex;
+  HostOptions o = hostile_host();
+  o.log = [&](int, const std::string &m) {
+    std::lock_guard<std::mutex> lock(logs_mutex);
+    logs.push_back(m);
+  };
+  Host host(o);
+  auto other = host.open("hostile", R"({"action": "ok", "where": "x", "n": 1})");
+  {
+    auto looping = host.open("hostile", R"({"action": "loop", "where": "destroy"})");
+    looping->authenticate();
+    auto t0 = std::chrono::steady_clock::now();
+    looping.reset();  // destroy() starts, and never returns
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+  }
+  // Calls go on meanwhile; once the runner has ended itself, the next call
+  // gets a new one (the other credential is made again in it), and the
+  // runner's last words are logged.
+  auto said = [&] {
+    std::lock_guard<std::mutex> lock(logs_mutex);
+    for (const auto &m : logs)
+      if (contains(m, "destroy() ran past 5 s")) return true;
+    return false;
+  };
+  CHECK(eventually([&] { return error_of([&] { other->authenticate(); }).empty() && said(); }, 30000));
 }
