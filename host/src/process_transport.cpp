@@ -347,6 +347,7 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const s
   std::error_code ec;
   std::string key = fs::weakly_canonical(path, ec).string();
   if (ec) key = path;
+  key += '\0' + runner_path;  // a Host with a runner of its own gets its own
   Registry &r = registry();
   {
     std::lock_guard<std::mutex> lock(r.mutex);

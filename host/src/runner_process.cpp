@@ -69,7 +69,8 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const std::string &runner_pa
   close(sv[1]);
   if (rc != 0) {
     close(sv[0]);
-    throw std::runtime_error("cannot start the plugin runner " + runner_path + ": " + strerror(rc));
+    throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + strerror(rc) +
+                             "); reinstall credplug, or run plugins you trust with --isolation in-process");
   }
 
   std::shared_ptr<RunnerProcess> r(new RunnerProcess());

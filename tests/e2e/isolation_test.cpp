@@ -271,3 +271,12 @@ TEST_CASE("isolated: closing a credential does not wait for destroy(); one that 
   };
   CHECK(eventually([&] { return error_of([&] { other->authenticate(); }).empty() && said(); }, 30000));
 }
+
+TEST_CASE("isolated: without its runner, a plugin is not loaded, and the message says what to do") {
+  auto r = E2E::get().trusted({"--isolation", "process", "schema", "ainua"}, {{"CREDPLUG_RUNNER", "/nonexistent/runner"}});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.err, "cannot start the plugin runner /nonexistent/runner (No such file or directory); reinstall "
+                        "credplug, or run plugins you trust with --isolation in-process"));
+  r = E2E::get().trusted({"--isolation", "in-process", "schema", "ainua"}, {{"CREDPLUG_RUNNER", "/nonexistent/runner"}});
+  CHECK(r.exit_code == 0);
+}
