@@ -13,6 +13,7 @@
 #include "runner_services.hpp"
 #include "sandbox.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -89,6 +90,21 @@ class DestroyWatchdog {
 DestroyWatchdog &destroy_watchdog() {
   static auto *w = new DestroyWatchdog();  // its thread outlives main()'s frames
   return *w;
+}
+
+// The host gone while every thread is busy in plugin code (a call that never
+// returns, the host killed before its deadline): nobody would read the end of
+// the channel. This thread sees the hang-up without reading, leaves the
+// others a grace period to finish (what the host sent last, shutdown()), then
+// ends the runner.
+void watch_for_hangup() {
+  std::thread([] {
+    pollfd p{kChannelFd, 0, 0};  // no events asked: only POLLHUP and POLLERR come back
+    while (::poll(&p, 1, -1) < 0 || (p.revents & (POLLHUP | POLLERR)) == 0) {
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    _exit(0);
+  }).detach();
 }
 
 void fail(credplug_call &call, const char *why) { runner_services()->set_error(&call, CREDPLUG_ERR_PLUGIN, why); }
@@ -196,6 +212,7 @@ int serve(const char *path) {
   loaded.u32(g_plugin.default_token_lifetime_s);
   if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;
 
+  watch_for_hangup();
   const bool quiet = serve_calls(kChannelFd, [](Frame &frame) { run_call(frame); });
   // The host is gone or done: nothing more will be asked. shutdown() is the
   // last call, and only once every instance is destroyed with no call

@@ -40,6 +40,7 @@ constexpr int kAllowed[] = {
     // I/O on descriptors already open: the channel, and /dev/null as 0-2.
     SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
     SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+    SCMP_SYS(poll), SCMP_SYS(ppoll),
     // Memory.
     SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(brk),
     // Threads and their synchronisation.

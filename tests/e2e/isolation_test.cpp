@@ -8,12 +8,17 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <mutex>
 #include <thread>
 
@@ -279,4 +284,56 @@ TEST_CASE("isolated: without its runner, a plugin is not loaded, and the message
                         "credplug, or run plugins you trust with --isolation in-process"));
   r = E2E::get().trusted({"--isolation", "in-process", "schema", "ainua"}, {{"CREDPLUG_RUNNER", "/nonexistent/runner"}});
   CHECK(r.exit_code == 0);
+}
+
+namespace {
+
+// The children of `parent` whose command name starts with `name`.
+std::vector<pid_t> children_named(pid_t parent, const std::string &name) {
+  std::vector<pid_t> out;
+  for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.find('(') == std::string::npos) continue;
+    const std::string comm = line.substr(line.find('(') + 1, line.rfind(')') - line.find('(') - 1);
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && comm.rfind(name, 0) == 0) out.push_back(std::stoi(entry.path().filename().string()));
+  }
+  return out;
+}
+
+bool gone(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  return line.substr(line.rfind(')') + 2, 1) == "Z";  // exited, waiting for whoever adopted it
+}
+
+}  // namespace
+
+TEST_CASE("isolated: a runner busy in a call that never returns ends when its host is killed") {
+  const std::string file = hostile_file("loop", "authenticate");
+  const std::string cli = CREDPLUG_CLI;
+  std::vector<std::string> args{cli, "--isolation", "process", "--timeout", "600000", "--plugin-dir",
+                                CREDPLUG_HOSTILE_PLUGIN_DIR, "auth", "hostile", file};
+  std::vector<char *> argv;
+  for (auto &a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+  pid_t host = -1;
+  REQUIRE(posix_spawn(&host, cli.c_str(), &quiet, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&quiet);
+  std::vector<pid_t> runners;
+  CHECK(eventually([&] { return !(runners = children_named(host, "credplug-plugin")).empty(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into authenticate()'s loop
+  ::kill(host, SIGKILL);
+  ::waitpid(host, nullptr, 0);
+  REQUIRE(runners.size() == 1);
+  CHECK(eventually([&] { return gone(runners[0]); }, 30000));
 }
