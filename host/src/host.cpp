@@ -86,7 +86,7 @@ PluginInfo info_of(const host::PluginTransport &p) {
   const auto &d = p.description();
   return PluginInfo{d.id,          d.display_name,  d.version,         d.path,
                     d.abi_major,   d.abi_minor,     d.has_test,        d.has_refresh,
-                    d.default_token_lifetime_s,      p.isolation()};
+                    d.default_token_lifetime_s,      p.isolation(),   p.schema().warnings()};
 }
 
 // The schema's verdict, with `also_secret` masked in its messages.

@@ -60,7 +60,10 @@ void svc_add_secret(credplug_call *call, const char *value, size_t len) noexcept
 void svc_out_header(credplug_call *call, const char *name, const char *value, uint32_t flags) noexcept {
   quietly([&] {
     if (call == nullptr || name == nullptr || value == nullptr) return;
-    bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0;
+    // Secret when flagged, or when it holds any value known secret (given to
+    // add_secret(), a writeOnly field, a $env/$file/$stdin value): the
+    // host keeps the secret whatever flag the plugin forgot.
+    bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0 || call->redactor->apply(value) != value;
     if (secret) call->redactor->add(value);
     if (auto problem = header_problem(name, value)) return refuse_output(call, "output " + *problem);
     for (auto &h : call->headers)

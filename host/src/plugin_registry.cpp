@@ -74,6 +74,7 @@ void PluginRegistry::accept(const std::string &path, const std::string &pinned_a
   }
   by_id_[id] = plugin;
   by_path_[path] = id;
+  for (const auto &warning : plugin->schema().warnings()) logger_.write(CREDPLUG_LOG_WARN, "plugin '" + id + "': " + warning);
 }
 
 void PluginRegistry::try_load(const std::string &path) {

@@ -85,6 +85,9 @@ std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vect
       w.Key("has_refresh"), w.Bool(p.has_refresh);
       w.Key("default_token_lifetime_s"), w.Uint(p.default_token_lifetime_s);
       w.Key("isolation"), str(w, p.isolation);
+      w.Key("warnings"), w.StartArray();
+      for (const auto &warning : p.warnings) str(w, warning);
+      w.EndArray();
       w.Key("path"), str(w, p.path);
       w.EndObject();
     }

@@ -5,6 +5,7 @@
 #include "json_wipe.hpp"
 #include "plugin_output.hpp"
 #include "rapidjson_schema.hpp"
+#include "schema_checks.hpp"
 
 #include <openssl/crypto.h>
 #include <rapidjson/error/en.h>
@@ -338,7 +339,12 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
     throw std::runtime_error("the credential schema is not valid JSON: " + parsed.where(text_));
   if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
   impl_->idle.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
+  if (auto problem = meta_schema_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   collect_secret_fields(impl_->schema_doc, secret_fields_);
+  // A field whose name says secret is one, writeOnly or not; the author is told.
+  UndeclaredSecrets undeclared = undeclared_secrets(impl_->schema_doc);
+  secret_fields_.insert(undeclared.names.begin(), undeclared.names.end());
+  warnings_ = std::move(undeclared.warnings);
   // The origins the plugin reaches whatever the credential says.
   if (auto it = impl_->schema_doc.FindMember("x-credplug-egress"); it != impl_->schema_doc.MemberEnd()) {
     if (!it->value.IsArray()) throw std::runtime_error("the schema's x-credplug-egress is not a list of origins");

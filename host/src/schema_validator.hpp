@@ -17,7 +17,8 @@ namespace credplug::host {
 
 class CompiledSchema {
  public:
-  // Throws std::runtime_error when `schema_text` is not a JSON Schema object.
+  // Throws std::runtime_error when `schema_text` is not a valid JSON Schema
+  // draft-04 (naming the JSON pointer of the problem).
   explicit CompiledSchema(std::string_view schema_text);
   ~CompiledSchema();
 
@@ -25,8 +26,13 @@ class CompiledSchema {
   // messages pass through `redactor` (if given) before they are shortened.
   Validation validate(std::string_view credential_json, const Redactor *redactor = nullptr) const;
 
-  // Names of the properties marked "writeOnly": true anywhere in the schema.
+  // Names of the properties that hold secrets anywhere in the schema: marked
+  // "writeOnly": true, or named like a secret (schema_checks.hpp).
   const std::set<std::string> &secret_fields() const { return secret_fields_; }
+
+  // What the plugin's author should fix (a secret-named field without
+  // writeOnly), one sentence each naming the field.
+  const std::vector<std::string> &warnings() const { return warnings_; }
 
   // Every string value in `credential_json` held by a secret field (for the
   // redactor). Empty when the text does not parse.
@@ -42,6 +48,7 @@ class CompiledSchema {
   std::unique_ptr<Impl> impl_;
   std::set<std::string> secret_fields_;
   std::vector<std::string> egress_;
+  std::vector<std::string> warnings_;
   std::string text_;
 };
 

@@ -5,7 +5,8 @@
 ** (forever), open (read "path" and return it in the error), socket (connect
 ** to 127.0.0.1:"port"), exec (system("touch " "path")), execve (the same by
 ** execve() in place), egress (an HTTPS GET
-** of "url", else https://localhost:"port"/, through the host), huge (a 16 MiB header, then 10000 logs).
+** of "url", else https://localhost:"port"/, through the host), leaky (secrets
+** output without the SECRET flag: an add_secret() value and "api_key"), huge (a 16 MiB header, then 10000 logs).
 ** where: create, authenticate, test, refresh, destroy.
 **
 ** Built three more times with HOSTILE_IN=1 (a crash in
@@ -37,7 +38,7 @@
 static const credplug_host_api *host;
 
 typedef struct credplug_instance {
-  char action[32], where[32], path[512], url[512];
+  char action[32], where[32], path[512], url[512], api_key[128];
   int port;
 } hostile;
 
@@ -168,6 +169,7 @@ static int32_t h_create(credplug_call *call, const char *json, size_t len, credp
   field(json, "path", h->path, sizeof h->path);
   field(json, "url", h->url, sizeof h->url);
   field(json, "port", port, sizeof port);
+  field(json, "api_key", h->api_key, sizeof h->api_key);
   h->port = atoi(port);
   *out = h;
   return act(h, "create", call);
@@ -176,6 +178,14 @@ static int32_t h_create(credplug_call *call, const char *json, size_t len, credp
 static int32_t h_authenticate(credplug_instance *h, credplug_call *call) {
   int32_t rc = act(h, "authenticate", call);
   if (rc != CREDPLUG_OK) return rc;
+  if (strcmp(h->action, "leaky") == 0) {
+    /* Secrets output without the SECRET flag: the host must mask them anyway. */
+    static const char token[] = "leaky-token-value-7c1e";
+    host->add_secret(call, token, sizeof token - 1);
+    host->out_header(call, "X-Leak", token, 0);
+    host->out_header(call, "X-Key", h->api_key, 0);
+    host->out_info(call, "echo", token, 0);
+  }
   host->out_header(call, "Authorization", "Bearer hostile-token", CREDPLUG_FLAG_SECRET);
   host->out_expires_at(call, host->now_ms() / 1000 + 3600);
   return CREDPLUG_OK;
@@ -196,7 +206,9 @@ static void h_destroy(credplug_instance *h) {
 
 static const credplug_plugin descriptor = {
     sizeof(credplug_plugin), 1, 1, HOSTILE_ID, "Hostile", "1.0.0",
-    "{\"type\":\"object\",\"properties\":{\"action\":{\"type\":\"string\"},\"where\":{\"type\":\"string\"}}}", 0,
+    /* api_key lacks writeOnly on purpose: the host must treat it as secret and warn. */
+    "{\"type\":\"object\",\"properties\":{\"action\":{\"type\":\"string\"},\"where\":{\"type\":\"string\"},"
+    "\"api_key\":{\"type\":\"string\"}}}", 0,
     h_init, NULL, h_create, h_authenticate, h_test, h_destroy, h_refresh, 0};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t minor_max,

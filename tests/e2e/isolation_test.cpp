@@ -337,3 +337,24 @@ TEST_CASE("isolated: a runner busy in a call that never returns ends when its ho
   REQUIRE(runners.size() == 1);
   CHECK(eventually([&] { return gone(runners[0]); }, 30000));
 }
+
+TEST_CASE("secret hygiene: values known secret are masked whatever flags the plugin set; an undeclared secret field is warned about") {
+  const std::string key = "CANARY-undeclared-api-key-31f0";
+  for (const char *mode : {"process", "in-process"}) {
+    CAPTURE(mode);
+    auto r = E2E::get().trusted({"--isolation", mode, "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "auth", "hostile",
+                                 hostile_file("leaky", "x", R"(, "api_key": ")" + key + "\"")});
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "X-Leak"));
+    CHECK(contains(r.out, "X-Key"));
+    CHECK_FALSE(contains(r.out + r.err, "leaky-token-value-7c1e"));
+    CHECK_FALSE(contains(r.out + r.err, key));
+    CHECK(contains(r.err, "plugin 'hostile': schema property 'api_key' (/properties/api_key) looks like a secret but "
+                          "lacks \"writeOnly\": true"));
+  }
+  // (Isolated: this directory also holds plugins that crash while loading.)
+  auto r = E2E::get().trusted({"--isolation", "process", "--json", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "plugins"});
+  const size_t at = r.out.find("\"warnings\": [", r.out.find("\"id\": \"hostile\""));
+  REQUIRE(at != std::string::npos);
+  CHECK(r.out.find("schema property 'api_key'", at) < r.out.find("]", at));
+}

@@ -157,6 +157,9 @@ struct PluginInfo {
   bool has_refresh = false;               // renews through the provider's refresh operation
   uint32_t default_token_lifetime_s = 0;  // the plugin's, when tokens do not say; 0: none
   std::string isolation;                  // where its code runs: "process" or "in-process"
+  // What its author should fix, one sentence each naming the field: a field
+  // named like a secret without "writeOnly": true (treated as secret anyway).
+  std::vector<std::string> warnings;
 };
 
 // A file in a plugin directory that could not be used, and why.

@@ -1,0 +1,113 @@
+#include "schema_checks.hpp"
+
+#include "draft04_meta_schema.hpp"
+#include "rapidjson_schema.hpp"
+
+#include <rapidjson/stringbuffer.h>
+
+#include <cctype>
+#include <memory>
+#include <mutex>
+
+namespace credplug::host {
+namespace {
+
+// Compiled once; a validation borrows nothing from it that it changes (the
+// meta-schema has no `pattern`), but validations are serialised anyway: they
+// happen once per plugin load.
+struct MetaSchema {
+  rapidjson::Document doc;
+  std::unique_ptr<SchemaDocument> compiled;
+  std::mutex mutex;
+  MetaSchema() {
+    doc.Parse(kDraft04MetaSchema);
+    compiled = std::make_unique<SchemaDocument>(doc);
+  }
+};
+
+MetaSchema &meta() {
+  static auto *m = new MetaSchema();  // never destroyed: used until exit
+  return *m;
+}
+
+std::string pointer_text(const SchemaPointer &p) {
+  rapidjson::StringBuffer sb;
+  p.Stringify(sb);
+  return sb.GetSize() ? std::string(sb.GetString(), sb.GetSize()) : "/";
+}
+
+std::string lower(std::string s) {
+  for (auto &c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void collect(const rapidjson::Value &schema, const std::string &at, UndeclaredSecrets &out) {
+  if (!schema.IsObject()) return;
+  auto props = schema.FindMember("properties");
+  if (props != schema.MemberEnd() && props->value.IsObject()) {
+    for (const auto &p : props->value.GetObject()) {
+      const std::string name(p.name.GetString(), p.name.GetStringLength());
+      const std::string where = at + "/properties/" + name;
+      if (p.value.IsObject() && name_says_secret(name)) {
+        auto wo = p.value.FindMember("writeOnly");
+        bool declared = wo != p.value.MemberEnd() && wo->value.IsBool() && wo->value.GetBool();
+        if (!declared && out.names.insert(name).second)
+          out.warnings.push_back("schema property '" + name + "' (" + where +
+                                 ") looks like a secret but lacks \"writeOnly\": true; it is treated as secret "
+                                 "(masked everywhere) — declare it writeOnly");
+      }
+      collect(p.value, where, out);
+    }
+  }
+  for (const char *key : {"oneOf", "anyOf", "allOf"}) {
+    auto branch = schema.FindMember(key);
+    if (branch != schema.MemberEnd() && branch->value.IsArray()) {
+      int i = 0;
+      for (const auto &b : branch->value.GetArray()) collect(b, at + "/" + key + "/" + std::to_string(i++), out);
+    }
+  }
+  for (const char *key : {"items", "not", "additionalProperties"}) {
+    auto sub = schema.FindMember(key);
+    if (sub != schema.MemberEnd()) collect(sub->value, at + "/" + key, out);
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> meta_schema_problem(const rapidjson::Value &schema) {
+  MetaSchema &m = meta();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  SchemaValidator validator(*m.compiled);
+  if (schema.Accept(validator)) return std::nullopt;
+  const std::string at = pointer_text(validator.GetInvalidDocumentPointer());
+  const std::string rule = validator.GetInvalidSchemaKeyword();
+  std::string why = "breaks draft-04's rule '" + rule + "'";
+  if (at.size() > 5 && at.compare(at.size() - 5, 5, "/type") == 0)
+    why = "is not a JSON type (array, boolean, integer, null, number, object, string, or a list of them)";
+  else if (at == "/required" || (at.size() > 9 && at.compare(at.size() - 9, 9, "/required") == 0))
+    why = "must be a list of property names (draft-04), not " + std::string(rule == "type" ? "a single value" : "that");
+  return "the credential schema is not a valid JSON Schema draft-04: " + at + " " + why;
+}
+
+bool name_says_secret(const std::string &name) {
+  // The last word: after the last '_' or '-', or the last capital in camelCase.
+  size_t start = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c == '_' || c == '-') start = i + 1;
+    else if (std::isupper(c) && i > 0 && std::islower(static_cast<unsigned char>(name[i - 1]))) start = i;
+  }
+  const std::string last = lower(name.substr(start));
+  for (const char *word : {"secret", "password", "passwd", "pwd", "passphrase", "token", "key", "apikey", "pin",
+                           "credential", "credentials", "privatekey"})
+    if (last == word) return true;
+  return false;
+}
+
+UndeclaredSecrets undeclared_secrets(const rapidjson::Value &schema) {
+  UndeclaredSecrets out;
+  collect(schema, "", out);
+  return out;
+}
+
+}  // namespace credplug::host

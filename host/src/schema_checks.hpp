@@ -1,0 +1,35 @@
+// What the host checks of a plugin's credential schema when the plugin
+// loads, so an author's mistake is caught then, not in a user's terminal:
+// the schema must be a valid JSON Schema draft-04 (the meta-schema), and a
+// property whose name says it holds a secret must say so ("writeOnly": true)
+// — if it does not, the host treats it as secret anyway and warns.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace credplug::host {
+
+// Why `schema` is not a valid draft-04 schema — the JSON pointer of the
+// problem and the rule it breaks — or nullopt.
+std::optional<std::string> meta_schema_problem(const rapidjson::Value &schema);
+
+// Whether a property name says it holds a secret: its last word (split at
+// '_', '-' and case changes) is secret, password, passphrase, token, key,
+// apikey, pin, ... ("client_secret", "api_key", "refreshToken"; not
+// "token_url" or "key_id").
+bool name_says_secret(const std::string &name);
+
+// Properties (anywhere in `schema`) whose name says secret but that lack
+// "writeOnly": true: their names, and one warning each naming the field.
+struct UndeclaredSecrets {
+  std::set<std::string> names;
+  std::vector<std::string> warnings;
+};
+UndeclaredSecrets undeclared_secrets(const rapidjson::Value &schema);
+
+}  // namespace credplug::host
