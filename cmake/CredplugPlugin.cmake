@@ -14,7 +14,15 @@ function(credplug_add_plugin id)
   endif()
   set(target credplug-${id})
   get_filename_component(schema "${ARG_SCHEMA}" ABSOLUTE)
-  set(schema_c ${CMAKE_CURRENT_BINARY_DIR}/${target}-schema.c)
+  # The embedded schema is written in whichever language the project
+  # enabled: `project(x LANGUAGES CXX)` has no C compiler, and a .c source
+  # would be silently left out of the link.
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  if("C" IN_LIST languages)
+    set(schema_c ${CMAKE_CURRENT_BINARY_DIR}/${target}-schema.c)
+  else()
+    set(schema_c ${CMAKE_CURRENT_BINARY_DIR}/${target}-schema.cpp)
+  endif()
   add_custom_command(OUTPUT ${schema_c}
     COMMAND ${CMAKE_COMMAND} -DINPUT=${schema} -DOUTPUT=${schema_c} -DSYMBOL=credplug_credential_schema
             -P ${_CREDPLUG_CMAKE_DIR}/EmbedFile.cmake

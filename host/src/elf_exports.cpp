@@ -71,7 +71,12 @@ class ElfReader {
 
 }  // namespace
 
-bool elf_exports(const std::string &path, const std::string &symbol) {
+namespace {
+
+// Calls `visit` with each global function or object name `path` exports
+// (its .dynsym), until it returns true. Throws ElfError.
+template <class Visit>
+void for_each_export(const std::string &path, Visit &&visit) {
   ElfReader file(path);
   Ehdr eh;
   if (!file.read_at(0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) throw ElfError("is not an ELF file");
@@ -98,12 +103,28 @@ bool elf_exports(const std::string &path, const std::string &symbol) {
       if (sym_bind(sym) != STB_GLOBAL && sym_bind(sym) != STB_WEAK) continue;
       if (sym_type(sym) != STT_FUNC && sym_type(sym) != STT_OBJECT) continue;
       const char *name = strings.data() + sym.st_name;
-      size_t max = strings.size() - size_t(sym.st_name);
-      if (strnlen(name, max) == symbol.size() && std::memcmp(name, symbol.data(), symbol.size()) == 0) return true;
+      if (visit(std::string_view(name, strnlen(name, strings.size() - size_t(sym.st_name))))) return;
     }
-    return false;
+    return;
   }
-  return false;  // no dynamic symbol table: exports nothing
+  // no dynamic symbol table: exports nothing
+}
+
+}  // namespace
+
+bool elf_exports(const std::string &path, const std::string &symbol) {
+  bool found = false;
+  for_each_export(path, [&](std::string_view name) { return found = name == symbol; });
+  return found;
+}
+
+std::vector<std::string> elf_exports_containing(const std::string &path, const std::string &fragment) {
+  std::vector<std::string> out;
+  for_each_export(path, [&](std::string_view name) {
+    if (name.find(fragment) != std::string_view::npos) out.emplace_back(name);
+    return false;
+  });
+  return out;
 }
 
 }  // namespace credplug::host

@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace credplug::host {
 
@@ -22,5 +23,9 @@ class ElfError : public std::runtime_error {
 // order whose .dynsym defines a global function or object named `symbol`.
 // Throws ElfError saying why the file is not a loadable shared library.
 bool elf_exports(const std::string &path, const std::string &symbol);
+
+// The global functions and objects `path` exports whose names contain
+// `fragment` (a C++-mangled "credplug_get_interface", say). Throws ElfError.
+std::vector<std::string> elf_exports_containing(const std::string &path, const std::string &fragment);
 
 }  // namespace credplug::host

@@ -39,6 +39,9 @@ std::string descriptor_problem(const credplug_plugin *d) {
   if (d->display_name == nullptr) return "its descriptor has no display_name";
   if (d->version == nullptr) return "its descriptor has no version";
   if (d->credential_schema == nullptr) return "its descriptor has no credential_schema";
+  if (d->init == nullptr)
+    return "its descriptor has no init function: without init() the plugin never receives the host API "
+           "(credplug_host_api) that it needs to output headers; set init to a function that keeps the pointer";
   if (d->create == nullptr) return "its descriptor has no create function";
   if (d->authenticate == nullptr) return "its descriptor has no authenticate function";
   return "";
@@ -49,8 +52,15 @@ std::string descriptor_problem(const credplug_plugin *d) {
 OpenedPlugin open_plugin(const std::string &path) {
   // 1. Look at the file before running any of its code.
   try {
-    if (!elf_exports(path, CREDPLUG_ENTRY_SYMBOL))
-      throw LoadError("not a credplug plugin: it does not export " CREDPLUG_ENTRY_SYMBOL "()");
+    if (!elf_exports(path, CREDPLUG_ENTRY_SYMBOL)) {
+      // The usual mistakes: a C++ name (no extern "C"), or a hidden one.
+      for (const auto &name : elf_exports_containing(path, CREDPLUG_ENTRY_SYMBOL))
+        throw LoadError("not a credplug plugin: it exports " CREDPLUG_ENTRY_SYMBOL "() only under the C++ name '" +
+                        name + "'; declare it extern \"C\" (plugin.h declares it so for you)");
+      throw LoadError("not a credplug plugin: it does not export " CREDPLUG_ENTRY_SYMBOL
+                      "(); define it with CREDPLUG_EXPORT (plugins build with hidden visibility) and extern \"C\" in "
+                      "C++, or use CREDPLUG_PLUGIN from the C++ kit");
+    }
   } catch (const ElfError &e) {
     throw LoadError(std::string("not a loadable shared library: the file ") + e.what());
   }

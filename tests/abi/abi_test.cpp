@@ -101,7 +101,10 @@ TEST_CASE("files that are not plugins are skipped with a reason, and their code 
   Fixture f;
   auto problems = f.problems();
   // no_entry's constructor calls abort(): reaching this line proves it never ran.
-  CHECK(contains(problems["credplug-no-entry.so"], "does not export credplug_get_interface()"));
+  CHECK(contains(problems["credplug-no-entry.so"], "does not export credplug_get_interface(); define it with "
+                                                   "CREDPLUG_EXPORT"));
+  CHECK(contains(problems["credplug-mangled-entry.so"],
+                 "exports credplug_get_interface() only under the C++ name '_Z22credplug_get_interface"));
   CHECK(contains(problems["credplug-not-elf.so"], "not a loadable shared library"));
 }
 
@@ -111,6 +114,8 @@ TEST_CASE("broken descriptors are refused with the field named") {
   CHECK(contains(problems["credplug-null-create.so"], "has no create function"));
   CHECK(contains(problems["credplug-bad-schema.so"], "plugin 'bad-schema': the credential schema is not valid JSON"));
   CHECK(contains(problems["credplug-init-refuses.so"], "refused to initialise"));
+  CHECK(contains(problems["credplug-no-init.so"], "has no init function: without init() the plugin never receives the "
+                                                  "host API"));
   std::string message;
   // Its file is named for it, so the lookup says why that file is unusable.
   CHECK(kind_of_failure([&] { f.host.plugin("null-create"); }, message) == ErrorKind::Plugin);

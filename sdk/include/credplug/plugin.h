@@ -244,9 +244,11 @@ typedef struct credplug_plugin {
   const char *credential_schema;
   uint64_t capabilities; /* CREDPLUG_CAP_* */
 
-  /* Required: id, display_name, version, credential_schema, create and
-  ** authenticate. Optional (NULL or beyond struct_size means absent): init,
-  ** shutdown, test (the host then reports "no connection test"), destroy. */
+  /* Required: id, display_name, version, credential_schema, init, create
+  ** and authenticate (init() is how the plugin receives the host API; a
+  ** descriptor without it is refused, saying so). Optional (NULL or beyond
+  ** struct_size means absent): shutdown, test (the host then reports "no
+  ** connection test"), destroy. */
 
   /* Called once, before any other function but credplug_get_interface().
   ** `host` stays valid until shutdown() returns. Non-zero refuses the load. */
@@ -321,6 +323,16 @@ typedef int32_t (*credplug_get_interface_fn)(const char *name, uint32_t major,
                                              credplug_interface_answer *answer);
 
 #define CREDPLUG_ENTRY_SYMBOL "credplug_get_interface"
+
+/* The entry point, which every plugin defines exactly once. Declared here so
+** that a C definition with another signature fails to compile, and a C++
+** definition gets C linkage (an unmangled name) without writing extern "C". */
+CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t host_minor_max,
+                                               credplug_interface_answer *answer);
+
+/* The credential schema that credplug_add_plugin() (CMake) embeds from the
+** plugin's schema file: point credential_schema at it. */
+extern const char credplug_credential_schema[];
 
 #ifdef __cplusplus
 } /* extern "C" */
