@@ -56,7 +56,7 @@ OpenedPlugin open_plugin(const std::string &path) {
       // The usual mistakes: a C++ name (no extern "C"), or a hidden one.
       for (const auto &name : elf_exports_containing(path, CREDPLUG_ENTRY_SYMBOL))
         throw LoadError("not a credplug plugin: it exports " CREDPLUG_ENTRY_SYMBOL "() only under the C++ name '" +
-                        name + "'; declare it extern \"C\" (plugin.h declares it so for you)");
+                        name + "'; it must have C linkage and the signature plugin.h declares");
       throw LoadError("not a credplug plugin: it does not export " CREDPLUG_ENTRY_SYMBOL
                       "(); define it with CREDPLUG_EXPORT (plugins build with hidden visibility) and extern \"C\" in "
                       "C++, or use CREDPLUG_PLUGIN from the C++ kit");
