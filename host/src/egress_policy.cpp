@@ -2,6 +2,7 @@
 
 #include "bounded_json.hpp"
 #include "json_wipe.hpp"
+#include "url_parts.hpp"
 
 #include <credplug/kit/failure.hpp>
 #include <credplug/kit/url.hpp>
@@ -24,8 +25,10 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// The origin of an absolute https:// URL, or nullopt.
-std::optional<Origin> origin_of(std::string_view url) {
+// The origin an x-credplug-egress pattern names ("https://host[:port]",
+// "*" allowed as a label: libcurl's parser refuses such a host, and a pattern
+// is the plugin's own declaration, never a URL a request goes to).
+std::optional<Origin> pattern_origin(std::string_view url) {
   const std::string_view scheme = "https://";
   if (url.size() < scheme.size() || lower(url.substr(0, scheme.size())) != scheme) return std::nullopt;
   std::string_view rest = url.substr(scheme.size());
@@ -57,8 +60,16 @@ std::vector<std::string_view> labels(std::string_view host) {
   }
 }
 
+// The origin a request to `url` reaches, read by libcurl's parser as the
+// HTTPS client reads it; nullopt for anything but https.
+std::optional<Origin> request_origin(const std::string &url) {
+  auto parts = split_url(url);
+  if (!parts || lower(parts->scheme) != "https") return std::nullopt;
+  return Origin{lower(parts->host), parts->port};
+}
+
 bool matches(const std::string &pattern, const Origin &o) {
-  auto p = origin_of(pattern);
+  auto p = pattern_origin(pattern);
   if (!p || p->port != o.port) return false;
   auto want = labels(p->host), have = labels(o.host);
   if (want.size() != have.size()) return false;
@@ -76,7 +87,7 @@ bool matches(const std::string &pattern, const Origin &o) {
 }  // namespace
 
 std::optional<std::string> egress_pattern_problem(std::string_view pattern) {
-  auto o = origin_of(pattern);
+  auto o = pattern_origin(pattern);
   std::string_view rest = pattern.substr(std::min(pattern.size(), std::string_view("https://").size()));
   if (!o || rest.find_first_of("/?#") != std::string_view::npos)
     return "x-credplug-egress entry '" + std::string(pattern) + "' is not https://host[:port]";
@@ -108,10 +119,11 @@ EgressPolicy::EgressPolicy(const std::vector<std::string> &declared, const std::
     } else if (v->IsString() && !secret) {
       std::string_view text(v->GetString(), v->GetStringLength());
       // A bare host needs a dot or a port: "connector-1" is an id, not a host.
-      if (!origin_of(text) && text.find_first_of(".:") == std::string_view::npos) continue;
+      if (!request_origin(std::string(text)) && text.find_first_of(".:") == std::string_view::npos) continue;
       if (std::any_of(also_secret.begin(), also_secret.end(), [&](const auto &s) { return s.view() == text; })) continue;
       try {
-        if (auto o = origin_of(kit::parse_https_url("", text, /*allow_bare_host=*/true).origin)) origins_.insert(o->str());
+        if (auto o = request_origin(kit::parse_https_url("", text, /*allow_bare_host=*/true).origin))
+          origins_.insert(o->str());
       } catch (const kit::Failure &) {
       }
     }
@@ -119,8 +131,8 @@ EgressPolicy::EgressPolicy(const std::vector<std::string> &declared, const std::
 }
 
 std::optional<std::string> EgressPolicy::refusal(std::string_view url) const {
-  auto o = origin_of(url);
-  if (!o) return std::nullopt;  // not https: the HTTPS client refuses it with its own message
+  auto o = request_origin(std::string(url));
+  if (!o) return std::nullopt;  // not a URL, or not https: the HTTPS client refuses it with its own message
   if (origins_.count(o->str())) return std::nullopt;
   for (const auto &pattern : declared_)
     if (matches(pattern, *o)) return std::nullopt;

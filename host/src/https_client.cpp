@@ -1,5 +1,7 @@
 #include "https_client.hpp"
 
+#include "url_parts.hpp"
+
 #include <credplug/plugin.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -76,27 +78,6 @@ std::string resolve(const std::string &base, const std::string &location) {
   }
   curl_url_cleanup(u);
   return out;
-}
-
-struct UrlParts {
-  std::string scheme, host, port;
-};
-
-bool split_url(const std::string &url, UrlParts &parts) {
-  CURLU *u = curl_url();
-  bool ok = curl_url_set(u, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK;
-  auto get = [&](CURLUPart part, std::string &out, unsigned flags) {
-    char *v = nullptr;
-    if (curl_url_get(u, part, &v, flags) == CURLUE_OK && v) out = v;
-    curl_free(v);
-  };
-  if (ok) {
-    get(CURLUPART_SCHEME, parts.scheme, 0);
-    get(CURLUPART_HOST, parts.host, 0);
-    get(CURLUPART_PORT, parts.port, CURLU_DEFAULT_PORT);
-  }
-  curl_url_cleanup(u);
-  return ok && !parts.host.empty();
 }
 
 std::string network_error(CURLcode code, const char *errbuf, const std::string &url, const HttpOptions &options) {
@@ -266,8 +247,9 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     return finish(result);
   };
 
-  UrlParts origin;
-  if (!split_url(request.url, origin)) return refuse("not a valid URL: " + display_url(request.url));
+  const std::optional<UrlParts> parsed = split_url(request.url);
+  if (!parsed) return refuse("not a valid URL: " + display_url(request.url));
+  const UrlParts &origin = *parsed;
   if (lower(origin.scheme) != "https")
     return refuse("refused to send a request over " + origin.scheme + "://; only https:// is allowed (" +
                   display_url(request.url) + ")");
@@ -366,9 +348,9 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     for (const auto &[name, value] : result.headers)
       if (name == "location") location = value;
     std::string next = location.empty() ? std::string() : resolve(url, location);
-    UrlParts target;
-    if (next.empty() || !split_url(next, target) || lower(target.scheme) != "https" ||
-        lower(target.host) != lower(origin.host) || target.port != origin.port)
+    const std::optional<UrlParts> target = next.empty() ? std::nullopt : split_url(next);
+    if (!target || lower(target->scheme) != "https" || lower(target->host) != lower(origin.host) ||
+        target->port != origin.port)
       return finish(result);  // not followed: the plugin sees the 3xx
     url = next;
     if (status == 301 || status == 302 || status == 303) {

@@ -28,6 +28,10 @@ TEST_CASE("egress: the credential's https URLs and bare hosts count, normalised;
   CHECK_FALSE(allowed(p, "https://secret.example.net/"));       // a writeOnly value never counts
   CHECK_FALSE(allowed(p, "https://vault.example.org/"));        // nor a value $file loaded
   CHECK_FALSE(allowed(p, "https://api.example.com.evil.io/"));
+  // Read as libcurl reads it: user info before the host is not the host.
+  CHECK_FALSE(allowed(p, "https://api.example.com@evil.io/"));
+  CHECK_FALSE(allowed(p, "https://user:pw@evil.io/token"));
+  CHECK_FALSE(allowed(p, "HTTPS://EVIL.IO/"));
   auto why = p.refusal("https://evil.example.io/steal");
   REQUIRE(why);
   CHECK(why->find("https://evil.example.io:443") != std::string::npos);
