@@ -41,34 +41,28 @@ std::string lower(std::string s) {
   return s;
 }
 
-void collect(const rapidjson::Value &schema, const std::string &at, UndeclaredSecrets &out) {
+void walk(const rapidjson::Value &schema, const std::string &at,
+          const std::function<void(const std::string &, const rapidjson::Value &, const std::string &)> &visit) {
   if (!schema.IsObject()) return;
   auto props = schema.FindMember("properties");
   if (props != schema.MemberEnd() && props->value.IsObject()) {
     for (const auto &p : props->value.GetObject()) {
       const std::string name(p.name.GetString(), p.name.GetStringLength());
       const std::string where = at + "/properties/" + name;
-      if (p.value.IsObject() && name_says_secret(name)) {
-        auto wo = p.value.FindMember("writeOnly");
-        bool declared = wo != p.value.MemberEnd() && wo->value.IsBool() && wo->value.GetBool();
-        if (!declared && out.names.insert(name).second)
-          out.warnings.push_back("schema property '" + name + "' (" + where +
-                                 ") looks like a secret but lacks \"writeOnly\": true; it is treated as secret "
-                                 "(masked everywhere) — declare it writeOnly");
-      }
-      collect(p.value, where, out);
+      visit(name, p.value, where);
+      walk(p.value, where, visit);
     }
   }
   for (const char *key : {"oneOf", "anyOf", "allOf"}) {
     auto branch = schema.FindMember(key);
     if (branch != schema.MemberEnd() && branch->value.IsArray()) {
       int i = 0;
-      for (const auto &b : branch->value.GetArray()) collect(b, at + "/" + key + "/" + std::to_string(i++), out);
+      for (const auto &b : branch->value.GetArray()) walk(b, at + "/" + key + "/" + std::to_string(i++), visit);
     }
   }
   for (const char *key : {"items", "not", "additionalProperties"}) {
     auto sub = schema.FindMember(key);
-    if (sub != schema.MemberEnd()) collect(sub->value, at + "/" + key, out);
+    if (sub != schema.MemberEnd()) walk(sub->value, at + "/" + key, visit);
   }
 }
 
@@ -104,9 +98,25 @@ bool name_says_secret(const std::string &name) {
   return false;
 }
 
+void for_each_property(const rapidjson::Value &schema,
+                       const std::function<void(const std::string &, const rapidjson::Value &, const std::string &)> &visit) {
+  walk(schema, "", visit);
+}
+
+bool declared_write_only(const rapidjson::Value &property) {
+  if (!property.IsObject()) return false;
+  auto wo = property.FindMember("writeOnly");
+  return wo != property.MemberEnd() && wo->value.IsBool() && wo->value.GetBool();
+}
+
 UndeclaredSecrets undeclared_secrets(const rapidjson::Value &schema) {
   UndeclaredSecrets out;
-  collect(schema, "", out);
+  for_each_property(schema, [&](const std::string &name, const rapidjson::Value &property, const std::string &where) {
+    if (property.IsObject() && name_says_secret(name) && !declared_write_only(property) && out.names.insert(name).second)
+      out.warnings.push_back("schema property '" + name + "' (" + where +
+                             ") looks like a secret but lacks \"writeOnly\": true; it is treated as secret "
+                             "(masked everywhere) — declare it writeOnly");
+  });
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <rapidjson/document.h>
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +24,16 @@ std::optional<std::string> meta_schema_problem(const rapidjson::Value &schema);
 // apikey, pin, ... ("client_secret", "api_key", "refreshToken"; not
 // "token_url" or "key_id").
 bool name_says_secret(const std::string &name);
+
+// Calls visit(name, property schema, JSON pointer) for every property declared
+// anywhere in `schema` — under properties, in the branches of
+// oneOf/anyOf/allOf, items, not and additionalProperties — parents first.
+void for_each_property(const rapidjson::Value &schema,
+                       const std::function<void(const std::string &name, const rapidjson::Value &property,
+                                                const std::string &pointer)> &visit);
+
+// Whether a property schema says "writeOnly": true.
+bool declared_write_only(const rapidjson::Value &property);
 
 // Properties (anywhere in `schema`) whose name says secret but that lack
 // "writeOnly": true: their names, and one warning each naming the field.

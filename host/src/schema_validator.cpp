@@ -64,31 +64,6 @@ namespace {
 
 using rapidjson::Value;
 
-void collect_secret_fields(const Value &schema, std::set<std::string> &out) {
-  if (!schema.IsObject()) return;
-  auto props = schema.FindMember("properties");
-  if (props != schema.MemberEnd() && props->value.IsObject()) {
-    for (const auto &p : props->value.GetObject()) {
-      if (p.value.IsObject()) {
-        auto wo = p.value.FindMember("writeOnly");
-        if (wo != p.value.MemberEnd() && wo->value.IsBool() && wo->value.GetBool())
-          out.emplace(p.name.GetString(), p.name.GetStringLength());
-      }
-      collect_secret_fields(p.value, out);
-    }
-  }
-  for (const char *key : {"oneOf", "anyOf", "allOf"}) {
-    auto branch = schema.FindMember(key);
-    if (branch != schema.MemberEnd() && branch->value.IsArray())
-      for (const auto &b : branch->value.GetArray()) collect_secret_fields(b, out);
-  }
-  for (const char *key : {"items", "not", "additionalProperties"}) {
-    auto sub = schema.FindMember(key);
-    if (sub != schema.MemberEnd()) collect_secret_fields(sub->value, out);
-  }
-}
-
-// A parsed credential whose strings are wiped when it goes.
 std::string pointer_text(const SchemaPointer &p) {
   rapidjson::StringBuffer sb;
   p.Stringify(sb);
@@ -340,7 +315,9 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
   if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
   impl_->idle.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
   if (auto problem = meta_schema_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
-  collect_secret_fields(impl_->schema_doc, secret_fields_);
+  for_each_property(impl_->schema_doc, [this](const std::string &name, const Value &property, const std::string &) {
+    if (declared_write_only(property)) secret_fields_.insert(name);
+  });
   // A field whose name says secret is one, writeOnly or not; the author is told.
   UndeclaredSecrets undeclared = undeclared_secrets(impl_->schema_doc);
   secret_fields_.insert(undeclared.names.begin(), undeclared.names.end());
