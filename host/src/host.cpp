@@ -12,7 +12,6 @@
 #include "process_transport.hpp"
 #include "redactor.hpp"
 
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -59,9 +58,9 @@ namespace {
 // <prefix>/lib/credplug/plugins, found from where this code lives: the
 // executable in <prefix>/bin, or a shared host library in <prefix>/lib.
 std::string default_plugin_dir() {
+  const fs::path here = host::code_directory();
+  if (here.empty()) return "";
   std::error_code ec;
-  fs::path here = fs::weakly_canonical(boost::dll::this_line_location(ec), ec).parent_path();
-  if (ec) return "";
   fs::path beside_lib = here / "credplug" / "plugins";
   if (fs::is_directory(beside_lib, ec)) return beside_lib.string();
   return (here.parent_path() / "lib" / "credplug" / "plugins").lexically_normal().string();

@@ -1,8 +1,9 @@
 #include "in_process_transport.hpp"
 
+#include "plugin_paths.hpp"
+
 #include <atomic>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -140,9 +141,7 @@ void shut_down_plugins() {
 }  // namespace
 
 std::shared_ptr<PluginTransport> load_in_process(const std::string &path) {
-  std::error_code ec;
-  std::string key = std::filesystem::weakly_canonical(path, ec).string();
-  if (ec) key = path;
+  const std::string key = canonical_path(path);
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;

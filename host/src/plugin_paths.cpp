@@ -1,5 +1,7 @@
 #include "plugin_paths.hpp"
 
+#include <boost/dll/runtime_symbol_info.hpp>
+
 #include <cstdio>
 #include <filesystem>
 #include <sys/stat.h>
@@ -57,6 +59,18 @@ std::string conventional_plugin_id(const std::string &file) {
       name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
     return "";
   return name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+}
+
+std::string canonical_path(const std::string &path) {
+  std::error_code ec;
+  std::string canonical = fs::weakly_canonical(path, ec).string();
+  return ec ? path : canonical;
+}
+
+std::string code_directory() {
+  std::error_code ec;
+  fs::path here = fs::weakly_canonical(boost::dll::this_line_location(ec), ec).parent_path();
+  return ec ? std::string() : here.string();
 }
 
 }  // namespace credplug::host

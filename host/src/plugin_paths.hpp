@@ -18,6 +18,15 @@ std::optional<std::string> unsafe_plugin_path(const std::string &file);
 // A plugin id: 1-64 characters of [a-z0-9_-] (plugin.h, descriptor `id`).
 bool valid_plugin_id(std::string_view id);
 
+// The path with symlinks and ".." resolved (as far as it exists): one key per
+// file for the process-wide registries of loaded plugins.
+std::string canonical_path(const std::string &path);
+
+// The directory of the executable or shared library this code is linked into
+// (<prefix>/bin, <prefix>/lib, ...), from which installed files are found;
+// empty when it cannot be told.
+std::string code_directory();
+
 // "ainua" for ".../credplug-ainua.so"; "" for a name without that shape.
 std::string conventional_plugin_id(const std::string &file);
 

@@ -1,11 +1,10 @@
 #include "process_transport.hpp"
 
 #include "plugin_output.hpp"
+#include "plugin_paths.hpp"
 #include "runner_frames.hpp"
 #include "runner_process.hpp"
 #include "runner_protocol.hpp"
-
-#include <boost/dll/runtime_symbol_info.hpp>
 
 #include <sys/stat.h>
 
@@ -24,7 +23,6 @@ namespace fs = std::filesystem;
 namespace credplug::host {
 
 using runner::Decoder;
-using runner::Encoder;
 using runner::Msg;
 using runner::ProtocolError;
 using Clock = std::chrono::steady_clock;
@@ -33,7 +31,7 @@ using std::chrono::milliseconds;
 std::string default_runner_path() {
   if (const char *env = std::getenv("CREDPLUG_RUNNER"); env && *env) return env;
   std::error_code ec;
-  fs::path here = fs::weakly_canonical(boost::dll::this_line_location(ec), ec).parent_path();
+  const fs::path here = code_directory();
   // <prefix>/bin or <prefix>/lib, and <prefix>/lib/<multiarch>.
   for (const fs::path &prefix : {here.parent_path(), here.parent_path().parent_path()}) {
     fs::path candidate = prefix / "libexec" / "credplug" / "credplug-plugin-runner";
@@ -78,10 +76,9 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
     ~Closer() { r.close_call(id); }
   } closer{r, call_id};
   {
-    Encoder request;
-    request.u8(uint8_t(op)).u64(handle).str(payload);
-    if (!r.send(Msg::Call, call_id, request.bytes())) r.stop("");  // it is gone: say how it ended
-    runner::wipe(request.bytes());
+    std::string request = runner::encode_call(op, handle, payload);
+    if (!r.send(Msg::Call, call_id, request)) r.stop("");  // it is gone: say how it ended
+    runner::wipe(request);
   }
   const auto budget = call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
   Clock::duration spent{0};  // plugin time: the host's HTTPS time is not counted
@@ -233,12 +230,8 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     auto r = running(call, "create");
     if (!r) return CREDPLUG_ERR_PLUGIN;
     uint64_t handle = 0;
-    // The runner serialises create() and destroy() itself (plugin.h): no
-    // lock here is held across a round trip.
-    int32_t rc = exchange(*r, description_.id, runner::Op::Create, 0, credential_json.view(), call, "create", &handle);
-    if (handle != 0) out = std::make_unique<ProcessInstance>(shared_from_this(), credential_json, r, handle);
-    if (rc == CREDPLUG_OK && handle == 0) rc = CREDPLUG_ERR_PLUGIN;
-    if (rc != CREDPLUG_OK) out.reset();  // an instance made by a failed create() is destroyed
+    int32_t rc = create_in(*r, credential_json.view(), call, handle);
+    if (rc == CREDPLUG_OK) out = std::make_unique<ProcessInstance>(shared_from_this(), credential_json, r, handle);
     return rc;
   }
 
@@ -251,8 +244,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
       std::lock_guard<std::mutex> lock(inst.mutex);
       if (inst.runner != r) {  // its runner ended: make the instance again in this one
         uint64_t made = 0;
-        int32_t rc = exchange(*r, description_.id, runner::Op::Create, 0, inst.credential.view(), call, "create", &made);
-        if (rc != CREDPLUG_OK || made == 0) return rc != CREDPLUG_OK ? rc : CREDPLUG_ERR_PLUGIN;
+        if (int32_t rc = create_in(*r, inst.credential.view(), call, made); rc != CREDPLUG_OK) return rc;
         inst.runner = r;
         inst.handle = made;
       }
@@ -271,12 +263,25 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
   void destroy(ProcessInstance &inst) {
     std::lock_guard<std::mutex> lock(inst.mutex);
     if (!inst.runner || inst.runner->ended()) return;
-    Encoder request;
-    request.u8(uint8_t(runner::Op::Destroy)).u64(inst.handle).str("");
-    inst.runner->post(request.bytes());
+    inst.runner->post(runner::encode_call(runner::Op::Destroy, inst.handle));
   }
 
  private:
+  // create() in runner `r`: CREDPLUG_OK with `handle` set, or an error (an
+  // instance a failed create() made is destroyed). The runner serialises
+  // create() and destroy() itself (plugin.h): no lock here is held across a
+  // round trip.
+  int32_t create_in(RunnerProcess &r, std::string_view credential_json, credplug_call &call, uint64_t &handle) {
+    handle = 0;
+    int32_t rc = exchange(r, description_.id, runner::Op::Create, 0, credential_json, call, "create", &handle);
+    if (rc == CREDPLUG_OK && handle == 0) rc = CREDPLUG_ERR_PLUGIN;
+    if (rc != CREDPLUG_OK && handle != 0) {
+      r.post(runner::encode_call(runner::Op::Destroy, handle));
+      handle = 0;
+    }
+    return rc;
+  }
+
   // The live runner, started again if it ended and its backoff has passed;
   // nullptr, with the reason on `call`, when there is none.
   std::shared_ptr<RunnerProcess> running(credplug_call &call, const char *what) {
@@ -344,10 +349,8 @@ Registry &registry() {
 
 std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const std::string &runner_path,
                                                 long load_deadline_ms) {
-  std::error_code ec;
-  std::string key = fs::weakly_canonical(path, ec).string();
-  if (ec) key = path;
-  key += '\0' + runner_path;  // a Host with a runner of its own gets its own
+  // A Host with a runner of its own gets its own.
+  const std::string key = canonical_path(path) + '\0' + runner_path;
   Registry &r = registry();
   {
     std::lock_guard<std::mutex> lock(r.mutex);

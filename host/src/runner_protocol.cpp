@@ -61,6 +61,12 @@ bool write_all(int fd, std::string_view bytes) {
   return true;
 }
 
+std::string encode_call(Op op, uint64_t instance, std::string_view credential_json) {
+  Encoder e;
+  e.u8(uint8_t(op)).u64(instance).str(credential_json);
+  return std::move(e.bytes());
+}
+
 void append_frame(std::string &out, Msg type, uint32_t call, std::string_view payload) {
   char head[9];
   uint32_t length = uint32_t(payload.size() + 5);

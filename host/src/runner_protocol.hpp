@@ -120,6 +120,9 @@ class Decoder {
   size_t pos_ = 0;
 };
 
+// A Call frame's payload.
+std::string encode_call(Op op, uint64_t instance, std::string_view credential_json = {});
+
 // Appends a whole frame to `out`: frames that need no answer are batched and
 // written with the next one that does (one system call, not one each).
 void append_frame(std::string &out, Msg type, uint32_t call, std::string_view payload);
