@@ -8,6 +8,7 @@
 //   f. the runner's memory (VmRSS)
 // Usage: isolation_bench [--runs N] [--credentials N] [--calls N]
 #include "bench_env.hpp"
+#include "bench_run.hpp"
 #include "support/process.hpp"
 
 #include <dirent.h>
@@ -23,21 +24,7 @@
 namespace {
 
 using namespace credplug;
-using Clock = std::chrono::steady_clock;
-
-int g_failures = 0;
-void require(bool ok, const char *what) {
-  if (ok) return;
-  std::fprintf(stderr, "isolation_bench: FAILED: %s\n", what);
-  ++g_failures;
-}
-
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
+using namespace credplug::bench;
 
 const char *mode_flag(Isolation m) { return m == Isolation::Process ? "process" : "in-process"; }
 
@@ -90,22 +77,6 @@ void calls(bench::BenchEnv &env, int n) {
               n, auth_ms[0], auth_ms[1], auth_ms[0] - auth_ms[1]);
   std::printf("7e. headers() on a cached token   isolated: %.1f ns   in-process: %.1f ns   (%s)\n", headers_ns[0],
               headers_ns[1], headers_ns[0] <= 1.5 * headers_ns[1] ? "unchanged: met" : "slower: MISSED");
-}
-
-double run_ms(const std::vector<std::string> &argv, int *exit_code) {
-  auto t0 = Clock::now();
-  auto r = testing::run_process(argv);
-  double ms = ms_since(t0);
-  *exit_code = r.exit_code;
-  if (r.exit_code != 0) {
-    // The rows that did not pass (a many-file run), or what it said.
-    std::string said;
-    std::istringstream lines(r.out + r.err);
-    for (std::string line; std::getline(lines, line);)
-      if (line.find(" ok ") == std::string::npos && said.size() < 2000) said += "\n    " + line;
-    std::fprintf(stderr, "  %s exited %d:%s\n", argv[0].c_str(), r.exit_code, said.c_str());
-  }
-  return ms;
 }
 
 // c and d, through the CLI.
@@ -185,17 +156,11 @@ void memory(bench::BenchEnv &env) {
 
 int main(int argc, char **argv) {
   int runs = 10, credentials = 200, n = 200;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    int value = std::atoi(argv[i + 1]);
-    if (flag == "--runs") runs = value;
-    else if (flag == "--credentials") credentials = value;
-    else if (flag == "--calls") n = value;
-  }
+  bench::read_flags(argc, argv, {{"--runs", &runs}, {"--credentials", &credentials}, {"--calls", &n}});
   bench::BenchEnv env;
   runner_start(env, runs);
   calls(env, n);
   cli(env, runs, credentials);
   memory(env);
-  return g_failures == 0 ? 0 : 1;
+  return bench::failures() == 0 ? 0 : 1;
 }

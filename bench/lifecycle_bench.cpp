@@ -14,6 +14,7 @@
 //      and with 5 ms per request; connections opened by each credplug run.
 // Usage: lifecycle_bench [--lifetimes N] [--credentials N] [--runs N]
 #include "bench_env.hpp"
+#include "bench_run.hpp"
 #include "support/ainua_api.hpp"
 #include "support/on_threads.hpp"
 #include "support/process.hpp"
@@ -31,21 +32,8 @@
 namespace {
 
 using namespace credplug;
-using Clock = std::chrono::steady_clock;
+using namespace credplug::bench;
 using testing::on_threads;
-
-// A broken correctness count or a failed command: the run exits 1, so the
-// ctest smoke fails (a figure that only misses its target does not).
-int g_failures = 0;
-void require(bool ok, const char *what) {
-  if (ok) return;
-  std::fprintf(stderr, "lifecycle_bench: FAILED: %s\n", what);
-  ++g_failures;
-}
-
-double ms_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 // The obvious cache a platform writes first: one mutex, one map; on a miss
 // (or an expired token) the caller fetches a token itself, outside the lock.
@@ -155,15 +143,6 @@ void steady_state(bench::BenchEnv &env, int lifetimes) {
   env.emu->reset();
 }
 
-double run_ms(const std::vector<std::string> &argv, int *exit_code = nullptr) {
-  auto t0 = Clock::now();
-  auto r = testing::run_process(argv);
-  double ms = ms_between(t0, Clock::now());
-  if (exit_code) *exit_code = r.exit_code;
-  if (r.exit_code != 0) std::fprintf(stderr, "  %s exited %d: %s\n", argv[0].c_str(), r.exit_code, r.err.substr(0, 300).c_str());
-  return ms;
-}
-
 void many_credentials(bench::BenchEnv &env, int n) {
   env.emu->reset();
   const std::string dir = env.dir + "/creds";
@@ -206,9 +185,7 @@ void process_start(int runs) {
     ours.push_back(run_ms({CREDPLUG_CLI, "plugins"}, &rc));
     require(rc == 0 && curl_rc == 0, "process start: credplug plugins or curl --version failed");
   }
-  std::sort(ours.begin(), ours.end());
-  std::sort(floor.begin(), floor.end());
-  const double a = ours[ours.size() / 2], b = floor[floor.size() / 2];
+  const double a = median(ours), b = median(floor);
   std::printf("5. process start (median of %d)  credplug plugins: %.2f ms   curl --version: %.2f ms   %.2fx %s\n", runs, a,
               b, a / b, a / b <= 3 ? "(target <= 3x: met)" : "(target <= 3x: MISSED)");
 }
@@ -285,18 +262,12 @@ void connection_pool(bench::BenchEnv &env, int n) {
 
 int main(int argc, char **argv) {
   int lifetimes = 20, credentials = 200, runs = 20;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    int value = std::atoi(argv[i + 1]);
-    if (flag == "--lifetimes") lifetimes = value;
-    else if (flag == "--credentials") credentials = value;
-    else if (flag == "--runs") runs = value;
-  }
+  bench::read_flags(argc, argv, {{"--lifetimes", &lifetimes}, {"--credentials", &credentials}, {"--runs", &runs}});
   bench::BenchEnv env;
   single_flight(env);
   steady_state(env, lifetimes);
   many_credentials(env, credentials);
   process_start(runs);
   connection_pool(env, credentials);
-  return g_failures == 0 ? 0 : 1;
+  return bench::failures() == 0 ? 0 : 1;
 }
