@@ -2,7 +2,7 @@
 #                     [OUTPUT_DIRECTORY <dir>] [INSTALL])
 #
 # Builds a provider plugin: a module named credplug-<id>.so that links the
-# SDK kit, embeds the schema as `credplug_credential_schema` (declared in
+# SDK kit (C++ sources; C sources need only plugin.h), embeds the schema as `credplug_credential_schema` (declared in
 # credplug/kit/provider.hpp), hides every symbol but credplug_get_interface,
 # and refuses undefined symbols at link time.
 set(_CREDPLUG_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
@@ -29,11 +29,18 @@ function(credplug_add_plugin id)
     DEPENDS ${schema} ${_CREDPLUG_CMAKE_DIR}/EmbedFile.cmake
     COMMENT "Embedding ${ARG_SCHEMA} into ${target}")
   add_library(${target} MODULE ${ARG_SOURCES} ${schema_c})
-  if(TARGET credplug::kit)
-    target_link_libraries(${target} PRIVATE credplug::kit)
-  else()
-    target_link_libraries(${target} PRIVATE credplug_kit)
+  # C++ sources get the kit; a plugin written in C needs only the header (and
+  # must link without a C++ compiler).
+  set(kit credplug::sdk)
+  foreach(source IN LISTS ARG_SOURCES)
+    if(source MATCHES "\\.(cpp|cc|cxx|C)$")
+      set(kit credplug::kit)
+    endif()
+  endforeach()
+  if(NOT TARGET ${kit})
+    string(REPLACE "credplug::" "credplug_" kit ${kit})  # inside the credplug build
   endif()
+  target_link_libraries(${target} PRIVATE ${kit})
   set(version_script ${CMAKE_CURRENT_BINARY_DIR}/${target}.exports)
   file(WRITE ${version_script} "{ global: credplug_get_interface; local: *; };\n")
   set_target_properties(${target} PROPERTIES

@@ -190,10 +190,15 @@ const char *svc_http_error(const credplug_http_response *resp) noexcept {
 
 void svc_http_release(credplug_http_response *resp) noexcept { delete resp; }
 
+helpers::CallStrings &helper_strings(credplug_call *call) { return call->helper_strings; }
+using Helpers = helpers::HelperServices<runner_services, helper_strings>;
+
 const credplug_host_api kServices = {
     sizeof(credplug_host_api), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, svc_log, svc_now_ms, svc_secure_zero,
     svc_add_secret, svc_out_header, svc_out_expires_at, svc_out_info, svc_set_error, svc_http_send,
     svc_http_status, svc_http_body, svc_http_header, svc_http_error, svc_http_release,
+    Helpers::json_string, Helpers::json_number, Helpers::json_bool, Helpers::base64_encode, Helpers::url_encode,
+    Helpers::form_encode, Helpers::oauth2_token,
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 // response accessors, now_ms and secure_zero stay local.
 #pragma once
 
+#include "plugin_helpers.hpp"
 #include "runner_protocol.hpp"
 
 #include <credplug/plugin.h>
@@ -23,6 +24,8 @@ struct credplug_call {
   std::string pending;
   std::condition_variable answered;
   std::optional<std::string> http_result;  // payload of the awaited HttpResult
+  // What the minor-2 helpers returned to the plugin (wiped with the call).
+  credplug::helpers::CallStrings helper_strings;
 };
 
 namespace credplug::runner {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "egress_policy.hpp"
+#include "plugin_helpers.hpp"
 #include "https_client.hpp"
 #include "redactor.hpp"
 
@@ -56,6 +57,8 @@ struct credplug_call {
   // Why the host refused one of the plugin's outputs (a header with CR LF,
   // too many headers): the call fails with it, whatever the plugin returned.
   std::string refused_output;
+  // What the minor-2 helpers returned to the plugin (wiped with the call).
+  credplug::helpers::CallStrings helper_strings;
 };
 
 struct credplug_http_response {

@@ -109,6 +109,12 @@ std::optional<bool> JsonDocument::boolean(std::string_view pointer) const {
   return v->GetBool();
 }
 
+std::optional<double> JsonDocument::number(std::string_view pointer) const {
+  const auto *v = find(impl_->doc, pointer);
+  if (v == nullptr || !v->IsNumber()) return std::nullopt;
+  return v->GetDouble();
+}
+
 std::optional<std::vector<std::string>> JsonDocument::strings(std::string_view pointer) const {
   const auto *v = find(impl_->doc, pointer);
   if (v == nullptr) return std::nullopt;

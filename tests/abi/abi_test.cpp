@@ -58,6 +58,9 @@ bool contains(const std::string &s, const std::string &part) { return s.find(par
 extern "C" const size_t credplug_minor0_plugin_layout[14];
 extern "C" const size_t credplug_minor0_host_api_layout[15];
 extern "C" const size_t credplug_minor0_other_layout[4];
+extern "C" const size_t credplug_minor1_plugin_layout[16];
+extern "C" const size_t credplug_minor1_host_api_layout[15];
+extern "C" const size_t credplug_minor1_other_layout[4];
 
 namespace {
 
@@ -127,8 +130,8 @@ TEST_CASE("the good plugins in the same directory still load") {
   Fixture f;
   std::vector<std::string> ids;
   for (const auto &p : f.host.plugins()) ids.push_back(p.id);
-  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "misbehaving", "old-descriptor",
-                                        "silent-failure"});
+  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "misbehaving",
+                                        "old-descriptor", "silent-failure"});
 }
 
 TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
@@ -211,10 +214,62 @@ TEST_CASE("minor 1 only appended: every minor-0 field keeps its offset, and the 
                              OFF(credplug_host_api, http_send), OFF(credplug_host_api, http_status),
                              OFF(credplug_host_api, http_body), OFF(credplug_host_api, http_header),
                              OFF(credplug_host_api, http_error), OFF(credplug_host_api, http_release)};
-  for (size_t i = 0; i < 15; ++i) CHECK(host_api[i] == credplug_minor0_host_api_layout[i]);
+  CHECK(host_api[0] >= credplug_minor0_host_api_layout[0]);  // minor 1 added no service; minor 2 did
+  for (size_t i = 1; i < 15; ++i) CHECK(host_api[i] == credplug_minor0_host_api_layout[i]);
   const size_t other[] = {sizeof(credplug_http_request), OFF(credplug_http_request, flags),
                           sizeof(credplug_interface_answer), OFF(credplug_interface_answer, iface)};
   for (size_t i = 0; i < 4; ++i) CHECK(other[i] == credplug_minor0_other_layout[i]);
+}
+
+TEST_CASE("minor 2 only appended: every minor-1 field keeps its offset; the descriptor is unchanged") {
+  const size_t plugin[] = {sizeof(credplug_plugin), OFF(credplug_plugin, abi_major), OFF(credplug_plugin, abi_minor),
+                           OFF(credplug_plugin, id), OFF(credplug_plugin, display_name), OFF(credplug_plugin, version),
+                           OFF(credplug_plugin, credential_schema), OFF(credplug_plugin, capabilities),
+                           OFF(credplug_plugin, init), OFF(credplug_plugin, shutdown), OFF(credplug_plugin, create),
+                           OFF(credplug_plugin, authenticate), OFF(credplug_plugin, test), OFF(credplug_plugin, destroy),
+                           OFF(credplug_plugin, refresh), OFF(credplug_plugin, default_token_lifetime_s)};
+  for (size_t i = 0; i < 16; ++i) CHECK(plugin[i] == credplug_minor1_plugin_layout[i]);
+  const size_t host_api[] = {sizeof(credplug_host_api), OFF(credplug_host_api, log), OFF(credplug_host_api, now_ms),
+                             OFF(credplug_host_api, secure_zero), OFF(credplug_host_api, add_secret),
+                             OFF(credplug_host_api, out_header), OFF(credplug_host_api, out_expires_at),
+                             OFF(credplug_host_api, out_info), OFF(credplug_host_api, set_error),
+                             OFF(credplug_host_api, http_send), OFF(credplug_host_api, http_status),
+                             OFF(credplug_host_api, http_body), OFF(credplug_host_api, http_header),
+                             OFF(credplug_host_api, http_error), OFF(credplug_host_api, http_release)};
+  CHECK(host_api[0] > credplug_minor1_host_api_layout[0]);  // grew by the helpers
+  CHECK(OFF(credplug_host_api, json_string) == credplug_minor1_host_api_layout[0]);
+  for (size_t i = 1; i < 15; ++i) CHECK(host_api[i] == credplug_minor1_host_api_layout[i]);
+  const size_t other[] = {sizeof(credplug_http_request), OFF(credplug_http_request, flags),
+                          sizeof(credplug_interface_answer), OFF(credplug_interface_answer, iface)};
+  for (size_t i = 0; i < 4; ++i) CHECK(other[i] == credplug_minor1_other_layout[i]);
+}
+
+TEST_CASE("a plugin built against the minor-1 header loads in a minor-2 host and renews through its refresh()") {
+  HostOptions options = Fixture().options();
+  options.log = nullptr;
+  options.cache.refresh_fraction = 1.0;  // renew at the first chance
+  Host host(options);
+  PluginInfo info = host.plugin("minor1");
+  CHECK(info.abi_minor == 1);
+  CHECK(info.has_refresh);
+  CHECK(info.default_token_lifetime_s == 120);
+  auto cred = host.open("minor1", "{}");
+  auto first = cred->headers();
+  REQUIRE(first->find("X-Minor1-Call") != nullptr);
+  CHECK(first->find("X-Minor1-Call")->value.reveal().rfind("authenticate ", 0) == 0);
+  // Its own lifetime applies (no expires_in, no JWT).
+  const int64_t now = std::time(nullptr);
+  REQUIRE(first->expires_at.has_value());
+  CHECK(*first->expires_at >= now + 110);
+  CHECK(*first->expires_at <= now + 121);
+  CHECK(cred->headers()->generation == 1);  // starts a refresh, through refresh()
+  for (int i = 0; i < 2000 && cred->cache_status().generation < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto second = cred->headers();
+  REQUIRE(second->generation >= 2);
+  CHECK(second->find("X-Minor1-Call")->value.reveal().rfind("refresh ", 0) == 0);
+  TestResult result = cred->test();
+  REQUIRE(result.info.size() == 1);
+  CHECK(result.info[0].value.reveal() == "ABI 1.1");
 }
 
 TEST_CASE("a plugin built against the minor-0 header loads, is cached, and renews through authenticate()") {
@@ -441,7 +496,8 @@ TEST_CASE("pinning: pinned plugins load; unpinned ones are refused; the CLI writ
   auto listed = credplug::testing::run_process(
       {CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "--pin-file", pins, "--json", "plugins"});
   CHECK(listed.exit_code == 0);
-  for (const char *id : {"huge-size", "lifecycle", "minor0", "misbehaving", "old-descriptor", "silent-failure"})
+  for (const char *id : {"huge-size", "lifecycle", "minor0", "minor1", "misbehaving", "old-descriptor",
+                          "silent-failure"})
     CHECK(contains(listed.out, std::string("\"id\": \"") + id + "\""));
   std::remove(pins.c_str());
 }

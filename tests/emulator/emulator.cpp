@@ -266,6 +266,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   install_opencrvs(*state_->server, *state_);
   install_avonhealth(*state_->server, *state_);
   install_avni(*state_->server, *state_);
+  install_oauth2(*state_->server, *state_);
   install_test_routes(*state_->server, *state_);
   if (options.port == 0) {
     state_->port = state_->server->bind_to_any_port(options.bind_address);

@@ -83,6 +83,7 @@ void install_nexla(httplib::Server &server, Emulator::State &state);
 void install_opencrvs(httplib::Server &server, Emulator::State &state);
 void install_avonhealth(httplib::Server &server, Emulator::State &state);
 void install_avni(httplib::Server &server, Emulator::State &state);
+void install_oauth2(httplib::Server &server, Emulator::State &state);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 
 }  // namespace credplug::emulator

@@ -47,7 +47,8 @@ cmake --build "$prefix/embed" >/dev/null
 "$build/bin/credplug-emulator" --make-pki "$prefix/pki" >/dev/null
 export EMBED_SECRET="embed-secret-$RANDOM$RANDOM"
 "$build/bin/credplug-emulator" --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
-  --port-file "$prefix/port" --client "ainua:embed-client:@EMBED_SECRET" >"$prefix/emulator.log" 2>&1 &
+  --port-file "$prefix/port" --client "ainua:embed-client:@EMBED_SECRET" --client "oauth2:c-example:@EMBED_SECRET" \
+  >"$prefix/emulator.log" 2>&1 &
 emulator_pid=$!
 trap 'kill $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null; rm -rf "$prefix"' EXIT
 for _ in $(seq 100); do [[ -s $prefix/port ]] && break; sleep 0.05; done
@@ -59,4 +60,17 @@ out=$(CREDPLUG_CA_FILE=$prefix/pki/ca.pem "$prefix/embed/embed-example" ainua "$
 grep -q "request 5: HTTP 200 (token #1)" <<<"$out" || fail "embed-example output unexpected: $out"
 grep -q "token requests: 1" <<<"$out" || fail "embed-example did not reuse its token: $out"
 grep -q "$EMBED_SECRET" <<<"$out" && fail "the example printed the secret"
-echo "out_of_tree: OK (installed SDK, find_package, plugin loaded by the installed CLI, embedding example)"
+# The C example plugin (a C-only project: no C++ compiler, no kit), built
+# against the installed SDK and run by the installed CLI.
+cmake -S "$src/../../examples/c-plugin" -B "$prefix/c-plugin" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
+cmake --build "$prefix/c-plugin" >/dev/null
+exports=$(nm -D --defined-only "$prefix/c-plugin/credplug-oauth2-client-c.so" | awk '{print $3}')
+[[ $exports == credplug_get_interface ]] || fail "the C example exports more than its entry symbol: $exports"
+printf '{"token_url": "https://localhost:%s/oauth/token", "client_id": "c-example", "client_secret": "%s", "test_url": "https://localhost:%s/oauth/me"}\n' \
+  "$port" "$EMBED_SECRET" "$port" >"$prefix/c-example.json"
+out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/c-plugin" test oauth2-client-c \
+  "$prefix/c-example.json" 2>&1) || fail "the C example failed: $out"
+grep -q "client_id: c-example" <<<"$out" || fail "the C example's test output is unexpected: $out"
+grep -q "$EMBED_SECRET" <<<"$out" && fail "the C example's run printed the secret"
+echo "out_of_tree: OK (installed SDK, find_package, plugins in C++ and C loaded by the installed CLI, embedding example)"

@@ -65,9 +65,15 @@ extern "C" {
 /* Minor history:
 **   0 — first release (everything in this header not marked otherwise).
 **   1 — credplug_plugin gains refresh() and default_token_lifetime_s.
-** A plugin built against minor 0 keeps loading: tests/abi/minor0/ holds that
-** header, frozen, and a plugin built against it. */
-#define CREDPLUG_ABI_MINOR 1
+**   2 — credplug_host_api gains helpers, so a C plugin never hand-writes JSON
+**       or encodings: json_string/json_number/json_bool, base64_encode,
+**       url_encode, form_encode and oauth2_token (credplug_oauth2_token).
+** A plugin built against an older minor keeps loading: tests/abi/minor0/ and
+** tests/abi/minor1/ hold those headers, frozen, and a plugin built against
+** each. A plugin that calls a minor-2 helper requires minor 2: it answers
+** credplug_get_interface() with CREDPLUG_ERR_INCOMPATIBLE and minor 2 when
+** host_minor_max is lower (the host then names both versions). */
+#define CREDPLUG_ABI_MINOR 2
 
 /* True when a struct of the given size contains FIELD in full. */
 #define CREDPLUG_HAS_FIELD(ptr, type, field)                                   \
@@ -130,6 +136,10 @@ typedef struct credplug_http_response credplug_http_response;
 /* Output flags. */
 #define CREDPLUG_FLAG_SECRET 0x1u /* mask in output, wipe when done */
 
+/* base64_encode() flag (minor 2): the URL-safe alphabet of RFC 4648 §5,
+** without padding (JWTs, PKCE), instead of §4's with padding. */
+#define CREDPLUG_BASE64_URL 0x2u
+
 /* HTTP request flags. */
 /* The URL's query string carries a secret (OpenCRVS' token request): the
 ** host never logs or shows the query values of this URL. */
@@ -150,6 +160,19 @@ typedef struct credplug_http_request {
   uint32_t timeout_ms; /* total time limit; 0 = the host's default */
   uint32_t flags;      /* CREDPLUG_HTTP_* */
 } credplug_http_request;
+
+/* A token endpoint's answer, as oauth2_token() (minor 2) reads it. Strings
+** belong to the call, like every helper's; absent ones are NULL. */
+typedef struct credplug_oauth2_token {
+  uint32_t struct_size;      /* sizeof(credplug_oauth2_token), set by the plugin */
+  const char *access_token;  /* a secret of the call */
+  const char *token_type;    /* "Bearer" (any case), or NULL when not sent */
+  int64_t expires_in;        /* seconds, 1 .. 10 years; 0 when not sent */
+  const char *scope;         /* the granted scope, when sent */
+  const char *refresh_token; /* a secret of the call, when sent */
+  const char *error;         /* on failure: the RFC 6749 §5.2 error, when sent */
+  const char *error_description; /* on failure, when sent */
+} credplug_oauth2_token;
 
 typedef struct credplug_host_api {
   uint32_t struct_size; /* sizeof(credplug_host_api) as the host built it */
@@ -220,6 +243,59 @@ typedef struct credplug_host_api {
 
   /* Free a response and wipe its body. NULL is a no-op. */
   void (*http_release)(credplug_http_response *resp);
+  /* --- end of minor 0 and of minor 1 (which added no host service) --- */
+
+  /* Minor 2: helpers. Check CREDPLUG_HAS_FIELD(host, credplug_host_api,
+  ** oauth2_token) in init(), or require minor 2 in credplug_get_interface().
+  ** They run where the plugin runs (no round trip to the host process).
+  ** Strings they return belong to the call: valid until the plugin function
+  ** that received `call` returns, wiped then; copy what you keep (and wipe
+  ** your copies of secrets). They return NULL when `call` is NULL, when the
+  ** input is NULL or not what is described, and past 16 MiB of helper
+  ** strings in one call. `json` is parsed within the host's limits (64
+  ** levels of nesting, valid UTF-8, no NUL in strings); `where` is an RFC
+  ** 6901 JSON pointer ("/auth/client_id") or a top-level member name
+  ** ("client_id"). In create(), the credential's writeOnly values are
+  ** already secrets of the call. */
+
+  /* The string at `where` in the JSON text of `len` bytes; NULL when absent
+  ** or not a string. */
+  const char *(*json_string)(credplug_call *call, const char *json, size_t len, const char *where);
+  /* The number at `where`, or `fallback` when absent or not a number. */
+  double (*json_number)(const char *json, size_t len, const char *where, double fallback);
+  /* The boolean at `where` as 1 or 0, or `fallback` when absent or not a
+  ** boolean. */
+  int32_t (*json_bool)(const char *json, size_t len, const char *where, int32_t fallback);
+
+  /* `len` bytes as base64 (RFC 4648 §4, padded; CREDPLUG_BASE64_URL: §5,
+  ** unpadded). With CREDPLUG_FLAG_SECRET the result is a secret of the call
+  ** (add_secret) — say so whenever the input holds one. */
+  const char *(*base64_encode)(credplug_call *call, const void *data, size_t len, uint32_t flags);
+  /* Every byte but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~)
+  ** as %XX: a query value, a form value, RFC 6749 §2.3.1's client id and
+  ** secret before Basic encoding. Flags as base64_encode(). */
+  const char *(*url_encode)(credplug_call *call, const char *text, uint32_t flags);
+  /* An application/x-www-form-urlencoded body from name/value pairs
+  ** {n0, v0, n1, v1, ..., NULL}: "n0=v0&n1=v1", each url_encode()d. A pair
+  ** whose value is NULL is left out (an optional field). Flags as
+  ** base64_encode(). */
+  const char *(*form_encode)(credplug_call *call, const char *const *fields, uint32_t flags);
+
+  /* Reads a token endpoint's answer (RFC 6749 §5.1 success, §5.2 error)
+  ** exactly as the C++ kit does. `resp` is what http_send() gave, even on
+  ** failure; `endpoint_name` ("token endpoint") names it in messages.
+  ** CREDPLUG_OK: a Bearer access_token arrived; `out` (struct_size set by
+  ** the plugin) holds it, already a secret of the call. Otherwise it has
+  ** called set_error() naming the endpoint and returns the code to return:
+  ** NETWORK (no response), REJECTED (401, 403, invalid_client,
+  ** invalid_grant, unauthorized_client, access_denied), INVALID_CONFIG
+  ** (404, invalid_scope), PROVIDER (5xx and 429 with their Retry-After, a
+  ** body that is not a JSON object, no access_token, another token_type, an
+  ** expires_in that is not a positive number of seconds up to 10 years);
+  ** `out`'s error fields then hold what the server sent, if anything. */
+  int32_t (*oauth2_token)(credplug_call *call, const credplug_http_response *resp, const char *endpoint_name,
+                          credplug_oauth2_token *out);
+  /* --- end of minor 2 --- */
 } credplug_host_api;
 
 /* ------------------------------------------------------------------------ */

@@ -30,6 +30,7 @@ class JsonDocument {
   std::optional<std::string> string(std::string_view pointer) const;
   std::optional<int64_t> integer(std::string_view pointer) const;  // also "123"
   std::optional<bool> boolean(std::string_view pointer) const;
+  std::optional<double> number(std::string_view pointer) const;  // a JSON number only
   // A string, or the strings of an array of strings (JWT "aud", "scope").
   std::optional<std::vector<std::string>> strings(std::string_view pointer) const;
   // Any value re-serialised as compact JSON (numbers, objects: for display).
