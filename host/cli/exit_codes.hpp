@@ -2,6 +2,7 @@
 // them: never renumber, only add.
 #pragma once
 
+#include <credplug/host.h>
 #include <credplug/host.hpp>
 
 namespace credplug::cli {
@@ -17,16 +18,13 @@ enum ExitCode : int {
   kExitPlugin = 7,        // the plugin failed to load or failed itself
 };
 
-inline int exit_code_for(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::InvalidInput: return kExitInvalidInput;
-    case ErrorKind::Rejected: return kExitRejected;
-    case ErrorKind::Network: return kExitNetwork;
-    case ErrorKind::Provider: return kExitProvider;
-    case ErrorKind::Plugin: return kExitPlugin;
-  }
-  return kExitInternal;
-}
+// An exit code is the C API's status of the same meaning (host.h).
+static_assert(kExitOk == CREDPLUG_HOST_OK && kExitInternal == CREDPLUG_HOST_ERR_INTERNAL &&
+              kExitInvalidInput == CREDPLUG_HOST_ERR_INVALID_INPUT && kExitRejected == CREDPLUG_HOST_ERR_REJECTED &&
+              kExitNetwork == CREDPLUG_HOST_ERR_NETWORK && kExitProvider == CREDPLUG_HOST_ERR_PROVIDER &&
+              kExitPlugin == CREDPLUG_HOST_ERR_PLUGIN);
+// Usage errors are the command line's misuse, as MISUSE is the API's.
+static_assert(kExitUsage == CREDPLUG_HOST_ERR_MISUSE);
 
-// Short machine names for --json: "invalid_input", "rejected", ...
+inline int exit_code_for(ErrorKind kind) { return status_code(kind); }
 }  // namespace credplug::cli

@@ -1,4 +1,5 @@
 #include "credential_bridge.hpp"
+#include "error_kinds.hpp"
 
 #include <credplug/kit/jwt.hpp>
 #include <credplug/kit/oauth2.hpp>
@@ -8,16 +9,6 @@
 
 namespace credplug {
 namespace {
-
-ErrorKind kind_of(int32_t code) {
-  switch (code) {
-    case CREDPLUG_ERR_INVALID_CONFIG: return ErrorKind::InvalidInput;
-    case CREDPLUG_ERR_REJECTED: return ErrorKind::Rejected;
-    case CREDPLUG_ERR_NETWORK: return ErrorKind::Network;
-    case CREDPLUG_ERR_PROVIDER: return ErrorKind::Provider;
-    default: return ErrorKind::Plugin;
-  }
-}
 
 // The exp claim of the first secret header whose value (after a scheme such
 // as "Bearer ") is a JWT.
@@ -69,7 +60,7 @@ void Credential::Impl::raise(const credplug_call &call, int32_t rc, const char *
                             ? call.error_message
                             : "the plugin's " + std::string(what) + "() failed with status " + std::to_string(rc) +
                                   " and gave no reason";
-  throw host::FetchFailure(kind_of(code), redactor.apply(message), call.retry_after_ms);
+  throw host::FetchFailure(kind_of_plugin_status(code), redactor.apply(message), call.retry_after_ms);
 }
 
 int32_t Credential::Impl::invoke(host::PluginOp op, credplug_call &call) {

@@ -34,17 +34,6 @@ std::string plugin_file_sha256(const std::string &path) {
   }
 }
 
-const char *to_string(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::InvalidInput: return "invalid input";
-    case ErrorKind::Rejected: return "credentials rejected";
-    case ErrorKind::Network: return "network or TLS failure";
-    case ErrorKind::Provider: return "provider error";
-    case ErrorKind::Plugin: return "plugin failure";
-  }
-  return "error";
-}
-
 const char *to_string(Isolation isolation) { return isolation == Isolation::InProcess ? "in-process" : "process"; }
 
 std::optional<Isolation> parse_isolation(std::string_view text) {

@@ -30,17 +30,6 @@ namespace {
 
 using namespace credplug;
 
-int32_t status_of(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::InvalidInput: return CREDPLUG_HOST_ERR_INVALID_INPUT;
-    case ErrorKind::Rejected: return CREDPLUG_HOST_ERR_REJECTED;
-    case ErrorKind::Network: return CREDPLUG_HOST_ERR_NETWORK;
-    case ErrorKind::Provider: return CREDPLUG_HOST_ERR_PROVIDER;
-    case ErrorKind::Plugin: return CREDPLUG_HOST_ERR_PLUGIN;
-  }
-  return CREDPLUG_HOST_ERR_INTERNAL;
-}
-
 // A malloc'd copy, freed by credplug_free(); NULL when out of memory.
 char *dup_string(const std::string &s) {
   char *p = static_cast<char *>(std::malloc(s.size() + sizeof(size_t) + 1));
@@ -68,7 +57,7 @@ int32_t guarded(char **errmsg, Body &&body) noexcept {
       set_message(errmsg, e.what());
     } catch (...) {
     }
-    return status_of(e.kind());
+    return status_code(e.kind());
   } catch (const std::bad_alloc &) {
     return CREDPLUG_HOST_ERR_INTERNAL;
   } catch (const std::exception &e) {
@@ -129,6 +118,8 @@ void credplug_host_options_init_sized(credplug_host_options *out, size_t size) {
 void(credplug_host_options_init)(credplug_host_options *options) {
   credplug_host_options_init_sized(options, offsetof(credplug_host_options, allow_unsafe_plugin_paths));
 }
+
+int32_t credplug_host_version_number(void) { return CREDPLUG_HOST_VERSION_NUMBER; }
 
 const char *credplug_host_version(void) {
 #define CREDPLUG_STR2(x) #x

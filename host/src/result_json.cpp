@@ -58,17 +58,6 @@ std::string iso_time(int64_t unix_seconds) {
   return buf;
 }
 
-const char *kind_slug(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::InvalidInput: return "invalid_input";
-    case ErrorKind::Rejected: return "rejected";
-    case ErrorKind::Network: return "network";
-    case ErrorKind::Provider: return "provider";
-    case ErrorKind::Plugin: return "plugin";
-  }
-  return "internal";
-}
-
 std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vector<PluginProblem> &problems,
                          const std::vector<std::string> &search_path, JsonStyle style) {
   return document(style, [&](auto &w) {

@@ -58,6 +58,18 @@ int main(void) {
   options.use_default_dir = 0;
   options.ca_file = env("CREDPLUG_CA_FILE");
   CHECK(strstr(credplug_host_version(), "plugin ABI 1.") != NULL);
+  CHECK(strncmp(credplug_host_version(), CREDPLUG_HOST_VERSION " ", strlen(CREDPLUG_HOST_VERSION) + 1) == 0);
+  CHECK(credplug_host_version_number() >= CREDPLUG_HOST_VERSION_NUMBER);
+  CHECK(CREDPLUG_HOST_VERSION_NUMBER == CREDPLUG_HOST_VERSION_MAJOR * 1000000 + CREDPLUG_HOST_VERSION_MINOR * 1000 +
+                                           CREDPLUG_HOST_VERSION_PATCH);
+  /* Every status has a name and a text; the names are the --json ones. */
+  CHECK(strcmp(credplug_status_name(CREDPLUG_HOST_OK), "ok") == 0);
+  CHECK(strcmp(credplug_status_name(CREDPLUG_HOST_ERR_REJECTED), "rejected") == 0);
+  CHECK(strcmp(credplug_status_name(CREDPLUG_HOST_ERR_INVALID_INPUT), "invalid_input") == 0);
+  CHECK(strcmp(credplug_status_name(CREDPLUG_HOST_ERR_MISUSE), "misuse") == 0);
+  CHECK(strcmp(credplug_status_name(99), "unknown") == 0);
+  CHECK(strcmp(credplug_status_string(CREDPLUG_HOST_ERR_REJECTED), "credentials rejected") == 0);
+  CHECK(strcmp(credplug_status_string(-1), "unknown status") == 0);
 
   /* A program built against 0.1 calls the unsized entry point with a smaller
   ** struct: it must fill that much and not one byte more. */

@@ -35,6 +35,7 @@ def load():
     sig = {
         "credplug_host_options_init": (None, [C.POINTER(HostOptions)]),
         "credplug_host_version": (C.c_char_p, []),
+        "credplug_status_name": (C.c_char_p, [C.c_int32]),
         "credplug_host_new": (C.c_int32, [C.POINTER(HostOptions), C.POINTER(P), C.POINTER(P)]),
         "credplug_host_free": (None, [P]),
         "credplug_host_plugins": (C.c_int32, [P, C.POINTER(P), C.POINTER(P)]),
@@ -98,6 +99,8 @@ def main():
     options.log = C.cast(log_fn, C.c_void_p)
     options.log_level = 3
     assert b"plugin ABI 1." in lib.credplug_host_version()
+    assert [lib.credplug_status_name(s) for s in range(8)] == [
+        b"ok", b"internal", b"misuse", b"invalid_input", b"rejected", b"network", b"provider", b"plugin"]
 
     host = C.c_void_p()
     call(lib.credplug_host_new, C.byref(options), C.byref(host))

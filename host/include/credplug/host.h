@@ -41,7 +41,19 @@
 extern "C" {
 #endif
 
-/* Status codes: the same numbers as the credplug CLI's exit codes. */
+/* The version of this header; credplug_host_version_number() is the
+** library's, which may be later (never earlier) than the header a program was
+** built with. NUMBER is MAJOR * 1000000 + MINOR * 1000 + PATCH. */
+#define CREDPLUG_HOST_VERSION "0.1.0"
+#define CREDPLUG_HOST_VERSION_MAJOR 0
+#define CREDPLUG_HOST_VERSION_MINOR 1
+#define CREDPLUG_HOST_VERSION_PATCH 0
+#define CREDPLUG_HOST_VERSION_NUMBER 1000
+
+/* Status codes: the same numbers as the credplug CLI's exit codes. A
+** plugin's own codes (CREDPLUG_ERR_* in plugin.h) are another, smaller
+** vocabulary: each maps to one of these, never by equal numbers
+** (CREDPLUG_ERR_REJECTED, 2, arrives here as CREDPLUG_HOST_ERR_REJECTED, 4). */
 #define CREDPLUG_HOST_OK 0
 #define CREDPLUG_HOST_ERR_INTERNAL 1      /* out of memory, an unexpected fault */
 #define CREDPLUG_HOST_ERR_MISUSE 2        /* a NULL or invalid argument */
@@ -50,6 +62,14 @@ extern "C" {
 #define CREDPLUG_HOST_ERR_NETWORK 5       /* DNS, connect, TLS verification, timeout */
 #define CREDPLUG_HOST_ERR_PROVIDER 6      /* the provider answered outside its contract */
 #define CREDPLUG_HOST_ERR_PLUGIN 7        /* the plugin failed to load or failed itself */
+
+/* A status's name, as --json output and credplug_test() results spell it:
+** "ok", "internal", "misuse", "invalid_input", "rejected", "network",
+** "provider", "plugin"; "unknown" for any other number. Static. */
+const char *credplug_status_name(int32_t status);
+/* A status in English for people ("credentials rejected"), in the spirit of
+** sqlite3_errstr(); "unknown status" for any other number. Static. */
+const char *credplug_status_string(int32_t status);
 
 typedef struct credplug_host credplug_host;             /* plugins, HTTPS, cache policy */
 typedef struct credplug_credential credplug_credential; /* one opened credential */
@@ -121,8 +141,10 @@ void credplug_host_options_init_sized(credplug_host_options *options, size_t siz
 void credplug_host_options_init(credplug_host_options *options);
 #define credplug_host_options_init(options) credplug_host_options_init_sized((options), sizeof *(options))
 
-/* "0.1.0 (plugin ABI 1.1)". Static. */
+/* "0.1.0 (plugin ABI 1.2)". Static. */
 const char *credplug_host_version(void);
+/* CREDPLUG_HOST_VERSION_NUMBER of the library at run time. */
+int32_t credplug_host_version_number(void);
 
 /* Makes a host. `options` may be NULL (defaults). On success *out is a host
 ** the caller frees with credplug_host_free(). Credentials opened from it may

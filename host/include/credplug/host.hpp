@@ -52,7 +52,12 @@ enum class ErrorKind {
   Provider,      // the provider answered outside its contract (5xx, bad JSON)
   Plugin,        // the plugin failed to load, broke the ABI, or failed itself
 };
+// "credentials rejected": the label people read (the CLI's "error (...)").
 const char *to_string(ErrorKind kind);
+// The C API's CREDPLUG_HOST_ERR_* status for a kind, which is also the CLI's
+// exit code (host.h; the JSON name is json::kind_slug()). One table holds
+// them all, with the plugin ABI's CREDPLUG_ERR_* for each (error_kinds.cpp).
+int32_t status_code(ErrorKind kind);
 
 class Error : public std::runtime_error {
  public:
