@@ -1,5 +1,6 @@
 // credplug — load provider plugins and check credentials from a shell.
 #include <credplug/credential_file.hpp>
+#include "crash_report.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
 #include "test_many.hpp"
@@ -113,6 +114,7 @@ int run(const std::string &command, Options &o) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  credplug::cli::install_crash_report();
   Options o;
   CLI::App app{"credplug — load credential plugins, validate credentials, authenticate and test them.\n"
                "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 credentials rejected,\n"

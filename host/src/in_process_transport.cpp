@@ -1,5 +1,6 @@
 #include "in_process_transport.hpp"
 
+#include "plugin_call_marker.hpp"
 #include "plugin_paths.hpp"
 
 #include <atomic>
@@ -52,6 +53,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
     int32_t rc;
     {
       std::lock_guard<std::mutex> lock(lifecycle_);
+      PluginCallMarker marker(description_.id.c_str(), "create");
       rc = opened_.descriptor->create(&call, credential_json.c_str(), credential_json.size(), &made);
       if (made != nullptr) ++live_instances_;
     }
@@ -64,6 +66,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
 
   int32_t invoke(PluginOp op, PluginInstance &instance, credplug_call &call) override {
     auto *inst = static_cast<InProcessInstance &>(instance).instance;
+    PluginCallMarker marker(description_.id.c_str(), op_name(op));
     switch (op) {
       case PluginOp::Authenticate: return opened_.descriptor->authenticate(inst, &call);
       case PluginOp::Test: return opened_.test ? opened_.test(inst, &call) : CREDPLUG_ERR_PLUGIN;
@@ -74,6 +77,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
 
   void destroy(credplug_instance *instance) {
     std::lock_guard<std::mutex> lock(lifecycle_);
+    PluginCallMarker marker(description_.id.c_str(), "destroy");
     if (opened_.destroy) opened_.destroy(instance);
     --live_instances_;
   }
@@ -81,6 +85,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
   // At exit, for a plugin with no instance left (plugin.h, "Lifetime").
   void shut_down() {
     std::lock_guard<std::mutex> lock(lifecycle_);
+    PluginCallMarker marker(description_.id.c_str(), "shutdown");
     if (initialised_ && opened_.shutdown != nullptr && live_instances_.load() == 0) opened_.shutdown();
     initialised_ = false;
   }
@@ -101,6 +106,7 @@ InProcessInstance::InProcessInstance(std::shared_ptr<InProcessTransport> plugin,
 InProcessInstance::~InProcessInstance() { plugin_->destroy(instance); }
 
 std::shared_ptr<InProcessTransport> load_fresh(const std::string &path) {
+  PluginCallMarker marker(path.c_str(), "load");  // constructors, credplug_get_interface(), init()
   OpenedPlugin opened = open_plugin(path);
   const std::string id = opened.descriptor->id;
   std::unique_ptr<CompiledSchema> schema;

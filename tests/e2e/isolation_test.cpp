@@ -361,3 +361,24 @@ TEST_CASE("secret hygiene: values known secret are masked whatever flags the plu
   REQUIRE(at != std::string::npos);
   CHECK(r.out.find("schema property 'api_key'", at) < r.out.find("]", at));
 }
+
+TEST_CASE("in-process: a plugin crash ends the CLI with exit 7, naming the plugin and the operation") {
+  struct Case {
+    std::string action, where, signal;
+  };
+  for (const Case &k : {Case{"crash", "authenticate", "SIGSEGV"}, Case{"abort", "create", "SIGABRT"},
+                        Case{"crash", "test", "SIGSEGV"}}) {
+    CAPTURE(k.where);
+    auto r = E2E::get().trusted({"--isolation", "in-process", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR,
+                                 k.where == "test" ? "test" : "auth", "hostile", hostile_file(k.action, k.where)});
+    CHECK(r.exit_code == 7);
+    CHECK(contains(r.err, "credplug: error (plugin failure): plugin 'hostile' crashed (" + k.signal + ") during " +
+                              k.where + ", in this process (--isolation in-process)"));
+  }
+  // While loading (a constructor, the entry point or init() crashes): the file is named.
+  auto r = E2E::get().trusted({"--isolation", "in-process", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "plugins"});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.err, "credplug: error (plugin failure): plugin '" + std::string(CREDPLUG_HOSTILE_PLUGIN_DIR) + "/credplug-"));
+  CHECK(contains(r.err, ".so' crashed (SIG"));
+  CHECK(contains(r.err, ") during load, in this process"));
+}

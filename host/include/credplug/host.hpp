@@ -59,6 +59,17 @@ const char *to_string(ErrorKind kind);
 // them all, with the plugin ABI's CREDPLUG_ERR_* for each (error_kinds.cpp).
 int32_t status_code(ErrorKind kind);
 
+// The plugin function running on the calling thread in this process
+// (isolation in-process), or {nullptr, nullptr}: for a crash handler to say
+// which plugin crashed, and in which operation ("create", "authenticate",
+// "test", "refresh", "destroy", "load" with the file's path as `plugin`).
+// Async-signal-safe. The strings live as long as the call.
+struct PluginCallInProgress {
+  const char *plugin;
+  const char *operation;
+};
+PluginCallInProgress plugin_call_in_progress() noexcept;
+
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, const std::string &message) : std::runtime_error(message), kind_(kind) {}
