@@ -1,8 +1,6 @@
-/* An OAuth 2.0 client-credentials provider (RFC 6749 §4.4) in plain C99,
-** with the host's helpers (ABI minor 2) for JSON, encodings and the token
-** response. Build: see CMakeLists.txt; try: credplug test oauth2-client-c. */
+/* An OAuth 2.0 client-credentials provider (RFC 6749 §4.4) in C99, with the host's helpers (ABI minor 2)
+** for JSON, encodings and token responses. Build: CMakeLists.txt; try: credplug test oauth2-client-c. */
 #include <credplug/plugin.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +94,10 @@ static int32_t test(credplug_instance *inst, credplug_call *call) {
   snprintf(why, sizeof why, "test_url answered HTTP %d", (int)status);
   if (rc == CREDPLUG_OK && status == 200)
     host->out_info(call, "client_id", host->json_string(call, body, len, "client_id"), 0);
-  else if (rc == CREDPLUG_OK)
-    host->set_error(call, rc = status == 401 || status == 403 ? CREDPLUG_ERR_REJECTED : CREDPLUG_ERR_PROVIDER, why);
+  else if (rc == CREDPLUG_OK) /* as the kit's expect_success(): 404 is a wrong URL */
+    host->set_error(call, rc = status == 401 || status == 403 ? CREDPLUG_ERR_REJECTED
+                             : status == 404                  ? CREDPLUG_ERR_INVALID_CONFIG
+                                                              : CREDPLUG_ERR_PROVIDER, why);
   else
     host->set_error(call, rc, host->http_error(resp));
   host->http_release(resp);

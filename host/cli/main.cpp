@@ -3,6 +3,7 @@
 #include "crash_report.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
+#include "scaffold.hpp"
 #include "test_many.hpp"
 
 #include <credplug/host.hpp>
@@ -34,6 +35,7 @@ struct Options {
   std::string pin_file;  // --pin-file
   std::string isolation;  // --isolation; empty: CREDPLUG_ISOLATION, else process
   std::string output;    // pin -o
+  std::string lang = "cpp", dir;  // new
 };
 
 const char *level_name(int level) {
@@ -78,7 +80,18 @@ int write_pins(Host &host, const std::string &output) {
   return kExitOk;
 }
 
+// `credplug new`: needs no Host (no plugin is loaded).
+int scaffold(const Options &o) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  ScaffoldReport report = write_scaffold(o.id, o.lang, o.dir, ec ? std::string("/usr/local/bin") : self.parent_path().string());
+  std::cout << "credplug: wrote " << report.dir << "/ (a " << (o.lang == "c" ? "C" : "C++") << " plugin, "
+            << report.source_lines << " lines of source); build and test it with " << report.dir << "/test.sh\n";
+  return kExitOk;
+}
+
 int run(const std::string &command, Options &o) {
+  if (command == "new") return scaffold(o);
   Host host(host_options(o));
   if (command == "plugins") {
     print_plugins(o.out, host.plugins(), host.problems(), host.search_path());
@@ -165,6 +178,12 @@ int main(int argc, char **argv) {
                                   "code of the first failing file");
   test->add_option("ID", o.id, "Plugin id")->required();
   test->add_option("FILE", o.files, std::string(file_help) + "; or a directory")->required();
+  auto *scaffold_cmd = app.add_subcommand("new", "Write a buildable plugin project: CMakeLists.txt, the source, its schema,\n"
+                                                "a README and test.sh (builds it and runs `credplug test` against credplug-emulator)");
+  scaffold_cmd->add_option("ID", o.id, "The new plugin's id: a-z, 0-9, '_' and '-'")->required();
+  scaffold_cmd->add_option("DIR", o.dir, "Where to write it (a new or empty directory; default: ./ID)");
+  scaffold_cmd->add_option("--lang", o.lang, "c (the host's C helpers) or cpp (the C++ kit)")
+      ->capture_default_str()->check(CLI::IsMember({"c", "cpp"}));
   test->add_option("-j,--jobs", o.jobs, "Credentials tested at once")->capture_default_str()->check(CLI::Range(1, 256));
 
   try {

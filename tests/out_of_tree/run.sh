@@ -12,7 +12,8 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in bin/credplug lib/credplug/plugins/credplug-ainua.so share/credplug/schemas/ainua.schema.json \
          include/credplug/plugin.h include/credplug/kit.hpp lib/cmake/credplug/credplugConfig.cmake \
          include/credplug/host.h include/credplug/host.hpp include/credplug/host_json.hpp \
-         include/credplug/credential_file.hpp lib/libcredplug-host.so libexec/credplug/credplug-plugin-runner; do
+         include/credplug/credential_file.hpp lib/libcredplug-host.so libexec/credplug/credplug-plugin-runner \
+         bin/credplug-emulator; do
   [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
@@ -73,4 +74,22 @@ out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefi
   "$prefix/c-example.json" 2>&1) || fail "the C example failed: $out"
 grep -q "client_id: c-example" <<<"$out" || fail "the C example's test output is unexpected: $out"
 grep -q "$EMBED_SECRET" <<<"$out" && fail "the C example's run printed the secret"
-echo "out_of_tree: OK (installed SDK, find_package, plugins in C++ and C loaded by the installed CLI, embedding example)"
+# The C++ example, the same provider with the kit.
+cmake -S "$src/../../examples/cpp-plugin" -B "$prefix/cpp-plugin" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/cpp-plugin" >/dev/null
+out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/cpp-plugin" test oauth2-client-cpp \
+  "$prefix/c-example.json" 2>&1) || fail "the C++ example failed: $out"
+grep -q "client_id: c-example" <<<"$out" || fail "the C++ example's test output is unexpected: $out"
+
+# `credplug new` in both languages: the projects build against the installed
+# package and their own test.sh passes against the installed emulator.
+for lang in c cpp; do
+  (cd "$prefix" && "$prefix/bin/credplug" new "acme-$lang" --lang $lang >/dev/null) || fail "credplug new --lang $lang failed"
+  for f in CMakeLists.txt "acme-$lang.schema.json" README.md test.sh; do
+    [[ -f $prefix/acme-$lang/$f ]] || fail "credplug new --lang $lang did not write $f"
+  done
+  out=$("$prefix/acme-$lang/test.sh" 2>&1) || fail "the scaffolded $lang project's test.sh failed: $out"
+  grep -q "acme-$lang: OK" <<<"$out" || fail "the scaffolded $lang plugin did not pass its test: $out"
+  grep -q "client_id: acme-$lang-client" <<<"$out" || fail "the scaffolded $lang plugin's test output is unexpected: $out"
+done
+echo "out_of_tree: OK (installed SDK, find_package, plugins in C++ and C loaded by the installed CLI, embedding example, credplug new)"

@@ -1,7 +1,9 @@
-// The C example plugin (examples/c-plugin/oauth2_client.c, ABI minor 2's
-// helpers) against the emulator's plain OAuth 2.0 provider, through the CLI
-// and the C++ API, in whichever isolation mode the suite runs: both client
-// authentications, and every failure the token endpoint can play.
+// The example plugins, one provider written twice: in C with ABI minor 2's
+// helpers (examples/c-plugin) and in C++ with the kit (examples/cpp-plugin),
+// against the emulator's plain OAuth 2.0 provider, through the CLI and the
+// C++ API, in whichever isolation mode the suite runs: both client
+// authentications, and every failure the token endpoint can play. Both must
+// behave alike.
 #include "fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -14,6 +16,7 @@ using namespace credplug::testing;
 namespace {
 
 const std::string kExampleClient = "c-example-client";
+const std::vector<std::string> kExamples = {"oauth2-client-c", "oauth2-client-cpp"};
 
 std::string credential(const std::string &auth, const std::string &secret = kCanary, int port = 0) {
   auto &env = E2E::get();
@@ -38,15 +41,17 @@ void fresh() {
 
 }  // namespace
 
-TEST_CASE("C example: client_secret_basic and client_secret_post, tested, the secret never shown") {
+TEST_CASE("examples: client_secret_basic and client_secret_post, tested, the secret never shown") {
   auto &env = E2E::get();
+  for (const std::string &id : kExamples)
   for (const std::string auth : {"basic", "post"}) {
+    CAPTURE(id);
     CAPTURE(auth);
     fresh();
     env.emu->set_option("oauth2", "client_auth", auth);  // the server accepts only this one
-    auto r = run({"test", "oauth2-client-c", env.write_new("c-example", credential(auth))});
+    auto r = run({"test", id, env.write_new("c-example", credential(auth))});
     CHECK(r.exit_code == 0);
-    CHECK(contains(r.out, "oauth2-client-c: OK"));
+    CHECK(contains(r.out, id + ": OK"));
     CHECK(contains(r.out, "client_id: " + kExampleClient));
     auto [target, body] = env.emu->last_request("oauth2.token");
     CHECK(contains(body, "grant_type=client_credentials"));
@@ -63,8 +68,10 @@ TEST_CASE("C example: client_secret_basic and client_secret_post, tested, the se
   }
 }
 
-TEST_CASE("C example: the token is a secret header with the expiry the endpoint gave") {
+TEST_CASE("examples: the token is a secret header with the expiry the endpoint gave") {
   auto &env = E2E::get();
+  for (const std::string &id : kExamples) {
+  CAPTURE(id);
   fresh();
   env.emu->switches("oauth2").token_lifetime_s = 900;
   Host host([&] {
@@ -72,10 +79,10 @@ TEST_CASE("C example: the token is a secret header with the expiry the endpoint 
     o.plugin_dirs = {CREDPLUG_EXAMPLE_PLUGIN_DIR};
     return o;
   }());
-  PluginInfo info = host.plugin("oauth2-client-c");
+  PluginInfo info = host.plugin(id);
   CHECK(info.abi_minor == 2);
   CHECK(info.default_token_lifetime_s == 3600);
-  auto auth = host.open("oauth2-client-c", credential("basic"))->authenticate();
+  auto auth = host.open(id, credential("basic"))->authenticate();
   REQUIRE(auth.headers.size() == 1);
   CHECK(auth.headers[0].name == "Authorization");
   CHECK(auth.headers[0].secret);
@@ -83,9 +90,10 @@ TEST_CASE("C example: the token is a secret header with the expiry the endpoint 
   REQUIRE(auth.expires_at.has_value());
   CHECK(*auth.expires_at >= now + 890);
   CHECK(*auth.expires_at <= now + 901);
+  }
 }
 
-TEST_CASE("C example: the token endpoint's failures, each with its exit code and a message naming it") {
+TEST_CASE("examples: the token endpoint's failures, each with its exit code and a message naming it") {
   auto &env = E2E::get();
   struct Case {
     const char *what;
@@ -108,33 +116,40 @@ TEST_CASE("C example: the token endpoint's failures, each with its exit code and
       {"429", [&] { env.emu->switches("oauth2").fail_status = 429; }, kCanary, 6, "rate-limiting requests (HTTP 429)"},
       {"malformed", [&] { env.emu->switches("oauth2").malformed = true; }, kCanary, 6, "the body is not a JSON object"},
   };
+  for (const std::string &id : kExamples)
   for (const auto &k : cases) {
+    CAPTURE(id);
     fresh();
     k.arrange();
-    auto r = run({"auth", "oauth2-client-c", env.write_new("c-example", credential("post", k.secret))});
+    auto r = run({"auth", id, env.write_new("c-example", credential("post", k.secret))});
     const std::string seen = std::string(k.what) + ": " + r.err;
     CAPTURE(seen);
     CHECK(r.exit_code == k.exit_code);
     CHECK(contains(r.err, k.message));
   }
-  fresh();
-  auto r = run({"auth", "oauth2-client-c", env.write_new("c-example", credential("basic", kCanary, closed_port()))});
-  CHECK(r.exit_code == 5);
-  CHECK(contains(r.err, "the token endpoint could not be reached"));
+  for (const std::string &id : kExamples) {
+    fresh();
+    auto r = run({"auth", id, env.write_new("c-example", credential("basic", kCanary, closed_port()))});
+    CHECK(r.exit_code == 5);
+    CHECK(contains(r.err, "Couldn't connect to server"));
+  }
 }
 
-TEST_CASE("C example: the connection test fails as rejected on 401 and as the provider's fault otherwise") {
+TEST_CASE("examples: the connection test fails as rejected on 401, and says what it got otherwise") {
   auto &env = E2E::get();
-  fresh();
   auto with_test_url = [&](const std::string &path) {
     std::string json = credential("basic");
     json.replace(json.find("/oauth/me"), 9, path);
     return env.write_new("c-example", json);
   };
-  auto r = run({"test", "oauth2-client-c", with_test_url("/v2/patients")});  // another API: refuses the token
-  CHECK(r.exit_code == 4);
-  CHECK(contains(r.err, "test_url answered HTTP 401"));
-  r = run({"test", "oauth2-client-c", with_test_url("/oauth/nothing-here")});
-  CHECK(r.exit_code == 6);
-  CHECK(contains(r.err, "test_url answered HTTP 404"));
+  for (const std::string &id : kExamples) {
+    CAPTURE(id);
+    fresh();
+    auto r = run({"test", id, with_test_url("/v2/patients")});  // another API: refuses the token
+    CHECK(r.exit_code == 4);
+    CHECK(contains(r.err, "HTTP 401"));
+    r = run({"test", id, with_test_url("/oauth/nothing-here")});
+    CHECK(r.exit_code == 3);  // a 404 is a wrong URL
+    CHECK(contains(r.err, "HTTP 404"));
+  }
 }

@@ -1,0 +1,21 @@
+// `credplug new ID --lang c|cpp [DIR]`: a buildable out-of-tree plugin
+// project, made from the examples (examples/c-plugin, examples/cpp-plugin)
+// that the test suite builds and runs, with the id and names replaced.
+#pragma once
+
+#include <string>
+
+namespace credplug::cli {
+
+struct ScaffoldReport {
+  std::string dir;
+  int source_lines = 0;
+};
+
+// Throws credplug::Error (InvalidInput) for a bad id or language, or a
+// directory that exists and is not empty. `credplug_bin` is the directory of
+// the running credplug, written into test.sh as its default.
+ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, std::string dir,
+                              const std::string &credplug_bin);
+
+}  // namespace credplug::cli
