@@ -7,6 +7,8 @@
 #include "test_many.hpp"
 
 #include <credplug/host.hpp>
+#include <credplug/kit/secret.hpp>
+#include <credplug/plugin_check.hpp>
 #include <credplug/plugin.h>
 
 #include <CLI/CLI.hpp>
@@ -36,6 +38,8 @@ struct Options {
   std::string isolation;  // --isolation; empty: CREDPLUG_ISOLATION, else process
   std::string output;    // pin -o
   std::string lang = "cpp", dir;  // new
+  std::string credential_file;    // check-plugin --credential
+  int threads = 8;                // check-plugin -j
 };
 
 const char *level_name(int level) {
@@ -90,8 +94,27 @@ int scaffold(const Options &o) {
   return kExitOk;
 }
 
+// `credplug check-plugin FILE.so [--credential FILE]`: exit 0 only when clean.
+int check(const Options &o) {
+  PluginCheckOptions c;
+  c.file = o.file;
+  c.host = host_options(o);
+  c.threads = o.threads;
+  std::optional<CredentialText> credential;
+  if (!o.credential_file.empty()) {
+    credential = read_credential(o.credential_file, !o.no_references);
+    c.credential_json = std::string(credential->json.view());
+    c.credential_secrets = credential->loaded;
+  }
+  PluginCheck report = check_plugin(c);
+  if (c.credential_json) kit::wipe(*c.credential_json);
+  print_plugin_check(o.out, report);
+  return report.clean() ? kExitOk : kExitPlugin;
+}
+
 int run(const std::string &command, Options &o) {
   if (command == "new") return scaffold(o);
+  if (command == "check-plugin") return check(o);
   Host host(host_options(o));
   if (command == "plugins") {
     print_plugins(o.out, host.plugins(), host.problems(), host.search_path());
@@ -184,6 +207,13 @@ int main(int argc, char **argv) {
   scaffold_cmd->add_option("DIR", o.dir, "Where to write it (a new or empty directory; default: ./ID)");
   scaffold_cmd->add_option("--lang", o.lang, "c (the host's C helpers) or cpp (the C++ kit)")
       ->capture_default_str()->check(CLI::IsMember({"c", "cpp"}));
+  auto *check_cmd = app.add_subcommand(
+      "check-plugin", "Check a plugin file before shipping it: its exports, descriptor and schema conventions, an offline\n"
+                      "create() on a credential made up from the schema, a concurrency smoke test and a search for\n"
+                      "leaked secrets; with --credential also authenticate() and test(). Exit 0 only when clean, else 7");
+  check_cmd->add_option("FILE", o.file, "The plugin, credplug-<id>.so")->required();
+  check_cmd->add_option("--credential", o.credential_file, std::string("Also run it live with this credential. ") + file_help);
+  check_cmd->add_option("-j,--threads", o.threads, "Threads of the concurrency check")->capture_default_str()->check(CLI::Range(1, 256));
   test->add_option("-j,--jobs", o.jobs, "Credentials tested at once")->capture_default_str()->check(CLI::Range(1, 256));
 
   try {

@@ -117,4 +117,20 @@ void print_internal_error(const OutputOptions &o, const std::string &message) {
   std::cerr << "credplug: error (internal): " << message << "\n";
 }
 
+void print_plugin_check(const OutputOptions &o, const PluginCheck &check) {
+  if (o.json) {
+    emit(json::plugin_check_json(check, JsonStyle::Pretty));
+    return;
+  }
+  std::cout << "check-plugin " << check.file << (check.id.empty() ? "" : " (" + check.id + ")") << "\n";
+  for (const auto &r : check.results) {
+    std::cout << "  " << (r.status == "pass" ? "ok  " : r.status == "fail" ? "FAIL" : "skip") << "  " << r.name;
+    if (!r.detail.empty()) std::cout << ": " << r.detail;
+    if (r.elapsed_ms > 0) std::cout << " (" << r.elapsed_ms << " ms)";
+    std::cout << "\n";
+    for (const auto &p : r.problems) std::cout << "        - " << p << "\n";
+  }
+  std::cout << (check.clean() ? "clean" : "NOT clean") << " (" << check.elapsed_ms << " ms)\n";
+}
+
 }  // namespace credplug::cli

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <credplug/host.hpp>
+#include <credplug/plugin_check.hpp>
 
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugin
 void print_validation(const OutputOptions &o, const std::string &id, const Validation &v);
 void print_auth(const OutputOptions &o, const std::string &id, const AuthResult &r);
 void print_test(const OutputOptions &o, const std::string &id, const TestResult &r);
+void print_plugin_check(const OutputOptions &o, const PluginCheck &check);
 // Errors go to stderr as text, or to stdout as {"ok": false, "error": ...}.
 void print_error(const OutputOptions &o, ErrorKind kind, const std::string &message);
 void print_internal_error(const OutputOptions &o, const std::string &message);

@@ -197,4 +197,30 @@ std::string cache_status_json(const CacheStatus &s) {
   });
 }
 
+std::string plugin_check_json(const PluginCheck &check, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    w.Key("file"), str(w, check.file);
+    w.Key("id"), str(w, check.id);
+    w.Key("clean"), w.Bool(check.clean());
+    w.Key("elapsed_ms"), w.Int64(check.elapsed_ms);
+    w.Key("checks");
+    w.StartArray();
+    for (const auto &r : check.results) {
+      w.StartObject();
+      w.Key("name"), str(w, r.name);
+      w.Key("status"), str(w, r.status);
+      w.Key("problems");
+      w.StartArray();
+      for (const auto &p : r.problems) str(w, p);
+      w.EndArray();
+      w.Key("detail"), str(w, r.detail);
+      w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
 }  // namespace credplug::json

@@ -121,3 +121,43 @@ UndeclaredSecrets undeclared_secrets(const rapidjson::Value &schema) {
 }
 
 }  // namespace credplug::host
+
+namespace credplug::host {
+
+std::vector<std::string> convention_problems(const rapidjson::Value &schema) {
+  std::vector<std::string> out;
+  if (!schema.IsObject()) return {"the schema is not a JSON object"};
+  auto text = [](const rapidjson::Value &v, const char *key) -> std::string {
+    auto it = v.FindMember(key);
+    return it != v.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                        : std::string();
+  };
+  if (text(schema, "$schema") != "http://json-schema.org/draft-04/schema#")
+    out.push_back("/$schema: declare \"http://json-schema.org/draft-04/schema#\" (credplug validates draft-04)");
+  // A property a oneOf/anyOf/allOf branch declares again (a discriminator's
+  // "enum" per branch) is documented where the enclosing schema declares it.
+  std::set<std::string> declared;
+  for_each_property(schema, [&](const std::string &, const rapidjson::Value &, const std::string &where) {
+    declared.insert(where);
+  });
+  auto redeclared = [&](const std::string &name, const std::string &where) {
+    size_t branch = std::string::npos;
+    for (const char *combinator : {"/oneOf/", "/anyOf/", "/allOf/"})
+      if (size_t at = where.rfind(combinator); at != std::string::npos && (branch == std::string::npos || at > branch))
+        branch = at;
+    return branch != std::string::npos && declared.count(where.substr(0, branch) + "/properties/" + name) > 0;
+  };
+  for_each_property(schema, [&](const std::string &name, const rapidjson::Value &property, const std::string &where) {
+    if (!property.IsObject() || redeclared(name, where)) return;
+    if (text(property, "title").empty()) out.push_back(where + ": no \"title\" (the name a form shows for the field)");
+    if (text(property, "description").empty())
+      out.push_back(where + ": no \"description\" (what the value is and where the user finds it)");
+    if (property.HasMember("pattern") && text(property, "x-pattern-hint").empty())
+      out.push_back(where + ": a \"pattern\" without \"x-pattern-hint\" (a value it refuses is explained by the hint, "
+                            "not by the regular expression)");
+  });
+  for (const auto &warning : undeclared_secrets(schema).warnings) out.push_back(warning);
+  return out;
+}
+
+}  // namespace credplug::host

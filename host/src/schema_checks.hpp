@@ -43,4 +43,11 @@ struct UndeclaredSecrets {
 };
 UndeclaredSecrets undeclared_secrets(const rapidjson::Value &schema);
 
+// What `credplug check-plugin` asks of a schema beyond validity (the
+// conventions of the shipped schemas): "$schema" says draft-04; every
+// property has a title and a description; a pattern has an x-pattern-hint;
+// secrets are declared (undeclared_secrets). One sentence each, starting
+// with the JSON pointer of the property.
+std::vector<std::string> convention_problems(const rapidjson::Value &schema);
+
 }  // namespace credplug::host

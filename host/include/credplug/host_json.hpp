@@ -4,6 +4,7 @@
 #pragma once
 
 #include <credplug/host.hpp>
+#include <credplug/plugin_check.hpp>
 
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ std::string test_json(const std::string &id, const TestResult &r, const std::str
 std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style);
 std::string internal_error_json(const std::string &message, JsonStyle style);
 std::string cache_status_json(const CacheStatus &s);
+// {"file", "id", "clean", "elapsed_ms", "checks": [{"name", "status", "problems", "detail", "elapsed_ms"}]}
+std::string plugin_check_json(const PluginCheck &check, JsonStyle style);
 
 // "2026-11-22T10:00:00Z".
 std::string iso_time(int64_t unix_seconds);

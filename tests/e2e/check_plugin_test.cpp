@@ -1,0 +1,92 @@
+// `credplug check-plugin`: the shipped plugins and the examples are clean;
+// each mistake of the sloppy test plugin is named; a live run against the
+// emulator authenticates, tests and hammers one instance from 8 threads.
+#include "fixture.hpp"
+
+#include <credplug/kit/json.hpp>
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+TEST_CASE("check-plugin: the shipped plugins and both examples are clean") {
+  std::vector<std::string> files;
+  for (const char *dir : {CREDPLUG_PLUGIN_DIR, CREDPLUG_EXAMPLE_PLUGIN_DIR})
+    for (const auto &entry : std::filesystem::directory_iterator(dir))
+      if (entry.path().extension() == ".so") files.push_back(entry.path().string());
+  REQUIRE(files.size() == 7);
+  for (const auto &file : files) {
+    CAPTURE(file);
+    auto r = E2E::get().cli({"check-plugin", file});
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "  ok    create: create() accepted a credential made from the schema"));
+    CHECK(contains(r.out, "  ok    concurrency: 8 threads x 4 rounds of create/destroy"));
+    CHECK(contains(r.out, "\nclean ("));
+  }
+}
+
+TEST_CASE("check-plugin: every mistake is named, and the run exits 7") {
+  auto r = E2E::get().cli({"check-plugin", CREDPLUG_SLOPPY_PLUGIN});
+  CHECK(r.exit_code == 7);
+  for (const std::string expected :
+       {"FAIL  exports", "(sloppy_helper): build with hidden visibility", "display_name is empty",
+        "version '1.0' is not MAJOR.MINOR.PATCH", "/$schema: declare \"http://json-schema.org/draft-04/schema#\"",
+        "/properties/host: no \"title\"", "/properties/client_secret: no \"description\"",
+        "/properties/host: a \"pattern\" without \"x-pattern-hint\"",
+        "schema property 'client_secret' (/properties/client_secret) looks like a secret but lacks \"writeOnly\"",
+        "a secret of the credential appears base64-encoded in", "NOT clean"}) {
+    CAPTURE(expected);
+    CHECK(contains(r.out, expected));
+  }
+  r = E2E::get().cli({"check-plugin", std::string(CREDPLUG_ABI_PLUGIN_DIR) + "/credplug-mangled-entry.so"});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.out, "does not export credplug_get_interface() with C linkage (found _Z22credplug_get_interface"));
+  r = E2E::get().cli({"check-plugin", std::string(CREDPLUG_ABI_PLUGIN_DIR) + "/credplug-no-init.so"});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.out, "FAIL  load"));
+  CHECK(contains(r.out, "its descriptor has no init function"));
+  r = E2E::get().cli({"check-plugin", std::string(CREDPLUG_ABI_PLUGIN_DIR) + "/credplug-not-elf.so"});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.out, "FAIL  exports"));
+  r = E2E::get().cli({"check-plugin", "/etc/hostname"});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.out, "the host finds plugins only as credplug-<id>.so"));
+}
+
+TEST_CASE("check-plugin --credential: a live run against the emulator, as JSON") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->add_client("oauth2", "check-client", kCanary);
+  env.emu->set_option("oauth2", "client_auth", "");
+  const std::string origin = env.emu->origin();
+  const std::string file = env.write_new(
+      "check", R"({"token_url":")" + origin + R"(/oauth/token","client_id":"check-client","client_secret":")" + kCanary +
+                   R"(","test_url":")" + origin + R"(/oauth/me"})");
+  auto r = env.trusted({"--json", "check-plugin", std::string(CREDPLUG_EXAMPLE_PLUGIN_DIR) + "/credplug-oauth2-client-c.so",
+                        "--credential", file, "--threads", "6"});
+  CHECK(r.exit_code == 0);
+  auto doc = kit::JsonDocument::parse_object(r.out);
+  REQUIRE(doc);
+  CHECK(doc->boolean("clean") == true);
+  CHECK(doc->string("id") == "oauth2-client-c");
+  std::map<std::string, std::string> status;
+  for (int i = 0; doc->has("/checks/" + std::to_string(i)); ++i)
+    status[*doc->string("/checks/" + std::to_string(i) + "/name")] = *doc->string("/checks/" + std::to_string(i) + "/status");
+  CHECK(status == std::map<std::string, std::string>{{"file", "pass"}, {"exports", "pass"}, {"load", "pass"},
+                                                     {"descriptor", "pass"}, {"schema", "pass"}, {"create", "pass"},
+                                                     {"live", "pass"}, {"concurrency", "pass"}, {"secrets", "pass"}});
+  CHECK(contains(r.out, "6 threads x 4 rounds of create/destroy and authenticate on one instance"));
+  // 1 for the test, then 6 x 4 authenticate() calls: each a token request.
+  CHECK(env.emu->count("oauth2.token") == 25);
+  // A credential the provider refuses: the live check fails, naming why.
+  const std::string wrong = env.write_new(
+      "check", R"({"token_url":")" + origin + R"(/oauth/token","client_id":"check-client","client_secret":"wrong-secret",)"
+                   R"("test_url":")" + origin + R"(/oauth/me"})");
+  r = env.trusted({"check-plugin", std::string(CREDPLUG_EXAMPLE_PLUGIN_DIR) + "/credplug-oauth2-client-c.so",
+                   "--credential", wrong});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.out, "FAIL  live"));
+  CHECK(contains(r.out, "rejected the client credentials: invalid_client"));
+}
