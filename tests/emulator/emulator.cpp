@@ -266,7 +266,10 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   install_opencrvs(*state_->server, *state_);
   install_avonhealth(*state_->server, *state_);
   install_avni(*state_->server, *state_);
-  install_oauth2(*state_->server, *state_);
+  // The plain OAuth 2.0 provider of the examples and `credplug new`.
+  install_described(*state_->server, *state_, parse_description(R"({"id": "oauth2", "token": {"path": "/oauth/token"},
+                                                                    "api": {"path": "/oauth/me"}})"));
+  for (const auto &provider : options.providers) install_described(*state_->server, *state_, provider);
   install_test_routes(*state_->server, *state_);
   if (options.port == 0) {
     state_->port = state_->server->bind_to_any_port(options.bind_address);
@@ -293,6 +296,40 @@ void Emulator::add_client(const std::string &provider, const std::string &client
 }
 
 Switches &Emulator::switches(const std::string &provider) { return state_->switches_for(provider); }
+
+std::string Emulator::set_switch(const std::string &provider, const std::string &name, const std::string &value) {
+  return state_->set_switch(provider, name, value);
+}
+
+std::string Emulator::State::set_switch(const std::string &provider, const std::string &name, const std::string &value) {
+  int n = 0;
+  try {
+    size_t used = 0;
+    n = std::stoi(value, &used);
+    if (used != value.size() || n < 0) throw std::invalid_argument(value);
+  } catch (const std::exception &) {
+    return "switch " + name + ": '" + value + "' is not a non-negative number";
+  }
+  Switches &sw = switches_for(provider);
+  if (name == "fail_status" && (n == 0 || (n >= 400 && n <= 599))) sw.fail_status = n;
+  else if (name == "fail_status") return "switch fail_status: " + value + " is not 0 (off) or an HTTP status 400..599";
+  else if (name == "retry_after_s") sw.retry_after_s = n;
+  else if (name == "delay_ms") sw.delay_ms = n;
+  else if (name == "malformed") sw.malformed = n != 0;
+  else if (name == "truncated") sw.truncated = n != 0;
+  else if (name == "token_lifetime_s") sw.token_lifetime_s = n;
+  else if (name == "reset" && n == 1) {
+    sw.fail_status = sw.retry_after_s = sw.delay_ms = sw.token_lifetime_s = 0;
+    sw.malformed = sw.truncated = false;
+  } else if (name == "revoke" && n == 1) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++generation[provider];
+  } else {
+    return "unknown switch '" + name + "' (fail_status, retry_after_s, delay_ms, malformed, truncated, "
+           "token_lifetime_s, reset, revoke)";
+  }
+  return "";
+}
 
 void Emulator::set_option(const std::string &provider, const std::string &key, const std::string &value) {
   std::lock_guard<std::mutex> lock(state_->mutex);

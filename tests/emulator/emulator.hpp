@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,12 +26,28 @@ struct Switches {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// A provider described in JSON (docs/EMULATOR.md): its token endpoint and
+// the API endpoint that checks the token.
+struct ProviderDescription {
+  std::string id;
+  std::string token_path;             // default /<id>/token
+  std::string token_style = "form";   // "form" (RFC 6749) or "json" (a JSON body)
+  std::string client_auth = "any";    // "basic", "post" or "any"
+  int lifetime_s = 3600;
+  std::string api_path;               // default /<id>/me
+  std::string api_header = "Authorization";
+  std::string api_scheme = "Bearer";  // "": the header is the bare token
+};
+// Throws std::runtime_error naming the field that is wrong.
+ProviderDescription parse_description(std::string_view json);
+
 class Emulator {
  public:
   struct Options {
     std::string cert_file, key_file;  // PEM
     std::string bind_address = "127.0.0.1";
     int port = 0;  // 0: any free port
+    std::vector<ProviderDescription> providers;  // besides the built-in ones
   };
   explicit Emulator(const Options &options);
   ~Emulator();  // stops the server
@@ -43,6 +60,11 @@ class Emulator {
   // Provider state.
   void add_client(const std::string &provider, const std::string &client_id, const std::string &secret);
   Switches &switches(const std::string &provider);
+  // One switch by name (fail_status, retry_after_s, delay_ms, malformed,
+  // truncated, token_lifetime_s; "reset" = 1 sets them all back, "revoke" =
+  // 1 revokes every token): "" when done, else what is wrong. Also
+  // POST /_emulator/switches with provider=...&NAME=VALUE.
+  std::string set_switch(const std::string &provider, const std::string &name, const std::string &value);
   // Provider-specific settings ("avonhealth", "staging_account" -> "acct-1").
   // For every provider, "hostile_body" (with "hostile_status", default 200)
   // makes its token endpoint answer that body, with "{client_secret}" and

@@ -41,6 +41,7 @@ struct Emulator::State {
 
   std::string origin() const { return "https://localhost:" + std::to_string(port); }
   Switches &switches_for(const std::string &provider);
+  std::string set_switch(const std::string &provider, const std::string &name, const std::string &value);
   std::string option(const std::string &provider, const std::string &key) const;
   std::string client_secret(const std::string &provider, const std::string &id) const;  // "" if unknown
   // Counts the request and applies the provider's switches; true when the
@@ -83,7 +84,7 @@ void install_nexla(httplib::Server &server, Emulator::State &state);
 void install_opencrvs(httplib::Server &server, Emulator::State &state);
 void install_avonhealth(httplib::Server &server, Emulator::State &state);
 void install_avni(httplib::Server &server, Emulator::State &state);
-void install_oauth2(httplib::Server &server, Emulator::State &state);
+void install_described(httplib::Server &server, Emulator::State &state, const ProviderDescription &provider);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 
 }  // namespace credplug::emulator

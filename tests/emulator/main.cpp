@@ -1,7 +1,8 @@
-// credplug-emulator: the providers' servers on localhost, for the demo and
-// for manual testing.
+// credplug-emulator: the providers' servers on localhost, for the demo, for
+// manual testing and for plugin authors (docs/EMULATOR.md).
 //   credplug-emulator --make-pki DIR            write a CA and a server cert
 //   credplug-emulator --cert C --key K [--port P] [--client PROVIDER:ID:SECRET ...]
+//                     [--provider DESCRIPTION.json ...] [--switch PROVIDER:NAME=VALUE ...]
 // Prints "listening on https://localhost:PORT" and serves until killed.
 #include "../support/test_pki.hpp"
 #include "emulator.hpp"
@@ -16,7 +17,7 @@
 int main(int argc, char **argv) {
   std::string pki_dir, cert, key, port_file;
   int port = 0;
-  std::vector<std::string> clients;
+  std::vector<std::string> clients, provider_files, switches;
   CLI::App app{"credplug-emulator: local HTTPS emulators of the credplug providers"};
   app.add_option("--make-pki", pki_dir, "Write ca.pem, server.pem and server-key.pem into DIR and exit");
   app.add_option("--cert", cert, "Server certificate (PEM)");
@@ -24,6 +25,11 @@ int main(int argc, char **argv) {
   app.add_option("--port", port, "Port on 127.0.0.1 (0: any free port)");
   app.add_option("--port-file", port_file, "Write the chosen port to this file once listening");
   app.add_option("--client", clients, "PROVIDER:CLIENT_ID:SECRET, repeatable; the secret may be @ENV to read $ENV");
+  app.add_option("--provider", provider_files, "A provider described in JSON (docs/EMULATOR.md), repeatable");
+  app.add_option("--switch", switches,
+                 "PROVIDER:NAME=VALUE, repeatable: make a provider misbehave from the start (fail_status, "
+                 "retry_after_s, delay_ms, malformed, truncated, token_lifetime_s); POST /_emulator/switches changes "
+                 "them while it runs");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -43,7 +49,32 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    credplug::emulator::Emulator emulator({cert, key, "127.0.0.1", port});
+    std::vector<credplug::emulator::ProviderDescription> providers;
+    for (const auto &file : provider_files) {
+      std::ifstream in(file);
+      if (!in) {
+        std::cerr << "credplug-emulator: cannot read " << file << "\n";
+        return 2;
+      }
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      try {
+        providers.push_back(credplug::emulator::parse_description(text));
+      } catch (const std::exception &e) {
+        std::cerr << "credplug-emulator: " << file << ": " << e.what() << "\n";
+        return 2;
+      }
+    }
+    credplug::emulator::Emulator emulator({cert, key, "127.0.0.1", port, providers});
+    for (const auto &s : switches) {
+      size_t colon = s.find(':'), eq = s.find('=');
+      std::string problem = colon == std::string::npos || eq == std::string::npos || eq < colon
+                                ? "--switch wants PROVIDER:NAME=VALUE"
+                                : emulator.set_switch(s.substr(0, colon), s.substr(colon + 1, eq - colon - 1), s.substr(eq + 1));
+      if (!problem.empty()) {
+        std::cerr << "credplug-emulator: " << problem << "\n";
+        return 2;
+      }
+    }
     for (const auto &c : clients) {
       size_t a = c.find(':'), b = c.find(':', a == std::string::npos ? a : a + 1);
       if (a == std::string::npos || b == std::string::npos) {

@@ -1,10 +1,34 @@
-// Routes that exercise the host's HTTP policy rather than a provider:
-// oversized bodies and redirects.
+// Routes that exercise the host's HTTP policy rather than a provider
+// (oversized bodies, redirects), and the control endpoints a script uses to
+// flip a provider's switches and read its counters (docs/EMULATOR.md).
 #include "emulator_state.hpp"
 
 namespace credplug::emulator {
 
 void install_test_routes(httplib::Server &server, Emulator::State &state) {
+  // POST /_emulator/switches, form provider=P&NAME=VALUE[&NAME=VALUE...].
+  server.Post("/_emulator/switches", [&state](const httplib::Request &req, httplib::Response &res) {
+    auto form = parse_form(req.body);
+    const std::string provider = form["provider"];
+    form.erase("provider");
+    std::string problem = provider.empty() ? "provider= is required" : form.empty() ? "no switch given" : "";
+    if (!problem.empty()) form.clear();
+    if (auto reset = form.find("reset"); reset != form.end()) {  // first, whatever the order
+      problem = state.set_switch(provider, "reset", reset->second);
+      form.erase(reset);
+    }
+    for (const auto &[name, value] : form)
+      if (problem.empty()) problem = state.set_switch(provider, name, value);
+    res.status = problem.empty() ? 200 : 400;
+    res.set_content(problem.empty() ? "{\"ok\":true}" : "{\"ok\":false,\"error\":\"" + json_escape(problem) + "\"}",
+                    "application/json");
+  });
+  // GET /_emulator/count?endpoint=P.token: requests served there.
+  server.Get("/_emulator/count", [&state](const httplib::Request &req, httplib::Response &res) {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    auto it = state.counts.find(req.get_param_value("endpoint"));
+    res.set_content("{\"count\":" + std::to_string(it == state.counts.end() ? 0 : it->second) + "}", "application/json");
+  });
   // /_emulator/bytes?n=N: a body of N bytes.
   server.Get("/_emulator/bytes", [&state](const httplib::Request &req, httplib::Response &res) {
     state.enter("_emulator", "_emulator.bytes", req, res);

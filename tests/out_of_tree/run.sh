@@ -13,7 +13,9 @@ for f in bin/credplug lib/credplug/plugins/credplug-ainua.so share/credplug/sche
          include/credplug/plugin.h include/credplug/kit.hpp lib/cmake/credplug/credplugConfig.cmake \
          include/credplug/host.h include/credplug/host.hpp include/credplug/host_json.hpp \
          include/credplug/credential_file.hpp lib/libcredplug-host.so libexec/credplug/credplug-plugin-runner \
-         bin/credplug-emulator; do
+         bin/credplug-emulator share/doc/credplug/WRITING_PLUGINS.md share/doc/credplug/EMULATOR.md \
+         share/doc/credplug/SANDBOX.md share/doc/credplug/README.md share/doc/credplug/examples/c-plugin/oauth2_client.c \
+         share/doc/credplug/examples/cpp-plugin/oauth2_client.cpp share/doc/credplug/examples/embed/main.cpp; do
   [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
@@ -42,7 +44,8 @@ grep -q "$secret" <<<"$out" && fail "the key leaked without --reveal"
   fail "test did not run"
 # The embedding example, built against the installed library, calls Ainua's
 # API through the emulator with cached headers.
-examples=$src/../../examples/embed
+docs=$prefix/share/doc/credplug
+examples=$docs/examples/embed
 cmake -S "$examples" -B "$prefix/embed" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/embed" >/dev/null
 "$build/bin/credplug-emulator" --make-pki "$prefix/pki" >/dev/null
@@ -63,7 +66,7 @@ grep -q "token requests: 1" <<<"$out" || fail "embed-example did not reuse its t
 grep -q "$EMBED_SECRET" <<<"$out" && fail "the example printed the secret"
 # The C example plugin (a C-only project: no C++ compiler, no kit), built
 # against the installed SDK and run by the installed CLI.
-cmake -S "$src/../../examples/c-plugin" -B "$prefix/c-plugin" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" \
+cmake -S "$docs/examples/c-plugin" -B "$prefix/c-plugin" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
 cmake --build "$prefix/c-plugin" >/dev/null
 exports=$(nm -D --defined-only "$prefix/c-plugin/credplug-oauth2-client-c.so" | awk '{print $3}')
@@ -75,7 +78,7 @@ out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefi
 grep -q "client_id: c-example" <<<"$out" || fail "the C example's test output is unexpected: $out"
 grep -q "$EMBED_SECRET" <<<"$out" && fail "the C example's run printed the secret"
 # The C++ example, the same provider with the kit.
-cmake -S "$src/../../examples/cpp-plugin" -B "$prefix/cpp-plugin" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S "$docs/examples/cpp-plugin" -B "$prefix/cpp-plugin" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cpp-plugin" >/dev/null
 out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/cpp-plugin" test oauth2-client-cpp \
   "$prefix/c-example.json" 2>&1) || fail "the C++ example failed: $out"
@@ -92,4 +95,38 @@ for lang in c cpp; do
   grep -q "acme-$lang: OK" <<<"$out" || fail "the scaffolded $lang plugin did not pass its test: $out"
   grep -q "client_id: acme-$lang-client" <<<"$out" || fail "the scaffolded $lang plugin's test output is unexpected: $out"
 done
-echo "out_of_tree: OK (installed SDK, find_package, plugins in C++ and C loaded by the installed CLI, embedding example, credplug new)"
+# The README's "Write a plugin" snippets, exactly as printed there, build
+# against the installed package.
+mkdir -p "$prefix/readme"
+awk '/^## Write a plugin/{on=1} on&&/^```cmake/{f=1;next} f&&/^```/{exit} f' "$docs/README.md" >"$prefix/readme/CMakeLists.txt"
+awk '/^## Write a plugin/{on=1} on&&/^```cpp/{f=1;next} f&&/^```/{exit} f' "$docs/README.md" >"$prefix/readme/myprovider.cpp"
+[[ -s $prefix/readme/CMakeLists.txt && -s $prefix/readme/myprovider.cpp ]] || fail "the README's plugin snippets were not found"
+cp "$docs/examples/cpp-plugin/oauth2-client-cpp.schema.json" "$prefix/readme/myprovider.schema.json"
+cmake -S "$prefix/readme" -B "$prefix/readme/build" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+  cmake --build "$prefix/readme/build" >/dev/null || fail "the README's plugin snippet does not build"
+"$prefix/bin/credplug" check-plugin "$prefix/readme/build/credplug-myprovider.so" >"$prefix/readme/check.txt" ||
+  fail "the README's plugin is not clean: $(cat "$prefix/readme/check.txt")"
+
+# A provider described to the installed emulator, failing from the start by
+# a --switch: the C example reports the outage, naming it.
+kill $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null || true
+cat >"$prefix/acme.json" <<'JSON'
+{"id": "acme", "token": {"path": "/acme/oauth2/token", "client_auth": "basic"}, "api": {"path": "/acme/v1/me"}}
+JSON
+rm -f "$prefix/port"
+"$build/bin/credplug-emulator" --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
+  --port-file "$prefix/port" --client "acme:acme-app:@EMBED_SECRET" --provider "$prefix/acme.json" \
+  --switch acme:fail_status=503 --switch acme:retry_after_s=9 >"$prefix/emulator.log" 2>&1 &
+emulator_pid=$!
+for _ in $(seq 100); do [[ -s $prefix/port ]] && break; sleep 0.05; done
+port=$(cat "$prefix/port")
+printf '{"token_url": "https://localhost:%s/acme/oauth2/token", "client_id": "acme-app", "client_secret": "%s", "test_url": "https://localhost:%s/acme/v1/me"}\n' \
+  "$port" "$EMBED_SECRET" "$port" >"$prefix/acme-cred.json"
+set +e
+out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/c-plugin" test oauth2-client-c \
+  "$prefix/acme-cred.json" 2>&1)
+rc=$?
+set -e
+[[ $rc == 6 ]] || fail "the C example against a failing described provider exited $rc, not 6: $out"
+grep -q "is failing (HTTP 503).*retry after 9 s" <<<"$out" || fail "the outage was not reported: $out"
+echo "out_of_tree: OK (installed SDK and docs, find_package, the installed examples in C++ and C, the README snippet, credplug new, a described provider)"

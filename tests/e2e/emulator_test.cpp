@@ -1,0 +1,123 @@
+// The emulator as plugin authors use it (docs/EMULATOR.md): a provider
+// described in JSON, and the control endpoints that flip its switches and
+// read its counters while it runs.
+#include "fixture.hpp"
+#include "https_client.hpp"
+
+#include <credplug/kit/json.hpp>
+#include <doctest/doctest.h>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+namespace {
+
+struct Described {
+  emulator::Emulator emu;
+  host::HttpsClient http;
+  explicit Described(std::vector<emulator::ProviderDescription> providers)
+      : emu(emulator::Emulator::Options{E2E::get().pki.server_cert, E2E::get().pki.server_key, "127.0.0.1", 0,
+                                        std::move(providers)}),
+        http(host::HttpOptions{E2E::get().pki.ca_cert}) {}
+  host::HttpResult send(const std::string &method, const std::string &path, const std::string &body = "",
+                        std::vector<std::pair<std::string, std::string>> headers = {}) {
+    host::HttpRequestSpec spec;
+    spec.method = method;
+    spec.url = emu.origin() + path;
+    spec.body = kit::SecretString(body);
+    for (auto &[n, v] : headers) spec.headers.emplace_back(n, kit::SecretString(v));
+    return http.send(spec);
+  }
+  std::string header(const host::HttpResult &r, const std::string &name) {
+    for (const auto &[n, v] : r.headers)
+      if (n == name) return v;
+    return "";
+  }
+};
+
+const char *kAcme = R"({"id": "acme", "token": {"path": "/v1/auth", "style": "json", "client_auth": "post", "lifetime_s": 600},
+                        "api": {"path": "/v1/whoami", "header": "X-Acme-Token", "scheme": ""}})";
+
+}  // namespace
+
+TEST_CASE("emulator: a described provider takes JSON client credentials and wants its own header") {
+  Described d({emulator::parse_description(kAcme)});
+  d.emu.add_client("acme", "app-1", "acme-secret-123");
+  const std::vector<std::pair<std::string, std::string>> json{{"Content-Type", "application/json"}};
+  auto token = d.send("POST", "/v1/auth",
+                      R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"acme-secret-123"})", json);
+  REQUIRE(token.status == 200);
+  auto answer = kit::JsonDocument::parse_object(token.body.view());
+  REQUIRE(answer);
+  CHECK(answer->integer("expires_in") == 600);
+  const std::string access = answer->string("access_token").value();
+  auto me = d.send("GET", "/v1/whoami", "", {{"X-Acme-Token", access}});
+  CHECK(me.status == 200);
+  CHECK(me.body.view() == R"({"client_id":"app-1"})");
+  // The wrong header, or the right one with a scheme it does not use: 401, saying what it expects.
+  auto wrong = d.send("GET", "/v1/whoami", "", {{"Authorization", "Bearer " + access}});
+  CHECK(wrong.status == 401);
+  CHECK(contains(std::string(wrong.body.view()), R"("expected":"X-Acme-Token: <token>")"));
+  CHECK(d.send("GET", "/v1/whoami", "", {{"X-Acme-Token", "Bearer " + access}}).status == 401);
+  // A form where it wants JSON; Basic where it wants the body; a wrong secret.
+  auto form = d.send("POST", "/v1/auth", "grant_type=client_credentials&client_id=app-1&client_secret=acme-secret-123",
+                     {{"Content-Type", "application/x-www-form-urlencoded"}});
+  CHECK(form.status == 400);
+  CHECK(contains(std::string(form.body.view()), "Content-Type must be application/json"));
+  auto basic = d.send("POST", "/v1/auth", R"({"grant_type":"client_credentials"})",
+                      {{"Content-Type", "application/json"}, {"Authorization", "Basic YXBwLTE6YWNtZS1zZWNyZXQtMTIz"}});
+  CHECK(basic.status == 401);
+  CHECK(contains(std::string(basic.body.view()), "client_secret_post only"));
+  auto refused = d.send("POST", "/v1/auth", R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"no"})", json);
+  CHECK(refused.status == 401);
+  CHECK(contains(std::string(refused.body.view()), R"("error":"invalid_client")"));
+  CHECK(d.emu.count("acme.token") == 4);
+  CHECK(d.emu.count("acme.api") == 3);
+}
+
+TEST_CASE("emulator: switches flip over HTTP while it runs, and counters are read back") {
+  Described d({emulator::parse_description(kAcme)});
+  d.emu.add_client("acme", "app-1", "acme-secret-123");
+  const std::vector<std::pair<std::string, std::string>> form{{"Content-Type", "application/x-www-form-urlencoded"}};
+  const std::vector<std::pair<std::string, std::string>> json{{"Content-Type", "application/json"}};
+  const std::string good = R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"acme-secret-123"})";
+  CHECK(d.send("POST", "/_emulator/switches", "provider=acme&fail_status=429&retry_after_s=3", form).status == 200);
+  auto limited = d.send("POST", "/v1/auth", good, json);
+  CHECK(limited.status == 429);
+  CHECK(d.header(limited, "retry-after") == "3");
+  CHECK(d.send("POST", "/_emulator/switches", "provider=acme&reset=1&malformed=1", form).status == 200);
+  auto malformed = d.send("POST", "/v1/auth", good, json);
+  CHECK(malformed.status == 200);
+  CHECK(contains(std::string(malformed.body.view()), "<html>"));
+  CHECK(d.send("POST", "/_emulator/switches", "provider=acme&reset=1", form).status == 200);
+  CHECK(d.send("POST", "/v1/auth", good, json).status == 200);
+  CHECK(d.send("POST", "/_emulator/switches", "provider=acme&fail_status=401", form).status == 200);
+  CHECK(d.send("POST", "/v1/auth", good, json).status == 401);
+  auto bad = d.send("POST", "/_emulator/switches", "provider=acme&explode=1", form);
+  CHECK(bad.status == 400);
+  CHECK(contains(std::string(bad.body.view()), "unknown switch 'explode'"));
+  CHECK(d.send("POST", "/_emulator/switches", "provider=acme&fail_status=200", form).status == 400);
+  auto count = d.send("GET", "/_emulator/count?endpoint=acme.token");
+  CHECK(count.body.view() == R"({"count":4})");
+}
+
+TEST_CASE("emulator: a description's mistakes are named") {
+  auto problem = [](const std::string &json) {
+    try {
+      emulator::parse_description(json);
+    } catch (const std::exception &e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(contains(problem(R"({"id": "Acme"})"), "/id must be 1-64 characters"));
+  CHECK(contains(problem(R"({"id": "a", "token": {"style": "xml"}})"), "/token/style is 'xml'; expected one of form, json"));
+  CHECK(contains(problem(R"({"id": "a", "token": {"client_auth": 3}})"), "/token/client_auth must be a string"));
+  CHECK(contains(problem(R"({"id": "a", "api": {"path": "/_emulator/x"}})"), "outside /_emulator"));
+  CHECK(contains(problem(R"({"id": "a", "token": {"lifetime_s": 0}})"), "/token/lifetime_s must be"));
+  CHECK(contains(problem("not json"), "provider description:"));
+  auto d = emulator::parse_description(R"({"id": "b"})");
+  CHECK(d.token_path == "/b/token");
+  CHECK(d.api_path == "/b/me");
+  CHECK(d.api_scheme == "Bearer");
+}

@@ -1,0 +1,129 @@
+// Providers described in JSON (docs/EMULATOR.md), for plugin authors who
+// need a token endpoint and an API to test against without writing a
+// server; the built-in "oauth2" provider is one of them. A description says
+// how tokens are asked for (an RFC 6749 form or a JSON body; Basic or body
+// client authentication) and which header, with which scheme, the API wants.
+// The usual switches (a status with Retry-After, slow, malformed, truncated)
+// apply to both endpoints.
+#include "emulator_state.hpp"
+
+#include <credplug/kit/json.hpp>
+
+#include <algorithm>
+#include <regex>
+#include <strings.h>
+#include <stdexcept>
+
+namespace credplug::emulator {
+namespace {
+
+void token(const ProviderDescription &d, Emulator::State &state, const httplib::Request &req, httplib::Response &res) {
+  if (state.enter(d.id, d.id + ".token", req, res)) return;
+  const bool json = d.token_style == "json";
+  const std::string type = req.get_header_value("Content-Type");
+  std::map<std::string, std::string> fields;
+  if (json) {
+    if (type.rfind("application/json", 0) != 0)
+      return oauth_error(res, 400, "invalid_request", "Content-Type must be application/json");
+    auto body = kit::JsonDocument::parse_object(req.body);
+    if (!body) return oauth_error(res, 400, "invalid_request", "the body is not a JSON object");
+    for (const char *key : {"grant_type", "client_id", "client_secret", "scope"})
+      if (auto v = body->string(key)) fields[key] = *v;
+  } else {
+    if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
+      return oauth_error(res, 400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
+    fields = parse_form(req.body);
+  }
+  if (fields["grant_type"] != "client_credentials")
+    return oauth_error(res, 400, "unsupported_grant_type", "grant_type must be client_credentials");
+  std::string accepted = state.option(d.id, "client_auth");  // a test may narrow it at run time
+  if (accepted.empty()) accepted = d.client_auth;
+  std::string id, secret;
+  const bool basic = basic_credentials(req, id, secret);
+  if (!basic) {
+    id = fields["client_id"];
+    secret = fields["client_secret"];
+  }
+  if ((basic && accepted == "post") || (!basic && !id.empty() && accepted == "basic"))
+    return oauth_error(res, 401, "invalid_client", "this client authenticates with client_secret_" + accepted + " only");
+  if (id.empty()) return oauth_error(res, 401, "invalid_client", "no client authentication");
+  if (!state.client_ok(d.id, id, secret))
+    return oauth_error(res, 401, "invalid_client", "unknown client or wrong secret");
+  const int lifetime = state.token_lifetime(d.id, d.lifetime_s);
+  const std::string scope = fields["scope"];
+  std::string jwt = state.issue_jwt(d.id, id, lifetime, "\"sub\":\"" + json_escape(id) + "\"");
+  std::string body = "{\"access_token\":\"" + jwt + "\",\"token_type\":\"Bearer\",\"expires_in\":" +
+                     std::to_string(lifetime) + (scope.empty() ? "" : ",\"scope\":\"" + json_escape(scope) + "\"") + "}";
+  res.set_header("Cache-Control", "no-store");
+  state.answer_token(d.id, res, body);
+}
+
+void api(const ProviderDescription &d, Emulator::State &state, const httplib::Request &req, httplib::Response &res) {
+  if (state.enter(d.id, d.id + ".api", req, res)) return;
+  std::string value = req.get_header_value(d.api_header);
+  std::string token;
+  if (d.api_scheme.empty()) {
+    token = value;
+  } else if (value.size() > d.api_scheme.size() && strncasecmp(value.c_str(), d.api_scheme.c_str(), d.api_scheme.size()) == 0 &&
+             value[d.api_scheme.size()] == ' ') {
+    token = value.substr(d.api_scheme.size() + 1);
+  }
+  const IssuedToken *issued = token.empty() ? nullptr : state.valid_token(d.id, token);
+  if (issued == nullptr) {
+    res.status = 401;
+    if (d.api_header == "Authorization" && !d.api_scheme.empty())
+      res.set_header("WWW-Authenticate", d.api_scheme + " error=\"invalid_token\"");
+    return res.set_content("{\"error\":\"invalid_token\",\"expected\":\"" + json_escape(d.api_header) + ": " +
+                               json_escape(d.api_scheme.empty() ? "<token>" : d.api_scheme + " <token>") + "\"}",
+                           "application/json");
+  }
+  res.set_content("{\"client_id\":\"" + json_escape(issued->client_id) + "\"}", "application/json");
+}
+
+std::string field(const kit::JsonDocument &doc, const char *pointer, const std::string &fallback,
+                  const std::vector<std::string> &allowed = {}) {
+  if (doc.has(pointer) && !doc.string(pointer))
+    throw std::runtime_error(std::string("provider description: ") + pointer + " must be a string");
+  std::string value = doc.string(pointer).value_or(fallback);
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    std::string list;
+    for (const auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
+    throw std::runtime_error(std::string("provider description: ") + pointer + " is '" + value + "'; expected one of " + list);
+  }
+  return value;
+}
+
+}  // namespace
+
+ProviderDescription parse_description(std::string_view text) {
+  std::string problem;
+  auto doc = kit::JsonDocument::parse_object(text, &problem);
+  if (!doc) throw std::runtime_error("provider description: " + problem);
+  ProviderDescription d;
+  d.id = field(*doc, "/id", "");
+  if (!std::regex_match(d.id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
+    throw std::runtime_error("provider description: /id must be 1-64 characters of a-z, 0-9, '_' and '-'");
+  d.token_path = field(*doc, "/token/path", "/" + d.id + "/token");
+  d.token_style = field(*doc, "/token/style", "form", {"form", "json"});
+  d.client_auth = field(*doc, "/token/client_auth", "any", {"basic", "post", "any"});
+  if (doc->has("/token/lifetime_s")) {
+    auto lifetime = doc->integer("/token/lifetime_s");
+    if (!lifetime || *lifetime < 1 || *lifetime > 315360000)
+      throw std::runtime_error("provider description: /token/lifetime_s must be 1 .. 315360000 seconds");
+    d.lifetime_s = int(*lifetime);
+  }
+  d.api_path = field(*doc, "/api/path", "/" + d.id + "/me");
+  d.api_header = field(*doc, "/api/header", "Authorization");
+  d.api_scheme = field(*doc, "/api/scheme", "Bearer");
+  for (const auto *path : {&d.token_path, &d.api_path})
+    if (!std::regex_match(*path, std::regex("/[A-Za-z0-9._~/-]*")) || path->rfind("/_emulator", 0) == 0)
+      throw std::runtime_error("provider description: '" + *path + "' is not a plain absolute path outside /_emulator");
+  return d;
+}
+
+void install_described(httplib::Server &server, Emulator::State &state, const ProviderDescription &d) {
+  server.Post(d.token_path, [&state, d](const httplib::Request &req, httplib::Response &res) { token(d, state, req, res); });
+  server.Get(d.api_path, [&state, d](const httplib::Request &req, httplib::Response &res) { api(d, state, req, res); });
+}
+
+}  // namespace credplug::emulator
