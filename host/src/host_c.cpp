@@ -109,6 +109,7 @@ void credplug_host_options_init_sized(credplug_host_options *out, size_t size) {
   o->cache_refresh_threads = d.cache.refresh_threads;
   o->allow_unsafe_plugin_paths = d.allow_unsafe_plugin_paths;
   o->disable_core_dumps = d.disable_core_dumps;
+  o->max_response_bytes = int64_t(d.max_response_bytes);
   const size_t filled = std::min(size, sizeof full);
   full.struct_size = uint32_t(filled);
   std::memcpy(out, &full, filled);
@@ -133,31 +134,44 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     *out = nullptr;
     credplug_host_options o;
     credplug_host_options_init(&o);
+    // 0.4 and later: 0 is the default everywhere; before, 0 meant off or zero
+    // in a few fields (host.h). NULL options are all defaults either way.
+    bool zero_is_default = true;
     if (options != nullptr) {
       if (options->struct_size < offsetof(credplug_host_options, cache_skew_ms))
         return misuse(errmsg, "credplug_host_new: options.struct_size is too small (use credplug_host_options_init)");
       std::memcpy(&o, options, std::min<size_t>(options->struct_size, sizeof o));
+      zero_is_default = CREDPLUG_HAS_FIELD(options, credplug_host_options, max_response_bytes);
     }
+    const HostOptions defaults;
+    // A switch: 0 the default, CREDPLUG_OFF (or 0 in an older struct) off.
+    auto flag = [&](int32_t v, bool fallback) { return zero_is_default && v == 0 ? fallback : v > 0; };
+    // A duration where zero is a setting: 0 the default, CREDPLUG_OFF zero.
+    auto duration = [&](int64_t v, long fallback) -> long {
+      if (v == 0) return zero_is_default ? fallback : 0;
+      return v < 0 ? 0 : long(v);
+    };
     HostOptions h;
     if (o.plugin_dirs)
       for (const char *const *d = o.plugin_dirs; *d; ++d) h.plugin_dirs.emplace_back(*d);
-    h.use_environment = o.use_environment != 0;
-    h.use_default_dir = o.use_default_dir != 0;
+    h.use_environment = flag(o.use_environment, defaults.use_environment);
+    h.use_default_dir = flag(o.use_default_dir, defaults.use_default_dir);
     if (o.ca_file) h.ca_file = o.ca_file;
     if (o.connect_timeout_ms > 0) h.connect_timeout_ms = long(o.connect_timeout_ms);
     if (o.total_timeout_ms > 0) h.total_timeout_ms = long(o.total_timeout_ms);
-    h.log_level = o.log_level;
+    h.log_level = o.log_level < 0 ? CREDPLUG_LOG_ERROR : o.log_level == 0 && zero_is_default ? defaults.log_level : o.log_level;
+    if (o.max_response_bytes > 0) h.max_response_bytes = size_t(o.max_response_bytes);
     if (o.log) h.log = [fn = o.log, user = o.log_user](int level, const std::string &m) { fn(user, level, m.c_str()); };
     auto &c = h.cache;
-    c.skew_ms = long(o.cache_skew_ms);
+    c.skew_ms = duration(o.cache_skew_ms, defaults.cache.skew_ms);
     if (o.cache_refresh_fraction > 0 && o.cache_refresh_fraction <= 1) c.refresh_fraction = o.cache_refresh_fraction;
-    c.max_refresh_window_ms = long(o.cache_max_refresh_window_ms);
+    c.max_refresh_window_ms = duration(o.cache_max_refresh_window_ms, defaults.cache.max_refresh_window_ms);
     if (o.cache_default_lifetime_ms > 0) c.default_lifetime_ms = long(o.cache_default_lifetime_ms);
     if (o.cache_max_attempts > 0) c.max_attempts = o.cache_max_attempts;
     if (o.cache_backoff_initial_ms > 0) c.backoff_initial_ms = long(o.cache_backoff_initial_ms);
     if (o.cache_backoff_max_ms > 0) c.backoff_max_ms = long(o.cache_backoff_max_ms);
-    c.max_wait_ms = long(o.cache_max_wait_ms);
-    c.rejection_hold_ms = long(o.cache_rejection_hold_ms);
+    c.max_wait_ms = duration(o.cache_max_wait_ms, defaults.cache.max_wait_ms);
+    c.rejection_hold_ms = duration(o.cache_rejection_hold_ms, defaults.cache.rejection_hold_ms);
     if (o.cache_refresh_threads > 0) c.refresh_threads = o.cache_refresh_threads;
     h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths != 0;
     h.disable_core_dumps = o.disable_core_dumps != 0;

@@ -54,8 +54,8 @@ int main(void) {
   CHECK(options.struct_size == sizeof options);
   CHECK(options.cache_max_attempts == 3);
   options.plugin_dirs = dirs;
-  options.use_environment = 0;
-  options.use_default_dir = 0;
+  options.use_environment = CREDPLUG_OFF;
+  options.use_default_dir = CREDPLUG_OFF;
   options.ca_file = env("CREDPLUG_CA_FILE");
   CHECK(strstr(credplug_host_version(), "plugin ABI 1.") != NULL);
   CHECK(strncmp(credplug_host_version(), CREDPLUG_HOST_VERSION " ", strlen(CREDPLUG_HOST_VERSION) + 1) == 0);
@@ -84,6 +84,35 @@ int main(void) {
     (credplug_host_options_init)(&buffer.options);
     CHECK(buffer.options.struct_size == old_size);
     for (i = old_size; i < sizeof buffer.bytes; ++i) CHECK(buffer.bytes[i] == 0xAB);
+  }
+
+  /* 0 means the default in every field: a zero-filled struct is all
+  ** defaults (use_environment on: CREDPLUG_PLUGIN_PATH is searched);
+  ** CREDPLUG_OFF turns a switch off; a 0.3 program's 0 keeps meaning off. */
+  {
+    const char *only[2];
+    const char *cases[3] = {"zero", "off", "0.3"};
+    int i;
+    only[0] = env("CREDPLUG_TEST_PLUGIN_DIR");
+    only[1] = NULL;
+    setenv("CREDPLUG_PLUGIN_PATH", env("CREDPLUG_TEST_HOSTILE_DIR"), 1);
+    for (i = 0; i < 3; ++i) {
+      credplug_host_options zero;
+      credplug_host *h = NULL;
+      memset(&zero, 0, sizeof zero);
+      zero.struct_size = i == 2 ? (uint32_t)offsetof(credplug_host_options, max_response_bytes) : sizeof zero;
+      zero.plugin_dirs = only;
+      if (i == 1) zero.use_environment = CREDPLUG_OFF;
+      CHECK(credplug_host_new(&zero, &h, &err) == CREDPLUG_HOST_OK);
+      CHECK(credplug_host_plugins(h, &json, &err) == CREDPLUG_HOST_OK);
+      if ((strstr(json, "\"id\":\"hostile\"") != NULL) != (i == 0)) {
+        fprintf(stderr, "capi_test: options %s: CREDPLUG_PLUGIN_PATH was %s\n", cases[i], i == 0 ? "ignored" : "searched");
+        ++failures;
+      }
+      credplug_free(json);
+      credplug_host_free(h);
+    }
+    unsetenv("CREDPLUG_PLUGIN_PATH");
   }
 
   /* Misuse is an error code and a message, not a crash. */

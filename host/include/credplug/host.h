@@ -30,6 +30,9 @@
 **   - No C++ exception leaves this API; out of memory is CREDPLUG_HOST_ERR_INTERNAL.
 **   - Option structs start with struct_size: a program built against this
 **     header keeps working with later libraries, which only append fields.
+**   - 0 in an option field means "the default", in every field (0.4; see
+**     credplug_host_options). Where "none" or "off" is a setting of its own,
+**     it is CREDPLUG_OFF.
 */
 #ifndef CREDPLUG_HOST_H
 #define CREDPLUG_HOST_H
@@ -79,18 +82,32 @@ typedef struct credplug_headers credplug_headers;       /* one token's headers *
 ** Called from any thread, including background refresh threads. */
 typedef void (*credplug_log_fn)(void *user, int32_t level, const char *message);
 
+/* The explicit "none", "off" or "zero" of an option field whose 0 means
+** its default: use_environment, use_default_dir (off), cache_skew_ms,
+** cache_max_refresh_window_ms, cache_max_wait_ms, cache_rejection_hold_ms
+** (zero), log_level (errors only). */
+#define CREDPLUG_OFF (-1)
+
+/* Every field: 0 (or NULL) means the default, the value
+** credplug_host_options_init() writes (those of credplug::HostOptions), so a
+** zero-filled struct with struct_size set is a valid, all-default one.
+** Where zero or off is a setting of its own, it is CREDPLUG_OFF. A program
+** built against an older header (struct_size not covering
+** max_response_bytes) keeps the rules it was written for: there, 0 in
+** use_environment and use_default_dir means off, in log_level errors only,
+** and in the four cache durations above zero. */
 typedef struct credplug_host_options {
   uint32_t struct_size; /* sizeof(credplug_host_options): set by credplug_host_options_init() */
   /* Searched first, in order. NULL-terminated array of paths; may be NULL. */
   const char *const *plugin_dirs;
-  int32_t use_environment; /* nonzero: also CREDPLUG_PLUGIN_PATH and CREDPLUG_CA_FILE */
-  int32_t use_default_dir; /* nonzero: also <prefix>/lib/credplug/plugins */
+  int32_t use_environment; /* also CREDPLUG_PLUGIN_PATH and CREDPLUG_CA_FILE; default on */
+  int32_t use_default_dir; /* also <prefix>/lib/credplug/plugins; default on */
   const char *ca_file;     /* PEM bundle to trust instead of the system store; may be NULL */
   int64_t connect_timeout_ms;
   int64_t total_timeout_ms;
   credplug_log_fn log; /* may be NULL */
   void *log_user;
-  int32_t log_level; /* 0 error .. 3 debug */
+  int32_t log_level; /* 1 warn (default), 2 info, 3 debug; CREDPLUG_OFF: errors only */
   /* The token cache; see CachePolicy in credplug/host.hpp for each meaning. */
   int64_t cache_skew_ms;
   double cache_refresh_fraction;
@@ -123,6 +140,9 @@ typedef struct credplug_host_options {
   /* The plugin runner executable; NULL: the one installed with this library
   ** (or CREDPLUG_RUNNER). Copied by credplug_host_new. */
   const char *runner_path;
+  /* --- 0.4 (appended): from here on, 0 means the default in every field --- */
+  /* The largest HTTP response body accepted (default 1 MiB). */
+  int64_t max_response_bytes;
 } credplug_host_options;
 
 #define CREDPLUG_ISOLATION_DEFAULT 0
