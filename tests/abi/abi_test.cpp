@@ -55,12 +55,13 @@ bool contains(const std::string &s, const std::string &part) { return s.find(par
 
 }  // namespace
 
-extern "C" const size_t credplug_minor0_plugin_layout[14];
-extern "C" const size_t credplug_minor0_host_api_layout[15];
-extern "C" const size_t credplug_minor0_other_layout[4];
-extern "C" const size_t credplug_minor1_plugin_layout[16];
-extern "C" const size_t credplug_minor1_host_api_layout[15];
-extern "C" const size_t credplug_minor1_other_layout[4];
+// struct_layout.c, built against each frozen header and the current one.
+#define CREDPLUG_LAYOUT(name)                                                                        \
+  extern "C" const size_t name##_plugin[], name##_plugin_count, name##_host_api[], name##_host_api_count, \
+      name##_other[], name##_other_count;
+CREDPLUG_LAYOUT(credplug_minor0)
+CREDPLUG_LAYOUT(credplug_minor1)
+CREDPLUG_LAYOUT(credplug_current)
 
 namespace {
 
@@ -196,52 +197,39 @@ TEST_CASE("schema violations are refused before the plugin sees the credential")
   CHECK(contains(message, "'mode' (Mode) must be one of"));
 }
 
-#define OFF(type, field) offsetof(type, field)
+namespace {
 
-TEST_CASE("minor 1 only appended: every minor-0 field keeps its offset, and the structs only grew") {
-  const size_t plugin[] = {sizeof(credplug_plugin), OFF(credplug_plugin, abi_major), OFF(credplug_plugin, abi_minor),
-                           OFF(credplug_plugin, id), OFF(credplug_plugin, display_name), OFF(credplug_plugin, version),
-                           OFF(credplug_plugin, credential_schema), OFF(credplug_plugin, capabilities),
-                           OFF(credplug_plugin, init), OFF(credplug_plugin, shutdown), OFF(credplug_plugin, create),
-                           OFF(credplug_plugin, authenticate), OFF(credplug_plugin, test), OFF(credplug_plugin, destroy)};
-  CHECK(plugin[0] > credplug_minor0_plugin_layout[0]);  // grew by refresh and default_token_lifetime_s
-  CHECK(OFF(credplug_plugin, refresh) == credplug_minor0_plugin_layout[0]);
-  for (size_t i = 1; i < 14; ++i) CHECK(plugin[i] == credplug_minor0_plugin_layout[i]);
-  const size_t host_api[] = {sizeof(credplug_host_api), OFF(credplug_host_api, log), OFF(credplug_host_api, now_ms),
-                             OFF(credplug_host_api, secure_zero), OFF(credplug_host_api, add_secret),
-                             OFF(credplug_host_api, out_header), OFF(credplug_host_api, out_expires_at),
-                             OFF(credplug_host_api, out_info), OFF(credplug_host_api, set_error),
-                             OFF(credplug_host_api, http_send), OFF(credplug_host_api, http_status),
-                             OFF(credplug_host_api, http_body), OFF(credplug_host_api, http_header),
-                             OFF(credplug_host_api, http_error), OFF(credplug_host_api, http_release)};
-  CHECK(host_api[0] >= credplug_minor0_host_api_layout[0]);  // minor 1 added no service; minor 2 did
-  for (size_t i = 1; i < 15; ++i) CHECK(host_api[i] == credplug_minor0_host_api_layout[i]);
-  const size_t other[] = {sizeof(credplug_http_request), OFF(credplug_http_request, flags),
-                          sizeof(credplug_interface_answer), OFF(credplug_interface_answer, iface)};
-  for (size_t i = 0; i < 4; ++i) CHECK(other[i] == credplug_minor0_other_layout[i]);
+struct Layout {
+  const size_t *values;
+  size_t count;
+};
+
+// Every field of `frozen` is where `current` has it, and no struct shrank.
+void check_appended_only(const char *what, Layout frozen, Layout current) {
+  CAPTURE(what);
+  REQUIRE(current.count >= frozen.count);
+  CHECK(current.values[0] >= frozen.values[0]);  // the struct's size
+  for (size_t i = 1; i < frozen.count; ++i) CHECK(current.values[i] == frozen.values[i]);
 }
 
-TEST_CASE("minor 2 only appended: every minor-1 field keeps its offset; the descriptor is unchanged") {
-  const size_t plugin[] = {sizeof(credplug_plugin), OFF(credplug_plugin, abi_major), OFF(credplug_plugin, abi_minor),
-                           OFF(credplug_plugin, id), OFF(credplug_plugin, display_name), OFF(credplug_plugin, version),
-                           OFF(credplug_plugin, credential_schema), OFF(credplug_plugin, capabilities),
-                           OFF(credplug_plugin, init), OFF(credplug_plugin, shutdown), OFF(credplug_plugin, create),
-                           OFF(credplug_plugin, authenticate), OFF(credplug_plugin, test), OFF(credplug_plugin, destroy),
-                           OFF(credplug_plugin, refresh), OFF(credplug_plugin, default_token_lifetime_s)};
-  for (size_t i = 0; i < 16; ++i) CHECK(plugin[i] == credplug_minor1_plugin_layout[i]);
-  const size_t host_api[] = {sizeof(credplug_host_api), OFF(credplug_host_api, log), OFF(credplug_host_api, now_ms),
-                             OFF(credplug_host_api, secure_zero), OFF(credplug_host_api, add_secret),
-                             OFF(credplug_host_api, out_header), OFF(credplug_host_api, out_expires_at),
-                             OFF(credplug_host_api, out_info), OFF(credplug_host_api, set_error),
-                             OFF(credplug_host_api, http_send), OFF(credplug_host_api, http_status),
-                             OFF(credplug_host_api, http_body), OFF(credplug_host_api, http_header),
-                             OFF(credplug_host_api, http_error), OFF(credplug_host_api, http_release)};
-  CHECK(host_api[0] > credplug_minor1_host_api_layout[0]);  // grew by the helpers
-  CHECK(OFF(credplug_host_api, json_string) == credplug_minor1_host_api_layout[0]);
-  for (size_t i = 1; i < 15; ++i) CHECK(host_api[i] == credplug_minor1_host_api_layout[i]);
-  const size_t other[] = {sizeof(credplug_http_request), OFF(credplug_http_request, flags),
-                          sizeof(credplug_interface_answer), OFF(credplug_interface_answer, iface)};
-  for (size_t i = 0; i < 4; ++i) CHECK(other[i] == credplug_minor1_other_layout[i]);
+}  // namespace
+
+#define CREDPLUG_LAYOUTS(name, part) Layout{name##_##part, name##_##part##_count}
+
+TEST_CASE("each minor only appended: every field of the minor-0 and minor-1 headers keeps its offset") {
+  check_appended_only("plugin, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, plugin), CREDPLUG_LAYOUTS(credplug_current, plugin));
+  check_appended_only("plugin, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, plugin), CREDPLUG_LAYOUTS(credplug_current, plugin));
+  check_appended_only("host API, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, host_api), CREDPLUG_LAYOUTS(credplug_current, host_api));
+  check_appended_only("host API, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, host_api), CREDPLUG_LAYOUTS(credplug_current, host_api));
+  check_appended_only("others, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, other), CREDPLUG_LAYOUTS(credplug_current, other));
+  check_appended_only("others, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, other), CREDPLUG_LAYOUTS(credplug_current, other));
+  // What each minor added, where it was added: right after the previous end.
+  CHECK(credplug_minor1_plugin[0] > credplug_minor0_plugin[0]);  // refresh, default_token_lifetime_s
+  CHECK(credplug_current_plugin[14] == credplug_minor0_plugin[0]);  // refresh
+  CHECK(credplug_minor1_host_api[0] == credplug_minor0_host_api[0]);  // minor 1 added no service
+  CHECK(credplug_current_host_api[0] > credplug_minor1_host_api[0]);  // minor 2's helpers
+  CHECK(credplug_current_host_api[15] == credplug_minor1_host_api[0]);  // json_string
+  CHECK(credplug_current_plugin[0] == credplug_minor1_plugin[0]);  // minor 2 left the descriptor alone
 }
 
 TEST_CASE("a plugin built against the minor-1 header loads in a minor-2 host and renews through its refresh()") {
