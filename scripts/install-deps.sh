@@ -12,6 +12,8 @@ packages=(
   libcli11-dev          # CLI argument parsing
   doctest-dev           # unit and end-to-end tests
   libcpp-httplib-dev    # the provider emulator's HTTPS server
+  libhiredis-dev        # the shared token cache's Redis client
+  redis-server          # tests/: the shared token cache's Redis (started by the tests themselves)
   libbenchmark-dev      # bench/ (Google Benchmark)
   python3               # tests/capi: the C API driven through ctypes
   curl                  # bench/: the sequential-curl baseline and process-start floor

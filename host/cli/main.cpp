@@ -39,6 +39,7 @@ struct Options {
   std::string output;    // pin -o
   std::string lang = "cpp", dir;  // new
   std::string credential_file;    // check-plugin --credential
+  std::string shared_cache, shared_cache_key_file;  // --shared-cache
   int threads = 8;                // check-plugin -j
 };
 
@@ -57,6 +58,8 @@ HostOptions host_options(const Options &o) {
   h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths;
   h.pin_file = o.pin_file;
   if (!o.isolation.empty()) h.isolation = parse_isolation(o.isolation);
+  h.shared_cache_url = o.shared_cache;
+  h.shared_cache_key_file = o.shared_cache_key_file;
   h.disable_core_dumps = true;  // the CLI holds secrets; a core file would keep them
   h.log = [](int level, const std::string &message) { std::cerr << "credplug: " << level_name(level) << ": " << message << "\n"; };
   return h;
@@ -140,6 +143,16 @@ int run(const std::string &command, Options &o) {
   auto cred = host.open(o.id, credential.json.view(), credential.loaded);
   credential.json.wipe();
   if (command == "auth") {
+    // With a fleet-wide cache, the headers to attach are the fleet's token
+    // (one request across every process), not a new one.
+    if (!o.shared_cache.empty() || std::getenv("CREDPLUG_SHARED_CACHE")) {
+      HeadersPtr h = cred->headers();
+      AuthResult shared;
+      shared.headers = h->headers;
+      shared.expires_at = h->expires_at;
+      print_auth(o.out, o.id, shared);
+      return kExitOk;
+    }
     print_auth(o.out, o.id, cred->authenticate());
     return kExitOk;
   }
@@ -181,6 +194,11 @@ int main(int argc, char **argv) {
                  "Where plugin code runs: 'process' (default: a sandboxed runner process per plugin; a crash or hang\n"
                  "fails the call, not credplug) or 'in-process' (trusted plugins, lowest latency; env CREDPLUG_ISOLATION)")
       ->check(CLI::IsMember({"process", "in-process"}));
+  app.add_option("--shared-cache", o.shared_cache,
+                 "Share tokens with every process using this Redis (redis://[user:password@]host:port/db): one token\n"
+                 "request per credential fleet-wide (env CREDPLUG_SHARED_CACHE; docs/SHARED_CACHE.md)");
+  app.add_option("--shared-cache-key-file", o.shared_cache_key_file,
+                 "The fleet's keys, 64 hex characters a line, the first sealing (env CREDPLUG_SHARED_CACHE_KEY_FILE)");
   app.add_subcommand("plugins", "List the plugins found: id, version, ABI, path");
   auto *pin = app.add_subcommand("pin", "Print a pin file ('<id> <sha256>' per line) for the plugins found");
   pin->add_option("-o,--output", o.output, "Write it to this file instead of stdout");

@@ -121,9 +121,15 @@ int64_t Credential::Impl::expiry_ms(const credplug_call &call, int64_t sent_ms) 
   return at * 1000;
 }
 
+host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
+  if (!fleet) return fetch_here(kind);
+  return host::fetch_shared(*fleet, kind, shared->cache, shared->lease_ms, cache->clock(),
+                            [this](host::FetchKind k) { return fetch_here(k); });
+}
+
 // A refresh goes through the plugin's hook when it has one, and through
 // authenticate() when it has none or the hook fails.
-host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
+host::Fetched Credential::Impl::fetch_here(host::FetchKind kind) {
   if (kind == host::FetchKind::Refresh && plugin->description().has_refresh) {
     try {
       return request_token(host::PluginOp::Refresh);
@@ -148,9 +154,27 @@ HeadersPtr Credential::headers() { return impl_->cache->get(); }
 
 void Credential::invalidate(const HeaderSet &rejected) {
   impl_->cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
+  if (auto *fleet = impl_->fleet.get())
+    if (uint64_t fence = fleet->fence_of(rejected)) {
+      {
+        std::lock_guard<std::mutex> lock(fleet->mutex);
+        fleet->invalidated_fence = std::max(fleet->invalidated_fence, fence);
+      }
+      fleet->store->invalidate(fleet->names, fence);  // that token only, fleet-wide
+    }
 }
 
-void Credential::invalidate() { impl_->cache->invalidate(0); }
+void Credential::invalidate() {
+  impl_->cache->invalidate(0);
+  if (auto *fleet = impl_->fleet.get()) {
+    uint64_t fence;
+    {
+      std::lock_guard<std::mutex> lock(fleet->mutex);
+      fence = fleet->invalidated_fence = fleet->last_fence;
+    }
+    if (fence) fleet->store->invalidate(fleet->names, fence);
+  }
+}
 
 CacheStatus Credential::cache_status() const { return impl_->cache->status(); }
 
@@ -208,6 +232,11 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   if (rc != CREDPLUG_OK) impl->raise(call, rc, "create");
   for (auto &i : call.info)
     if (i.secret) impl->redactor.add(i.value.view());
+  if (shared->store) {
+    impl->fleet = std::make_unique<SharedCredential>();
+    impl->fleet->store = shared->store;
+    impl->fleet->names = shared->store->names(impl->id, credential_json);
+  }
   Credential::Impl *raw = impl.get();
   impl->cache = std::make_unique<TokenCache>(
       shared->cache, [raw](FetchKind kind) { return raw->fetch(kind); }, shared->refreshers);

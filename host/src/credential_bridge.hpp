@@ -10,6 +10,7 @@
 #include "plugin_transport.hpp"
 #include "redactor.hpp"
 #include "refresh_pool.hpp"
+#include "shared_token_store.hpp"
 #include "token_cache.hpp"
 
 #include <credplug/host.hpp>
@@ -28,6 +29,8 @@ struct Shared {
   CachePolicy cache;
   RefreshPool refreshers;
   long plugin_deadline_ms;  // per plugin call, for runners (credplug_call::deadline_ms)
+  std::shared_ptr<SharedTokenStore> store;  // the fleet-wide cache; null when not configured
+  long lease_ms = 0;                        // how long one token request may hold the fleet's lease
   Shared(HttpOptions options, const CachePolicy &policy, long plugin_deadline_ms)
       : http(std::move(options)), cache(policy), refreshers(policy.refresh_threads),
         plugin_deadline_ms(plugin_deadline_ms) {}
@@ -53,6 +56,7 @@ struct Credential::Impl {
   std::mutex call_mutex;  // used unless the plugin allows concurrent calls
   std::string id;
   std::unique_ptr<host::TokenCache> cache;  // made once the instance exists
+  std::unique_ptr<host::SharedCredential> fleet;  // with a shared cache
 
   ~Impl();
   credplug_call make_call();
@@ -65,8 +69,10 @@ struct Credential::Impl {
   // One token request through authenticate() or refresh().
   host::Fetched request_token(host::PluginOp op, std::vector<Info> *info = nullptr);
   int64_t expiry_ms(const credplug_call &call, int64_t sent_ms) const;
-  // The cache's fetcher.
+  // The cache's fetcher: through the fleet's cache when there is one.
   host::Fetched fetch(host::FetchKind kind);
+  // A token request by this process.
+  host::Fetched fetch_here(host::FetchKind kind);
 };
 
 }  // namespace credplug

@@ -4,6 +4,7 @@
 // this one — the transports behind plugin_transport.hpp.
 #include <credplug/host.hpp>
 
+#include "shared_token_store.hpp"
 #include "core_dumps.hpp"
 #include "credential_bridge.hpp"
 #include "plugin_paths.hpp"
@@ -138,6 +139,27 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   logger.sink = std::move(options.log);
   logger.level = options.log_level;
   host::set_process_logger(&logger);
+
+  // The fleet's cache, when configured: a bad URL or key file, or records
+  // sealed by a key this file lacks, refuse the Host here.
+  std::string shared_url = options.shared_cache_url, key_file = options.shared_cache_key_file;
+  if (options.use_environment) {
+    if (const char *env = std::getenv("CREDPLUG_SHARED_CACHE"); shared_url.empty() && env) shared_url = env;
+    if (const char *env = std::getenv("CREDPLUG_SHARED_CACHE_KEY_FILE"); key_file.empty() && env) key_file = env;
+  }
+  if (!shared_url.empty()) {
+    host::RedisAddress address = host::parse_redis_url(shared_url);
+    if (key_file.empty())
+      throw Error(ErrorKind::InvalidInput, "a shared cache (" + address.shown +
+                                               ") needs a key file to seal its tokens with "
+                                               "(--shared-cache-key-file, CREDPLUG_SHARED_CACHE_KEY_FILE); make one "
+                                               "with `openssl rand -hex 32 > FILE`");
+    host::Shared &shared = *impl_->shared;
+    auto log = [&shared](int level, const std::string &line) { shared.logger.write(level, line); };
+    shared.store = std::make_shared<host::SharedTokenStore>(std::move(address), host::KeyRing::load(key_file), key_file,
+                                                            options.shared_cache_timeout_ms, log);
+    shared.lease_ms = options.total_timeout_ms + 1000;  // a healthy token request ends by then
+  }
 
   host::LoadPolicy policy;
   policy.allow_unsafe_paths = options.allow_unsafe_plugin_paths;

@@ -110,6 +110,7 @@ void credplug_host_options_init_sized(credplug_host_options *out, size_t size) {
   o->allow_unsafe_plugin_paths = d.allow_unsafe_plugin_paths;
   o->disable_core_dumps = d.disable_core_dumps;
   o->max_response_bytes = int64_t(d.max_response_bytes);
+  o->shared_cache_timeout_ms = d.shared_cache_timeout_ms;
   const size_t filled = std::min(size, sizeof full);
   full.struct_size = uint32_t(filled);
   std::memcpy(out, &full, filled);
@@ -161,6 +162,9 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     if (o.total_timeout_ms > 0) h.total_timeout_ms = long(o.total_timeout_ms);
     h.log_level = o.log_level < 0 ? CREDPLUG_LOG_ERROR : o.log_level == 0 && zero_is_default ? defaults.log_level : o.log_level;
     if (o.max_response_bytes > 0) h.max_response_bytes = size_t(o.max_response_bytes);
+    if (o.shared_cache_url) h.shared_cache_url = o.shared_cache_url;
+    if (o.shared_cache_key_file) h.shared_cache_key_file = o.shared_cache_key_file;
+    if (o.shared_cache_timeout_ms > 0) h.shared_cache_timeout_ms = long(o.shared_cache_timeout_ms);
     if (o.log) h.log = [fn = o.log, user = o.log_user](int level, const std::string &m) { fn(user, level, m.c_str()); };
     auto &c = h.cache;
     c.skew_ms = duration(o.cache_skew_ms, defaults.cache.skew_ms);

@@ -143,6 +143,14 @@ typedef struct credplug_host_options {
   /* --- 0.4 (appended): from here on, 0 means the default in every field --- */
   /* The largest HTTP response body accepted (default 1 MiB). */
   int64_t max_response_bytes;
+  /* The fleet-wide token cache (HostOptions::shared_cache_url, and
+  ** docs/SHARED_CACHE.md): "redis://[user:password@]host:port/db"; NULL:
+  ** none, or CREDPLUG_SHARED_CACHE when use_environment. Copied. */
+  const char *shared_cache_url;
+  /* Its key file, required with a URL (or CREDPLUG_SHARED_CACHE_KEY_FILE). Copied. */
+  const char *shared_cache_key_file;
+  /* The longest any one Redis command may take (default 250 ms). */
+  int64_t shared_cache_timeout_ms;
 } credplug_host_options;
 
 #define CREDPLUG_ISOLATION_DEFAULT 0

@@ -158,6 +158,16 @@ struct HostOptions {
   LogSink log;  // messages are already redacted; may be empty
   int log_level = 1;  // CREDPLUG_LOG_WARN
   CachePolicy cache;
+  // The fleet-wide token cache (docs/SHARED_CACHE.md): every process with
+  // the same URL and key file shares each credential's token through Redis,
+  // obtained by one of them at a time. redis://[user:password@]host:port/db;
+  // empty: none (or CREDPLUG_SHARED_CACHE when use_environment).
+  std::string shared_cache_url;
+  // Required with a URL: one key per line, 64 hex characters; the first
+  // seals, every one opens (or CREDPLUG_SHARED_CACHE_KEY_FILE).
+  std::string shared_cache_key_file;
+  // How long any one Redis command may take before Redis counts as down.
+  long shared_cache_timeout_ms = 250;
 };
 
 // The Host's HTTPS traffic so far (every credential's, and the refreshes').

@@ -1,0 +1,65 @@
+// A Redis connection for the shared token cache, through hiredis (Debian's
+// 0.14, synchronous API): every command bounded by a timeout, a small pool
+// of connections for concurrent callers, and an outage handled quietly —
+// while Redis is unreachable, slow or answering errors, run() returns
+// nullopt at once (no caller waits for a dead server), the outage is logged
+// once and counted, and reconnection is retried with backoff.
+#pragma once
+
+#include "shared_cache_keys.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct redisContext;
+
+namespace credplug::host {
+
+struct RedisReply {
+  enum Type { Nil, String, Integer, Array, Status } type = Nil;
+  std::string text;  // String, Status
+  long long integer = 0;
+  std::vector<RedisReply> elements;
+};
+
+class RedisClient {
+ public:
+  // `log(level, message)`: where the outage and recovery lines go.
+  RedisClient(RedisAddress address, long timeout_ms, std::function<void(int, const std::string &)> log);
+  ~RedisClient();
+  RedisClient(const RedisClient &) = delete;
+  RedisClient &operator=(const RedisClient &) = delete;
+
+  // One command; nullopt when Redis is down, slow or answered an error.
+  std::optional<RedisReply> run(const std::vector<std::string_view> &args);
+  const RedisAddress &address() const { return address_; }
+  uint64_t errors() const { return errors_.load(); }
+  bool down() const;
+
+ private:
+  struct Connection;
+  std::unique_ptr<Connection> take();     // pooled or new; nullptr while down or unreachable
+  void give_back(std::unique_ptr<Connection> c);
+  void failed(const std::string &why);    // marks an outage: log once, back off
+  void recovered();
+
+  const RedisAddress address_;
+  const long timeout_ms_;
+  const std::function<void(int, const std::string &)> log_;
+  mutable std::mutex mutex_;  // the pool and the outage state
+  std::vector<std::unique_ptr<Connection>> idle_;
+  bool outage_ = false;
+  std::chrono::steady_clock::time_point retry_at_{};
+  long backoff_ms_ = 0;
+  std::atomic<uint64_t> errors_{0};
+};
+
+}  // namespace credplug::host

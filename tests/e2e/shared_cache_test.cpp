@@ -1,0 +1,280 @@
+// The fleet-wide token cache (issue 11) against a real redis-server started
+// here: several Hosts in this process stand for several processes (each has
+// its own in-process cache, L1), and the CLI run as separate processes.
+#include "fixture.hpp"
+#include "support/redis_server.hpp"
+
+#include <doctest/doctest.h>
+#include <hiredis/hiredis.h>
+#include <openssl/rand.h>
+
+#include <credplug/plugin.h>
+
+#include <atomic>
+#include <fstream>
+#include <ctime>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+namespace {
+
+std::string random_key() {
+  unsigned char bytes[32];
+  RAND_bytes(bytes, sizeof bytes);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) out += {kHex[b >> 4], kHex[b & 15]};
+  return out;
+}
+
+struct Fleet {
+  RedisServer redis;
+  std::string key_file;
+  std::vector<std::string> logs;
+  std::mutex logs_mutex;
+
+  Fleet() { key_file = E2E::get().write_new("fleet-key", random_key() + "\n"); }
+
+  HostOptions options(const std::string &keys = "") {
+    HostOptions o = E2E::get().host_options();
+    o.shared_cache_url = redis.url();
+    o.shared_cache_key_file = keys.empty() ? key_file : keys;
+    o.log_level = CREDPLUG_LOG_WARN;
+    o.log = [this](int, const std::string &line) {
+      std::lock_guard<std::mutex> lock(logs_mutex);
+      logs.push_back(line);
+    };
+    return o;
+  }
+  int logged(const std::string &part) {
+    std::lock_guard<std::mutex> lock(logs_mutex);
+    int n = 0;
+    for (const auto &l : logs) n += contains(l, part);
+    return n;
+  }
+  // Every key in Redis and everything stored under it, as text.
+  std::string dump() {
+    std::string out;
+    redisContext *c = redisConnect("127.0.0.1", redis.port());
+    REQUIRE((c && !c->err));
+    auto *keys = static_cast<redisReply *>(redisCommand(c, "KEYS *"));
+    for (size_t i = 0; i < keys->elements; ++i) {
+      std::string key(keys->element[i]->str, keys->element[i]->len);
+      out += key + "\n";
+      auto *type = static_cast<redisReply *>(redisCommand(c, "TYPE %b", key.data(), key.size()));
+      const std::string t(type->str, type->len);
+      freeReplyObject(type);
+      auto *value = static_cast<redisReply *>(
+          redisCommand(c, t == "hash" ? "HGETALL %b" : "GET %b", key.data(), key.size()));
+      if (value->type == REDIS_REPLY_STRING) out += std::string(value->str, value->len) + "\n";
+      for (size_t j = 0; j < value->elements; ++j)
+        out += std::string(value->element[j]->str, value->element[j]->len) + "\n";
+      freeReplyObject(value);
+    }
+    freeReplyObject(keys);
+    redisFree(c);
+    return out;
+  }
+};
+
+std::string bearer(const HeadersPtr &h) { return h->find("Authorization")->value.reveal(); }
+
+}  // namespace
+
+TEST_CASE("shared cache: eight processes' worth of caches on one credential: one token request on a cold start") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  std::vector<std::unique_ptr<Host>> hosts;
+  std::vector<std::unique_ptr<Credential>> creds;
+  for (int i = 0; i < 8; ++i) {
+    hosts.push_back(std::make_unique<Host>(fleet.options()));
+    creds.push_back(hosts.back()->open("ainua", env.ainua_credential()));
+  }
+  std::vector<std::string> seen(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) threads.emplace_back([&, i] { seen[i] = bearer(creds[i]->headers()); });
+  for (auto &t : threads) t.join();
+  CHECK(env.emu->count("ainua.token") == 1);
+  CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 1);
+  // What Redis holds: HMAC names, sealed records, lease and fence counters —
+  // no token, no secret, no credential text.
+  const std::string stored = fleet.dump();
+  CHECK(contains(stored, "credplug:v1:"));
+  for (const auto &token : env.emu->issued_tokens()) CHECK_FALSE(contains(stored, token));
+  for (const std::string &plain : {kCanary, kClientId, std::string("Bearer"), std::string("ainua_url")})
+    CHECK_FALSE(contains(stored, plain));
+}
+
+TEST_CASE("shared cache: the CLI in six processes at once makes one token request") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  const std::string cred = env.write_new("fleet-cred", env.ainua_credential());
+  std::vector<ProcessResult> results(6);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i)
+    threads.emplace_back([&, i] {
+      results[i] = env.trusted({"--shared-cache", fleet.redis.url(), "--shared-cache-key-file", fleet.key_file, "auth",
+                                "ainua", cred});
+    });
+  for (auto &t : threads) t.join();
+  for (const auto &r : results) {
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "Authorization: <secret"));
+  }
+  CHECK(env.emu->count("ainua.token") == 1);
+}
+
+TEST_CASE("shared cache: a key file without the key that sealed the records is refused at start, naming the key") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  Host(fleet.options()).open("ainua", env.ainua_credential())->headers();
+  const std::string other = env.write_new("other-key", random_key() + "\n");
+  try {
+    Host host(fleet.options(other));
+    FAIL("a Host started with a key that cannot open the fleet's records");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::InvalidInput);
+    CHECK(contains(e.what(), "holds tokens sealed with key "));
+    CHECK(contains(e.what(), "which the key file " + other + " lacks"));
+  }
+  // Rotation: the new key first, the old one after it: accepted, and the
+  // old key's token is read (no new request).
+  std::ifstream old_key(fleet.key_file);
+  std::string old_line;
+  std::getline(old_key, old_line);
+  const std::string rotated = env.write_new("rotated-key", random_key() + "\n" + old_line + "\n");
+  Host host(fleet.options(rotated));
+  host.open("ainua", env.ainua_credential())->headers();
+  CHECK(env.emu->count("ainua.token") == 1);
+  // A shared cache without a key file: refused, saying how to make one.
+  HostOptions no_key = fleet.options();
+  no_key.shared_cache_key_file.clear();
+  no_key.use_environment = false;
+  try {
+    Host bad(no_key);
+    FAIL("a shared cache without a key file was accepted");
+  } catch (const Error &e) {
+    CHECK(contains(e.what(), "needs a key file"));
+  }
+}
+
+TEST_CASE("shared cache: Redis killed mid-run: no caller error, logged once; back: sharing resumes") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  Host a(fleet.options()), b(fleet.options());
+  auto ca = a.open("ainua", env.ainua_credential());
+  auto cb = b.open("ainua", env.ainua_credential());
+  CHECK(bearer(ca->headers()) == bearer(cb->headers()));
+  CHECK(env.emu->count("ainua.token") == 1);
+  fleet.redis.kill();
+  // New credentials while it is down: each process obtains its own, no error.
+  const std::string second = env.ainua_credential(R"("scope":"profile")");
+  auto da = a.open("ainua", second);
+  auto db = b.open("ainua", second);
+  CHECK_NOTHROW(da->headers());
+  CHECK_NOTHROW(db->headers());
+  CHECK_NOTHROW(ca->headers());  // L1 still serves
+  CHECK(env.emu->count("ainua.token") == 3);
+  CHECK(fleet.logged("unavailable") == 2);  // once per outage in each process, not per call
+  fleet.redis.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // past the reconnect backoff
+  const std::string third = env.ainua_credential(R"("scope":"email")");
+  auto ea = a.open("ainua", third);
+  auto eb = b.open("ainua", third);
+  CHECK(bearer(ea->headers()) == bearer(eb->headers()));
+  CHECK(env.emu->count("ainua.token") == 4);
+  CHECK(fleet.logged("reachable again") >= 1);
+}
+
+TEST_CASE("shared cache: a 401 drops that token fleet-wide once; a stale report never drops a newer one") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  Host a(fleet.options()), b(fleet.options()), c(fleet.options());
+  auto ca = a.open("ainua", env.ainua_credential());
+  auto cb = b.open("ainua", env.ainua_credential());
+  auto first = ca->headers();
+  auto first_b = cb->headers();
+  CHECK(bearer(first) == bearer(first_b));
+  ca->invalidate(*first);  // the API refused it
+  auto second = ca->headers();
+  CHECK(bearer(second) != bearer(first));
+  CHECK(env.emu->count("ainua.token") == 2);
+  // B reports the same old token late: its cache drops it, takes the newer
+  // one from the fleet (no request), and the newer one stays in Redis.
+  cb->invalidate(*first_b);
+  CHECK(bearer(cb->headers()) == bearer(second));
+  CHECK(bearer(c.open("ainua", env.ainua_credential())->headers()) == bearer(second));
+  CHECK(env.emu->count("ainua.token") == 2);
+}
+
+namespace {
+
+// Calls headers() from 8 threads over `credentials` for `ms`, counting
+// expired tokens served and errors.
+void hammer(std::vector<std::unique_ptr<Credential>> &credentials, int ms, std::atomic<int> &expired,
+            std::atomic<int> &errors) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      while (!stop) {
+        try {
+          auto h = credentials[i % credentials.size()]->headers();
+          const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+          if (h->expires_at && *h->expires_at * 1000 <= now_ms) ++expired;
+        } catch (const std::exception &) {
+          ++errors;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  stop = true;
+  for (auto &t : threads) t.join();
+}
+
+}  // namespace
+
+TEST_CASE("shared cache: over several token lifetimes the fleet makes the token requests of one process") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->switches("ainua").token_lifetime_s = 2;
+  Fleet fleet;
+  std::atomic<int> expired{0}, errors{0};
+  auto make = [&](int hosts, std::vector<std::unique_ptr<Host>> &out, const std::string &cred) {
+    std::vector<std::unique_ptr<Credential>> creds;
+    for (int i = 0; i < hosts; ++i) {
+      HostOptions o = fleet.options();
+      o.cache.skew_ms = 200;
+      out.push_back(std::make_unique<Host>(o));
+      creds.push_back(out.back()->open("ainua", cred));
+    }
+    return creds;
+  };
+  // The baseline, measured here: one process alone, over the same time.
+  std::vector<std::unique_ptr<Host>> alone_hosts, fleet_hosts;
+  auto alone = make(1, alone_hosts, env.ainua_credential(R"("scope":"alone")"));
+  hammer(alone, 4000, expired, errors);
+  const int one_process = env.emu->count("ainua.token");
+  env.reset();
+  env.emu->switches("ainua").token_lifetime_s = 2;
+  auto four = make(4, fleet_hosts, env.ainua_credential(R"("scope":"fleet")"));
+  hammer(four, 4000, expired, errors);
+  const int fleet_requests = env.emu->count("ainua.token");
+  CAPTURE(one_process);
+  CAPTURE(fleet_requests);
+  CHECK(errors == 0);
+  CHECK(expired == 0);
+  CHECK(one_process >= 3);  // several lifetimes did pass
+  CHECK(fleet_requests <= one_process + 1);
+}
