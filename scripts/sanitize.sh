@@ -4,7 +4,7 @@
 #   ASan + UBSan (build-asan/): unit, abi, e2e and capi (C and Python).
 #   TSan (build-tsan/): the concurrent parts: validation on many threads,
 #     the token cache, the many-file CLI (test --jobs), the C API from threads,
-#     check-plugin's concurrency check.
+#     check-plugin's concurrency check, the shared cache.
 # Usage: sanitize.sh [asan|tsan]...   (default: both)
 set -euo pipefail
 # Nothing built here may be writable by every user: credplug refuses to load
@@ -44,7 +44,7 @@ for kind in "${kinds[@]}"; do
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so):$(gcc -print-file-name=libstdc++.so.6) TSAN_OPTIONS=halt_on_error=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       "$dir/bin/unit_tests" -tc='*threads*,cache clock:*'
-      "$dir/bin/e2e_tests" -tc='cache:*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*'
+      "$dir/bin/e2e_tests" -tc='cache:*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*'
       (cd "$dir" && ctest --output-on-failure -R '^capi$')
       ;;
     *) echo "sanitize.sh: unknown kind '$kind' (asan or tsan)" >&2; exit 2 ;;

@@ -10,12 +10,19 @@
 
 #include <credplug/plugin.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <atomic>
 #include <fstream>
 #include <ctime>
 #include <mutex>
 #include <set>
 #include <thread>
+
+extern char **environ;
 
 using namespace credplug;
 using namespace credplug::testing;
@@ -277,4 +284,42 @@ TEST_CASE("shared cache: over several token lifetimes the fleet makes the token 
   CHECK(expired == 0);
   CHECK(one_process >= 3);  // several lifetimes did pass
   CHECK(fleet_requests <= one_process + 1);
+}
+
+TEST_CASE("shared cache: the lease holder killed mid-request: another process obtains the token once the lease expires") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  const std::string cred_text = env.ainua_credential(R"("scope":"lease")");
+  const std::string cred = env.write_new("lease-cred", cred_text);
+  env.emu->switches("ainua").delay_ms = 3000;  // the holder's request hangs
+  // The holder: a CLI whose token request may take 1.5 s, so its lease lasts 2.5 s.
+  const std::string cli = CREDPLUG_CLI;
+  std::vector<std::string> args{cli, "--ca-file", env.pki.ca_cert, "--plugin-dir", CREDPLUG_PLUGIN_DIR, "--timeout", "1500",
+                                "--shared-cache", fleet.redis.url(), "--shared-cache-key-file", fleet.key_file, "auth",
+                                "ainua", cred};
+  std::vector<char *> argv;
+  for (auto &a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+  pid_t holder = -1;
+  REQUIRE(posix_spawn(&holder, cli.c_str(), &quiet, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&quiet);
+  REQUIRE(eventually([&] { return env.emu->count("ainua.token") == 1; }));  // it holds the lease, its request is in
+  const auto killed_at = std::chrono::steady_clock::now();
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  env.emu->switches("ainua").delay_ms = 0;
+  HostOptions o = fleet.options();
+  o.cache.max_wait_ms = 10000;
+  Host other(o);
+  auto headers = other.open("ainua", cred_text)->headers();
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
+  CHECK(headers->find("Authorization") != nullptr);
+  CHECK(env.emu->count("ainua.token") == 2);  // the killed one's, and this one's after the lease ran out
+  CHECK(waited.count() >= 1000);              // it waited for the lease instead of racing the holder
+  CHECK(waited.count() < 6000);
 }
