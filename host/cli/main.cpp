@@ -41,6 +41,7 @@ struct Options {
   std::string credential_file;    // check-plugin --credential
   std::string shared_cache, shared_cache_key_file;  // --shared-cache
   int threads = 8;                // check-plugin -j
+  bool metrics = false;           // test --metrics
 };
 
 const char *level_name(int level) {
@@ -130,8 +131,11 @@ int run(const std::string &command, Options &o) {
   }
   if (command == "test") {
     std::error_code ec;
-    if (o.files.size() > 1 || std::filesystem::is_directory(o.files[0], ec))
-      return test_many(host, o.id, credential_files(o.files), o.jobs, !o.no_references, o.out);
+    if (o.files.size() > 1 || std::filesystem::is_directory(o.files[0], ec)) {
+      const int rc = test_many(host, o.id, credential_files(o.files), o.jobs, !o.no_references, o.out);
+      if (o.metrics) print_metrics(o.out, host.metrics());
+      return rc;
+    }
     o.file = o.files[0];
   }
   CredentialText credential = read_credential(o.file, !o.no_references);
@@ -157,6 +161,7 @@ int run(const std::string &command, Options &o) {
     return kExitOk;
   }
   print_test(o.out, o.id, cred->test());
+  if (o.metrics) print_metrics(o.out, host.metrics());
   return kExitOk;
 }
 
@@ -232,6 +237,8 @@ int main(int argc, char **argv) {
   check_cmd->add_option("FILE", o.file, "The plugin, credplug-<id>.so")->required();
   check_cmd->add_option("--credential", o.credential_file, std::string("Also run it live with this credential. ") + file_help);
   check_cmd->add_option("-j,--threads", o.threads, "Threads of the concurrency check")->capture_default_str()->check(CLI::Range(1, 256));
+  test->add_flag("--metrics", o.metrics,
+                 "After the run, print the host's metrics: Prometheus text (with --json: one more line, {\"metrics\": ...})");
   test->add_option("-j,--jobs", o.jobs, "Credentials tested at once")->capture_default_str()->check(CLI::Range(1, 256));
 
   try {

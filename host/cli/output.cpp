@@ -133,4 +133,12 @@ void print_plugin_check(const OutputOptions &o, const PluginCheck &check) {
   std::cout << (check.clean() ? "clean" : "NOT clean") << " (" << check.elapsed_ms << " ms)\n";
 }
 
+void print_metrics(const OutputOptions &o, const MetricsSnapshot &m) {
+  if (o.json) {
+    std::cout << "{\"metrics\": " << json::metrics_json(m, JsonStyle::Line) << "}" << std::endl;
+    return;
+  }
+  std::cout << "\n# credplug metrics (Prometheus text format)\n" << json::metrics_prometheus(m) << std::flush;
+}
+
 }  // namespace credplug::cli

@@ -22,6 +22,8 @@ void print_validation(const OutputOptions &o, const std::string &id, const Valid
 void print_auth(const OutputOptions &o, const std::string &id, const AuthResult &r);
 void print_test(const OutputOptions &o, const std::string &id, const TestResult &r);
 void print_plugin_check(const OutputOptions &o, const PluginCheck &check);
+// Prometheus text after a line saying what follows; with --json one line {"metrics": {...}}.
+void print_metrics(const OutputOptions &o, const MetricsSnapshot &m);
 // Errors go to stderr as text, or to stdout as {"ok": false, "error": ...}.
 void print_error(const OutputOptions &o, ErrorKind kind, const std::string &message);
 void print_internal_error(const OutputOptions &o, const std::string &message);

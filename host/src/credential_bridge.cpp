@@ -1,6 +1,8 @@
 #include "credential_bridge.hpp"
 #include "error_kinds.hpp"
 
+#include <credplug/host_json.hpp>
+
 #include <credplug/kit/jwt.hpp>
 #include <credplug/kit/oauth2.hpp>
 
@@ -70,6 +72,22 @@ int32_t Credential::Impl::invoke(host::PluginOp op, credplug_call &call) {
 }
 
 host::Fetched Credential::Impl::request_token(host::PluginOp op, std::vector<Info> *info) {
+  const auto started = std::chrono::steady_clock::now();
+  auto record = [&](const char *outcome) {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    shared->metrics.token_request(id, outcome, ms);
+  };
+  try {
+    host::Fetched out = request_token_once(op, info);
+    record("ok");
+    return out;
+  } catch (const Error &e) {
+    record(json::kind_slug(e.kind()));
+    throw;
+  }
+}
+
+host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vector<Info> *info) {
   const char *what = host::op_name(op);
   host::Fetched out;
   out.sent_ns = cache->clock().now_ns();
@@ -153,6 +171,7 @@ const Header *HeaderSet::find(std::string_view name) const {
 HeadersPtr Credential::headers() { return impl_->cache->get(); }
 
 void Credential::invalidate(const HeaderSet &rejected) {
+  impl_->shared->metrics.invalidations.fetch_add(1, std::memory_order_relaxed);
   impl_->cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
   if (auto *fleet = impl_->fleet.get())
     if (uint64_t fence = fleet->fence_of(rejected)) {
@@ -165,6 +184,7 @@ void Credential::invalidate(const HeaderSet &rejected) {
 }
 
 void Credential::invalidate() {
+  impl_->shared->metrics.invalidations.fetch_add(1, std::memory_order_relaxed);
   impl_->cache->invalidate(0);
   if (auto *fleet = impl_->fleet.get()) {
     uint64_t fence;
@@ -235,11 +255,13 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   if (shared->store) {
     impl->fleet = std::make_unique<SharedCredential>();
     impl->fleet->store = shared->store;
+    impl->fleet->metrics = &shared->metrics;
     impl->fleet->names = shared->store->names(impl->id, credential_json);
   }
   Credential::Impl *raw = impl.get();
   impl->cache = std::make_unique<TokenCache>(
-      shared->cache, [raw](FetchKind kind) { return raw->fetch(kind); }, shared->refreshers);
+      shared->cache, [raw](FetchKind kind) { return raw->fetch(kind); }, shared->refreshers, system_cache_clock(),
+      &shared->metrics);
   return std::make_unique<Credential>(std::move(impl));
 }
 

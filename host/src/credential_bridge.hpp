@@ -9,6 +9,7 @@
 #include "https_client.hpp"
 #include "plugin_transport.hpp"
 #include "redactor.hpp"
+#include "metrics.hpp"
 #include "refresh_pool.hpp"
 #include "shared_token_store.hpp"
 #include "token_cache.hpp"
@@ -29,6 +30,7 @@ struct Shared {
   CachePolicy cache;
   RefreshPool refreshers;
   long plugin_deadline_ms;  // per plugin call, for runners (credplug_call::deadline_ms)
+  Metrics metrics;
   std::shared_ptr<SharedTokenStore> store;  // the fleet-wide cache; null when not configured
   long lease_ms = 0;                        // how long one token request may hold the fleet's lease
   Shared(HttpOptions options, const CachePolicy &policy, long plugin_deadline_ms)
@@ -66,8 +68,10 @@ struct Credential::Impl {
   // One plugin call on the instance, serialised unless the plugin allows
   // concurrent calls on one instance.
   int32_t invoke(host::PluginOp op, credplug_call &call);
-  // One token request through authenticate() or refresh().
+  // One token request through authenticate() or refresh(), counted in the
+  // Host's metrics by outcome.
   host::Fetched request_token(host::PluginOp op, std::vector<Info> *info = nullptr);
+  host::Fetched request_token_once(host::PluginOp op, std::vector<Info> *info);
   int64_t expiry_ms(const credplug_call &call, int64_t sent_ms) const;
   // The cache's fetcher: through the fleet's cache when there is one.
   host::Fetched fetch(host::FetchKind kind);

@@ -220,6 +220,11 @@ std::vector<std::string> Host::search_path() const { return impl_->registry->dir
 
 HttpStats Host::http_stats() const { return impl_->shared->http.stats(); }
 
+MetricsSnapshot Host::metrics() const {
+  const auto &shared = *impl_->shared;
+  return shared.metrics.snapshot(shared.store != nullptr, shared.store ? shared.store->redis().errors() : 0);
+}
+
 std::vector<PluginInfo> Host::plugins() {
   std::vector<PluginInfo> out;
   for (const auto &[id, p] : impl_->registry->all()) out.push_back(info_of(*p));

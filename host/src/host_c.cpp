@@ -200,6 +200,23 @@ void credplug_host_free(credplug_host *host) {
   }
 }
 
+int32_t credplug_host_metrics(credplug_host *host, char **json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (host == nullptr || json == nullptr) return misuse(errmsg, "credplug_host_metrics: `host` or `json` is NULL");
+    *json = nullptr;
+    return give(json, json::metrics_json(host->host->metrics(), json::JsonStyle::Line));
+  });
+}
+
+int32_t credplug_host_metrics_prometheus(credplug_host *host, char **text, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (host == nullptr || text == nullptr)
+      return misuse(errmsg, "credplug_host_metrics_prometheus: `host` or `text` is NULL");
+    *text = nullptr;
+    return give(text, json::metrics_prometheus(host->host->metrics()));
+  });
+}
+
 int32_t credplug_host_plugins(credplug_host *host, char **json, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
     if (host == nullptr || json == nullptr) return misuse(errmsg, "credplug_host_plugins: `host` or `json` is NULL");

@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdio>
 #include <ctime>
 
 namespace credplug::json {
@@ -221,6 +222,145 @@ std::string plugin_check_json(const PluginCheck &check, JsonStyle style) {
     w.EndArray();
     w.EndObject();
   });
+}
+
+namespace {
+
+template <class W>
+void write_histogram(W &w, const Histogram &h) {
+  w.StartObject();
+  w.Key("bounds_ms");
+  w.StartArray();
+  for (double b : h.bounds_ms) w.Double(b);
+  w.EndArray();
+  w.Key("counts");
+  w.StartArray();
+  for (uint64_t c : h.counts) w.Uint64(c);
+  w.EndArray();
+  w.Key("count"), w.Uint64(h.count);
+  w.Key("sum_ms"), w.Double(h.sum_ms);
+  w.EndObject();
+}
+
+// A Prometheus label value: backslash, quote and newline escaped.
+std::string label(const std::string &v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+// One histogram in seconds: cumulative _bucket lines, _sum and _count.
+void prometheus_histogram(std::string &out, const std::string &name, const std::string &labels, const Histogram &h) {
+  uint64_t cumulative = 0;
+  const std::string sep = labels.empty() ? "" : ",";
+  for (size_t i = 0; i < h.bounds_ms.size(); ++i) {
+    cumulative += h.counts[i];
+    out += name + "_bucket{" + labels + sep + "le=\"" + number(h.bounds_ms[i] / 1000) + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  out += name + "_bucket{" + labels + sep + "le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  out += name + "_sum" + braces + " " + number(h.sum_ms / 1000) + "\n";
+  out += name + "_count" + braces + " " + std::to_string(h.count) + "\n";
+}
+
+void prometheus_counter(std::string &out, const std::string &name, const std::string &help, uint64_t value) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(value) + "\n";
+}
+
+}  // namespace
+
+std::string metrics_json(const MetricsSnapshot &m, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    w.Key("cache");
+    w.StartObject();
+    w.Key("l1_hits"), w.Uint64(m.l1_hits);
+    w.Key("l2_hits"), w.Uint64(m.l2_hits);
+    w.Key("misses"), w.Uint64(m.misses);
+    w.Key("refreshes_ahead"), w.Uint64(m.refreshes_ahead);
+    w.Key("waits"), w.Uint64(m.waits);
+    w.Key("wait_duration"), write_histogram(w, m.wait_duration);
+    w.Key("invalidations"), w.Uint64(m.invalidations);
+    w.EndObject();
+    w.Key("token_requests");
+    w.StartObject();
+    for (const auto &p : m.token_requests) {
+      w.Key(p.plugin.c_str());
+      w.StartObject();
+      w.Key("outcomes");
+      w.StartObject();
+      for (const auto &[outcome, n] : p.outcomes) w.Key(outcome.c_str()), w.Uint64(n);
+      w.EndObject();
+      w.Key("latency"), write_histogram(w, p.latency);
+      w.EndObject();
+    }
+    w.EndObject();
+    w.Key("shared_cache");
+    if (!m.shared_cache) {
+      w.Null();
+    } else {
+      w.StartObject();
+      w.Key("redis_errors"), w.Uint64(m.redis_errors);
+      w.Key("lease_waits"), w.Uint64(m.lease_waits);
+      w.Key("lease_wait_duration"), write_histogram(w, m.lease_wait_duration);
+      w.EndObject();
+    }
+    w.EndObject();
+  });
+}
+
+std::string metrics_prometheus(const MetricsSnapshot &m) {
+  std::string out;
+  out += "# HELP credplug_token_requests_total Token requests this process's plugins made, by outcome.\n"
+         "# TYPE credplug_token_requests_total counter\n";
+  for (const auto &p : m.token_requests)
+    for (const auto &[outcome, n] : p.outcomes)
+      out += "credplug_token_requests_total{plugin=\"" + label(p.plugin) + "\",outcome=\"" + label(outcome) + "\"} " +
+             std::to_string(n) + "\n";
+  out += "# HELP credplug_token_request_duration_seconds How long token requests took.\n"
+         "# TYPE credplug_token_request_duration_seconds histogram\n";
+  for (const auto &p : m.token_requests)
+    prometheus_histogram(out, "credplug_token_request_duration_seconds", "plugin=\"" + label(p.plugin) + "\"",
+                         p.latency);
+  out += "# HELP credplug_cache_lookups_total headers() calls by where the token came from.\n"
+         "# TYPE credplug_cache_lookups_total counter\n"
+         "credplug_cache_lookups_total{result=\"l1_hit\"} " + std::to_string(m.l1_hits) + "\n" +
+         "credplug_cache_lookups_total{result=\"miss\"} " + std::to_string(m.misses) + "\n";
+  prometheus_counter(out, "credplug_cache_l2_hits_total", "Tokens taken from the shared cache instead of a request.",
+                     m.l2_hits);
+  prometheus_counter(out, "credplug_cache_refreshes_ahead_total", "Token renewals started before expiry.",
+                     m.refreshes_ahead);
+  prometheus_counter(out, "credplug_cache_waits_total", "headers() calls that waited for a token request under way.",
+                     m.waits);
+  out += "# HELP credplug_cache_wait_duration_seconds How long those waits took.\n"
+         "# TYPE credplug_cache_wait_duration_seconds histogram\n";
+  prometheus_histogram(out, "credplug_cache_wait_duration_seconds", "", m.wait_duration);
+  prometheus_counter(out, "credplug_cache_invalidations_total", "Tokens reported refused (invalidate()).",
+                     m.invalidations);
+  if (m.shared_cache) {
+    prometheus_counter(out, "credplug_shared_cache_errors_total",
+                       "Shared cache commands that failed: Redis down, slow or answering an error.", m.redis_errors);
+    prometheus_counter(out, "credplug_shared_cache_lease_waits_total",
+                       "Waits for another process's token request.", m.lease_waits);
+    out += "# HELP credplug_shared_cache_lease_wait_duration_seconds How long those waits took.\n"
+           "# TYPE credplug_shared_cache_lease_wait_duration_seconds histogram\n";
+    prometheus_histogram(out, "credplug_shared_cache_lease_wait_duration_seconds", "", m.lease_wait_duration);
+  }
+  return out;
 }
 
 }  // namespace credplug::json

@@ -215,7 +215,15 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     if (t.fence == c.invalidated_fence || t.expires_at_ms - policy.skew_ms <= clock.unix_ms()) return false;
     return kind == FetchKind::Authenticate ? t.fence >= c.last_fence : t.fence > c.last_fence;
   };
+  // A wait for another process's token request, measured from its start.
+  std::optional<int64_t> waiting_since;
+  auto end_wait = [&] {
+    if (waiting_since && c.metrics) c.metrics->lease_wait_ms.observe(double(clock.now_ns() - *waiting_since) / 1e6);
+    waiting_since.reset();
+  };
   auto take = [&](SharedToken &t) {
+    end_wait();
+    if (c.metrics) c.metrics->l2_hits.fetch_add(1, std::memory_order_relaxed);
     Fetched f;
     f.sent_ns = clock.now_ns();
     f.lifetime_ms = long(t.expires_at_ms - clock.unix_ms());
@@ -231,8 +239,10 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     uint64_t fence = 0;
     switch (store.try_lease(c.names[0], lease_ms, &fence)) {
       case SharedTokenStore::Lease::Unavailable:
+        end_wait();
         return here(kind);  // Redis is down: not shared, never an error
       case SharedTokenStore::Lease::Acquired: {
+        end_wait();
         const int64_t sent_unix_ms = clock.unix_ms();
         Fetched f;
         try {
@@ -250,7 +260,14 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     }
     // Another process is obtaining it: wait for its record, or for its lease
     // to end (then this one tries), at most max_wait.
-    if (clock.now_ns() >= give_up) return here(kind);
+    if (!waiting_since) {
+      waiting_since = clock.now_ns();
+      if (c.metrics) c.metrics->lease_waits.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (clock.now_ns() >= give_up) {
+      end_wait();
+      return here(kind);
+    }
     const int64_t left_ms = (give_up - clock.now_ns()) / 1000000;
     std::this_thread::sleep_for(std::chrono::milliseconds(std::max<int64_t>(1, std::min<int64_t>(pause_ms, left_ms))));
     pause_ms = std::min(pause_ms * 3 / 2, 200L);

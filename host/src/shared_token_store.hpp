@@ -8,6 +8,7 @@
 #pragma once
 
 #include "cache_clock.hpp"
+#include "metrics.hpp"
 #include "redis_client.hpp"
 #include "shared_cache_keys.hpp"
 #include "token_cache.hpp"
@@ -69,6 +70,7 @@ class SharedTokenStore {
 // What one credential's fetcher keeps between fetches.
 struct SharedCredential {
   std::shared_ptr<SharedTokenStore> store;
+  Metrics *metrics = nullptr;  // the Host's: L2 hits, lease waits
   std::vector<std::string> names;
   std::mutex mutex;
   uint64_t last_fence = 0;         // of the token this process holds

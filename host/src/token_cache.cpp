@@ -31,8 +31,9 @@ std::string seconds_text(int64_t ns) {
 
 }  // namespace
 
-TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool, const CacheClock &clock)
-    : policy_(policy), fetch_(std::move(fetch)), pool_(pool), clock_(clock) {}
+TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool, const CacheClock &clock,
+                       Metrics *metrics)
+    : policy_(policy), fetch_(std::move(fetch)), pool_(pool), clock_(clock), metrics_(metrics) {}
 
 TokenCache::~TokenCache() { close(); }
 
@@ -41,7 +42,10 @@ HeadersPtr TokenCache::get() {
   Shard &shard = shards_[this_thread_shard(kShards)];
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
-    if (shard.set && now < shard.fresh_until) return shard.set;
+    if (shard.set && now < shard.fresh_until) {
+      if (metrics_) metrics_->l1_hits.add();
+      return shard.set;
+    }
   }
   return get_slow();
 }
@@ -52,19 +56,26 @@ HeadersPtr TokenCache::get_slow() {
     int64_t now = now_ns();
     if (current_ && now < expire_at_) {
       if (now >= refresh_at_ && !inflight_ && now >= next_attempt_ && !closing_) start_background(lock);
+      if (metrics_) metrics_->l1_hits.add();
       return current_;
     }
     if (inflight_) {
       // Single-flight: wait for the request under way and take its outcome.
       const uint64_t flight = flights_started_;
+      const int64_t waited_from = now;
       changed_.wait(lock, [&] { return flights_finished_ >= flight; });
       now = now_ns();
+      if (metrics_) {
+        metrics_->waits.fetch_add(1, std::memory_order_relaxed);
+        metrics_->wait_ms.observe(double(now - waited_from) / kNsPerMs);
+      }
       if (current_ && now < expire_at_) return current_;
       if (held_ && flights_finished_ == flight) throw_held(now);
       continue;
     }
     if (held_ && now < next_attempt_) throw_held(now);
     if (closing_) throw Error(ErrorKind::Plugin, "the credential is being closed");
+    if (metrics_) metrics_->misses.fetch_add(1, std::memory_order_relaxed);
     inflight_ = true;
     ++flights_started_;
     fly(lock, FetchKind::Authenticate, std::max(1, policy_.max_attempts));
@@ -78,6 +89,7 @@ void TokenCache::start_background(std::unique_lock<std::mutex> &) {
   inflight_ = true;
   ++flights_started_;
   ++background_refreshes_;
+  if (metrics_) metrics_->refreshes_ahead.fetch_add(1, std::memory_order_relaxed);
   set_shards(expire_at_);  // readers keep the token without asking again
   pool_.submit([this] {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "cache_clock.hpp"
+#include "metrics.hpp"
 #include "refresh_pool.hpp"
 
 #include <credplug/host.hpp>
@@ -53,8 +54,9 @@ class TokenCache {
   // Makes one token request; throws FetchFailure (or Error) on failure.
   using Fetcher = std::function<Fetched(FetchKind)>;
 
+  // `metrics` (may be null) counts hits, misses, waits and refreshes ahead.
   TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool,
-             const CacheClock &clock = system_cache_clock());
+             const CacheClock &clock = system_cache_clock(), Metrics *metrics = nullptr);
   const CacheClock &clock() const { return clock_; }
   ~TokenCache();  // close()
   TokenCache(const TokenCache &) = delete;
@@ -99,6 +101,7 @@ class TokenCache {
   const Fetcher fetch_;
   RefreshPool &pool_;
   const CacheClock &clock_;
+  Metrics *const metrics_;
   std::array<Shard, kShards> shards_;
 
   mutable std::mutex mutex_;  // everything below

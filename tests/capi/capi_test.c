@@ -224,7 +224,15 @@ int main(void) {
     credplug_free(err);
     CHECK(credplug_headers_get(good, &h1, NULL) == CREDPLUG_HOST_OK);
     credplug_headers_release(h1);
-    credplug_host_free(host);
+    /* Metrics, as JSON and as Prometheus text. */
+  CHECK(credplug_host_metrics(host, &json, &err) == CREDPLUG_HOST_OK);
+  CHECK(json != NULL && strstr(json, "\"l1_hits\":") != NULL && strstr(json, "\"ainua\":{\"outcomes\"") != NULL);
+  credplug_free(json);
+  CHECK(credplug_host_metrics_prometheus(host, &text, &err) == CREDPLUG_HOST_OK);
+  CHECK(text != NULL && strstr(text, "credplug_token_requests_total{plugin=\"ainua\",outcome=\"ok\"}") != NULL);
+  credplug_free(text);
+  CHECK(credplug_host_metrics(NULL, &json, NULL) == CREDPLUG_HOST_ERR_MISUSE);
+  credplug_host_free(host);
     options.isolation = 7;
     CHECK(credplug_host_new(&options, &host, &err) == CREDPLUG_HOST_ERR_MISUSE);
     CHECK(err != NULL && strstr(err, "CREDPLUG_ISOLATION_") != NULL);

@@ -4,6 +4,7 @@
 #include "fixture.hpp"
 #include "support/redis_server.hpp"
 
+#include <credplug/kit/json.hpp>
 #include <doctest/doctest.h>
 #include <hiredis/hiredis.h>
 #include <openssl/rand.h>
@@ -108,6 +109,18 @@ TEST_CASE("shared cache: eight processes' worth of caches on one credential: one
   for (auto &t : threads) t.join();
   CHECK(env.emu->count("ainua.token") == 1);
   CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 1);
+  // Each Host's metrics: one made the request, the seven others took it from L2.
+  uint64_t requests = 0, l2 = 0, misses = 0;
+  for (const auto &h : hosts) {
+    MetricsSnapshot m = h->metrics();
+    CHECK(m.shared_cache);
+    for (const auto &p : m.token_requests) requests += p.outcomes.count("ok") ? p.outcomes.at("ok") : 0;
+    l2 += m.l2_hits;
+    misses += m.misses;
+  }
+  CHECK(requests == 1);
+  CHECK(l2 == 7);
+  CHECK(misses == 8);
   // What Redis holds: HMAC names, sealed records, lease and fence counters —
   // no token, no secret, no credential text.
   const std::string stored = fleet.dump();
@@ -191,6 +204,7 @@ TEST_CASE("shared cache: Redis killed mid-run: no caller error, logged once; bac
   CHECK_NOTHROW(ca->headers());  // L1 still serves
   CHECK(env.emu->count("ainua.token") == 3);
   CHECK(fleet.logged("unavailable") == 2);  // once per outage in each process, not per call
+  CHECK(a.metrics().redis_errors >= 1);
   fleet.redis.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // past the reconnect backoff
   const std::string third = env.ainua_credential(R"("scope":"email")");
@@ -322,4 +336,28 @@ TEST_CASE("shared cache: the lease holder killed mid-request: another process ob
   CHECK(env.emu->count("ainua.token") == 2);  // the killed one's, and this one's after the lease ran out
   CHECK(waited.count() >= 1000);              // it waited for the lease instead of racing the holder
   CHECK(waited.count() < 6000);
+}
+
+TEST_CASE("metrics: credplug test --metrics after a bulk run, as Prometheus text and as JSON") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string dir = env.new_dir("metrics");
+  for (int i = 0; i < 3; ++i) env.write(dir + "/good-" + std::to_string(i) + ".json", env.ainua_credential("\"scope\":\"s" + std::to_string(i) + "\""));
+  env.write(dir + "/bad.json", env.ainua_credential("", "wrong-secret"));
+  auto r = env.trusted({"test", "ainua", env.dir + "/" + dir, "--metrics"});
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.out, "# credplug metrics (Prometheus text format)"));
+  CHECK(contains(r.out, "credplug_token_requests_total{plugin=\"ainua\",outcome=\"ok\"} 3\n"));
+  CHECK(contains(r.out, "credplug_token_requests_total{plugin=\"ainua\",outcome=\"rejected\"} 1\n"));
+  CHECK(contains(r.out, "# TYPE credplug_token_request_duration_seconds histogram\n"));
+  CHECK(contains(r.out, "credplug_token_request_duration_seconds_bucket{plugin=\"ainua\",le=\"+Inf\"} 4\n"));
+  CHECK(contains(r.out, "credplug_token_request_duration_seconds_count{plugin=\"ainua\"} 4\n"));
+  CHECK_FALSE(contains(r.out, "credplug_shared_cache_errors_total"));  // no shared cache
+  auto j = env.trusted({"--json", "test", "ainua", env.dir + "/" + dir, "--metrics"});
+  const std::string last = j.out.substr(j.out.rfind("{\"metrics\": "));
+  auto doc = kit::JsonDocument::parse_object(last);
+  REQUIRE(doc);
+  CHECK(doc->integer("/metrics/token_requests/ainua/outcomes/ok") == 3);
+  CHECK(doc->integer("/metrics/token_requests/ainua/latency/count") == 4);
+  CHECK(doc->has("/metrics/cache/l1_hits"));
 }

@@ -226,6 +226,15 @@ int32_t credplug_invalidate(credplug_credential *credential, const credplug_head
 ** test` prints for one credential, with secrets masked; the caller frees it. */
 int32_t credplug_test(credplug_credential *credential, char **result_json, char **errmsg);
 
+/* What the host's credentials did so far: token requests by plugin and
+** outcome, cache hits (L1, L2) and misses, refreshes ahead, waits, invalidations
+** and the shared cache's errors and lease waits, with latency histograms.
+** *json is the document json::metrics_json() describes (host_json.hpp);
+** *text is the Prometheus text exposition (version 0.0.4), ready to serve at
+** /metrics. The caller frees either with credplug_free(). */
+int32_t credplug_host_metrics(credplug_host *host, char **json, char **errmsg);
+int32_t credplug_host_metrics_prometheus(credplug_host *host, char **text, char **errmsg);
+
 /* The token cache's state as a JSON object (CacheStatus in host.hpp). */
 int32_t credplug_cache_status(credplug_credential *credential, char **json, char **errmsg);
 

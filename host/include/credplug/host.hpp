@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -170,6 +171,36 @@ struct HostOptions {
   long shared_cache_timeout_ms = 250;
 };
 
+// Latencies in fixed buckets: counts[i] fell at or below bounds_ms[i] (and
+// above the bound before it); the last count is above every bound.
+struct Histogram {
+  std::vector<double> bounds_ms;
+  std::vector<uint64_t> counts;
+  uint64_t count = 0;
+  double sum_ms = 0;
+};
+
+// What a Host's credentials did so far (Host::metrics()).
+struct MetricsSnapshot {
+  struct PluginRequests {
+    std::string plugin;
+    std::map<std::string, uint64_t> outcomes;  // "ok", "rejected", "network", ... -> token requests
+    Histogram latency;                         // of every one of them
+  };
+  std::vector<PluginRequests> token_requests;  // made by this process's plugins, per plugin
+  uint64_t l1_hits = 0;          // headers() served from this process's cache
+  uint64_t l2_hits = 0;          // tokens taken from the shared cache instead of a request
+  uint64_t misses = 0;           // headers() that found no valid token and started a request
+  uint64_t refreshes_ahead = 0;  // renewals started before expiry
+  uint64_t waits = 0;            // headers() that waited for a request under way
+  Histogram wait_duration;
+  uint64_t invalidations = 0;  // invalidate() calls (401s reported)
+  bool shared_cache = false;
+  uint64_t redis_errors = 0;   // shared cache commands that failed (down, slow, an error)
+  uint64_t lease_waits = 0;    // waits for another process's token request
+  Histogram lease_wait_duration;
+};
+
 // The Host's HTTPS traffic so far (every credential's, and the refreshes').
 struct HttpStats {
   uint64_t requests = 0;            // sent, redirects counted once each
@@ -301,6 +332,9 @@ class Host {
   // Requests and connections so far: many concurrent credentials share a
   // bounded pool of kept-alive connections per origin. Thread-safe.
   HttpStats http_stats() const;
+  // Counters and latency histograms of every credential opened from this
+  // Host (json::metrics_json, json::metrics_prometheus). Thread-safe.
+  MetricsSnapshot metrics() const;
 
   struct Impl;
 

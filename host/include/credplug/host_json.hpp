@@ -22,6 +22,15 @@ std::string test_json(const std::string &id, const TestResult &r, const std::str
 std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style);
 std::string internal_error_json(const std::string &message, JsonStyle style);
 std::string cache_status_json(const CacheStatus &s);
+// A Host's metrics: {"cache": {"l1_hits", "l2_hits", "misses", ...},
+// "token_requests": {"<plugin>": {"outcomes": {"ok": n, ...}, "latency": {...}}},
+// "shared_cache": {...} or null}; every histogram as {"bounds_ms", "counts",
+// "count", "sum_ms"}.
+std::string metrics_json(const MetricsSnapshot &m, JsonStyle style);
+// The same in the Prometheus text exposition format (version 0.0.4):
+// credplug_token_requests_total{plugin,outcome}, ..._duration_seconds
+// histograms, credplug_cache_lookups_total{result}, ...
+std::string metrics_prometheus(const MetricsSnapshot &m);
 // {"file", "id", "clean", "elapsed_ms", "checks": [{"name", "status", "problems", "detail", "elapsed_ms"}]}
 std::string plugin_check_json(const PluginCheck &check, JsonStyle style);
 
