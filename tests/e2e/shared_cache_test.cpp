@@ -361,3 +361,40 @@ TEST_CASE("metrics: credplug test --metrics after a bulk run, as Prometheus text
   CHECK(doc->integer("/metrics/token_requests/ainua/latency/count") == 4);
   CHECK(doc->has("/metrics/cache/l1_hits"));
 }
+
+TEST_CASE("shared cache: C API processes: cold start one request; over token lifetimes, one process's requests; none expired") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->switches("ainua").token_lifetime_s = 2;
+  Fleet fleet;
+  auto worker = [&](const std::string &cred, int ms) {
+    return run_process({CREDPLUG_FLEET_WORKER, CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, fleet.redis.url(), fleet.key_file,
+                        "ainua", cred, std::to_string(ms)});
+  };
+  // The baseline, measured here: one worker process alone.
+  const std::string alone = env.write_new("fleet-alone", env.ainua_credential(R"("scope":"alone")"));
+  auto r = worker(alone, 3500);
+  CHECK(r.exit_code == 0);
+  CAPTURE(r.err);
+  const int one_process = env.emu->count("ainua.token");
+  env.reset();
+  env.emu->switches("ainua").token_lifetime_s = 2;
+  const std::string shared = env.write_new("fleet-shared", env.ainua_credential(R"("scope":"shared")"));
+  std::vector<ProcessResult> results(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&, i] { results[i] = worker(shared, 3500); });
+  // The cold start, while they run: one request for all four.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(env.emu->count("ainua.token") == 1);
+  for (auto &t : threads) t.join();
+  for (const auto &res : results) {
+    CAPTURE(res.out);
+    CAPTURE(res.err);
+    CHECK(res.exit_code == 0);  // no error, no expired token served
+  }
+  CAPTURE(one_process);
+  const int fleet_requests = env.emu->count("ainua.token");
+  CAPTURE(fleet_requests);
+  CHECK(one_process >= 2);
+  CHECK(fleet_requests <= one_process + 1);
+}
