@@ -57,6 +57,7 @@ std::string serialise(const SharedToken &t) {
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();
   w.Key("fence"), w.Uint64(t.fence);
+  w.Key("iat_ms"), w.Int64(t.issued_at_ms);
   w.Key("exp_ms"), w.Int64(t.expires_at_ms);
   w.Key("headers");
   w.StartArray();
@@ -78,11 +79,13 @@ std::optional<SharedToken> parse(std::string_view text) {
   rapidjson::Document doc;
   if (!bounded_json::parse(doc, text).ok || !doc.IsObject()) return std::nullopt;
   SharedToken t;
-  auto fence = doc.FindMember("fence"), exp = doc.FindMember("exp_ms"), headers = doc.FindMember("headers");
-  bool ok = fence != doc.MemberEnd() && fence->value.IsUint64() && exp != doc.MemberEnd() && exp->value.IsInt64() &&
-            headers != doc.MemberEnd() && headers->value.IsArray();
+  auto fence = doc.FindMember("fence"), iat = doc.FindMember("iat_ms"), exp = doc.FindMember("exp_ms"),
+       headers = doc.FindMember("headers");
+  bool ok = fence != doc.MemberEnd() && fence->value.IsUint64() && iat != doc.MemberEnd() && iat->value.IsInt64() &&
+            exp != doc.MemberEnd() && exp->value.IsInt64() && headers != doc.MemberEnd() && headers->value.IsArray();
   if (ok) {
     t.fence = fence->value.GetUint64();
+    t.issued_at_ms = iat->value.GetInt64();
     t.expires_at_ms = exp->value.GetInt64();
     for (const auto &h : headers->value.GetArray()) {
       if (!h.IsArray() || h.Size() != 3 || !h[0].IsString() || !h[1].IsString() || !h[2].IsBool()) {
@@ -209,10 +212,13 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     while (c.recent.size() > 4) c.recent.pop_front();
     return std::move(f);
   };
-  // A shared token this process may take now.
+  // A shared token this process may take now: not invalidated here, and
+  // valid past the skew the cache would apply to it (TokenCache::install:
+  // the policy's, at most a quarter of its lifetime).
   auto usable = [&](const SharedToken &t) {
     std::lock_guard<std::mutex> lock(c.mutex);
-    if (t.fence == c.invalidated_fence || t.expires_at_ms - policy.skew_ms <= clock.unix_ms()) return false;
+    const int64_t skew = std::min<int64_t>(policy.skew_ms, (t.expires_at_ms - t.issued_at_ms) / 4);
+    if (t.fence == c.invalidated_fence || t.expires_at_ms - skew <= clock.unix_ms()) return false;
     return kind == FetchKind::Authenticate ? t.fence >= c.last_fence : t.fence > c.last_fence;
   };
   // A wait for another process's token request, measured from its start.
@@ -224,16 +230,19 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
   auto take = [&](SharedToken &t) {
     end_wait();
     if (c.metrics) c.metrics->l2_hits.fetch_add(1, std::memory_order_relaxed);
+    // Installed as if requested when it was: the cache's skew and refresh
+    // point then fall where they do in the process that obtained it.
     Fetched f;
-    f.sent_ns = clock.now_ns();
-    f.lifetime_ms = long(t.expires_at_ms - clock.unix_ms());
+    const int64_t age_ms = std::max<int64_t>(0, clock.unix_ms() - t.issued_at_ms);
+    f.sent_ns = clock.now_ns() - age_ms * 1000000;
+    f.lifetime_ms = long(t.expires_at_ms - t.issued_at_ms);
     f.set = std::make_shared<HeaderSet>();
     f.set->headers = std::move(t.headers);
     f.set->expires_at = t.expires_at_ms / 1000;
     return remember(f, t.fence);
   };
   const int64_t give_up = clock.now_ns() + int64_t(policy.max_wait_ms) * 1000000;
-  long pause_ms = 20;
+  long pause_ms = 5;  // then 7, 10, 15 ... 200: a token request takes a few ms
   for (;;) {
     if (auto t = store.read(c.names); t && usable(*t)) return take(*t);
     uint64_t fence = 0;
@@ -251,7 +260,7 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
           store.release(c.names[0], fence);
           throw;
         }
-        SharedToken t{fence, sent_unix_ms + f.lifetime_ms, f.set->headers};
+        SharedToken t{fence, sent_unix_ms, sent_unix_ms + f.lifetime_ms, f.set->headers};
         store.publish(c.names[0], t);
         return remember(f, fence);
       }

@@ -29,6 +29,7 @@ namespace credplug::host {
 // A token as the fleet shares it.
 struct SharedToken {
   uint64_t fence = 0;         // which token of the credential, fleet-wide: 1, 2, ...
+  int64_t issued_at_ms = 0;   // Unix, when its request was sent
   int64_t expires_at_ms = 0;  // Unix
   std::vector<Header> headers;
 };

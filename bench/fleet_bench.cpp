@@ -1,0 +1,173 @@
+// Benchmark 8: the fleet-wide token cache. N worker processes (this program
+// again, with --worker) × 8 threads call headers() on one credential for a
+// number of token lifetimes, without the shared cache (the baseline: what
+// every process does alone today) and with it, measured in the same run:
+//   a. token requests the fleet made, and per lifetime (target: one
+//      process's, about 1.25 per lifetime at the default refresh fraction)
+//   b. headers() latency, p50 and p99, per call (target: unchanged — served
+//      from each process's own cache)
+//   c. the cold start: how long each worker waits for its first token
+//      (with the shared cache, all but one wait for the lease holder)
+// Usage: fleet_bench [--lifetimes N] [--lifetime-s S] [--procs-small N] [--procs-large N]
+#include "bench_env.hpp"
+#include "bench_run.hpp"
+#include "support/process.hpp"
+#include "support/redis_server.hpp"
+
+#include <credplug/kit/json.hpp>
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace credplug;
+using namespace credplug::bench;
+
+constexpr int kThreads = 8;
+
+// --worker PLUGIN_DIR CA REDIS_URL|none KEY_FILE CREDENTIAL_FILE MS: prints
+// {"first_ms", "calls", "p50_ns", "p99_ns", "expired"} and exits.
+int worker(char **argv) {
+  const auto started = Clock::now();
+  HostOptions o;
+  o.plugin_dirs = {argv[2]};
+  o.use_environment = false;
+  o.use_default_dir = false;
+  o.ca_file = argv[3];
+  if (std::string(argv[4]) != "none") {
+    o.shared_cache_url = argv[4];
+    o.shared_cache_key_file = argv[5];
+  }
+  std::ifstream in(argv[6]);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const long ms = std::atol(argv[7]);
+  Host host(o);
+  auto cred = host.open("ainua", text);
+  cred->headers();
+  const double first_ms = ms_since(started);
+  std::atomic<long> expired{0}, calls{0};
+  std::vector<std::vector<double>> samples(kThreads);
+  std::vector<std::thread> threads;
+  const auto until = Clock::now() + std::chrono::milliseconds(ms);
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      while (Clock::now() < until) {
+        auto t0 = Clock::now();
+        auto h = cred->headers();
+        samples[t].push_back(ms_since(t0) * 1e6);
+        ++calls;
+        const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+        if (h->expires_at && *h->expires_at <= now_s) ++expired;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  for (auto &t : threads) t.join();
+  std::vector<double> all;
+  for (auto &s : samples) all.insert(all.end(), s.begin(), s.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0 : all[size_t(p * double(all.size() - 1))]; };
+  std::printf("{\"first_ms\":%.2f,\"calls\":%ld,\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"expired\":%ld}\n", first_ms,
+              calls.load(), pct(0.5), pct(0.99), expired.load());
+  return 0;
+}
+
+struct FleetRun {
+  int token_requests = 0;
+  double p50_ns = 0, p99_ns = 0;
+  std::vector<double> first_ms;
+  long expired = 0, calls = 0;
+};
+
+FleetRun run_fleet(BenchEnv &env, const std::string &self, const std::string &redis_url, const std::string &key_file,
+                   int procs, int ms, int lifetime_s, const std::string &tag) {
+  env.emu->reset();
+  env.emu->switches("ainua").token_lifetime_s = lifetime_s;
+  const std::string cred = env.dir + "/" + tag + ".json";
+  std::ofstream(cred) << R"({"ainua_url":"localhost:)" << env.emu->port()
+                      << R"(","client_id":"bench-client","client_secret":"bench-secret","scope":")" << tag << "\"}";
+  std::vector<testing::ProcessResult> results(static_cast<size_t>(procs));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < procs; ++i)
+    threads.emplace_back([&, i] {
+      results[size_t(i)] = testing::run_process({self, "--worker", CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, redis_url,
+                                                 key_file, cred, std::to_string(ms)});
+    });
+  for (auto &t : threads) t.join();
+  FleetRun r;
+  r.token_requests = env.emu->count("ainua.token");
+  std::vector<double> p50, p99;
+  for (const auto &res : results) {
+    auto doc = kit::JsonDocument::parse_object(res.out);
+    require(res.exit_code == 0 && doc.has_value(), "a worker failed");
+    if (!doc) {
+      std::fprintf(stderr, "  worker: %s\n", res.err.c_str());
+      continue;
+    }
+    r.first_ms.push_back(std::stod(doc->raw("first_ms").value_or("0")));
+    p50.push_back(std::stod(doc->raw("p50_ns").value_or("0")));
+    p99.push_back(std::stod(doc->raw("p99_ns").value_or("0")));
+    r.expired += long(doc->integer("expired").value_or(0));
+    r.calls += long(doc->integer("calls").value_or(0));
+  }
+  r.p50_ns = median(p50);
+  r.p99_ns = median(p99);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc == 8 && std::string(argv[1]) == "--worker") return worker(argv);
+  int lifetimes = 20, lifetime_s = 1, procs_small = 4, procs_large = 16;
+  read_flags(argc, argv,
+             {{"--lifetimes", &lifetimes}, {"--lifetime-s", &lifetime_s}, {"--procs-small", &procs_small},
+              {"--procs-large", &procs_large}});
+  BenchEnv env;
+  testing::RedisServer redis;
+  unsigned char key[32];
+  RAND_bytes(key, sizeof key);
+  std::string hex;
+  for (unsigned char b : key) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    hex += two;
+  }
+  const std::string key_file = env.dir + "/fleet.key";
+  std::ofstream(key_file) << hex << "\n";
+  const std::string self = std::filesystem::canonical("/proc/self/exe").string();
+  const int ms = lifetimes * lifetime_s * 1000;
+  std::printf("8. the fleet-wide token cache: %d-second tokens, %d lifetimes, %d threads per process calling headers() "
+              "every ms\n",
+              lifetime_s, lifetimes, kThreads);
+  auto worst = [](const std::vector<double> &v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
+  for (int procs : {procs_small, procs_large}) {
+    FleetRun runs[2];
+    for (int shared = 0; shared < 2; ++shared) {
+      const std::string tag = "p" + std::to_string(procs) + (shared ? "-shared" : "-alone");
+      runs[shared] = run_fleet(env, self, shared ? redis.url() : "none", key_file, procs, ms, lifetime_s, tag);
+      require(runs[shared].expired == 0, "an expired token was served");
+    }
+    const double one_process = double(runs[0].token_requests) / procs;
+    std::printf("8a. %2d processes: token requests   without the shared cache: %d (%.2f per lifetime)   with it: %d "
+                "(%.2f per lifetime; one process alone: %.1f) (%s)\n",
+                procs, runs[0].token_requests, double(runs[0].token_requests) / lifetimes, runs[1].token_requests,
+                double(runs[1].token_requests) / lifetimes, one_process,
+                runs[1].token_requests <= one_process + 2 ? "one process's: met" : "MISSED");
+    require(runs[1].token_requests <= one_process + 2 + lifetimes / 4, "the shared cache made many more requests than one process");
+    std::printf("8b. %2d processes: headers() p50 / p99   without: %.0f / %.0f ns   with: %.0f / %.0f ns (%s)\n", procs,
+                runs[0].p50_ns, runs[0].p99_ns, runs[1].p50_ns, runs[1].p99_ns,
+                runs[1].p50_ns <= 1.5 * runs[0].p50_ns + 50 ? "unchanged: met" : "slower: MISSED");
+    std::printf("8c. %2d processes: cold start, time to the first token (median / max)   without: %.1f / %.1f ms   "
+                "with: %.1f / %.1f ms\n",
+                procs, median(runs[0].first_ms), worst(runs[0].first_ms), median(runs[1].first_ms), worst(runs[1].first_ms));
+  }
+  return failures() == 0 ? 0 : 1;
+}
