@@ -22,18 +22,7 @@ std::string header(const emulator::Headers &headers, const std::string &name) {
   return "";
 }
 
-int closed_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);  // bound, never listened, now closed: connections are refused
-  return port;
-}
+int closed_port() { return unused_local_port(); }
 
 E2E &E2E::get() {
   static E2E *env = [] {

@@ -322,16 +322,7 @@ TEST_CASE("isolated: a runner busy in a call that never returns ends when its ho
   const std::string cli = CREDPLUG_CLI;
   std::vector<std::string> args{cli, "--isolation", "process", "--timeout", "600000", "--plugin-dir",
                                 CREDPLUG_HOSTILE_PLUGIN_DIR, "auth", "hostile", file};
-  std::vector<char *> argv;
-  for (auto &a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t quiet;
-  posix_spawn_file_actions_init(&quiet);
-  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
-  pid_t host = -1;
-  REQUIRE(posix_spawn(&host, cli.c_str(), &quiet, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&quiet);
+  pid_t host = spawn_quiet(args);
   std::vector<pid_t> runners;
   CHECK(eventually([&] { return !(runners = children_named(host, "credplug-plugin")).empty(); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into authenticate()'s loop

@@ -312,16 +312,7 @@ TEST_CASE("shared cache: the lease holder killed mid-request: another process ob
   std::vector<std::string> args{cli, "--ca-file", env.pki.ca_cert, "--plugin-dir", CREDPLUG_PLUGIN_DIR, "--timeout", "1500",
                                 "--shared-cache", fleet.redis.url(), "--shared-cache-key-file", fleet.key_file, "auth",
                                 "ainua", cred};
-  std::vector<char *> argv;
-  for (auto &a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t quiet;
-  posix_spawn_file_actions_init(&quiet);
-  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
-  pid_t holder = -1;
-  REQUIRE(posix_spawn(&holder, cli.c_str(), &quiet, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&quiet);
+  pid_t holder = spawn_quiet(args);
   REQUIRE(eventually([&] { return env.emu->count("ainua.token") == 1; }));  // it holds the lease, its request is in
   const auto killed_at = std::chrono::steady_clock::now();
   ::kill(holder, SIGKILL);
