@@ -126,7 +126,9 @@ FleetRun run_fleet(BenchEnv &env, const std::string &self, const std::string &re
 
 int main(int argc, char **argv) {
   if (argc == 8 && std::string(argv[1]) == "--worker") return worker(argv);
-  int lifetimes = 20, lifetime_s = 1, procs_small = 4, procs_large = 16;
+  // Tokens of at least 2 s: a JWT's exp is in whole seconds, so a 1 s token can
+  // arrive with a few ms left.
+  int lifetimes = 20, lifetime_s = 3, procs_small = 4, procs_large = 16;
   read_flags(argc, argv,
              {{"--lifetimes", &lifetimes}, {"--lifetime-s", &lifetime_s}, {"--procs-small", &procs_small},
               {"--procs-large", &procs_large}});
