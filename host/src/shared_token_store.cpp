@@ -252,6 +252,12 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
         return here(kind);  // Redis is down: not shared, never an error
       case SharedTokenStore::Lease::Acquired: {
         end_wait();
+        // Another holder may have finished between our read and our lease:
+        // its token is then the one to take (and the lease goes back).
+        if (auto t = store.read(c.names); t && usable(*t)) {
+          store.release(c.names[0], fence);
+          return take(*t);
+        }
         const int64_t sent_unix_ms = clock.unix_ms();
         Fetched f;
         try {
