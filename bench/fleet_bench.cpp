@@ -14,6 +14,7 @@
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
 
+#include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
 
 #include <openssl/rand.h>
@@ -140,16 +141,10 @@ int main(int argc, char **argv) {
               {"--procs-large", &procs_large}});
   BenchEnv env;
   testing::RedisServer redis;
-  unsigned char key[32];
-  RAND_bytes(key, sizeof key);
-  std::string hex;
-  for (unsigned char b : key) {
-    char two[3];
-    std::snprintf(two, sizeof two, "%02x", b);
-    hex += two;
-  }
+  std::string key(32, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char *>(key.data()), int(key.size()));
   const std::string key_file = env.dir + "/fleet.key";
-  std::ofstream(key_file) << hex << "\n";
+  std::ofstream(key_file) << kit::hex_encode(key) << "\n";
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
   const int ms = lifetimes * lifetime_s * 1000;
   std::printf("8. the fleet-wide token cache: %d-second tokens, %d lifetimes, %d threads per process calling headers() "

@@ -3,15 +3,12 @@
 #include <algorithm>
 
 namespace credplug::host {
-namespace {
 
 size_t this_thread_slot() {
   static std::atomic<size_t> next{0};
   thread_local size_t slot = next.fetch_add(1, std::memory_order_relaxed);
   return slot;
 }
-
-}  // namespace
 
 void ShardedCounter::add(uint64_t n) {
   slots_[this_thread_slot() % slots_.size()].value.fetch_add(n, std::memory_order_relaxed);

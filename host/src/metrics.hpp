@@ -16,6 +16,10 @@
 
 namespace credplug::host {
 
+// A number fixed for the calling thread, handed out round-robin: which shard
+// of a sharded structure the thread uses (the token cache's, these counters').
+size_t this_thread_slot();
+
 class ShardedCounter {
  public:
   void add(uint64_t n = 1);

@@ -2,6 +2,8 @@
 
 #include "plugin_paths.hpp"
 
+#include <credplug/kit/encoding.hpp>
+
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -67,10 +69,7 @@ std::string file_sha256(const std::string &path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  static const char *hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) out += {hex[digest[i] >> 4], hex[digest[i] & 15]};
-  return out;
+  return kit::hex_encode(std::string_view(reinterpret_cast<const char *>(digest), len));
 }
 
 std::string pinned_id(const PinFile &pins, const std::string &named, const std::string &sha256) {

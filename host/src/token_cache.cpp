@@ -10,13 +10,6 @@ namespace {
 
 constexpr int64_t kNsPerMs = 1000000;
 
-// Each thread reads through one shard, assigned round-robin.
-size_t this_thread_shard(size_t shards) {
-  static std::atomic<size_t> next{0};
-  thread_local size_t index = next.fetch_add(1, std::memory_order_relaxed);
-  return index % shards;
-}
-
 // A shard's own owner of the current token: copying the aliasing pointer
 // touches this holder's reference count, not one shared by all threads.
 struct alignas(64) ShardHolder {
@@ -39,7 +32,7 @@ TokenCache::~TokenCache() { close(); }
 
 HeadersPtr TokenCache::get() {
   const int64_t now = now_ns();
-  Shard &shard = shards_[this_thread_shard(kShards)];
+  Shard &shard = shards_[this_thread_slot() % kShards];  // each thread reads through one shard
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
     if (shard.set && now < shard.fresh_until) {

@@ -61,6 +61,14 @@ std::string base64url_encode(std::string_view bytes) { return encode(bytes, kUrl
 std::optional<std::string> base64_decode(std::string_view text) { return decode(text, kStd); }
 std::optional<std::string> base64url_decode(std::string_view text) { return decode(text, kUrl); }
 
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) out += {kHex[c >> 4], kHex[c & 15]};
+  return out;
+}
+
 std::string url_encode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

@@ -4,6 +4,7 @@
 #include "fixture.hpp"
 #include "support/redis_server.hpp"
 
+#include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
 #include <doctest/doctest.h>
 #include <hiredis/hiredis.h>
@@ -31,12 +32,9 @@ using namespace credplug::testing;
 namespace {
 
 std::string random_key() {
-  unsigned char bytes[32];
-  RAND_bytes(bytes, sizeof bytes);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) out += {kHex[b >> 4], kHex[b & 15]};
-  return out;
+  std::string bytes(32, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char *>(bytes.data()), int(bytes.size()));
+  return kit::hex_encode(bytes);
 }
 
 struct Fleet {

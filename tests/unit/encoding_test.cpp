@@ -56,3 +56,8 @@ TEST_CASE("json_quote escapes what JSON requires") {
   CHECK(json_quote("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
   CHECK(JsonDocument::parse_object("{\"k\":" + json_quote("x\"\u0001y") + "}")->string("k").value() == "x\"\u0001y");
 }
+
+TEST_CASE("hex: two lowercase digits per byte") {
+  CHECK(credplug::kit::hex_encode("") == "");
+  CHECK(credplug::kit::hex_encode(std::string("\x00\x0f\xa5\xff", 4)) == "000fa5ff");
+}
