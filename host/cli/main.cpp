@@ -149,7 +149,7 @@ int run(const std::string &command, Options &o) {
   if (command == "auth") {
     // With a fleet-wide cache, the headers to attach are the fleet's token
     // (one request across every process), not a new one.
-    if (!o.shared_cache.empty() || std::getenv("CREDPLUG_SHARED_CACHE")) {
+    if (host.metrics().shared_cache) {
       HeadersPtr h = cred->headers();
       AuthResult shared;
       shared.headers = h->headers;

@@ -4,7 +4,6 @@
 // this one — the transports behind plugin_transport.hpp.
 #include <credplug/host.hpp>
 
-#include "shared_token_store.hpp"
 #include "core_dumps.hpp"
 #include "credential_bridge.hpp"
 #include "plugin_paths.hpp"
@@ -12,6 +11,7 @@
 #include "plugin_registry.hpp"
 #include "process_transport.hpp"
 #include "redactor.hpp"
+#include "shared_token_store.hpp"
 
 #include <openssl/hmac.h>
 #include <openssl/rand.h>

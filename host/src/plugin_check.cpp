@@ -50,12 +50,9 @@ CheckResult run_check(const std::string &name, const std::function<void(CheckRes
 CheckResult skipped(const std::string &name, const std::string &why) { return {name, "skip", {}, why, 0}; }
 
 std::string random_hex(size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  RAND_bytes(raw.data(), int(raw.size()));
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) out += {kHex[b >> 4], kHex[b & 15]};
-  return out;
+  std::string raw(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char *>(raw.data()), int(raw.size()));
+  return kit::hex_encode(raw);
 }
 
 // --- A credential made up from the schema, for the offline checks ----------
@@ -217,10 +214,14 @@ std::vector<std::pair<const char *, std::string>> forms_of(const std::string &se
           {"base64url-encoded", kit::base64url_encode(secret)}};
 }
 
+// Secrets shorter than this are not searched for: too short to tell from chance.
+constexpr size_t kMinSecretLength = 6;
+constexpr const char *kWhyUnmasked = " (the host masks a secret it knows; transformed or hidden, it cannot)";
+
 // How (never what) a secret appears in `text`, or "".
 std::string leaked_form(const std::vector<std::string> &secrets, const std::string &text) {
   for (const auto &s : secrets) {
-    if (s.size() < 6) continue;  // too short to tell from chance
+    if (s.size() < kMinSecretLength) continue;
     for (const auto &[how, form] : forms_of(s))
       if (text.find(form) != std::string::npos) return how;
   }
@@ -230,8 +231,7 @@ std::string leaked_form(const std::vector<std::string> &secrets, const std::stri
 void search(const std::vector<std::string> &secrets, const std::string &text, const std::string &where,
             std::vector<std::string> &found) {
   if (std::string how = leaked_form(secrets, text); !how.empty())
-    found.push_back("a secret of the credential appears " + how + " in " + where +
-                    " (the host masks a secret it knows; transformed or hidden, it cannot)");
+    found.push_back("a secret of the credential appears " + how + " in " + where + kWhyUnmasked);
 }
 
 void search_result(const std::vector<std::string> &secrets, const AuthResult &auth, const std::vector<Info> &info,
@@ -275,10 +275,12 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
     if (report.id.empty())
       r.problems.push_back("the file is named " + file.filename().string() +
                            "; the host finds plugins only as credplug-<id>.so (id: a-z, 0-9, '_', '-')");
-    if (!report.id.empty()) r.detail = "named for plugin '" + report.id + "'";
+    else
+      r.detail = "named for plugin '" + report.id + "'";
   }));
   if (report.results.back().status == "fail") return finish();
 
+  bool entry_missing = false;  // read, and without the entry point: nothing more to check
   report.results.push_back(run_check("exports", [&](CheckResult &r) {
     // Every global symbol it defines: exactly the entry point is allowed.
     auto exported = host::elf_exports_containing(options.file, "");
@@ -289,6 +291,7 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
       else if (s.find(CREDPLUG_ENTRY_SYMBOL) == std::string::npos) others.push_back(s);  // a mangled one: below
     }
     if (!has_entry) {
+      entry_missing = true;
       auto mangled = host::elf_exports_containing(options.file, CREDPLUG_ENTRY_SYMBOL);
       r.problems.push_back(std::string("does not export ") + CREDPLUG_ENTRY_SYMBOL + "()" +
                            (mangled.empty() ? "; define it with CREDPLUG_EXPORT (plugin.h declares it)"
@@ -305,8 +308,7 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
     }
     r.detail = std::to_string(exported.size()) + " exported symbol(s)";
   }));
-  if (report.results.back().status == "fail" && report.results.back().problems[0].find("does not export") == 0)
-    return finish();
+  if (entry_missing) return finish();
 
   Outputs outputs;
   HostOptions ho = options.host;
@@ -318,11 +320,7 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
   Host host(ho);
   PluginInfo info;
   report.results.push_back(run_check("load", [&](CheckResult &r) {
-    try {
-      info = host.plugin(report.id);
-    } catch (const Error &e) {
-      return r.problems.push_back(e.what());
-    }
+    info = host.plugin(report.id);  // its Error is the problem (run_check)
     r.detail = info.id + " " + info.version + ", ABI " + std::to_string(info.abi_major) + "." +
                std::to_string(info.abi_minor) + ", isolation " + info.isolation;
   }));
@@ -354,8 +352,9 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
   Synthesiser synthesiser(schema);
   const std::string made_up = synthesiser.credential();
   std::vector<std::string> secrets = synthesiser.canaries;
+  const host::CompiledSchema compiled(schema_text);
   bool create_ran = false;
-  if (host::CompiledSchema(schema_text).validate(made_up).ok()) {
+  if (compiled.validate(made_up).ok()) {
     report.results.push_back(run_check("create", [&](CheckResult &r) {
       Validation v = host.validate(report.id, made_up);
       if (v.ok()) {
@@ -369,7 +368,6 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
       r.detail = "create() refused the made-up credential (" + v.errors[0].message +
                  "); pass --credential FILE to check with a real one";
     }));
-    if (report.results.back().status == "skip") report.results.back().problems.clear();
   } else {
     report.results.push_back(skipped("create", "no credential satisfying the schema could be made up from it; pass "
                                                "--credential FILE"));
@@ -377,7 +375,6 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
 
   std::unique_ptr<Credential> live;
   if (options.credential_json) {
-    host::CompiledSchema compiled(schema_text);
     for (auto &s : compiled.secret_values(*options.credential_json)) secrets.push_back(std::string(s.view()));
     for (const auto &s : options.credential_secrets) secrets.push_back(std::string(s.view()));
     report.results.push_back(run_check("live", [&](CheckResult &r) {
@@ -446,23 +443,22 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
       if (std::string h = leaked_form(secrets, outputs.logs[i]); !h.empty() && leaking++ == 0) first = i + 1, how = h;
     if (leaking > 0)
       r.problems.push_back("a secret of the credential appears " + how + " in " + std::to_string(leaking) +
-                           " log line(s), the first is line " + std::to_string(first) +
-                           " (the host masks a secret it knows; transformed or hidden, it cannot)");
+                           " log line(s), the first is line " + std::to_string(first) + kWhyUnmasked);
     // And in this report's own text (error messages the host passed on):
     // found there, a secret is masked before anyone prints the report.
-    for (auto &result : report.results)
-      for (std::string *text : [&] {
-             std::vector<std::string *> all{&result.detail};
-             for (auto &p : result.problems) all.push_back(&p);
-             return all;
-           }())
+    for (auto &result : report.results) {
+      auto scrub = [&](std::string &text) {
         for (const auto &secret : secrets)
           for (const auto &[how, form] : forms_of(secret)) {
-            if (secret.size() < 6 || text->find(form) == std::string::npos) continue;
+            if (secret.size() < kMinSecretLength || text.find(form) == std::string::npos) continue;
             r.problems.push_back("a secret of the credential appears in a message of the '" + result.name +
                                  "' check (masked here; the plugin transformed it, so the host could not)");
-            for (size_t at; (at = text->find(form)) != std::string::npos;) text->replace(at, form.size(), "[REDACTED]");
+            for (size_t at; (at = text.find(form)) != std::string::npos;) text.replace(at, form.size(), "[REDACTED]");
           }
+      };
+      scrub(result.detail);
+      for (auto &p : result.problems) scrub(p);
+    }
     r.detail = std::to_string(secrets.size()) + " secret(s) searched for, in 4 forms each, in " +
                std::to_string(outputs.logs.size()) + " log line(s), the messages and every non-secret output";
   }));

@@ -63,11 +63,6 @@ RedisClient::RedisClient(RedisAddress address, long timeout_ms, std::function<vo
 
 RedisClient::~RedisClient() = default;
 
-bool RedisClient::down() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return outage_;
-}
-
 void RedisClient::failed(const std::string &why) {
   errors_.fetch_add(1);
   std::lock_guard<std::mutex> lock(mutex_);

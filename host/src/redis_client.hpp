@@ -42,7 +42,6 @@ class RedisClient {
   std::optional<RedisReply> run(const std::vector<std::string_view> &args);
   const RedisAddress &address() const { return address_; }
   uint64_t errors() const { return errors_.load(); }
-  bool down() const;
 
  private:
   struct Connection;
@@ -54,7 +53,7 @@ class RedisClient {
   const RedisAddress address_;
   const long timeout_ms_;
   const std::function<void(int, const std::string &)> log_;
-  mutable std::mutex mutex_;  // the pool and the outage state
+  std::mutex mutex_;  // the pool and the outage state
   std::vector<std::unique_ptr<Connection>> idle_;
   bool outage_ = false;
   std::chrono::steady_clock::time_point retry_at_{};

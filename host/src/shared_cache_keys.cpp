@@ -1,6 +1,7 @@
 #include "shared_cache_keys.hpp"
 
 #include <credplug/host.hpp>
+#include <credplug/kit/encoding.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -11,20 +12,13 @@
 #include <cctype>
 #include <fstream>
 #include <memory>
-#include <sstream>
+#include <iterator>
 
 namespace credplug::host {
 namespace {
 
 constexpr unsigned char kRecordVersion = 1;
 constexpr size_t kIdBytes = 8, kNonceBytes = 12, kTagBytes = 16;
-
-std::string hex(const unsigned char *p, size_t n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += {kHex[p[i] >> 4], kHex[p[i] & 15]};
-  return out;
-}
 
 int from_hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -43,9 +37,8 @@ std::string hmac(std::string_view key, std::string_view data) {
   return s;
 }
 
-[[noreturn]] void bad_url(std::string_view url, const std::string &why) {
-  // The URL may hold a password: only its scheme and shape are quoted.
-  (void)url;
+// The URL may hold a password: messages say what is wrong, never quote it.
+[[noreturn]] void bad_url(const std::string &why) {
   throw Error(ErrorKind::InvalidInput, "the shared cache URL " + why +
                                            " (expected redis://[user:password@]host:port/db)");
 }
@@ -59,16 +52,16 @@ RedisAddress parse_redis_url(std::string_view url) {
                 "the shared cache URL uses rediss:// (TLS), which this build's hiredis (Debian's 0.14) cannot "
                 "speak; use redis:// on a trusted network: records are sealed with AES-256-GCM, so the link "
                 "shows only HMAC names and lease tokens (docs/SHARED_CACHE.md)");
-  if (url.rfind("redis://", 0) != 0) bad_url(url, "does not start with redis://");
+  if (url.rfind("redis://", 0) != 0) bad_url("does not start with redis://");
   std::string_view rest = url.substr(8);
   if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view userinfo = rest.substr(0, at);
     rest = rest.substr(at + 1);
     size_t colon = userinfo.find(':');
-    if (colon == std::string_view::npos) bad_url(url, "has user info without a password");
+    if (colon == std::string_view::npos) bad_url("has user info without a password");
     a.user = std::string(userinfo.substr(0, colon));
     a.password = kit::SecretString(userinfo.substr(colon + 1));
-    if (a.password.empty()) bad_url(url, "has an empty password");
+    if (a.password.empty()) bad_url("has an empty password");
   }
   std::string_view hostport = rest, db;
   if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
@@ -77,18 +70,18 @@ RedisAddress parse_redis_url(std::string_view url) {
   }
   size_t colon = hostport.rfind(':');
   a.host = std::string(hostport.substr(0, colon));
-  if (a.host.empty()) bad_url(url, "has no host");
+  if (a.host.empty()) bad_url("has no host");
   for (char c : a.host)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
-      bad_url(url, "has a host that is not a plain name or IPv4 address");
+      bad_url("has a host that is not a plain name or IPv4 address");
   auto number = [&](std::string_view text, const char *what, int max) {
-    if (text.empty() || text.size() > 5) bad_url(url, std::string("has no valid ") + what);
+    if (text.empty() || text.size() > 5) bad_url(std::string("has no valid ") + what);
     int n = 0;
     for (char c : text) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) bad_url(url, std::string("has no valid ") + what);
+      if (!std::isdigit(static_cast<unsigned char>(c))) bad_url(std::string("has no valid ") + what);
       n = n * 10 + (c - '0');
     }
-    if (n > max) bad_url(url, std::string("has a ") + what + " above " + std::to_string(max));
+    if (n > max) bad_url(std::string("has a ") + what + " above " + std::to_string(max));
     return n;
   };
   if (colon != std::string_view::npos) a.port = number(hostport.substr(colon + 1), "port", 65535);
@@ -101,11 +94,7 @@ RedisAddress parse_redis_url(std::string_view url) {
 KeyRing KeyRing::load(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::InvalidInput, "cannot read the shared cache key file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  kit::SecretString content(text.str());
-  std::string s = text.str();
-  kit::wipe(s);
+  kit::SecretString content{std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
   return from_text(content.view(), path);
 }
 
@@ -136,7 +125,7 @@ KeyRing KeyRing::from_text(std::string_view text, const std::string &origin) {
     }
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size(), digest);
-    key.id = hex(digest, kIdBytes);
+    key.id = kit::hex_encode(std::string_view(reinterpret_cast<const char *>(digest), kIdBytes));
     key.bytes = kit::SecretString(bytes);
     std::string naming = hmac(bytes, "credplug shared cache: record names v1");
     key.naming = kit::SecretString(naming);
@@ -164,7 +153,7 @@ std::string KeyRing::record_name(size_t i, std::string_view plugin_id, std::stri
   data.append(credential_json.data(), credential_json.size());
   std::string mac = hmac(keys_[i].naming.view(), data);
   kit::wipe(data);
-  return "credplug:v1:" + keys_[i].id + ":" + hex(reinterpret_cast<const unsigned char *>(mac.data()), 16);
+  return "credplug:v1:" + keys_[i].id + ":" + kit::hex_encode(std::string_view(mac).substr(0, 16));
 }
 
 std::string KeyRing::seal(std::string_view plaintext, std::string_view context) const {

@@ -31,13 +31,15 @@ if redis.call('SET', KEYS[1], '0', 'NX', 'PX', ARGV[1]) then
 end
 return 0)";
 
-// Write only over an older token; release our lease either way.
+// Write only over an older token; release our lease either way; note in
+// the keyring when this key last sealed (check_keys reads it).
 constexpr const char *kPublishScript = R"(
 local current = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
 local wrote = 0
 if tonumber(ARGV[1]) > current then
   redis.call('HSET', KEYS[1], 'fence', ARGV[1], 'rec', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
   wrote = 1
 end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
@@ -148,10 +150,10 @@ std::optional<SharedToken> SharedTokenStore::read(const std::vector<std::string>
     auto plain = keys_.open(reply->text, name, &unknown);
     kit::wipe(reply->text);
     if (!plain) {
+      const std::string &what = unknown.empty() ? name : unknown;  // warned about once each
       std::lock_guard<std::mutex> lock(warned_mutex_);
-      if (std::find(warned_unknown_.begin(), warned_unknown_.end(), unknown.empty() ? name : unknown) ==
-          warned_unknown_.end()) {
-        warned_unknown_.push_back(unknown.empty() ? name : unknown);
+      if (std::find(warned_unknown_.begin(), warned_unknown_.end(), what) == warned_unknown_.end()) {
+        warned_unknown_.push_back(what);
         if (log_)
           log_(CREDPLUG_LOG_ERROR, unknown.empty() ? "shared cache: a record under " + name +
                                                          " failed authentication (tampered, or written by another "
@@ -181,9 +183,8 @@ bool SharedTokenStore::publish(const std::string &name, const SharedToken &token
   std::string sealed = keys_.seal(plain, name);
   kit::wipe(plain);
   const int64_t ttl = std::clamp<int64_t>(token.expires_at_ms - unix_ms_now(), 1, kMaxRecordMs);
-  auto reply = redis_.run({"EVAL", kPublishScript, "2", name, name + ":lease", std::to_string(token.fence), sealed,
-                           std::to_string(ttl)});
-  redis_.run({"HSET", kKeyring, keys_.current_id(), std::to_string(unix_ms_now())});
+  auto reply = redis_.run({"EVAL", kPublishScript, "3", name, name + ":lease", kKeyring, std::to_string(token.fence),
+                           sealed, std::to_string(ttl), keys_.current_id(), std::to_string(unix_ms_now())});
   return reply && reply->type == RedisReply::Integer && reply->integer == 1;
 }
 
