@@ -131,7 +131,8 @@ void SharedTokenStore::check_keys(const std::string &key_origin) {
                     " lacks: every process would miss them; add that key to the file as a later line (keys rotate "
                     "by adding the new one first), or use the fleet's key file");
   }
-  redis_.run({"HSET", kKeyring, keys_.current_id(), std::to_string(now)});
+  // The keyring learns a key when it seals a record (kPublishScript), not
+  // when a process starts with it: a key that sealed nothing bars no one.
 }
 
 std::vector<std::string> SharedTokenStore::names(std::string_view plugin_id, std::string_view credential_json) const {
