@@ -102,6 +102,7 @@ host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vecto
   out.set = std::make_shared<HeaderSet>();
   const int64_t expires_ms = expiry_ms(call, sent_ms);
   out.set->expires_at = expires_ms / 1000;
+  out.expires_unix_ms = expires_ms;
   out.set->headers = std::move(call.headers);
   out.lifetime_ms = long(expires_ms - sent_ms);
   if (info) *info = std::move(call.info);

@@ -238,6 +238,7 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     const int64_t age_ms = std::max<int64_t>(0, clock.unix_ms() - t.issued_at_ms);
     f.sent_ns = clock.now_ns() - age_ms * 1000000;
     f.lifetime_ms = long(t.expires_at_ms - t.issued_at_ms);
+    f.expires_unix_ms = t.expires_at_ms;
     f.set = std::make_shared<HeaderSet>();
     f.set->headers = std::move(t.headers);
     f.set->expires_at = t.expires_at_ms / 1000;
@@ -260,7 +261,6 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
           store.release(c.names[0], fence);
           return take(*t);
         }
-        const int64_t sent_unix_ms = clock.unix_ms();
         Fetched f;
         try {
           f = here(kind);
@@ -268,7 +268,12 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
           store.release(c.names[0], fence);
           throw;
         }
-        SharedToken t{fence, sent_unix_ms, sent_unix_ms + f.lifetime_ms, f.set->headers};
+        // The obtainer's own expiry, to the millisecond: taken from the time
+        // before here() instead, a taker's whole-second expires_at fell a
+        // second early whenever the plugin call crossed a millisecond.
+        const int64_t age_ms = (clock.now_ns() - f.sent_ns) / 1000000;
+        const int64_t expires_ms = f.expires_unix_ms ? f.expires_unix_ms : clock.unix_ms() - age_ms + f.lifetime_ms;
+        SharedToken t{fence, expires_ms - f.lifetime_ms, expires_ms, f.set->headers};
         store.publish(c.names[0], t);
         return remember(f, fence);
       }

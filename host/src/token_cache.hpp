@@ -39,6 +39,9 @@ struct Fetched {
   std::shared_ptr<HeaderSet> set;  // the cache sets its generation
   int64_t sent_ns = 0;             // when the request started, on the cache's clock
   long lifetime_ms = 0;            // from `sent_ns` to expiry, > 0
+  // The same expiry on the Unix clock, to the millisecond, as the fleet
+  // shares it (0: unknown, then taken as now - age + lifetime).
+  int64_t expires_unix_ms = 0;
 };
 
 // A failed token request: an Error, and the server's Retry-After if it sent one.

@@ -5,6 +5,7 @@
 #include "retry_timing.hpp"
 #include "token_cache.hpp"
 
+#include <support/fake_clock.hpp>
 #include <support/on_threads.hpp>
 
 #include <doctest/doctest.h>
@@ -16,26 +17,11 @@
 
 using namespace credplug;
 using namespace credplug::host;
+using credplug::testing::FakeClock;
 
 namespace {
 
 constexpr int64_t kMs = 1000000;
-
-class FakeClock final : public CacheClock {
- public:
-  int64_t now_ns() const override { return ns_.load(); }
-  int64_t unix_ms() const override { return 1800000000000 + ns_.load() / kMs; }
-  void advance_ms(int64_t ms) { ns_ += ms * kMs; }
-  // Fake time moves only when the test moves it: look again every real
-  // millisecond (a wait that would end later on this clock ends then).
-  void wait_until(std::condition_variable &cv, std::unique_lock<std::mutex> &lock, int64_t deadline_ns,
-                  const std::function<bool()> &done) const override {
-    while (!done() && now_ns() < deadline_ns) cv.wait_for(lock, std::chrono::milliseconds(1));
-  }
-
- private:
-  std::atomic<int64_t> ns_{1000 * 1000 * kMs};
-};
 
 // A provider whose answers the test scripts: tokens of `lifetime_ms`, or the
 // failures queued in `failures` first. Each token's one header says its

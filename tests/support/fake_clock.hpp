@@ -1,0 +1,33 @@
+// A cache clock that moves only when the test moves it, so timing tests
+// never depend on how busy the machine is.
+#pragma once
+
+#include "cache_clock.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+
+namespace credplug::testing {
+
+class FakeClock final : public host::CacheClock {
+ public:
+  static constexpr int64_t kMs = 1000000;
+  int64_t now_ns() const override { return ns_.load(); }
+  int64_t unix_ms() const override { return 1800000000000 + ns_.load() / kMs; }
+  void advance_ms(int64_t ms) { ns_ += ms * kMs; }
+  // Look again every real millisecond: a wait that would end later on this
+  // clock ends then.
+  void wait_until(std::condition_variable &cv, std::unique_lock<std::mutex> &lock, int64_t deadline_ns,
+                  const std::function<bool()> &done) const override {
+    while (!done() && now_ns() < deadline_ns) cv.wait_for(lock, std::chrono::milliseconds(1));
+  }
+
+ private:
+  std::atomic<int64_t> ns_{1000 * 1000 * kMs};
+};
+
+}  // namespace credplug::testing
