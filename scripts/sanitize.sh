@@ -43,7 +43,7 @@ for kind in "${kinds[@]}"; do
       build "$dir" thread
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so):$(gcc -print-file-name=libstdc++.so.6) TSAN_OPTIONS=halt_on_error=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
-      "$dir/bin/unit_tests" -tc='*threads*,cache clock:*'
+      "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,shared token store:*'
       "$dir/bin/e2e_tests" -tc='cache:*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*'
       (cd "$dir" && ctest --output-on-failure -R '^capi$')
       ;;

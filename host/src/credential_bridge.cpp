@@ -142,8 +142,13 @@ int64_t Credential::Impl::expiry_ms(const credplug_call &call, int64_t sent_ms) 
 
 host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
   if (!fleet) return fetch_here(kind);
+  // Shared, every renewal is a new authenticate(), never the plugin's
+  // refresh hook: the session a hook renews lives in the one process that
+  // opened it, and a rotating refresh (Nexla's) would revoke the token the
+  // rest of the fleet is still presenting. The old token then lives out its
+  // lifetime, and no process ever holds one a newer token has revoked.
   return host::fetch_shared(*fleet, kind, shared->cache, shared->lease_ms, cache->clock(),
-                            [this](host::FetchKind k) { return fetch_here(k); });
+                            [this](host::FetchKind) { return fetch_here(host::FetchKind::Authenticate); });
 }
 
 // A refresh goes through the plugin's hook when it has one, and through

@@ -114,6 +114,30 @@ TEST_CASE("nexla: the cache refreshes through /token/refresh; a refused refresh 
   CHECK(env.emu->count("nexla.token") == tokens + 2);
 }
 
+TEST_CASE("nexla: a rotating refresh (the emulator's refresh_revokes) makes the token it renewed a 401") {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->switches("nexla").refresh_revokes = true;
+  HostOptions options = env.host_options();
+  options.cache.refresh_fraction = 1.0;  // every token is in its refresh window at once
+  Host host(options);
+  auto cred = host.open("nexla", env.nexla_credential(R"("use_token_refresh":true)"));
+  auto call_api = [&](const HeaderSet &set) {
+    host::HttpRequestSpec spec;
+    spec.url = env.emu->origin() + "/nexla-api/users/current";
+    for (const auto &h : set.headers) spec.headers.emplace_back(h.name, h.value);
+    return host::HttpsClient(host::HttpOptions{env.pki.ca_cert}).send(spec).status;
+  };
+  auto first = cred->headers();
+  CHECK(call_api(*first) == 200);
+  cred->headers();  // in the window: a refresh runs behind it
+  REQUIRE(eventually([&] { auto s = cred->cache_status(); return !s.refreshing && s.generation >= 2; }));
+  CHECK(env.emu->count("nexla.refresh") == 1);
+  CHECK(call_api(*first) == 401);
+  CHECK(env.emu->count("nexla.revoked_token") == 1);
+  env.reset();
+}
+
 TEST_CASE("nexla: provider faults: 429 with Retry-After, 503, non-JSON (exit 6)") {
   auto &env = E2E::get();
   env.reset();

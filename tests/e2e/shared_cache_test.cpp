@@ -400,3 +400,52 @@ TEST_CASE("shared cache: C API processes: cold start one request; over token lif
   CHECK(one_process >= 2);
   CHECK(fleet_requests <= one_process + 1);
 }
+
+TEST_CASE("shared cache: Nexla with use_token_refresh (a rotating refresh) across processes: no process presents a revoked token") {
+  auto &env = E2E::get();
+  env.reset();
+  auto &sw = env.emu->switches("nexla");
+  sw.token_lifetime_s = 2;
+  sw.refresh_revokes = true;  // each /token/refresh revokes the token it renews
+  Fleet fleet;
+  const std::string api = env.emu->origin() + "/nexla-api/users/current";
+  auto worker = [&](const std::string &cred, int ms, const std::string &redis_url) {
+    return run_process({CREDPLUG_FLEET_WORKER, CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, redis_url, fleet.key_file,
+                        "nexla", cred, std::to_string(ms), api});
+  };
+  // The baseline, measured here: one process without the shared cache renews
+  // through the rotating refresh (its own session).
+  const std::string alone = env.write_new("nexla-alone", env.nexla_credential(R"("use_token_refresh":true)"));
+  auto r = worker(alone, 4500, "-");
+  CAPTURE(r.out);
+  CAPTURE(r.err);
+  const int one_process = env.emu->count("nexla.token") + env.emu->count("nexla.refresh");
+  CHECK(env.emu->count("nexla.refresh") >= 1);
+  MESSAGE("one process alone: " << r.out << " (token requests " << one_process << ", "
+                                << env.emu->count("nexla.revoked_token") << " revoked tokens presented)");
+  env.reset();
+  sw.token_lifetime_s = 2;
+  sw.refresh_revokes = true;
+  // The fleet: four processes on one credential, every one calling the API
+  // with what credplug_headers_get() gives it, over two token lifetimes.
+  const std::string shared = env.write_new("nexla-fleet", env.nexla_credential(R"("use_token_refresh":true)"));
+  std::vector<ProcessResult> results(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&, i] { results[i] = worker(shared, 4500, fleet.redis.url()); });
+  for (auto &t : threads) t.join();
+  for (const auto &res : results) {
+    CAPTURE(res.out);
+    CAPTURE(res.err);
+    CHECK(res.exit_code == 0);  // no error, no expired token, no 401
+  }
+  CHECK(env.emu->count("nexla.revoked_token") == 0);
+  CHECK(env.emu->count("nexla.expired_token") == 0);
+  // Shared, renewals are new sessions: the token the rest of the fleet holds
+  // lives out its lifetime.
+  CHECK(env.emu->count("nexla.refresh") == 0);
+  const int fleet_requests = env.emu->count("nexla.token");
+  CAPTURE(one_process);
+  CAPTURE(fleet_requests);
+  CHECK(fleet_requests <= one_process + 1);
+  CHECK(env.emu->count("nexla.api") > 4 * 100);  // they did call the API throughout
+}

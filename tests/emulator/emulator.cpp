@@ -238,9 +238,18 @@ TokenStatus Emulator::State::token_status(const std::string &provider, const std
   if (it == tokens.end() || it->second.provider != provider) return TokenStatus::Invalid;
   auto g = generation.find(provider);
   if (it->second.generation != (g == generation.end() ? 0 : g->second)) return TokenStatus::Invalid;
+  if (it->second.refreshed_away) {
+    ++counts[provider + ".revoked_token"];
+    return TokenStatus::Invalid;
+  }
   if (it->second.expires_at > now_seconds()) return TokenStatus::Valid;
   ++counts[provider + ".expired_token"];
   return TokenStatus::Expired;
+}
+
+void Emulator::State::refresh_away(const std::string &token) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = tokens.find(token); it != tokens.end()) it->second.refreshed_away = true;
 }
 
 const IssuedToken *Emulator::State::valid_token(const std::string &provider, const std::string &token) const {
@@ -318,15 +327,14 @@ std::string Emulator::State::set_switch(const std::string &provider, const std::
   else if (name == "malformed") sw.malformed = n != 0;
   else if (name == "truncated") sw.truncated = n != 0;
   else if (name == "token_lifetime_s") sw.token_lifetime_s = n;
-  else if (name == "reset" && n == 1) {
-    sw.fail_status = sw.retry_after_s = sw.delay_ms = sw.token_lifetime_s = 0;
-    sw.malformed = sw.truncated = false;
-  } else if (name == "revoke" && n == 1) {
+  else if (name == "refresh_revokes") sw.refresh_revokes = n != 0;
+  else if (name == "reset" && n == 1) sw.clear();
+  else if (name == "revoke" && n == 1) {
     std::lock_guard<std::mutex> lock(mutex);
     ++generation[provider];
   } else {
     return "unknown switch '" + name + "' (fail_status, retry_after_s, delay_ms, malformed, truncated, "
-           "token_lifetime_s, reset, revoke)";
+           "token_lifetime_s, refresh_revokes, reset, revoke)";
   }
   return "";
 }
@@ -371,14 +379,7 @@ void Emulator::reset() {
   state_->counts.clear();
   state_->last_headers.clear();
   state_->last_requests.clear();
-  for (auto &[name, sw] : state_->switches) {
-    sw->delay_ms = 0;
-    sw->fail_status = 0;
-    sw->retry_after_s = 0;
-    sw->malformed = false;
-    sw->truncated = false;
-    sw->token_lifetime_s = 0;
-  }
+  for (auto &[name, sw] : state_->switches) sw->clear();
   for (auto &[provider, options] : state_->options) {
     options.erase("hostile_body");
     options.erase("hostile_status");

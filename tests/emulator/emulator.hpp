@@ -22,6 +22,12 @@ struct Switches {
   std::atomic<bool> malformed{false};  // token responses are not JSON
   std::atomic<bool> truncated{false};  // token responses are cut-off JSON
   std::atomic<int> token_lifetime_s{0};  // 0: the provider's own default
+  // A rotating refresh: a refresh endpoint (Nexla's) revokes the token it renews.
+  std::atomic<bool> refresh_revokes{false};
+  void clear() {  // every switch off
+    delay_ms = fail_status = retry_after_s = token_lifetime_s = 0;
+    malformed = truncated = refresh_revokes = false;
+  }
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

@@ -18,6 +18,7 @@ struct IssuedToken {
   std::string provider, client_id;
   int64_t expires_at = 0;
   int generation = 0;
+  bool refreshed_away = false;  // renewed by a rotating refresh: refused
 };
 
 struct Emulator::State {
@@ -62,6 +63,9 @@ struct Emulator::State {
   std::string issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
                         const std::string &extra_claims_json, Alg alg = Alg::HS256);
   // The token's record if it was issued here, is unexpired and not revoked.
+  // A rotating refresh renewed `token`: refused from now on (counted as
+  // <provider>.revoked_token when presented).
+  void refresh_away(const std::string &token);
   const IssuedToken *valid_token(const std::string &provider, const std::string &token) const;
   // Why a token is or is not accepted (revoked counts as invalid).
   TokenStatus token_status(const std::string &provider, const std::string &token) const;

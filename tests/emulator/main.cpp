@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
   app.add_option("--provider", provider_files, "A provider described in JSON (docs/EMULATOR.md), repeatable");
   app.add_option("--switch", switches,
                  "PROVIDER:NAME=VALUE, repeatable: make a provider misbehave from the start (fail_status, "
-                 "retry_after_s, delay_ms, malformed, truncated, token_lifetime_s); POST /_emulator/switches changes "
+                 "retry_after_s, delay_ms, malformed, truncated, token_lifetime_s, refresh_revokes); POST /_emulator/switches changes "
                  "them while it runs");
   CLI11_PARSE(app, argc, argv);
 

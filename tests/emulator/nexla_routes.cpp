@@ -1,6 +1,7 @@
 // Nexla as its docs and SDK describe it: a service key (sent as issued in a
 // Basic header) buys a session token; API calls need the bearer token and the
-// versioned Accept header; /token/refresh renews a still-valid token.
+// versioned Accept header; /token/refresh renews a still-valid token (and,
+// with the refresh_revokes switch, revokes it: a rotating refresh).
 // Mounted under /nexla-api, the base path of Nexla's SDK default URL.
 #include "emulator_state.hpp"
 
@@ -50,7 +51,10 @@ void install_nexla(httplib::Server &server, Emulator::State &state) {
     if (state.enter(kProvider, "nexla.refresh", req, res) || !accept_ok(req, res)) return;
     const IssuedToken *token = state.valid_token(kProvider, bearer_token(req));
     if (token == nullptr) return unauthorized(res, "Invalid or expired access token");
-    session(state, token->client_id, res);
+    const std::string client_id = token->client_id;
+    session(state, client_id, res);
+    // Rotating: the renewed token is refused from now on, wherever it is.
+    if (state.switches_for(kProvider).refresh_revokes) state.refresh_away(bearer_token(req));
   });
   auto api = [&state](const httplib::Request &req, httplib::Response &res) {
     if (state.enter(kProvider, "nexla.api", req, res) || !accept_ok(req, res)) return;
