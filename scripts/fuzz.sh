@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-20}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(credential token_response redactor elf_exports runner_frames plugin_helpers)
+((${#targets[@]})) || targets=(credential token_response redactor elf_exports runner_frames plugin_helpers shared_cache)
 build=$root/build-fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCREDPLUG_FUZZ=ON \
   -DCREDPLUG_BUILD_TESTS=OFF >/dev/null

@@ -1,7 +1,9 @@
 #include "shared_token_store.hpp"
 
 #include "json_wipe.hpp"
+#include "plugin_output.hpp"
 
+#include <credplug/kit/oauth2.hpp>
 #include <credplug/plugin.h>
 
 #include <rapidjson/stringbuffer.h>
@@ -54,7 +56,9 @@ constexpr const char *kInvalidateScript = R"(
 if redis.call('HGET', KEYS[1], 'fence') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0)";
 
-std::string serialise(const SharedToken &t) {
+}  // namespace
+
+std::string serialise_shared_token(const SharedToken &t) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();
@@ -77,7 +81,7 @@ std::string serialise(const SharedToken &t) {
   return out;
 }
 
-std::optional<SharedToken> parse(std::string_view text) {
+std::optional<SharedToken> parse_shared_token(std::string_view text) {
   rapidjson::Document doc;
   if (!bounded_json::parse(doc, text).ok || !doc.IsObject()) return std::nullopt;
   SharedToken t;
@@ -89,8 +93,16 @@ std::optional<SharedToken> parse(std::string_view text) {
     t.fence = fence->value.GetUint64();
     t.issued_at_ms = iat->value.GetInt64();
     t.expires_at_ms = exp->value.GetInt64();
+    // Held to what a plugin's output is held to (a record that opens was
+    // written by the fleet, but is still read as hostile input).
+    ok = t.fence > 0 && t.issued_at_ms > 0 && t.expires_at_ms > t.issued_at_ms &&
+         t.expires_at_ms - t.issued_at_ms <= kit::oauth2::kMaxTokenLifetimeSeconds * 1000 &&
+         headers->value.Size() <= kMaxHeaders;
     for (const auto &h : headers->value.GetArray()) {
-      if (!h.IsArray() || h.Size() != 3 || !h[0].IsString() || !h[1].IsString() || !h[2].IsBool()) {
+      if (!ok || !h.IsArray() || h.Size() != 3 || !h[0].IsString() || !h[1].IsString() || !h[2].IsBool() ||
+          h[0].GetStringLength() > kMaxHeaderNameBytes || h[1].GetStringLength() > kMaxHeaderValueBytes ||
+          header_problem(std::string_view(h[0].GetString(), h[0].GetStringLength()),
+                         std::string_view(h[1].GetString(), h[1].GetStringLength()))) {
         ok = false;
         break;
       }
@@ -103,6 +115,8 @@ std::optional<SharedToken> parse(std::string_view text) {
   if (!ok || t.headers.empty()) return std::nullopt;
   return t;
 }
+
+namespace {
 
 int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -164,7 +178,7 @@ std::optional<SharedToken> SharedTokenStore::read(const std::vector<std::string>
       }
       continue;
     }
-    auto token = parse(plain->view());
+    auto token = parse_shared_token(plain->view());
     if (token && (!best || token->fence > best->fence)) best = std::move(token);
   }
   return best;
@@ -180,7 +194,7 @@ SharedTokenStore::Lease SharedTokenStore::try_lease(const std::string &name, lon
 }
 
 bool SharedTokenStore::publish(const std::string &name, const SharedToken &token) {
-  std::string plain = serialise(token);
+  std::string plain = serialise_shared_token(token);
   std::string sealed = keys_.seal(plain, name);
   kit::wipe(plain);
   const int64_t ttl = std::clamp<int64_t>(token.expires_at_ms - unix_ms_now(), 1, kMaxRecordMs);

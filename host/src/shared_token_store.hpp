@@ -34,6 +34,13 @@ struct SharedToken {
   std::vector<Header> headers;
 };
 
+// A record's plaintext: JSON {fence, iat_ms, exp_ms, headers: [[name, value,
+// secret]...]}. The parser holds it to a plugin's output limits (header
+// count, sizes, no control characters) and to a sane lifetime; nullopt
+// when it is not such a record.
+std::string serialise_shared_token(const SharedToken &token);
+std::optional<SharedToken> parse_shared_token(std::string_view text);
+
 class SharedTokenStore {
  public:
   // Checks the keys at once: throws Error(InvalidInput) when Redis holds

@@ -129,3 +129,49 @@ TEST_CASE("shared token store: while another process holds the lease, a caller w
   CHECK(b_requests == 0);
   CHECK(taken.set->headers[0].value.view() == "Bearer from-a");
 }
+
+TEST_CASE("shared token store: a record is read as hostile input: a plugin's output limits, a sane lifetime") {
+  const SharedToken good{7, 1800000000000, 1800000002000,
+                         {Header{"Authorization", kit::SecretString(std::string("Bearer t")), true},
+                          Header{"Accept", kit::SecretString(std::string("application/json")), false}}};
+  auto back = parse_shared_token(serialise_shared_token(good));
+  REQUIRE(back);
+  CHECK(back->fence == 7);
+  CHECK(back->issued_at_ms == good.issued_at_ms);
+  CHECK(back->expires_at_ms == good.expires_at_ms);
+  REQUIRE(back->headers.size() == 2);
+  CHECK(back->headers[0].value.view() == "Bearer t");
+  CHECK(back->headers[0].secret);
+  CHECK_FALSE(back->headers[1].secret);
+  auto refused = [&](SharedToken t) { return !parse_shared_token(serialise_shared_token(t)); };
+  SharedToken t = good;
+  t.headers[0].value = kit::SecretString(std::string("Bearer t\r\nX-Injected: 1"));
+  CHECK(refused(t));
+  t = good;
+  t.headers[0].name = "Author ization";
+  CHECK(refused(t));
+  t = good;
+  t.headers[0].value = kit::SecretString(std::string(64 * 1024 + 1, 'a'));
+  CHECK(refused(t));
+  t = good;
+  t.headers.assign(33, good.headers[1]);
+  CHECK(refused(t));
+  t = good;
+  t.headers.clear();
+  CHECK(refused(t));
+  t = good;
+  t.expires_at_ms = t.issued_at_ms;  // no lifetime
+  CHECK(refused(t));
+  t = good;
+  t.issued_at_ms = -5;
+  CHECK(refused(t));
+  t = good;
+  t.expires_at_ms = t.issued_at_ms + 11LL * 365 * 24 * 3600 * 1000;
+  CHECK(refused(t));
+  t = good;
+  t.fence = 0;
+  CHECK(refused(t));
+  CHECK_FALSE(parse_shared_token("{\"fence\":1"));
+  CHECK_FALSE(parse_shared_token("[1,2,3]"));
+  CHECK_FALSE(parse_shared_token(std::string(100, '[')));
+}
