@@ -1,5 +1,7 @@
 #include "shared_cache_keys.hpp"
 
+#include "json_wipe.hpp"
+
 #include <credplug/host.hpp>
 #include <credplug/kit/encoding.hpp>
 
@@ -9,10 +11,17 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <memory>
 #include <iterator>
+#include <vector>
+
+#include "../../sdk/src/bounded_json.hpp"
 
 namespace credplug::host {
 namespace {
@@ -147,10 +156,52 @@ bool KeyRing::has(const std::string &id) const {
   return false;
 }
 
+namespace {
+
+// Writes `v` with every object's members in byte order of their names
+// (depth is bounded by the parser; the shipped schemas nest 9 levels).
+void write_sorted(rapidjson::Writer<rapidjson::StringBuffer> &w, const rapidjson::Value &v) {
+  if (v.IsObject()) {
+    std::vector<const rapidjson::Value::Member *> members;
+    for (const auto &m : v.GetObject()) members.push_back(&m);
+    std::stable_sort(members.begin(), members.end(), [](const auto *a, const auto *b) {
+      return std::string_view(a->name.GetString(), a->name.GetStringLength()) <
+             std::string_view(b->name.GetString(), b->name.GetStringLength());
+    });
+    w.StartObject();
+    for (const auto *m : members) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      write_sorted(w, m->value);
+    }
+    w.EndObject();
+  } else if (v.IsArray()) {
+    w.StartArray();
+    for (const auto &e : v.GetArray()) write_sorted(w, e);
+    w.EndArray();
+  } else {
+    v.Accept(w);
+  }
+}
+
+}  // namespace
+
+std::string canonical_credential(std::string_view credential_json) {
+  WipingDocument parsed;
+  if (!bounded_json::parse(parsed.doc, credential_json).ok) return std::string(credential_json);
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  write_sorted(w, parsed.doc);
+  std::string out(sb.GetString(), sb.GetSize());
+  OPENSSL_cleanse(const_cast<char *>(sb.GetString()), sb.GetSize());
+  return out;
+}
+
 std::string KeyRing::record_name(size_t i, std::string_view plugin_id, std::string_view credential_json) const {
   std::string data(plugin_id);
   data += '\0';
-  data.append(credential_json.data(), credential_json.size());
+  std::string canonical = canonical_credential(credential_json);
+  data += canonical;
+  kit::wipe(canonical);
   std::string mac = hmac(keys_[i].naming.view(), data);
   kit::wipe(data);
   return "credplug:v1:" + keys_[i].id + ":" + kit::hex_encode(std::string_view(mac).substr(0, 16));

@@ -26,6 +26,11 @@ struct RedisAddress {
 };
 RedisAddress parse_redis_url(std::string_view url);
 
+// A credential's JSON with no insignificant space, every object's members
+// sorted by name and strings in one escaping, so that every process names
+// it alike. Text that does not parse is returned as is.
+std::string canonical_credential(std::string_view credential_json);
+
 // The fleet's keys: the key file's lines, 64 hex characters each (32 bytes);
 // the first is current (it seals), every one opens. Each has a public id: the
 // first 8 bytes of SHA-256(key), in hex.
@@ -40,8 +45,9 @@ class KeyRing {
   const std::string &current_id() const { return keys_[0].id; }
   bool has(const std::string &id) const;
 
-  // The Redis key that names (plugin, credential text) under key i: the
-  // same in every process with that key, and no credential text in it.
+  // The Redis key that names (plugin, credential) under key i: the same in
+  // every process with that key and that credential however its JSON is
+  // spaced or ordered (canonical_credential), and no credential text in it.
   std::string record_name(size_t i, std::string_view plugin_id, std::string_view credential_json) const;
 
   // AES-256-GCM under the current key: version | key id | nonce | ciphertext

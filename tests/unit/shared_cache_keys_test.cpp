@@ -72,7 +72,13 @@ TEST_CASE("shared cache: record names are the same for every holder of the key, 
   CHECK(name == a2.record_name(0, "ainua", cred));
   CHECK(name != b.record_name(0, "ainua", cred));
   CHECK(name != a1.record_name(0, "nexla", cred));
-  CHECK(name != a1.record_name(0, "ainua", cred + " "));
+  // The same credential however it is spaced, ordered or escaped; another
+  // value is another credential.
+  CHECK(name == a1.record_name(0, "ainua", cred + " "));
+  CHECK(name == a1.record_name(0, "ainua", "{\n  \"client_secret\" : \"s3cr3t\",\n  \"client_id\": \"connector-\\u0031\"\n}\n"));
+  CHECK(name != a1.record_name(0, "ainua", R"({"client_id":"connector-1","client_secret":"s3cr3T"})"));
+  CHECK(name != a1.record_name(0, "ainua", R"({"client_id":"connector-1","client_secret":"s3cr3t","scope":"a"})"));
+  CHECK(canonical_credential(R"( {"b":[{"y":1,"x":true}],"a":null} )") == R"({"a":null,"b":[{"x":true,"y":1}]})");
   CHECK(name.rfind("credplug:v1:" + a1.current_id() + ":", 0) == 0);
   CHECK_FALSE(contains(name, "connector"));
 }
