@@ -4,6 +4,13 @@
 
 #include <hiredis/hiredis.h>
 
+#include <openssl/crypto.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace credplug::host {
 namespace {
 
@@ -31,30 +38,104 @@ RedisReply convert(const redisReply *r) {
 
 struct RedisClient::Connection {
   redisContext *ctx = nullptr;
+  long timeout_ms = 0;
   ~Connection() {
     if (ctx) redisFree(ctx);
   }
   // A reply, or the reason there is none (the connection is then unusable
   // unless `usable` stays true: an error reply leaves it working).
+  //
+  // Hand-driven rather than through redisCommand(): hiredis 0.14's timeout
+  // bounds each read(), so a server sending a byte now and then held a
+  // caller forever; it buffers a bulk reply of any announced length; it
+  // writes with write(), so a server that hung up could raise SIGPIPE in
+  // the embedding process; and its output buffer kept AUTH's password
+  // unwiped. Here the whole exchange has one deadline, the reply a size cap
+  // (a record is a few KiB), sends use MSG_NOSIGNAL and the formatted
+  // command is wiped.
   std::optional<RedisReply> command(const std::vector<std::string_view> &args, std::string &why, bool &usable) {
+    usable = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     std::vector<const char *> argv;
     std::vector<size_t> lens;
     for (auto a : args) argv.push_back(a.data()), lens.push_back(a.size());
-    auto *reply = static_cast<redisReply *>(redisCommandArgv(ctx, int(argv.size()), argv.data(), lens.data()));
-    if (reply == nullptr) {
-      why = ctx->errstr[0] ? ctx->errstr : "no reply";
-      usable = false;
+    char *cmd = nullptr;
+    const int len = redisFormatCommandArgv(&cmd, int(argv.size()), argv.data(), lens.data());
+    if (len < 0) {
+      why = "out of memory";
       return std::nullopt;
     }
+    const bool sent = send_all(cmd, size_t(len), deadline, why);
+    OPENSSL_cleanse(cmd, size_t(len));
+    redisFreeCommand(cmd);
+    redisReply *reply = nullptr;
+    if (!sent || !read_reply(reply, deadline, why)) return std::nullopt;
     std::optional<RedisReply> out;
-    if (reply->type == REDIS_REPLY_ERROR) {
+    if (reply->type == REDIS_REPLY_ERROR)
       why = std::string("Redis answered an error: ") + std::string(reply->str, reply->len).substr(0, 200);
-      usable = true;
-    } else {
+    else
       out = convert(reply);
-    }
     freeReplyObject(reply);
+    usable = true;  // an error reply leaves the connection working
     return out;
+  }
+
+  // Waits until the socket is ready for `events`, at most until `deadline`.
+  bool wait_for(short events, std::chrono::steady_clock::time_point deadline, std::string &why) {
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{ctx->fd, events, 0};
+      const int ready = left.count() > 0 ? poll(&p, 1, int(left.count())) : 0;
+      if (ready > 0) return true;
+      if (ready < 0 && errno == EINTR) continue;
+      why = ready == 0 ? "no answer within " + std::to_string(timeout_ms) + " ms" : std::string("poll: ") + std::strerror(errno);
+      return false;
+    }
+  }
+
+  bool send_all(const char *data, size_t size, std::chrono::steady_clock::time_point deadline, std::string &why) {
+    while (size > 0) {
+      if (!wait_for(POLLOUT, deadline, why)) return false;
+      const ssize_t n = send(ctx->fd, data, size, MSG_NOSIGNAL);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n < 0) {
+        why = std::string("send: ") + std::strerror(errno);
+        return false;
+      }
+      data += n, size -= size_t(n);
+    }
+    return true;
+  }
+
+  bool read_reply(redisReply *&reply, std::chrono::steady_clock::time_point deadline, std::string &why) {
+    size_t received = 0;
+    char buf[16384];
+    for (;;) {
+      void *r = nullptr;
+      if (redisReaderGetReply(ctx->reader, &r) != REDIS_OK) {
+        why = ctx->reader->errstr;
+        return false;
+      }
+      if (r != nullptr) {
+        reply = static_cast<redisReply *>(r);
+        return true;
+      }
+      if (!wait_for(POLLIN, deadline, why)) return false;
+      const ssize_t n = recv(ctx->fd, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        why = n == 0 ? "the server closed the connection" : std::string("recv: ") + std::strerror(errno);
+        return false;
+      }
+      if ((received += size_t(n)) > RedisClient::kMaxReplyBytes) {
+        why = "a reply larger than " + std::to_string(RedisClient::kMaxReplyBytes) + " bytes";
+        return false;
+      }
+      if (redisReaderFeed(ctx->reader, buf, size_t(n)) != REDIS_OK) {
+        why = "out of memory";
+        return false;
+      }
+    }
   }
 };
 
@@ -93,6 +174,7 @@ std::unique_ptr<RedisClient::Connection> RedisClient::take() {
     }
   }
   auto c = std::make_unique<Connection>();
+  c->timeout_ms = timeout_ms_;
   c->ctx = redisConnectWithTimeout(address_.host.c_str(), address_.port, as_timeval(timeout_ms_));
   if (c->ctx == nullptr || c->ctx->err) {
     failed(c->ctx ? std::string("connect: ") + c->ctx->errstr : "connect: out of memory");

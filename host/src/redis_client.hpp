@@ -32,13 +32,19 @@ struct RedisReply {
 
 class RedisClient {
  public:
+  // The most one reply may bring; a larger one fails the command (the
+  // connection is dropped), as a dead server does.
+  static constexpr size_t kMaxReplyBytes = 1 << 20;
+
   // `log(level, message)`: where the outage and recovery lines go.
   RedisClient(RedisAddress address, long timeout_ms, std::function<void(int, const std::string &)> log);
   ~RedisClient();
   RedisClient(const RedisClient &) = delete;
   RedisClient &operator=(const RedisClient &) = delete;
 
-  // One command; nullopt when Redis is down, slow or answered an error.
+  // One command, sent and answered within the timeout (the whole exchange,
+  // not each read); nullopt when Redis is down, slow, answered an error or
+  // sent more than kMaxReplyBytes.
   std::optional<RedisReply> run(const std::vector<std::string_view> &args);
   const RedisAddress &address() const { return address_; }
   uint64_t errors() const { return errors_.load(); }
