@@ -36,70 +36,44 @@ RedisReply convert(const redisReply *r) {
 
 }  // namespace
 
-struct RedisClient::Connection {
-  redisContext *ctx = nullptr;
-  long timeout_ms = 0;
-  ~Connection() {
-    if (ctx) redisFree(ctx);
-  }
-  // A reply, or the reason there is none (the connection is then unusable
-  // unless `usable` stays true: an error reply leaves it working).
-  //
-  // Hand-driven rather than through redisCommand(): hiredis 0.14's timeout
-  // bounds each read(), so a server sending a byte now and then held a
-  // caller forever; it buffers a bulk reply of any announced length; it
-  // writes with write(), so a server that hung up could raise SIGPIPE in
-  // the embedding process; and its output buffer kept AUTH's password
-  // unwiped. Here the whole exchange has one deadline, the reply a size cap
-  // (a record is a few KiB), sends use MSG_NOSIGNAL and the formatted
-  // command is wiped.
-  std::optional<RedisReply> command(const std::vector<std::string_view> &args, std::string &why, bool &usable) {
-    usable = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    std::vector<const char *> argv;
-    std::vector<size_t> lens;
-    for (auto a : args) argv.push_back(a.data()), lens.push_back(a.size());
-    char *cmd = nullptr;
-    const int len = redisFormatCommandArgv(&cmd, int(argv.size()), argv.data(), lens.data());
-    if (len < 0) {
-      why = "out of memory";
-      return std::nullopt;
-    }
-    const bool sent = send_all(cmd, size_t(len), deadline, why);
-    OPENSSL_cleanse(cmd, size_t(len));
-    redisFreeCommand(cmd);
-    redisReply *reply = nullptr;
-    if (!sent || !read_reply(reply, deadline, why)) return std::nullopt;
-    std::optional<RedisReply> out;
-    if (reply->type == REDIS_REPLY_ERROR)
-      why = std::string("Redis answered an error: ") + std::string(reply->str, reply->len).substr(0, 200);
-    else
-      out = convert(reply);
-    freeReplyObject(reply);
-    usable = true;  // an error reply leaves the connection working
-    return out;
-  }
+// Hand-driven over hiredis's formatter and reader rather than through
+// redisCommand(): hiredis 0.14's timeout bounds each read(), so a server
+// sending a byte now and then held a caller forever; it buffers a bulk reply
+// of any announced length; it writes with write(), so a server that hung up
+// could raise SIGPIPE in the embedding process; and its output buffer kept
+// AUTH's password unwiped. Here each exchange has one deadline, a reply a
+// size cap (a record is a few KiB), sends use MSG_NOSIGNAL and the
+// formatted command is wiped.
+struct RedisConnection::Io {
+  using Deadline = std::chrono::steady_clock::time_point;
+  RedisConnection &c;
 
-  // Waits until the socket is ready for `events`, at most until `deadline`.
-  bool wait_for(short events, std::chrono::steady_clock::time_point deadline, std::string &why) {
+  // Ready for `events` before `deadline`? False with *why set, or with *why
+  // empty when `wake_fd` became readable first.
+  bool wait_for(short events, Deadline deadline, std::string *why, int wake_fd = -1) {
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      pollfd p{ctx->fd, events, 0};
-      const int ready = left.count() > 0 ? poll(&p, 1, int(left.count())) : 0;
-      if (ready > 0) return true;
+      pollfd p[2] = {{c.ctx_->fd, events, 0}, {wake_fd, POLLIN, 0}};
+      const int ready = left.count() > 0 ? poll(p, wake_fd >= 0 ? 2 : 1, int(std::min<int64_t>(left.count(), 1 << 30))) : 0;
       if (ready < 0 && errno == EINTR) continue;
-      why = ready == 0 ? "no answer within " + std::to_string(timeout_ms) + " ms" : std::string("poll: ") + std::strerror(errno);
+      if (ready > 0 && wake_fd >= 0 && (p[1].revents & POLLIN)) {
+        why->clear();
+        return false;
+      }
+      if (ready > 0) return true;
+      *why = ready == 0 ? "no answer within " + std::to_string(c.timeout_ms_) + " ms"
+                        : std::string("poll: ") + std::strerror(errno);
       return false;
     }
   }
 
-  bool send_all(const char *data, size_t size, std::chrono::steady_clock::time_point deadline, std::string &why) {
+  bool send_all(const char *data, size_t size, Deadline deadline, std::string *why) {
     while (size > 0) {
       if (!wait_for(POLLOUT, deadline, why)) return false;
-      const ssize_t n = send(ctx->fd, data, size, MSG_NOSIGNAL);
+      const ssize_t n = send(c.ctx_->fd, data, size, MSG_NOSIGNAL);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n < 0) {
-        why = std::string("send: ") + std::strerror(errno);
+        *why = std::string("send: ") + std::strerror(errno);
         return false;
       }
       data += n, size -= size_t(n);
@@ -107,37 +81,107 @@ struct RedisClient::Connection {
     return true;
   }
 
-  bool read_reply(redisReply *&reply, std::chrono::steady_clock::time_point deadline, std::string &why) {
+  // One reply, at most kMaxReplyBytes read for it.
+  redisReply *read_reply(Deadline deadline, std::string *why, int wake_fd = -1) {
     size_t received = 0;
     char buf[16384];
     for (;;) {
       void *r = nullptr;
-      if (redisReaderGetReply(ctx->reader, &r) != REDIS_OK) {
-        why = ctx->reader->errstr;
-        return false;
+      if (redisReaderGetReply(c.ctx_->reader, &r) != REDIS_OK) {
+        *why = c.ctx_->reader->errstr;
+        return nullptr;
       }
-      if (r != nullptr) {
-        reply = static_cast<redisReply *>(r);
-        return true;
-      }
-      if (!wait_for(POLLIN, deadline, why)) return false;
-      const ssize_t n = recv(ctx->fd, buf, sizeof buf, 0);
+      if (r != nullptr) return static_cast<redisReply *>(r);
+      if (!wait_for(POLLIN, deadline, why, wake_fd)) return nullptr;
+      const ssize_t n = recv(c.ctx_->fd, buf, sizeof buf, 0);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
-        why = n == 0 ? "the server closed the connection" : std::string("recv: ") + std::strerror(errno);
-        return false;
+        *why = n == 0 ? "the server closed the connection" : std::string("recv: ") + std::strerror(errno);
+        return nullptr;
       }
-      if ((received += size_t(n)) > RedisClient::kMaxReplyBytes) {
-        why = "a reply larger than " + std::to_string(RedisClient::kMaxReplyBytes) + " bytes";
-        return false;
+      if ((received += size_t(n)) > kMaxReplyBytes) {
+        *why = "a reply larger than " + std::to_string(kMaxReplyBytes) + " bytes";
+        return nullptr;
       }
-      if (redisReaderFeed(ctx->reader, buf, size_t(n)) != REDIS_OK) {
-        why = "out of memory";
-        return false;
+      if (redisReaderFeed(c.ctx_->reader, buf, size_t(n)) != REDIS_OK) {
+        *why = "out of memory";
+        return nullptr;
       }
     }
   }
 };
+
+std::unique_ptr<RedisConnection> RedisConnection::open(const RedisAddress &address, long timeout_ms, std::string *why) {
+  std::unique_ptr<RedisConnection> c(new RedisConnection());
+  c->timeout_ms_ = timeout_ms;
+  c->ctx_ = redisConnectWithTimeout(address.host.c_str(), address.port, as_timeval(timeout_ms));
+  if (c->ctx_ == nullptr || c->ctx_->err) {
+    *why = c->ctx_ ? std::string("connect: ") + c->ctx_->errstr : "connect: out of memory";
+    return nullptr;
+  }
+  redisSetTimeout(c->ctx_, as_timeval(timeout_ms));  // bounds a blocking send() past POLLOUT too
+  redisEnableKeepAlive(c->ctx_);
+  bool usable = true;
+  if (!address.password.empty()) {
+    std::vector<std::string_view> auth{"AUTH"};
+    if (!address.user.empty()) auth.push_back(address.user);
+    auth.push_back(address.password.view());
+    if (!c->command(auth, why, &usable)) {
+      *why = "AUTH refused: " + *why;
+      return nullptr;
+    }
+  }
+  if (address.db != 0) {
+    const std::string db = std::to_string(address.db);
+    if (!c->command({"SELECT", db}, why, &usable)) {
+      *why = "SELECT " + db + ": " + *why;
+      return nullptr;
+    }
+  }
+  return c;
+}
+
+RedisConnection::~RedisConnection() {
+  if (ctx_) redisFree(ctx_);
+}
+
+std::optional<RedisReply> RedisConnection::command(const std::vector<std::string_view> &args, std::string *why,
+                                                   bool *usable) {
+  *usable = false;
+  Io io{*this};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  std::vector<const char *> argv;
+  std::vector<size_t> lens;
+  for (auto a : args) argv.push_back(a.data()), lens.push_back(a.size());
+  char *cmd = nullptr;
+  const int len = redisFormatCommandArgv(&cmd, int(argv.size()), argv.data(), lens.data());
+  if (len < 0) {
+    *why = "out of memory";
+    return std::nullopt;
+  }
+  const bool sent = io.send_all(cmd, size_t(len), deadline, why);
+  OPENSSL_cleanse(cmd, size_t(len));
+  redisFreeCommand(cmd);
+  redisReply *reply = sent ? io.read_reply(deadline, why) : nullptr;
+  if (reply == nullptr) return std::nullopt;
+  std::optional<RedisReply> out;
+  if (reply->type == REDIS_REPLY_ERROR)
+    *why = std::string("Redis answered an error: ") + std::string(reply->str, reply->len).substr(0, 200);
+  else
+    out = convert(reply);
+  freeReplyObject(reply);
+  *usable = true;  // an error reply leaves the connection working
+  return out;
+}
+
+std::optional<RedisReply> RedisConnection::next_push(int wake_fd, std::string *why) {
+  Io io{*this};
+  redisReply *reply = io.read_reply(std::chrono::steady_clock::time_point::max(), why, wake_fd);
+  if (reply == nullptr) return std::nullopt;
+  std::optional<RedisReply> out = convert(reply);
+  freeReplyObject(reply);
+  return out;
+}
 
 RedisClient::RedisClient(RedisAddress address, long timeout_ms, std::function<void(int, const std::string &)> log)
     : address_(std::move(address)), timeout_ms_(timeout_ms), log_(std::move(log)) {}
@@ -163,7 +207,7 @@ void RedisClient::recovered() {
   backoff_ms_ = 0;
 }
 
-std::unique_ptr<RedisClient::Connection> RedisClient::take() {
+std::unique_ptr<RedisConnection> RedisClient::take() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (outage_ && std::chrono::steady_clock::now() < retry_at_) return nullptr;
@@ -173,37 +217,13 @@ std::unique_ptr<RedisClient::Connection> RedisClient::take() {
       return c;
     }
   }
-  auto c = std::make_unique<Connection>();
-  c->timeout_ms = timeout_ms_;
-  c->ctx = redisConnectWithTimeout(address_.host.c_str(), address_.port, as_timeval(timeout_ms_));
-  if (c->ctx == nullptr || c->ctx->err) {
-    failed(c->ctx ? std::string("connect: ") + c->ctx->errstr : "connect: out of memory");
-    return nullptr;
-  }
-  redisSetTimeout(c->ctx, as_timeval(timeout_ms_));
-  redisEnableKeepAlive(c->ctx);
   std::string why;
-  bool usable = true;
-  if (!address_.password.empty()) {
-    std::vector<std::string_view> auth{"AUTH"};
-    if (!address_.user.empty()) auth.push_back(address_.user);
-    auth.push_back(address_.password.view());
-    if (!c->command(auth, why, usable)) {
-      failed("AUTH refused: " + why);
-      return nullptr;
-    }
-  }
-  if (address_.db != 0) {
-    const std::string db = std::to_string(address_.db);
-    if (!c->command({"SELECT", db}, why, usable)) {
-      failed("SELECT " + db + ": " + why);
-      return nullptr;
-    }
-  }
+  auto c = RedisConnection::open(address_, timeout_ms_, &why);
+  if (!c) failed(why);
   return c;
 }
 
-void RedisClient::give_back(std::unique_ptr<Connection> c) {
+void RedisClient::give_back(std::unique_ptr<RedisConnection> c) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (idle_.size() < kMaxIdle) idle_.push_back(std::move(c));
 }
@@ -213,7 +233,7 @@ std::optional<RedisReply> RedisClient::run(const std::vector<std::string_view> &
   if (!c) return std::nullopt;
   std::string why;
   bool usable = true;
-  auto reply = c->command(args, why, usable);
+  auto reply = c->command(args, &why, &usable);
   if (!reply) {
     if (!usable) {
       failed(why);

@@ -30,12 +30,41 @@ struct RedisReply {
   std::vector<RedisReply> elements;
 };
 
-class RedisClient {
+// One connection, authenticated and on its database. Every exchange has one
+// deadline as a whole and a reply at most kMaxReplyBytes (see the .cpp for
+// why hiredis's own I/O is not used). Not thread-safe: one user at a time.
+class RedisConnection {
  public:
-  // The most one reply may bring; a larger one fails the command (the
-  // connection is dropped), as a dead server does.
+  // The most one reply may bring; a larger one fails the exchange (the
+  // connection is then unusable), as a dead server does.
   static constexpr size_t kMaxReplyBytes = 1 << 20;
 
+  // Connects, authenticates and selects the database, each step within
+  // `timeout_ms`; nullptr with *why set when any fails.
+  static std::unique_ptr<RedisConnection> open(const RedisAddress &address, long timeout_ms, std::string *why);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection &) = delete;
+  RedisConnection &operator=(const RedisConnection &) = delete;
+
+  // One command, sent and answered within the timeout. nullopt with *why
+  // set when there is no reply or Redis answered an error; *usable says
+  // whether the connection still works (it does after an error reply).
+  std::optional<RedisReply> command(const std::vector<std::string_view> &args, std::string *why, bool *usable);
+  // The next reply the server pushes unasked (a subscription's message),
+  // waiting until one comes, the connection fails (nullopt, *why set) or
+  // `wake_fd` becomes readable (nullopt, *why empty).
+  std::optional<RedisReply> next_push(int wake_fd, std::string *why);
+
+ private:
+  RedisConnection() = default;
+  struct Io;
+  redisContext *ctx_ = nullptr;
+  long timeout_ms_ = 0;
+};
+
+class RedisClient {
+ public:
+  static constexpr size_t kMaxReplyBytes = RedisConnection::kMaxReplyBytes;
   // `log(level, message)`: where the outage and recovery lines go.
   RedisClient(RedisAddress address, long timeout_ms, std::function<void(int, const std::string &)> log);
   ~RedisClient();
@@ -50,9 +79,8 @@ class RedisClient {
   uint64_t errors() const { return errors_.load(); }
 
  private:
-  struct Connection;
-  std::unique_ptr<Connection> take();     // pooled or new; nullptr while down or unreachable
-  void give_back(std::unique_ptr<Connection> c);
+  std::unique_ptr<RedisConnection> take();  // pooled or new; nullptr while down or unreachable
+  void give_back(std::unique_ptr<RedisConnection> c);
   void failed(const std::string &why);    // marks an outage: log once, back off
   void recovered();
 
@@ -60,7 +88,7 @@ class RedisClient {
   const long timeout_ms_;
   const std::function<void(int, const std::string &)> log_;
   std::mutex mutex_;  // the pool and the outage state
-  std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<std::unique_ptr<RedisConnection>> idle_;
   bool outage_ = false;
   std::chrono::steady_clock::time_point retry_at_{};
   long backoff_ms_ = 0;
