@@ -33,8 +33,9 @@ if redis.call('SET', KEYS[1], '0', 'NX', 'PX', ARGV[1]) then
 end
 return 0)";
 
-// Write only over an older token; release our lease either way; note in
-// the keyring when this key last sealed (check_keys reads it).
+// Write only over an older token and announce it (ARGV[6]: the news
+// channel); release our lease either way; note in the keyring when this key
+// last sealed (check_keys reads it).
 constexpr const char *kPublishScript = R"(
 local current = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
 local wrote = 0
@@ -42,13 +43,19 @@ if tonumber(ARGV[1]) > current then
   redis.call('HSET', KEYS[1], 'fence', ARGV[1], 'rec', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('PUBLISH', ARGV[6], KEYS[1])
   wrote = 1
 end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return wrote)";
 
+// Give the lease back; waiters hear of it and try for it at once.
 constexpr const char *kReleaseScript = R"(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[3], ARGV[2])
+  return 1
+end
 return 0)";
 
 // Drop the token of this fence, never a newer one.
@@ -127,7 +134,7 @@ int64_t unix_ms_now() {
 
 SharedTokenStore::SharedTokenStore(RedisAddress address, KeyRing keys, std::string key_origin, long timeout_ms,
                                    std::function<void(int, const std::string &)> log)
-    : redis_(std::move(address), timeout_ms, log), keys_(std::move(keys)), log_(std::move(log)) {
+    : redis_(address, timeout_ms, log), news_(std::move(address), timeout_ms), keys_(std::move(keys)), log_(std::move(log)) {
   check_keys(key_origin);
 }
 
@@ -199,12 +206,13 @@ bool SharedTokenStore::publish(const std::string &name, const SharedToken &token
   kit::wipe(plain);
   const int64_t ttl = std::clamp<int64_t>(token.expires_at_ms - unix_ms_now(), 1, kMaxRecordMs);
   auto reply = redis_.run({"EVAL", kPublishScript, "3", name, name + ":lease", kKeyring, std::to_string(token.fence),
-                           sealed, std::to_string(ttl), keys_.current_id(), std::to_string(unix_ms_now())});
+                           sealed, std::to_string(ttl), keys_.current_id(), std::to_string(unix_ms_now()),
+                           SharedCacheNews::kChannel});
   return reply && reply->type == RedisReply::Integer && reply->integer == 1;
 }
 
 void SharedTokenStore::release(const std::string &name, uint64_t fence) {
-  redis_.run({"EVAL", kReleaseScript, "1", name + ":lease", std::to_string(fence)});
+  redis_.run({"EVAL", kReleaseScript, "1", name + ":lease", std::to_string(fence), name, SharedCacheNews::kChannel});
 }
 
 void SharedTokenStore::invalidate(const std::vector<std::string> &names, uint64_t fence) {
@@ -259,7 +267,8 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     return remember(f, t.fence);
   };
   const int64_t give_up = clock.now_ns() + int64_t(policy.max_wait_ms) * 1000000;
-  long pause_ms = 5;  // then 7, 10, 15 ... 200: a token request takes a few ms
+  long pause_ms = 5;  // then 7, 10, 15 ... 200, unless news comes first
+  std::optional<SharedCacheNews::Ticket> news;
   for (;;) {
     if (auto t = store.read(c.names); t && usable(*t)) return take(*t);
     uint64_t fence = 0;
@@ -304,8 +313,12 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
       end_wait();
       return here(kind);
     }
+    if (!news) {  // listen first, then look again: news from now on is not missed
+      news.emplace(store.news(), c.names[0]);
+      continue;
+    }
     const int64_t left_ms = (give_up - clock.now_ns()) / 1000000;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::max<int64_t>(1, std::min<int64_t>(pause_ms, left_ms))));
+    news->wait(std::chrono::milliseconds(std::max<int64_t>(1, std::min<int64_t>(pause_ms, left_ms))));
     pause_ms = std::min(pause_ms * 3 / 2, 200L);
   }
 }

@@ -10,6 +10,7 @@
 #include "cache_clock.hpp"
 #include "metrics.hpp"
 #include "redis_client.hpp"
+#include "shared_cache_news.hpp"
 #include "shared_cache_keys.hpp"
 #include "token_cache.hpp"
 
@@ -64,11 +65,13 @@ class SharedTokenStore {
   void invalidate(const std::vector<std::string> &names, uint64_t fence);
 
   RedisClient &redis() { return redis_; }
+  SharedCacheNews &news() { return news_; }
   const KeyRing &keys() const { return keys_; }
 
  private:
   void check_keys(const std::string &key_origin);
   RedisClient redis_;
+  SharedCacheNews news_;
   const KeyRing keys_;
   std::function<void(int, const std::string &)> log_;
   std::mutex warned_mutex_;
@@ -91,7 +94,7 @@ struct SharedCredential {
 // The cache's fetcher with L2 in front of `here` (the plugin): a usable
 // shared token is taken; else this process obtains one under the lease, or
 // waits (polling) for the holder's, at most `policy.max_wait_ms`, then
-// obtains one itself.
+// obtains one itself. The wait ends early on news (shared_cache_news.hpp).
 Fetched fetch_shared(SharedCredential &credential, FetchKind kind, const CachePolicy &policy, long lease_ms,
                      const CacheClock &clock, const std::function<Fetched(FetchKind)> &here);
 

@@ -116,6 +116,8 @@ TEST_CASE("shared token store: while another process holds the lease, a caller w
   });
   while (!a_in_request) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::atomic<int> b_requests{0};
+  // Every process hears when the record is written (the publish script).
+  SharedCacheNews::Ticket heard(fleet.store->news(), a->names[0]);
   auto waiter = std::async(std::launch::async, [&] {
     return fleet.fetch(*b, [&](FetchKind) {
       ++b_requests;
@@ -123,11 +125,37 @@ TEST_CASE("shared token store: while another process holds the lease, a caller w
     });
   });
   CHECK(waiter.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);  // waiting on the lease
+  for (int i = 0; i < 1000 && !fleet.store->news().subscribed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   go.set_value();
   holder.join();
   Fetched taken = waiter.get();
   CHECK(b_requests == 0);
   CHECK(taken.set->headers[0].value.view() == "Bearer from-a");
+  CHECK(heard.wait(std::chrono::seconds(10)));
+}
+
+TEST_CASE("shared token store: news of a record ends a wait at once; a released lease is news too") {
+  Fleet fleet;
+  auto c = fleet.process();
+  const std::string &name = c->names[0];
+  SharedCacheNews &news = fleet.store->news();
+  SharedCacheNews::Ticket ticket(news, name), other(news, "credplug:v1:another");
+  CHECK_FALSE(ticket.wait(std::chrono::milliseconds(1)));  // nothing yet
+  // The subscriber starts with the first ticket; until it is subscribed,
+  // what is published is lost (the waiters' polling covers that).
+  for (int i = 0; i < 1000 && !news.subscribed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(news.subscribed());
+  uint64_t fence = 0;
+  REQUIRE(fleet.store->try_lease(name, 5000, &fence) == SharedTokenStore::Lease::Acquired);
+  fleet.store->release(name, fence);
+  CHECK(ticket.wait(std::chrono::seconds(10)));  // woken by the news, long before
+  REQUIRE(fleet.store->try_lease(name, 5000, &fence) == SharedTokenStore::Lease::Acquired);
+  const int64_t now = fleet.clock.unix_ms();
+  CHECK(fleet.store->publish(name, SharedToken{fence, now, now + 60000,
+                                               {Header{"Authorization", kit::SecretString(std::string("t")), true}}}));
+  CHECK(ticket.wait(std::chrono::seconds(10)));
+  CHECK_FALSE(ticket.wait(std::chrono::milliseconds(1)));  // each piece of news once
+  CHECK_FALSE(other.wait(std::chrono::milliseconds(1)));   // another record's waiters slept on
 }
 
 TEST_CASE("shared token store: a record is read as hostile input: a plugin's output limits, a sane lifetime") {
