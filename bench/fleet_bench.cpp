@@ -8,6 +8,7 @@
 //      from each process's own cache)
 //   c. the cold start: how long each worker waits for its first token
 //      (with the shared cache, all but one wait for the lease holder)
+//   d. how long a lease wait lasts, beside the token request it waits for
 // Usage: fleet_bench [--lifetimes N] [--lifetime-s S] [--procs-small N] [--procs-large N]
 #include "bench_env.hpp"
 #include "bench_run.hpp"
@@ -76,10 +77,14 @@ int worker(char **argv) {
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0 : all[size_t(p * double(all.size() - 1))]; };
   const MetricsSnapshot m = host.metrics();
+  Histogram requests;  // this process's token requests
+  for (const auto &p : m.token_requests) requests = p.latency;
   std::printf("{\"first_ms\":%.2f,\"calls\":%ld,\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"expired\":%ld,"
-              "\"redis_errors\":%llu,\"lease_waits\":%llu}\n",
+              "\"redis_errors\":%llu,\"lease_waits\":%llu,\"lease_wait_ms\":%.3f,\"requests\":%llu,"
+              "\"request_ms\":%.3f}\n",
               first_ms, calls.load(), pct(0.5), pct(0.99), expired.load(), (unsigned long long)m.redis_errors,
-              (unsigned long long)m.lease_waits);
+              (unsigned long long)m.lease_waits, m.lease_wait_duration.sum_ms, (unsigned long long)requests.count,
+              requests.sum_ms);
   return 0;
 }
 
@@ -87,7 +92,8 @@ struct FleetRun {
   int token_requests = 0;
   double p50_ns = 0, p99_ns = 0;
   std::vector<double> first_ms;
-  long expired = 0, calls = 0, redis_errors = 0, lease_waits = 0;
+  long expired = 0, calls = 0, redis_errors = 0, lease_waits = 0, requests = 0;
+  double lease_wait_ms = 0, request_ms = 0;  // sums over the fleet
 };
 
 FleetRun run_fleet(BenchEnv &env, const std::string &self, const std::string &redis_url, const std::string &key_file,
@@ -122,6 +128,9 @@ FleetRun run_fleet(BenchEnv &env, const std::string &self, const std::string &re
     r.calls += long(doc->integer("calls").value_or(0));
     r.redis_errors += long(doc->integer("redis_errors").value_or(0));
     r.lease_waits += long(doc->integer("lease_waits").value_or(0));
+    r.lease_wait_ms += std::stod(doc->raw("lease_wait_ms").value_or("0"));
+    r.requests += long(doc->integer("requests").value_or(0));
+    r.request_ms += std::stod(doc->raw("request_ms").value_or("0"));
   }
   r.p50_ns = median(p50);
   r.p99_ns = median(p99);
@@ -172,6 +181,13 @@ int main(int argc, char **argv) {
     std::printf("8c. %2d processes: cold start, time to the first token (median / max)   without: %.1f / %.1f ms   "
                 "with: %.1f / %.1f ms\n",
                 procs, median(runs[0].first_ms), worst(runs[0].first_ms), median(runs[1].first_ms), worst(runs[1].first_ms));
+    // A wait for another process's request, against that request's own time:
+    // what the wait adds is how late the waiter hears of the token.
+    const FleetRun &w = runs[1];
+    std::printf("8d. %2d processes: lease waits, mean   %.2f ms (%ld waits)   the token request waited for, mean: %.2f ms "
+                "(%ld requests)\n",
+                procs, w.lease_waits ? w.lease_wait_ms / double(w.lease_waits) : 0.0, w.lease_waits,
+                w.requests ? w.request_ms / double(w.requests) : 0.0, w.requests);
   }
   return failures() == 0 ? 0 : 1;
 }

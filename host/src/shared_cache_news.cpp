@@ -13,7 +13,11 @@ constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;  // as RedisClient'
 }
 
 SharedCacheNews::SharedCacheNews(RedisAddress address, long timeout_ms)
-    : address_(std::move(address)), timeout_ms_(timeout_ms), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+    : address_(std::move(address)), timeout_ms_(timeout_ms), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  // Subscribed from the start: a cold start's first wait comes a few ms
+  // after the Host is made, too soon for a subscriber started by it.
+  if (wake_fd_ >= 0) subscriber_ = std::thread([this] { run(); });
+}
 
 SharedCacheNews::~SharedCacheNews() {
   if (wake_fd_ >= 0) {
@@ -27,7 +31,6 @@ SharedCacheNews::~SharedCacheNews() {
 
 SharedCacheNews::Ticket::Ticket(SharedCacheNews &news, std::string name) : news_(news), name_(std::move(name)) {
   std::lock_guard<std::mutex> lock(news_.mutex_);
-  if (!news_.subscriber_.joinable() && news_.wake_fd_ >= 0) news_.subscriber_ = std::thread([n = &news_] { n->run(); });
   Watch &w = news_.watched_[name_];
   ++w.tickets;
   seen_ = w.news;

@@ -1,7 +1,7 @@
 // Ends a shared-cache wait as soon as another process writes the token
 // waited for, or gives its lease back, rather than at the waiter's next poll.
 // The publish and release scripts announce the record's name on one Redis
-// channel; each store has one subscriber connection (started on first use,
+// channel; each store has one subscriber connection (from its start,
 // reconnected with backoff) that wakes this process's waiters on that name.
 // Pub/sub loses what is said while disconnected, so waiters keep polling:
 // news only ends a wait early, and a missing subscriber changes nothing else.
@@ -63,7 +63,7 @@ class SharedCacheNews {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::unordered_map<std::string, Watch> watched_;  // only names someone waits on
-  std::thread subscriber_;                          // started by the first Ticket
+  std::thread subscriber_;
   std::atomic<bool> subscribed_{false};
 };
 

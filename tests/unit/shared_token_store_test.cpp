@@ -141,7 +141,7 @@ TEST_CASE("shared token store: news of a record ends a wait at once; a released 
   SharedCacheNews &news = fleet.store->news();
   SharedCacheNews::Ticket ticket(news, name), other(news, "credplug:v1:another");
   CHECK_FALSE(ticket.wait(std::chrono::milliseconds(1)));  // nothing yet
-  // The subscriber starts with the first ticket; until it is subscribed,
+  // The subscriber starts with the store; until it is subscribed,
   // what is published is lost (the waiters' polling covers that).
   for (int i = 0; i < 1000 && !news.subscribed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   REQUIRE(news.subscribed());
