@@ -180,26 +180,14 @@ void Credential::invalidate(const HeaderSet &rejected) {
   impl_->shared->metrics.invalidations.fetch_add(1, std::memory_order_relaxed);
   impl_->cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
   if (auto *fleet = impl_->fleet.get())
-    if (uint64_t fence = fleet->fence_of(rejected)) {
-      {
-        std::lock_guard<std::mutex> lock(fleet->mutex);
-        fleet->invalidated_fence = std::max(fleet->invalidated_fence, fence);
-      }
-      fleet->store->invalidate(fleet->names, fence);  // that token only, fleet-wide
-    }
+    if (uint64_t fence = fleet->fence_of(rejected)) fleet->invalidate(fence);
 }
 
 void Credential::invalidate() {
   impl_->shared->metrics.invalidations.fetch_add(1, std::memory_order_relaxed);
   impl_->cache->invalidate(0);
-  if (auto *fleet = impl_->fleet.get()) {
-    uint64_t fence;
-    {
-      std::lock_guard<std::mutex> lock(fleet->mutex);
-      fence = fleet->invalidated_fence = fleet->last_fence;
-    }
-    if (fence) fleet->store->invalidate(fleet->names, fence);
-  }
+  if (auto *fleet = impl_->fleet.get())
+    if (uint64_t fence = fleet->newest()) fleet->invalidate(fence);
 }
 
 CacheStatus Credential::cache_status() const { return impl_->cache->status(); }

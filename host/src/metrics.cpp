@@ -51,12 +51,12 @@ MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) cons
   s.l2_hits = l2_hits.load();
   s.misses = misses.load();
   s.refreshes_ahead = refreshes_ahead.load();
-  s.waits = waits.load();
   s.wait_duration = wait_ms.snapshot();
+  s.waits = s.wait_duration.count;
   s.invalidations = invalidations.load();
   s.redis_errors = redis_errors;
-  s.lease_waits = lease_waits.load();
   s.lease_wait_duration = lease_wait_ms.snapshot();
+  s.lease_waits = s.lease_wait_duration.count;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto &[plugin, p] : plugins_)
     s.token_requests.push_back({plugin, p->outcomes, p->latency.snapshot()});

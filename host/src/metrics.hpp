@@ -48,8 +48,8 @@ class LatencyHistogram {
 class Metrics {
  public:
   ShardedCounter l1_hits;
-  std::atomic<uint64_t> l2_hits{0}, misses{0}, refreshes_ahead{0}, waits{0}, invalidations{0}, lease_waits{0};
-  LatencyHistogram wait_ms, lease_wait_ms;
+  std::atomic<uint64_t> l2_hits{0}, misses{0}, refreshes_ahead{0}, invalidations{0};
+  LatencyHistogram wait_ms, lease_wait_ms;  // each wait, observed when it ends: their counts count them
 
   // A token request the plugin made: its plugin, outcome ("ok" or an error
   // kind's name) and duration.

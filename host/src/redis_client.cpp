@@ -8,13 +8,13 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace credplug::host {
 namespace {
 
-constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;
 constexpr size_t kMaxIdle = 8;
 
 timeval as_timeval(long ms) { return timeval{ms / 1000, (ms % 1000) * 1000}; }
@@ -183,6 +183,8 @@ std::optional<RedisReply> RedisConnection::next_push(int wake_fd, std::string *w
   return out;
 }
 
+long next_backoff_ms(long previous_ms) { return previous_ms == 0 ? 100 : std::min(previous_ms * 2, 30000L); }
+
 RedisClient::RedisClient(RedisAddress address, long timeout_ms, std::function<void(int, const std::string &)> log)
     : address_(std::move(address)), timeout_ms_(timeout_ms), log_(std::move(log)) {}
 
@@ -195,7 +197,7 @@ void RedisClient::failed(const std::string &why) {
     log_(CREDPLUG_LOG_WARN, "shared cache " + address_.shown + " unavailable (" + why +
                                 "); serving from this process's cache and obtaining tokens here until it is back");
   outage_ = true;
-  backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
+  backoff_ms_ = next_backoff_ms(backoff_ms_);
   retry_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms_);
   idle_.clear();
 }

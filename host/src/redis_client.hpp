@@ -30,6 +30,10 @@ struct RedisReply {
   std::vector<RedisReply> elements;
 };
 
+// How long to wait before trying Redis again after `previous_ms` (0 after a
+// success): 100 ms, doubling to 30 s.
+long next_backoff_ms(long previous_ms);
+
 // One connection, authenticated and on its database. Every exchange has one
 // deadline as a whole and a reply at most kMaxReplyBytes (see the .cpp for
 // why hiredis's own I/O is not used). Not thread-safe: one user at a time.
@@ -64,7 +68,6 @@ class RedisConnection {
 
 class RedisClient {
  public:
-  static constexpr size_t kMaxReplyBytes = RedisConnection::kMaxReplyBytes;
   // `log(level, message)`: where the outage and recovery lines go.
   RedisClient(RedisAddress address, long timeout_ms, std::function<void(int, const std::string &)> log);
   ~RedisClient();
@@ -73,7 +76,7 @@ class RedisClient {
 
   // One command, sent and answered within the timeout (the whole exchange,
   // not each read); nullopt when Redis is down, slow, answered an error or
-  // sent more than kMaxReplyBytes.
+  // sent more than RedisConnection::kMaxReplyBytes.
   std::optional<RedisReply> run(const std::vector<std::string_view> &args);
   const RedisAddress &address() const { return address_; }
   uint64_t errors() const { return errors_.load(); }

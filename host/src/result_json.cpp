@@ -277,8 +277,14 @@ void prometheus_histogram(std::string &out, const std::string &name, const std::
   out += name + "_count" + braces + " " + std::to_string(h.count) + "\n";
 }
 
+// A metric family's HELP and TYPE lines; its samples follow.
+void prometheus_family(std::string &out, const std::string &name, const char *type, const std::string &help) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
 void prometheus_counter(std::string &out, const std::string &name, const std::string &help, uint64_t value) {
-  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(value) + "\n";
+  prometheus_family(out, name, "counter", help);
+  out += name + " " + std::to_string(value) + "\n";
 }
 
 }  // namespace
@@ -325,20 +331,18 @@ std::string metrics_json(const MetricsSnapshot &m, JsonStyle style) {
 
 std::string metrics_prometheus(const MetricsSnapshot &m) {
   std::string out;
-  out += "# HELP credplug_token_requests_total Token requests this process's plugins made, by outcome.\n"
-         "# TYPE credplug_token_requests_total counter\n";
+  prometheus_family(out, "credplug_token_requests_total", "counter",
+                    "Token requests this process's plugins made, by outcome.");
   for (const auto &p : m.token_requests)
     for (const auto &[outcome, n] : p.outcomes)
       out += "credplug_token_requests_total{plugin=\"" + label(p.plugin) + "\",outcome=\"" + label(outcome) + "\"} " +
              std::to_string(n) + "\n";
-  out += "# HELP credplug_token_request_duration_seconds How long token requests took.\n"
-         "# TYPE credplug_token_request_duration_seconds histogram\n";
+  prometheus_family(out, "credplug_token_request_duration_seconds", "histogram", "How long token requests took.");
   for (const auto &p : m.token_requests)
     prometheus_histogram(out, "credplug_token_request_duration_seconds", "plugin=\"" + label(p.plugin) + "\"",
                          p.latency);
-  out += "# HELP credplug_cache_lookups_total headers() calls by where the token came from.\n"
-         "# TYPE credplug_cache_lookups_total counter\n"
-         "credplug_cache_lookups_total{result=\"l1_hit\"} " + std::to_string(m.l1_hits) + "\n" +
+  prometheus_family(out, "credplug_cache_lookups_total", "counter", "headers() calls by where the token came from.");
+  out += "credplug_cache_lookups_total{result=\"l1_hit\"} " + std::to_string(m.l1_hits) + "\n" +
          "credplug_cache_lookups_total{result=\"miss\"} " + std::to_string(m.misses) + "\n";
   prometheus_counter(out, "credplug_cache_l2_hits_total", "Tokens taken from the shared cache instead of a request.",
                      m.l2_hits);
@@ -346,8 +350,7 @@ std::string metrics_prometheus(const MetricsSnapshot &m) {
                      m.refreshes_ahead);
   prometheus_counter(out, "credplug_cache_waits_total", "headers() calls that waited for a token request under way.",
                      m.waits);
-  out += "# HELP credplug_cache_wait_duration_seconds How long those waits took.\n"
-         "# TYPE credplug_cache_wait_duration_seconds histogram\n";
+  prometheus_family(out, "credplug_cache_wait_duration_seconds", "histogram", "How long those waits took.");
   prometheus_histogram(out, "credplug_cache_wait_duration_seconds", "", m.wait_duration);
   prometheus_counter(out, "credplug_cache_invalidations_total", "Tokens reported refused (invalidate()).",
                      m.invalidations);
@@ -356,8 +359,8 @@ std::string metrics_prometheus(const MetricsSnapshot &m) {
                        "Shared cache commands that failed: Redis down, slow or answering an error.", m.redis_errors);
     prometheus_counter(out, "credplug_shared_cache_lease_waits_total",
                        "Waits for another process's token request.", m.lease_waits);
-    out += "# HELP credplug_shared_cache_lease_wait_duration_seconds How long those waits took.\n"
-           "# TYPE credplug_shared_cache_lease_wait_duration_seconds histogram\n";
+    prometheus_family(out, "credplug_shared_cache_lease_wait_duration_seconds", "histogram",
+                      "How long those waits took.");
     prometheus_histogram(out, "credplug_shared_cache_lease_wait_duration_seconds", "", m.lease_wait_duration);
   }
   return out;

@@ -4,13 +4,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 namespace credplug::host {
-namespace {
-constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;  // as RedisClient's
-}
 
 SharedCacheNews::SharedCacheNews(RedisAddress address, long timeout_ms)
     : address_(std::move(address)), timeout_ms_(timeout_ms), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
@@ -77,7 +73,7 @@ void SharedCacheNews::run() {
     }
     // Down: the store's RedisClient logs and counts the outage; here, only
     // a pause before trying again (or the wake to stop).
-    backoff_ms = backoff_ms == 0 ? kFirstBackoffMs : std::min(backoff_ms * 2, kMaxBackoffMs);
+    backoff_ms = next_backoff_ms(backoff_ms);
     pollfd p{wake_fd_, POLLIN, 0};
     if (poll(&p, 1, int(backoff_ms)) > 0) return;
   }

@@ -2,6 +2,7 @@
 
 #include "json_wipe.hpp"
 #include "plugin_output.hpp"
+#include "unix_time.hpp"
 
 #include <credplug/kit/oauth2.hpp>
 #include <credplug/plugin.h>
@@ -11,7 +12,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "../../sdk/src/bounded_json.hpp"
 
@@ -107,7 +107,6 @@ std::optional<SharedToken> parse_shared_token(std::string_view text) {
          headers->value.Size() <= kMaxHeaders;
     for (const auto &h : headers->value.GetArray()) {
       if (!ok || !h.IsArray() || h.Size() != 3 || !h[0].IsString() || !h[1].IsString() || !h[2].IsBool() ||
-          h[0].GetStringLength() > kMaxHeaderNameBytes || h[1].GetStringLength() > kMaxHeaderValueBytes ||
           header_problem(std::string_view(h[0].GetString(), h[0].GetStringLength()),
                          std::string_view(h[1].GetString(), h[1].GetStringLength()))) {
         ok = false;
@@ -122,15 +121,6 @@ std::optional<SharedToken> parse_shared_token(std::string_view text) {
   if (!ok || t.headers.empty()) return std::nullopt;
   return t;
 }
-
-namespace {
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 SharedTokenStore::SharedTokenStore(RedisAddress address, KeyRing keys, std::string key_origin, long timeout_ms,
                                    std::function<void(int, const std::string &)> log)
@@ -226,6 +216,19 @@ uint64_t SharedCredential::fence_of(const HeaderSet &set) {
   return 0;
 }
 
+uint64_t SharedCredential::newest() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return last_fence;
+}
+
+void SharedCredential::invalidate(uint64_t fence) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    invalidated_fence = std::max(invalidated_fence, fence);
+  }
+  store->invalidate(names, fence);
+}
+
 Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &policy, long lease_ms,
                      const CacheClock &clock, const std::function<Fetched(FetchKind)> &here) {
   SharedTokenStore &store = *c.store;
@@ -294,9 +297,7 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
         // The obtainer's own expiry, to the millisecond: taken from the time
         // before here() instead, a taker's whole-second expires_at fell a
         // second early whenever the plugin call crossed a millisecond.
-        const int64_t age_ms = (clock.now_ns() - f.sent_ns) / 1000000;
-        const int64_t expires_ms = f.expires_unix_ms ? f.expires_unix_ms : clock.unix_ms() - age_ms + f.lifetime_ms;
-        SharedToken t{fence, expires_ms - f.lifetime_ms, expires_ms, f.set->headers};
+        SharedToken t{fence, f.expires_unix_ms - f.lifetime_ms, f.expires_unix_ms, f.set->headers};
         store.publish(c.names[0], t);
         return remember(f, fence);
       }
@@ -305,10 +306,7 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     }
     // Another process is obtaining it: wait for its record, or for its lease
     // to end (then this one tries), at most max_wait.
-    if (!waiting_since) {
-      waiting_since = clock.now_ns();
-      if (c.metrics) c.metrics->lease_waits.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (!waiting_since) waiting_since = clock.now_ns();
     if (clock.now_ns() >= give_up) {
       end_wait();
       return here(kind);

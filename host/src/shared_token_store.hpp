@@ -88,7 +88,11 @@ struct SharedCredential {
   uint64_t invalidated_fence = 0;  // never take this one again from L2
   // Recent tokens handed to the cache and their fences, for invalidate().
   std::deque<std::pair<std::weak_ptr<const HeaderSet>, uint64_t>> recent;
-  uint64_t fence_of(const HeaderSet &set);
+  uint64_t fence_of(const HeaderSet &set);  // 0: not one of the recent
+  uint64_t newest();                         // last_fence, locked
+  // A 401 on the token of `fence`: dropped fleet-wide (that one only), and
+  // never taken from L2 again here.
+  void invalidate(uint64_t fence);
 };
 
 // The cache's fetcher with L2 in front of `here` (the plugin): a usable

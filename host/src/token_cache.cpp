@@ -58,10 +58,7 @@ HeadersPtr TokenCache::get_slow() {
       const int64_t waited_from = now;
       changed_.wait(lock, [&] { return flights_finished_ >= flight; });
       now = now_ns();
-      if (metrics_) {
-        metrics_->waits.fetch_add(1, std::memory_order_relaxed);
-        metrics_->wait_ms.observe(double(now - waited_from) / kNsPerMs);
-      }
+      if (metrics_) metrics_->wait_ms.observe(double(now - waited_from) / kNsPerMs);
       if (current_ && now < expire_at_) return current_;
       if (held_ && flights_finished_ == flight) throw_held(now);
       continue;

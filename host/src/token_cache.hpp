@@ -40,7 +40,7 @@ struct Fetched {
   int64_t sent_ns = 0;             // when the request started, on the cache's clock
   long lifetime_ms = 0;            // from `sent_ns` to expiry, > 0
   // The same expiry on the Unix clock, to the millisecond, as the fleet
-  // shares it (0: unknown, then taken as now - age + lifetime).
+  // shares it (every token request sets it).
   int64_t expires_unix_ms = 0;
 };
 

@@ -83,7 +83,7 @@ struct Logged {
 TEST_CASE("redis client: commands and replies of up to 1 MiB through a real redis-server") {
   credplug::testing::RedisServer redis;
   RedisClient client(parse_redis_url(redis.url()), 2000, nullptr);
-  const std::string value(RedisClient::kMaxReplyBytes - 64, 'v');
+  const std::string value(RedisConnection::kMaxReplyBytes - 64, 'v');
   auto set = client.run({"SET", "k", value});
   REQUIRE(set);
   CHECK(set->text == "OK");
