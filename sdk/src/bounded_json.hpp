@@ -2,8 +2,9 @@
 // text credplug reads comes from someone it should not trust: credential
 // files, plugin schemas, token endpoints, JWT headers and claims. RapidJSON's
 // default parser recurses once per nesting level (50,000 nested arrays
-// overflow the stack), accepts invalid UTF-8, and keeps "\u0000" inside
-// strings that C callers then silently truncate. This parser is iterative,
+// overflow the stack), accepts invalid UTF-8, keeps "\u0000" inside
+// strings that C callers then silently truncate, and turns "\uDC00" into
+// invalid UTF-8. This parser is iterative,
 // stops at a nesting depth, validates UTF-8 and refuses NUL in strings and
 // keys, and says which limit was hit and where.
 //
@@ -55,8 +56,8 @@ class Guard {
   bool Uint64(uint64_t u) { return out_.Uint64(u); }
   bool Double(double d) { return out_.Double(d); }
   bool RawNumber(const char *s, rapidjson::SizeType n, bool copy) { return out_.RawNumber(s, n, copy); }
-  bool String(const char *s, rapidjson::SizeType n, bool copy) { return no_nul(s, n) && out_.String(s, n, copy); }
-  bool Key(const char *s, rapidjson::SizeType n, bool copy) { return no_nul(s, n) && out_.Key(s, n, copy); }
+  bool String(const char *s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && out_.String(s, n, copy); }
+  bool Key(const char *s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && out_.Key(s, n, copy); }
   bool StartObject() { return enter() && out_.StartObject(); }
   bool EndObject(rapidjson::SizeType n) { --depth_; return out_.EndObject(n); }
   bool StartArray() { return enter() && out_.StartArray(); }
@@ -70,10 +71,22 @@ class Guard {
     refusal_ = "too deep";
     return false;
   }
-  bool no_nul(const char *s, rapidjson::SizeType n) {
-    if (std::memchr(s, 0, n) == nullptr) return true;
-    refusal_ = "nul";
-    return false;
+  // What escapes can decode to past kParseValidateEncodingFlag, which checks
+  // the raw bytes only: NUL (\u0000), and RapidJSON 1.1.0 encodes an
+  // unpaired low surrogate (\uDC00-\uDFFF) as the invalid UTF-8 bytes
+  // ED B0..BF xx (an unpaired high one is a parse error already). Any
+  // ED A0..BF (a surrogate code point) is refused.
+  bool text_ok(const char *s, rapidjson::SizeType n) {
+    if (std::memchr(s, 0, n) != nullptr) {
+      refusal_ = "nul";
+      return false;
+    }
+    for (const char *p = s; (p = static_cast<const char *>(std::memchr(p, '\xED', size_t(s + n - p)))) != nullptr; ++p)
+      if (p + 1 < s + n && (static_cast<unsigned char>(p[1]) & 0xE0) == 0xA0) {
+        refusal_ = "surrogate";
+        return false;
+      }
+    return true;
   }
   Handler &out_;
   unsigned max_depth_;
@@ -101,8 +114,10 @@ Outcome parse(Document &doc, std::string_view text, unsigned max_depth = kMaxDep
   const char *refusal = guard.refusal();
   if (refusal && std::strcmp(refusal, "too deep") == 0)
     out.problem = "nested deeper than " + std::to_string(max_depth) + " levels";
-  else if (refusal)
+  else if (refusal && std::strcmp(refusal, "nul") == 0)
     out.problem = "a string contains the NUL character (\\u0000)";
+  else if (refusal)
+    out.problem = "a string contains an unpaired UTF-16 surrogate (\\uD800-\\uDFFF), which is not valid UTF-8";
   else
     out.problem = rapidjson::GetParseError_En(reader.GetParseErrorCode());
   doc.SetNull();
