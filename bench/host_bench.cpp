@@ -2,8 +2,8 @@
 // baseline it should be compared with, measured in the same run:
 //   validating a credential against its compiled schema  vs  only parsing it
 //   redacting a log line with a credential's secrets     vs  only copying it
-#include "redactor.hpp"
-#include "schema_validator.hpp"
+#include "secrets/redactor.hpp"
+#include "schema/schema_validator.hpp"
 #include "smoke_checks.hpp"
 
 #include <benchmark/benchmark.h>

@@ -1,6 +1,6 @@
 // The ELF reader that decides, before any plugin code runs, whether a file
 // exports the entry point: any bytes, no crash, no read out of bounds.
-#include "elf_exports.hpp"
+#include "plugin/elf_exports.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

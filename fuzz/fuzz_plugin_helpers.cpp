@@ -4,7 +4,7 @@
 // crash, no hang; oauth2_token's promises hold (a success is a non-empty
 // token the call now treats as secret; a failure has a known code and a
 // message).
-#include "host_services.hpp"
+#include "transport/host_services.hpp"
 
 #include <credplug/plugin.h>
 

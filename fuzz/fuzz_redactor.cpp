@@ -2,8 +2,8 @@
 // first NUL, split on newlines) planted in the rest and masked; none
 // survives; displayable() is always valid UTF-8, free of control characters
 // and within its bound.
-#include "plugin_output.hpp"
-#include "redactor.hpp"
+#include "secrets/output_rules.hpp"
+#include "secrets/redactor.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -3,8 +3,8 @@
 // tenant of the server can tamper with — opened under the fleet's key, then
 // (as though the key had sealed them) parsed. The first byte picks which.
 // Anything malformed must be an Error or nullopt, never a crash or a leak.
-#include "shared_cache_keys.hpp"
-#include "shared_token_store.hpp"
+#include "fleet/shared_cache_keys.hpp"
+#include "fleet/shared_token_store.hpp"
 
 #include <credplug/host.hpp>
 

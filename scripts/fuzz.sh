@@ -14,7 +14,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-20}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(credential token_response redactor elf_exports runner_frames plugin_helpers shared_cache)
+# Every target in fuzz/targets.txt (the one list) unless named.
+((${#targets[@]})) || mapfile -t targets < <(grep -E '^[a-z_]+$' "$root/fuzz/targets.txt")
 build=$root/build-fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCREDPLUG_FUZZ=ON \
   -DCREDPLUG_BUILD_TESTS=OFF >/dev/null

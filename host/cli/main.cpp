@@ -90,9 +90,7 @@ int write_pins(Host &host, const std::string &output) {
 
 // `credplug new`: needs no Host (no plugin is loaded).
 int scaffold(const Options &o) {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  ScaffoldReport report = write_scaffold(o.id, o.lang, o.dir, ec ? std::string("/usr/local/bin") : self.parent_path().string());
+  ScaffoldReport report = write_scaffold(o.id, o.lang, o.dir);
   std::cout << "credplug: wrote " << report.dir << "/ (a " << (o.lang == "c" ? "C" : "C++") << " plugin, "
             << report.source_lines << " lines of source); build and test it with " << report.dir << "/test.sh\n";
   return kExitOk;

@@ -3,6 +3,7 @@
 #include <credplug/host_json.hpp>
 
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 namespace credplug::cli {
@@ -44,9 +45,16 @@ void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugin
     emit(json::plugins_json(plugins, problems, search_path, JsonStyle::Pretty));
     return;
   }
-  if (plugins.empty()) {
+  if (plugins.empty() && search_path.empty()) {
+    std::cout << "No plugins found: no directory was searched (name one with --plugin-dir DIR or "
+                 "CREDPLUG_PLUGIN_PATH; the installation's own plugin directory could not be found)\n";
+  } else if (plugins.empty()) {
     std::cout << "No plugins found. Searched: ";
-    for (size_t i = 0; i < search_path.size(); ++i) std::cout << (i ? ", " : "") << search_path[i];
+    for (size_t i = 0; i < search_path.size(); ++i) {
+      std::error_code ec;
+      std::cout << (i ? ", " : "") << search_path[i]
+                << (std::filesystem::is_directory(search_path[i], ec) ? "" : " (no such directory)");
+    }
     std::cout << "\n";
   } else {
     size_t wid = 2, wver = 7, wname = 4;

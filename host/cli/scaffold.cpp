@@ -60,14 +60,19 @@ std::string readme(const std::string &id, bool c, const std::string &source) {
          "credential names). The ABI rules are beside each declaration in `credplug/plugin.h`.\n";
 }
 
-std::string test_script(const std::string &id, const std::string &credplug_bin) {
+std::string test_script(const std::string &id) {
   return R"SH(#!/usr/bin/env bash
 # Builds the plugin, then runs `credplug test` on it against credplug-emulator's
 # plain OAuth 2.0 provider (POST /oauth/token, GET /oauth/me) over HTTPS with
 # a CA made for the run. Exit 0 when the connection test passes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${CREDPLUG_BIN:-)SH" + credplug_bin + R"SH(}
+# credplug and credplug-emulator: from CREDPLUG_BIN, else wherever PATH has them.
+if [[ -z ${CREDPLUG_BIN:-} ]]; then
+  found=$(command -v credplug) || { echo "test.sh: credplug is not on PATH; add <prefix>/bin to PATH or set CREDPLUG_BIN" >&2; exit 2; }
+  CREDPLUG_BIN=$(dirname "$(readlink -f "$found")")
+fi
+bin=$CREDPLUG_BIN
 build=${BUILD_DIR:-$here/build}
 cmake -S "$here" -B "$build" -DCMAKE_PREFIX_PATH="$bin/.." >/dev/null
 cmake --build "$build" >/dev/null
@@ -90,8 +95,7 @@ JSON
 
 }  // namespace
 
-ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, std::string dir,
-                              const std::string &credplug_bin) {
+ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, std::string dir) {
   if (!std::regex_match(id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
     throw Error(ErrorKind::InvalidInput, "the plugin id '" + id +
                                              "' is not 1-64 characters of a-z, 0-9, '_' and '-' starting with a letter or digit");
@@ -117,7 +121,7 @@ ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, st
   write_file(root / (id + ".schema.json"), adapt(c ? credplug_template_c_schema : credplug_template_cpp_schema));
   write_file(root / "CMakeLists.txt", cmake_lists(id, c, source_name));
   write_file(root / "README.md", readme(id, c, source_name));
-  write_file(root / "test.sh", test_script(id, credplug_bin), /*executable=*/true);
+  write_file(root / "test.sh", test_script(id), /*executable=*/true);
   return {dir, int(std::count(source.begin(), source.end(), '\n'))};
 }
 

@@ -13,9 +13,8 @@ struct ScaffoldReport {
 };
 
 // Throws credplug::Error (InvalidInput) for a bad id or language, or a
-// directory that exists and is not empty. `credplug_bin` is the directory of
-// the running credplug, written into test.sh as its default.
-ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, std::string dir,
-                              const std::string &credplug_bin);
+// directory that exists and is not empty. Its test.sh finds credplug on
+// PATH (or in $CREDPLUG_BIN): nothing of this machine is written into it.
+ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, std::string dir);
 
 }  // namespace credplug::cli

@@ -193,13 +193,30 @@ void svc_http_release(credplug_http_response *resp) noexcept { delete resp; }
 helpers::CallStrings &helper_strings(credplug_call *call) { return call->helper_strings; }
 using Helpers = helpers::HelperServices<runner_services, helper_strings>;
 
-const credplug_host_api kServices = {
-    sizeof(credplug_host_api), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, svc_log, svc_now_ms, svc_secure_zero,
-    svc_add_secret, svc_out_header, svc_out_expires_at, svc_out_info, svc_set_error, svc_http_send,
-    svc_http_status, svc_http_body, svc_http_header, svc_http_error, svc_http_release,
-    Helpers::json_string, Helpers::json_number, Helpers::json_bool, Helpers::base64_encode, Helpers::url_encode,
-    Helpers::form_encode, Helpers::oauth2_token,
-};
+// Filled by name, so an entry can neither shift nor be left out unnoticed
+// (unit test "host API tables": every entry of every minor is set).
+credplug_host_api make_table() {
+  credplug_host_api api{};
+  api.struct_size = sizeof(credplug_host_api);
+  api.abi_major = CREDPLUG_ABI_MAJOR;
+  api.abi_minor = CREDPLUG_ABI_MINOR;
+  api.log = svc_log;
+  api.now_ms = svc_now_ms;
+  api.secure_zero = svc_secure_zero;
+  api.add_secret = svc_add_secret;
+  api.out_header = svc_out_header;
+  api.out_expires_at = svc_out_expires_at;
+  api.out_info = svc_out_info;
+  api.set_error = svc_set_error;
+  api.http_send = svc_http_send;
+  api.http_status = svc_http_status;
+  api.http_body = svc_http_body;
+  api.http_header = svc_http_header;
+  api.http_error = svc_http_error;
+  api.http_release = svc_http_release;
+  Helpers::fill(api);
+  return api;
+}
 
 }  // namespace
 
@@ -232,6 +249,9 @@ bool send_with_queued(credplug_call &call, Msg type, std::string_view payload) {
   return ok;
 }
 
-const credplug_host_api *runner_services() { return &kServices; }
+const credplug_host_api *runner_services() {
+  static const credplug_host_api table = make_table();
+  return &table;
+}
 
 }  // namespace credplug::runner

@@ -2,7 +2,7 @@
 ** emulator. Run by run.sh, which starts the emulator and sets:
 **   CREDPLUG_TEST_PLUGIN_DIR, CREDPLUG_CA_FILE, CREDPLUG_TEST_AINUA_HOST
 **   (localhost:PORT), CREDPLUG_TEST_AINUA_SECRET, CREDPLUG_TEST_HOSTILE_DIR
-**   (tests/abi/hostile.c built). */
+**   (tests/abi/plugins/hostile.c built). */
 #include <credplug/host.h>
 
 #include <stddef.h>

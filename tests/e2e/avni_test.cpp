@@ -1,7 +1,7 @@
 // Avni end to end: the raw JWT in AUTH-TOKEN (never Authorization, never
 // "Bearer"), three token flows, both identity providers, base URL rules.
 #include "fixture.hpp"
-#include "https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 // Avon Health end to end: the organisation token, the user JWT (HS256, exp
 // in seconds), the account header on staging.
 #include "fixture.hpp"
-#include "https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <credplug/kit/jwt.hpp>
 #include <doctest/doctest.h>

@@ -2,7 +2,7 @@
 // described in JSON, and the control endpoints that flip its switches and
 // read its counters while it runs.
 #include "fixture.hpp"
-#include "https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <credplug/kit/json.hpp>
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 // The host's HTTPS policy against a real TLS server: size cap, redirects,
 // certificate trust.
 #include "fixture.hpp"
-#include "https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <credplug/plugin.h>
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// Issue 9: a hostile plugin (tests/abi/hostile.c) run isolated, through the
+// Issue 9: a hostile plugin (tests/abi/plugins/hostile.c) run isolated, through the
 // CLI and the embedding API. Each fault is contained, reported by name with
 // exit 7 (or refused as an output, exit 6), leaks nothing, and the process
 // goes on serving its other credentials.

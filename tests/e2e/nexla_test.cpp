@@ -1,7 +1,7 @@
 // Nexla end to end: the service key as a Basic credential, the versioned
 // Accept header, refresh with fallback, and the user named by id.
 #include "fixture.hpp"
-#include "https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 // OpenCRVS end to end: query-string credentials sent once, expiry from the
 // JWT, the gateway's /tokenTest, and a secret-bearing URL never shown.
 #include "fixture.hpp"
-#include "https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <credplug/kit/jwt.hpp>
 #include <doctest/doctest.h>

@@ -239,4 +239,4 @@ TEST_CASE("cache: invalidate() after a 401 re-authenticates once for all threads
 
 // The soak "8 threads over several 2-second lifetimes against the emulator never
 // send an expired token" is bench 3 (bench/lifecycle_bench.cpp): it needs an idle
-// machine. Its guarantee is tested on a driven clock in tests/unit/token_cache_test.cpp.
+// machine. Its guarantee is tested on a driven clock in tests/unit/cache/token_cache_test.cpp.

@@ -13,18 +13,15 @@ for f in bin/credplug lib/credplug/plugins/credplug-ainua.so share/credplug/sche
          include/credplug/plugin.h include/credplug/kit.hpp lib/cmake/credplug/credplugConfig.cmake \
          include/credplug/host.h include/credplug/host.hpp include/credplug/host_json.hpp \
          include/credplug/credential_file.hpp lib/libcredplug-host.so libexec/credplug/credplug-plugin-runner \
-         bin/credplug-emulator share/doc/credplug/WRITING_PLUGINS.md share/doc/credplug/EMULATOR.md \
-         share/doc/credplug/SANDBOX.md share/doc/credplug/README.md share/doc/credplug/examples/c-plugin/oauth2_client.c \
+         bin/credplug-emulator share/doc/credplug/docs/WRITING_PLUGINS.md share/doc/credplug/docs/EMULATOR.md \
+         share/doc/credplug/docs/SANDBOX.md share/doc/credplug/README.md share/doc/credplug/docs/ARCHITECTURE.md share/doc/credplug/CONTRIBUTING.md share/doc/credplug/examples/c-plugin/oauth2_client.c \
          share/doc/credplug/examples/cpp-plugin/oauth2_client.cpp share/doc/credplug/examples/embed/main.cpp; do
   [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
-# The installed CLI finds the installed plugins relative to itself, and runs
-# them in the installed runner.
-"$prefix/bin/credplug" plugins | grep -q "$prefix/lib/credplug/plugins/credplug-ainua.so" ||
-  fail "the installed credplug does not find the installed ainua plugin"
-"$prefix/bin/credplug" --json plugins | grep -q '"isolation": "process"' ||
-  fail "the installed credplug does not run its plugins isolated"
+# From here on, as users run it: <prefix>/bin on PATH, credplug by name.
+export PATH="$prefix/bin:$PATH"
+[[ $(command -v credplug) == "$prefix/bin/credplug" ]] || fail "credplug on PATH is not the installed one"
 
 cmake -S "$src" -B "$prefix/oot" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/oot" >/dev/null
@@ -35,12 +32,12 @@ exports=$(nm -D --defined-only "$plugin" | awk '{print $3}')
 
 secret="oot-secret-$RANDOM$RANDOM"
 printf '{"api_key": "%s"}\n' "$secret" >"$prefix/cred.json"
-out=$("$prefix/bin/credplug" --plugin-dir "$prefix/oot" auth static-key "$prefix/cred.json")
+out=$(credplug --plugin-dir "$prefix/oot" auth static-key "$prefix/cred.json")
 grep -q "X-Api-Key: <secret, ${#secret} characters>" <<<"$out" || fail "auth output unexpected: $out"
 grep -q "$secret" <<<"$out" && fail "the key leaked without --reveal"
-"$prefix/bin/credplug" --plugin-dir "$prefix/oot" auth --reveal static-key "$prefix/cred.json" | grep -q "X-Api-Key: $secret" ||
+credplug --plugin-dir "$prefix/oot" auth --reveal static-key "$prefix/cred.json" | grep -q "X-Api-Key: $secret" ||
   fail "--reveal did not print the key"
-"$prefix/bin/credplug" --plugin-dir "$prefix/oot" test static-key "$prefix/cred.json" | grep -q "key_length: ${#secret}" ||
+credplug --plugin-dir "$prefix/oot" test static-key "$prefix/cred.json" | grep -q "key_length: ${#secret}" ||
   fail "test did not run"
 # The embedding example, built against the installed library, calls Ainua's
 # API through the emulator with cached headers.
@@ -48,9 +45,9 @@ docs=$prefix/share/doc/credplug
 examples=$docs/examples/embed
 cmake -S "$examples" -B "$prefix/embed" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/embed" >/dev/null
-"$build/bin/credplug-emulator" --make-pki "$prefix/pki" >/dev/null
+credplug-emulator --make-pki "$prefix/pki" >/dev/null
 export EMBED_SECRET="embed-secret-$RANDOM$RANDOM"
-"$build/bin/credplug-emulator" --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
+credplug-emulator --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
   --port-file "$prefix/port" --client "ainua:embed-client:@EMBED_SECRET" --client "oauth2:c-example:@EMBED_SECRET" \
   >"$prefix/emulator.log" 2>&1 &
 emulator_pid=$!
@@ -59,6 +56,56 @@ for _ in $(seq 100); do [[ -s $prefix/port ]] && break; sleep 0.05; done
 port=$(cat "$prefix/port")
 printf '{"ainua_url": "localhost:%s", "client_id": "embed-client", "client_secret": "%s"}\n' "$port" "$EMBED_SECRET" \
   >"$prefix/ainua.json"
+
+# Every command of the installed credplug, in both isolation modes, started
+# three ways (by name from PATH, through a symlink elsewhere, with an argv[0]
+# that names no file), each from a working directory that plants a runner
+# and a plugin directory where a relative path would look: the installed
+# files are found from the executable itself, never from argv[0] or the
+# current directory. The planted runner would leave a mark if started.
+hostile=$prefix/hostile-cwd
+mkdir -p "$hostile/libexec/credplug" "$hostile/lib/credplug/plugins" "$prefix/links"
+cat >"$hostile/libexec/credplug/credplug-plugin-runner" <<SH
+#!/bin/sh
+echo "planted runner started with \$*" >>"$prefix/planted-runner-ran"
+exit 1
+SH
+chmod 755 "$hostile/libexec/credplug/credplug-plugin-runner"
+cp "$prefix/lib/credplug/plugins/credplug-ainua.so" "$hostile/lib/credplug/plugins/credplug-planted.so"
+ln -s "$prefix/bin/credplug" "$prefix/links/credplug"
+export CREDPLUG_CA_FILE=$prefix/pki/ca.pem
+by_path() { (cd "$hostile" && credplug "$@"); }
+by_symlink() { (cd "$hostile" && "$prefix/links/credplug" "$@"); }
+by_bare_argv0() { (cd "$hostile" && exec -a credplug "$prefix/bin/credplug" "$@"); }
+for how in by_path by_symlink by_bare_argv0; do
+  for isolation in process in-process; do
+    export CREDPLUG_ISOLATION=$isolation
+    what="credplug started $how, isolation $isolation"
+    out=$($how plugins) || fail "$what: plugins failed: $out"
+    grep -q "^ainua .*$prefix/lib/credplug/plugins/credplug-ainua.so" <<<"$out" ||
+      fail "$what: plugins does not list the installed ainua plugin: $out"
+    grep -q planted <<<"$out" && fail "$what: plugins loaded from the working directory: $out"
+    $how --json plugins | grep -q "\"isolation\": \"$isolation\"" || fail "$what: the plugins do not run $isolation"
+    $how schema ainua | grep -q '"client_secret"' || fail "$what: schema failed"
+    $how validate ainua "$prefix/ainua.json" >/dev/null || fail "$what: validate failed"
+    out=$($how auth ainua "$prefix/ainua.json") || fail "$what: auth failed: $out"
+    grep -q "Authorization: <secret" <<<"$out" || fail "$what: auth printed no masked header: $out"
+    $how test ainua "$prefix/ainua.json" >/dev/null || fail "$what: test failed"
+    $how pin | grep -q "^ainua [0-9a-f]\{64\}  # $prefix/lib/credplug/plugins/credplug-ainua.so$" || fail "$what: pin did not pin ainua"
+    out=$($how check-plugin "$prefix/lib/credplug/plugins/credplug-ainua.so" 2>&1) ||
+      fail "$what: check-plugin failed: $out"
+    (cd "$prefix" && rm -rf "scaffold-$how" && $how new "scaffold-$how" --lang c "$prefix/scaffold-$how" >/dev/null) ||
+      fail "$what: new failed"
+  done
+done
+unset CREDPLUG_ISOLATION
+[[ -e $prefix/planted-runner-ran ]] && fail "a runner planted in the working directory was started: $(cat "$prefix/planted-runner-ran")"
+# The installed README's links lead to installed files.
+for link in $(grep -o '](\([A-Za-z_]*/\)*[A-Za-z_.-]*\.md' "$prefix/share/doc/credplug/README.md" | cut -c3- | sort -u); do
+  [[ -e $prefix/share/doc/credplug/$link ]] || fail "the installed README links to $link, which is not installed"
+done
+# A scaffold's test.sh names no path of the machine that wrote it.
+grep -q "$prefix" "$prefix/scaffold-by_path/test.sh" && fail "a scaffold's test.sh hard-codes the prefix"
 out=$(CREDPLUG_CA_FILE=$prefix/pki/ca.pem "$prefix/embed/embed-example" ainua "$prefix/ainua.json" PATCH \
   "https://localhost:$port/api/integrations/v1/items" '[]' --times 5) || fail "embed-example failed: $out"
 grep -q "request 5: HTTP 200 (token #1)" <<<"$out" || fail "embed-example output unexpected: $out"
@@ -73,21 +120,21 @@ exports=$(nm -D --defined-only "$prefix/c-plugin/credplug-oauth2-client-c.so" | 
 [[ $exports == credplug_get_interface ]] || fail "the C example exports more than its entry symbol: $exports"
 printf '{"token_url": "https://localhost:%s/oauth/token", "client_id": "c-example", "client_secret": "%s", "test_url": "https://localhost:%s/oauth/me"}\n' \
   "$port" "$EMBED_SECRET" "$port" >"$prefix/c-example.json"
-out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/c-plugin" test oauth2-client-c \
+out=$(credplug --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/c-plugin" test oauth2-client-c \
   "$prefix/c-example.json" 2>&1) || fail "the C example failed: $out"
 grep -q "client_id: c-example" <<<"$out" || fail "the C example's test output is unexpected: $out"
 grep -q "$EMBED_SECRET" <<<"$out" && fail "the C example's run printed the secret"
 # The C++ example, the same provider with the kit.
 cmake -S "$docs/examples/cpp-plugin" -B "$prefix/cpp-plugin" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cpp-plugin" >/dev/null
-out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/cpp-plugin" test oauth2-client-cpp \
+out=$(credplug --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/cpp-plugin" test oauth2-client-cpp \
   "$prefix/c-example.json" 2>&1) || fail "the C++ example failed: $out"
 grep -q "client_id: c-example" <<<"$out" || fail "the C++ example's test output is unexpected: $out"
 
 # `credplug new` in both languages: the projects build against the installed
 # package and their own test.sh passes against the installed emulator.
 for lang in c cpp; do
-  (cd "$prefix" && "$prefix/bin/credplug" new "acme-$lang" --lang $lang >/dev/null) || fail "credplug new --lang $lang failed"
+  (cd "$prefix" && credplug new "acme-$lang" --lang $lang >/dev/null) || fail "credplug new --lang $lang failed"
   for f in CMakeLists.txt "acme-$lang.schema.json" README.md test.sh; do
     [[ -f $prefix/acme-$lang/$f ]] || fail "credplug new --lang $lang did not write $f"
   done
@@ -104,7 +151,7 @@ awk '/^## Write a plugin/{on=1} on&&/^```cpp/{f=1;next} f&&/^```/{exit} f' "$doc
 cp "$docs/examples/cpp-plugin/oauth2-client-cpp.schema.json" "$prefix/readme/myprovider.schema.json"
 cmake -S "$prefix/readme" -B "$prefix/readme/build" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
   cmake --build "$prefix/readme/build" >/dev/null || fail "the README's plugin snippet does not build"
-"$prefix/bin/credplug" check-plugin "$prefix/readme/build/credplug-myprovider.so" >"$prefix/readme/check.txt" ||
+credplug check-plugin "$prefix/readme/build/credplug-myprovider.so" >"$prefix/readme/check.txt" ||
   fail "the README's plugin is not clean: $(cat "$prefix/readme/check.txt")"
 
 # A provider described to the installed emulator, failing from the start by
@@ -114,7 +161,7 @@ cat >"$prefix/acme.json" <<'JSON'
 {"id": "acme", "token": {"path": "/acme/oauth2/token", "client_auth": "basic"}, "api": {"path": "/acme/v1/me"}}
 JSON
 rm -f "$prefix/port"
-"$build/bin/credplug-emulator" --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
+credplug-emulator --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
   --port-file "$prefix/port" --client "acme:acme-app:@EMBED_SECRET" --provider "$prefix/acme.json" \
   --switch acme:fail_status=503 --switch acme:retry_after_s=9 >"$prefix/emulator.log" 2>&1 &
 emulator_pid=$!
@@ -123,7 +170,7 @@ port=$(cat "$prefix/port")
 printf '{"token_url": "https://localhost:%s/acme/oauth2/token", "client_id": "acme-app", "client_secret": "%s", "test_url": "https://localhost:%s/acme/v1/me"}\n' \
   "$port" "$EMBED_SECRET" "$port" >"$prefix/acme-cred.json"
 set +e
-out=$("$prefix/bin/credplug" --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/c-plugin" test oauth2-client-c \
+out=$(credplug --ca-file "$prefix/pki/ca.pem" --plugin-dir "$prefix/c-plugin" test oauth2-client-c \
   "$prefix/acme-cred.json" 2>&1)
 rc=$?
 set -e

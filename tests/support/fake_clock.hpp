@@ -2,7 +2,7 @@
 // never depend on how busy the machine is.
 #pragma once
 
-#include "cache_clock.hpp"
+#include "cache/cache_clock.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -14,7 +14,7 @@
 // wrote), a reference is an error naming the field.
 #pragma once
 
-#include <credplug/host.hpp>
+#include <credplug/types.hpp>
 #include <credplug/kit/secret.hpp>
 
 #include <functional>

@@ -3,7 +3,7 @@
 // `reveal`.
 #pragma once
 
-#include <credplug/host.hpp>
+#include <credplug/types.hpp>
 #include <credplug/plugin_check.hpp>
 
 #include <string>

@@ -1,0 +1,218 @@
+// credplug's vocabulary: the values the host API takes and returns (errors,
+// results, headers, metrics, cache policy), without the Host and Credential
+// classes themselves. host.hpp includes it; the runtime's own layers include
+// only this, never the façade.
+#pragma once
+
+#include <credplug/kit/secret.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace credplug {
+
+using kit::SecretString;
+
+// What went wrong, for callers that branch on it (the CLI maps each kind to
+// an exit code).
+enum class ErrorKind {
+  InvalidInput,  // bad credential JSON, schema violation, unknown plugin id
+  Rejected,      // the provider refused the credentials
+  Network,       // DNS, connect, TLS verification, timeout, size cap
+  Provider,      // the provider answered outside its contract (5xx, bad JSON)
+  Plugin,        // the plugin failed to load, broke the ABI, or failed itself
+};
+// "credentials rejected": the label people read (the CLI's "error (...)").
+const char *to_string(ErrorKind kind);
+// The C API's CREDPLUG_HOST_ERR_* status for a kind, which is also the CLI's
+// exit code (host.h; the JSON name is json::kind_slug()). One table holds
+// them all, with the plugin ABI's CREDPLUG_ERR_* for each (error_kinds.cpp).
+int32_t status_code(ErrorKind kind);
+
+// The plugin function running on the calling thread in this process
+// (isolation in-process), or {nullptr, nullptr}: for a crash handler to say
+// which plugin crashed, and in which operation ("create", "authenticate",
+// "test", "refresh", "destroy", "load" with the file's path as `plugin`).
+// Async-signal-safe. The strings live as long as the call.
+struct PluginCallInProgress {
+  const char *plugin;
+  const char *operation;
+};
+PluginCallInProgress plugin_call_in_progress() noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string &message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+// Log levels are the plugin ABI's CREDPLUG_LOG_* (0 error .. 3 debug).
+using LogSink = std::function<void(int level, const std::string &message)>;
+
+// How Credential::headers() caches and renews tokens. Times in ms.
+struct CachePolicy {
+  // Subtracted from every expiry, for clock skew and request latency; capped
+  // at a quarter of the token's lifetime so short-lived tokens stay usable.
+  long skew_ms = 30000;
+  // The refresh window: the last refresh_fraction of a token's lifetime, at
+  // most max_refresh_window_ms. The first headers() call inside it starts one
+  // background refresh; every caller keeps getting the still-valid token.
+  double refresh_fraction = 0.2;
+  long max_refresh_window_ms = 300000;
+  // A token's lifetime when neither the provider's answer (expires_in), nor
+  // the token (a JWT's exp), nor the plugin (default_token_lifetime_s) says.
+  long default_lifetime_ms = 300000;
+  // A caller with no valid token makes up to max_attempts token requests,
+  // sleeping an exponential backoff with full jitter (backoff_initial_ms,
+  // doubling, at most backoff_max_ms) or the server's Retry-After between
+  // them, as long as one wait is at most max_wait_ms. Network failures and
+  // provider errors (5xx, 429, bad answers) are retried; rejections are not.
+  int max_attempts = 3;
+  long backoff_initial_ms = 200;
+  long backoff_max_ms = 60000;
+  long max_wait_ms = 5000;
+  // After a rejection (or a plugin fault) headers() repeats the error this
+  // long before asking the provider again (invalidate() ends it at once).
+  long rejection_hold_ms = 60000;
+  // Threads that run background refreshes, shared by the Host's credentials.
+  int refresh_threads = 2;
+};
+
+// Where plugin code runs (README, "Isolation"; docs/SANDBOX.md).
+enum class Isolation {
+  // In a sandboxed runner process per plugin: a crash, hang or hostile code
+  // in a plugin fails its calls and nothing else. The default.
+  Process,
+  // In this process: for plugins trusted like the embedder's own code, with
+  // the lowest latency. A crash in the plugin is this process's crash.
+  InProcess,
+};
+const char *to_string(Isolation isolation);  // "process", "in-process"
+std::optional<Isolation> parse_isolation(std::string_view text);
+
+// Latencies in fixed buckets: counts[i] fell at or below bounds_ms[i] (and
+// above the bound before it); the last count is above every bound.
+struct Histogram {
+  std::vector<double> bounds_ms;
+  std::vector<uint64_t> counts;
+  uint64_t count = 0;
+  double sum_ms = 0;
+};
+
+// What a Host's credentials did so far (Host::metrics()).
+struct MetricsSnapshot {
+  struct PluginRequests {
+    std::string plugin;
+    std::map<std::string, uint64_t> outcomes;  // "ok", "rejected", "network", ... -> token requests
+    Histogram latency;                         // of every one of them
+  };
+  std::vector<PluginRequests> token_requests;  // made by this process's plugins, per plugin
+  uint64_t l1_hits = 0;          // headers() served from this process's cache
+  uint64_t l2_hits = 0;          // tokens taken from the shared cache instead of a request
+  uint64_t misses = 0;           // headers() that found no valid token and started a request
+  uint64_t refreshes_ahead = 0;  // renewals started before expiry
+  uint64_t waits = 0;            // headers() that waited for a request under way
+  Histogram wait_duration;
+  uint64_t invalidations = 0;  // invalidate() calls (401s reported)
+  bool shared_cache = false;
+  uint64_t redis_errors = 0;   // shared cache commands that failed (down, slow, an error)
+  uint64_t lease_waits = 0;    // waits for another process's token request
+  Histogram lease_wait_duration;
+};
+
+// The Host's HTTPS traffic so far (every credential's, and the refreshes').
+struct HttpStats {
+  uint64_t requests = 0;            // sent, redirects counted once each
+  uint64_t connections_opened = 0;  // new TCP+TLS connections; the rest reused one
+};
+
+struct PluginInfo {
+  std::string id, display_name, version, path;
+  uint32_t abi_major = 0, abi_minor = 0;  // the negotiated interface version
+  bool has_test = false;
+  bool has_refresh = false;               // renews through the provider's refresh operation
+  uint32_t default_token_lifetime_s = 0;  // the plugin's, when tokens do not say; 0: none
+  std::string isolation;                  // where its code runs: "process" or "in-process"
+  // What its author should fix, one sentence each naming the field: a field
+  // named like a secret without "writeOnly": true (treated as secret anyway).
+  std::vector<std::string> warnings;
+};
+
+// A file in a plugin directory that could not be used, and why.
+struct PluginProblem {
+  std::string path, message;
+};
+
+struct FieldError {
+  std::string pointer;  // JSON pointer of the field: "/client_id" ("" = whole document)
+  std::string rule;     // the schema keyword broken: "required", "pattern", ...
+  std::string message;  // for a human: names the field and what is expected
+};
+
+struct Validation {
+  std::vector<FieldError> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+struct Header {
+  std::string name;
+  SecretString value;
+  bool secret = false;
+};
+
+struct Info {
+  std::string key;
+  SecretString value;
+  bool secret = false;
+};
+
+struct AuthResult {
+  std::vector<Header> headers;
+  std::optional<int64_t> expires_at;  // Unix seconds, when known
+  std::vector<Info> info;
+  long elapsed_ms = 0;
+};
+
+// The headers to attach to API requests now: one token's worth, immutable,
+// shared by every caller that got it. Its secret values are wiped when the
+// last holder lets go (the cache lets go when the token is replaced).
+struct HeaderSet {
+  std::vector<Header> headers;
+  std::optional<int64_t> expires_at;  // Unix seconds, before the policy's skew
+  uint64_t generation = 0;            // which token of this credential (1, 2, ...)
+  // The header named `name` (case-insensitive), or nullptr.
+  const Header *find(std::string_view name) const;
+};
+using HeadersPtr = std::shared_ptr<const HeaderSet>;
+
+// What a credential's token cache holds and is doing, for dashboards and tests.
+struct CacheStatus {
+  bool has_token = false;             // a token that has not expired (after skew)
+  uint64_t generation = 0;            // of the newest token, 0 before the first
+  std::optional<int64_t> expires_at;  // Unix seconds, of the newest token
+  uint64_t token_requests = 0;        // plugin authenticate()/refresh() calls made by the cache
+  uint64_t background_refreshes = 0;  // of which started ahead of expiry
+  int consecutive_failures = 0;
+  std::string last_error;             // redacted; empty after a success
+  std::optional<int64_t> next_attempt_ms;  // Unix ms: no token request before this
+  bool refreshing = false;            // a token request is under way
+};
+
+struct TestResult {
+  AuthResult auth;
+  std::vector<Info> info;
+  bool has_test = true;  // false: the plugin has no connection test
+  long elapsed_ms = 0;   // authenticate + test
+};
+
+}  // namespace credplug

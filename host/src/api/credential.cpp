@@ -1,0 +1,262 @@
+#include "api/credential.hpp"
+#include "api/error_kinds.hpp"
+
+#include <credplug/host_json.hpp>
+
+#include <credplug/kit/jwt.hpp>
+#include <credplug/kit/oauth2.hpp>
+
+#include <chrono>
+#include <strings.h>
+
+namespace credplug {
+namespace {
+
+// The exp claim of the first secret header whose value (after a scheme such
+// as "Bearer ") is a JWT.
+std::optional<int64_t> jwt_expiry(const std::vector<Header> &headers) {
+  for (const auto &h : headers) {
+    if (!h.secret) continue;
+    std::string_view v = h.value.view();
+    if (size_t space = v.rfind(' '); space != std::string_view::npos) v.remove_prefix(space + 1);
+    if (auto jwt = kit::decode_jwt(v); jwt && jwt->exp()) return jwt->exp();
+  }
+  return std::nullopt;
+}
+
+long ms_since(std::chrono::steady_clock::time_point start) {
+  return long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+}
+
+// "42 s", or "more than 10 years" (without overflowing on a hostile `then`).
+std::string ago(int64_t now_s, int64_t then_s) {
+  if (then_s < now_s - kit::oauth2::kMaxTokenLifetimeSeconds) return "more than 10 years";
+  return std::to_string(now_s - then_s) + " s";
+}
+
+}  // namespace
+
+Credential::Impl::~Impl() {
+  if (cache) cache->close();  // a background refresh may be using the instance
+  instance.reset();           // destroy()
+}
+
+credplug_call Credential::Impl::make_call() {
+  credplug_call call;
+  call.redactor = &redactor;
+  call.http = &shared->http;
+  call.logger = &shared->logger;
+  call.log_prefix = "[" + id + "] ";
+  call.deadline_ms = shared->plugin_deadline_ms;
+  call.egress = egress.get();
+  return call;
+}
+
+void Credential::Impl::raise(const credplug_call &call, int32_t rc, const char *what) {
+  if (!call.refused_output.empty())
+    throw host::FetchFailure(ErrorKind::Provider,
+                             redactor.apply("the plugin's " + std::string(what) + "() " + call.refused_output),
+                             std::nullopt);
+  int32_t code = call.error_set && call.error_code != CREDPLUG_OK ? call.error_code : rc;
+  std::string message = call.error_set && !call.error_message.empty()
+                            ? call.error_message
+                            : "the plugin's " + std::string(what) + "() failed with status " + std::to_string(rc) +
+                                  " and gave no reason";
+  throw host::FetchFailure(kind_of_plugin_status(code), redactor.apply(message), call.retry_after_ms);
+}
+
+int32_t Credential::Impl::invoke(host::PluginOp op, credplug_call &call) {
+  if (plugin->description().concurrent_instance) return plugin->invoke(op, *instance, call);
+  std::lock_guard<std::mutex> lock(call_mutex);
+  return plugin->invoke(op, *instance, call);
+}
+
+host::Fetched Credential::Impl::request_token(host::PluginOp op, std::vector<Info> *info) {
+  const auto started = std::chrono::steady_clock::now();
+  auto record = [&](const char *outcome) {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    shared->metrics.token_request(id, outcome, ms);
+  };
+  try {
+    host::Fetched out = request_token_once(op, info);
+    record("ok");
+    return out;
+  } catch (const Error &e) {
+    record(json::kind_slug(e.kind()));
+    throw;
+  }
+}
+
+host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vector<Info> *info) {
+  const char *what = host::op_name(op);
+  host::Fetched out;
+  out.sent_ns = cache->clock().now_ns();
+  const int64_t sent_ms = cache->clock().unix_ms();
+  credplug_call call = make_call();
+  int32_t rc = invoke(op, call);
+  if (rc != CREDPLUG_OK || !call.refused_output.empty()) raise(call, rc, what);
+  if (call.headers.empty())
+    throw host::FetchFailure(ErrorKind::Plugin,
+                             "the plugin's " + std::string(what) + "() succeeded but produced no header to attach",
+                             std::nullopt);
+  out.set = std::make_shared<HeaderSet>();
+  const int64_t expires_ms = expiry_ms(call, sent_ms);
+  out.set->expires_at = expires_ms / 1000;
+  out.expires_unix_ms = expires_ms;
+  out.set->headers = std::move(call.headers);
+  out.lifetime_ms = long(expires_ms - sent_ms);
+  if (info) *info = std::move(call.info);
+  return out;
+}
+
+// When a token expires, Unix milliseconds: the plugin's word (expires_in), else
+// the token's JWT exp, else the plugin's declared default, else the
+// policy's. A time already past or more than 10 years away is refused:
+// the provider is broken, and it would overflow arithmetic in ms.
+int64_t Credential::Impl::expiry_ms(const credplug_call &call, int64_t sent_ms) const {
+  const int64_t now_s = sent_ms / 1000;
+  int64_t at;
+  std::string source;
+  if (call.expires_at) {
+    at = *call.expires_at, source = "the expiry the plugin reported";
+  } else if (auto exp = jwt_expiry(call.headers)) {
+    at = *exp, source = "the token's exp claim";
+  } else {
+    const uint32_t declared = plugin->description().default_token_lifetime_s;
+    int64_t lifetime_ms = declared ? int64_t(declared) * 1000 : int64_t(shared->cache.default_lifetime_ms);
+    return sent_ms + lifetime_ms;
+  }
+  if (at > now_s + kit::oauth2::kMaxTokenLifetimeSeconds)
+    throw host::FetchFailure(ErrorKind::Provider,
+                             "the token's expiry (" + source + ", Unix time " + std::to_string(at) +
+                                 ") is more than 10 years away; refusing an absurd value",
+                             std::nullopt);
+  if (at <= now_s)
+    throw host::FetchFailure(ErrorKind::Provider,
+                             "the token the provider issued had already expired when it arrived (" + source +
+                                 ": Unix time " + std::to_string(at) + ", " + ago(now_s, at) +
+                                 " before this machine's clock; is this machine's clock right?)",
+                             std::nullopt);
+  return at * 1000;
+}
+
+host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
+  if (!fleet) return fetch_here(kind);
+  // Shared, every renewal is a new authenticate(), never the plugin's
+  // refresh hook: the session a hook renews lives in the one process that
+  // opened it, and a rotating refresh (Nexla's) would revoke the token the
+  // rest of the fleet is still presenting. The old token then lives out its
+  // lifetime, and no process ever holds one a newer token has revoked.
+  return host::fetch_shared(*fleet, kind, shared->cache, shared->lease_ms, cache->clock(),
+                            [this](host::FetchKind) { return fetch_here(host::FetchKind::Authenticate); });
+}
+
+// A refresh goes through the plugin's hook when it has one, and through
+// authenticate() when it has none or the hook fails.
+host::Fetched Credential::Impl::fetch_here(host::FetchKind kind) {
+  if (kind == host::FetchKind::Refresh && plugin->description().has_refresh) {
+    try {
+      return request_token(host::PluginOp::Refresh);
+    } catch (const Error &e) {
+      shared->logger.write(CREDPLUG_LOG_INFO, "[" + id + "] refresh failed (" + e.what() + "); authenticating instead");
+    }
+  }
+  return request_token(host::PluginOp::Authenticate);
+}
+
+Credential::Credential(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Credential::~Credential() = default;
+
+const Header *HeaderSet::find(std::string_view name) const {
+  for (const auto &h : headers)
+    if (h.name.size() == name.size() && strncasecmp(h.name.data(), name.data(), name.size()) == 0) return &h;
+  return nullptr;
+}
+
+HeadersPtr Credential::headers() { return impl_->cache->get(); }
+
+void Credential::invalidate(const HeaderSet &rejected) {
+  impl_->shared->metrics.count<&MetricsSnapshot::invalidations>();
+  impl_->cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
+  if (auto *fleet = impl_->fleet.get())
+    if (uint64_t fence = fleet->fence_of(rejected)) fleet->invalidate(fence);
+}
+
+void Credential::invalidate() {
+  impl_->shared->metrics.count<&MetricsSnapshot::invalidations>();
+  impl_->cache->invalidate(0);
+  if (auto *fleet = impl_->fleet.get())
+    if (uint64_t fence = fleet->newest()) fleet->invalidate(fence);
+}
+
+CacheStatus Credential::cache_status() const { return impl_->cache->status(); }
+
+const std::string &Credential::plugin_id() const { return impl_->id; }
+
+std::string Credential::redact(std::string_view text) const { return impl_->redactor.apply(text); }
+
+AuthResult Credential::authenticate() {
+  auto start = std::chrono::steady_clock::now();
+  AuthResult result;
+  host::Fetched fetched = impl_->request_token(host::PluginOp::Authenticate, &result.info);
+  result.headers = fetched.set->headers;
+  result.expires_at = fetched.set->expires_at;
+  impl_->cache->publish(std::move(fetched));
+  result.elapsed_ms = ms_since(start);
+  return result;
+}
+
+TestResult Credential::test() {
+  auto start = std::chrono::steady_clock::now();
+  TestResult result;
+  result.auth = authenticate();
+  if (!impl_->plugin->description().has_test) {
+    result.has_test = false;
+  } else {
+    credplug_call call = impl_->make_call();
+    int32_t rc = impl_->invoke(host::PluginOp::Test, call);
+    if (rc != CREDPLUG_OK) impl_->raise(call, rc, "test");
+    result.info = std::move(call.info);
+  }
+  result.elapsed_ms = ms_since(start);
+  return result;
+}
+
+}  // namespace credplug
+
+namespace credplug::host {
+
+std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &shared,
+                                              const std::shared_ptr<PluginTransport> &plugin,
+                                              std::string_view credential_json,
+                                              const std::vector<SecretString> &also_secret) {
+  auto impl = std::make_shared<Credential::Impl>();
+  impl->plugin = plugin;
+  impl->shared = shared;
+  impl->id = plugin->description().id;
+  for (auto &secret : plugin->schema().secret_values(credential_json)) impl->redactor.add(secret.view());
+  for (const auto &secret : also_secret) impl->redactor.add(secret.view());
+  impl->egress = std::make_unique<EgressPolicy>(plugin->schema().egress(), plugin->schema().secret_fields(),
+                                                also_secret, credential_json);
+
+  SecretString text(credential_json);  // NUL-terminated copy, wiped when done
+  credplug_call call = impl->make_call();
+  int32_t rc = plugin->create(call, text, impl->instance);
+  if (rc != CREDPLUG_OK) impl->raise(call, rc, "create");
+  for (auto &i : call.info)
+    if (i.secret) impl->redactor.add(i.value.view());
+  if (shared->store) {
+    impl->fleet = std::make_unique<SharedCredential>();
+    impl->fleet->store = shared->store;
+    impl->fleet->metrics = &shared->metrics;
+    impl->fleet->names = shared->store->names(impl->id, credential_json);
+  }
+  Credential::Impl *raw = impl.get();
+  impl->cache = std::make_unique<TokenCache>(
+      shared->cache, [raw](FetchKind kind) { return raw->fetch(kind); }, shared->refreshers, system_cache_clock(),
+      &shared->metrics);
+  return std::make_unique<Credential>(std::move(impl));
+}
+
+}  // namespace credplug::host

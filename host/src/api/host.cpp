@@ -1,0 +1,319 @@
+// The public C++ API's Host: options, the search path, validation and
+// open(). Discovery is plugin_registry.cpp, the calls into a plugin
+// credential.cpp, and where plugin code runs — a runner process or
+// this one — the transports behind plugin_transport.hpp.
+#include <credplug/host.hpp>
+
+#include "secrets/core_dumps.hpp"
+#include "api/credential.hpp"
+#include "api/environment.hpp"
+#include "api/install_layout.hpp"
+#include "plugin/plugin_paths.hpp"
+#include "transport/plugin_pins.hpp"
+#include "transport/plugin_registry.hpp"
+#include "secrets/redactor.hpp"
+#include "fleet/shared_token_store.hpp"
+
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace credplug {
+
+std::string plugin_file_sha256(const std::string &path) {
+  try {
+    return host::file_sha256(path);
+  } catch (const std::exception &e) {
+    throw Error(ErrorKind::InvalidInput, e.what());
+  }
+}
+
+const char *to_string(Isolation isolation) { return isolation == Isolation::InProcess ? "in-process" : "process"; }
+
+std::optional<Isolation> parse_isolation(std::string_view text) {
+  if (text == "process") return Isolation::Process;
+  if (text == "in-process") return Isolation::InProcess;
+  return std::nullopt;
+}
+
+namespace {
+
+PluginInfo info_of(const host::PluginTransport &p) {
+  const auto &d = p.description();
+  return PluginInfo{d.id,          d.display_name,  d.version,         d.path,
+                    d.abi_major,   d.abi_minor,     d.has_test,        d.has_refresh,
+                    d.default_token_lifetime_s,      p.isolation(),   p.schema().warnings()};
+}
+
+// The schema's verdict, with `also_secret` masked in its messages.
+Validation validate_schema_only(const host::PluginTransport &plugin, std::string_view credential_json,
+                                const std::vector<SecretString> &also_secret) {
+  if (also_secret.empty()) return plugin.schema().validate(credential_json);
+  host::Redactor redactor;
+  for (const auto &secret : also_secret) redactor.add(secret.view());
+  Validation v = plugin.schema().validate(credential_json, &redactor);
+  for (auto &e : v.errors) e.message = redactor.apply(e.message);
+  return v;
+}
+
+std::string join_errors(const Validation &v) {
+  std::string out;
+  for (const auto &e : v.errors) out += (out.empty() ? "" : "\n") + e.message;
+  return out;
+}
+
+// A margin over the HTTPS timeout for the plugin's own work in one call.
+constexpr long kPluginDeadlineMarginMs = 2000;
+
+}  // namespace
+
+struct Host::Impl {
+  std::shared_ptr<host::Shared> shared;
+  std::unique_ptr<host::PluginRegistry> registry;
+  std::mutex mutex;
+  // Open credentials by HMAC-SHA-256(key, id NUL json): one instance and one
+  // token cache per credential, and no secret in the key.
+  unsigned char cache_key[32];
+  std::map<std::string, std::weak_ptr<Credential::Impl>> open_credentials;
+  size_t sweep_at = 64;  // drop closed entries when the map reaches this size
+
+  std::string credential_key(const std::string &id, std::string_view json) const {
+    std::string data = id;
+    data.push_back('\0');
+    data.append(json);
+    unsigned char digest[32];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), cache_key, int(sizeof cache_key), reinterpret_cast<const unsigned char *>(data.data()),
+         data.size(), digest, &len);
+    kit::wipe(data);
+    return std::string(reinterpret_cast<const char *>(digest), len);
+  }
+};
+
+namespace {
+
+// The options as given, with the environment filled in where the embedder
+// left a field unset and allows it (use_environment).
+struct ResolvedOptions {
+  HostOptions given;
+  host::EnvironmentOptions env;  // empty unless use_environment
+  Isolation isolation = Isolation::Process;
+  std::string shared_cache_url, shared_cache_key_file, pin_file;
+  host::InstallLayout layout;
+};
+
+ResolvedOptions resolve(HostOptions options) {
+  ResolvedOptions r;
+  if (options.use_environment) r.env = host::read_environment();
+  auto either = [](const std::string &given, const std::optional<std::string> &env) {
+    return given.empty() && env ? *env : given;
+  };
+  if (options.ca_file.empty() && r.env.ca_file) options.ca_file = *r.env.ca_file;
+  r.shared_cache_url = either(options.shared_cache_url, r.env.shared_cache_url);
+  r.shared_cache_key_file = either(options.shared_cache_key_file, r.env.shared_cache_key_file);
+  r.pin_file = either(options.pin_file, r.env.pin_file);
+  if (options.isolation) {
+    r.isolation = *options.isolation;
+  } else if (r.env.isolation) {
+    auto parsed = parse_isolation(*r.env.isolation);
+    if (!parsed)
+      throw Error(ErrorKind::InvalidInput,
+                  "CREDPLUG_ISOLATION is '" + *r.env.isolation + "'; expected 'process' or 'in-process'");
+    r.isolation = *parsed;
+  }
+  r.layout = host::install_layout();
+  r.given = std::move(options);
+  return r;
+}
+
+host::HttpOptions http_options(const HostOptions &o) {
+  host::HttpOptions http;
+  http.ca_file = o.ca_file;
+  http.connect_timeout_ms = o.connect_timeout_ms;
+  http.total_timeout_ms = o.total_timeout_ms;
+  http.max_response_bytes = o.max_response_bytes;
+  return http;
+}
+
+// The fleet's cache, when configured: a bad URL or key file, or records
+// sealed by a key this file lacks, refuse the Host here.
+void open_shared_cache(host::Shared &shared, const ResolvedOptions &r) {
+  if (r.shared_cache_url.empty()) return;
+  host::RedisAddress address = host::parse_redis_url(r.shared_cache_url);
+  if (r.shared_cache_key_file.empty())
+    throw Error(ErrorKind::InvalidInput, "a shared cache (" + address.shown +
+                                             ") needs a key file to seal its tokens with "
+                                             "(--shared-cache-key-file, CREDPLUG_SHARED_CACHE_KEY_FILE); make one "
+                                             "with `openssl rand -hex 32 > FILE`");
+  auto log = [&shared](int level, const std::string &line) { shared.logger.write(level, line); };
+  shared.store = std::make_shared<host::SharedTokenStore>(std::move(address), host::KeyRing::load(r.shared_cache_key_file),
+                                                          r.shared_cache_key_file, r.given.shared_cache_timeout_ms, log);
+  shared.lease_ms = r.given.total_timeout_ms + 1000;  // a healthy token request ends by then
+}
+
+// Which plugin files may load, and where their code runs.
+host::LoadPolicy load_policy(const ResolvedOptions &r) {
+  host::LoadPolicy policy;
+  policy.allow_unsafe_paths = r.given.allow_unsafe_plugin_paths || r.env.allow_unsafe_plugin_paths;
+  if (!r.pin_file.empty()) {
+    try {
+      policy.pins = host::read_pin_file(r.pin_file);
+    } catch (const std::exception &e) {
+      throw Error(ErrorKind::InvalidInput, e.what());
+    }
+  }
+  policy.isolated = r.isolation == Isolation::Process;
+  policy.runner.path = !r.given.runner_path.empty() ? r.given.runner_path
+                       : r.env.runner                 ? *r.env.runner
+                                                      : r.layout.runner_path;
+  policy.runner.keep_stderr = r.env.runner_stderr;
+  if (policy.isolated && policy.runner.path.empty())
+    throw Error(ErrorKind::Plugin,
+                "cannot tell where credplug is installed (the file of its code is unknown), so the plugin runner "
+                "cannot be found; set HostOptions::runner_path, or run plugins you trust with --isolation in-process");
+  return policy;
+}
+
+// The search path: the given directories, CREDPLUG_PLUGIN_PATH's absolute
+// entries, the installation's own. Entries ignored land in `ignored`.
+std::vector<std::string> plugin_search_path(const ResolvedOptions &r, bool allow_relative, const host::Logger &logger,
+                                            std::map<std::string, std::string> &ignored) {
+  std::vector<std::string> dirs;
+  std::set<std::string> seen;
+  auto add_dir = [&](const std::string &d) {
+    if (!d.empty() && seen.insert(d).second) dirs.push_back(d);
+  };
+  for (const auto &d : r.given.plugin_dirs) add_dir(d);
+  for (const auto &d : r.env.plugin_path) {
+    // A relative entry would load whatever the current directory holds.
+    if (d.front() != '/' && !allow_relative) {
+      ignored["CREDPLUG_PLUGIN_PATH entry '" + d + "'"] =
+          "ignored: a relative directory would load plugins from wherever credplug is started";
+      logger.write(CREDPLUG_LOG_WARN, "ignoring the relative directory '" + d +
+                                          "' in CREDPLUG_PLUGIN_PATH: plugins load only from absolute paths");
+      continue;
+    }
+    add_dir(d);
+  }
+  if (r.given.use_default_dir) add_dir(r.layout.plugin_dir);
+  return dirs;
+}
+
+}  // namespace
+
+Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
+  ResolvedOptions r = resolve(std::move(options));
+  impl_->shared = std::make_shared<host::Shared>(http_options(r.given), r.given.cache,
+                                                 r.given.total_timeout_ms + kPluginDeadlineMarginMs);
+  if (RAND_bytes(impl_->cache_key, sizeof impl_->cache_key) != 1)
+    throw Error(ErrorKind::Plugin, "the system random generator failed (needed for the token cache key)");
+  host::Logger &logger = impl_->shared->logger;
+  logger.sink = std::move(r.given.log);
+  logger.level = r.given.log_level;
+  host::set_process_logger(&logger);
+  open_shared_cache(*impl_->shared, r);
+  host::LoadPolicy policy = load_policy(r);
+  if (r.given.disable_core_dumps) host::disable_core_dumps();
+  std::map<std::string, std::string> ignored;
+  std::vector<std::string> dirs = plugin_search_path(r, policy.allow_unsafe_paths, logger, ignored);
+  impl_->registry = std::make_unique<host::PluginRegistry>(std::move(dirs), std::move(policy), logger);
+  for (const auto &[where, why] : ignored) impl_->registry->add_problem(where, why);
+}
+
+Host::~Host() { host::clear_process_logger(&impl_->shared->logger); }
+
+std::vector<std::string> Host::search_path() const { return impl_->registry->dirs(); }
+
+HttpStats Host::http_stats() const { return impl_->shared->http.stats(); }
+
+MetricsSnapshot Host::metrics() const {
+  const auto &shared = *impl_->shared;
+  return shared.metrics.snapshot(shared.store != nullptr, shared.store ? shared.store->redis().errors() : 0);
+}
+
+std::vector<PluginInfo> Host::plugins() {
+  std::vector<PluginInfo> out;
+  for (const auto &[id, p] : impl_->registry->all()) out.push_back(info_of(*p));
+  return out;
+}
+
+std::vector<PluginProblem> Host::problems() {
+  std::vector<PluginProblem> out;
+  for (const auto &[path, why] : impl_->registry->problems()) out.push_back({path, why});
+  return out;
+}
+
+PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->registry->find(id)); }
+
+std::string Host::schema(const std::string &id) { return impl_->registry->find(id)->schema().text(); }
+
+Validation Host::validate(const std::string &id, std::string_view credential_json) {
+  return validate(id, credential_json, {});
+}
+
+Validation Host::validate(const std::string &id, std::string_view credential_json,
+                          const std::vector<SecretString> &also_secret) {
+  auto plugin = impl_->registry->find(id);
+  Validation v = validate_schema_only(*plugin, credential_json, also_secret);
+  if (!v.ok()) return v;
+  // Then the plugin's own configuration checks: create() runs them and makes
+  // no network calls (plugin.h), so a rule a schema cannot express — with the
+  // corrected value in its message — is caught here too.
+  try {
+    host::create_credential(impl_->shared, plugin, credential_json, also_secret);
+  } catch (const Error &e) {
+    if (e.kind() != ErrorKind::InvalidInput) throw;
+    v.errors.push_back({"", "plugin", e.what()});
+  }
+  return v;
+}
+
+namespace {
+
+// A handle to an instance already open; it learns the caller's extra secrets.
+std::unique_ptr<Credential> reopened(std::shared_ptr<Credential::Impl> alive, const std::vector<SecretString> &also_secret) {
+  for (const auto &secret : also_secret) alive->redactor.add(secret.view());
+  return std::make_unique<Credential>(std::move(alive));
+}
+
+}  // namespace
+
+std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json) {
+  return open(id, credential_json, {});
+}
+
+std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json,
+                                       const std::vector<SecretString> &also_secret) {
+  auto plugin = impl_->registry->find(id);
+  Validation v = validate_schema_only(*plugin, credential_json, also_secret);
+  if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
+  const std::string key = impl_->credential_key(id, credential_json);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    // Closed credentials leave expired entries; sweeping them only when the
+    // map has doubled keeps open() O(log n) amortised with thousands open.
+    auto &open = impl_->open_credentials;
+    if (open.size() >= impl_->sweep_at) {
+      for (auto it = open.begin(); it != open.end();) it = it->second.expired() ? open.erase(it) : std::next(it);
+      impl_->sweep_at = std::max<size_t>(64, 2 * open.size());
+    }
+    if (auto it = open.find(key); it != open.end())
+      if (auto alive = it->second.lock()) return reopened(std::move(alive), also_secret);
+  }
+  auto credential = host::create_credential(impl_->shared, plugin, credential_json, also_secret);
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto &slot = impl_->open_credentials[key];
+  if (auto alive = slot.lock()) return reopened(std::move(alive), also_secret);  // another thread won
+  slot = credential->impl_;
+  return credential;
+}
+
+}  // namespace credplug

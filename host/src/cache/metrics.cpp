@@ -1,0 +1,65 @@
+#include "cache/metrics.hpp"
+
+#include <algorithm>
+
+namespace credplug::host {
+
+size_t this_thread_slot() {
+  static std::atomic<size_t> next{0};
+  thread_local size_t slot = next.fetch_add(1, std::memory_order_relaxed);
+  return slot;
+}
+
+void ShardedCounter::add(uint64_t n) {
+  slots_[this_thread_slot() % slots_.size()].value.fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t ShardedCounter::total() const {
+  uint64_t sum = 0;
+  for (const auto &s : slots_) sum += s.value.load(std::memory_order_relaxed);
+  return sum;
+}
+
+void LatencyHistogram::observe(double ms) {
+  size_t i = size_t(std::lower_bound(kBoundsMs.begin(), kBoundsMs.end(), ms) - kBoundsMs.begin());
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_us_.fetch_add(uint64_t(std::max(ms, 0.0) * 1000), std::memory_order_relaxed);
+}
+
+Histogram LatencyHistogram::snapshot() const {
+  Histogram h;
+  h.bounds_ms.assign(kBoundsMs.begin(), kBoundsMs.end());
+  for (const auto &b : buckets_) h.counts.push_back(b.load(std::memory_order_relaxed));
+  h.count = count_.load(std::memory_order_relaxed);
+  h.sum_ms = double(sum_us_.load(std::memory_order_relaxed)) / 1000;
+  return h;
+}
+
+void Metrics::token_request(const std::string &plugin, const char *outcome, double ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto &p = plugins_[plugin];
+  if (!p) p = std::make_unique<PerPlugin>();
+  ++p->outcomes[outcome];
+  p->latency.observe(ms);
+}
+
+MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) const {
+  MetricsSnapshot s;
+  s.shared_cache = shared_cache;
+  for (size_t i = 0; i < kMetricRows; ++i) {
+    const MetricRow &row = kMetricCatalogue[i];
+    if (row.histogram) s.*row.histogram = histograms_[i].snapshot();
+  }
+  for (size_t i = 0; i < kMetricRows; ++i) {
+    const MetricRow &row = kMetricCatalogue[i];
+    if (row.counter) s.*row.counter = row.count_of ? (s.*row.count_of).count : counters_[i].total();
+  }
+  s.redis_errors = redis_errors;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto &[plugin, p] : plugins_)
+    s.token_requests.push_back({plugin, p->outcomes, p->latency.snapshot()});
+  return s;
+}
+
+}  // namespace credplug::host

@@ -1,0 +1,244 @@
+#include "cache/token_cache.hpp"
+
+#include "base/backoff.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace credplug::host {
+namespace {
+
+constexpr int64_t kNsPerMs = 1000000;
+
+// A shard's own owner of the current token: copying the aliasing pointer
+// touches this holder's reference count, not one shared by all threads.
+struct alignas(64) ShardHolder {
+  std::shared_ptr<const HeaderSet> set;
+};
+
+std::string seconds_text(int64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", double(std::max<int64_t>(ns, 0)) / 1e9);
+  return buf;
+}
+
+}  // namespace
+
+TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool, const CacheClock &clock,
+                       Metrics *metrics)
+    : policy_(policy), fetch_(std::move(fetch)), pool_(pool), clock_(clock), metrics_(metrics) {}
+
+TokenCache::~TokenCache() { close(); }
+
+HeadersPtr TokenCache::get() {
+  const int64_t now = now_ns();
+  Shard &shard = shards_[this_thread_slot() % kShards];  // each thread reads through one shard
+  {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    if (shard.set && now < shard.fresh_until) {
+      if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
+      return shard.set;
+    }
+  }
+  return get_slow();
+}
+
+HeadersPtr TokenCache::get_slow() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    int64_t now = now_ns();
+    if (current_ && now < expire_at_) {
+      if (now >= refresh_at_ && !inflight_ && now >= next_attempt_ && !closing_) start_background(lock);
+      if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
+      return current_;
+    }
+    if (inflight_) {
+      // Single-flight: wait for the request under way and take its outcome.
+      const uint64_t flight = flights_started_;
+      const int64_t waited_from = now;
+      changed_.wait(lock, [&] { return flights_finished_ >= flight; });
+      now = now_ns();
+      if (metrics_) metrics_->observe<&MetricsSnapshot::wait_duration>(double(now - waited_from) / kNsPerMs);
+      if (current_ && now < expire_at_) return current_;
+      if (held_ && flights_finished_ == flight) throw_held(now);
+      continue;
+    }
+    if (held_ && now < next_attempt_) throw_held(now);
+    if (closing_) throw Error(ErrorKind::Plugin, "the credential is being closed");
+    if (metrics_) metrics_->count<&MetricsSnapshot::misses>();
+    inflight_ = true;
+    ++flights_started_;
+    fly(lock, FetchKind::Authenticate, std::max(1, policy_.max_attempts));
+    now = now_ns();
+    if (current_ && now < expire_at_) return current_;
+    if (held_) throw_held(now);
+  }
+}
+
+void TokenCache::start_background(std::unique_lock<std::mutex> &) {
+  inflight_ = true;
+  ++flights_started_;
+  ++background_refreshes_;
+  if (metrics_) metrics_->count<&MetricsSnapshot::refreshes_ahead>();
+  set_shards(expire_at_);  // readers keep the token without asking again
+  pool_.submit([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // One attempt: a failure is retried by a later caller after the backoff,
+    // so no pool thread sleeps through a Retry-After.
+    if (closing_) {
+      inflight_ = false;
+      ++flights_finished_;
+      changed_.notify_all();
+      return;
+    }
+    fly(lock, FetchKind::Refresh, 1);
+  });
+}
+
+void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int attempts) {
+  for (int attempt = 1;; ++attempt) {
+    ++token_requests_;
+    lock.unlock();
+    std::optional<Fetched> fetched;
+    std::optional<Held> failure;
+    std::optional<long> retry_after;
+    try {
+      fetched = fetch_(kind);
+    } catch (const FetchFailure &e) {
+      bool retryable = e.kind() == ErrorKind::Network || e.kind() == ErrorKind::Provider;
+      failure = Held{e.kind(), e.what(), retryable};
+      retry_after = e.retry_after_ms;
+    } catch (const Error &e) {
+      failure = Held{e.kind(), e.what(), e.kind() == ErrorKind::Network || e.kind() == ErrorKind::Provider};
+    } catch (const std::exception &e) {
+      failure = Held{ErrorKind::Plugin, std::string("the token request failed: ") + e.what(), false};
+    }
+    lock.lock();
+    const int64_t now = now_ns();
+    if (fetched) {
+      install(lock, std::move(*fetched));
+      if (kind == FetchKind::Refresh) invalidations_in_a_row_ = 0;  // that token lived its life
+      break;
+    }
+    ++failures_;
+    long wait_ms = failure->retryable ? jittered_backoff_ms(failures_, policy_.backoff_initial_ms, policy_.backoff_max_ms)
+                                      : policy_.rejection_hold_ms;
+    if (failure->retryable && retry_after) wait_ms = std::max(wait_ms, std::min(*retry_after, 24L * 3600 * 1000));
+    held_ = std::move(failure);
+    next_attempt_ = now + wait_ms * kNsPerMs;
+    if (current_ && now < expire_at_) set_shards(std::min(next_attempt_, expire_at_));
+    if (!held_->retryable || attempt >= attempts || wait_ms > policy_.max_wait_ms || closing_) break;
+    clock_.wait_until(changed_, lock, now + wait_ms * kNsPerMs, [&] { return closing_; });
+    if (closing_) break;
+  }
+  inflight_ = false;
+  ++flights_finished_;
+  changed_.notify_all();
+}
+
+void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
+  const int64_t lifetime = std::max<int64_t>(fetched.lifetime_ms, 1) * kNsPerMs;
+  const int64_t skew = std::min<int64_t>(policy_.skew_ms * kNsPerMs, lifetime / 4);
+  const int64_t sent = fetched.sent_ns;
+  const int64_t usable = lifetime - skew;
+  const int64_t window =
+      std::min<int64_t>(int64_t(double(usable) * policy_.refresh_fraction), policy_.max_refresh_window_ms * kNsPerMs);
+  fetched.set->generation = ++generation_;
+  current_ = std::move(fetched.set);
+  expire_at_ = sent + usable;
+  refresh_at_ = expire_at_ - std::max<int64_t>(window, 0);
+  held_.reset();
+  failures_ = 0;
+  next_attempt_ = 0;
+  set_shards(refresh_at_);
+}
+
+void TokenCache::set_shards(int64_t fresh_until) {
+  for (auto &shard : shards_) {
+    HeadersPtr alias;
+    if (current_) {
+      auto holder = std::make_shared<ShardHolder>(ShardHolder{current_});
+      alias = HeadersPtr(holder, holder->set.get());
+    }
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    shard.set.swap(alias);
+    shard.fresh_until = fresh_until;
+  }  // the old alias (maybe the last owner of an old token) goes out of the shard lock
+}
+
+HeadersPtr TokenCache::publish(Fetched fetched) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  install(lock, std::move(fetched));
+  changed_.notify_all();
+  return current_;
+}
+
+void TokenCache::invalidate(uint64_t generation) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (generation == 0) {
+    held_.reset();
+    failures_ = 0;
+    next_attempt_ = 0;
+    invalidations_in_a_row_ = 0;
+  } else if (!current_ || current_->generation != generation) {
+    // An older token: the current one is newer than what the API refused.
+    // A held rejection still ends: the caller has acted on it.
+    if (!current_ && held_ && !held_->retryable) next_attempt_ = 0;
+    return;
+  } else {
+    // The API refused a token the provider just gave us. Once is normal;
+    // again and again means re-authenticating will not help: back off.
+    const int64_t now = now_ns();
+    if (++invalidations_in_a_row_ >= 2) {
+      next_attempt_ = now + jittered_backoff_ms(invalidations_in_a_row_ - 1, policy_.backoff_initial_ms, policy_.backoff_max_ms) * kNsPerMs;
+      held_ = Held{ErrorKind::Rejected,
+                   "the API refused " + std::to_string(invalidations_in_a_row_) +
+                       " tokens in a row (Credential::invalidate); each was newly issued, so the credential works at the "
+                       "token endpoint but not at the API (check its scope, audience or permissions)",
+                   true};
+    } else {
+      held_.reset();
+      next_attempt_ = 0;
+    }
+  }
+  current_.reset();
+  expire_at_ = refresh_at_ = 0;
+  set_shards(0);
+}
+
+void TokenCache::throw_held(int64_t now) const {
+  std::string when;
+  if (held_->retryable) {
+    when = " (failed " + std::to_string(std::max(failures_, invalidations_in_a_row_)) +
+           " time(s) in a row; the next attempt is in " + seconds_text(next_attempt_ - now) + ")";
+  } else {
+    when = " (not retried automatically: the next attempt is in " + seconds_text(next_attempt_ - now) +
+           ", or at once after invalidate())";
+  }
+  throw Error(held_->kind, held_->message + when);
+}
+
+CacheStatus TokenCache::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const int64_t now = now_ns();
+  CacheStatus s;
+  s.has_token = current_ && now < expire_at_;
+  s.generation = generation_;
+  if (current_) s.expires_at = current_->expires_at;
+  s.token_requests = token_requests_;
+  s.background_refreshes = background_refreshes_;
+  s.consecutive_failures = failures_;
+  if (held_) s.last_error = held_->message;
+  if (next_attempt_ > now) s.next_attempt_ms = clock_.unix_ms() + (next_attempt_ - now) / kNsPerMs;
+  s.refreshing = inflight_;
+  return s;
+}
+
+void TokenCache::close() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  closing_ = true;
+  changed_.notify_all();
+  changed_.wait(lock, [&] { return !inflight_; });
+}
+
+}  // namespace credplug::host

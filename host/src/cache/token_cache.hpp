@@ -1,0 +1,125 @@
+// TokenCache: one credential's token, served to any number of threads.
+//
+//   - The read path (get() with a fresh token) takes only a lock private to
+//     the calling thread's shard and copies a shared_ptr whose control block
+//     belongs to that shard: threads do not write to a shared cache line.
+//   - In the refresh window the first caller queues one background refresh
+//     on the RefreshPool; everyone keeps the still-valid token meanwhile.
+//   - With no valid token, the first caller fetches (single-flight); the
+//     others wait for that one request and share its token or its error.
+//   - Failures are retried with backoff (base/backoff.hpp, net/retry_after.hpp); between attempts
+//     callers get the held error, saying when the next attempt will be.
+// The cache does not know plugins: a Fetcher makes the token request.
+#pragma once
+
+#include "cache/cache_clock.hpp"
+#include "cache/metrics.hpp"
+#include "cache/refresh_pool.hpp"
+
+#include <credplug/types.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace credplug::host {
+
+enum class FetchKind {
+  Authenticate,  // a new token from the credential (first, after expiry, after invalidate)
+  Refresh,       // renew a still-valid token (the plugin's refresh hook, if any)
+};
+
+// A token request's result.
+struct Fetched {
+  std::shared_ptr<HeaderSet> set;  // the cache sets its generation
+  int64_t sent_ns = 0;             // when the request started, on the cache's clock
+  long lifetime_ms = 0;            // from `sent_ns` to expiry, > 0
+  // The same expiry on the Unix clock, to the millisecond, as the fleet
+  // shares it (every token request sets it).
+  int64_t expires_unix_ms = 0;
+};
+
+// A failed token request: an Error, and the server's Retry-After if it sent one.
+class FetchFailure : public Error {
+ public:
+  FetchFailure(ErrorKind kind, const std::string &message, std::optional<long> retry_after_ms)
+      : Error(kind, message), retry_after_ms(retry_after_ms) {}
+  std::optional<long> retry_after_ms;
+};
+
+class TokenCache {
+ public:
+  // Makes one token request; throws FetchFailure (or Error) on failure.
+  using Fetcher = std::function<Fetched(FetchKind)>;
+
+  // `metrics` (may be null) counts hits, misses, waits and refreshes ahead.
+  TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool,
+             const CacheClock &clock = system_cache_clock(), Metrics *metrics = nullptr);
+  const CacheClock &clock() const { return clock_; }
+  ~TokenCache();  // close()
+  TokenCache(const TokenCache &) = delete;
+  TokenCache &operator=(const TokenCache &) = delete;
+
+  HeadersPtr get();
+  // Drops the token of this generation if it is still the current one; 0
+  // drops whatever is current and forgets held failures.
+  void invalidate(uint64_t generation);
+  // Installs a token obtained outside the cache (Credential::authenticate()).
+  HeadersPtr publish(Fetched fetched);
+  CacheStatus status() const;
+  // No new background refresh; waits for the one under way. Idempotent.
+  void close();
+
+ private:
+  static constexpr size_t kShards = 16;
+
+  // One reader shard; its holder's control block is private to it.
+  struct alignas(64) Shard {
+    std::mutex mutex;
+    HeadersPtr set;           // aliases current_ through a shard-owned holder
+    int64_t fresh_until = 0;  // ns, steady: serve without asking the cache
+  };
+
+  struct Held {  // the last failure, repeated until next_attempt_
+    ErrorKind kind;
+    std::string message;
+    bool retryable;
+  };
+
+  int64_t now_ns() const { return clock_.now_ns(); }
+  HeadersPtr get_slow();
+  void install(std::unique_lock<std::mutex> &lock, Fetched fetched);  // lock held
+  void set_shards(int64_t fresh_until);                                // lock held
+  void start_background(std::unique_lock<std::mutex> &lock);           // lock held
+  // Runs one flight (inflight_ already set), lock held on entry and exit.
+  void fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int attempts);
+  [[noreturn]] void throw_held(int64_t now) const;  // lock held
+
+  const CachePolicy policy_;
+  const Fetcher fetch_;
+  RefreshPool &pool_;
+  const CacheClock &clock_;
+  Metrics *const metrics_;
+  std::array<Shard, kShards> shards_;
+
+  mutable std::mutex mutex_;  // everything below
+  std::condition_variable changed_;
+  std::shared_ptr<const HeaderSet> current_;
+  int64_t expire_at_ = 0, refresh_at_ = 0;  // ns, steady
+  uint64_t generation_ = 0;
+  bool inflight_ = false;
+  uint64_t flights_started_ = 0, flights_finished_ = 0;
+  std::optional<Held> held_;  // set when the last flight failed
+  int64_t next_attempt_ = 0;  // ns, steady
+  int failures_ = 0;
+  int invalidations_in_a_row_ = 0;
+  uint64_t token_requests_ = 0, background_refreshes_ = 0;
+  bool closing_ = false;
+};
+
+}  // namespace credplug::host

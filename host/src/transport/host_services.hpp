@@ -1,0 +1,55 @@
+// The host side of the plugin ABI: credplug_call (one operation's context:
+// outputs, error, secrets, logging, HTTPS) and the credplug_host_api table
+// handed to every plugin's init().
+#pragma once
+
+#include "net/egress_policy.hpp"
+#include "plugin/plugin_helpers.hpp"
+#include "net/https_client.hpp"
+#include "secrets/logger.hpp"
+#include "secrets/redactor.hpp"
+
+#include <credplug/types.hpp>
+#include <credplug/plugin.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace credplug::host {
+
+const credplug_host_api *host_services();
+
+}  // namespace credplug::host
+
+struct credplug_call {
+  credplug::host::Redactor *redactor = nullptr;
+  const credplug::host::HttpsClient *http = nullptr;
+  const credplug::host::Logger *logger = nullptr;
+  std::string log_prefix;  // "[ainua] "
+  // How long plugin code may run in this call (process isolation: the
+  // runner is stopped past it); time the host spends on the call's HTTPS
+  // requests does not count. 0: no limit.
+  long deadline_ms = 0;
+  // Where its HTTPS requests may go; nullptr: anywhere (no credential).
+  const credplug::host::EgressPolicy *egress = nullptr;
+
+  std::vector<credplug::Header> headers;
+  std::optional<int64_t> expires_at;
+  // The last response's Retry-After (429/503), for the token cache's backoff.
+  std::optional<long> retry_after_ms;
+  std::vector<credplug::Info> info;
+  bool error_set = false;
+  int32_t error_code = 0;
+  std::string error_message;  // redacted when set
+  // Why the host refused one of the plugin's outputs (a header with CR LF,
+  // too many headers): the call fails with it, whatever the plugin returned.
+  std::string refused_output;
+  // What the minor-2 helpers returned to the plugin (wiped with the call).
+  credplug::helpers::CallStrings helper_strings;
+};
+
+struct credplug_http_response {
+  credplug::host::HttpResult result;
+  std::string error;  // redacted
+};

@@ -1,0 +1,364 @@
+#include "transport/process_transport.hpp"
+
+#include "base/backoff.hpp"
+
+#include "secrets/output_rules.hpp"
+#include "plugin/plugin_paths.hpp"
+#include "transport/runner_frames.hpp"
+#include "transport/runner_process.hpp"
+#include "plugin/runner_protocol.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+namespace fs = std::filesystem;
+
+namespace credplug::host {
+
+using runner::Decoder;
+using runner::Msg;
+using runner::ProtocolError;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+// A runner that ended is started again at once for the next call; if it
+// ends again before a call succeeds, after 100 ms, doubling up to 30 s.
+constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;
+
+long restart_backoff_ms(int ends_in_a_row) { return backoff_ms(ends_in_a_row - 1, kFirstBackoffMs, kMaxBackoffMs); }
+
+int32_t fail(credplug_call &call, const std::string &message) {
+  call.refused_output.clear();  // a crash is the news, not what came before it
+  host_services()->set_error(&call, CREDPLUG_ERR_PLUGIN, message.c_str());
+  return CREDPLUG_ERR_PLUGIN;
+}
+
+// "crashed (SIGABRT)" -> "crashed while loading (SIGABRT)".
+std::string while_loading(const std::string &reason) {
+  const std::string crashed = "crashed (";
+  if (reason.compare(0, crashed.size(), crashed) == 0) return "crashed while loading (" + reason.substr(crashed.size());
+  return reason + " while loading";
+}
+
+// Runs one call in the runner, to its Done frame, the runner's end or the
+// call's deadline (which stops the runner).
+int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_t handle, std::string_view payload,
+                 credplug_call &call, const char *what, uint64_t *created = nullptr) {
+  uint32_t call_id = 0;
+  auto inbox = r.open_call(call_id);
+  struct Closer {
+    RunnerProcess &r;
+    uint32_t id;
+    ~Closer() { r.close_call(id); }
+  } closer{r, call_id};
+  {
+    std::string request = runner::encode_call(op, handle, payload);
+    if (!r.send(Msg::Call, call_id, request)) r.stop("");  // it is gone: say how it ended
+    runner::wipe(request);
+  }
+  const auto budget = call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
+  Clock::duration spent{0};  // plugin time: the host's HTTPS time is not counted
+  auto since = Clock::now();
+  CallFrames state;
+  for (;;) {
+    bool timed_out = false;
+    std::optional<runner::Frame> next = r.next(*inbox, since + (budget - spent), &timed_out);
+    if (timed_out) {
+      const std::string limit = std::to_string(call.deadline_ms) + " ms";
+      r.stop(std::string("was stopped (") + what + " ran past its deadline of " + limit + ")");
+      return fail(call, "plugin '" + id + "' did not finish " + what + " within " + limit + "; its runner was stopped");
+    }
+    if (!next) return fail(call, "plugin '" + id + "' " + r.end_reason() + " during " + what);
+    runner::Frame &frame = *next;
+    auto now = Clock::now();
+    spent += now - since;
+    bool done;
+    try {
+      std::string answer;
+      done = apply_call_frame(frame, call, state, &answer);
+      if (!answer.empty()) {
+        r.send(Msg::HttpResult, call_id, answer);
+        runner::wipe(answer);
+      }
+    } catch (const ProtocolError &e) {
+      runner::wipe(frame.payload);
+      r.stop(std::string("was stopped (it broke the runner protocol: ") + e.what() + ")");
+      return fail(call, "plugin '" + id + "' broke the runner protocol during " + what + " (" + e.what() +
+                            "); its runner was stopped");
+    }
+    runner::wipe(frame.payload);
+    since = Clock::now();
+    if (done) {
+      if (created) *created = state.created;
+      return state.status;
+    }
+  }
+}
+
+// A runner that has loaded the plugin, and what it said of it.
+struct Started {
+  std::shared_ptr<RunnerProcess> runner;
+  PluginDescription description;
+  std::string schema;
+};
+
+Started start(const std::string &path, const RunnerProgram &program, long deadline_ms) {
+  Started s;
+  try {
+    s.runner = RunnerProcess::start(program, path);
+  } catch (const std::exception &e) {
+    throw LoadError(e.what());
+  }
+  auto inbox = s.runner->loading();
+  const auto deadline = Clock::now() + milliseconds(deadline_ms);
+  bool greeted = false;
+  for (;;) {
+    bool timed_out = false;
+    std::optional<runner::Frame> next = s.runner->next(*inbox, deadline, &timed_out);
+    if (timed_out) {
+      s.runner->stop("did not finish loading within " + std::to_string(deadline_ms) + " ms");
+      throw LoadError("its runner did not finish loading it within " + std::to_string(deadline_ms) +
+                      " ms and was stopped");
+    }
+    if (!next) throw LoadError(while_loading(s.runner->end_reason()));
+    runner::Frame &frame = *next;
+    try {
+      Decoder d(frame.payload);
+      if (frame.type == Msg::Hello && !greeted) {
+        std::string_view magic = d.str();
+        uint32_t version = d.u32();
+        d.end();
+        if (magic != runner::kMagic || version != runner::kProtocolVersion)
+          throw ProtocolError("it speaks protocol version " + std::to_string(version) + ", this host " +
+                              std::to_string(runner::kProtocolVersion) + " (reinstall credplug)");
+        greeted = true;
+      } else if (frame.type == Msg::LoadFailed && greeted) {
+        std::string why = displayable(d.str(), kMaxMessageBytes);
+        s.runner->stop(why);
+        throw LoadError(why);
+      } else if (frame.type == Msg::Loaded && greeted) {
+        s.description = parse_loaded(frame, path, s.schema);
+        return s;
+      } else {
+        throw ProtocolError("it sent a frame of type " + std::to_string(int(frame.type)) + " while loading");
+      }
+    } catch (const ProtocolError &e) {
+      s.runner->stop(std::string("broke the runner protocol (") + e.what() + ")");
+      throw LoadError(std::string("its runner broke the protocol while loading it (") + e.what() + ")");
+    }
+  }
+}
+
+// What says a file is still the one loaded: a replaced or rewritten file has
+// another inode or a newer ctime (which no one but root can set back).
+// Cheaper than hashing a 2.6 MB plugin on every start.
+struct FileIdentity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  struct timespec mtime {}, ctime{};
+  bool operator==(const FileIdentity &o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
+  }
+};
+
+FileIdentity identity_of(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw LoadError("cannot read " + path + ": " + std::strerror(errno));
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+}
+
+class ProcessTransport;
+
+class ProcessInstance final : public PluginInstance {
+ public:
+  ProcessInstance(std::shared_ptr<ProcessTransport> plugin, const SecretString &credential,
+                  std::shared_ptr<RunnerProcess> runner, uint64_t handle)
+      : plugin(std::move(plugin)), credential(credential.view()), runner(std::move(runner)), handle(handle) {}
+  ~ProcessInstance() override;
+
+  const std::shared_ptr<ProcessTransport> plugin;
+  // Kept, wiped when the instance goes, to create the instance again in a
+  // runner started after a crash.
+  const SecretString credential;
+  std::mutex mutex;  // guards runner and handle
+  std::shared_ptr<RunnerProcess> runner;
+  uint64_t handle;
+};
+
+class ProcessTransport final : public PluginTransport, public std::enable_shared_from_this<ProcessTransport> {
+ public:
+  ProcessTransport(Started started, RunnerProgram program, long load_deadline_ms, FileIdentity file)
+      : description_(std::move(started.description)),
+        schema_(std::make_unique<CompiledSchema>(started.schema)),
+        program_(std::move(program)),
+        load_deadline_ms_(load_deadline_ms),
+        file_(file),
+        runner_(std::move(started.runner)) {}
+
+  const PluginDescription &description() const override { return description_; }
+  const CompiledSchema &schema() const override { return *schema_; }
+  const char *isolation() const override { return "process"; }
+
+  int32_t create(credplug_call &call, const SecretString &credential_json,
+                 std::unique_ptr<PluginInstance> &out) override {
+    auto r = running(call, "create");
+    if (!r) return CREDPLUG_ERR_PLUGIN;
+    uint64_t handle = 0;
+    int32_t rc = create_in(*r, credential_json.view(), call, handle);
+    if (rc == CREDPLUG_OK) out = std::make_unique<ProcessInstance>(shared_from_this(), credential_json, r, handle);
+    return rc;
+  }
+
+  int32_t invoke(PluginOp op, PluginInstance &instance, credplug_call &call) override {
+    auto &inst = static_cast<ProcessInstance &>(instance);
+    auto r = running(call, op_name(op));
+    if (!r) return CREDPLUG_ERR_PLUGIN;
+    uint64_t handle;
+    {
+      std::lock_guard<std::mutex> lock(inst.mutex);
+      if (inst.runner != r) {  // its runner ended: make the instance again in this one
+        uint64_t made = 0;
+        if (int32_t rc = create_in(*r, inst.credential.view(), call, made); rc != CREDPLUG_OK) return rc;
+        inst.runner = r;
+        inst.handle = made;
+      }
+      handle = inst.handle;
+    }
+    runner::Op wire = op == PluginOp::Authenticate ? runner::Op::Authenticate
+                      : op == PluginOp::Test       ? runner::Op::Test
+                                                   : runner::Op::Refresh;
+    int32_t rc = exchange(*r, description_.id, wire, handle, {}, call, op_name(op));
+    if (rc == CREDPLUG_OK && ends_in_a_row_.load(std::memory_order_relaxed) != 0) ends_in_a_row_.store(0);
+    return rc;
+  }
+
+  // Not waited for: nothing comes back from destroy(), and a credential's
+  // close should not cost a round trip. The runner bounds it (runner_main.cpp).
+  void destroy(ProcessInstance &inst) {
+    std::lock_guard<std::mutex> lock(inst.mutex);
+    if (!inst.runner || inst.runner->ended()) return;
+    inst.runner->post(runner::encode_call(runner::Op::Destroy, inst.handle));
+  }
+
+ private:
+  // create() in runner `r`: CREDPLUG_OK with `handle` set, or an error (an
+  // instance a failed create() made is destroyed). The runner serialises
+  // create() and destroy() itself (plugin.h): no lock here is held across a
+  // round trip.
+  int32_t create_in(RunnerProcess &r, std::string_view credential_json, credplug_call &call, uint64_t &handle) {
+    handle = 0;
+    int32_t rc = exchange(r, description_.id, runner::Op::Create, 0, credential_json, call, "create", &handle);
+    if (rc == CREDPLUG_OK && handle == 0) rc = CREDPLUG_ERR_PLUGIN;
+    if (rc != CREDPLUG_OK && handle != 0) {
+      r.post(runner::encode_call(runner::Op::Destroy, handle));
+      handle = 0;
+    }
+    return rc;
+  }
+
+  // The live runner, started again if it ended and its backoff has passed;
+  // nullptr, with the reason on `call`, when there is none.
+  std::shared_ptr<RunnerProcess> running(credplug_call &call, const char *what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (runner_ && !runner_->ended()) return runner_;
+    const auto now = Clock::now();
+    const std::string plugin = "plugin '" + description_.id + "'";
+    if (runner_) {
+      last_end_ = runner_->end_reason();
+      restart_at_ = now + milliseconds(restart_backoff_ms(++ends_in_a_row_));
+      runner_.reset();
+    }
+    if (now < restart_at_) {
+      auto wait = std::chrono::duration_cast<milliseconds>(restart_at_ - now).count() + 1;
+      fail(call, plugin + " is not running (its runner " + last_end_ + "); it is started again in " +
+                     std::to_string(wait) + " ms, for the next " + what);
+      return nullptr;
+    }
+    try {
+      // Vault's rule: the file started again is the file that was loaded.
+      if (!(identity_of(description_.path) == file_))
+        throw LoadError("its file " + description_.path + " was replaced or changed since it was loaded");
+      Started s = start(description_.path, program_, load_deadline_ms_);
+      if (s.description.id != description_.id) throw LoadError("its file now holds plugin '" + s.description.id + "'");
+      runner_ = std::move(s.runner);
+      return runner_;
+    } catch (const std::exception &e) {
+      last_end_ = std::string("could not be started again: ") + e.what();
+      restart_at_ = Clock::now() + milliseconds(restart_backoff_ms(++ends_in_a_row_ + 1));
+      fail(call, plugin + " " + last_end_);
+      return nullptr;
+    }
+  }
+
+  const PluginDescription description_;
+  const std::unique_ptr<CompiledSchema> schema_;
+  const RunnerProgram program_;
+  const long load_deadline_ms_;
+  const FileIdentity file_;
+  std::mutex mutex_;      // guards what follows
+  std::shared_ptr<RunnerProcess> runner_;
+  std::string last_end_;
+  std::atomic<int> ends_in_a_row_{0};  // runners ended (or not started) since a call last succeeded
+  Clock::time_point restart_at_{};
+};
+
+ProcessInstance::~ProcessInstance() {
+  try {
+    plugin->destroy(*this);
+  } catch (...) {  // out of memory: the runner frees it when it ends
+  }
+}
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<ProcessTransport>> loaded;
+};
+
+Registry &registry() {
+  static auto *r = new Registry();  // never destroyed: runners are ended by the channel closing at exit
+  return *r;
+}
+
+}  // namespace
+
+std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const RunnerProgram &program,
+                                                long load_deadline_ms) {
+  // A Host with a runner of its own gets its own.
+  const std::string key = canonical_path(path) + '\0' + program.path + '\0' + (program.keep_stderr ? '1' : '0');
+  Registry &r = registry();
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
+  }
+  // Started unlocked: discovery starts the runners of many files at once.
+  const FileIdentity file = identity_of(path);
+  Started s = start(path, program, load_deadline_ms);
+  const std::string id = s.description.id;
+  auto runner = s.runner;
+  std::shared_ptr<ProcessTransport> plugin;
+  try {
+    plugin = std::make_shared<ProcessTransport>(std::move(s), program, load_deadline_ms, file);
+  } catch (const std::exception &e) {  // the schema does not compile
+    runner->stop("was stopped (its plugin's schema does not compile)");
+    throw LoadError("plugin '" + id + "': " + e.what());
+  }
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto [it, inserted] = r.loaded.emplace(key, plugin);
+  if (!inserted) runner->stop("was not needed (the plugin was loaded by another thread meanwhile)");
+  return it->second;
+}
+
+}  // namespace credplug::host

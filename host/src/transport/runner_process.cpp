@@ -1,0 +1,263 @@
+#include "transport/runner_process.hpp"
+
+#include "transport/host_services.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace credplug::host {
+namespace {
+
+std::string signal_name(int sig) {
+  const char *abbrev = sigabbrev_np(sig);
+  std::string name = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+  if (sig == SIGSYS) name += ": a system call its sandbox forbids";
+  if (sig == SIGXCPU) name += ": its CPU time limit";
+  return name;
+}
+
+std::string describe(int status) {
+  if (WIFSIGNALED(status)) return "crashed (" + signal_name(WTERMSIG(status)) + ")";
+  if (WIFEXITED(status)) return "exited (status " + std::to_string(WEXITSTATUS(status)) + ")";
+  return "ended";
+}
+
+}  // namespace
+
+std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner, const std::string &plugin_path) {
+  const std::string &runner_path = runner.path;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    throw std::runtime_error(std::string("socketpair: ") + strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, sv[1], runner::kChannelFd);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  if (!runner.keep_stderr)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::string version = std::to_string(runner::kProtocolVersion);
+  char *argv[] = {const_cast<char *>(runner_path.c_str()), const_cast<char *>("--protocol"), version.data(),
+                  const_cast<char *>(plugin_path.c_str()), nullptr};
+  char *envp[] = {nullptr};  // nothing of the host's environment reaches plugin code
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, runner_path.c_str(), &actions, &attr, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(sv[1]);
+  if (rc != 0) {
+    close(sv[0]);
+    throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + strerror(rc) +
+                             "); reinstall credplug, or run plugins you trust with --isolation in-process");
+  }
+
+  std::shared_ptr<RunnerProcess> r(new RunnerProcess());
+  r->pid_ = pid;
+  r->fd_ = sv[0];
+  r->reader_ = std::make_unique<runner::FrameReader>(sv[0]);
+  r->started_ = Clock::now();
+  r->calls_[0] = std::make_shared<RunnerInbox>();
+  return r;
+}
+
+RunnerProcess::~RunnerProcess() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!ended_) finish_locked("was closed");
+  }
+  if (fd_ >= 0) close(fd_);
+}
+
+std::shared_ptr<RunnerInbox> RunnerProcess::open_call(uint32_t &id) {
+  auto inbox = std::make_shared<RunnerInbox>();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (next_call_ == 0) next_call_ = 1;  // 0 is the process's own
+  id = next_call_++;
+  calls_[id] = inbox;
+  return inbox;
+}
+
+void RunnerProcess::close_call(uint32_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  calls_.erase(id);
+}
+
+bool RunnerProcess::send(runner::Msg type, uint32_t call, std::string_view payload) {
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  return runner::write_frame(fd_, type, call, payload);
+}
+
+bool RunnerProcess::post(std::string_view call_payload) {
+  uint32_t id;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (ended_) return false;
+    if (next_call_ == 0) next_call_ = 1;
+    id = next_call_++;
+    posted_.insert(id);
+  }
+  return send(runner::Msg::Call, id, call_payload);
+}
+
+void RunnerProcess::stop(const std::string &reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!ended_) finish_locked(reason);
+}
+
+bool RunnerProcess::ended() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!ended_ && !reading_) {
+    // Idle: did it die since the last call? (It hangs up the channel.)
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) {
+      reading_ = true;  // route_locked() may let go of the lock
+      try {  // its last words first: what it logged before it went
+        bool timed_out = false;
+        while (auto frame = reader_->next(Clock::now(), &timed_out)) route_locked(*frame, lock);
+      } catch (const runner::ProtocolError &) {
+      }
+      reading_ = false;
+      finish_locked("");
+    }
+  }
+  return ended_;
+}
+
+std::string RunnerProcess::end_reason() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return end_reason_;
+}
+
+void RunnerProcess::finish_locked(const std::string &why) {
+  if (ended_) return;
+  // Whatever it is doing, it is done; it dies at once, so reaping under the
+  // lock is short, and no pid is signalled after it was reaped.
+  kill(pid_, SIGKILL);
+  int status = 0;
+  pid_t waited;
+  do waited = waitpid(pid_, &status, 0);
+  while (waited < 0 && errno == EINTR);
+  // A runner stopped by the host says less by its SIGKILL than the reason.
+  if (!why.empty()) end_reason_ = why;
+  else if (waited == pid_) end_reason_ = describe(status);
+  else end_reason_ = "ended (its exit status is unknown: SIGCHLD is ignored in this process)";
+  ended_ = true;
+  // The channel stays open until the destructor: a reader may be in read().
+  for (auto &[id, inbox] : calls_) inbox->ready.notify_all();
+}
+
+void RunnerProcess::hand_over_reading_locked(const RunnerInbox *self) {
+  for (RunnerInbox *other : waiting_)
+    if (other != self && other->frames.empty()) {
+      other->ready.notify_one();
+      return;
+    }
+}
+
+bool RunnerProcess::route_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock) {
+  const bool posted = posted_.count(frame.call) != 0;
+  if (posted && frame.type != runner::Msg::Log) {
+    if (frame.type == runner::Msg::HttpSend) return false;  // destroy() has no call to send with
+    if (frame.type == runner::Msg::Done) posted_.erase(frame.call);
+    return true;  // what a destroy() outputs goes nowhere
+  }
+  if ((frame.call == 0 || posted) && frame.type == runner::Msg::Log) {
+    // init()'s logs (and a plugin thread's): the process logger, escaped
+    // and cut like any plugin log. Outside the lock: the sink is the
+    // embedder's code.
+    runner::Decoder d(frame.payload);
+    int32_t level = int32_t(d.u32());
+    std::string message(d.cstr());
+    d.end();
+    lock.unlock();
+    host_services()->log(nullptr, level, message.c_str());
+    lock.lock();
+    return true;
+  }
+  auto it = calls_.find(frame.call);
+  if (it == calls_.end()) return false;
+  it->second->frames.push_back(std::move(frame));
+  it->second->ready.notify_one();
+  return true;
+}
+
+std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time_point deadline, bool *timed_out) {
+  *timed_out = false;
+  std::unique_lock<std::mutex> lock(mutex_);
+  waiting_.push_back(&inbox);
+  struct Leave {
+    std::vector<RunnerInbox *> &waiting;
+    RunnerInbox *self;
+    ~Leave() { waiting.erase(std::find(waiting.begin(), waiting.end(), self)); }
+  } leave{waiting_, &inbox};
+  for (;;) {
+    if (!inbox.frames.empty()) {
+      runner::Frame frame = std::move(inbox.frames.front());
+      inbox.frames.pop_front();
+      return frame;
+    }
+    if (ended_) return std::nullopt;
+    if (!reading_) {
+      // Read in everyone's place until a frame for this call arrives.
+      reading_ = true;
+      lock.unlock();
+      std::optional<runner::Frame> frame;
+      std::string violation;
+      bool timeout = false;
+      try {
+        frame = reader_->next(deadline, &timeout);
+      } catch (const runner::ProtocolError &e) {
+        violation = std::string("broke the runner protocol (") + e.what() + ")";
+      }
+      lock.lock();
+      reading_ = false;
+      if (timeout) {
+        hand_over_reading_locked(&inbox);
+        *timed_out = true;
+        return std::nullopt;
+      }
+      if (frame) {
+        try {
+          if (!route_locked(*frame, lock))
+            violation = "broke the runner protocol (it sent a frame for call " + std::to_string(frame->call) +
+                        ", which is not running)";
+        } catch (const runner::ProtocolError &e) {
+          violation = std::string("broke the runner protocol (") + e.what() + ")";
+        }
+        if (violation.empty()) {
+          if (inbox.frames.empty()) continue;  // not ours: read on
+          hand_over_reading_locked(&inbox);
+          continue;  // ours: taken at the top
+        }
+      }
+      finish_locked(violation);  // end of stream, or a violation
+      continue;
+    }
+    if (inbox.ready.wait_until(lock, deadline) == std::cv_status::timeout && inbox.frames.empty() && !ended_) {
+      *timed_out = true;
+      return std::nullopt;
+    }
+  }
+}
+
+}  // namespace credplug::host

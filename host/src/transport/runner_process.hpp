@@ -1,0 +1,110 @@
+// One plugin runner process, as the host sees it: started with
+// posix_spawn (an empty environment, /dev/null as 0-2, the channel as 3),
+// its frames routed to the calls waiting for them, and its end — reaped, and
+// described ("crashed (SIGSEGV)") for every call it took down.
+//
+// There is no reader thread: a caller waiting for a frame reads the channel
+// itself when no other caller is (leader/follower), and hands frames meant for
+// others to them. A round trip then costs no thread hand-off when one call is
+// running, and never more than one.
+#pragma once
+
+#include "plugin/runner_protocol.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace credplug::host {
+
+// The frames for one call (or, as call 0, for loading). Guarded by the
+// RunnerProcess's mutex.
+struct RunnerInbox {
+  std::condition_variable ready;  // a frame, the reader's place, or the end
+  std::deque<runner::Frame> frames;
+};
+
+// The program a runner is, and how it is started.
+struct RunnerProgram {
+  std::string path;  // credplug-plugin-runner
+  // Keep the runner's stderr (CREDPLUG_RUNNER_STDERR=1, for debugging a
+  // plugin); else /dev/null: a plugin's stderr is not the host's to show (it
+  // could print a secret).
+  bool keep_stderr = false;
+};
+
+class RunnerProcess {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Starts `runner` for `plugin_path`. Throws std::runtime_error when the
+  // process cannot be started.
+  static std::shared_ptr<RunnerProcess> start(const RunnerProgram &runner, const std::string &plugin_path);
+  // Ends the runner (the channel closes) and reaps it.
+  ~RunnerProcess();
+
+  Clock::time_point started() const { return started_; }
+
+  // Call 0: the handshake and loading frames.
+  std::shared_ptr<RunnerInbox> loading() { return calls_.at(0); }
+  // A new call id and the inbox its frames will arrive in.
+  std::shared_ptr<RunnerInbox> open_call(uint32_t &id);
+  void close_call(uint32_t id);
+
+  // False when the runner is gone.
+  bool send(runner::Msg type, uint32_t call, std::string_view payload);
+
+  // Sends a Call nobody waits for (destroy()): its Done is dropped, its logs
+  // go to the process logger. False when the runner is gone.
+  bool post(std::string_view call_payload);
+
+  // The next frame for `inbox`; nullopt when the runner has ended
+  // (end_reason() says why) or, with *timed_out set, at `deadline`.
+  std::optional<runner::Frame> next(RunnerInbox &inbox, Clock::time_point deadline, bool *timed_out);
+
+  // Ends the runner (SIGKILL) and reaps it, giving `reason` as why to every
+  // call it takes down.
+  void stop(const std::string &reason);
+
+  // Whether it has ended (a runner that died while no call was running is
+  // noticed here: the channel hangs up).
+  bool ended();
+  // Why it ended: "crashed (SIGSEGV)", "exited (status 1)", or the reason
+  // given to stop(). Empty while it runs.
+  std::string end_reason();
+
+ private:
+  RunnerProcess() = default;
+  // Reaps the runner and wakes every call; `lock` holds mutex_.
+  void finish_locked(const std::string &why);
+  // Wakes one caller waiting without a frame, to read in our place.
+  void hand_over_reading_locked(const RunnerInbox *self);
+  // Hands a frame to its call (or logs it, for call 0); false for a frame
+  // no running call is waiting for.
+  bool route_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock);
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::unique_ptr<runner::FrameReader> reader_;  // used by the caller reading (reading_)
+  Clock::time_point started_;
+  std::mutex write_mutex_;
+  std::mutex mutex_;  // guards what follows
+  std::map<uint32_t, std::shared_ptr<RunnerInbox>> calls_;
+  std::set<uint32_t> posted_;  // calls sent with post(), not yet Done
+  std::vector<RunnerInbox *> waiting_;  // callers in next() with no frame yet
+  uint32_t next_call_ = 1;
+  bool reading_ = false;  // a caller is reading the channel
+  bool ended_ = false;
+  std::string end_reason_;
+};
+
+}  // namespace credplug::host

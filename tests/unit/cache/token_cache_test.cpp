@@ -1,0 +1,203 @@
+// The token cache on a clock the test drives: skew, refresh window, expiry,
+// backoff with jitter, Retry-After, held rejections and many threads across
+// many lifetimes, without sleeping through any of it and without depending
+// on how busy the machine is.
+#include "cache/token_cache.hpp"
+
+#include <support/fake_clock.hpp>
+#include <support/on_threads.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <deque>
+#include <string>
+#include <thread>
+
+using namespace credplug;
+using namespace credplug::host;
+using credplug::testing::FakeClock;
+
+namespace {
+
+constexpr int64_t kMs = 1000000;
+
+// A provider whose answers the test scripts: tokens of `lifetime_ms`, or the
+// failures queued in `failures` first. Each token's one header says its
+// expiry on the fake clock: "exp_ns=<n>".
+struct ScriptedProvider {
+  explicit ScriptedProvider(FakeClock &c) : clock(c) {}
+  FakeClock &clock;
+  long lifetime_ms = 100000;
+  std::mutex mutex;
+  std::deque<FetchFailure> failures;
+  std::atomic<int> calls{0};
+
+  Fetched operator()(FetchKind) {
+    ++calls;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!failures.empty()) {
+        FetchFailure f = failures.front();
+        failures.pop_front();
+        throw f;
+      }
+    }
+    Fetched out;
+    out.sent_ns = clock.now_ns();
+    out.lifetime_ms = lifetime_ms;
+    out.set = std::make_shared<HeaderSet>();
+    out.set->headers.push_back(
+        Header{"Authorization", SecretString("exp_ns=" + std::to_string(out.sent_ns + lifetime_ms * kMs)), true});
+    out.set->expires_at = (clock.unix_ms() + lifetime_ms) / 1000;
+    return out;
+  }
+  void fail(ErrorKind kind, std::optional<long> retry_after_ms = std::nullopt) {
+    std::lock_guard<std::mutex> lock(mutex);
+    failures.emplace_back(kind, "scripted failure", retry_after_ms);
+  }
+};
+
+struct Rig {
+  FakeClock clock;
+  ScriptedProvider provider{clock};
+  CachePolicy policy;
+  RefreshPool pool{2};
+  std::unique_ptr<TokenCache> cache;
+  explicit Rig(CachePolicy p = {}) : policy(p) {
+    cache = std::make_unique<TokenCache>(policy, [this](FetchKind k) { return provider(k); }, pool, clock);
+  }
+  ~Rig() { cache->close(); }
+  // Waits (in real time, for a background refresh to finish) until `calls`.
+  bool calls_reach(int calls) {
+    for (int i = 0; i < 10000 && provider.calls.load() < calls; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return provider.calls.load() >= calls && !cache->status().refreshing;
+  }
+  long next_attempt_in_ms() { return long(*cache->status().next_attempt_ms - clock.unix_ms()); }
+  std::string error_of_get() {
+    try {
+      cache->get();
+    } catch (const Error &e) {
+      return e.what();
+    }
+    return "";
+  }
+};
+
+CachePolicy one_attempt() {
+  CachePolicy p;
+  p.max_attempts = 1;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("cache clock: the skew is capped at a quarter of the lifetime, and expiry means a new token") {
+  CachePolicy p;
+  p.refresh_fraction = 0;  // no refresh window: only expiry renews
+  Rig rig(p);              // 100 s tokens, skew 30 s capped at 25 s: usable for 75 s
+  auto first = rig.cache->get();
+  CHECK(first->generation == 1);
+  rig.clock.advance_ms(74999);
+  CHECK(rig.cache->get().get() == first.get());
+  CHECK(rig.provider.calls == 1);
+  rig.clock.advance_ms(1);
+  CHECK(rig.cache->get()->generation == 2);  // fetched by the caller: nothing valid was left
+  CHECK(rig.provider.calls == 2);
+  CHECK(rig.cache->status().background_refreshes == 0);
+}
+
+TEST_CASE("cache clock: in the refresh window one background refresh runs; callers keep the valid token") {
+  Rig rig;  // usable 75 s, window 20 % of it: refresh from 60 s
+  auto first = rig.cache->get();
+  rig.clock.advance_ms(59999);
+  CHECK(rig.cache->get().get() == first.get());
+  CHECK(rig.provider.calls == 1);  // not yet in the window
+  rig.clock.advance_ms(1);
+  CHECK(rig.cache->get().get() == first.get());  // served at once, refresh behind it
+  REQUIRE(rig.calls_reach(2));
+  CHECK(rig.cache->get()->generation == 2);
+  CHECK(rig.cache->status().background_refreshes == 1);
+  CHECK(rig.provider.calls == 2);
+}
+
+TEST_CASE("cache clock: failures back off exponentially with equal jitter; callers in between get the held error") {
+  CachePolicy p = one_attempt();
+  p.backoff_initial_ms = 200;
+  Rig rig(p);
+  for (int i = 0; i < 3; ++i) rig.provider.fail(ErrorKind::Network);
+  long expected = 200;
+  for (int failure = 1; failure <= 3; ++failure) {
+    std::string error = rig.error_of_get();
+    CHECK(rig.provider.calls == failure);
+    long wait = rig.next_attempt_in_ms();
+    CHECK(wait >= expected / 2);  // equal jitter: between half and all of it
+    CHECK(wait <= expected);
+    // Until then, callers get the failure with when it is retried, and no request.
+    rig.clock.advance_ms(wait - 1);
+    error = rig.error_of_get();
+    CHECK(error.find("failed " + std::to_string(failure) + " time(s) in a row; the next attempt is in") != std::string::npos);
+    CHECK(rig.provider.calls == failure);
+    rig.clock.advance_ms(1);
+    expected *= 2;
+  }
+  CHECK(rig.cache->get()->generation == 1);  // the fourth attempt succeeds
+  CHECK(rig.provider.calls == 4);
+}
+
+TEST_CASE("cache clock: Retry-After holds the next attempt off for as long as the server asks") {
+  Rig rig(one_attempt());
+  rig.provider.fail(ErrorKind::Provider, 30000);
+  CHECK_FALSE(rig.error_of_get().empty());
+  rig.clock.advance_ms(29999);
+  CHECK(rig.error_of_get().find("the next attempt is in 0.0 s") != std::string::npos);
+  CHECK(rig.provider.calls == 1);
+  rig.clock.advance_ms(1);
+  CHECK(rig.cache->get()->generation == 1);
+  CHECK(rig.provider.calls == 2);
+}
+
+TEST_CASE("cache clock: a rejection is held, not retried, until the hold ends or invalidate()") {
+  Rig rig(one_attempt());  // rejection_hold_ms 60 s
+  rig.provider.fail(ErrorKind::Rejected);
+  rig.provider.fail(ErrorKind::Rejected);
+  CHECK(rig.error_of_get().find("scripted failure") != std::string::npos);
+  rig.clock.advance_ms(59999);
+  CHECK(rig.error_of_get().find("not retried automatically") != std::string::npos);
+  CHECK(rig.provider.calls == 1);
+  rig.clock.advance_ms(1);
+  CHECK_FALSE(rig.error_of_get().empty());  // the hold ended: asked again, rejected again
+  CHECK(rig.provider.calls == 2);
+  rig.cache->invalidate(0);  // the caller fixed something
+  CHECK(rig.cache->get()->generation == 1);
+  CHECK(rig.provider.calls == 3);
+}
+
+TEST_CASE("cache clock: over 40 two-second lifetimes, 8 threads never get a token with less than its skew left") {
+  Rig rig;
+  rig.provider.lifetime_ms = 2000;  // skew: a quarter, 500 ms
+  std::atomic<bool> done{false};
+  std::atomic<long> served{0}, short_lived{0};
+  std::thread driver([&] {
+    for (int step = 0; step < 1600; ++step) {  // 80 s of fake time in 50 ms steps
+      rig.clock.advance_ms(50);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    done = true;
+  });
+  credplug::testing::on_threads(8, [&](int) {
+    while (!done) {
+      const int64_t asked_at = rig.clock.now_ns();
+      auto h = rig.cache->get();
+      int64_t exp_ns = std::stoll(h->headers.at(0).value.reveal().substr(7));
+      // Served only while now < expiry - skew, and now >= asked_at.
+      if (exp_ns - asked_at <= 500 * kMs) ++short_lived;
+      ++served;
+    }
+  });
+  driver.join();
+  CHECK(served > 1000);
+  CHECK(short_lived == 0);
+  CHECK(rig.provider.calls >= 40);  // renewed every lifetime
+}
+

@@ -1,0 +1,60 @@
+// The egress policy: which origins a plugin's requests may reach.
+#include "net/egress_policy.hpp"
+
+#include <doctest/doctest.h>
+
+using credplug::host::EgressPolicy;
+using credplug::host::egress_pattern_problem;
+using credplug::kit::SecretString;
+
+namespace {
+
+bool allowed(const EgressPolicy &p, const std::string &url) { return !p.refusal(url).has_value(); }
+
+}  // namespace
+
+TEST_CASE("egress: the credential's https URLs and bare hosts count, normalised; ids and secrets do not") {
+  EgressPolicy p({}, {"client_secret"}, {SecretString(std::string("vault.example.org"))},
+                 R"({"base_url": "https://API.Example.com/v1/", "auth": {"url": "https://auth.example.com:8443"},
+                     "tenant": "tenant.ainua.fi", "emulator": "localhost:4443", "client_id": "connector-1",
+                     "client_secret": "secret.example.net", "loaded": "vault.example.org"})");
+  CHECK(allowed(p, "https://api.example.com/v1/token?x=1"));
+  CHECK(allowed(p, "https://api.example.com:443/other"));
+  CHECK(allowed(p, "https://auth.example.com:8443/oauth2/token"));
+  CHECK(allowed(p, "https://tenant.ainua.fi/api/token"));
+  CHECK(allowed(p, "https://localhost:4443/"));
+  CHECK_FALSE(allowed(p, "https://auth.example.com/"));         // another port
+  CHECK_FALSE(allowed(p, "https://connector-1/"));              // an id is not a host
+  CHECK_FALSE(allowed(p, "https://secret.example.net/"));       // a writeOnly value never counts
+  CHECK_FALSE(allowed(p, "https://vault.example.org/"));        // nor a value $file loaded
+  CHECK_FALSE(allowed(p, "https://api.example.com.evil.io/"));
+  // Read as libcurl reads it: user info before the host is not the host.
+  CHECK_FALSE(allowed(p, "https://api.example.com@evil.io/"));
+  CHECK_FALSE(allowed(p, "https://user:pw@evil.io/token"));
+  CHECK_FALSE(allowed(p, "HTTPS://EVIL.IO/"));
+  auto why = p.refusal("https://evil.example.io/steal");
+  REQUIRE(why);
+  CHECK(why->find("https://evil.example.io:443") != std::string::npos);
+  CHECK(why->find("https://api.example.com:443") != std::string::npos);  // what is allowed, to fix it
+}
+
+TEST_CASE("egress: a declared pattern's '*' stands for exactly one DNS label") {
+  EgressPolicy p({"https://cognito-idp.*.amazonaws.com", "https://api.nexla.io"}, {}, {}, "{}");
+  CHECK(allowed(p, "https://cognito-idp.eu-west-1.amazonaws.com/"));
+  CHECK(allowed(p, "https://api.nexla.io/token"));
+  CHECK_FALSE(allowed(p, "https://cognito-idp.amazonaws.com/"));
+  CHECK_FALSE(allowed(p, "https://cognito-idp.a.b.amazonaws.com/"));
+  CHECK_FALSE(allowed(p, "https://cognito-idp.eu-west-1.amazonaws.com:8443/"));
+  CHECK_FALSE(allowed(p, "https://evil.com/?https://api.nexla.io"));
+}
+
+TEST_CASE("egress: x-credplug-egress entries are checked") {
+  CHECK_FALSE(egress_pattern_problem("https://cognito-idp.*.amazonaws.com"));
+  CHECK_FALSE(egress_pattern_problem("https://api.nexla.io:8443"));
+  CHECK(egress_pattern_problem("http://api.nexla.io"));
+  CHECK(egress_pattern_problem("https://api.nexla.io/path"));
+  CHECK(egress_pattern_problem("https://*"));
+  CHECK(egress_pattern_problem("https://*.com"));
+  CHECK(egress_pattern_problem("https://a.*"));
+  CHECK(egress_pattern_problem("https://ab*.example.com"));
+}
