@@ -65,8 +65,9 @@ int worker(char **argv) {
         auto h = cred->headers();
         samples[t].push_back(ms_since(t0) * 1e6);
         ++calls;
-        const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch()).count();
+        const auto now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         if (h->expires_at && *h->expires_at <= now_s) ++expired;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
@@ -79,12 +80,13 @@ int worker(char **argv) {
   const MetricsSnapshot m = host.metrics();
   Histogram requests;  // this process's token requests
   for (const auto &p : m.token_requests) requests = p.latency;
-  std::printf("{\"first_ms\":%.2f,\"calls\":%ld,\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"expired\":%ld,"
-              "\"redis_errors\":%llu,\"lease_waits\":%llu,\"lease_wait_ms\":%.3f,\"requests\":%llu,"
-              "\"request_ms\":%.3f}\n",
-              first_ms, calls.load(), pct(0.5), pct(0.99), expired.load(), (unsigned long long)m.redis_errors,
-              (unsigned long long)m.lease_waits, m.lease_wait_duration.sum_ms, (unsigned long long)requests.count,
-              requests.sum_ms);
+  std::printf(
+      "{\"first_ms\":%.2f,\"calls\":%ld,\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"expired\":%ld,"
+      "\"redis_errors\":%llu,\"lease_waits\":%llu,\"lease_wait_ms\":%.3f,\"requests\":%llu,"
+      "\"request_ms\":%.3f}\n",
+      first_ms, calls.load(), pct(0.5), pct(0.99), expired.load(), (unsigned long long)m.redis_errors,
+      (unsigned long long)m.lease_waits, m.lease_wait_duration.sum_ms, (unsigned long long)requests.count,
+      requests.sum_ms);
   return 0;
 }
 
@@ -107,8 +109,8 @@ FleetRun run_fleet(BenchEnv &env, const std::string &self, const std::string &re
   std::vector<std::thread> threads;
   for (int i = 0; i < procs; ++i)
     threads.emplace_back([&, i] {
-      results[size_t(i)] = testing::run_process({self, "--worker", CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, redis_url,
-                                                 key_file, cred, std::to_string(ms)});
+      results[size_t(i)] = testing::run_process(
+          {self, "--worker", CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, redis_url, key_file, cred, std::to_string(ms)});
     });
   for (auto &t : threads) t.join();
   FleetRun r;
@@ -146,7 +148,9 @@ int main(int argc, char **argv) {
   // worker process may run (support/process.hpp).
   int lifetimes = 20, lifetime_s = 2, procs_small = 4, procs_large = 16;
   read_flags(argc, argv,
-             {{"--lifetimes", &lifetimes}, {"--lifetime-s", &lifetime_s}, {"--procs-small", &procs_small},
+             {{"--lifetimes", &lifetimes},
+              {"--lifetime-s", &lifetime_s},
+              {"--procs-small", &procs_small},
               {"--procs-large", &procs_large}});
   BenchEnv env;
   testing::RedisServer redis;
@@ -156,9 +160,10 @@ int main(int argc, char **argv) {
   std::ofstream(key_file) << kit::hex_encode(key) << "\n";
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
   const int ms = lifetimes * lifetime_s * 1000;
-  std::printf("8. the fleet-wide token cache: %d-second tokens, %d lifetimes, %d threads per process calling headers() "
-              "every ms\n",
-              lifetime_s, lifetimes, kThreads);
+  std::printf(
+      "8. the fleet-wide token cache: %d-second tokens, %d lifetimes, %d threads per process calling headers() "
+      "every ms\n",
+      lifetime_s, lifetimes, kThreads);
   auto worst = [](const std::vector<double> &v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
   for (int procs : {procs_small, procs_large}) {
     FleetRun runs[2];
@@ -168,26 +173,30 @@ int main(int argc, char **argv) {
       require(runs[shared].expired == 0, "an expired token was served");
     }
     const double one_process = double(runs[0].token_requests) / procs;
-    std::printf("8a. %2d processes: token requests   without the shared cache: %d (%.2f per lifetime)   with it: %d "
-                "(%.2f per lifetime; one process alone: %.1f) (%s; Redis errors %ld, lease waits %ld)\n",
-                procs, runs[0].token_requests, double(runs[0].token_requests) / lifetimes, runs[1].token_requests,
-                double(runs[1].token_requests) / lifetimes, one_process,
-                runs[1].token_requests <= one_process + 2 ? "one process's: met" : "MISSED", runs[1].redis_errors,
-                runs[1].lease_waits);
-    require(runs[1].token_requests <= one_process + 2 + lifetimes / 4, "the shared cache made many more requests than one process");
+    std::printf(
+        "8a. %2d processes: token requests   without the shared cache: %d (%.2f per lifetime)   with it: %d "
+        "(%.2f per lifetime; one process alone: %.1f) (%s; Redis errors %ld, lease waits %ld)\n",
+        procs, runs[0].token_requests, double(runs[0].token_requests) / lifetimes, runs[1].token_requests,
+        double(runs[1].token_requests) / lifetimes, one_process,
+        runs[1].token_requests <= one_process + 2 ? "one process's: met" : "MISSED", runs[1].redis_errors,
+        runs[1].lease_waits);
+    require(runs[1].token_requests <= one_process + 2 + lifetimes / 4,
+            "the shared cache made many more requests than one process");
     std::printf("8b. %2d processes: headers() p50 / p99   without: %.0f / %.0f ns   with: %.0f / %.0f ns (%s)\n", procs,
                 runs[0].p50_ns, runs[0].p99_ns, runs[1].p50_ns, runs[1].p99_ns,
                 runs[1].p50_ns <= 1.5 * runs[0].p50_ns + 50 ? "unchanged: met" : "slower: MISSED");
-    std::printf("8c. %2d processes: cold start, time to the first token (median / max)   without: %.1f / %.1f ms   "
-                "with: %.1f / %.1f ms\n",
-                procs, median(runs[0].first_ms), worst(runs[0].first_ms), median(runs[1].first_ms), worst(runs[1].first_ms));
+    std::printf(
+        "8c. %2d processes: cold start, time to the first token (median / max)   without: %.1f / %.1f ms   "
+        "with: %.1f / %.1f ms\n",
+        procs, median(runs[0].first_ms), worst(runs[0].first_ms), median(runs[1].first_ms), worst(runs[1].first_ms));
     // A wait for another process's request, against that request's own time:
     // what the wait adds is how late the waiter hears of the token.
     const FleetRun &w = runs[1];
-    std::printf("8d. %2d processes: lease waits, mean   %.2f ms (%ld waits)   the token request waited for, mean: %.2f ms "
-                "(%ld requests)\n",
-                procs, w.lease_waits ? w.lease_wait_ms / double(w.lease_waits) : 0.0, w.lease_waits,
-                w.requests ? w.request_ms / double(w.requests) : 0.0, w.requests);
+    std::printf(
+        "8d. %2d processes: lease waits, mean   %.2f ms (%ld waits)   the token request waited for, mean: %.2f ms "
+        "(%ld requests)\n",
+        procs, w.lease_waits ? w.lease_wait_ms / double(w.lease_waits) : 0.0, w.lease_waits,
+        w.requests ? w.request_ms / double(w.requests) : 0.0, w.requests);
   }
   return failures() == 0 ? 0 : 1;
 }

@@ -2,8 +2,8 @@
 // baseline it should be compared with, measured in the same run:
 //   validating a credential against its compiled schema  vs  only parsing it
 //   redacting a log line with a credential's secrets     vs  only copying it
-#include "secrets/redactor.hpp"
 #include "schema/schema_validator.hpp"
+#include "secrets/redactor.hpp"
 #include "smoke_checks.hpp"
 
 #include <benchmark/benchmark.h>
@@ -40,7 +40,8 @@ void Baseline_ParseCredential(benchmark::State &state) {
 void ValidateCredential(benchmark::State &state) {
   credplug::host::CompiledSchema schema(ainua_schema());
   for (auto _ : state)
-    if (!credplug::bench::check(state, schema.validate(kCredential).ok(), "a valid credential failed validation")) break;
+    if (!credplug::bench::check(state, schema.validate(kCredential).ok(), "a valid credential failed validation"))
+      break;
 }
 
 void Baseline_CopyLogLine(benchmark::State &state) {
@@ -52,10 +53,11 @@ void Baseline_CopyLogLine(benchmark::State &state) {
 
 void RedactLogLine(benchmark::State &state) {
   credplug::host::Redactor redactor;
-  redactor.add("0123456789abcdef0123456789abcdef");        // client secret (+ encoded forms)
+  redactor.add("0123456789abcdef0123456789abcdef");            // client secret (+ encoded forms)
   redactor.add("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.x");  // a token
   for (auto _ : state)
-    if (!credplug::bench::check(state, redactor.apply(kLogLine).size() == kLogLine.size(), "a line without secrets changed"))
+    if (!credplug::bench::check(state, redactor.apply(kLogLine).size() == kLogLine.size(),
+                                "a line without secrets changed"))
       break;
 }
 

@@ -50,8 +50,8 @@ void runner_start(bench::BenchEnv &env, int runs) {
       host.plugin("ainua");
       times[mode == Isolation::InProcess].push_back(ms_since(t0));
     }
-  std::printf("7a. load one plugin (median of %d)   isolated (runner start): %.2f ms   in-process (dlopen): %.2f ms\n", runs,
-              median(times[0]), median(times[1]));
+  std::printf("7a. load one plugin (median of %d)   isolated (runner start): %.2f ms   in-process (dlopen): %.2f ms\n",
+              runs, median(times[0]), median(times[1]));
 }
 
 // b and e, one Host per mode.
@@ -72,9 +72,10 @@ void calls(bench::BenchEnv &env, int n) {
     headers_ns[mode == Isolation::InProcess] = ms_since(t0) * 1e6 / reads;
     require(seen == size_t(reads), "calls: headers() lost its token");
   }
-  std::printf("7b. authenticate() against the emulator (mean of %d)   isolated: %.3f ms   in-process: %.3f ms   "
-              "round-trip overhead: %.3f ms\n",
-              n, auth_ms[0], auth_ms[1], auth_ms[0] - auth_ms[1]);
+  std::printf(
+      "7b. authenticate() against the emulator (mean of %d)   isolated: %.3f ms   in-process: %.3f ms   "
+      "round-trip overhead: %.3f ms\n",
+      n, auth_ms[0], auth_ms[1], auth_ms[0] - auth_ms[1]);
   std::printf("7e. headers() on a cached token   isolated: %.1f ns   in-process: %.1f ns   (%s)\n", headers_ns[0],
               headers_ns[1], headers_ns[0] <= 1.5 * headers_ns[1] ? "unchanged: met" : "slower: MISSED");
 }
@@ -98,8 +99,8 @@ void cli(bench::BenchEnv &env, int runs, int n) {
     for (int r = 0; r < runs; ++r)
       for (Isolation mode : {Isolation::Process, Isolation::InProcess}) {
         int rc1 = 0, rc2 = 0;
-        const std::vector<std::string> base{CREDPLUG_CLI, "--isolation", mode_flag(mode), "--ca-file", env.pki.ca_cert,
-                                            "test", "ainua"};
+        const std::vector<std::string> base{CREDPLUG_CLI,    "--isolation", mode_flag(mode), "--ca-file",
+                                            env.pki.ca_cert, "test",        "ainua"};
         auto argv = base;
         argv.push_back(one);
         single[mode == Isolation::InProcess].push_back(run_ms(argv, &rc1));
@@ -110,12 +111,14 @@ void cli(bench::BenchEnv &env, int runs, int n) {
         require(rc1 == 0 && rc2 == 0, "cli: credplug test failed");
       }
     const double s0 = median(single[0]), s1 = median(single[1]), m0 = median(many[0]), m1 = median(many[1]);
-    std::printf("7c. credplug test, one credential, %d ms per request (median of %d)   isolated: %.1f ms   in-process: "
-                "%.1f ms   %.2fx\n",
-                latency, runs, s0, s1, s0 / s1);
-    std::printf("7d. credplug test --jobs 8, %d credentials, %d ms per request (median of %d)   isolated: %.0f ms   "
-                "in-process: %.0f ms   %.2fx %s\n",
-                n, latency, runs, m0, m1, m0 / m1, m0 <= 1.2 * m1 ? "(target <= 1.2x: met)" : "(target <= 1.2x: MISSED)");
+    std::printf(
+        "7c. credplug test, one credential, %d ms per request (median of %d)   isolated: %.1f ms   in-process: "
+        "%.1f ms   %.2fx\n",
+        latency, runs, s0, s1, s0 / s1);
+    std::printf(
+        "7d. credplug test --jobs 8, %d credentials, %d ms per request (median of %d)   isolated: %.0f ms   "
+        "in-process: %.0f ms   %.2fx %s\n",
+        n, latency, runs, m0, m1, m0 / m1, m0 <= 1.2 * m1 ? "(target <= 1.2x: met)" : "(target <= 1.2x: MISSED)");
   }
   env.emu->switches("ainua").delay_ms = 0;
 }
@@ -142,14 +145,16 @@ void memory(bench::BenchEnv &env) {
     std::string state;
     pid_t ppid = 0;
     fields >> state >> ppid;
-    if (ppid == getpid() && line.find("(credplug-plugin") != std::string::npos) runners.push_back(rss_kib(std::atoi(e->d_name)));
+    if (ppid == getpid() && line.find("(credplug-plugin") != std::string::npos)
+      runners.push_back(rss_kib(std::atoi(e->d_name)));
   }
   if (proc) closedir(proc);
   std::sort(runners.begin(), runners.end());
   require(!runners.empty(), "memory: no runner found");
-  std::printf("7f. runner memory   %zu runner(s) of this process, VmRSS %.1f MiB (largest %.1f MiB)   this process: %.1f MiB\n",
-              runners.size(), runners.empty() ? 0.0 : runners[runners.size() / 2] / 1024.0,
-              runners.empty() ? 0.0 : runners.back() / 1024.0, rss_kib(getpid()) / 1024.0);
+  std::printf(
+      "7f. runner memory   %zu runner(s) of this process, VmRSS %.1f MiB (largest %.1f MiB)   this process: %.1f MiB\n",
+      runners.size(), runners.empty() ? 0.0 : runners[runners.size() / 2] / 1024.0,
+      runners.empty() ? 0.0 : runners.back() / 1024.0, rss_kib(getpid()) / 1024.0);
 }
 
 }  // namespace

@@ -132,14 +132,17 @@ void steady_state(bench::BenchEnv &env, int lifetimes) {
   MutexMapCache naive(*cred);
   naive.get();
   SteadyFigures base = steady(env, base_lifetimes, [&] { return naive.get(); });
-  std::printf("3. 8 threads, %d x 2 s lifetimes  headers(): max %.3f ms, p99.9 %.3f ms, %ld of %ld calls >= 1 ms, "
-              "%d token requests, API saw %d expired token(s)\n",
-              lifetimes, ours.max_ms, ours.p999_ms, ours.over_1ms, ours.calls, ours.token_requests, ours.expired);
-  std::printf("   baseline mutex map, %d lifetime(s): max %.3f ms, p99.9 %.3f ms, %ld of %ld calls >= 1 ms, "
-              "%d token requests, API saw %d expired token(s)\n",
-              base_lifetimes, base.max_ms, base.p999_ms, base.over_1ms, base.calls, base.token_requests, base.expired);
+  std::printf(
+      "3. 8 threads, %d x 2 s lifetimes  headers(): max %.3f ms, p99.9 %.3f ms, %ld of %ld calls >= 1 ms, "
+      "%d token requests, API saw %d expired token(s)\n",
+      lifetimes, ours.max_ms, ours.p999_ms, ours.over_1ms, ours.calls, ours.token_requests, ours.expired);
+  std::printf(
+      "   baseline mutex map, %d lifetime(s): max %.3f ms, p99.9 %.3f ms, %ld of %ld calls >= 1 ms, "
+      "%d token requests, API saw %d expired token(s)\n",
+      base_lifetimes, base.max_ms, base.p999_ms, base.over_1ms, base.calls, base.token_requests, base.expired);
   std::printf("   target: max < 1 ms and 0 expired: %s\n", ours.max_ms < 1.0 && ours.expired == 0 ? "met" : "MISSED");
-  require(ours.calls > 0 && ours.token_requests >= 1, "steady state: headers() served no call or made no token request");
+  require(ours.calls > 0 && ours.token_requests >= 1,
+          "steady state: headers() served no call or made no token request");
   env.emu->reset();
 }
 
@@ -152,13 +155,17 @@ void many_credentials(bench::BenchEnv &env, int n) {
   for (int i = 0; i < n; ++i) {
     const std::string user = std::to_string(1000 + i), key = "bench-service-key-" + user;
     env.emu->add_client("nexla", user, key);
-    std::ofstream(dir + "/cred-" + user + ".json") << R"({"api_url":")" << origin << R"(","service_key":")" << key << "\"}\n";
+    std::ofstream(dir + "/cred-" + user + ".json")
+        << R"({"api_url":")" << origin << R"(","service_key":")" << key << "\"}\n";
     // The same two requests with curl: the session token, then /users/current.
     script += "t=$(curl -sf --cacert " + env.pki.ca_cert + " -X POST --data '' -H 'Authorization: Basic " + key +
               "' -H 'Accept: application/vnd.nexla.api.v1+json' " + origin +
               "/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n"
-              "curl -sf -o /dev/null --cacert " + env.pki.ca_cert + " -H \"Authorization: Bearer $t\" "
-              "-H 'Accept: application/vnd.nexla.api.v1+json' " + origin + "/users/current\n";
+              "curl -sf -o /dev/null --cacert " +
+              env.pki.ca_cert +
+              " -H \"Authorization: Bearer $t\" "
+              "-H 'Accept: application/vnd.nexla.api.v1+json' " +
+              origin + "/users/current\n";
   }
   std::ofstream(env.dir + "/curl.sh") << script;
   int rc = 0;
@@ -168,10 +175,11 @@ void many_credentials(bench::BenchEnv &env, int n) {
   int curl_rc = 0;
   const double curl = run_ms({"/bin/bash", env.dir + "/curl.sh"}, &curl_rc);
   const int curl_requests = env.emu->count("nexla.token") + env.emu->count("nexla.api");
-  std::printf("4. test %d credentials          credplug --jobs 8: %.0f ms (%d requests, exit %d)   sequential curl: "
-              "%.0f ms (%d requests, exit %d)   %.1fx faster %s\n",
-              n, ours, ours_requests, rc, curl, curl_requests, curl_rc, curl / ours,
-              curl / ours >= 10 ? "(target >= 10x: met)" : "(target >= 10x: MISSED)");
+  std::printf(
+      "4. test %d credentials          credplug --jobs 8: %.0f ms (%d requests, exit %d)   sequential curl: "
+      "%.0f ms (%d requests, exit %d)   %.1fx faster %s\n",
+      n, ours, ours_requests, rc, curl, curl_requests, curl_rc, curl / ours,
+      curl / ours >= 10 ? "(target >= 10x: met)" : "(target >= 10x: MISSED)");
   require(rc == 0 && curl_rc == 0, "many credentials: credplug test or the curl baseline failed");
   require(ours_requests == 2 * n && curl_requests == 2 * n, "many credentials: not two requests per credential");
   env.emu->reset();
@@ -186,8 +194,8 @@ void process_start(int runs) {
     require(rc == 0 && curl_rc == 0, "process start: credplug plugins or curl --version failed");
   }
   const double a = median(ours), b = median(floor);
-  std::printf("5. process start (median of %d)  credplug plugins: %.2f ms   curl --version: %.2f ms   %.2fx %s\n", runs, a,
-              b, a / b, a / b <= 3 ? "(target <= 3x: met)" : "(target <= 3x: MISSED)");
+  std::printf("5. process start (median of %d)  credplug plugins: %.2f ms   curl --version: %.2f ms   %.2fx %s\n", runs,
+              a, b, a / b, a / b <= 3 ? "(target <= 3x: met)" : "(target <= 3x: MISSED)");
 }
 
 struct CliRun {
@@ -208,7 +216,8 @@ CliRun cli_test(const std::vector<std::string> &argv) {
     run.requests = std::stol(r.out.substr(start, at - start));
     run.connections = std::stol(r.out.substr(at + marker.size()));
   }
-  if (r.exit_code != 0) std::fprintf(stderr, "  credplug test exited %d: %s\n", r.exit_code, r.err.substr(0, 300).c_str());
+  if (r.exit_code != 0)
+    std::fprintf(stderr, "  credplug test exited %d: %s\n", r.exit_code, r.err.substr(0, 300).c_str());
   return run;
 }
 
@@ -242,15 +251,18 @@ void connection_pool(bench::BenchEnv &env, int n) {
     auto py = testing::run_process(python);
     const double py_ms = ms_between(t0, Clock::now());
     const bool py_ok = py.exit_code == 0 && py.out.find("\"failed\": 0") != std::string::npos;
-    if (!py_ok) std::fprintf(stderr, "  python baseline: exit %d %s %s\n", py.exit_code, py.out.c_str(), py.err.substr(0, 400).c_str());
-    std::printf("6. test %d credentials, system CA bundle + test CA, %d ms per request\n"
-                "   credplug --jobs 8: %.0f ms (%ld requests over %ld connections)   --jobs 1: %.0f ms (%ld over %ld)   "
-                "python pool of 8 (requests + authlib): %.0f ms\n"
-                "   targets: --jobs 8 no slower than --jobs 1: %s; >= 3x faster than python (%.1fx): %s; "
-                "connections <= 8: %s\n",
-                n, latency, eight.ms, eight.requests, eight.connections, one.ms, one.requests, one.connections, py_ms,
-                eight.ms <= one.ms ? "met" : "MISSED", py_ms / eight.ms, py_ms / eight.ms >= 3 ? "met" : "MISSED",
-                eight.connections >= 1 && eight.connections <= 8 ? "met" : "MISSED");
+    if (!py_ok)
+      std::fprintf(stderr, "  python baseline: exit %d %s %s\n", py.exit_code, py.out.c_str(),
+                   py.err.substr(0, 400).c_str());
+    std::printf(
+        "6. test %d credentials, system CA bundle + test CA, %d ms per request\n"
+        "   credplug --jobs 8: %.0f ms (%ld requests over %ld connections)   --jobs 1: %.0f ms (%ld over %ld)   "
+        "python pool of 8 (requests + authlib): %.0f ms\n"
+        "   targets: --jobs 8 no slower than --jobs 1: %s; >= 3x faster than python (%.1fx): %s; "
+        "connections <= 8: %s\n",
+        n, latency, eight.ms, eight.requests, eight.connections, one.ms, one.requests, one.connections, py_ms,
+        eight.ms <= one.ms ? "met" : "MISSED", py_ms / eight.ms, py_ms / eight.ms >= 3 ? "met" : "MISSED",
+        eight.connections >= 1 && eight.connections <= 8 ? "met" : "MISSED");
     require(eight.exit_code == 0 && one.exit_code == 0, "connection pool: credplug test failed");
     require(eight.requests == 2 * n && one.requests == 2 * n, "connection pool: not two requests per credential");
     require(py_ok, "connection pool: the python baseline failed");

@@ -24,11 +24,11 @@ inline bool check(benchmark::State &state, bool ok, const char *what) {
 
 }  // namespace credplug::bench
 
-#define CREDPLUG_BENCHMARK_MAIN()                                               \
-  int main(int argc, char **argv) {                                             \
-    benchmark::Initialize(&argc, argv);                                         \
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;           \
-    benchmark::RunSpecifiedBenchmarks();                                        \
-    benchmark::Shutdown();                                                      \
-    return credplug::bench::failed_checks() == 0 ? 0 : 1;                       \
+#define CREDPLUG_BENCHMARK_MAIN()                                     \
+  int main(int argc, char **argv) {                                   \
+    benchmark::Initialize(&argc, argv);                               \
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1; \
+    benchmark::RunSpecifiedBenchmarks();                              \
+    benchmark::Shutdown();                                            \
+    return credplug::bench::failed_checks() == 0 ? 0 : 1;             \
   }

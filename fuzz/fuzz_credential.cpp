@@ -3,8 +3,8 @@
 // values: no file or variable is touched), then validated against every
 // shipped schema, with the values references loaded as extra secrets.
 #include <credplug/credential_file.hpp>
-#include "secrets/redactor.hpp"
 #include "schema/schema_validator.hpp"
+#include "secrets/redactor.hpp"
 
 #include <cstddef>
 #include <cstdint>

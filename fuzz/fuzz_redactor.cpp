@@ -5,9 +5,9 @@
 #include "secrets/output_rules.hpp"
 #include "secrets/redactor.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>

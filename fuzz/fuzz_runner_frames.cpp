@@ -3,11 +3,11 @@
 // service frames to a credplug_call (outputs checked, redacted, bounded),
 // Loaded read as a plugin description. Anything malformed must be a
 // ProtocolError, never a crash, a read past the end or a leak.
-#include "transport/host_services.hpp"
+#include "plugin/runner_protocol.hpp"
 #include "secrets/output_rules.hpp"
 #include "secrets/redactor.hpp"
+#include "transport/host_services.hpp"
 #include "transport/runner_frames.hpp"
-#include "plugin/runner_protocol.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

@@ -31,8 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string_view text(reinterpret_cast<const char *>(data) + 1, size - 1);
   try {
     switch (data[0] % 4) {
-      case 0: parse_redis_url(text); break;
-      case 1: KeyRing::from_text(text, "the fuzz input"); break;
+      case 0:
+        parse_redis_url(text);
+        break;
+      case 1:
+        KeyRing::from_text(text, "the fuzz input");
+        break;
       case 2: {
         std::string unknown;
         if (auto plain = ring().open(text, "credplug:v1:name", &unknown)) parse_shared_token(plain->view());
@@ -42,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (auto token = parse_shared_token(text)) {
           // What parses serialises and parses back to the same token.
           auto again = parse_shared_token(serialise_shared_token(*token));
-          if (!again || again->fence != token->fence || again->headers.size() != token->headers.size()) __builtin_trap();
+          if (!again || again->fence != token->fence || again->headers.size() != token->headers.size())
+            __builtin_trap();
         }
         break;
     }

@@ -53,8 +53,11 @@ static int32_t create(credplug_call *call, const char *json, size_t len, credplu
 static int32_t authenticate(credplug_instance *inst, credplug_call *call) {
   const char *form[] = {"grant_type", "client_credentials", "scope", inst->scope, NULL, NULL, NULL, NULL, NULL};
   const char *headers[] = {"Content-Type", "application/x-www-form-urlencoded", NULL, NULL, NULL};
-  credplug_http_request req = {.struct_size = sizeof req, .method = "POST", .url = inst->token_url,
-                               .headers = headers, .flags = CREDPLUG_HTTP_SECRET_BODY};
+  credplug_http_request req = {.struct_size = sizeof req,
+                               .method = "POST",
+                               .url = inst->token_url,
+                               .headers = headers,
+                               .flags = CREDPLUG_HTTP_SECRET_BODY};
   credplug_oauth2_token token = {.struct_size = sizeof token};
   credplug_http_response *resp = NULL;
   char *pair = NULL, *basic = NULL;
@@ -95,20 +98,30 @@ static int32_t test(credplug_instance *inst, credplug_call *call) {
   if (rc == CREDPLUG_OK && status == 200)
     host->out_info(call, "client_id", host->json_string(call, body, len, "client_id"), 0);
   else if (rc == CREDPLUG_OK) /* as the kit's expect_success(): 404 is a wrong URL */
-    host->set_error(call, rc = status == 401 || status == 403 ? CREDPLUG_ERR_REJECTED
-                             : status == 404                  ? CREDPLUG_ERR_INVALID_CONFIG
-                                                              : CREDPLUG_ERR_PROVIDER, why);
+    host->set_error(call,
+                    rc = status == 401 || status == 403 ? CREDPLUG_ERR_REJECTED
+                         : status == 404                ? CREDPLUG_ERR_INVALID_CONFIG
+                                                        : CREDPLUG_ERR_PROVIDER,
+                    why);
   else
     host->set_error(call, rc, host->http_error(resp));
   host->http_release(resp);
   return rc;
 }
 
-static const credplug_plugin plugin = {
-    .struct_size = sizeof(credplug_plugin), .abi_major = CREDPLUG_ABI_MAJOR, .abi_minor = CREDPLUG_ABI_MINOR,
-    .id = "oauth2-client-c", .display_name = "OAuth 2.0 client (C example)", .version = "1.0.0",
-    .credential_schema = credplug_credential_schema, .init = init, .create = create, .authenticate = authenticate,
-    .test = test, .destroy = destroy, .default_token_lifetime_s = 3600};
+static const credplug_plugin plugin = {.struct_size = sizeof(credplug_plugin),
+                                       .abi_major = CREDPLUG_ABI_MAJOR,
+                                       .abi_minor = CREDPLUG_ABI_MINOR,
+                                       .id = "oauth2-client-c",
+                                       .display_name = "OAuth 2.0 client (C example)",
+                                       .version = "1.0.0",
+                                       .credential_schema = credplug_credential_schema,
+                                       .init = init,
+                                       .create = create,
+                                       .authenticate = authenticate,
+                                       .test = test,
+                                       .destroy = destroy,
+                                       .default_token_lifetime_s = 3600};
 
 int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t host_minor_max,
                                credplug_interface_answer *answer) {

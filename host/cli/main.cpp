@@ -6,10 +6,10 @@
 #include "scaffold.hpp"
 #include "test_many.hpp"
 
+#include <credplug/plugin.h>
 #include <credplug/host.hpp>
 #include <credplug/kit/secret.hpp>
 #include <credplug/plugin_check.hpp>
-#include <credplug/plugin.h>
 
 #include <CLI/CLI.hpp>
 
@@ -34,14 +34,14 @@ struct Options {
   int jobs = 4;
   bool no_references = false;  // refuse {"$env"}, {"$file"}, {"$stdin"}
   bool allow_unsafe_plugin_paths = false;
-  std::string pin_file;  // --pin-file
-  std::string isolation;  // --isolation; empty: CREDPLUG_ISOLATION, else process
-  std::string output;    // pin -o
-  std::string lang = "cpp", dir;  // new
-  std::string credential_file;    // check-plugin --credential
+  std::string pin_file;                             // --pin-file
+  std::string isolation;                            // --isolation; empty: CREDPLUG_ISOLATION, else process
+  std::string output;                               // pin -o
+  std::string lang = "cpp", dir;                    // new
+  std::string credential_file;                      // check-plugin --credential
   std::string shared_cache, shared_cache_key_file;  // --shared-cache
-  int threads = 8;                // check-plugin -j
-  bool metrics = false;           // test --metrics
+  int threads = 8;                                  // check-plugin -j
+  bool metrics = false;                             // test --metrics
 };
 
 const char *level_name(int level) {
@@ -62,7 +62,9 @@ HostOptions host_options(const Options &o) {
   h.shared_cache_url = o.shared_cache;
   h.shared_cache_key_file = o.shared_cache_key_file;
   h.disable_core_dumps = true;  // the CLI holds secrets; a core file would keep them
-  h.log = [](int level, const std::string &message) { std::cerr << "credplug: " << level_name(level) << ": " << message << "\n"; };
+  h.log = [](int level, const std::string &message) {
+    std::cerr << "credplug: " << level_name(level) << ": " << message << "\n";
+  };
   return h;
 }
 
@@ -77,7 +79,8 @@ int write_pins(Host &host, const std::string &output) {
   std::string text = "# credplug pin file: plugin id, SHA-256 of its file (credplug --pin-file FILE)\n";
   auto plugins = host.plugins();
   for (const auto &p : plugins) text += p.id + " " + plugin_file_sha256(p.path) + "  # " + p.path + "\n";
-  for (const auto &p : host.problems()) std::cerr << "credplug: warning: not pinned, skipped " << p.path << ": " << p.message << "\n";
+  for (const auto &p : host.problems())
+    std::cerr << "credplug: warning: not pinned, skipped " << p.path << ": " << p.message << "\n";
   if (output.empty() || output == "-") {
     std::cout << text;
   } else {
@@ -168,19 +171,22 @@ int run(const std::string &command, Options &o) {
 int main(int argc, char **argv) {
   credplug::cli::install_crash_report();
   Options o;
-  CLI::App app{"credplug — load credential plugins, validate credentials, authenticate and test them.\n"
-               "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 credentials rejected,\n"
-               "5 network/TLS failure, 6 provider error, 7 plugin failure.",
-               "credplug"};
+  CLI::App app{
+      "credplug — load credential plugins, validate credentials, authenticate and test them.\n"
+      "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 credentials rejected,\n"
+      "5 network/TLS failure, 6 provider error, 7 plugin failure.",
+      "credplug"};
   app.set_version_flag("--version", std::string("credplug " CREDPLUG_VERSION_STRING " (plugin ABI ") +
-                                        std::to_string(CREDPLUG_ABI_MAJOR) + "." + std::to_string(CREDPLUG_ABI_MINOR) + ")");
+                                        std::to_string(CREDPLUG_ABI_MAJOR) + "." + std::to_string(CREDPLUG_ABI_MINOR) +
+                                        ")");
   app.add_option("--plugin-dir", o.plugin_dirs, "Directory to search for plugins first (repeatable)");
   app.add_flag("--allow-unsafe-plugin-paths", o.allow_unsafe_plugin_paths,
                "Load plugin files even when they (or a directory above them) are writable by every user or owned by\n"
                "another user (env CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)");
   app.add_option("--ca-file", o.ca_file, "PEM file of CAs to trust instead of the system store (env CREDPLUG_CA_FILE)");
   app.add_option("--connect-timeout", o.connect_timeout_ms, "Connect timeout in milliseconds")->capture_default_str();
-  app.add_option("--timeout", o.timeout_ms, "Total time limit of one HTTPS request in milliseconds")->capture_default_str();
+  app.add_option("--timeout", o.timeout_ms, "Total time limit of one HTTPS request in milliseconds")
+      ->capture_default_str();
   app.add_flag("-v,--verbose", o.verbosity, "More logging on stderr (-v info, -vv debug); secrets are redacted");
   app.add_flag("--json", o.out.json, "Machine-readable JSON on stdout");
   app.add_flag("--no-references", o.no_references,
@@ -190,12 +196,14 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   app.fallthrough();
 
-  app.add_option("--pin-file", o.pin_file,
-                 "Load only plugin files whose SHA-256 this file pins ('<id> <sha256>' per line; `credplug pin` writes\n"
-                 "one; env CREDPLUG_PIN_FILE)");
-  app.add_option("--isolation", o.isolation,
-                 "Where plugin code runs: 'process' (default: a sandboxed runner process per plugin; a crash or hang\n"
-                 "fails the call, not credplug) or 'in-process' (trusted plugins, lowest latency; env CREDPLUG_ISOLATION)")
+  app.add_option(
+      "--pin-file", o.pin_file,
+      "Load only plugin files whose SHA-256 this file pins ('<id> <sha256>' per line; `credplug pin` writes\n"
+      "one; env CREDPLUG_PIN_FILE)");
+  app.add_option(
+         "--isolation", o.isolation,
+         "Where plugin code runs: 'process' (default: a sandboxed runner process per plugin; a crash or hang\n"
+         "fails the call, not credplug) or 'in-process' (trusted plugins, lowest latency; env CREDPLUG_ISOLATION)")
       ->check(CLI::IsMember({"process", "in-process"}));
   app.add_option("--shared-cache", o.shared_cache,
                  "Share tokens with every process using this Redis (redis://[user:password@]host:port/db): one token\n"
@@ -207,36 +215,47 @@ int main(int argc, char **argv) {
   pin->add_option("-o,--output", o.output, "Write it to this file instead of stdout");
   auto *schema = app.add_subcommand("schema", "Print a plugin's credential JSON Schema");
   schema->add_option("ID", o.id, "Plugin id")->required();
-  const char *file_help = "Credential JSON file, or - for stdin. A field may be {\"$env\": NAME}, {\"$file\": PATH} or {\"$stdin\": true}";
+  const char *file_help =
+      "Credential JSON file, or - for stdin. A field may be {\"$env\": NAME}, {\"$file\": PATH} or {\"$stdin\": true}";
   auto *validate = app.add_subcommand("validate", "Check a credential file against the plugin's schema");
   validate->add_option("ID", o.id, "Plugin id")->required();
   validate->add_option("FILE", o.file, file_help)->required();
-  auto *auth = app.add_subcommand("auth", "Authenticate and print the headers to attach (secrets masked) and the expiry");
+  auto *auth =
+      app.add_subcommand("auth", "Authenticate and print the headers to attach (secrets masked) and the expiry");
   auth->add_option("ID", o.id, "Plugin id")->required();
   auth->add_option("FILE", o.file, file_help)->required();
   auth->add_flag("--reveal", o.out.reveal, "Print secret header values in clear");
-  auto *test = app.add_subcommand("test",
-                                  "Authenticate, then run the provider's connection test. With several files or a\n"
-                                  "directory (its *.json files), test them concurrently and end with a summary table\n"
-                                  "(--json: one object per credential, per line). Exits 0 when all pass, else with the\n"
-                                  "code of the first failing file");
+  auto *test =
+      app.add_subcommand("test",
+                         "Authenticate, then run the provider's connection test. With several files or a\n"
+                         "directory (its *.json files), test them concurrently and end with a summary table\n"
+                         "(--json: one object per credential, per line). Exits 0 when all pass, else with the\n"
+                         "code of the first failing file");
   test->add_option("ID", o.id, "Plugin id")->required();
   test->add_option("FILE", o.files, std::string(file_help) + "; or a directory")->required();
-  auto *scaffold_cmd = app.add_subcommand("new", "Write a buildable plugin project: CMakeLists.txt, the source, its schema,\n"
-                                                "a README and test.sh (builds it and runs `credplug test` against credplug-emulator)");
+  auto *scaffold_cmd =
+      app.add_subcommand("new",
+                         "Write a buildable plugin project: CMakeLists.txt, the source, its schema,\n"
+                         "a README and test.sh (builds it and runs `credplug test` against credplug-emulator)");
   scaffold_cmd->add_option("ID", o.id, "The new plugin's id: a-z, 0-9, '_' and '-'")->required();
   scaffold_cmd->add_option("DIR", o.dir, "Where to write it (a new or empty directory; default: ./ID)");
   scaffold_cmd->add_option("--lang", o.lang, "c (the host's C helpers) or cpp (the C++ kit)")
-      ->capture_default_str()->check(CLI::IsMember({"c", "cpp"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"c", "cpp"}));
   auto *check_cmd = app.add_subcommand(
-      "check-plugin", "Check a plugin file before shipping it: its exports, descriptor and schema conventions, an offline\n"
-                      "create() on a credential made up from the schema, a concurrency smoke test and a search for\n"
-                      "leaked secrets; with --credential also authenticate() and test(). Exit 0 only when clean, else 7");
+      "check-plugin",
+      "Check a plugin file before shipping it: its exports, descriptor and schema conventions, an offline\n"
+      "create() on a credential made up from the schema, a concurrency smoke test and a search for\n"
+      "leaked secrets; with --credential also authenticate() and test(). Exit 0 only when clean, else 7");
   check_cmd->add_option("FILE", o.file, "The plugin, credplug-<id>.so")->required();
-  check_cmd->add_option("--credential", o.credential_file, std::string("Also run it live with this credential. ") + file_help);
-  check_cmd->add_option("-j,--threads", o.threads, "Threads of the concurrency check")->capture_default_str()->check(CLI::Range(1, 256));
-  test->add_flag("--metrics", o.metrics,
-                 "After the run, print the host's metrics: Prometheus text (with --json: one more line, {\"metrics\": ...})");
+  check_cmd->add_option("--credential", o.credential_file,
+                        std::string("Also run it live with this credential. ") + file_help);
+  check_cmd->add_option("-j,--threads", o.threads, "Threads of the concurrency check")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  test->add_flag(
+      "--metrics", o.metrics,
+      "After the run, print the host's metrics: Prometheus text (with --json: one more line, {\"metrics\": ...})");
   test->add_option("-j,--jobs", o.jobs, "Credentials tested at once")->capture_default_str()->check(CLI::Range(1, 256));
 
   try {

@@ -103,7 +103,9 @@ void print_test(const OutputOptions &o, const std::string &id, const TestResult 
     emit(json::test_json(id, r, "", JsonStyle::Pretty));
     return;
   }
-  std::cout << id << ": OK — " << (r.has_test ? "authenticated and the connection test passed" : "authenticated (the plugin has no connection test)")
+  std::cout << id << ": OK — "
+            << (r.has_test ? "authenticated and the connection test passed"
+                           : "authenticated (the plugin has no connection test)")
             << " in " << r.elapsed_ms << " ms\n";
   std::cout << "  token expires: " << expiry_text(r.auth.expires_at) << "\n";
   for (const auto &i : r.info) std::cout << "  " << i.key << ": " << shown(i.value, i.secret, false) << "\n";

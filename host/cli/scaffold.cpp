@@ -27,35 +27,47 @@ void write_file(const fs::path &path, const std::string &text, bool executable =
   out << text;
   if (!out.flush()) throw Error(ErrorKind::InvalidInput, "cannot write " + path.string());
   if (executable)
-    fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                    fs::perm_options::add);
 }
 
 std::string cmake_lists(const std::string &id, bool c, const std::string &source) {
   std::string project = id;
   std::replace(project.begin(), project.end(), '-', '_');
-  return "# The " + id + " credential plugin for credplug. Build against an installed credplug:\n"
+  return "# The " + id +
+         " credential plugin for credplug. Build against an installed credplug:\n"
          "#   cmake -S . -B build -DCMAKE_PREFIX_PATH=/opt/credplug && cmake --build build\n"
          "cmake_minimum_required(VERSION 3.20)\n"
-         "project(" + project + (c ? " LANGUAGES C)\n" : " LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\n") +
+         "project(" +
+         project + (c ? " LANGUAGES C)\n" : " LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\n") +
          "\nfind_package(credplug 0.1 REQUIRED)\n"
-         "credplug_add_plugin(" + id + " SOURCES " + source + " SCHEMA " + id + ".schema.json)\n";
+         "credplug_add_plugin(" +
+         id + " SOURCES " + source + " SCHEMA " + id + ".schema.json)\n";
 }
 
 std::string readme(const std::string &id, bool c, const std::string &source) {
-  return "# " + id + "\n\n"
-         "A credplug provider plugin, written in " + std::string(c ? "C" : "C++") +
+  return "# " + id +
+         "\n\n"
+         "A credplug provider plugin, written in " +
+         std::string(c ? "C" : "C++") +
          ", scaffolded by `credplug new`: an OAuth 2.0\n"
          "client-credentials provider (RFC 6749 §4.4) to adapt to your provider's contract.\n\n"
-         "- `" + source + "`: the plugin. " +
+         "- `" +
+         source + "`: the plugin. " +
          (c ? "The host's helpers (ABI minor 2) read JSON, encode forms and read token responses."
-            : "The kit (`credplug/kit.hpp`) does the OAuth request and reads the answer.") + "\n"
-         "- `" + id + ".schema.json`: the credential's JSON Schema (draft-04). Every field has a title and a\n"
+            : "The kit (`credplug/kit.hpp`) does the OAuth request and reads the answer.") +
+         "\n"
+         "- `" +
+         id +
+         ".schema.json`: the credential's JSON Schema (draft-04). Every field has a title and a\n"
          "  description; secrets carry `\"writeOnly\": true` (the host masks them everywhere and warns about\n"
          "  a field whose name says secret without it); a `pattern` comes with an `x-pattern-hint`.\n"
          "- `test.sh`: builds the plugin and runs `credplug test` on it against `credplug-emulator`'s plain\n"
          "  OAuth 2.0 provider, with a test CA it makes.\n\n"
          "```sh\n./test.sh                     # CREDPLUG_BIN=/opt/credplug/bin if credplug is elsewhere\n"
-         "credplug --plugin-dir build test " + id + " my-credential.json\n```\n\n"
+         "credplug --plugin-dir build test " +
+         id +
+         " my-credential.json\n```\n\n"
          "The plugin runs sandboxed (no files, sockets or programs; requests only to the origins its\n"
          "credential names). The ABI rules are beside each declaration in `credplug/plugin.h`.\n";
 }
@@ -81,15 +93,18 @@ trap '[[ -n $emulator ]] && kill $emulator 2>/dev/null; wait $emulator 2>/dev/nu
 "$bin/credplug-emulator" --make-pki "$work/pki" >/dev/null
 export TEST_SECRET="test-secret-$RANDOM$RANDOM"
 "$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port" \
-  --client "oauth2:)SH" + id + R"SH(-client:@TEST_SECRET" >"$work/emulator.log" 2>&1 &
+  --client "oauth2:)SH" +
+         id + R"SH(-client:@TEST_SECRET" >"$work/emulator.log" 2>&1 &
 emulator=$!
 for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.05; done
 origin=https://localhost:$(cat "$work/port")
 cat >"$work/credential.json" <<JSON
-{"token_url": "$origin/oauth/token", "client_id": ")SH" + id + R"SH(-client", "client_secret": {"\$env": "TEST_SECRET"},
+{"token_url": "$origin/oauth/token", "client_id": ")SH" +
+         id + R"SH(-client", "client_secret": {"\$env": "TEST_SECRET"},
  "test_url": "$origin/oauth/me"}
 JSON
-"$bin/credplug" --ca-file "$work/pki/ca.pem" --plugin-dir "$build" test )SH" + id + R"SH( "$work/credential.json"
+"$bin/credplug" --ca-file "$work/pki/ca.pem" --plugin-dir "$build" test )SH" +
+         id + R"SH( "$work/credential.json"
 )SH";
 }
 
@@ -97,10 +112,10 @@ JSON
 
 ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, std::string dir) {
   if (!std::regex_match(id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
-    throw Error(ErrorKind::InvalidInput, "the plugin id '" + id +
-                                             "' is not 1-64 characters of a-z, 0-9, '_' and '-' starting with a letter or digit");
-  if (lang != "c" && lang != "cpp")
-    throw Error(ErrorKind::InvalidInput, "--lang must be c or cpp, not '" + lang + "'");
+    throw Error(
+        ErrorKind::InvalidInput,
+        "the plugin id '" + id + "' is not 1-64 characters of a-z, 0-9, '_' and '-' starting with a letter or digit");
+  if (lang != "c" && lang != "cpp") throw Error(ErrorKind::InvalidInput, "--lang must be c or cpp, not '" + lang + "'");
   const bool c = lang == "c";
   if (dir.empty()) dir = id;
   std::error_code ec;

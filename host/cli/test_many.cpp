@@ -1,8 +1,8 @@
 #include "test_many.hpp"
 
 #include <credplug/credential_file.hpp>
-#include "exit_codes.hpp"
 #include <credplug/host_json.hpp>
+#include "exit_codes.hpp"
 
 #include <unistd.h>
 
@@ -33,8 +33,10 @@ std::string first_line(const std::string &s) { return s.substr(0, s.find('\n'));
 // What a passing test shows in the table: its info, else the expiry.
 std::string passed_detail(const TestResult &r) {
   std::string out;
-  for (const auto &i : r.info) out += (out.empty() ? "" : ", ") + i.key + "=" + (i.secret ? "<secret>" : i.value.reveal());
-  if (out.empty() && r.auth.expires_at) out = "token expires in " + std::to_string(*r.auth.expires_at - std::time(nullptr)) + " s";
+  for (const auto &i : r.info)
+    out += (out.empty() ? "" : ", ") + i.key + "=" + (i.secret ? "<secret>" : i.value.reveal());
+  if (out.empty() && r.auth.expires_at)
+    out = "token expires in " + std::to_string(*r.auth.expires_at - std::time(nullptr)) + " s";
   return r.has_test ? out : "authenticated (no connection test)" + (out.empty() ? "" : "; " + out);
 }
 

@@ -71,8 +71,10 @@ std::optional<Frame> read_one(std::unique_lock<std::mutex> &lock, bool may_run) 
   if (frame->type == Msg::Call) {
     if (may_run) return frame;
     s.calls.push_back(std::move(*frame));
-    if (s.idle > 0) s.work.notify_one();
-    else std::thread(pool_loop).detach();
+    if (s.idle > 0)
+      s.work.notify_one();
+    else
+      std::thread(pool_loop).detach();
     return std::nullopt;
   }
   auto it = s.waiters.find(frame->call);
@@ -138,8 +140,10 @@ bool http_round_trip(credplug_call &call, std::string_view payload) {
   const bool sent = send_with_queued(call, Msg::HttpSend, payload);
   lock.lock();
   while (sent && !call.http_result && !s.closed) {
-    if (!s.reading) read_one(lock, false);
-    else call.answered.wait(lock);
+    if (!s.reading)
+      read_one(lock, false);
+    else
+      call.answered.wait(lock);
   }
   s.waiters.erase(call.id);
   hand_over_reading(lock);

@@ -17,14 +17,14 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <map>
-#include <thread>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace credplug::runner {
 namespace {
@@ -73,7 +73,8 @@ class DestroyWatchdog {
         changed_.wait(lock);
       } else if (std::chrono::steady_clock::now() >= *since_ + kLimit) {
         Encoder e;
-        e.u32(CREDPLUG_LOG_ERROR).str("destroy() ran past 5 s: the plugin's runner ends (a new one serves the next call)");
+        e.u32(CREDPLUG_LOG_ERROR)
+            .str("destroy() ran past 5 s: the plugin's runner ends (a new one serves the next call)");
         send_frame(Msg::Log, 0, e.bytes());
         _exit(70);
       } else {
@@ -154,9 +155,12 @@ void run_call(Frame &frame) {
                                                    : op == Op::Test       ? g_plugin.test
                                                    : op == Op::Refresh    ? g_plugin.refresh
                                                                           : nullptr;
-      if (inst == nullptr) fail(call, "the runner has no such instance");
-      else if (fn == nullptr) fail(call, "the plugin has no such function");
-      else rc = fn(inst, &call);
+      if (inst == nullptr)
+        fail(call, "the runner has no such instance");
+      else if (fn == nullptr)
+        fail(call, "the plugin has no such function");
+      else
+        rc = fn(inst, &call);
     }
   } catch (const std::exception &) {
     fail(call, "the runner could not read the host's request");
@@ -207,8 +211,8 @@ int serve(const char *path) {
   Encoder loaded;
   loaded.str(d->id).str(d->display_name).str(d->version).str(d->credential_schema);
   loaded.u32(g_plugin.abi_major).u32(g_plugin.abi_minor);
-  loaded.u32((g_plugin.test ? kHasTest : 0) | (g_plugin.refresh ? kHasRefresh : 0) | (g_plugin.destroy ? kHasDestroy : 0) |
-             (g_plugin.concurrent_instance ? kConcurrentInstance : 0));
+  loaded.u32((g_plugin.test ? kHasTest : 0) | (g_plugin.refresh ? kHasRefresh : 0) |
+             (g_plugin.destroy ? kHasDestroy : 0) | (g_plugin.concurrent_instance ? kConcurrentInstance : 0));
   loaded.u32(g_plugin.default_token_lifetime_s);
   if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;
 
@@ -246,5 +250,9 @@ int main(int argc, char **argv) {
 // Sanitizer builds (CI): a crash in plugin code must end the runner by its
 // signal, as in a release build, not by the sanitizer's report and exit(1);
 // and the runner ends with _exit(), so there is no leak check to make.
-extern "C" const char *__asan_default_options() { return "handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:detect_leaks=0"; }
-extern "C" const char *__tsan_default_options() { return "handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0"; }
+extern "C" const char *__asan_default_options() {
+  return "handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:detect_leaks=0";
+}
+extern "C" const char *__tsan_default_options() {
+  return "handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0";
+}

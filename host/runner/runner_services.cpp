@@ -41,8 +41,10 @@ void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
     if (message == nullptr) return;
     Encoder e;
     e.u32(uint32_t(level)).str(message);
-    if (call) queue_frame(*call, Msg::Log, e.bytes());
-    else send_frame(Msg::Log, 0, e.bytes());
+    if (call)
+      queue_frame(*call, Msg::Log, e.bytes());
+    else
+      send_frame(Msg::Log, 0, e.bytes());
   });
 }
 
@@ -116,7 +118,8 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   e.str(CREDPLUG_HAS_FIELD(req, credplug_http_request, method) && req->method ? req->method : "GET").str(req->url);
   std::vector<std::pair<const char *, const char *>> headers;
   if (CREDPLUG_HAS_FIELD(req, credplug_http_request, headers) && req->headers)
-    for (const char *const *h = req->headers; h[0] != nullptr && h[1] != nullptr; h += 2) headers.emplace_back(h[0], h[1]);
+    for (const char *const *h = req->headers; h[0] != nullptr && h[1] != nullptr; h += 2)
+      headers.emplace_back(h[0], h[1]);
   e.u32(uint32_t(headers.size()));
   for (const auto &[name, value] : headers) e.str(name).str(value);
   std::string_view body;

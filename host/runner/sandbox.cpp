@@ -2,8 +2,8 @@
 
 #include "runner_protocol.hpp"
 
-#include <seccomp.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -24,13 +24,14 @@
 namespace credplug::runner {
 namespace {
 
-constexpr rlim_t kCpuSeconds = 3600;           // over the runner's life; the host restarts it
+constexpr rlim_t kCpuSeconds = 3600;               // over the runner's life; the host restarts it
 constexpr rlim_t kAddressSpace = rlim_t(4) << 30;  // 4 GiB
-constexpr rlim_t kOpenFiles = 64;  // pipes only: nothing can be opened
+constexpr rlim_t kOpenFiles = 64;                  // pipes only: nothing can be opened
 
 void limit(int resource, rlim_t value, const char *name) {
   rlimit r{value, value};
-  if (setrlimit(resource, &r) != 0) throw std::runtime_error(std::string("setrlimit(") + name + "): " + std::strerror(errno));
+  if (setrlimit(resource, &r) != 0)
+    throw std::runtime_error(std::string("setrlimit(") + name + "): " + std::strerror(errno));
 }
 
 // What a plugin may call. Everything else ends the runner (SIGSYS), except
@@ -38,39 +39,110 @@ void limit(int resource, rlim_t value, const char *name) {
 // a file or a socket gets an error it can report instead of dying.
 constexpr int kAllowed[] = {
     // I/O on descriptors already open: the channel, and /dev/null as 0-2.
-    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
-    SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
-    SCMP_SYS(poll), SCMP_SYS(ppoll),
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(readv),
+    SCMP_SYS(writev),
+    SCMP_SYS(sendto),
+    SCMP_SYS(recvfrom),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(close),
+    SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(lseek),
+    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),
     // Memory.
-    SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(brk),
+    SCMP_SYS(mmap),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(mprotect),
+    SCMP_SYS(madvise),
+    SCMP_SYS(brk),
     // Threads and their synchronisation.
-    SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
-    SCMP_SYS(sched_getaffinity), SCMP_SYS(membarrier), SCMP_SYS(gettid), SCMP_SYS(getpid),
+    SCMP_SYS(futex),
+    SCMP_SYS(set_robust_list),
+    SCMP_SYS(get_robust_list),
+    SCMP_SYS(rseq),
+    SCMP_SYS(sched_yield),
+    SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(membarrier),
+    SCMP_SYS(gettid),
+    SCMP_SYS(getpid),
     // Signals: only this process's own (abort() raises SIGABRT).
-    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),
     SCMP_SYS(restart_syscall),
     // Time and randomness.
-    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
-    SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(clock_getres),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(time),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(getrandom),
     // Facts about itself.
-    SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrusage), SCMP_SYS(sysinfo),
+    SCMP_SYS(getuid),
+    SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),
+    SCMP_SYS(getegid),
+    SCMP_SYS(getrusage),
+    SCMP_SYS(sysinfo),
     SCMP_SYS(uname),
     // A pipe within the process reaches nothing outside it (the sanitizers
     // probe whether memory is readable by writing it to one).
-    SCMP_SYS(pipe), SCMP_SYS(pipe2),
+    SCMP_SYS(pipe),
+    SCMP_SYS(pipe2),
     // Ending.
-    SCMP_SYS(exit), SCMP_SYS(exit_group),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
 };
 
 constexpr int kRefused[] = {
-    SCMP_SYS(open),     SCMP_SYS(openat),  SCMP_SYS(openat2),  SCMP_SYS(creat),     SCMP_SYS(socket),
-    SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
-    SCMP_SYS(execve),   SCMP_SYS(execveat), SCMP_SYS(fork),    SCMP_SYS(vfork),     SCMP_SYS(ptrace),
-    SCMP_SYS(kill),     SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(unlink),
-    SCMP_SYS(unlinkat), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rename), SCMP_SYS(renameat),
-    SCMP_SYS(chdir), SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(readlink),
-    SCMP_SYS(readlinkat), SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx), SCMP_SYS(ioctl),
-    SCMP_SYS(prctl), SCMP_SYS(setrlimit), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(fcntl),
+    SCMP_SYS(open),
+    SCMP_SYS(openat),
+    SCMP_SYS(openat2),
+    SCMP_SYS(creat),
+    SCMP_SYS(socket),
+    SCMP_SYS(socketpair),
+    SCMP_SYS(connect),
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(accept),
+    SCMP_SYS(accept4),
+    SCMP_SYS(execve),
+    SCMP_SYS(execveat),
+    SCMP_SYS(fork),
+    SCMP_SYS(vfork),
+    SCMP_SYS(ptrace),
+    SCMP_SYS(kill),
+    SCMP_SYS(process_vm_readv),
+    SCMP_SYS(process_vm_writev),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(mkdir),
+    SCMP_SYS(mkdirat),
+    SCMP_SYS(rename),
+    SCMP_SYS(renameat),
+    SCMP_SYS(chdir),
+    SCMP_SYS(access),
+    SCMP_SYS(faccessat),
+    SCMP_SYS(faccessat2),
+    SCMP_SYS(readlink),
+    SCMP_SYS(readlinkat),
+    SCMP_SYS(stat),
+    SCMP_SYS(lstat),
+    SCMP_SYS(statx),
+    SCMP_SYS(ioctl),
+    SCMP_SYS(prctl),
+    SCMP_SYS(setrlimit),
+    SCMP_SYS(dup),
+    SCMP_SYS(dup2),
+    SCMP_SYS(dup3),
+    SCMP_SYS(fcntl),
 };
 
 struct Filter {

@@ -53,19 +53,19 @@ class Ainua final : public Provider {
   void check_token(Call &call) const {
     auto jwt = decode_jwt(token_.view());
     if (!jwt)
-      fail(CREDPLUG_ERR_PROVIDER, "the Ainua token endpoint issued a token that is not a JWT; "
-                                  "Ainua's Keycloak issues JWTs — does ainua_url point at Ainua?");
+      fail(CREDPLUG_ERR_PROVIDER,
+           "the Ainua token endpoint issued a token that is not a JWT; "
+           "Ainua's Keycloak issues JWTs — does ainua_url point at Ainua?");
     auto exp = jwt->exp();
     if (!exp) fail(CREDPLUG_ERR_PROVIDER, "the Ainua token has no exp claim");
     if (*exp <= call.now_seconds())
-      fail(CREDPLUG_ERR_PROVIDER, "the Ainua token is already expired (exp " + std::to_string(*exp) +
-                                      "); check this machine's clock");
+      fail(CREDPLUG_ERR_PROVIDER,
+           "the Ainua token is already expired (exp " + std::to_string(*exp) + "); check this machine's clock");
     std::string issued_to = jwt->claims.string("azp").value_or(jwt->claims.string("client_id").value_or(""));
-    if (issued_to.empty())
-      fail(CREDPLUG_ERR_PROVIDER, "the Ainua token names no client (no azp or client_id claim)");
+    if (issued_to.empty()) fail(CREDPLUG_ERR_PROVIDER, "the Ainua token names no client (no azp or client_id claim)");
     if (issued_to != request_.client_id)
-      fail(CREDPLUG_ERR_PROVIDER, "the Ainua token was issued to client '" + issued_to + "', not to '" +
-                                      request_.client_id + "'");
+      fail(CREDPLUG_ERR_PROVIDER,
+           "the Ainua token was issued to client '" + issued_to + "', not to '" + request_.client_id + "'");
     call.output("token_client", issued_to);
     if (auto iss = jwt->claims.string("iss")) call.output("token_issuer", *iss);
     if (auto scope = jwt->claims.string("scope")) call.output("token_scope", *scope);
@@ -89,7 +89,8 @@ class Ainua final : public Provider {
       return;
     }
     // The method is configurable here, so a 405 is the user's to fix too.
-    if (status == 405) fail(CREDPLUG_ERR_INVALID_CONFIG, "test_request_path: " + what + " -> HTTP 405; check the path and method");
+    if (status == 405)
+      fail(CREDPLUG_ERR_INVALID_CONFIG, "test_request_path: " + what + " -> HTTP 405; check the path and method");
     expect_success(response, {"the Ainua API", what, "test_request_path", "check the path and method"});
   }
 

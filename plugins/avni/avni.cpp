@@ -17,7 +17,8 @@ class Avni final : public Provider {
     std::string base = credential.string("base_url").value_or("");
     // The doc's rules, each with the corrected form in the message.
     if (base.size() > 1 && base.back() == '/')
-      fail(CREDPLUG_ERR_INVALID_CONFIG, "base_url: no trailing slash; use " + base.substr(0, base.find_last_not_of('/') + 1));
+      fail(CREDPLUG_ERR_INVALID_CONFIG,
+           "base_url: no trailing slash; use " + base.substr(0, base.find_last_not_of('/') + 1));
     auto url = parse_https_url("base_url", base);
     if (!url.path.empty())
       fail(CREDPLUG_ERR_INVALID_CONFIG, "base_url: no path (credplug appends /api/...); use " + url.origin);
@@ -54,15 +55,18 @@ class Avni final : public Provider {
     http.header("Accept", "application/json");
     HttpResponse response = call.send(http);
     const int status = response.status();
-    if (status == 401) fail(CREDPLUG_ERR_REJECTED, "the Avni server refused the token (HTTP 401: missing, expired or unknown)");
+    if (status == 401)
+      fail(CREDPLUG_ERR_REJECTED, "the Avni server refused the token (HTTP 401: missing, expired or unknown)");
     if (status == 403) fail(CREDPLUG_ERR_REJECTED, "the Avni user may not read locations (HTTP 403)");
     if (status == 500)
-      fail(CREDPLUG_ERR_REJECTED, "token not accepted by this Avni server (wrong token type or audience): "
-                                  "GET /api/locations -> HTTP 500; stock servers want a user's ID token, try token_flow "
-                                  "avni_password or cognito_password");
+      fail(CREDPLUG_ERR_REJECTED,
+           "token not accepted by this Avni server (wrong token type or audience): "
+           "GET /api/locations -> HTTP 500; stock servers want a user's ID token, try token_flow "
+           "avni_password or cognito_password");
     expect_success(response, {"the Avni server", "GET /api/locations", "base_url", "is this an Avni server?"});
     auto page = JsonDocument::parse_object(response.body());
-    if (!page || !page->has("content")) fail(CREDPLUG_ERR_PROVIDER, "the Avni server's /api/locations answer is not a page");
+    if (!page || !page->has("content"))
+      fail(CREDPLUG_ERR_PROVIDER, "the Avni server's /api/locations answer is not a page");
     call.output("locations", page->raw("totalElements").value_or("?"));
   }
 
@@ -74,21 +78,28 @@ class Avni final : public Provider {
     http.url = base_ + "/api/user/generateToken";
     http.flags = CREDPLUG_HTTP_SECRET_BODY;
     http.header("Content-Type", "application/json");
-    http.body = SecretString(R"({"username":)" + json_quote(username_) + R"(,"password":)" + json_quote(password_.view()) + "}");
+    http.body = SecretString(R"({"username":)" + json_quote(username_) + R"(,"password":)" +
+                             json_quote(password_.view()) + "}");
     HttpResponse response = call.send(http);
     switch (response.status()) {
-      case 200: break;
-      case 400: fail(CREDPLUG_ERR_INVALID_CONFIG, "the Avni server says username or password is empty (HTTP 400)");
-      case 401: fail(CREDPLUG_ERR_REJECTED, "the Avni server refused the password of user '" + username_ + "' (HTTP 401)");
-      case 403: fail(CREDPLUG_ERR_REJECTED, "the Avni user '" + username_ + "' may not generate tokens (HTTP 403)");
-      case 404: fail(CREDPLUG_ERR_REJECTED, "the Avni server has no user '" + username_ + "' (HTTP 404)");
+      case 200:
+        break;
+      case 400:
+        fail(CREDPLUG_ERR_INVALID_CONFIG, "the Avni server says username or password is empty (HTTP 400)");
+      case 401:
+        fail(CREDPLUG_ERR_REJECTED, "the Avni server refused the password of user '" + username_ + "' (HTTP 401)");
+      case 403:
+        fail(CREDPLUG_ERR_REJECTED, "the Avni user '" + username_ + "' may not generate tokens (HTTP 403)");
+      case 404:
+        fail(CREDPLUG_ERR_REJECTED, "the Avni server has no user '" + username_ + "' (HTTP 404)");
       default:  // 429, 5xx, ...: the kit words these, with any Retry-After
         oauth2::parse_token_response(response.status(), response.body(), "Avni server's /api/user/generateToken",
                                      response.header("Retry-After"));
     }
     auto body = JsonDocument::parse_object(response.body());
     auto token = body ? body->string("authToken") : std::nullopt;
-    if (!token || token->empty()) fail(CREDPLUG_ERR_PROVIDER, "the Avni server's generateToken answer has no authToken");
+    if (!token || token->empty())
+      fail(CREDPLUG_ERR_PROVIDER, "the Avni server's generateToken answer has no authToken");
     SecretString out(std::move(*token));
     wipe(*token);
     return out;
@@ -103,15 +114,18 @@ class Avni final : public Provider {
       idp.url = base_ + "/idp-details";
       HttpResponse details = call.send(idp);
       auto body = details.ok() ? JsonDocument::parse_object(details.body()) : std::nullopt;
-      if (!body) fail(CREDPLUG_ERR_PROVIDER, "the Avni server's /idp-details did not answer with JSON (HTTP " + std::to_string(details.status()) + ")");
+      if (!body)
+        fail(CREDPLUG_ERR_PROVIDER,
+             "the Avni server's /idp-details did not answer with JSON (HTTP " + std::to_string(details.status()) + ")");
       if (client_id.empty()) client_id = body->string("/cognito/clientId").value_or("");
       if (endpoint.empty()) {
         std::string region = body->string("/cognito/region").value_or("");
         if (!region.empty()) endpoint = "https://cognito-idp." + region + ".amazonaws.com";
       }
       if (client_id.empty() || endpoint.empty())
-        fail(CREDPLUG_ERR_INVALID_CONFIG, "this Avni server does not use Cognito (no cognito clientId/region in /idp-details); "
-                                          "use token_flow avni_password or client_credentials");
+        fail(CREDPLUG_ERR_INVALID_CONFIG,
+             "this Avni server does not use Cognito (no cognito clientId/region in /idp-details); "
+             "use token_flow avni_password or client_credentials");
     }
     HttpRequest http;
     http.method = "POST";
@@ -128,13 +142,16 @@ class Avni final : public Provider {
       std::string type = body->string("__type").value_or("");
       if (type.find("NotAuthorized") != std::string::npos || type.find("UserNotFound") != std::string::npos)
         fail(CREDPLUG_ERR_REJECTED, "AWS Cognito refused the username or password (" + type + ")");
-      fail(CREDPLUG_ERR_PROVIDER, "AWS Cognito refused InitiateAuth: " + (type.empty() ? std::string("HTTP 400") : type));
+      fail(CREDPLUG_ERR_PROVIDER,
+           "AWS Cognito refused InitiateAuth: " + (type.empty() ? std::string("HTTP 400") : type));
     }
     if (!response.ok())
       oauth2::parse_token_response(response.status(), response.body(), "AWS Cognito InitiateAuth endpoint",
                                    response.header("Retry-After"));
     auto id_token = body ? body->string("/AuthenticationResult/IdToken") : std::nullopt;
-    if (!id_token) fail(CREDPLUG_ERR_PROVIDER, "AWS Cognito's answer has no AuthenticationResult.IdToken (a challenge is not supported)");
+    if (!id_token)
+      fail(CREDPLUG_ERR_PROVIDER,
+           "AWS Cognito's answer has no AuthenticationResult.IdToken (a challenge is not supported)");
     for (const char *other : {"/AuthenticationResult/AccessToken", "/AuthenticationResult/RefreshToken"})
       if (auto v = body->string(other)) call.add_secret(*v);
     SecretString out(std::move(*id_token));

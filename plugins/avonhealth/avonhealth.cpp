@@ -61,9 +61,10 @@ class AvonHealth final : public Provider {
     HttpResponse response = call.send(http);
     auto body = JsonDocument::parse_object(response.body());
     std::string code = body ? body->string("code").value_or("") : "";
-    expect_success(response, {"Avon Health", "GET /v2/patients", "base_url", "is this your Avon Health host?",
-                              "the token or the user JWT",
-                              (code.empty() ? "" : " (" + code + ")") + (account_.empty() ? "; staging requires account_id" : "")});
+    expect_success(
+        response,
+        {"Avon Health", "GET /v2/patients", "base_url", "is this your Avon Health host?", "the token or the user JWT",
+         (code.empty() ? "" : " (" + code + ")") + (account_.empty() ? "; staging requires account_id" : "")});
     if (!body || body->string("object").value_or("") != "list")
       fail(CREDPLUG_ERR_PROVIDER, "Avon Health's /v2/patients answer is not a list object");
     call.output("user_id", user_id_);

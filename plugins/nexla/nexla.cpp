@@ -34,7 +34,8 @@ class Nexla final : public Provider {
     HttpResponse response = post_empty(call, "/token/refresh", "Bearer " + token_.reveal());
     if (!response.ok())
       fail(response.status() == 401 || response.status() == 403 ? CREDPLUG_ERR_REJECTED : CREDPLUG_ERR_PROVIDER,
-           "the Nexla token refresh endpoint refused the session token (HTTP " + std::to_string(response.status()) + ")");
+           "the Nexla token refresh endpoint refused the session token (HTTP " + std::to_string(response.status()) +
+               ")");
     accept(call, response, "Nexla token refresh endpoint");
     emit(call);
   }
@@ -45,7 +46,8 @@ class Nexla final : public Provider {
     http.header("Authorization", "Bearer " + token_.reveal());
     http.header("Accept", kAccept);
     HttpResponse response = call.send(http);
-    expect_success(response, {"the Nexla API", "GET /users/current", "api_url", "is this the Nexla API URL?", "the session token"});
+    expect_success(response, {"the Nexla API", "GET /users/current", "api_url", "is this the Nexla API URL?",
+                              "the session token"});
     auto user = JsonDocument::parse_object(response.body());
     // The user by id, never by email (an email is personal data in logs).
     auto id = user ? user->raw("id") : std::nullopt;
@@ -74,7 +76,8 @@ class Nexla final : public Provider {
   }
 
   void accept(Call &call, const HttpResponse &response, const char *endpoint) {
-    oauth2::Token token = oauth2::parse_token_response(response.status(), response.body(), endpoint, response.header("Retry-After"));
+    oauth2::Token token =
+        oauth2::parse_token_response(response.status(), response.body(), endpoint, response.header("Retry-After"));
     call.add_secret(token.access_token.view());
     auto body = JsonDocument::parse_object(response.body());
     // Nexla returns API keys with the session: secrets, never shown.

@@ -25,7 +25,8 @@ class OpenCrvs final : public Provider {
     // grant_type exactly once: the doc's example repeats it, which the server
     // parses as an array and refuses.
     http.url = join_url(auth_, "/token") + "?" +
-               form_encode({{"client_id", client_id_}, {"client_secret", client_secret_.reveal()},
+               form_encode({{"client_id", client_id_},
+                            {"client_secret", client_secret_.reveal()},
                             {"grant_type", "client_credentials"}});
     http.flags = CREDPLUG_HTTP_SECRET_QUERY;
     http.header("Accept", "application/json");

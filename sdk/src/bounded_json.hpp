@@ -59,9 +59,15 @@ class Guard {
   bool String(const char *s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && out_.String(s, n, copy); }
   bool Key(const char *s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && out_.Key(s, n, copy); }
   bool StartObject() { return enter() && out_.StartObject(); }
-  bool EndObject(rapidjson::SizeType n) { --depth_; return out_.EndObject(n); }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth_;
+    return out_.EndObject(n);
+  }
   bool StartArray() { return enter() && out_.StartArray(); }
-  bool EndArray(rapidjson::SizeType n) { --depth_; return out_.EndArray(n); }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth_;
+    return out_.EndArray(n);
+  }
 
   const char *refusal() const { return refusal_; }
 

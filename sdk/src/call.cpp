@@ -20,7 +20,8 @@ void expect_success(const HttpResponse &response, const ApiAnswer &a) {
   if (response.ok()) return;
   const std::string status = std::to_string(response.status());
   if (response.status() == 401 || response.status() == 403)
-    fail(CREDPLUG_ERR_REJECTED, a.who + " refused " + a.credential + ": " + a.request + " -> HTTP " + status + a.refused_detail);
+    fail(CREDPLUG_ERR_REJECTED,
+         a.who + " refused " + a.credential + ": " + a.request + " -> HTTP " + status + a.refused_detail);
   if (response.status() == 404)
     fail(CREDPLUG_ERR_INVALID_CONFIG, a.url_field + ": " + a.request + " -> HTTP 404; " + a.not_found_hint);
   fail(CREDPLUG_ERR_PROVIDER, a.who + " answered " + a.request + " with HTTP " + status);

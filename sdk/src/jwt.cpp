@@ -26,8 +26,8 @@ SecretString sign_hs256(std::string_view claims_json, std::string_view key) {
   SecretString jwt(base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(claims_json));
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(jwt.c_str()), jwt.size(),
-       mac, &mac_len);
+  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(jwt.c_str()), jwt.size(), mac,
+       &mac_len);
   jwt.append(".");
   jwt.append(base64url_encode(std::string_view(reinterpret_cast<const char *>(mac), mac_len)));
   OPENSSL_cleanse(mac, sizeof mac);

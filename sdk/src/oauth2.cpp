@@ -30,8 +30,9 @@ std::string describe_oauth_error(const std::string &error, const std::optional<s
 }
 
 std::string retry_hint(const std::optional<std::string> &retry_after) {
-  return retry_after ? "; the server asks to retry after " + sanitize(*retry_after) + (
-      std::all_of(retry_after->begin(), retry_after->end(), ::isdigit) ? " s" : "") : "";
+  return retry_after ? "; the server asks to retry after " + sanitize(*retry_after) +
+                           (std::all_of(retry_after->begin(), retry_after->end(), ::isdigit) ? " s" : "")
+                     : "";
 }
 
 }  // namespace
@@ -55,7 +56,9 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
       fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered HTTP " + std::to_string(status) +
                                       " but the body is not a JSON object (" + std::to_string(body.size()) +
                                       " bytes: " + unparsed + "); expected {\"access_token\": ...}");
-    if (error) fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered with an error: " + describe_oauth_error(*error, description));
+    if (error)
+      fail(CREDPLUG_ERR_PROVIDER,
+           "the " + where + " answered with an error: " + describe_oauth_error(*error, description));
     auto access = json->string("access_token");
     if (!access || access->empty())
       fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered without an access_token (RFC 6749 §5.1 requires one)");
@@ -69,7 +72,8 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
     if (json->has("expires_in")) {
       auto expires_in = json->integer("expires_in");
       if (!expires_in || *expires_in <= 0)
-        fail(CREDPLUG_ERR_PROVIDER, "the " + where + " sent an invalid expires_in (expected a positive number of seconds)");
+        fail(CREDPLUG_ERR_PROVIDER,
+             "the " + where + " sent an invalid expires_in (expected a positive number of seconds)");
       if (*expires_in > kMaxTokenLifetimeSeconds)
         fail(CREDPLUG_ERR_PROVIDER, "the " + where + " sent expires_in " + std::to_string(*expires_in) +
                                         ", more than 10 years; refusing an absurd token lifetime");
@@ -82,15 +86,18 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
   if (error) {
     const std::string e = *error;
     if (e == "invalid_client" || e == "unauthorized_client" || e == "invalid_grant" || e == "access_denied")
-      fail(CREDPLUG_ERR_REJECTED, "the " + where + " rejected the client credentials: " + describe_oauth_error(e, description));
+      fail(CREDPLUG_ERR_REJECTED,
+           "the " + where + " rejected the client credentials: " + describe_oauth_error(e, description));
     if (e == "invalid_scope")
-      fail(CREDPLUG_ERR_INVALID_CONFIG, "the " + where + " refused the requested scope: " + describe_oauth_error(e, description));
+      fail(CREDPLUG_ERR_INVALID_CONFIG,
+           "the " + where + " refused the requested scope: " + describe_oauth_error(e, description));
   }
   std::string detail = error ? ": " + describe_oauth_error(*error, description) : "";
   switch (status) {
     case 401:
     case 403:
-      fail(CREDPLUG_ERR_REJECTED, "the " + where + " refused the credentials (HTTP " + std::to_string(status) + ")" + detail);
+      fail(CREDPLUG_ERR_REJECTED,
+           "the " + where + " refused the credentials (HTTP " + std::to_string(status) + ")" + detail);
     case 404:
       fail(CREDPLUG_ERR_INVALID_CONFIG, "the " + where + " URL was not found (HTTP 404); check the configured URL");
     case 429:
@@ -99,7 +106,8 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
       break;
   }
   if (status >= 500)
-    fail(CREDPLUG_ERR_PROVIDER, "the " + where + " is failing (HTTP " + std::to_string(status) + ")" + detail + retry_hint(retry_after));
+    fail(CREDPLUG_ERR_PROVIDER,
+         "the " + where + " is failing (HTTP " + std::to_string(status) + ")" + detail + retry_hint(retry_after));
   fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered HTTP " + std::to_string(status) +
                                   (detail.empty() ? " without an OAuth error" : detail));
 }
@@ -131,8 +139,8 @@ Token request_client_credentials(Call &call, const ClientCredentialsRequest &req
   call.add_secret(http.body.view());
 
   HttpResponse response = call.send(http);
-  Token token = parse_token_response(response.status(), response.body(), request.endpoint_name,
-                                     response.header("Retry-After"));
+  Token token =
+      parse_token_response(response.status(), response.body(), request.endpoint_name, response.header("Retry-After"));
   call.add_secret(token.access_token.view());
   return token;
 }

@@ -30,8 +30,8 @@ int32_t report_failure(credplug_call *call, int32_t code, const char *message) n
   return code;
 }
 
-int32_t answer_interface(const credplug_plugin *descriptor, uint32_t required_minor, const char *name,
-                         uint32_t major, uint32_t host_minor_max, credplug_interface_answer *answer) noexcept {
+int32_t answer_interface(const credplug_plugin *descriptor, uint32_t required_minor, const char *name, uint32_t major,
+                         uint32_t host_minor_max, credplug_interface_answer *answer) noexcept {
   if (answer == nullptr || name == nullptr) return CREDPLUG_ERR_INCOMPATIBLE;
   bool can_write_version = CREDPLUG_HAS_FIELD(answer, credplug_interface_answer, minor);
   if (can_write_version) {

@@ -6,9 +6,7 @@
 namespace credplug::kit {
 namespace {
 
-bool valid_host_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-}
+bool valid_host_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'; }
 
 [[noreturn]] void reject(std::string_view field, const std::string &why) {
   fail(CREDPLUG_ERR_INVALID_CONFIG, std::string(field) + ": " + why);

@@ -1,8 +1,8 @@
 // The ABI contract, from the host's side: negotiation, old and broken
 // plugins, and everything a plugin can do wrong at the boundary.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <credplug/host.hpp>
 #include <credplug/plugin.h>
+#include <credplug/host.hpp>
 
 #include <doctest/doctest.h>
 
@@ -14,10 +14,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <ctime>
-#include <cstdlib>
 #include <functional>
 #include <map>
 #include <thread>
@@ -48,7 +48,9 @@ struct Fixture {
     for (const auto &p : host.problems()) out[p.path.substr(p.path.rfind('/') + 1)] = p.message;
     return out;
   }
-  std::string credential(const std::string &mode) { return R"({"mode":")" + mode + R"(","secret":")" + kCanary + "\"}"; }
+  std::string credential(const std::string &mode) {
+    return R"({"mode":")" + mode + R"(","secret":")" + kCanary + "\"}";
+  }
 };
 
 bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
@@ -56,7 +58,7 @@ bool contains(const std::string &s, const std::string &part) { return s.find(par
 }  // namespace
 
 // struct_layout.c, built against each frozen header and the current one.
-#define CREDPLUG_LAYOUT(name)                                                                        \
+#define CREDPLUG_LAYOUT(name)                                                                             \
   extern "C" const size_t name##_plugin[], name##_plugin_count, name##_host_api[], name##_host_api_count, \
       name##_other[], name##_other_count;
 CREDPLUG_LAYOUT(credplug_minor0)
@@ -98,15 +100,17 @@ TEST_CASE("incompatible plugins are refused with both versions named, before any
   const std::string ours = "ABI 1." + std::to_string(CREDPLUG_ABI_MINOR);
   CHECK(contains(problems["credplug-newer-minor.so"],
                  "requires credplug.credential ABI 1.99; this host supports up to " + ours + " (upgrade credplug)"));
-  CHECK(contains(problems["credplug-other-major.so"], "implements credplug.credential ABI 2.3; this host speaks " + ours));
+  CHECK(contains(problems["credplug-other-major.so"],
+                 "implements credplug.credential ABI 2.3; this host speaks " + ours));
 }
 
 TEST_CASE("files that are not plugins are skipped with a reason, and their code never runs") {
   Fixture f;
   auto problems = f.problems();
   // no_entry's constructor calls abort(): reaching this line proves it never ran.
-  CHECK(contains(problems["credplug-no-entry.so"], "does not export credplug_get_interface(); define it with "
-                                                   "CREDPLUG_EXPORT"));
+  CHECK(contains(problems["credplug-no-entry.so"],
+                 "does not export credplug_get_interface(); define it with "
+                 "CREDPLUG_EXPORT"));
   CHECK(contains(problems["credplug-mangled-entry.so"],
                  "exports credplug_get_interface() only under the C++ name '_Z22credplug_get_interface"));
   CHECK(contains(problems["credplug-not-elf.so"], "not a loadable shared library"));
@@ -118,8 +122,9 @@ TEST_CASE("broken descriptors are refused with the field named") {
   CHECK(contains(problems["credplug-null-create.so"], "has no create function"));
   CHECK(contains(problems["credplug-bad-schema.so"], "plugin 'bad-schema': the credential schema is not valid JSON"));
   CHECK(contains(problems["credplug-init-refuses.so"], "refused to initialise"));
-  CHECK(contains(problems["credplug-no-init.so"], "has no init function: without init() the plugin never receives the "
-                                                  "host API"));
+  CHECK(contains(problems["credplug-no-init.so"],
+                 "has no init function: without init() the plugin never receives the "
+                 "host API"));
   std::string message;
   // Its file is named for it, so the lookup says why that file is unusable.
   CHECK(kind_of_failure([&] { f.host.plugin("null-create"); }, message) == ErrorKind::Plugin);
@@ -131,8 +136,8 @@ TEST_CASE("the good plugins in the same directory still load") {
   Fixture f;
   std::vector<std::string> ids;
   for (const auto &p : f.host.plugins()) ids.push_back(p.id);
-  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "misbehaving",
-                                        "old-descriptor", "silent-failure"});
+  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "misbehaving", "old-descriptor",
+                                        "silent-failure"});
 }
 
 TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
@@ -214,22 +219,29 @@ void check_appended_only(const char *what, Layout frozen, Layout current) {
 
 }  // namespace
 
-#define CREDPLUG_LAYOUTS(name, part) Layout{name##_##part, name##_##part##_count}
+#define CREDPLUG_LAYOUTS(name, part) \
+  Layout { name##_##part, name##_##part##_count }
 
 TEST_CASE("each minor only appended: every field of the minor-0 and minor-1 headers keeps its offset") {
-  check_appended_only("plugin, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, plugin), CREDPLUG_LAYOUTS(credplug_current, plugin));
-  check_appended_only("plugin, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, plugin), CREDPLUG_LAYOUTS(credplug_current, plugin));
-  check_appended_only("host API, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, host_api), CREDPLUG_LAYOUTS(credplug_current, host_api));
-  check_appended_only("host API, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, host_api), CREDPLUG_LAYOUTS(credplug_current, host_api));
-  check_appended_only("others, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, other), CREDPLUG_LAYOUTS(credplug_current, other));
-  check_appended_only("others, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, other), CREDPLUG_LAYOUTS(credplug_current, other));
+  check_appended_only("plugin, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, plugin),
+                      CREDPLUG_LAYOUTS(credplug_current, plugin));
+  check_appended_only("plugin, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, plugin),
+                      CREDPLUG_LAYOUTS(credplug_current, plugin));
+  check_appended_only("host API, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, host_api),
+                      CREDPLUG_LAYOUTS(credplug_current, host_api));
+  check_appended_only("host API, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, host_api),
+                      CREDPLUG_LAYOUTS(credplug_current, host_api));
+  check_appended_only("others, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, other),
+                      CREDPLUG_LAYOUTS(credplug_current, other));
+  check_appended_only("others, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, other),
+                      CREDPLUG_LAYOUTS(credplug_current, other));
   // What each minor added, where it was added: right after the previous end.
-  CHECK(credplug_minor1_plugin[0] > credplug_minor0_plugin[0]);  // refresh, default_token_lifetime_s
-  CHECK(credplug_current_plugin[14] == credplug_minor0_plugin[0]);  // refresh
-  CHECK(credplug_minor1_host_api[0] == credplug_minor0_host_api[0]);  // minor 1 added no service
-  CHECK(credplug_current_host_api[0] > credplug_minor1_host_api[0]);  // minor 2's helpers
+  CHECK(credplug_minor1_plugin[0] > credplug_minor0_plugin[0]);         // refresh, default_token_lifetime_s
+  CHECK(credplug_current_plugin[14] == credplug_minor0_plugin[0]);      // refresh
+  CHECK(credplug_minor1_host_api[0] == credplug_minor0_host_api[0]);    // minor 1 added no service
+  CHECK(credplug_current_host_api[0] > credplug_minor1_host_api[0]);    // minor 2's helpers
   CHECK(credplug_current_host_api[15] == credplug_minor1_host_api[0]);  // json_string
-  CHECK(credplug_current_plugin[0] == credplug_minor1_plugin[0]);  // minor 2 left the descriptor alone
+  CHECK(credplug_current_plugin[0] == credplug_minor1_plugin[0]);       // minor 2 left the descriptor alone
 }
 
 TEST_CASE("a plugin built against the minor-1 header loads in a minor-2 host and renews through its refresh()") {
@@ -251,7 +263,8 @@ TEST_CASE("a plugin built against the minor-1 header loads in a minor-2 host and
   CHECK(*first->expires_at >= now + 110);
   CHECK(*first->expires_at <= now + 121);
   CHECK(cred->headers()->generation == 1);  // starts a refresh, through refresh()
-  for (int i = 0; i < 2000 && cred->cache_status().generation < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 2000 && cred->cache_status().generation < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto second = cred->headers();
   REQUIRE(second->generation >= 2);
   CHECK(second->find("X-Minor1-Call")->value.reveal().rfind("refresh ", 0) == 0);
@@ -263,7 +276,7 @@ TEST_CASE("a plugin built against the minor-1 header loads in a minor-2 host and
 TEST_CASE("a plugin built against the minor-0 header loads, is cached, and renews through authenticate()") {
   HostOptions options = Fixture().options();
   options.log = nullptr;
-  options.cache.refresh_fraction = 1.0;     // renew at the first chance
+  options.cache.refresh_fraction = 1.0;        // renew at the first chance
   options.cache.default_lifetime_ms = 120000;  // it declares no lifetime
   Host host(options);
   PluginInfo info = host.plugin("minor0");
@@ -280,7 +293,8 @@ TEST_CASE("a plugin built against the minor-0 header loads, is cached, and renew
   CHECK(*first->expires_at >= now + 110);
   CHECK(*first->expires_at <= now + 121);
   CHECK(cred->headers()->generation == 1);  // starts a refresh: no hook, so authenticate()
-  for (int i = 0; i < 2000 && cred->cache_status().generation < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 2000 && cred->cache_status().generation < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto second = cred->headers();
   REQUIRE(second->generation >= 2);
   CHECK(std::stoi(second->find("X-Minor0-Call")->value.reveal()) > base);
@@ -293,8 +307,8 @@ TEST_CASE("a descriptor's struct_size never makes the host read past the negotia
   Fixture f;
   PluginInfo info = f.host.plugin("huge-size");
   CHECK(info.abi_minor == 0);
-  CHECK_FALSE(info.has_refresh);               // garbage function pointer beyond minor 0: never read
-  CHECK(info.default_token_lifetime_s == 0);   // not 1111638594
+  CHECK_FALSE(info.has_refresh);                                 // garbage function pointer beyond minor 0: never read
+  CHECK(info.default_token_lifetime_s == 0);                     // not 1111638594
   auto result = f.host.open("huge-size", "{}")->authenticate();  // and it still works
   CHECK(result.headers.at(0).name == "X-Abi-Test");
 }
@@ -342,9 +356,9 @@ TEST_CASE("init() runs once per process however many Hosts come and go; shutdown
   // In a process of its own: shutdown() after the last destroy(), at exit.
   std::remove(log.c_str());
   std::ofstream(log + ".json") << "{}";
-  auto r = credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "auth", "lifecycle",
-                                           log + ".json"},
-                                          {{"CREDPLUG_TEST_LIFECYCLE_LOG", log}, {"CREDPLUG_ISOLATION", "in-process"}});
+  auto r = credplug::testing::run_process(
+      {CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "auth", "lifecycle", log + ".json"},
+      {{"CREDPLUG_TEST_LIFECYCLE_LOG", log}, {"CREDPLUG_ISOLATION", "in-process"}});
   CHECK(r.exit_code == 0);
   CHECK(read_log() == "init\ncreate\ndestroy\nshutdown\n");
   std::remove(log.c_str());
@@ -367,7 +381,6 @@ TEST_CASE("a lookup by id loads no unrelated plugin: one that aborts on load sta
   auto r = credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_CRASHING_DIR, "schema", "nope"});
   CHECK(r.exit_code == 3);
 }
-
 
 TEST_CASE("plugin files anyone could replace are refused with the reason; an explicit override loads them") {
   std::string dir = copy_plugin("credplug-minor0.so");
@@ -412,7 +425,8 @@ TEST_CASE("relative entries of CREDPLUG_PLUGIN_PATH are ignored with a warning")
   CHECK(host.search_path() == std::vector<std::string>{CREDPLUG_ABI_PLUGIN_DIR});
   bool warned = false;
   for (const auto &p : host.problems())
-    warned = warned || (p.path == "CREDPLUG_PLUGIN_PATH entry 'plugins-here'" && contains(p.message, "relative directory"));
+    warned =
+        warned || (p.path == "CREDPLUG_PLUGIN_PATH entry 'plugins-here'" && contains(p.message, "relative directory"));
   CHECK(warned);
   REQUIRE_FALSE(logs.empty());
   CHECK(contains(logs.front(), "ignoring the relative directory 'plugins-here'"));
@@ -424,7 +438,8 @@ TEST_CASE("a file named for one plugin that holds another is refused, naming bot
   Host host(only(dir));
   auto problems = host.problems();
   REQUIRE(problems.size() == 1);
-  CHECK(contains(problems[0].message, "named for plugin 'other' but holds plugin 'minor0'; rename it credplug-minor0.so"));
+  CHECK(contains(problems[0].message,
+                 "named for plugin 'other' but holds plugin 'minor0'; rename it credplug-minor0.so"));
   std::filesystem::remove_all(dir);
 }
 
@@ -479,13 +494,14 @@ TEST_CASE("pinning: pinned plugins load; unpinned ones are refused; the CLI writ
 
   // `credplug pin` then --pin-file: every loadable plugin, and no other.
   const std::string pins = write_pins("cli", "");
-  auto written = credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "pin", "-o", pins});
+  auto written =
+      credplug::testing::run_process({CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "pin", "-o", pins});
   CHECK(written.exit_code == 0);
   auto listed = credplug::testing::run_process(
       {CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "--pin-file", pins, "--json", "plugins"});
   CHECK(listed.exit_code == 0);
-  for (const char *id : {"huge-size", "lifecycle", "minor0", "minor1", "misbehaving", "old-descriptor",
-                          "silent-failure"})
+  for (const char *id :
+       {"huge-size", "lifecycle", "minor0", "minor1", "misbehaving", "old-descriptor", "silent-failure"})
     CHECK(contains(listed.out, std::string("\"id\": \"") + id + "\""));
   std::remove(pins.c_str());
 }

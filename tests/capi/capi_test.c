@@ -12,12 +12,12 @@
 
 static int failures;
 
-#define CHECK(cond)                                                  \
-  do {                                                               \
-    if (!(cond)) {                                                   \
+#define CHECK(cond)                                                     \
+  do {                                                                  \
+    if (!(cond)) {                                                      \
       fprintf(stderr, "capi_test.c:%d: FAILED: %s\n", __LINE__, #cond); \
-      ++failures;                                                    \
-    }                                                                \
+      ++failures;                                                       \
+    }                                                                   \
   } while (0)
 
 static const char *env(const char *name) {
@@ -60,8 +60,8 @@ int main(void) {
   CHECK(strstr(credplug_host_version(), "plugin ABI 1.") != NULL);
   CHECK(strncmp(credplug_host_version(), CREDPLUG_HOST_VERSION " ", strlen(CREDPLUG_HOST_VERSION) + 1) == 0);
   CHECK(credplug_host_version_number() >= CREDPLUG_HOST_VERSION_NUMBER);
-  CHECK(CREDPLUG_HOST_VERSION_NUMBER == CREDPLUG_HOST_VERSION_MAJOR * 1000000 + CREDPLUG_HOST_VERSION_MINOR * 1000 +
-                                           CREDPLUG_HOST_VERSION_PATCH);
+  CHECK(CREDPLUG_HOST_VERSION_NUMBER ==
+        CREDPLUG_HOST_VERSION_MAJOR * 1000000 + CREDPLUG_HOST_VERSION_MINOR * 1000 + CREDPLUG_HOST_VERSION_PATCH);
   /* Every status has a name and a text; the names are the --json ones. */
   CHECK(strcmp(credplug_status_name(CREDPLUG_HOST_OK), "ok") == 0);
   CHECK(strcmp(credplug_status_name(CREDPLUG_HOST_ERR_REJECTED), "rejected") == 0);
@@ -106,7 +106,8 @@ int main(void) {
       CHECK(credplug_host_new(&zero, &h, &err) == CREDPLUG_HOST_OK);
       CHECK(credplug_host_plugins(h, &json, &err) == CREDPLUG_HOST_OK);
       if ((strstr(json, "\"id\":\"hostile\"") != NULL) != (i == 0)) {
-        fprintf(stderr, "capi_test: options %s: CREDPLUG_PLUGIN_PATH was %s\n", cases[i], i == 0 ? "ignored" : "searched");
+        fprintf(stderr, "capi_test: options %s: CREDPLUG_PLUGIN_PATH was %s\n", cases[i],
+                i == 0 ? "ignored" : "searched");
         ++failures;
       }
       credplug_free(json);
@@ -225,14 +226,14 @@ int main(void) {
     CHECK(credplug_headers_get(good, &h1, NULL) == CREDPLUG_HOST_OK);
     credplug_headers_release(h1);
     /* Metrics, as JSON and as Prometheus text. */
-  CHECK(credplug_host_metrics(host, &json, &err) == CREDPLUG_HOST_OK);
-  CHECK(json != NULL && strstr(json, "\"l1_hits\":") != NULL && strstr(json, "\"ainua\":{\"outcomes\"") != NULL);
-  credplug_free(json);
-  CHECK(credplug_host_metrics_prometheus(host, &text, &err) == CREDPLUG_HOST_OK);
-  CHECK(text != NULL && strstr(text, "credplug_token_requests_total{plugin=\"ainua\",outcome=\"ok\"}") != NULL);
-  credplug_free(text);
-  CHECK(credplug_host_metrics(NULL, &json, NULL) == CREDPLUG_HOST_ERR_MISUSE);
-  credplug_host_free(host);
+    CHECK(credplug_host_metrics(host, &json, &err) == CREDPLUG_HOST_OK);
+    CHECK(json != NULL && strstr(json, "\"l1_hits\":") != NULL && strstr(json, "\"ainua\":{\"outcomes\"") != NULL);
+    credplug_free(json);
+    CHECK(credplug_host_metrics_prometheus(host, &text, &err) == CREDPLUG_HOST_OK);
+    CHECK(text != NULL && strstr(text, "credplug_token_requests_total{plugin=\"ainua\",outcome=\"ok\"}") != NULL);
+    credplug_free(text);
+    CHECK(credplug_host_metrics(NULL, &json, NULL) == CREDPLUG_HOST_ERR_MISUSE);
+    credplug_host_free(host);
     options.isolation = 7;
     CHECK(credplug_host_new(&options, &host, &err) == CREDPLUG_HOST_ERR_MISUSE);
     CHECK(err != NULL && strstr(err, "CREDPLUG_ISOLATION_") != NULL);

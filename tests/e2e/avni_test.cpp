@@ -47,7 +47,9 @@ TEST_CASE("avni: client credentials at Cognito (Basic); the API gets the raw JWT
 TEST_CASE("avni: client credentials at Keycloak with client_secret_post") {
   auto &env = E2E::get();
   env.reset();
-  auto r = env.trusted({"test", "avni", avni_file(cc_fields("/auth/realms/avni/protocol/openid-connect/token", R"(,"client_auth":"post")"))});
+  auto r = env.trusted(
+      {"test", "avni",
+       avni_file(cc_fields("/auth/realms/avni/protocol/openid-connect/token", R"(,"client_auth":"post")"))});
   CHECK(r.exit_code == 0);
   CHECK(header(env.emu->last_headers("avni.idp_token"), "Authorization").empty());
   CHECK(contains(env.emu->last_request("avni.idp_token").second, "client_id=avni-app"));
@@ -55,11 +57,13 @@ TEST_CASE("avni: client credentials at Keycloak with client_secret_post") {
 
 TEST_CASE("avni: a wrong client secret is rejected by Cognito (400 invalid_client) and Keycloak (401)") {
   auto &env = E2E::get();
-  auto cognito = env.trusted({"auth", "avni", avni_file(cc_fields().replace(cc_fields().find(kAvniSecret), kAvniSecret.size(), "nope"))});
+  auto cognito = env.trusted(
+      {"auth", "avni", avni_file(cc_fields().replace(cc_fields().find(kAvniSecret), kAvniSecret.size(), "nope"))});
   CHECK(cognito.exit_code == 4);
   CHECK(contains(cognito.err, "invalid_client"));
   auto kc = cc_fields("/auth/realms/avni/protocol/openid-connect/token");
-  auto keycloak = env.trusted({"auth", "avni", avni_file(kc.replace(kc.find(kAvniSecret), kAvniSecret.size(), "nope"))});
+  auto keycloak =
+      env.trusted({"auth", "avni", avni_file(kc.replace(kc.find(kAvniSecret), kAvniSecret.size(), "nope"))});
   CHECK(keycloak.exit_code == 4);
   CHECK(contains(keycloak.err, "unauthorized_client"));
 }
@@ -82,7 +86,8 @@ TEST_CASE("avni: avni_password at /api/user/generateToken; each documented rejec
   auto wrong = env.trusted({"test", "avni", avni_file(password_fields("avni_password", "wrong"))});
   CHECK(wrong.exit_code == 4);
   CHECK(contains(wrong.err, "refused the password of user 'field.worker' (HTTP 401)"));
-  auto unknown = env.trusted({"test", "avni", avni_file(R"("token_flow":"avni_password","username":"nobody","password":"x")")});
+  auto unknown =
+      env.trusted({"test", "avni", avni_file(R"("token_flow":"avni_password","username":"nobody","password":"x")")});
   CHECK(unknown.exit_code == 4);
   CHECK(contains(unknown.err, "has no user 'nobody' (HTTP 404)"));
 }

@@ -3,8 +3,8 @@
 #include "fixture.hpp"
 #include "net/https_client.hpp"
 
-#include <credplug/kit/jwt.hpp>
 #include <doctest/doctest.h>
+#include <credplug/kit/jwt.hpp>
 
 #include <chrono>
 
@@ -22,7 +22,8 @@ int patients_status(const AuthResult &auth, const std::string &jwt_override = ""
   host::HttpRequestSpec spec;
   spec.url = env.emu->origin() + "/v2/patients";
   for (const auto &h : auth.headers)
-    spec.headers.emplace_back(h.name, h.name == "x-jwt" && !jwt_override.empty() ? kit::SecretString(jwt_override) : h.value);
+    spec.headers.emplace_back(h.name,
+                              h.name == "x-jwt" && !jwt_override.empty() ? kit::SecretString(jwt_override) : h.value);
   return host::HttpsClient(host::HttpOptions{env.pki.ca_cert}).send(spec).status;
 }
 }  // namespace
@@ -43,7 +44,7 @@ TEST_CASE("avonhealth: token + user JWT + API test; the JWT is HS256 with exp in
   CHECK(jwt->claims.string("aud").value() == "avonhealth");
   const int64_t now = int64_t(std::time(nullptr));
   CHECK(*jwt->exp() - *jwt->iat() == 600);
-  CHECK(*jwt->exp() <= now + 601);  // seconds: a millisecond exp would be ~1000x larger
+  CHECK(*jwt->exp() <= now + 601);         // seconds: a millisecond exp would be ~1000x larger
   CHECK(header(sent, "account").empty());  // not configured: not sent
   auto [target, body] = env.emu->last_request("avonhealth.token");
   CHECK(contains(body, R"("grant_type":"client_credentials")"));
@@ -56,8 +57,8 @@ TEST_CASE("avonhealth emulator: a JWT whose exp is in milliseconds (the doc's sa
   auto auth = host.open("avonhealth", env.avon_credential())->authenticate();
   CHECK(patients_status(auth) == 200);
   const int64_t now = int64_t(std::time(nullptr));
-  auto ms_claims = R"({"id":"user_7","iat":)" + std::to_string(now) + R"(,"iss":"avonhealth","aud":"avonhealth","exp":)" +
-                   std::to_string((now + 3600) * 1000) + "}";
+  auto ms_claims = R"({"id":"user_7","iat":)" + std::to_string(now) +
+                   R"(,"iss":"avonhealth","aud":"avonhealth","exp":)" + std::to_string((now + 3600) * 1000) + "}";
   CHECK(patients_status(auth, kit::sign_hs256(ms_claims, kAvonUserKey).reveal()) == 401);
   auto wrong_aud = R"({"id":"user_7","iat":)" + std::to_string(now) + R"(,"iss":"avonhealth","aud":"other","exp":)" +
                    std::to_string(now + 3600) + "}";
@@ -88,9 +89,11 @@ TEST_CASE("avonhealth: staging requires the account header; it is sent whenever 
 TEST_CASE("avonhealth: each rejection: wrong client secret at the token endpoint, wrong user key at the API") {
   auto &env = E2E::get();
   env.reset();
-  auto bad_org = env.write("avon-bad-org.json", R"({"base_url":")" + env.emu->origin() +
-                                                    R"(","client_id":"avon-org","client_secret":"nope","user_id":"user_7","user_secret_key":")" +
-                                                    kAvonUserKey + "\"}");
+  auto bad_org =
+      env.write("avon-bad-org.json",
+                R"({"base_url":")" + env.emu->origin() +
+                    R"(","client_id":"avon-org","client_secret":"nope","user_id":"user_7","user_secret_key":")" +
+                    kAvonUserKey + "\"}");
   auto org = env.trusted({"test", "avonhealth", bad_org});
   CHECK(org.exit_code == 4);
   CHECK(contains(org.err, "Avon Health token endpoint refused the credentials (HTTP 401)"));
@@ -115,8 +118,8 @@ TEST_CASE("avonhealth: the expiry is the earlier of the token and the JWT") {
   // The clock the host gives plugins (clock_gettime), not time(): glibc's
   // time() reads the coarse clock, up to a tick behind, so at a second's edge
   // it said one second earlier than the plugin had.
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   CHECK(*auth.expires_at <= now + 120);
   CHECK(*auth.expires_at >= now + 110);
 }

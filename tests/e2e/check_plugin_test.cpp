@@ -3,8 +3,8 @@
 // emulator authenticates, tests and hammers one instance from 8 threads.
 #include "fixture.hpp"
 
-#include <credplug/kit/json.hpp>
 #include <doctest/doctest.h>
+#include <credplug/kit/json.hpp>
 
 #include <filesystem>
 
@@ -61,11 +61,12 @@ TEST_CASE("check-plugin --credential: a live run against the emulator, as JSON")
   env.emu->add_client("oauth2", "check-client", kCanary);
   env.emu->set_option("oauth2", "client_auth", "");
   const std::string origin = env.emu->origin();
-  const std::string file = env.write_new(
-      "check", R"({"token_url":")" + origin + R"(/oauth/token","client_id":"check-client","client_secret":")" + kCanary +
-                   R"(","test_url":")" + origin + R"(/oauth/me"})");
-  auto r = env.trusted({"--json", "check-plugin", std::string(CREDPLUG_EXAMPLE_PLUGIN_DIR) + "/credplug-oauth2-client-c.so",
-                        "--credential", file, "--threads", "6"});
+  const std::string file = env.write_new("check", R"({"token_url":")" + origin +
+                                                      R"(/oauth/token","client_id":"check-client","client_secret":")" +
+                                                      kCanary + R"(","test_url":")" + origin + R"(/oauth/me"})");
+  auto r =
+      env.trusted({"--json", "check-plugin", std::string(CREDPLUG_EXAMPLE_PLUGIN_DIR) + "/credplug-oauth2-client-c.so",
+                   "--credential", file, "--threads", "6"});
   CHECK(r.exit_code == 0);
   auto doc = kit::JsonDocument::parse_object(r.out);
   REQUIRE(doc);
@@ -73,17 +74,26 @@ TEST_CASE("check-plugin --credential: a live run against the emulator, as JSON")
   CHECK(doc->string("id") == "oauth2-client-c");
   std::map<std::string, std::string> status;
   for (int i = 0; doc->has("/checks/" + std::to_string(i)); ++i)
-    status[*doc->string("/checks/" + std::to_string(i) + "/name")] = *doc->string("/checks/" + std::to_string(i) + "/status");
-  CHECK(status == std::map<std::string, std::string>{{"file", "pass"}, {"exports", "pass"}, {"load", "pass"},
-                                                     {"descriptor", "pass"}, {"schema", "pass"}, {"create", "pass"},
-                                                     {"live", "pass"}, {"concurrency", "pass"}, {"secrets", "pass"}});
+    status[*doc->string("/checks/" + std::to_string(i) + "/name")] =
+        *doc->string("/checks/" + std::to_string(i) + "/status");
+  CHECK(status == std::map<std::string, std::string>{{"file", "pass"},
+                                                     {"exports", "pass"},
+                                                     {"load", "pass"},
+                                                     {"descriptor", "pass"},
+                                                     {"schema", "pass"},
+                                                     {"create", "pass"},
+                                                     {"live", "pass"},
+                                                     {"concurrency", "pass"},
+                                                     {"secrets", "pass"}});
   CHECK(contains(r.out, "6 threads x 4 rounds of create/destroy and authenticate on one instance"));
   // 1 for the test, then 6 x 4 authenticate() calls: each a token request.
   CHECK(env.emu->count("oauth2.token") == 25);
   // A credential the provider refuses: the live check fails, naming why.
-  const std::string wrong = env.write_new(
-      "check", R"({"token_url":")" + origin + R"(/oauth/token","client_id":"check-client","client_secret":"wrong-secret",)"
-                   R"("test_url":")" + origin + R"(/oauth/me"})");
+  const std::string wrong =
+      env.write_new("check", R"({"token_url":")" + origin +
+                                 R"(/oauth/token","client_id":"check-client","client_secret":"wrong-secret",)"
+                                 R"("test_url":")" +
+                                 origin + R"(/oauth/me"})");
   r = env.trusted({"check-plugin", std::string(CREDPLUG_EXAMPLE_PLUGIN_DIR) + "/credplug-oauth2-client-c.so",
                    "--credential", wrong});
   CHECK(r.exit_code == 7);

@@ -3,13 +3,13 @@
 // (or, without --reveal, any issued token) appears in stdout or stderr.
 #include "fixture.hpp"
 
-#include <credplug/kit/jwt.hpp>
 #include <credplug/plugin.h>
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
+#include <credplug/kit/jwt.hpp>
 
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <map>
 
 using namespace credplug;
@@ -116,8 +116,9 @@ TEST_CASE("test: the default test checks the token; the API probe sends Authoriz
   CHECK(contains(r.out, "token_client: connector-1"));
   CHECK(env.emu->count("ainua.api") == 0);
 
-  auto probed = env.trusted(
-      {"test", "ainua", cred_file(R"("test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items")")});
+  auto probed =
+      env.trusted({"test", "ainua",
+                   cred_file(R"("test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items")")});
   CHECK(probed.exit_code == 0);
   CHECK(contains(probed.out, "api_probe: PATCH /api/integrations/v1/items -> HTTP 200"));
   CHECK(env.emu->count("ainua.api") == 1);
@@ -214,16 +215,18 @@ TEST_CASE("a slow provider hits the timeout: exit 5") {
 
 TEST_CASE("secrets never need the command line: $env, $file, $stdin, and - for the file") {
   auto &env = E2E::get();
-  auto env_ref = env.write("env.json", env.ainua_credential().replace(env.ainua_credential().find("\"" + kCanary + "\""),
-                                                                      kCanary.size() + 2, R"({"$env":"AINUA_SECRET"})"));
+  auto env_ref =
+      env.write("env.json", env.ainua_credential().replace(env.ainua_credential().find("\"" + kCanary + "\""),
+                                                           kCanary.size() + 2, R"({"$env":"AINUA_SECRET"})"));
   CHECK(env.trusted({"auth", "ainua", env_ref}, {{"AINUA_SECRET", kCanary}}).exit_code == 0);
   auto missing = env.trusted({"auth", "ainua", env_ref});
   CHECK(missing.exit_code == 3);
   CHECK(contains(missing.err, "field 'client_secret' refers to environment variable AINUA_SECRET, which is not set"));
 
   auto secret_file = env.write("secret.txt", kCanary + "\n");
-  auto file_ref = env.write("fileref.json", R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) +
-                                                R"(","client_id":"connector-1","client_secret":{"$file":")" + secret_file + "\"}}");
+  auto file_ref =
+      env.write("fileref.json", R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) +
+                                    R"(","client_id":"connector-1","client_secret":{"$file":")" + secret_file + "\"}}");
   CHECK(env.trusted({"auth", "ainua", file_ref}).exit_code == 0);
 
   auto stdin_ref = env.write("stdinref.json", R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) +
@@ -282,7 +285,8 @@ TEST_CASE("test: many files or a directory, concurrently; a summary table; JSON 
   CHECK(env.emu->count("nexla.token") == 6);
   CHECK(env.emu->count("nexla.api") == 5);
 
-  auto lines = env.trusted({"--json", "test", "nexla", dir + "/cred-0.json", dir + "/cred-3.json", dir + "/cred-5.json"});
+  auto lines =
+      env.trusted({"--json", "test", "nexla", dir + "/cred-0.json", dir + "/cred-3.json", dir + "/cred-5.json"});
   CHECK(lines.exit_code == 4);
   std::map<std::string, bool> ok_by_file;
   size_t start = 0, count = 0;

@@ -4,8 +4,8 @@
 #include "fixture.hpp"
 #include "net/https_client.hpp"
 
-#include <credplug/kit/json.hpp>
 #include <doctest/doctest.h>
+#include <credplug/kit/json.hpp>
 
 using namespace credplug;
 using namespace credplug::testing;
@@ -35,7 +35,8 @@ struct Described {
   }
 };
 
-const char *kAcme = R"({"id": "acme", "token": {"path": "/v1/auth", "style": "json", "client_auth": "post", "lifetime_s": 600},
+const char *kAcme =
+    R"({"id": "acme", "token": {"path": "/v1/auth", "style": "json", "client_auth": "post", "lifetime_s": 600},
                         "api": {"path": "/v1/whoami", "header": "X-Acme-Token", "scheme": ""}})";
 
 }  // namespace
@@ -44,8 +45,9 @@ TEST_CASE("emulator: a described provider takes JSON client credentials and want
   Described d({emulator::parse_description(kAcme)});
   d.emu.add_client("acme", "app-1", "acme-secret-123");
   const std::vector<std::pair<std::string, std::string>> json{{"Content-Type", "application/json"}};
-  auto token = d.send("POST", "/v1/auth",
-                      R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"acme-secret-123"})", json);
+  auto token =
+      d.send("POST", "/v1/auth",
+             R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"acme-secret-123"})", json);
   REQUIRE(token.status == 200);
   auto answer = kit::JsonDocument::parse_object(token.body.view());
   REQUIRE(answer);
@@ -68,7 +70,8 @@ TEST_CASE("emulator: a described provider takes JSON client credentials and want
                       {{"Content-Type", "application/json"}, {"Authorization", "Basic YXBwLTE6YWNtZS1zZWNyZXQtMTIz"}});
   CHECK(basic.status == 401);
   CHECK(contains(std::string(basic.body.view()), "client_secret_post only"));
-  auto refused = d.send("POST", "/v1/auth", R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"no"})", json);
+  auto refused = d.send("POST", "/v1/auth",
+                        R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"no"})", json);
   CHECK(refused.status == 401);
   CHECK(contains(std::string(refused.body.view()), R"("error":"invalid_client")"));
   CHECK(d.emu.count("acme.token") == 4);
@@ -80,7 +83,8 @@ TEST_CASE("emulator: switches flip over HTTP while it runs, and counters are rea
   d.emu.add_client("acme", "app-1", "acme-secret-123");
   const std::vector<std::pair<std::string, std::string>> form{{"Content-Type", "application/x-www-form-urlencoded"}};
   const std::vector<std::pair<std::string, std::string>> json{{"Content-Type", "application/json"}};
-  const std::string good = R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"acme-secret-123"})";
+  const std::string good =
+      R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"acme-secret-123"})";
   CHECK(d.send("POST", "/_emulator/switches", "provider=acme&fail_status=429&retry_after_s=3", form).status == 200);
   auto limited = d.send("POST", "/v1/auth", good, json);
   CHECK(limited.status == 429);
@@ -111,7 +115,8 @@ TEST_CASE("emulator: a description's mistakes are named") {
     return std::string();
   };
   CHECK(contains(problem(R"({"id": "Acme"})"), "/id must be 1-64 characters"));
-  CHECK(contains(problem(R"({"id": "a", "token": {"style": "xml"}})"), "/token/style is 'xml'; expected one of form, json"));
+  CHECK(contains(problem(R"({"id": "a", "token": {"style": "xml"}})"),
+                 "/token/style is 'xml'; expected one of form, json"));
   CHECK(contains(problem(R"({"id": "a", "token": {"client_auth": 3}})"), "/token/client_auth must be a string"));
   CHECK(contains(problem(R"({"id": "a", "api": {"path": "/_emulator/x"}})"), "outside /_emulator"));
   CHECK(contains(problem(R"({"id": "a", "token": {"lifetime_s": 0}})"), "/token/lifetime_s must be"));

@@ -14,7 +14,9 @@
 
 namespace credplug::testing {
 
-bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string &haystack, const std::string &needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 std::string header(const emulator::Headers &headers, const std::string &name) {
   for (const auto &[n, v] : headers)
@@ -31,7 +33,8 @@ E2E &E2E::get() {
     e->dir = mkdtemp(tmpl);
     e->pki = make_test_pki(e->dir + "/pki");
     e->other_pki = make_test_pki(e->dir + "/other-pki", "unrelated test CA");
-    e->emu = std::make_unique<emulator::Emulator>(emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key, "127.0.0.1", 0, {}});
+    e->emu = std::make_unique<emulator::Emulator>(
+        emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key, "127.0.0.1", 0, {}});
     e->emu->add_client("ainua", kClientId, kCanary);
     e->emu->add_client("nexla", "42", kNexlaKey);
     e->emu->add_client("opencrvs", kOpenCrvsClient, kOpenCrvsSecret);
@@ -80,7 +83,8 @@ std::string E2E::opencrvs_credential(const std::string &secret) const {
 
 std::string E2E::avon_credential(const std::string &extra_fields, const std::string &user_key) const {
   return R"({"base_url":")" + emu->origin() + R"(","client_id":"avon-org","client_secret":")" + kAvonSecret +
-         R"(","user_id":"user_7","user_secret_key":")" + user_key + "\"" + (extra_fields.empty() ? "" : "," + extra_fields) + "}";
+         R"(","user_id":"user_7","user_secret_key":")" + user_key + "\"" +
+         (extra_fields.empty() ? "" : "," + extra_fields) + "}";
 }
 
 std::string E2E::avni_credential(const std::string &flow_fields) const {
@@ -109,11 +113,13 @@ ProcessResult E2E::cli(const std::vector<std::string> &args, const std::map<std:
   ProcessResult r = run_process(argv, clean, input);
   std::string all = r.out + r.err;
   INFO("credplug output:\n" << all);
-  for (const auto &secret : kSecrets) CHECK_MESSAGE(!contains(all, secret), "a secret leaked into the output: " << secret);
+  for (const auto &secret : kSecrets)
+    CHECK_MESSAGE(!contains(all, secret), "a secret leaked into the output: " << secret);
   bool revealed = false;
   for (const auto &a : args) revealed = revealed || a == "--reveal";
   if (!revealed)
-    for (const auto &token : emu->issued_tokens()) CHECK_MESSAGE(!contains(all, token), "a token leaked into the output");
+    for (const auto &token : emu->issued_tokens())
+      CHECK_MESSAGE(!contains(all, token), "a token leaked into the output");
   return r;
 }
 

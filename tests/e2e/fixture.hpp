@@ -29,9 +29,17 @@ inline const std::string kAvonSecret = "CANARY-avon-org-secret-do-not-print";
 inline const std::string kAvonUserKey = "CANARY-avon-user-key-do-not-print";
 inline const std::string kAvniSecret = "CANARY-avni-client-secret-do-not-print";
 inline const std::string kAvniPassword = "CANARY-avni-password-do-not-print";
-inline const std::vector<std::string> kSecrets = {kCanary, kNexlaKey, "user-api-key-42-secret", "org-api-key-42-secret",
-                                                  kOpenCrvsSecret, kAvonSecret, kAvonUserKey, kAvniSecret, kAvniPassword,
-                                                  "cognito-access-field.worker-secret", "cognito-refresh-field.worker-secret"};
+inline const std::vector<std::string> kSecrets = {kCanary,
+                                                  kNexlaKey,
+                                                  "user-api-key-42-secret",
+                                                  "org-api-key-42-secret",
+                                                  kOpenCrvsSecret,
+                                                  kAvonSecret,
+                                                  kAvonUserKey,
+                                                  kAvniSecret,
+                                                  kAvniPassword,
+                                                  "cognito-access-field.worker-secret",
+                                                  "cognito-refresh-field.worker-secret"};
 
 struct E2E {
   std::string dir;

@@ -3,8 +3,8 @@
 // field, limit or header, a documented exit code, and nothing leaked.
 #include "fixture.hpp"
 
-#include <credplug/kit/encoding.hpp>
 #include <doctest/doctest.h>
+#include <credplug/kit/encoding.hpp>
 #include <support/on_threads.hpp>
 
 #include <chrono>
@@ -36,7 +36,8 @@ std::string jwt(const std::string &claims) {
 // code, and the message credplug gave.
 void matrix(const std::string &name, const ProcessResult &r) {
   std::string err = r.err.empty() ? r.out : r.err;
-  if (size_t issuer = err.find("token_issuer"); issuer != std::string::npos) err = err.substr(0, err.find('\n', issuer));
+  if (size_t issuer = err.find("token_issuer"); issuer != std::string::npos)
+    err = err.substr(0, err.find('\n', issuer));
   while (!err.empty() && err.back() == '\n') err.pop_back();
   std::string last = err.substr(err.rfind('\n') == std::string::npos ? 0 : err.rfind('\n') + 1);
   if (last.size() > 220) last = last.substr(0, 217) + "...";
@@ -63,7 +64,7 @@ TEST_CASE("a secret echoed across the 200th character of error_description is no
     CHECK(r.exit_code == 4);
     CHECK(contains(r.out + r.err, "[REDACTED]"));
     CHECK_FALSE(contains(r.out + r.err, kCanary.substr(0, 8)));  // not even its first characters
-    CHECK(r.out.size() + r.err.size() < 4000);                     // shortened after redaction
+    CHECK(r.out.size() + r.err.size() < 4000);                   // shortened after redaction
   }
 }
 
@@ -73,9 +74,9 @@ TEST_CASE("Basic credentials echoed without the word Basic are not printed") {
   env.emu->set_option("avni", "hostile_body", R"({"error":"invalid_client","error_description":"bad: {basic}"})");
   env.emu->set_option("avni", "hostile_status", "401");
   std::string encoded = kit::base64_encode("avni-app:" + kAvniSecret);
-  auto file = env.write_new("avni", env.avni_credential(R"("token_flow":"client_credentials","access_token_url":")" +
-                                                        env.emu->origin() + R"(/oauth2/token","client_id":"avni-app","client_secret":")" +
-                                                        kAvniSecret + "\""));
+  auto file = env.write_new(
+      "avni", env.avni_credential(R"("token_flow":"client_credentials","access_token_url":")" + env.emu->origin() +
+                                  R"(/oauth2/token","client_id":"avni-app","client_secret":")" + kAvniSecret + "\""));
   auto r = env.trusted({"auth", "avni", file});
   matrix("server echoes base64(client_id:client_secret)", r);
   CHECK(r.exit_code == 4);
@@ -184,11 +185,14 @@ TEST_CASE("endless and oversized credential sources are cut at 1 MiB with a clea
   matrix("credential file /dev/zero", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "credential file '/dev/zero' is larger than the 1048576-byte limit"));
-  r = env.trusted({"validate", "ainua", env.write_new("zero", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":"/dev/zero"}})")});
+  r = env.trusted(
+      {"validate", "ainua",
+       env.write_new("zero", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":"/dev/zero"}})")});
   matrix("{\"$file\": \"/dev/zero\"}", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "the file for field 'client_secret' '/dev/zero' is larger than the 1048576-byte limit"));
-  r = env.trusted({"validate", "ainua", env.write_new("stdin", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$stdin":true}})")},
+  r = env.trusted({"validate", "ainua",
+                   env.write_new("stdin", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$stdin":true}})")},
                   {}, std::string((1 << 20) + 10, 's'));
   matrix("{\"$stdin\": true} with 1 MiB + 10 bytes", r);
   CHECK(r.exit_code == 3);
@@ -199,7 +203,9 @@ TEST_CASE("endless and oversized credential sources are cut at 1 MiB with a clea
   matrix("a directory as the credential file", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "is a directory, not a file"));
-  r = env.trusted({"validate", "ainua", env.write_new("dir", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":")" + env.dir + "\"}}")});
+  r = env.trusted(
+      {"validate", "ainua",
+       env.write_new("dir", R"({"ainua_url":"a.b","client_id":"c","client_secret":{"$file":")" + env.dir + "\"}}")});
   matrix("{\"$file\": <a directory>}", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "the file for field 'client_secret' '" + env.dir + "' is a directory, not a file"));
@@ -208,7 +214,8 @@ TEST_CASE("endless and oversized credential sources are cut at 1 MiB with a clea
 TEST_CASE("a value loaded through a reference is a secret wherever it goes; --no-references refuses them") {
   auto &env = E2E::get();
   env.reset();
-  auto passwd = env.write_new("passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+  auto passwd =
+      env.write_new("passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
   auto file_ref = env.write_new("fileref", env.ainua_credential(R"("scope":{"$file":")" + passwd + "\"}"));
   auto r = env.trusted({"validate", "ainua", file_ref});
   matrix("{\"$file\": \"<passwd copy>\"} in a plain field", r);
@@ -236,7 +243,8 @@ TEST_CASE("a value loaded through a reference is a secret wherever it goes; --no
 
 TEST_CASE("hostile credential text: deep nesting, invalid UTF-8 and NUL exit 3 naming the problem") {
   auto &env = E2E::get();
-  auto r = env.trusted({"validate", "ainua", env.write_new("deep", "{\"a\":" + std::string(50000, '[') + std::string(50000, ']') + "}")});
+  auto r = env.trusted({"validate", "ainua",
+                        env.write_new("deep", "{\"a\":" + std::string(50000, '[') + std::string(50000, ']') + "}")});
   matrix("credential nested 50,000 deep", r);
   CHECK(r.exit_code == 3);
   CHECK(contains(r.err, "nested deeper than 64 levels"));
@@ -256,7 +264,8 @@ TEST_CASE("the CLI never dumps core: its core limit is 0 while it holds a creden
   auto &env = E2E::get();
   std::string fifo = env.dir + "/core-fifo";
   std::string script = "mkfifo '" + fifo + "' && { '" + std::string(CREDPLUG_CLI) + "' validate ainua - < '" + fifo +
-                       "' & pid=$!; exec 3>'" + fifo + "'; ok=no; i=0; while [ $i -lt 400 ]; do "
+                       "' & pid=$!; exec 3>'" + fifo +
+                       "'; ok=no; i=0; while [ $i -lt 400 ]; do "
                        "if grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits; then ok=yes; break; fi; "
                        "sleep 0.05; i=$((i+1)); done; exec 3>&-; wait $pid; echo core-limit-zero=$ok; }";
   auto r = run_process({"/bin/sh", "-c", script});
@@ -270,8 +279,9 @@ TEST_CASE("concurrent credentials share a bounded pool of kept-alive connections
   env.reset();
   const std::string name = env.new_dir("pool"), dir = env.dir + "/" + name;
   for (int i = 0; i < 40; ++i)
-    env.write(name + "/c" + std::to_string(i) + ".json",
-              env.ainua_credential(R"("test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items")"));
+    env.write(
+        name + "/c" + std::to_string(i) + ".json",
+        env.ainua_credential(R"("test_request_method":"PATCH","test_request_path":"/api/integrations/v1/items")"));
   auto r = env.trusted({"test", "ainua", dir, "--jobs", "8"});
   INFO(r.out);
   CHECK(r.exit_code == 0);
@@ -284,7 +294,8 @@ TEST_CASE("concurrent credentials share a bounded pool of kept-alive connections
   // The same through the embedding API, from 8 threads on one Host.
   Host host(env.host_options());
   std::vector<std::unique_ptr<Credential>> credentials;
-  for (int i = 0; i < 8; ++i) credentials.push_back(host.open("ainua", env.ainua_credential(R"("scope":"s)" + std::to_string(i) + "\"")));
+  for (int i = 0; i < 8; ++i)
+    credentials.push_back(host.open("ainua", env.ainua_credential(R"("scope":"s)" + std::to_string(i) + "\"")));
   on_threads(8, [&](int i) {
     for (int k = 0; k < 5; ++k) credentials[size_t(i)]->authenticate();
   });

@@ -7,8 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -18,8 +18,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 using namespace credplug;
@@ -56,7 +56,9 @@ std::string error_of(const std::function<void()> &f, ErrorKind *kind = nullptr) 
 
 }  // namespace
 
-TEST_CASE("isolated: a crash in create, authenticate or test fails that call with exit 7, naming plugin, signal and operation") {
+TEST_CASE(
+    "isolated: a crash in create, authenticate or test fails that call with exit 7, naming plugin, signal and "
+    "operation") {
   for (const std::string where : {"create", "authenticate", "test"}) {
     CAPTURE(where);
     auto r = isolated({where == "test" ? "test" : "auth", "hostile", hostile_file("crash", where)});
@@ -148,7 +150,8 @@ TEST_CASE("isolated (embedding API): a crashing plugin fails its own calls; othe
   CHECK(fine->headers()->find("Authorization") != nullptr);
 
   ErrorKind kind{};
-  CHECK(contains(error_of([&] { crashing->headers(); }, &kind), "plugin 'hostile' crashed (SIGSEGV) during authenticate"));
+  CHECK(contains(error_of([&] { crashing->headers(); }, &kind),
+                 "plugin 'hostile' crashed (SIGSEGV) during authenticate"));
   CHECK(kind == ErrorKind::Plugin);
   CHECK(ainua->headers()->find("Authorization") != nullptr);
   // The runner is started again; the other instance is made again in it.
@@ -158,7 +161,8 @@ TEST_CASE("isolated (embedding API): a crashing plugin fails its own calls; othe
   CHECK(later->test().has_test);
 }
 
-TEST_CASE("isolated (embedding API): a crash in refresh() keeps the valid token served and renews it by authenticate()") {
+TEST_CASE(
+    "isolated (embedding API): a crash in refresh() keeps the valid token served and renews it by authenticate()") {
   HostOptions o = hostile_host();
   o.cache.skew_ms = 0;
   o.cache.refresh_fraction = 1.0;  // every headers() after the first is in the refresh window
@@ -179,7 +183,8 @@ TEST_CASE("isolated (embedding API): a crash in refresh() keeps the valid token 
   CHECK(s.last_error.empty());
 }
 
-TEST_CASE("egress: a request to an origin the credential does not name is refused before a byte is sent, in both modes") {
+TEST_CASE(
+    "egress: a request to an origin the credential does not name is refused before a byte is sent, in both modes") {
   auto &env = E2E::get();
   env.reset();
   const std::string port = std::to_string(env.emu->port());
@@ -216,9 +221,9 @@ TEST_CASE("isolated: 120 credentials tested 8 at a time share one runner; every 
   for (int i = 0; i < 120; ++i) {
     const std::string id = "iso-" + std::to_string(i), secret = "iso-secret-" + std::to_string(i);
     env.emu->add_client("ainua", id, secret);
-    env.write(dir + "/c" + std::to_string(i) + ".json",
-              R"({"ainua_url":"localhost:)" + std::to_string(env.emu->port()) + R"(","client_id":")" + id +
-                  R"(","client_secret":")" + secret + "\"}");
+    env.write(dir + "/c" + std::to_string(i) + ".json", R"({"ainua_url":"localhost:)" +
+                                                            std::to_string(env.emu->port()) + R"(","client_id":")" +
+                                                            id + R"(","client_secret":")" + secret + "\"}");
   }
   for (int round = 0; round < 3; ++round) {  // a lost answer shows in about one run in five
     CAPTURE(round);
@@ -228,7 +233,8 @@ TEST_CASE("isolated: 120 credentials tested 8 at a time share one runner; every 
   }
 }
 
-TEST_CASE("isolated: a runner that keeps crashing is started again after a growing backoff; calls meanwhile fail at once") {
+TEST_CASE(
+    "isolated: a runner that keeps crashing is started again after a growing backoff; calls meanwhile fail at once") {
   Host host(hostile_host());
   auto crashing = host.open("hostile", R"({"action": "crash", "where": "authenticate"})");
   int crashes = 0;
@@ -247,11 +253,14 @@ TEST_CASE("isolated: a runner that keeps crashing is started again after a growi
   CHECK(contains(error_of([&] { crashing->authenticate(); }), "crashed (SIGSEGV) during authenticate"));
   // A call that succeeds ends the backoff for the tests after this one.
   CHECK(eventually(
-      [&] { return error_of([&] { host.open("hostile", R"({"action": "ok", "where": "x"})")->authenticate(); }).empty(); },
+      [&] {
+        return error_of([&] { host.open("hostile", R"({"action": "ok", "where": "x"})")->authenticate(); }).empty();
+      },
       60000));
 }
 
-TEST_CASE("isolated: closing a credential does not wait for destroy(); one that never returns ends its runner after 5 s") {
+TEST_CASE(
+    "isolated: closing a credential does not wait for destroy(); one that never returns ends its runner after 5 s") {
   std::vector<std::string> logs;
   std::mutex logs_mutex;
   HostOptions o = hostile_host();
@@ -281,11 +290,14 @@ TEST_CASE("isolated: closing a credential does not wait for destroy(); one that 
 }
 
 TEST_CASE("isolated: without its runner, a plugin is not loaded, and the message says what to do") {
-  auto r = E2E::get().trusted({"--isolation", "process", "schema", "ainua"}, {{"CREDPLUG_RUNNER", "/nonexistent/runner"}});
+  auto r =
+      E2E::get().trusted({"--isolation", "process", "schema", "ainua"}, {{"CREDPLUG_RUNNER", "/nonexistent/runner"}});
   CHECK(r.exit_code == 7);
-  CHECK(contains(r.err, "cannot start the plugin runner /nonexistent/runner (No such file or directory); reinstall "
-                        "credplug, or run plugins you trust with --isolation in-process"));
-  r = E2E::get().trusted({"--isolation", "in-process", "schema", "ainua"}, {{"CREDPLUG_RUNNER", "/nonexistent/runner"}});
+  CHECK(contains(r.err,
+                 "cannot start the plugin runner /nonexistent/runner (No such file or directory); reinstall "
+                 "credplug, or run plugins you trust with --isolation in-process"));
+  r = E2E::get().trusted({"--isolation", "in-process", "schema", "ainua"},
+                         {{"CREDPLUG_RUNNER", "/nonexistent/runner"}});
   CHECK(r.exit_code == 0);
 }
 
@@ -320,8 +332,9 @@ bool gone(pid_t pid) {
 TEST_CASE("isolated: a runner busy in a call that never returns ends when its host is killed") {
   const std::string file = hostile_file("loop", "authenticate");
   const std::string cli = CREDPLUG_CLI;
-  std::vector<std::string> args{cli, "--isolation", "process", "--timeout", "600000", "--plugin-dir",
-                                CREDPLUG_HOSTILE_PLUGIN_DIR, "auth", "hostile", file};
+  std::vector<std::string> args{
+      cli,    "--isolation", "process", "--timeout", "600000", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR,
+      "auth", "hostile",     file};
   pid_t host = spawn_quiet(args);
   std::vector<pid_t> runners;
   CHECK(eventually([&] { return !(runners = children_named(host, "credplug-plugin")).empty(); }));
@@ -332,7 +345,9 @@ TEST_CASE("isolated: a runner busy in a call that never returns ends when its ho
   CHECK(eventually([&] { return gone(runners[0]); }, 30000));
 }
 
-TEST_CASE("secret hygiene: values known secret are masked whatever flags the plugin set; an undeclared secret field is warned about") {
+TEST_CASE(
+    "secret hygiene: values known secret are masked whatever flags the plugin set; an undeclared secret field is "
+    "warned about") {
   const std::string key = "CANARY-undeclared-api-key-31f0";
   for (const char *mode : {"process", "in-process"}) {
     CAPTURE(mode);
@@ -343,11 +358,13 @@ TEST_CASE("secret hygiene: values known secret are masked whatever flags the plu
     CHECK(contains(r.out, "X-Key"));
     CHECK_FALSE(contains(r.out + r.err, "leaky-token-value-7c1e"));
     CHECK_FALSE(contains(r.out + r.err, key));
-    CHECK(contains(r.err, "plugin 'hostile': schema property 'api_key' (/properties/api_key) looks like a secret but "
-                          "lacks \"writeOnly\": true"));
+    CHECK(contains(r.err,
+                   "plugin 'hostile': schema property 'api_key' (/properties/api_key) looks like a secret but "
+                   "lacks \"writeOnly\": true"));
   }
   // (Isolated: this directory also holds plugins that crash while loading.)
-  auto r = E2E::get().trusted({"--isolation", "process", "--json", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "plugins"});
+  auto r =
+      E2E::get().trusted({"--isolation", "process", "--json", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "plugins"});
   const size_t at = r.out.find("\"warnings\": [", r.out.find("\"id\": \"hostile\""));
   REQUIRE(at != std::string::npos);
   CHECK(r.out.find("schema property 'api_key'", at) < r.out.find("]", at));
@@ -369,7 +386,8 @@ TEST_CASE("in-process: a plugin crash ends the CLI with exit 7, naming the plugi
   // While loading (a constructor, the entry point or init() crashes): the file is named.
   auto r = E2E::get().trusted({"--isolation", "in-process", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "plugins"});
   CHECK(r.exit_code == 7);
-  CHECK(contains(r.err, "credplug: error (plugin failure): plugin '" + std::string(CREDPLUG_HOSTILE_PLUGIN_DIR) + "/credplug-"));
+  CHECK(contains(
+      r.err, "credplug: error (plugin failure): plugin '" + std::string(CREDPLUG_HOSTILE_PLUGIN_DIR) + "/credplug-"));
   CHECK(contains(r.err, ".so' crashed (SIG"));
   CHECK(contains(r.err, ") during load, in this process"));
 }

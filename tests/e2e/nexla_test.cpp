@@ -85,7 +85,10 @@ TEST_CASE("nexla: the cache refreshes through /token/refresh; a refused refresh 
   auto first = cred->headers();
   CHECK(env.emu->count("nexla.token") == 1);
   auto refreshed = [&](uint64_t generation) {
-    return eventually([&] { auto s = cred->cache_status(); return !s.refreshing && s.generation >= generation; });
+    return eventually([&] {
+      auto s = cred->cache_status();
+      return !s.refreshing && s.generation >= generation;
+    });
   };
   // In the window: the caller gets the current token, a refresh runs behind it.
   CHECK(cred->headers()->generation == first->generation);
@@ -109,7 +112,10 @@ TEST_CASE("nexla: the cache refreshes through /token/refresh; a refused refresh 
   auto without = host.open("nexla", env.nexla_credential());  // not configured: /token for a refresh
   without->headers();
   without->headers();
-  REQUIRE(eventually([&] { auto s = without->cache_status(); return !s.refreshing && s.generation >= 2; }));
+  REQUIRE(eventually([&] {
+    auto s = without->cache_status();
+    return !s.refreshing && s.generation >= 2;
+  }));
   CHECK(env.emu->count("nexla.refresh") == refreshes);
   CHECK(env.emu->count("nexla.token") == tokens + 2);
 }
@@ -131,7 +137,10 @@ TEST_CASE("nexla: a rotating refresh (the emulator's refresh_revokes) makes the 
   auto first = cred->headers();
   CHECK(call_api(*first) == 200);
   cred->headers();  // in the window: a refresh runs behind it
-  REQUIRE(eventually([&] { auto s = cred->cache_status(); return !s.refreshing && s.generation >= 2; }));
+  REQUIRE(eventually([&] {
+    auto s = cred->cache_status();
+    return !s.refreshing && s.generation >= 2;
+  }));
   CHECK(env.emu->count("nexla.refresh") == 1);
   CHECK(call_api(*first) == 401);
   CHECK(env.emu->count("nexla.revoked_token") == 1);

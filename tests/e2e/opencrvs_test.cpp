@@ -3,9 +3,9 @@
 #include "fixture.hpp"
 #include "net/https_client.hpp"
 
-#include <credplug/kit/jwt.hpp>
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
+#include <credplug/kit/jwt.hpp>
 
 #include <chrono>
 #include <ctime>
@@ -71,8 +71,8 @@ TEST_CASE("opencrvs emulator: the doc's repeated grant_type is refused, as the v
   auto &env = E2E::get();
   host::HttpRequestSpec spec;
   spec.method = "POST";
-  spec.url = env.emu->origin() + "/opencrvs/auth/token?client_id=" + kOpenCrvsClient + "&client_secret=" + kOpenCrvsSecret +
-             "&grant_type=&grant_type=client_credentials";
+  spec.url = env.emu->origin() + "/opencrvs/auth/token?client_id=" + kOpenCrvsClient +
+             "&client_secret=" + kOpenCrvsSecret + "&grant_type=&grant_type=client_credentials";
   auto r = host::HttpsClient(host::HttpOptions{env.pki.ca_cert}).send(spec);
   CHECK(r.status == 400);
   CHECK(contains(r.body.reveal(), "unsupported_grant_type"));

@@ -4,11 +4,11 @@
 #include "fixture.hpp"
 #include "support/redis_server.hpp"
 
-#include <credplug/kit/encoding.hpp>
-#include <credplug/kit/json.hpp>
 #include <doctest/doctest.h>
 #include <hiredis/hiredis.h>
 #include <openssl/rand.h>
+#include <credplug/kit/encoding.hpp>
+#include <credplug/kit/json.hpp>
 
 #include <credplug/plugin.h>
 
@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 
 #include <atomic>
-#include <fstream>
 #include <ctime>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -74,8 +74,8 @@ struct Fleet {
       auto *type = static_cast<redisReply *>(redisCommand(c, "TYPE %b", key.data(), key.size()));
       const std::string t(type->str, type->len);
       freeReplyObject(type);
-      auto *value = static_cast<redisReply *>(
-          redisCommand(c, t == "hash" ? "HGETALL %b" : "GET %b", key.data(), key.size()));
+      auto *value =
+          static_cast<redisReply *>(redisCommand(c, t == "hash" ? "HGETALL %b" : "GET %b", key.data(), key.size()));
       if (value->type == REDIS_REPLY_STRING) out += std::string(value->str, value->len) + "\n";
       for (size_t j = 0; j < value->elements; ++j)
         out += std::string(value->element[j]->str, value->element[j]->len) + "\n";
@@ -137,8 +137,8 @@ TEST_CASE("shared cache: the CLI in six processes at once makes one token reques
   std::vector<std::thread> threads;
   for (int i = 0; i < 6; ++i)
     threads.emplace_back([&, i] {
-      results[i] = env.trusted({"--shared-cache", fleet.redis.url(), "--shared-cache-key-file", fleet.key_file, "auth",
-                                "ainua", cred});
+      results[i] = env.trusted(
+          {"--shared-cache", fleet.redis.url(), "--shared-cache-key-file", fleet.key_file, "auth", "ainua", cred});
     });
   for (auto &t : threads) t.join();
   for (const auto &r : results) {
@@ -259,8 +259,9 @@ void hammer(std::vector<std::unique_ptr<Credential>> &credentials, int ms, std::
       while (!stop) {
         try {
           auto h = credentials[i % credentials.size()]->headers();
-          const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch()).count();
+          const auto now_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
           if (h->expires_at && *h->expires_at * 1000 <= now_ms) ++expired;
         } catch (const std::exception &) {
           ++errors;
@@ -309,7 +310,8 @@ TEST_CASE("shared cache: over several token lifetimes the fleet makes the token 
   CHECK(fleet_requests <= one_process + 1);
 }
 
-TEST_CASE("shared cache: the lease holder killed mid-request: another process obtains the token once the lease expires") {
+TEST_CASE(
+    "shared cache: the lease holder killed mid-request: another process obtains the token once the lease expires") {
   auto &env = E2E::get();
   env.reset();
   Fleet fleet;
@@ -318,9 +320,20 @@ TEST_CASE("shared cache: the lease holder killed mid-request: another process ob
   env.emu->switches("ainua").delay_ms = 3000;  // the holder's request hangs
   // The holder: a CLI whose token request may take 1.5 s, so its lease lasts 2.5 s.
   const std::string cli = CREDPLUG_CLI;
-  std::vector<std::string> args{cli, "--ca-file", env.pki.ca_cert, "--plugin-dir", CREDPLUG_PLUGIN_DIR, "--timeout", "1500",
-                                "--shared-cache", fleet.redis.url(), "--shared-cache-key-file", fleet.key_file, "auth",
-                                "ainua", cred};
+  std::vector<std::string> args{cli,
+                                "--ca-file",
+                                env.pki.ca_cert,
+                                "--plugin-dir",
+                                CREDPLUG_PLUGIN_DIR,
+                                "--timeout",
+                                "1500",
+                                "--shared-cache",
+                                fleet.redis.url(),
+                                "--shared-cache-key-file",
+                                fleet.key_file,
+                                "auth",
+                                "ainua",
+                                cred};
   pid_t holder = spawn_quiet(args);
   REQUIRE(eventually([&] { return env.emu->count("ainua.token") == 1; }));  // it holds the lease, its request is in
   const auto killed_at = std::chrono::steady_clock::now();
@@ -331,7 +344,8 @@ TEST_CASE("shared cache: the lease holder killed mid-request: another process ob
   o.cache.max_wait_ms = 10000;
   Host other(o);
   auto headers = other.open("ainua", cred_text)->headers();
-  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
   CHECK(headers->find("Authorization") != nullptr);
   CHECK(env.emu->count("ainua.token") == 2);  // the killed one's, and this one's after the lease ran out
   CHECK(waited.count() >= 1000);              // it waited for the lease instead of racing the holder
@@ -342,7 +356,9 @@ TEST_CASE("metrics: credplug test --metrics after a bulk run, as Prometheus text
   auto &env = E2E::get();
   env.reset();
   const std::string dir = env.new_dir("metrics");
-  for (int i = 0; i < 3; ++i) env.write(dir + "/good-" + std::to_string(i) + ".json", env.ainua_credential("\"scope\":\"s" + std::to_string(i) + "\""));
+  for (int i = 0; i < 3; ++i)
+    env.write(dir + "/good-" + std::to_string(i) + ".json",
+              env.ainua_credential("\"scope\":\"s" + std::to_string(i) + "\""));
   env.write(dir + "/bad.json", env.ainua_credential("", "wrong-secret"));
   auto r = env.trusted({"test", "ainua", env.dir + "/" + dir, "--metrics"});
   CHECK(r.exit_code == 4);
@@ -362,7 +378,9 @@ TEST_CASE("metrics: credplug test --metrics after a bulk run, as Prometheus text
   CHECK(doc->has("/metrics/cache/l1_hits"));
 }
 
-TEST_CASE("shared cache: C API processes: cold start one request; over token lifetimes, one process's requests; none expired") {
+TEST_CASE(
+    "shared cache: C API processes: cold start one request; over token lifetimes, one process's requests; none "
+    "expired") {
   auto &env = E2E::get();
   env.reset();
   env.emu->switches("ainua").token_lifetime_s = 2;
@@ -401,7 +419,9 @@ TEST_CASE("shared cache: C API processes: cold start one request; over token lif
   CHECK(fleet_requests <= one_process + 1);
 }
 
-TEST_CASE("shared cache: Nexla with use_token_refresh (a rotating refresh) across processes: no process presents a revoked token") {
+TEST_CASE(
+    "shared cache: Nexla with use_token_refresh (a rotating refresh) across processes: no process presents a revoked "
+    "token") {
   auto &env = E2E::get();
   env.reset();
   auto &sw = env.emu->switches("nexla");
@@ -410,8 +430,8 @@ TEST_CASE("shared cache: Nexla with use_token_refresh (a rotating refresh) acros
   Fleet fleet;
   const std::string api = env.emu->origin() + "/nexla-api/users/current";
   auto worker = [&](const std::string &cred, int ms, const std::string &redis_url) {
-    return run_process({CREDPLUG_FLEET_WORKER, CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, redis_url, fleet.key_file,
-                        "nexla", cred, std::to_string(ms), api});
+    return run_process({CREDPLUG_FLEET_WORKER, CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, redis_url, fleet.key_file, "nexla",
+                        cred, std::to_string(ms), api});
   };
   // The baseline, measured here: one process without the shared cache renews
   // through the rotating refresh (its own session).

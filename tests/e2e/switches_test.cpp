@@ -14,7 +14,8 @@ struct Provider {
 std::vector<Provider> providers() {
   auto &env = E2E::get();
   return {{"ainua", env.ainua_credential()},
-          {"avni", env.avni_credential(R"("token_flow":"avni_password","username":"field.worker","password":")" + kAvniPassword + "\"")},
+          {"avni", env.avni_credential(R"("token_flow":"avni_password","username":"field.worker","password":")" +
+                                       kAvniPassword + "\"")},
           {"avonhealth", env.avon_credential()},
           {"nexla", env.nexla_credential()},
           {"opencrvs", env.opencrvs_credential()}};

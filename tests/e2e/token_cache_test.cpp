@@ -131,20 +131,28 @@ TEST_CASE("cache: a failing refresh keeps serving the old token, backs off, and 
   env.emu->switches("ainua").fail_status = 503;
   env.emu->switches("ainua").retry_after_s = 1;
   CHECK(cred->headers()->generation == first->generation);  // starts the refresh
-  REQUIRE(eventually([&] { return cred->cache_status().consecutive_failures == 1 && !cred->cache_status().refreshing; }));
+  REQUIRE(
+      eventually([&] { return cred->cache_status().consecutive_failures == 1 && !cred->cache_status().refreshing; }));
   auto status = cred->cache_status();
   CHECK(status.has_token);
   CHECK(contains(status.last_error, "503"));
   REQUIRE(status.next_attempt_ms.has_value());
   // Retry-After (1 s) outweighs the 50 ms backoff: no request before it.
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   CHECK(*status.next_attempt_ms - now_ms > 700);
   const int requests = env.emu->count("ainua.token");
   for (int i = 0; i < 200; ++i) CHECK(cred->headers()->generation == first->generation);
   CHECK(env.emu->count("ainua.token") == requests);  // the old token is served; no request storm
   env.emu->switches("ainua").fail_status = 0;
   env.emu->switches("ainua").retry_after_s = 0;
-  REQUIRE(eventually([&] { cred->headers(); return cred->cache_status().generation >= 2; }, 5000));
+  REQUIRE(eventually(
+      [&] {
+        cred->headers();
+        return cred->cache_status().generation >= 2;
+      },
+      5000));
   CHECK(cred->cache_status().last_error.empty());
   env.reset();
 }

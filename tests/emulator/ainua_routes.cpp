@@ -27,12 +27,14 @@ void token(Emulator::State &state, const httplib::Request &req, httplib::Respons
     return oauth_error(res, 401, "unauthorized_client", "Invalid client or Invalid client credentials");
 
   const int lifetime = state.token_lifetime(kProvider, 300);  // Keycloak's default
-  std::string jwt = state.issue_jwt(kProvider, id, lifetime,
-                                    "\"iss\":\"" + state.origin() + "/realms/ncp\",\"aud\":\"account\",\"sub\":\"service-account-" +
-                                        json_escape(id) + "\",\"typ\":\"Bearer\",\"azp\":\"" + json_escape(id) +
-                                        "\",\"scope\":\"profile email\",\"clientId\":\"" + json_escape(id) + "\"");
-  std::string body = "{\"access_token\":\"" + jwt + "\",\"expires_in\":" + std::to_string(lifetime) +
-                     ",\"refresh_expires_in\":0,\"token_type\":\"Bearer\",\"not-before-policy\":0,\"scope\":\"profile email\"}";
+  std::string jwt =
+      state.issue_jwt(kProvider, id, lifetime,
+                      "\"iss\":\"" + state.origin() + "/realms/ncp\",\"aud\":\"account\",\"sub\":\"service-account-" +
+                          json_escape(id) + "\",\"typ\":\"Bearer\",\"azp\":\"" + json_escape(id) +
+                          "\",\"scope\":\"profile email\",\"clientId\":\"" + json_escape(id) + "\"");
+  std::string body =
+      "{\"access_token\":\"" + jwt + "\",\"expires_in\":" + std::to_string(lifetime) +
+      ",\"refresh_expires_in\":0,\"token_type\":\"Bearer\",\"not-before-policy\":0,\"scope\":\"profile email\"}";
   res.set_header("Cache-Control", "no-store");
   state.answer_token(kProvider, res, body);
 }

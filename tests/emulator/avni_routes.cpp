@@ -25,17 +25,20 @@ void client_credentials(Emulator::State &state, const httplib::Request &req, htt
     secret = form["client_secret"];
   }
   // Cognito answers a bad client with 400, Keycloak with 401.
-  if (!state.client_ok(kProvider, id, secret)) return oauth_error(res, cognito ? 400 : 401, cognito ? "invalid_client" : "unauthorized_client");
+  if (!state.client_ok(kProvider, id, secret))
+    return oauth_error(res, cognito ? 400 : 401, cognito ? "invalid_client" : "unauthorized_client");
   const int lifetime = state.token_lifetime(kProvider, 300);
   std::string token = state.issue_jwt(kProvider, "cc:" + id, lifetime,
                                       "\"token_use\":\"access\",\"client_id\":\"" + json_escape(id) + "\"");
-  state.answer_token(kProvider, res,
-                     "{\"access_token\":\"" + token + "\",\"expires_in\":" + std::to_string(lifetime) + ",\"token_type\":\"Bearer\"}");
+  state.answer_token(
+      kProvider, res,
+      "{\"access_token\":\"" + token + "\",\"expires_in\":" + std::to_string(lifetime) + ",\"token_type\":\"Bearer\"}");
 }
 
 std::string user_token(Emulator::State &state, const std::string &user) {
-  return state.issue_jwt(kProvider, "user:" + user, state.token_lifetime(kProvider, 300),
-                         "\"token_use\":\"id\",\"cognito:username\":\"" + json_escape(user) + "\",\"aud\":\"emu-app-client\"");
+  return state.issue_jwt(
+      kProvider, "user:" + user, state.token_lifetime(kProvider, 300),
+      "\"token_use\":\"id\",\"cognito:username\":\"" + json_escape(user) + "\",\"aud\":\"emu-app-client\"");
 }
 
 }  // namespace
@@ -44,8 +47,9 @@ void install_avni(httplib::Server &server, Emulator::State &state) {
   server.Post("/oauth2/token", [&state](const httplib::Request &req, httplib::Response &res) {
     client_credentials(state, req, res, true);
   });
-  server.Post(R"(/auth/realms/([A-Za-z0-9_-]+)/protocol/openid-connect/token)",
-              [&state](const httplib::Request &req, httplib::Response &res) { client_credentials(state, req, res, false); });
+  server.Post(
+      R"(/auth/realms/([A-Za-z0-9_-]+)/protocol/openid-connect/token)",
+      [&state](const httplib::Request &req, httplib::Response &res) { client_credentials(state, req, res, false); });
 
   server.Post("/api/user/generateToken", [&state](const httplib::Request &req, httplib::Response &res) {
     if (state.enter(kProvider, "avni.generate_token", req, res)) return;
@@ -60,8 +64,9 @@ void install_avni(httplib::Server &server, Emulator::State &state) {
 
   server.Get("/idp-details", [&state](const httplib::Request &req, httplib::Response &res) {
     if (state.enter(kProvider, "avni.idp_details", req, res)) return;
-    res.set_content(R"({"idpType":"cognito","cognito":{"poolId":"ap-south-1_emu","clientId":"emu-app-client","region":"ap-south-1"}})",
-                    "application/json");
+    res.set_content(
+        R"({"idpType":"cognito","cognito":{"poolId":"ap-south-1_emu","clientId":"emu-app-client","region":"ap-south-1"}})",
+        "application/json");
   });
 
   // Cognito's JSON API: POST / with X-Amz-Target.
@@ -69,7 +74,8 @@ void install_avni(httplib::Server &server, Emulator::State &state) {
     if (state.enter(kProvider, "avni.cognito", req, res)) return;
     auto amz_error = [&](const std::string &type) {
       res.status = 400;
-      res.set_content("{\"__type\":\"" + type + "\",\"message\":\"Incorrect username or password.\"}", "application/x-amz-json-1.1");
+      res.set_content("{\"__type\":\"" + type + "\",\"message\":\"Incorrect username or password.\"}",
+                      "application/x-amz-json-1.1");
     };
     if (req.get_header_value("X-Amz-Target") != "AWSCognitoIdentityProviderService.InitiateAuth")
       return amz_error("UnknownOperationException");
@@ -82,8 +88,9 @@ void install_avni(httplib::Server &server, Emulator::State &state) {
     if (!state.client_ok("avni-user", user, body->string("/AuthParameters/PASSWORD").value_or("")))
       return amz_error("NotAuthorizedException");
     std::string id_token = user_token(state, user);
-    res.set_content("{\"AuthenticationResult\":{\"IdToken\":\"" + id_token + "\",\"AccessToken\":\"cognito-access-" + user +
-                        "-secret\",\"RefreshToken\":\"cognito-refresh-" + user + "-secret\",\"ExpiresIn\":3600,\"TokenType\":\"Bearer\"}}",
+    res.set_content("{\"AuthenticationResult\":{\"IdToken\":\"" + id_token + "\",\"AccessToken\":\"cognito-access-" +
+                        user + "-secret\",\"RefreshToken\":\"cognito-refresh-" + user +
+                        "-secret\",\"ExpiresIn\":3600,\"TokenType\":\"Bearer\"}}",
                     "application/x-amz-json-1.1");
   });
 
@@ -101,8 +108,9 @@ void install_avni(httplib::Server &server, Emulator::State &state) {
       res.status = 500;
       return res.set_content(R"({"message":"Internal Server Error"})", "application/json");
     }
-    res.set_content(R"({"content":[{"name":"Emulated Village","uuid":"loc-1"}],"totalElements":1,"totalPages":1,"pageSize":1})",
-                    "application/json");
+    res.set_content(
+        R"({"content":[{"name":"Emulated Village","uuid":"loc-1"}],"totalElements":1,"totalPages":1,"pageSize":1})",
+        "application/json");
   });
 }
 

@@ -36,7 +36,8 @@ std::string check_user_jwt(Emulator::State &state, const std::string &jwt) {
   if (key.empty()) return "unknown user";
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(jwt.data()), b, mac, &mac_len);
+  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(jwt.data()), b, mac,
+       &mac_len);
   std::string expected = kit::base64url_encode(std::string_view(reinterpret_cast<char *>(mac), mac_len));
   std::string actual = jwt.substr(b + 1);
   if (expected.size() != actual.size() || CRYPTO_memcmp(expected.data(), actual.data(), expected.size()) != 0)
@@ -60,14 +61,15 @@ void install_avonhealth(httplib::Server &server, Emulator::State &state) {
     auto body = kit::JsonDocument::parse_object(req.body);
     if (!body || body->string("grant_type").value_or("") != "client_credentials") {
       res.status = 400;
-      return res.set_content(R"({"status":400,"code":"auth/invalid_request","name":"CustomError"})", "application/json");
+      return res.set_content(R"({"status":400,"code":"auth/invalid_request","name":"CustomError"})",
+                             "application/json");
     }
     if (!state.client_ok(kProvider, body->string("client_id").value_or(""), body->string("client_secret").value_or("")))
       return invalid_credentials(res);
     const int lifetime = state.token_lifetime(kProvider, 86400);  // Avon Health's default
     std::string token = state.issue_jwt(kProvider, body->string("client_id").value_or(""), lifetime, "");
-    std::string out = R"({"access_token":")" + token + R"(","expires_in":)" + std::to_string(lifetime) +
-                      R"(,"token_type":"Bearer"})";
+    std::string out =
+        R"({"access_token":")" + token + R"(","expires_in":)" + std::to_string(lifetime) + R"(,"token_type":"Bearer"})";
     state.answer_token(kProvider, res, out);
   });
   server.Get("/v2/patients", [&state](const httplib::Request &req, httplib::Response &res) {
@@ -76,7 +78,8 @@ void install_avonhealth(httplib::Server &server, Emulator::State &state) {
     if (!check_user_jwt(state, req.get_header_value("x-jwt")).empty()) return invalid_credentials(res);
     std::string account = state.option(kProvider, "staging_account");
     if (!account.empty() && req.get_header_value("account") != account) return invalid_credentials(res);
-    res.set_content(R"({"object":"list","data":[{"object":"patient","id":"pat_1"}],"has_more":false})", "application/json");
+    res.set_content(R"({"object":"list","data":[{"object":"patient","id":"pat_1"}],"has_more":false})",
+                    "application/json");
   });
 }
 

@@ -9,9 +9,9 @@
 
 #include <credplug/kit/json.hpp>
 
+#include <strings.h>
 #include <algorithm>
 #include <regex>
-#include <strings.h>
 #include <stdexcept>
 
 namespace credplug::emulator {
@@ -45,15 +45,17 @@ void token(const ProviderDescription &d, Emulator::State &state, const httplib::
     secret = fields["client_secret"];
   }
   if ((basic && accepted == "post") || (!basic && !id.empty() && accepted == "basic"))
-    return oauth_error(res, 401, "invalid_client", "this client authenticates with client_secret_" + accepted + " only");
+    return oauth_error(res, 401, "invalid_client",
+                       "this client authenticates with client_secret_" + accepted + " only");
   if (id.empty()) return oauth_error(res, 401, "invalid_client", "no client authentication");
   if (!state.client_ok(d.id, id, secret))
     return oauth_error(res, 401, "invalid_client", "unknown client or wrong secret");
   const int lifetime = state.token_lifetime(d.id, d.lifetime_s);
   const std::string scope = fields["scope"];
   std::string jwt = state.issue_jwt(d.id, id, lifetime, "\"sub\":\"" + json_escape(id) + "\"");
-  std::string body = "{\"access_token\":\"" + jwt + "\",\"token_type\":\"Bearer\",\"expires_in\":" +
-                     std::to_string(lifetime) + (scope.empty() ? "" : ",\"scope\":\"" + json_escape(scope) + "\"") + "}";
+  std::string body = "{\"access_token\":\"" + jwt +
+                     "\",\"token_type\":\"Bearer\",\"expires_in\":" + std::to_string(lifetime) +
+                     (scope.empty() ? "" : ",\"scope\":\"" + json_escape(scope) + "\"") + "}";
   res.set_header("Cache-Control", "no-store");
   state.answer_token(d.id, res, body);
 }
@@ -64,7 +66,8 @@ void api(const ProviderDescription &d, Emulator::State &state, const httplib::Re
   std::string token;
   if (d.api_scheme.empty()) {
     token = value;
-  } else if (value.size() > d.api_scheme.size() && strncasecmp(value.c_str(), d.api_scheme.c_str(), d.api_scheme.size()) == 0 &&
+  } else if (value.size() > d.api_scheme.size() &&
+             strncasecmp(value.c_str(), d.api_scheme.c_str(), d.api_scheme.size()) == 0 &&
              value[d.api_scheme.size()] == ' ') {
     token = value.substr(d.api_scheme.size() + 1);
   }
@@ -88,7 +91,8 @@ std::string field(const kit::JsonDocument &doc, const char *pointer, const std::
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
     std::string list;
     for (const auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
-    throw std::runtime_error(std::string("provider description: ") + pointer + " is '" + value + "'; expected one of " + list);
+    throw std::runtime_error(std::string("provider description: ") + pointer + " is '" + value + "'; expected one of " +
+                             list);
   }
   return value;
 }
@@ -122,7 +126,8 @@ ProviderDescription parse_description(std::string_view text) {
 }
 
 void install_described(httplib::Server &server, Emulator::State &state, const ProviderDescription &d) {
-  server.Post(d.token_path, [&state, d](const httplib::Request &req, httplib::Response &res) { token(d, state, req, res); });
+  server.Post(d.token_path,
+              [&state, d](const httplib::Request &req, httplib::Response &res) { token(d, state, req, res); });
   server.Get(d.api_path, [&state, d](const httplib::Request &req, httplib::Response &res) { api(d, state, req, res); });
 }
 

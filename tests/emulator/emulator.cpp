@@ -56,7 +56,8 @@ std::map<std::string, std::string> parse_form(const std::string &text) {
     size_t end = text.find('&', start);
     std::string pair = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     size_t eq = pair.find('=');
-    if (!pair.empty()) out[url_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
+    if (!pair.empty())
+      out[url_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
     if (end == std::string::npos) break;
     start = end + 1;
   }
@@ -114,8 +115,8 @@ bool Emulator::State::enter(const std::string &provider, const std::string &endp
     res.set_content("{\"error\":\"server_error\",\"error_description\":\"emulated failure\"}", "application/json");
     return true;
   }
-  if (std::string body = option(provider, "hostile_body"); !body.empty() && endpoint.size() > 5 &&
-                                                             endpoint.compare(endpoint.size() - 5, 5, "token") == 0) {
+  if (std::string body = option(provider, "hostile_body");
+      !body.empty() && endpoint.size() > 5 && endpoint.compare(endpoint.size() - 5, 5, "token") == 0) {
     // A hostile token endpoint: echoes what the client sent where tests ask.
     std::string id, secret, basic = req.get_header_value("Authorization");
     if (!basic_credentials(req, id, secret)) secret = parse_form(req.body)["client_secret"];
@@ -137,7 +138,8 @@ int Emulator::State::token_lifetime(const std::string &provider, int provider_de
 
 void Emulator::State::answer_token(const std::string &provider, httplib::Response &res, const std::string &json) {
   Switches &sw = switches_for(provider);
-  if (sw.malformed) return res.set_content("<html><body>503 Service Temporarily Unavailable</body></html>", "text/html");
+  if (sw.malformed)
+    return res.set_content("<html><body>503 Service Temporarily Unavailable</body></html>", "text/html");
   res.set_content(sw.truncated ? json.substr(0, json.size() / 2) : json, "application/json");
 }
 
@@ -263,7 +265,8 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   RAND_bytes(key, sizeof key);
   state_->signing_key.assign(reinterpret_cast<char *>(key), sizeof key);
   state_->server = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
-  if (!state_->server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
+  if (!state_->server->is_valid())
+    throw std::runtime_error("emulator: cannot load " + options.cert_file + " / " + options.key_file);
   state_->server->set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall between headers and body
   // Enough workers for many concurrent keep-alive clients (benchmarks), and
   // as many requests per connection as nginx allows by default (httplib's
@@ -310,7 +313,8 @@ std::string Emulator::set_switch(const std::string &provider, const std::string 
   return state_->set_switch(provider, name, value);
 }
 
-std::string Emulator::State::set_switch(const std::string &provider, const std::string &name, const std::string &value) {
+std::string Emulator::State::set_switch(const std::string &provider, const std::string &name,
+                                        const std::string &value) {
   int n = 0;
   try {
     size_t used = 0;
@@ -320,20 +324,30 @@ std::string Emulator::State::set_switch(const std::string &provider, const std::
     return "switch " + name + ": '" + value + "' is not a non-negative number";
   }
   Switches &sw = switches_for(provider);
-  if (name == "fail_status" && (n == 0 || (n >= 400 && n <= 599))) sw.fail_status = n;
-  else if (name == "fail_status") return "switch fail_status: " + value + " is not 0 (off) or an HTTP status 400..599";
-  else if (name == "retry_after_s") sw.retry_after_s = n;
-  else if (name == "delay_ms") sw.delay_ms = n;
-  else if (name == "malformed") sw.malformed = n != 0;
-  else if (name == "truncated") sw.truncated = n != 0;
-  else if (name == "token_lifetime_s") sw.token_lifetime_s = n;
-  else if (name == "refresh_revokes") sw.refresh_revokes = n != 0;
-  else if (name == "reset" && n == 1) sw.clear();
+  if (name == "fail_status" && (n == 0 || (n >= 400 && n <= 599)))
+    sw.fail_status = n;
+  else if (name == "fail_status")
+    return "switch fail_status: " + value + " is not 0 (off) or an HTTP status 400..599";
+  else if (name == "retry_after_s")
+    sw.retry_after_s = n;
+  else if (name == "delay_ms")
+    sw.delay_ms = n;
+  else if (name == "malformed")
+    sw.malformed = n != 0;
+  else if (name == "truncated")
+    sw.truncated = n != 0;
+  else if (name == "token_lifetime_s")
+    sw.token_lifetime_s = n;
+  else if (name == "refresh_revokes")
+    sw.refresh_revokes = n != 0;
+  else if (name == "reset" && n == 1)
+    sw.clear();
   else if (name == "revoke" && n == 1) {
     std::lock_guard<std::mutex> lock(mutex);
     ++generation[provider];
   } else {
-    return "unknown switch '" + name + "' (fail_status, retry_after_s, delay_ms, malformed, truncated, "
+    return "unknown switch '" + name +
+           "' (fail_status, retry_after_s, delay_ms, malformed, truncated, "
            "token_lifetime_s, refresh_revokes, reset, revoke)";
   }
   return "";

@@ -16,11 +16,11 @@ namespace credplug::emulator {
 
 // How a provider misbehaves; changeable while the server runs.
 struct Switches {
-  std::atomic<int> delay_ms{0};        // answer every request this much later
-  std::atomic<int> fail_status{0};     // answer every request with this status (500, 503, 429)
-  std::atomic<int> retry_after_s{0};   // with fail_status: a Retry-After header
-  std::atomic<bool> malformed{false};  // token responses are not JSON
-  std::atomic<bool> truncated{false};  // token responses are cut-off JSON
+  std::atomic<int> delay_ms{0};          // answer every request this much later
+  std::atomic<int> fail_status{0};       // answer every request with this status (500, 503, 429)
+  std::atomic<int> retry_after_s{0};     // with fail_status: a Retry-After header
+  std::atomic<bool> malformed{false};    // token responses are not JSON
+  std::atomic<bool> truncated{false};    // token responses are cut-off JSON
   std::atomic<int> token_lifetime_s{0};  // 0: the provider's own default
   // A rotating refresh: a refresh endpoint (Nexla's) revokes the token it renews.
   std::atomic<bool> refresh_revokes{false};
@@ -36,11 +36,11 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // the API endpoint that checks the token.
 struct ProviderDescription {
   std::string id;
-  std::string token_path;             // default /<id>/token
-  std::string token_style = "form";   // "form" (RFC 6749) or "json" (a JSON body)
-  std::string client_auth = "any";    // "basic", "post" or "any"
+  std::string token_path;            // default /<id>/token
+  std::string token_style = "form";  // "form" (RFC 6749) or "json" (a JSON body)
+  std::string client_auth = "any";   // "basic", "post" or "any"
   int lifetime_s = 3600;
-  std::string api_path;               // default /<id>/me
+  std::string api_path;  // default /<id>/me
   std::string api_header = "Authorization";
   std::string api_scheme = "Bearer";  // "": the header is the bare token
 };
@@ -52,7 +52,7 @@ class Emulator {
   struct Options {
     std::string cert_file, key_file;  // PEM
     std::string bind_address = "127.0.0.1";
-    int port = 0;  // 0: any free port
+    int port = 0;                                // 0: any free port
     std::vector<ProviderDescription> providers;  // besides the built-in ones
   };
   explicit Emulator(const Options &options);

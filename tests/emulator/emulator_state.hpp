@@ -30,14 +30,14 @@ struct Emulator::State {
   std::map<std::string, std::unique_ptr<Switches>> switches;
   std::map<std::string, std::map<std::string, std::string>> clients;  // provider -> id -> secret
   std::map<std::string, IssuedToken> tokens;
-  std::map<std::string, int> generation;  // provider -> revocation generation
+  std::map<std::string, int> generation;                              // provider -> revocation generation
   std::map<std::string, std::map<std::string, std::string>> options;  // provider -> key -> value
   // Per endpoint, and "<provider>.expired_token": expired tokens presented.
   mutable std::map<std::string, int> counts;
   std::map<std::string, Headers> last_headers;
   std::map<std::string, std::pair<std::string, std::string>> last_requests;  // target, body
-  std::string signing_key;  // HS256
-  EVP_PKEY *rsa_key = nullptr;  // RS256, made on first use
+  std::string signing_key;                                                   // HS256
+  EVP_PKEY *rsa_key = nullptr;                                               // RS256, made on first use
   std::string rsa_public_pem;
 
   std::string origin() const { return "https://localhost:" + std::to_string(port); }

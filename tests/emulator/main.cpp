@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
   app.add_option("--provider", provider_files, "A provider described in JSON (docs/EMULATOR.md), repeatable");
   app.add_option("--switch", switches,
                  "PROVIDER:NAME=VALUE, repeatable: make a provider misbehave from the start (fail_status, "
-                 "retry_after_s, delay_ms, malformed, truncated, token_lifetime_s, refresh_revokes); POST /_emulator/switches changes "
+                 "retry_after_s, delay_ms, malformed, truncated, token_lifetime_s, refresh_revokes); POST "
+                 "/_emulator/switches changes "
                  "them while it runs");
   CLI11_PARSE(app, argc, argv);
 
@@ -67,9 +68,10 @@ int main(int argc, char **argv) {
     credplug::emulator::Emulator emulator({cert, key, "127.0.0.1", port, providers});
     for (const auto &s : switches) {
       size_t colon = s.find(':'), eq = s.find('=');
-      std::string problem = colon == std::string::npos || eq == std::string::npos || eq < colon
-                                ? "--switch wants PROVIDER:NAME=VALUE"
-                                : emulator.set_switch(s.substr(0, colon), s.substr(colon + 1, eq - colon - 1), s.substr(eq + 1));
+      std::string problem =
+          colon == std::string::npos || eq == std::string::npos || eq < colon
+              ? "--switch wants PROVIDER:NAME=VALUE"
+              : emulator.set_switch(s.substr(0, colon), s.substr(colon + 1, eq - colon - 1), s.substr(eq + 1));
       if (!problem.empty()) {
         std::cerr << "credplug-emulator: " << problem << "\n";
         return 2;

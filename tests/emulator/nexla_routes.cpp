@@ -27,7 +27,8 @@ bool accept_ok(const httplib::Request &req, httplib::Response &res) {
 void session(Emulator::State &state, const std::string &user_id, httplib::Response &res) {
   const int lifetime = state.token_lifetime(kProvider, 300);
   std::string token = state.issue_jwt(kProvider, user_id, lifetime, "\"sub\":\"" + json_escape(user_id) + "\"");
-  std::string body = "{\"access_token\":\"" + token + "\",\"token_type\":\"Bearer\",\"expires_in\":" + std::to_string(lifetime) +
+  std::string body = "{\"access_token\":\"" + token +
+                     "\",\"token_type\":\"Bearer\",\"expires_in\":" + std::to_string(lifetime) +
                      ",\"user\":{\"id\":" + user_id + ",\"email\":\"user" + user_id +
                      "@example.com\",\"full_name\":\"Emulated User\",\"api_key\":\"user-api-key-" + user_id +
                      "-secret\",\"super_user\":false},\"org_membership\":{\"api_key\":\"org-api-key-" + user_id +

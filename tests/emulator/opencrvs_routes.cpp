@@ -12,7 +12,8 @@ constexpr const char *kProvider = "opencrvs";
 
 void gateway_error(httplib::Response &res, const std::string &message) {
   res.status = 401;
-  res.set_content("{\"statusCode\":401,\"error\":\"Unauthorized\",\"message\":\"" + message + "\"}", "application/json");
+  res.set_content("{\"statusCode\":401,\"error\":\"Unauthorized\",\"message\":\"" + message + "\"}",
+                  "application/json");
 }
 
 }  // namespace
@@ -47,11 +48,12 @@ void install_opencrvs(httplib::Server &server, Emulator::State &state) {
     if (!state.client_ok(kProvider, id, query["client_secret"][0]))
       return oauth_error(res, 401, "invalid_client", "Invalid client id or secret");
     const int lifetime = state.token_lifetime(kProvider, 600);  // OpenCRVS' default
-    std::string jwt = state.issue_jwt(kProvider, id, lifetime,
-                                      "\"scope\":[\"recordsearch\",\"notification-api\"],\"sub\":\"" + json_escape(id) +
-                                          "\",\"aud\":[\"opencrvs:auth-user\",\"opencrvs:gateway-user\",\"opencrvs:search-user\"],"
-                                          "\"iss\":\"opencrvs:auth-service\"",
-                                      Alg::RS256);
+    std::string jwt =
+        state.issue_jwt(kProvider, id, lifetime,
+                        "\"scope\":[\"recordsearch\",\"notification-api\"],\"sub\":\"" + json_escape(id) +
+                            "\",\"aud\":[\"opencrvs:auth-user\",\"opencrvs:gateway-user\",\"opencrvs:search-user\"],"
+                            "\"iss\":\"opencrvs:auth-service\"",
+                        Alg::RS256);
     std::string body = "{\"access_token\":\"" + jwt + "\",\"token_type\":\"Bearer\"}";
     res.set_header("Cache-Control", "no-store");
     state.answer_token(kProvider, res, body);
@@ -63,9 +65,12 @@ void install_opencrvs(httplib::Server &server, Emulator::State &state) {
   server.Get("/opencrvs/gateway/tokenTest", [&state](const httplib::Request &req, httplib::Response &res) {
     if (state.enter(kProvider, "opencrvs.api", req, res)) return;
     switch (state.token_status(kProvider, bearer_token(req))) {
-      case TokenStatus::Valid: return res.set_content("success", "text/plain");
-      case TokenStatus::Expired: return gateway_error(res, "Expired token");
-      case TokenStatus::Invalid: return gateway_error(res, "Invalid token");
+      case TokenStatus::Valid:
+        return res.set_content("success", "text/plain");
+      case TokenStatus::Expired:
+        return gateway_error(res, "Expired token");
+      case TokenStatus::Invalid:
+        return gateway_error(res, "Invalid token");
     }
   });
   // Needs no auth in OpenCRVS: useless as a connection test.

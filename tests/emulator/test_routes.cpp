@@ -27,7 +27,8 @@ void install_test_routes(httplib::Server &server, Emulator::State &state) {
   server.Get("/_emulator/count", [&state](const httplib::Request &req, httplib::Response &res) {
     std::lock_guard<std::mutex> lock(state.mutex);
     auto it = state.counts.find(req.get_param_value("endpoint"));
-    res.set_content("{\"count\":" + std::to_string(it == state.counts.end() ? 0 : it->second) + "}", "application/json");
+    res.set_content("{\"count\":" + std::to_string(it == state.counts.end() ? 0 : it->second) + "}",
+                    "application/json");
   });
   // /_emulator/bytes?n=N: a body of N bytes.
   server.Get("/_emulator/bytes", [&state](const httplib::Request &req, httplib::Response &res) {

@@ -41,9 +41,23 @@ RedisServer::~RedisServer() {
 
 void RedisServer::start() {
   const std::string port = std::to_string(port_);
-  std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-                                "--protected-mode", "no", "--logfile", ""};
+  std::vector<std::string> args{"redis-server",
+                                "--port",
+                                port,
+                                "--bind",
+                                "127.0.0.1",
+                                "--save",
+                                "",
+                                "--appendonly",
+                                "no",
+                                "--daemonize",
+                                "no",
+                                "--loglevel",
+                                "warning",
+                                "--protected-mode",
+                                "no",
+                                "--logfile",
+                                ""};
   try {
     pid_ = spawn_quiet(args);
   } catch (const std::exception &) {

@@ -3,8 +3,8 @@
 // be killed and started again on the same port, as an outage.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 namespace credplug::testing {
 

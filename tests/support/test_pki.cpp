@@ -50,7 +50,8 @@ Cert new_cert(EVP_PKEY *key, const std::string &cn, long serial) {
 void write_pem(const std::string &path, X509 *cert, EVP_PKEY *key) {
   FILE *f = std::fopen(path.c_str(), "w");
   check(f != nullptr, "opening a PEM file");
-  bool ok = cert ? PEM_write_X509(f, cert) == 1 : PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  bool ok =
+      cert ? PEM_write_X509(f, cert) == 1 : PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
   std::fclose(f);
   check(ok, "writing a PEM file");
 }

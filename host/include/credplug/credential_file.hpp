@@ -14,13 +14,13 @@
 // wrote), a reference is an error naming the field.
 #pragma once
 
-#include <credplug/types.hpp>
 #include <credplug/kit/secret.hpp>
+#include <credplug/types.hpp>
 
 #include <functional>
 #include <stdexcept>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace credplug {
@@ -34,8 +34,8 @@ class CredentialSourceError : public Error {
 };
 
 struct CredentialText {
-  kit::SecretString json;                   // every reference resolved
-  std::vector<kit::SecretString> loaded;    // the values references loaded
+  kit::SecretString json;                 // every reference resolved
+  std::vector<kit::SecretString> loaded;  // the values references loaded
 };
 
 // The credential with every reference resolved. Throws CredentialSourceError

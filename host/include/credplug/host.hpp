@@ -70,7 +70,7 @@ struct HostOptions {
   // library (<prefix>/libexec/credplug/credplug-plugin-runner), or
   // CREDPLUG_RUNNER when set.
   std::string runner_path;
-  LogSink log;  // messages are already redacted; may be empty
+  LogSink log;        // messages are already redacted; may be empty
   int log_level = 1;  // CREDPLUG_LOG_WARN
   CachePolicy cache;
   // The fleet-wide token cache (docs/SHARED_CACHE.md): every process with

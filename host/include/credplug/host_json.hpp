@@ -3,8 +3,8 @@
 // `reveal`.
 #pragma once
 
-#include <credplug/types.hpp>
 #include <credplug/plugin_check.hpp>
+#include <credplug/types.hpp>
 
 #include <string>
 #include <vector>

@@ -117,16 +117,16 @@ struct MetricsSnapshot {
     Histogram latency;                         // of every one of them
   };
   std::vector<PluginRequests> token_requests;  // made by this process's plugins, per plugin
-  uint64_t l1_hits = 0;          // headers() served from this process's cache
-  uint64_t l2_hits = 0;          // tokens taken from the shared cache instead of a request
-  uint64_t misses = 0;           // headers() that found no valid token and started a request
-  uint64_t refreshes_ahead = 0;  // renewals started before expiry
-  uint64_t waits = 0;            // headers() that waited for a request under way
+  uint64_t l1_hits = 0;                        // headers() served from this process's cache
+  uint64_t l2_hits = 0;                        // tokens taken from the shared cache instead of a request
+  uint64_t misses = 0;                         // headers() that found no valid token and started a request
+  uint64_t refreshes_ahead = 0;                // renewals started before expiry
+  uint64_t waits = 0;                          // headers() that waited for a request under way
   Histogram wait_duration;
   uint64_t invalidations = 0;  // invalidate() calls (401s reported)
   bool shared_cache = false;
-  uint64_t redis_errors = 0;   // shared cache commands that failed (down, slow, an error)
-  uint64_t lease_waits = 0;    // waits for another process's token request
+  uint64_t redis_errors = 0;  // shared cache commands that failed (down, slow, an error)
+  uint64_t lease_waits = 0;   // waits for another process's token request
   Histogram lease_wait_duration;
 };
 
@@ -203,9 +203,9 @@ struct CacheStatus {
   uint64_t token_requests = 0;        // plugin authenticate()/refresh() calls made by the cache
   uint64_t background_refreshes = 0;  // of which started ahead of expiry
   int consecutive_failures = 0;
-  std::string last_error;             // redacted; empty after a success
+  std::string last_error;                  // redacted; empty after a success
   std::optional<int64_t> next_attempt_ms;  // Unix ms: no token request before this
-  bool refreshing = false;            // a token request is under way
+  bool refreshing = false;                 // a token request is under way
 };
 
 struct TestResult {

@@ -6,8 +6,8 @@
 #include <credplug/kit/jwt.hpp>
 #include <credplug/kit/oauth2.hpp>
 
-#include <chrono>
 #include <strings.h>
+#include <chrono>
 
 namespace credplug {
 namespace {
@@ -58,10 +58,10 @@ void Credential::Impl::raise(const credplug_call &call, int32_t rc, const char *
                              redactor.apply("the plugin's " + std::string(what) + "() " + call.refused_output),
                              std::nullopt);
   int32_t code = call.error_set && call.error_code != CREDPLUG_OK ? call.error_code : rc;
-  std::string message = call.error_set && !call.error_message.empty()
-                            ? call.error_message
-                            : "the plugin's " + std::string(what) + "() failed with status " + std::to_string(rc) +
-                                  " and gave no reason";
+  std::string message =
+      call.error_set && !call.error_message.empty()
+          ? call.error_message
+          : "the plugin's " + std::string(what) + "() failed with status " + std::to_string(rc) + " and gave no reason";
   throw host::FetchFailure(kind_of_plugin_status(code), redactor.apply(message), call.retry_after_ms);
 }
 

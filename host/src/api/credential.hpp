@@ -5,14 +5,14 @@
 // lives behind a PluginTransport.
 #pragma once
 
-#include "transport/host_services.hpp"
-#include "net/https_client.hpp"
-#include "transport/plugin_transport.hpp"
-#include "secrets/redactor.hpp"
 #include "cache/metrics.hpp"
 #include "cache/refresh_pool.hpp"
-#include "fleet/shared_token_store.hpp"
 #include "cache/token_cache.hpp"
+#include "fleet/shared_token_store.hpp"
+#include "net/https_client.hpp"
+#include "secrets/redactor.hpp"
+#include "transport/host_services.hpp"
+#include "transport/plugin_transport.hpp"
 
 #include <credplug/host.hpp>
 
@@ -34,7 +34,9 @@ struct Shared {
   std::shared_ptr<SharedTokenStore> store;  // the fleet-wide cache; null when not configured
   long lease_ms = 0;                        // how long one token request may hold the fleet's lease
   Shared(HttpOptions options, const CachePolicy &policy, long plugin_deadline_ms)
-      : http(std::move(options)), cache(policy), refreshers(policy.refresh_threads),
+      : http(std::move(options)),
+        cache(policy),
+        refreshers(policy.refresh_threads),
         plugin_deadline_ms(plugin_deadline_ms) {}
 };
 
@@ -55,9 +57,9 @@ struct Credential::Impl {
   host::Redactor redactor;
   std::unique_ptr<host::PluginInstance> instance;
   std::unique_ptr<const host::EgressPolicy> egress;  // from the credential and the schema
-  std::mutex call_mutex;  // used unless the plugin allows concurrent calls
+  std::mutex call_mutex;                             // used unless the plugin allows concurrent calls
   std::string id;
-  std::unique_ptr<host::TokenCache> cache;  // made once the instance exists
+  std::unique_ptr<host::TokenCache> cache;        // made once the instance exists
   std::unique_ptr<host::SharedCredential> fleet;  // with a shared cache
 
   ~Impl();

@@ -109,7 +109,8 @@ struct SystemLoader {
     if (kind == "$env") {
       auto value = host::environment_secret(arg);
       if (!value)
-        throw CredentialSourceError("field '" + field + "' refers to environment variable " + arg + ", which is not set");
+        throw CredentialSourceError("field '" + field + "' refers to environment variable " + arg +
+                                    ", which is not set");
       return std::move(*value);
     }
     if (kind == "$file") return drop_trailing_newline(read_file(arg, "the file for field '" + field + "'"));
@@ -124,8 +125,8 @@ struct SystemLoader {
 }  // namespace
 
 CredentialText read_credential(const std::string &path, bool allow_references) {
-  kit::SecretString text = path == "-" ? read_bounded(std::cin, "the credential on standard input")
-                                       : read_file(path, "credential file");
+  kit::SecretString text =
+      path == "-" ? read_bounded(std::cin, "the credential on standard input") : read_file(path, "credential file");
   ReferenceLoader load = SystemLoader{path == "-"};
   return resolve_credential(text.view(), "credential file '" + path + "'", allow_references, load);
 }

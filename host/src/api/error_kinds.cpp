@@ -6,8 +6,8 @@
 #include "api/error_kinds.hpp"
 
 #include <credplug/host.h>
-#include <credplug/host_json.hpp>
 #include <credplug/plugin.h>
+#include <credplug/host_json.hpp>
 
 namespace credplug {
 namespace {

@@ -4,15 +4,15 @@
 // this one — the transports behind plugin_transport.hpp.
 #include <credplug/host.hpp>
 
-#include "secrets/core_dumps.hpp"
 #include "api/credential.hpp"
 #include "api/environment.hpp"
 #include "api/install_layout.hpp"
+#include "fleet/shared_token_store.hpp"
 #include "plugin/plugin_paths.hpp"
+#include "secrets/core_dumps.hpp"
+#include "secrets/redactor.hpp"
 #include "transport/plugin_pins.hpp"
 #include "transport/plugin_registry.hpp"
-#include "secrets/redactor.hpp"
-#include "fleet/shared_token_store.hpp"
 
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -48,9 +48,10 @@ namespace {
 
 PluginInfo info_of(const host::PluginTransport &p) {
   const auto &d = p.description();
-  return PluginInfo{d.id,          d.display_name,  d.version,         d.path,
-                    d.abi_major,   d.abi_minor,     d.has_test,        d.has_refresh,
-                    d.default_token_lifetime_s,      p.isolation(),   p.schema().warnings()};
+  return PluginInfo{d.id,          d.display_name,       d.version,
+                    d.path,        d.abi_major,          d.abi_minor,
+                    d.has_test,    d.has_refresh,        d.default_token_lifetime_s,
+                    p.isolation(), p.schema().warnings()};
 }
 
 // The schema's verdict, with `also_secret` masked in its messages.
@@ -154,8 +155,9 @@ void open_shared_cache(host::Shared &shared, const ResolvedOptions &r) {
                                              "(--shared-cache-key-file, CREDPLUG_SHARED_CACHE_KEY_FILE); make one "
                                              "with `openssl rand -hex 32 > FILE`");
   auto log = [&shared](int level, const std::string &line) { shared.logger.write(level, line); };
-  shared.store = std::make_shared<host::SharedTokenStore>(std::move(address), host::KeyRing::load(r.shared_cache_key_file),
-                                                          r.shared_cache_key_file, r.given.shared_cache_timeout_ms, log);
+  shared.store =
+      std::make_shared<host::SharedTokenStore>(std::move(address), host::KeyRing::load(r.shared_cache_key_file),
+                                               r.shared_cache_key_file, r.given.shared_cache_timeout_ms, log);
   shared.lease_ms = r.given.total_timeout_ms + 1000;  // a healthy token request ends by then
 }
 
@@ -172,8 +174,8 @@ host::LoadPolicy load_policy(const ResolvedOptions &r) {
   }
   policy.isolated = r.isolation == Isolation::Process;
   policy.runner.path = !r.given.runner_path.empty() ? r.given.runner_path
-                       : r.env.runner                 ? *r.env.runner
-                                                      : r.layout.runner_path;
+                       : r.env.runner               ? *r.env.runner
+                                                    : r.layout.runner_path;
   policy.runner.keep_stderr = r.env.runner_stderr;
   if (policy.isolated && policy.runner.path.empty())
     throw Error(ErrorKind::Plugin,
@@ -279,7 +281,8 @@ Validation Host::validate(const std::string &id, std::string_view credential_jso
 namespace {
 
 // A handle to an instance already open; it learns the caller's extra secrets.
-std::unique_ptr<Credential> reopened(std::shared_ptr<Credential::Impl> alive, const std::vector<SecretString> &also_secret) {
+std::unique_ptr<Credential> reopened(std::shared_ptr<Credential::Impl> alive,
+                                     const std::vector<SecretString> &also_secret) {
   for (const auto &secret : also_secret) alive->redactor.add(secret.view());
   return std::make_unique<Credential>(std::move(alive));
 }

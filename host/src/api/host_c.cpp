@@ -1,8 +1,8 @@
 // The C embedding API (credplug/host.h) over the C++ one. Every entry point
 // catches everything: no exception reaches a C, JVM or Python caller.
 #include <credplug/host.h>
-#include <credplug/host.hpp>
 #include <credplug/plugin.h>
+#include <credplug/host.hpp>
 
 #include <credplug/host_json.hpp>
 
@@ -126,7 +126,8 @@ int32_t credplug_host_version_number(void) { return CREDPLUG_HOST_VERSION_NUMBER
 const char *credplug_host_version(void) {
 #define CREDPLUG_STR2(x) #x
 #define CREDPLUG_STR(x) CREDPLUG_STR2(x)
-  return CREDPLUG_VERSION_STRING " (plugin ABI " CREDPLUG_STR(CREDPLUG_ABI_MAJOR) "." CREDPLUG_STR(CREDPLUG_ABI_MINOR) ")";
+  return CREDPLUG_VERSION_STRING
+      " (plugin ABI " CREDPLUG_STR(CREDPLUG_ABI_MAJOR) "." CREDPLUG_STR(CREDPLUG_ABI_MINOR) ")";
 }
 
 int32_t credplug_host_new(const credplug_host_options *options, credplug_host **out, char **errmsg) {
@@ -160,7 +161,9 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     if (o.ca_file) h.ca_file = o.ca_file;
     if (o.connect_timeout_ms > 0) h.connect_timeout_ms = long(o.connect_timeout_ms);
     if (o.total_timeout_ms > 0) h.total_timeout_ms = long(o.total_timeout_ms);
-    h.log_level = o.log_level < 0 ? CREDPLUG_LOG_ERROR : o.log_level == 0 && zero_is_default ? defaults.log_level : o.log_level;
+    h.log_level = o.log_level < 0                       ? CREDPLUG_LOG_ERROR
+                  : o.log_level == 0 && zero_is_default ? defaults.log_level
+                                                        : o.log_level;
     if (o.max_response_bytes > 0) h.max_response_bytes = size_t(o.max_response_bytes);
     if (o.shared_cache_url) h.shared_cache_url = o.shared_cache_url;
     if (o.shared_cache_key_file) h.shared_cache_key_file = o.shared_cache_key_file;
@@ -180,11 +183,14 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths != 0;
     h.disable_core_dumps = o.disable_core_dumps != 0;
     if (o.pin_file) h.pin_file = o.pin_file;
-    if (o.isolation == CREDPLUG_ISOLATION_PROCESS) h.isolation = Isolation::Process;
-    else if (o.isolation == CREDPLUG_ISOLATION_IN_PROCESS) h.isolation = Isolation::InProcess;
+    if (o.isolation == CREDPLUG_ISOLATION_PROCESS)
+      h.isolation = Isolation::Process;
+    else if (o.isolation == CREDPLUG_ISOLATION_IN_PROCESS)
+      h.isolation = Isolation::InProcess;
     else if (o.isolation != CREDPLUG_ISOLATION_DEFAULT)
       return misuse(errmsg, ("credplug_host_new: options.isolation is " + std::to_string(o.isolation) +
-                             "; use a CREDPLUG_ISOLATION_* value").c_str());
+                             "; use a CREDPLUG_ISOLATION_* value")
+                                .c_str());
     if (o.runner_path) h.runner_path = o.runner_path;
     auto host = std::make_unique<credplug_host>();
     host->host = std::make_unique<Host>(std::move(h));
@@ -285,7 +291,9 @@ int32_t credplug_headers_secret(const credplug_headers *h, size_t i) {
   return h && i < h->set->headers.size() && h->set->headers[i].secret ? 1 : 0;
 }
 
-int64_t credplug_headers_expires_at(const credplug_headers *h) { return h && h->set->expires_at ? *h->set->expires_at : 0; }
+int64_t credplug_headers_expires_at(const credplug_headers *h) {
+  return h && h->set->expires_at ? *h->set->expires_at : 0;
+}
 
 uint64_t credplug_headers_generation(const credplug_headers *h) { return h ? h->set->generation : 0; }
 
@@ -294,8 +302,10 @@ void credplug_headers_release(credplug_headers *h) { delete h; }
 int32_t credplug_invalidate(credplug_credential *credential, const credplug_headers *rejected, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
     if (credential == nullptr) return misuse(errmsg, "credplug_invalidate: `credential` is NULL");
-    if (rejected) credential->credential->invalidate(*rejected->set);
-    else credential->credential->invalidate();
+    if (rejected)
+      credential->credential->invalidate(*rejected->set);
+    else
+      credential->credential->invalidate();
     return CREDPLUG_HOST_OK;
   });
 }
@@ -312,7 +322,8 @@ int32_t credplug_test(credplug_credential *credential, char **result_json, char 
 
 int32_t credplug_cache_status(credplug_credential *credential, char **json, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
-    if (credential == nullptr || json == nullptr) return misuse(errmsg, "credplug_cache_status: `credential` or `json` is NULL");
+    if (credential == nullptr || json == nullptr)
+      return misuse(errmsg, "credplug_cache_status: `credential` or `json` is NULL");
     *json = nullptr;
     return give(json, json::cache_status_json(credential->credential->cache_status()));
   });

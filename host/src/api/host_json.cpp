@@ -35,9 +35,15 @@ void str(W &w, const std::string &s) {
 template <class W>
 void write_expiry(W &w, const std::optional<int64_t> &at) {
   w.Key("expires_at");
-  if (at) w.Int64(*at); else w.Null();
+  if (at)
+    w.Int64(*at);
+  else
+    w.Null();
   w.Key("expires_at_iso");
-  if (at) str(w, iso_time(*at)); else w.Null();
+  if (at)
+    str(w, iso_time(*at));
+  else
+    w.Null();
 }
 
 template <class W>
@@ -46,7 +52,10 @@ void write_info(W &w, const std::vector<Info> &info, bool reveal) {
   w.StartObject();
   for (const auto &i : info) {
     w.Key(i.key.c_str());
-    if (i.secret && !reveal) w.Null(); else str(w, i.value.reveal());
+    if (i.secret && !reveal)
+      w.Null();
+    else
+      str(w, i.value.reveal());
   }
   w.EndObject();
 }
@@ -132,7 +141,10 @@ std::string auth_json(const std::string &id, const AuthResult &r, bool reveal, J
       w.StartObject();
       w.Key("name"), str(w, h.name);
       w.Key("value");
-      if (h.secret && !reveal) w.Null(); else str(w, h.value.reveal());
+      if (h.secret && !reveal)
+        w.Null();
+      else
+        str(w, h.value.reveal());
       w.Key("secret"), w.Bool(h.secret);
       w.EndObject();
     }
@@ -193,9 +205,15 @@ std::string cache_status_json(const CacheStatus &s) {
     w.Key("background_refreshes"), w.Uint64(s.background_refreshes);
     w.Key("consecutive_failures"), w.Int(s.consecutive_failures);
     w.Key("last_error");
-    if (s.last_error.empty()) w.Null(); else str(w, s.last_error);
+    if (s.last_error.empty())
+      w.Null();
+    else
+      str(w, s.last_error);
     w.Key("next_attempt_ms");
-    if (s.next_attempt_ms) w.Int64(*s.next_attempt_ms); else w.Null();
+    if (s.next_attempt_ms)
+      w.Int64(*s.next_attempt_ms);
+    else
+      w.Null();
     w.Key("refreshing"), w.Bool(s.refreshing);
     w.EndObject();
   });
@@ -300,8 +318,10 @@ void write_rows(W &w, const MetricsSnapshot &m, MetricRow::Group group) {
   w.StartObject();
   each_row(group, [&](const MetricRow &row) {
     w.Key(row.json_key);
-    if (row.histogram) write_histogram(w, m.*row.histogram);
-    else w.Uint64(m.*row.counter);
+    if (row.histogram)
+      write_histogram(w, m.*row.histogram);
+    else
+      w.Uint64(m.*row.counter);
   });
   w.EndObject();
 }
@@ -348,8 +368,10 @@ std::string metrics_json(const MetricsSnapshot &m, JsonStyle style) {
     }
     w.EndObject();
     w.Key("shared_cache");
-    if (!m.shared_cache) w.Null();
-    else write_rows(w, m, MetricRow::kSharedCache);
+    if (!m.shared_cache)
+      w.Null();
+    else
+      write_rows(w, m, MetricRow::kSharedCache);
     w.EndObject();
   });
 }

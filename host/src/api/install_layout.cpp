@@ -69,7 +69,8 @@ InstallLayout install_layout() {
   layout.prefix = prefix.string();
   // Plugins sit beside a library in lib/<multiarch>, else in <prefix>/lib.
   const fs::path beside = dir / "credplug" / "plugins";
-  layout.plugin_dir = fs::is_directory(beside, ec) ? beside.string() : (prefix / "lib" / "credplug" / "plugins").string();
+  layout.plugin_dir =
+      fs::is_directory(beside, ec) ? beside.string() : (prefix / "lib" / "credplug" / "plugins").string();
   layout.runner_path = (prefix / "libexec" / "credplug" / "credplug-plugin-runner").string();
   layout.schema_dir = (prefix / "share" / "credplug" / "schemas").string();
   layout.doc_dir = (prefix / "share" / "doc" / "credplug").string();

@@ -5,9 +5,9 @@
 #include "schema/schema_checks.hpp"
 #include "schema/schema_validator.hpp"
 
+#include <credplug/plugin.h>
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
-#include <credplug/plugin.h>
 
 #include <openssl/rand.h>
 #include <rapidjson/stringbuffer.h>
@@ -115,14 +115,17 @@ class Synthesiser {
       out.CopyFrom(it->value, a);
       return true;
     }
-    if (auto it = property.FindMember("enum"); it != property.MemberEnd() && it->value.IsArray() && !it->value.Empty()) {
+    if (auto it = property.FindMember("enum");
+        it != property.MemberEnd() && it->value.IsArray() && !it->value.Empty()) {
       out.CopyFrom(it->value[0], a);
       return true;
     }
     std::string type;
     if (auto it = property.FindMember("type"); it != property.MemberEnd()) {
-      if (it->value.IsString()) type = it->value.GetString();
-      else if (it->value.IsArray() && !it->value.Empty() && it->value[0].IsString()) type = it->value[0].GetString();
+      if (it->value.IsString())
+        type = it->value.GetString();
+      else if (it->value.IsArray() && !it->value.Empty() && it->value[0].IsString())
+        type = it->value[0].GetString();
     }
     if (type.empty() && (property.HasMember("properties") || property.HasMember("oneOf"))) type = "object";
     if (type == "string") return string_for(name, property, out, a);
@@ -130,7 +133,10 @@ class Synthesiser {
       double v = 1;
       if (auto it = property.FindMember("minimum"); it != property.MemberEnd() && it->value.IsNumber())
         v = it->value.GetDouble() + (property.HasMember("exclusiveMinimum") ? 1 : 0);
-      if (type == "integer") out.SetInt64(int64_t(v)); else out.SetDouble(v);
+      if (type == "integer")
+        out.SetInt64(int64_t(v));
+      else
+        out.SetDouble(v);
       return true;
     }
     if (type == "boolean") {
@@ -145,7 +151,8 @@ class Synthesiser {
       out.SetArray();
       auto min = property.FindMember("minItems");
       auto items = property.FindMember("items");
-      if (min != property.MemberEnd() && min->value.IsUint() && min->value.GetUint() > 0 && items != property.MemberEnd()) {
+      if (min != property.MemberEnd() && min->value.IsUint() && min->value.GetUint() > 0 &&
+          items != property.MemberEnd()) {
         rapidjson::Value item;
         if (!value_for(name, items->value, item, a, depth + 1)) return false;
         out.PushBack(item, a);
@@ -292,7 +299,7 @@ class PluginChecker {
   const Clock::time_point start;
   const fs::path file;
   PluginCheck report;
-  Outputs outputs;              // what the plugin logged, for the secrets step
+  Outputs outputs;                    // what the plugin logged, for the secrets step
   std::unique_ptr<Host> plugin_host;  // the plugin's own directory alone
   std::unique_ptr<host::CompiledSchema> compiled;
   PluginInfo info;
@@ -325,8 +332,10 @@ bool PluginChecker::check_exports() {
     bool has_entry = false;
     std::vector<std::string> others;
     for (const auto &s : exported) {
-      if (s == CREDPLUG_ENTRY_SYMBOL) has_entry = true;
-      else if (s.find(CREDPLUG_ENTRY_SYMBOL) == std::string::npos) others.push_back(s);  // a mangled one: below
+      if (s == CREDPLUG_ENTRY_SYMBOL)
+        has_entry = true;
+      else if (s.find(CREDPLUG_ENTRY_SYMBOL) == std::string::npos)
+        others.push_back(s);  // a mangled one: below
     }
     if (!has_entry) {
       entry_missing = true;
@@ -378,7 +387,6 @@ void PluginChecker::check_descriptor() {
     r.detail += info.has_test ? "; has a connection test" : "; no connection test (credplug test only authenticates)";
     if (info.has_refresh) r.detail += "; refresh hook";
   }));
-
 }
 
 void PluginChecker::check_schema() {
@@ -389,7 +397,6 @@ void PluginChecker::check_schema() {
     r.problems = host::convention_problems(schema);
     r.detail = "draft-04, titles, descriptions, pattern hints, secrets declared writeOnly";
   }));
-
 }
 
 // Offline create() on a made-up credential, canaries in its secret fields.
@@ -413,8 +420,9 @@ void PluginChecker::check_create() {
                  "); pass --credential FILE to check with a real one";
     }));
   } else {
-    report.results.push_back(skipped("create", "no credential satisfying the schema could be made up from it; pass "
-                                               "--credential FILE"));
+    report.results.push_back(skipped("create",
+                                     "no credential satisfying the schema could be made up from it; pass "
+                                     "--credential FILE"));
   }
 }
 
@@ -436,7 +444,6 @@ void PluginChecker::check_live() {
   } else {
     report.results.push_back(skipped("live", "no --credential: authenticate() and test() were not run"));
   }
-
 }
 
 void PluginChecker::check_concurrency() {
@@ -481,7 +488,6 @@ void PluginChecker::check_concurrency() {
   } else {
     report.results.push_back(skipped("concurrency", "nothing ran to repeat: neither create() nor a live run"));
   }
-
 }
 
 void PluginChecker::check_secrets() {

@@ -57,8 +57,7 @@ MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) cons
   }
   s.redis_errors = redis_errors;
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto &[plugin, p] : plugins_)
-    s.token_requests.push_back({plugin, p->outcomes, p->latency.snapshot()});
+  for (const auto &[plugin, p] : plugins_) s.token_requests.push_back({plugin, p->outcomes, p->latency.snapshot()});
   return s;
 }
 

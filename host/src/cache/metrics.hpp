@@ -41,7 +41,8 @@ class ShardedCounter {
 // Fixed buckets (ms): what Prometheus histograms and the JSON both show.
 class LatencyHistogram {
  public:
-  static constexpr std::array<double, 14> kBoundsMs = {0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+  static constexpr std::array<double, 14> kBoundsMs = {0.5, 1,   2.5, 5,    10,   25,   50,
+                                                       100, 250, 500, 1000, 2500, 5000, 10000};
   void observe(double ms);
   Histogram snapshot() const;
 

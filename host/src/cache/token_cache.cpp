@@ -121,8 +121,9 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
       break;
     }
     ++failures_;
-    long wait_ms = failure->retryable ? jittered_backoff_ms(failures_, policy_.backoff_initial_ms, policy_.backoff_max_ms)
-                                      : policy_.rejection_hold_ms;
+    long wait_ms = failure->retryable
+                       ? jittered_backoff_ms(failures_, policy_.backoff_initial_ms, policy_.backoff_max_ms)
+                       : policy_.rejection_hold_ms;
     if (failure->retryable && retry_after) wait_ms = std::max(wait_ms, std::min(*retry_after, 24L * 3600 * 1000));
     held_ = std::move(failure);
     next_attempt_ = now + wait_ms * kNsPerMs;
@@ -190,12 +191,15 @@ void TokenCache::invalidate(uint64_t generation) {
     // again and again means re-authenticating will not help: back off.
     const int64_t now = now_ns();
     if (++invalidations_in_a_row_ >= 2) {
-      next_attempt_ = now + jittered_backoff_ms(invalidations_in_a_row_ - 1, policy_.backoff_initial_ms, policy_.backoff_max_ms) * kNsPerMs;
-      held_ = Held{ErrorKind::Rejected,
-                   "the API refused " + std::to_string(invalidations_in_a_row_) +
-                       " tokens in a row (Credential::invalidate); each was newly issued, so the credential works at the "
-                       "token endpoint but not at the API (check its scope, audience or permissions)",
-                   true};
+      next_attempt_ =
+          now + jittered_backoff_ms(invalidations_in_a_row_ - 1, policy_.backoff_initial_ms, policy_.backoff_max_ms) *
+                    kNsPerMs;
+      held_ =
+          Held{ErrorKind::Rejected,
+               "the API refused " + std::to_string(invalidations_in_a_row_) +
+                   " tokens in a row (Credential::invalidate); each was newly issued, so the credential works at the "
+                   "token endpoint but not at the API (check its scope, audience or permissions)",
+               true};
     } else {
       held_.reset();
       next_attempt_ = 0;

@@ -94,8 +94,8 @@ class TokenCache {
   int64_t now_ns() const { return clock_.now_ns(); }
   HeadersPtr get_slow();
   void install(std::unique_lock<std::mutex> &lock, Fetched fetched);  // lock held
-  void set_shards(int64_t fresh_until);                                // lock held
-  void start_background(std::unique_lock<std::mutex> &lock);           // lock held
+  void set_shards(int64_t fresh_until);                               // lock held
+  void start_background(std::unique_lock<std::mutex> &lock);          // lock held
   // Runs one flight (inflight_ already set), lock held on entry and exit.
   void fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int attempts);
   [[noreturn]] void throw_held(int64_t now) const;  // lock held

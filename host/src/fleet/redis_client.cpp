@@ -24,14 +24,22 @@ timeval as_timeval(long ms) { return timeval{ms / 1000, (ms % 1000) * 1000}; }
 RedisReply convert(const redisReply *r) {
   RedisReply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = RedisReply::String, out.text.assign(r->str, r->len); break;
-    case REDIS_REPLY_STATUS: out.type = RedisReply::Status, out.text.assign(r->str, r->len); break;
-    case REDIS_REPLY_INTEGER: out.type = RedisReply::Integer, out.integer = r->integer; break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::String, out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Status, out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Integer, out.integer = r->integer;
+      break;
     case REDIS_REPLY_ARRAY:
       out.type = RedisReply::Array;
       for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
       break;
-    default: out.type = RedisReply::Nil; break;
+    default:
+      out.type = RedisReply::Nil;
+      break;
   }
   return out;
 }
@@ -54,9 +62,11 @@ struct RedisConnection::Io {
   // empty when `wake_fd` became readable first.
   bool wait_for(short events, Deadline deadline, std::string *why, int wake_fd = -1) {
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       pollfd p[2] = {{c.ctx_->fd, events, 0}, {wake_fd, POLLIN, 0}};
-      const int ready = left.count() > 0 ? poll(p, wake_fd >= 0 ? 2 : 1, int(std::min<int64_t>(left.count(), 1 << 30))) : 0;
+      const int ready =
+          left.count() > 0 ? poll(p, wake_fd >= 0 ? 2 : 1, int(std::min<int64_t>(left.count(), 1 << 30))) : 0;
       if (ready < 0 && errno == EINTR) continue;
       if (ready > 0 && wake_fd >= 0 && (p[1].revents & POLLIN)) {
         why->clear();

@@ -84,7 +84,7 @@ class RedisClient {
  private:
   std::unique_ptr<RedisConnection> take();  // pooled or new; nullptr while down or unreachable
   void give_back(std::unique_ptr<RedisConnection> c);
-  void failed(const std::string &why);    // marks an outage: log once, back off
+  void failed(const std::string &why);  // marks an outage: log once, back off
   void recovered();
 
   const RedisAddress address_;

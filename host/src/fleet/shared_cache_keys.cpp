@@ -2,8 +2,8 @@
 
 #include "secrets/json_wipe.hpp"
 
-#include <credplug/types.hpp>
 #include <credplug/kit/encoding.hpp>
+#include <credplug/types.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -17,8 +17,8 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <memory>
 #include <iterator>
+#include <memory>
 #include <vector>
 
 #include "bounded_json.hpp"
@@ -48,8 +48,8 @@ std::string hmac(std::string_view key, std::string_view data) {
 
 // The URL may hold a password: messages say what is wrong, never quote it.
 [[noreturn]] void bad_url(const std::string &why) {
-  throw Error(ErrorKind::InvalidInput, "the shared cache URL " + why +
-                                           " (expected redis://[user:password@]host:port/db)");
+  throw Error(ErrorKind::InvalidInput,
+              "the shared cache URL " + why + " (expected redis://[user:password@]host:port/db)");
 }
 
 }  // namespace
@@ -213,7 +213,8 @@ std::string KeyRing::seal(std::string_view plaintext, std::string_view context) 
   out += char(kRecordVersion);
   out += key.id;  // 16 hex characters
   unsigned char nonce[kNonceBytes];
-  if (RAND_bytes(nonce, sizeof nonce) != 1) throw Error(ErrorKind::Plugin, "no randomness for the shared cache's nonce");
+  if (RAND_bytes(nonce, sizeof nonce) != 1)
+    throw Error(ErrorKind::Plugin, "no randomness for the shared cache's nonce");
   out.append(reinterpret_cast<char *>(nonce), sizeof nonce);
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   std::string cipher(plaintext.size() + 16, '\0');

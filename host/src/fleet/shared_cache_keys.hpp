@@ -20,9 +20,9 @@ struct RedisAddress {
   std::string host;
   int port = 6379;
   int db = 0;
-  std::string user;          // Redis 6 ACL user; empty: the default user
+  std::string user;            // Redis 6 ACL user; empty: the default user
   kit::SecretString password;  // empty: no AUTH
-  std::string shown;         // the URL without the password, for messages
+  std::string shown;           // the URL without the password, for messages
 };
 RedisAddress parse_redis_url(std::string_view url);
 
@@ -61,7 +61,7 @@ class KeyRing {
 
  private:
   struct Key {
-    kit::SecretString bytes;  // 32
+    kit::SecretString bytes;   // 32
     kit::SecretString naming;  // HMAC key for record names, derived from bytes
     std::string id;
   };

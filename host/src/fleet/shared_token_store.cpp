@@ -1,11 +1,11 @@
 #include "fleet/shared_token_store.hpp"
 
+#include "base/unix_time.hpp"
 #include "secrets/json_wipe.hpp"
 #include "secrets/output_rules.hpp"
-#include "base/unix_time.hpp"
 
-#include <credplug/kit/oauth2.hpp>
 #include <credplug/plugin.h>
+#include <credplug/kit/oauth2.hpp>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -124,7 +124,10 @@ std::optional<SharedToken> parse_shared_token(std::string_view text) {
 
 SharedTokenStore::SharedTokenStore(RedisAddress address, KeyRing keys, std::string key_origin, long timeout_ms,
                                    std::function<void(int, const std::string &)> log)
-    : redis_(address, timeout_ms, log), news_(std::move(address), timeout_ms), keys_(std::move(keys)), log_(std::move(log)) {
+    : redis_(address, timeout_ms, log),
+      news_(std::move(address), timeout_ms),
+      keys_(std::move(keys)),
+      log_(std::move(log)) {
   check_keys(key_origin);
 }
 
@@ -195,9 +198,9 @@ bool SharedTokenStore::publish(const std::string &name, const SharedToken &token
   std::string sealed = keys_.seal(plain, name);
   kit::wipe(plain);
   const int64_t ttl = std::clamp<int64_t>(token.expires_at_ms - unix_ms_now(), 1, kMaxRecordMs);
-  auto reply = redis_.run({"EVAL", kPublishScript, "3", name, name + ":lease", kKeyring, std::to_string(token.fence),
-                           sealed, std::to_string(ttl), keys_.current_id(), std::to_string(unix_ms_now()),
-                           SharedCacheNews::kChannel});
+  auto reply =
+      redis_.run({"EVAL", kPublishScript, "3", name, name + ":lease", kKeyring, std::to_string(token.fence), sealed,
+                  std::to_string(ttl), keys_.current_id(), std::to_string(unix_ms_now()), SharedCacheNews::kChannel});
   return reply && reply->type == RedisReply::Integer && reply->integer == 1;
 }
 
@@ -251,7 +254,8 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
   // A wait for another process's token request, measured from its start.
   std::optional<int64_t> waiting_since;
   auto end_wait = [&] {
-    if (waiting_since && c.metrics) c.metrics->observe<&MetricsSnapshot::lease_wait_duration>(double(clock.now_ns() - *waiting_since) / 1e6);
+    if (waiting_since && c.metrics)
+      c.metrics->observe<&MetricsSnapshot::lease_wait_duration>(double(clock.now_ns() - *waiting_since) / 1e6);
     waiting_since.reset();
   };
   auto take = [&](SharedToken &t) {

@@ -9,10 +9,10 @@
 
 #include "cache/cache_clock.hpp"
 #include "cache/metrics.hpp"
-#include "fleet/redis_client.hpp"
-#include "fleet/shared_cache_news.hpp"
-#include "fleet/shared_cache_keys.hpp"
 #include "cache/token_cache.hpp"
+#include "fleet/redis_client.hpp"
+#include "fleet/shared_cache_keys.hpp"
+#include "fleet/shared_cache_news.hpp"
 
 #include <credplug/types.hpp>
 
@@ -89,7 +89,7 @@ struct SharedCredential {
   // Recent tokens handed to the cache and their fences, for invalidate().
   std::deque<std::pair<std::weak_ptr<const HeaderSet>, uint64_t>> recent;
   uint64_t fence_of(const HeaderSet &set);  // 0: not one of the recent
-  uint64_t newest();                         // last_fence, locked
+  uint64_t newest();                        // last_fence, locked
   // A 401 on the token of `fence`: dropped fleet-wide (that one only), and
   // never taken from L2 again here.
   void invalidate(uint64_t fence);

@@ -1,8 +1,8 @@
 #include "net/egress_policy.hpp"
 
 #include "bounded_json.hpp"
-#include "secrets/json_wipe.hpp"
 #include "net/url_parts.hpp"
+#include "secrets/json_wipe.hpp"
 
 #include <credplug/kit/failure.hpp>
 #include <credplug/kit/url.hpp>
@@ -39,7 +39,8 @@ std::optional<Origin> pattern_origin(std::string_view url) {
   if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
     o.port = std::string(authority.substr(colon + 1));
     authority = authority.substr(0, colon);
-    if (o.port.empty() || o.port.size() > 5 || !std::all_of(o.port.begin(), o.port.end(), ::isdigit)) return std::nullopt;
+    if (o.port.empty() || o.port.size() > 5 || !std::all_of(o.port.begin(), o.port.end(), ::isdigit))
+      return std::nullopt;
     o.port.erase(0, std::min(o.port.find_first_not_of('0'), o.port.size() - 1));
   } else {
     o.port = "443";
@@ -75,7 +76,9 @@ bool matches(const std::string &pattern, const Origin &o) {
   if (want.size() != have.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
     if (want[i] == "*") {
-      if (have[i].empty() || !std::all_of(have[i].begin(), have[i].end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
+      if (have[i].empty() || !std::all_of(have[i].begin(), have[i].end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+          }))
         return false;
     } else if (want[i] != have[i]) {
       return false;
@@ -113,14 +116,16 @@ EgressPolicy::EgressPolicy(const std::vector<std::string> &declared, const std::
     auto [v, secret] = stack.back();
     stack.pop_back();
     if (v->IsObject()) {
-      for (const auto &m : v->GetObject()) stack.push_back({&m.value, secret || secret_fields.count(m.name.GetString())});
+      for (const auto &m : v->GetObject())
+        stack.push_back({&m.value, secret || secret_fields.count(m.name.GetString())});
     } else if (v->IsArray()) {
       for (const auto &e : v->GetArray()) stack.push_back({&e, secret});
     } else if (v->IsString() && !secret) {
       std::string_view text(v->GetString(), v->GetStringLength());
       // A bare host needs a dot or a port: "connector-1" is an id, not a host.
       if (!request_origin(std::string(text)) && text.find_first_of(".:") == std::string_view::npos) continue;
-      if (std::any_of(also_secret.begin(), also_secret.end(), [&](const auto &s) { return s.view() == text; })) continue;
+      if (std::any_of(also_secret.begin(), also_secret.end(), [&](const auto &s) { return s.view() == text; }))
+        continue;
       try {
         if (auto o = request_origin(kit::parse_https_url("", text, /*allow_bare_host=*/true).origin))
           origins_.insert(o->str());

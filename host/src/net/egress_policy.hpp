@@ -35,7 +35,7 @@ class EgressPolicy {
   std::optional<std::string> refusal(std::string_view url) const;
 
  private:
-  std::set<std::string> origins_;   // "https://host:port", host lower-case
+  std::set<std::string> origins_;  // "https://host:port", host lower-case
   std::vector<std::string> declared_;
 };
 

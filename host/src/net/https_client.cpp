@@ -60,7 +60,8 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
   if (colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
     t->headers.emplace_back(lower(std::string(line.substr(0, colon))), std::string(value));
   }
   return size * count;
@@ -136,12 +137,12 @@ struct HttpsClient::Shared {
   explicit Shared(const HttpOptions &options) : ca_file(options.ca_file) {
     ensure_curl_global();
     share = curl_share_init();
-    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, +[](CURL *, curl_lock_data d, curl_lock_access, void *p) {
-      static_cast<Shared *>(p)->locks[d].lock();
-    });
-    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, +[](CURL *, curl_lock_data d, void *p) {
-      static_cast<Shared *>(p)->locks[d].unlock();
-    });
+    curl_share_setopt(
+        share, CURLSHOPT_LOCKFUNC,
+        +[](CURL *, curl_lock_data d, curl_lock_access, void *p) { static_cast<Shared *>(p)->locks[d].lock(); });
+    curl_share_setopt(
+        share, CURLSHOPT_UNLOCKFUNC,
+        +[](CURL *, curl_lock_data d, void *p) { static_cast<Shared *>(p)->locks[d].unlock(); });
     curl_share_setopt(share, CURLSHOPT_USERDATA, this);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -195,8 +196,10 @@ struct HttpsClient::Shared {
     if (h == nullptr) return;
     curl_easy_reset(h);  // drops every option (and pointer into the request); keeps its connections
     std::lock_guard<std::mutex> lock(idle_mutex);
-    if (idle.size() < kMaxIdleHandles) idle.push_back(h);
-    else curl_easy_cleanup(h);
+    if (idle.size() < kMaxIdleHandles)
+      idle.push_back(h);
+    else
+      curl_easy_cleanup(h);
   }
 };
 
@@ -238,7 +241,8 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
   HttpResult result;
   auto started = std::chrono::steady_clock::now();
   auto finish = [&](HttpResult &r) -> HttpResult {
-    r.elapsed_ms = long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+    r.elapsed_ms =
+        long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     return std::move(r);
   };
   auto refuse = [&](const std::string &why) {
@@ -256,7 +260,8 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
   if (has_line_break(request.method) || request.method.empty()) return refuse("invalid HTTP method");
   for (const auto &[name, value] : request.headers)
     if (name.empty() || has_line_break(name) || name.find(':') != std::string::npos || has_line_break(value.view()))
-      return refuse("invalid HTTP header '" + (has_line_break(name) ? std::string("?") : name) + "' (line break or colon)");
+      return refuse("invalid HTTP header '" + (has_line_break(name) ? std::string("?") : name) +
+                    "' (line break or colon)");
 
   std::string url = request.url;
   std::string method = request.method;

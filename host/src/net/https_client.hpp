@@ -5,8 +5,8 @@
 // header such as AUTH-TOKEN is never sent to another host).
 #pragma once
 
-#include <credplug/types.hpp>
 #include <credplug/kit/secret.hpp>
+#include <credplug/types.hpp>
 
 #include <cstdint>
 #include <memory>

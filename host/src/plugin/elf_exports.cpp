@@ -95,7 +95,8 @@ void for_each_export(const std::string &path, Visit &&visit) {
     if (dynsym.sh_link >= eh.e_shnum || !file.read_at(eh.e_shoff + uint64_t(dynsym.sh_link) * sizeof(Shdr), strtab) ||
         !file.read_range(strtab.sh_offset, strtab.sh_size, strings))
       throw ElfError("has a malformed dynamic string table");
-    if (!file.read_range(dynsym.sh_offset, dynsym.sh_size, symbols)) throw ElfError("has a truncated dynamic symbol table");
+    if (!file.read_range(dynsym.sh_offset, dynsym.sh_size, symbols))
+      throw ElfError("has a truncated dynamic symbol table");
     for (uint64_t off = 0; off + sizeof(Sym) <= symbols.size(); off += sizeof(Sym)) {
       Sym sym;
       std::memcpy(&sym, symbols.data() + off, sizeof sym);

@@ -33,7 +33,8 @@ std::string descriptor_problem(const credplug_plugin *d) {
     return "its descriptor is too small (struct_size " + std::to_string(d->struct_size) +
            "); it must cover at least the fields of ABI 1.0 up to authenticate";
   if (d->abi_major != CREDPLUG_ABI_MAJOR)
-    return "its descriptor says ABI major " + std::to_string(d->abi_major) + ", expected " + std::to_string(CREDPLUG_ABI_MAJOR);
+    return "its descriptor says ABI major " + std::to_string(d->abi_major) + ", expected " +
+           std::to_string(CREDPLUG_ABI_MAJOR);
   if (d->id == nullptr) return "its descriptor has no id";
   if (!valid_plugin_id(d->id)) return "its id is not 1-64 characters of [a-z0-9_-]";
   if (d->display_name == nullptr) return "its descriptor has no display_name";
@@ -72,7 +73,8 @@ OpenedPlugin open_plugin(const std::string &path) {
   } catch (const std::exception &e) {
     throw LoadError(std::string("cannot be loaded: ") + e.what());
   }
-  auto entry = library.get<int32_t(const char *, uint32_t, uint32_t, credplug_interface_answer *)>(CREDPLUG_ENTRY_SYMBOL);
+  auto entry =
+      library.get<int32_t(const char *, uint32_t, uint32_t, credplug_interface_answer *)>(CREDPLUG_ENTRY_SYMBOL);
   keep_loaded(library);
 
   // 3. Negotiate.
@@ -93,8 +95,8 @@ OpenedPlugin open_plugin(const std::string &path) {
   if (rc != CREDPLUG_OK) throw LoadError(CREDPLUG_ENTRY_SYMBOL "() failed with status " + std::to_string(rc));
   if (answer.iface == nullptr) throw LoadError(CREDPLUG_ENTRY_SYMBOL "() succeeded but returned no interface");
   if (answer.major != CREDPLUG_ABI_MAJOR || answer.minor > CREDPLUG_ABI_MINOR)
-    throw LoadError("the plugin answered with ABI " + version(answer.major, answer.minor) +
-                    ", which this host (ABI " + ours + ") did not offer");
+    throw LoadError("the plugin answered with ABI " + version(answer.major, answer.minor) + ", which this host (ABI " +
+                    ours + ") did not offer");
 
   // 4. Check the descriptor.
   const auto *d = static_cast<const credplug_plugin *>(answer.iface);

@@ -1,9 +1,9 @@
 #include "plugin_paths.hpp"
 
-#include <cstdio>
-#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cstdio>
+#include <filesystem>
 
 namespace fs = std::filesystem;
 
@@ -25,7 +25,8 @@ std::optional<std::string> unsafe(const fs::path &path, bool is_file) {
            mode_text(st.st_mode) + ")";
   if (st.st_uid != 0 && st.st_uid != ::geteuid())
     return std::string(is_file ? "it" : "the directory " + path.string()) + " is owned by user " +
-           std::to_string(st.st_uid) + ", neither root nor the user running credplug (" + std::to_string(::geteuid()) + ")";
+           std::to_string(st.st_uid) + ", neither root nor the user running credplug (" + std::to_string(::geteuid()) +
+           ")";
   return std::nullopt;
 }
 

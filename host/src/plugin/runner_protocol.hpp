@@ -37,17 +37,17 @@ constexpr int kChannelFd = 3;
 
 enum class Msg : uint8_t {
   // runner -> host
-  Hello = 1,      // str magic, u32 version
-  Loaded = 2,     // str id, display_name, version, schema; u32 abi_major, abi_minor, flags, default_lifetime_s
-  LoadFailed = 3, // str message
-  Log = 4,        // u32 level, str message
-  AddSecret = 5,  // str value
-  OutHeader = 6,  // str name, value; u32 flags
+  Hello = 1,         // str magic, u32 version
+  Loaded = 2,        // str id, display_name, version, schema; u32 abi_major, abi_minor, flags, default_lifetime_s
+  LoadFailed = 3,    // str message
+  Log = 4,           // u32 level, str message
+  AddSecret = 5,     // str value
+  OutHeader = 6,     // str name, value; u32 flags
   OutExpiresAt = 7,  // i64 unix seconds
-  OutInfo = 8,    // str key, value; u32 flags
-  SetError = 9,   // u32 code, str message
-  HttpSend = 10,  // str method, url; u32 header count, str name, value ...; str body; u32 timeout_ms, flags
-  Done = 11,      // u32 status; u64 instance (Create only)
+  OutInfo = 8,       // str key, value; u32 flags
+  SetError = 9,      // u32 code, str message
+  HttpSend = 10,     // str method, url; u32 header count, str name, value ...; str body; u32 timeout_ms, flags
+  Done = 11,         // u32 status; u64 instance (Create only)
   // host -> runner
   Call = 64,        // u8 op, u64 instance, str credential JSON (Create only)
   HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body

@@ -88,8 +88,10 @@ bool name_says_secret(const std::string &name) {
   size_t start = 0;
   for (size_t i = 0; i < name.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(name[i]);
-    if (c == '_' || c == '-') start = i + 1;
-    else if (std::isupper(c) && i > 0 && std::islower(static_cast<unsigned char>(name[i - 1]))) start = i;
+    if (c == '_' || c == '-')
+      start = i + 1;
+    else if (std::isupper(c) && i > 0 && std::islower(static_cast<unsigned char>(name[i - 1])))
+      start = i;
   }
   const std::string last = lower(name.substr(start));
   for (const char *word : {"secret", "password", "passwd", "pwd", "passphrase", "token", "key", "apikey", "pin",
@@ -98,8 +100,9 @@ bool name_says_secret(const std::string &name) {
   return false;
 }
 
-void for_each_property(const rapidjson::Value &schema,
-                       const std::function<void(const std::string &, const rapidjson::Value &, const std::string &)> &visit) {
+void for_each_property(
+    const rapidjson::Value &schema,
+    const std::function<void(const std::string &, const rapidjson::Value &, const std::string &)> &visit) {
   walk(schema, "", visit);
 }
 
@@ -112,7 +115,8 @@ bool declared_write_only(const rapidjson::Value &property) {
 UndeclaredSecrets undeclared_secrets(const rapidjson::Value &schema) {
   UndeclaredSecrets out;
   for_each_property(schema, [&](const std::string &name, const rapidjson::Value &property, const std::string &where) {
-    if (property.IsObject() && name_says_secret(name) && !declared_write_only(property) && out.names.insert(name).second)
+    if (property.IsObject() && name_says_secret(name) && !declared_write_only(property) &&
+        out.names.insert(name).second)
       out.warnings.push_back("schema property '" + name + "' (" + where +
                              ") looks like a secret but lacks \"writeOnly\": true; it is treated as secret "
                              "(masked everywhere) — declare it writeOnly");
@@ -130,16 +134,15 @@ std::vector<std::string> convention_problems(const rapidjson::Value &schema) {
   auto text = [](const rapidjson::Value &v, const char *key) -> std::string {
     auto it = v.FindMember(key);
     return it != v.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
-                                                        : std::string();
+                                                       : std::string();
   };
   if (text(schema, "$schema") != "http://json-schema.org/draft-04/schema#")
     out.push_back("/$schema: declare \"http://json-schema.org/draft-04/schema#\" (credplug validates draft-04)");
   // A property a oneOf/anyOf/allOf branch declares again (a discriminator's
   // "enum" per branch) is documented where the enclosing schema declares it.
   std::set<std::string> declared;
-  for_each_property(schema, [&](const std::string &, const rapidjson::Value &, const std::string &where) {
-    declared.insert(where);
-  });
+  for_each_property(
+      schema, [&](const std::string &, const rapidjson::Value &, const std::string &where) { declared.insert(where); });
   auto redeclared = [&](const std::string &name, const std::string &where) {
     size_t branch = std::string::npos;
     for (const char *combinator : {"/oneOf/", "/anyOf/", "/allOf/"})
@@ -153,8 +156,9 @@ std::vector<std::string> convention_problems(const rapidjson::Value &schema) {
     if (text(property, "description").empty())
       out.push_back(where + ": no \"description\" (what the value is and where the user finds it)");
     if (property.HasMember("pattern") && text(property, "x-pattern-hint").empty())
-      out.push_back(where + ": a \"pattern\" without \"x-pattern-hint\" (a value it refuses is explained by the hint, "
-                            "not by the regular expression)");
+      out.push_back(where +
+                    ": a \"pattern\" without \"x-pattern-hint\" (a value it refuses is explained by the hint, "
+                    "not by the regular expression)");
   });
   for (const auto &warning : undeclared_secrets(schema).warnings) out.push_back(warning);
   return out;

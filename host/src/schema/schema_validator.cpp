@@ -2,10 +2,10 @@
 
 #include "bounded_json.hpp"
 #include "net/egress_policy.hpp"
-#include "secrets/json_wipe.hpp"
-#include "secrets/output_rules.hpp"
 #include "schema/rapidjson_schema.hpp"
 #include "schema/schema_checks.hpp"
+#include "secrets/json_wipe.hpp"
+#include "secrets/output_rules.hpp"
 
 #include <openssl/crypto.h>
 #include <rapidjson/error/en.h>
@@ -108,7 +108,8 @@ size_t edit_distance(const std::string &a, const std::string &b) {
     row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t cur = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+      row[j] =
+          std::min({row[j] + 1, row[j - 1] + 1, prev + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
       prev = cur;
     }
   }
@@ -216,7 +217,9 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
     return "; got " + text;
   };
   std::vector<FieldError> out;
-  auto add = [&](std::string ptr, std::string message) { out.push_back({std::move(ptr), keyword, std::move(message)}); };
+  auto add = [&](std::string ptr, std::string message) {
+    out.push_back({std::move(ptr), keyword, std::move(message)});
+  };
 
   if (keyword == "required" && schema && value && value->IsObject()) {
     const Value *required = member(*schema, "required");
@@ -227,7 +230,8 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
         std::string field = r.GetString();
         const Value *fs = props ? member(*props, field.c_str()) : nullptr;
         std::string desc = fs ? string_member(*fs, "description") : "";
-        add(pointer + "/" + field, describe_field(fs, field) + " is required but missing" + (desc.empty() ? "" : " — " + desc));
+        add(pointer + "/" + field,
+            describe_field(fs, field) + " is required but missing" + (desc.empty() ? "" : " — " + desc));
       }
     if (!out.empty()) return out;
   }
@@ -241,8 +245,8 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
       if (size_t d = edit_distance(name, a); d < best_d) best_d = d, best = a;
     std::string list;
     for (const auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
-    add(pointer, "'" + name + "' is not a field of this credential" + (best.empty() ? "" : " — did you mean '" + best + "'?") +
-                     ". Allowed fields: " + list);
+    add(pointer, "'" + name + "' is not a field of this credential" +
+                     (best.empty() ? "" : " — did you mean '" + best + "'?") + ". Allowed fields: " + list);
     return out;
   }
   if (keyword == "type" && schema && value) {
@@ -253,7 +257,8 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
   if (keyword == "pattern" && schema && value) {
     std::string hint = string_member(*schema, "x-pattern-hint");
     add(pointer, who + " does not have the expected form: " +
-                     (hint.empty() ? "it must match the pattern " + string_member(*schema, "pattern") : hint) + shown(*value));
+                     (hint.empty() ? "it must match the pattern " + string_member(*schema, "pattern") : hint) +
+                     shown(*value));
     return out;
   }
   if ((keyword == "minLength" || keyword == "maxLength") && schema && value && value->IsString()) {
@@ -278,7 +283,8 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
     const Value *excl = member(*schema, keyword == "minimum" ? "exclusiveMinimum" : "exclusiveMaximum");
     bool exclusive = excl && excl->IsBool() && excl->GetBool();
     std::string bound = limit ? json_text(*limit) : "?";
-    std::string rel = keyword == "minimum" ? (exclusive ? "greater than " : "at least ") : (exclusive ? "less than " : "at most ");
+    std::string rel =
+        keyword == "minimum" ? (exclusive ? "greater than " : "at least ") : (exclusive ? "less than " : "at most ");
     add(pointer, who + " must be " + rel + bound + shown(*value));
     return out;
   }
@@ -295,7 +301,9 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
         std::string t = string_member(b, "title");
         if (!t.empty()) forms += (forms.empty() ? "" : "; ") + t;
       }
-    add(pointer, who + (keyword == "oneOf" ? " must match exactly one of the allowed forms" : " matches none of the allowed forms") +
+    add(pointer, who +
+                     (keyword == "oneOf" ? " must match exactly one of the allowed forms"
+                                         : " matches none of the allowed forms") +
                      (forms.empty() ? "" : ": " + forms));
     return out;
   }
@@ -344,7 +352,8 @@ Validation CompiledSchema::validate(std::string_view credential_json, const Reda
     return result;
   }
   if (!credential.doc.IsObject()) {
-    result.errors.push_back({"", "type", std::string("the credential must be a JSON object, not ") + type_name(credential.doc)});
+    result.errors.push_back(
+        {"", "type", std::string("the credential must be a JSON object, not ") + type_name(credential.doc)});
     return result;
   }
   // RapidJSON 1.1.0 stops at the first error. To report every field at
@@ -356,9 +365,9 @@ Validation CompiledSchema::validate(std::string_view credential_json, const Reda
   for (int round = 0; round < 64; ++round) {
     SchemaValidator validator(*schema);
     if (credential.doc.Accept(validator)) break;
-    auto errors = explain(impl_->schema_doc, credential.doc, validator.GetInvalidSchemaPointer(),
-                          validator.GetInvalidSchemaKeyword(), validator.GetInvalidDocumentPointer(), secret_fields_,
-                          redactor);
+    auto errors =
+        explain(impl_->schema_doc, credential.doc, validator.GetInvalidSchemaPointer(),
+                validator.GetInvalidSchemaKeyword(), validator.GetInvalidDocumentPointer(), secret_fields_, redactor);
     bool progressed = false;
     for (auto &e : errors)
       if (reported.insert(e.pointer).second) {

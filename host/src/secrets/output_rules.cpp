@@ -27,10 +27,10 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((at(i + k) & 0xc0) != 0x80) return 0;
-  if (n == 2 && c < 0xc2) return 0;                                   // overlong
-  if (n == 3 && c == 0xe0 && at(i + 1) < 0xa0) return 0;              // overlong
-  if (n == 3 && c == 0xed && at(i + 1) >= 0xa0) return 0;             // surrogate
-  if (n == 4 && c == 0xf0 && at(i + 1) < 0x90) return 0;              // overlong
+  if (n == 2 && c < 0xc2) return 0;                                        // overlong
+  if (n == 3 && c == 0xe0 && at(i + 1) < 0xa0) return 0;                   // overlong
+  if (n == 3 && c == 0xed && at(i + 1) >= 0xa0) return 0;                  // surrogate
+  if (n == 4 && c == 0xf0 && at(i + 1) < 0x90) return 0;                   // overlong
   if (n == 4 && (c > 0xf4 || (c == 0xf4 && at(i + 1) >= 0x90))) return 0;  // > U+10FFFF
   return n;
 }
@@ -46,8 +46,8 @@ std::optional<std::string> header_problem(std::string_view name, std::string_vie
       return "header '" + displayable(name, 80) + "': its name has the character " + hex_byte(c) +
              ", which an HTTP header name cannot contain";
   if (value.size() > kMaxHeaderValueBytes)
-    return "header '" + std::string(name) + "': its value is " + std::to_string(value.size()) +
-           " bytes, over the " + std::to_string(kMaxHeaderValueBytes) + "-byte limit";
+    return "header '" + std::string(name) + "': its value is " + std::to_string(value.size()) + " bytes, over the " +
+           std::to_string(kMaxHeaderValueBytes) + "-byte limit";
   for (unsigned char c : value)
     if (c < 0x20 || c == 0x7f)
       return "header '" + std::string(name) + "': its value contains the control character " + hex_byte(c) +

@@ -15,7 +15,7 @@ constexpr size_t kMaxHeaders = 32;
 constexpr size_t kMaxHeaderNameBytes = 256;
 constexpr size_t kMaxHeaderValueBytes = 64 * 1024;  // the largest JWTs seen are ~16 KiB
 constexpr size_t kMaxInfoEntries = 64;
-constexpr size_t kMaxMessageBytes = 2048;           // an error message, an info value
+constexpr size_t kMaxMessageBytes = 2048;  // an error message, an info value
 constexpr size_t kMaxLogLineBytes = 4096;
 
 // Why `name: value` cannot be attached to an HTTP request, or nullopt when

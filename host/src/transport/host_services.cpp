@@ -1,14 +1,14 @@
 #include "transport/host_services.hpp"
 
-#include "secrets/output_rules.hpp"
-#include "net/retry_after.hpp"
 #include "base/unix_time.hpp"
+#include "net/retry_after.hpp"
+#include "secrets/output_rules.hpp"
 
 #include <openssl/crypto.h>
 
 #include <atomic>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 
 namespace credplug::host {
@@ -30,11 +30,11 @@ void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
   quietly([&] {
     if (message == nullptr) return;
     if (call == nullptr) {
-      if (const Logger *l = process_logger())
-        l->write(level, "[plugin] " + displayable(message, kMaxLogLineBytes));
+      if (const Logger *l = process_logger()) l->write(level, "[plugin] " + displayable(message, kMaxLogLineBytes));
       return;
     }
-    if (call->logger) call->logger->write(level, call->log_prefix + displayable(call->redactor->apply(message), kMaxLogLineBytes));
+    if (call->logger)
+      call->logger->write(level, call->log_prefix + displayable(call->redactor->apply(message), kMaxLogLineBytes));
   });
 }
 
@@ -94,7 +94,8 @@ void svc_out_info(credplug_call *call, const char *key, const char *value, uint3
                                        std::to_string(kMaxHeaderValueBytes) + " bytes");
       call->info.push_back(Info{shown_key, SecretString(std::string_view(value)), true});
     } else {
-      call->info.push_back(Info{shown_key, SecretString(displayable(call->redactor->apply(value), kMaxMessageBytes)), false});
+      call->info.push_back(
+          Info{shown_key, SecretString(displayable(call->redactor->apply(value), kMaxMessageBytes)), false});
     }
   });
 }

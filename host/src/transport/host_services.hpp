@@ -4,13 +4,13 @@
 #pragma once
 
 #include "net/egress_policy.hpp"
-#include "plugin/plugin_helpers.hpp"
 #include "net/https_client.hpp"
+#include "plugin/plugin_helpers.hpp"
 #include "secrets/logger.hpp"
 #include "secrets/redactor.hpp"
 
-#include <credplug/types.hpp>
 #include <credplug/plugin.h>
+#include <credplug/types.hpp>
 
 #include <optional>
 #include <string>

@@ -1,7 +1,7 @@
 #include "transport/in_process_transport.hpp"
 
-#include "transport/plugin_call_marker.hpp"
 #include "plugin/plugin_paths.hpp"
+#include "transport/plugin_call_marker.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -12,9 +12,12 @@ namespace credplug::host {
 
 const char *op_name(PluginOp op) {
   switch (op) {
-    case PluginOp::Authenticate: return "authenticate";
-    case PluginOp::Test: return "test";
-    case PluginOp::Refresh: return "refresh";
+    case PluginOp::Authenticate:
+      return "authenticate";
+    case PluginOp::Test:
+      return "test";
+    case PluginOp::Refresh:
+      return "refresh";
   }
   return "call";
 }
@@ -38,8 +41,15 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
   InProcessTransport(std::string path, OpenedPlugin opened, std::unique_ptr<CompiledSchema> schema)
       : opened_(opened), schema_(std::move(schema)) {
     const credplug_plugin *d = opened.descriptor;
-    description_ = {d->id, d->display_name, d->version, std::move(path), opened.abi_major, opened.abi_minor,
-                    opened.test != nullptr, opened.refresh != nullptr, opened.concurrent_instance,
+    description_ = {d->id,
+                    d->display_name,
+                    d->version,
+                    std::move(path),
+                    opened.abi_major,
+                    opened.abi_minor,
+                    opened.test != nullptr,
+                    opened.refresh != nullptr,
+                    opened.concurrent_instance,
                     opened.default_token_lifetime_s};
   }
 
@@ -68,9 +78,12 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
     auto *inst = static_cast<InProcessInstance &>(instance).instance;
     PluginCallMarker marker(description_.id.c_str(), op_name(op));
     switch (op) {
-      case PluginOp::Authenticate: return opened_.descriptor->authenticate(inst, &call);
-      case PluginOp::Test: return opened_.test ? opened_.test(inst, &call) : CREDPLUG_ERR_PLUGIN;
-      case PluginOp::Refresh: return opened_.refresh ? opened_.refresh(inst, &call) : CREDPLUG_ERR_PLUGIN;
+      case PluginOp::Authenticate:
+        return opened_.descriptor->authenticate(inst, &call);
+      case PluginOp::Test:
+        return opened_.test ? opened_.test(inst, &call) : CREDPLUG_ERR_PLUGIN;
+      case PluginOp::Refresh:
+        return opened_.refresh ? opened_.refresh(inst, &call) : CREDPLUG_ERR_PLUGIN;
     }
     return CREDPLUG_ERR_PLUGIN;
   }

@@ -35,7 +35,8 @@ PinFile read_pin_file(const std::string &path) {
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     text.append(buf, size_t(in.gcount()));
     if (text.size() > kMaxPinFileBytes)
-      throw std::runtime_error("the pin file '" + path + "' is larger than " + std::to_string(kMaxPinFileBytes) + " bytes");
+      throw std::runtime_error("the pin file '" + path + "' is larger than " + std::to_string(kMaxPinFileBytes) +
+                               " bytes");
   }
   PinFile pins;
   pins.path = path;
@@ -63,7 +64,8 @@ std::string file_sha256(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read '" + path + "' to hash it: " + std::strerror(errno));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 is unavailable");
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 is unavailable");
   char buf[1 << 16];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf, size_t(in.gcount()));
   unsigned char digest[EVP_MAX_MD_SIZE];

@@ -1,7 +1,7 @@
 #include "transport/plugin_registry.hpp"
 
-#include "transport/in_process_transport.hpp"
 #include "plugin/plugin_paths.hpp"
+#include "transport/in_process_transport.hpp"
 #include "transport/process_transport.hpp"
 
 #include <algorithm>
@@ -74,7 +74,8 @@ void PluginRegistry::accept(const std::string &path, const std::string &pinned_a
   }
   by_id_[id] = plugin;
   by_path_[path] = id;
-  for (const auto &warning : plugin->schema().warnings()) logger_.write(CREDPLUG_LOG_WARN, "plugin '" + id + "': " + warning);
+  for (const auto &warning : plugin->schema().warnings())
+    logger_.write(CREDPLUG_LOG_WARN, "plugin '" + id + "': " + warning);
 }
 
 void PluginRegistry::try_load(const std::string &path) {
@@ -122,8 +123,10 @@ void PluginRegistry::scan_all() {
   }
   // Then in search-path order, so the first file of an id wins.
   for (auto &c : candidates) {
-    if (c.plugin) accept(c.path, c.pinned_as, c.plugin);
-    else problems_[c.path] = c.problem;
+    if (c.plugin)
+      accept(c.path, c.pinned_as, c.plugin);
+    else
+      problems_[c.path] = c.problem;
   }
   scanned_ = true;
 }
@@ -164,8 +167,10 @@ std::shared_ptr<PluginTransport> PluginRegistry::find(const std::string &id) {
   for (const auto &dir : dirs_)
     for (const auto &file : plugin_files(dir)) {
       std::string named = conventional_plugin_id(file);
-      if (named.empty()) try_load(file);
-      else known_ids.insert(named);
+      if (named.empty())
+        try_load(file);
+      else
+        known_ids.insert(named);
     }
   if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
   for (const auto &[known_id, p] : by_id_) known_ids.insert(known_id);
@@ -173,7 +178,8 @@ std::shared_ptr<PluginTransport> PluginRegistry::find(const std::string &id) {
   for (const auto &known_id : known_ids) known += (known.empty() ? "" : ", ") + known_id;
   std::string searched;
   for (const auto &d : dirs_) searched += (searched.empty() ? "" : ", ") + d;
-  throw Error(ErrorKind::InvalidInput, "no plugin with id '" + id + "'; available: " + (known.empty() ? "none" : known) +
+  throw Error(ErrorKind::InvalidInput, "no plugin with id '" + id +
+                                           "'; available: " + (known.empty() ? "none" : known) +
                                            " (searched: " + (searched.empty() ? "no directories" : searched) + ")");
 }
 

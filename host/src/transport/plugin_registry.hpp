@@ -21,8 +21,8 @@ namespace credplug::host {
 struct LoadPolicy {
   bool allow_unsafe_paths = false;
   std::optional<PinFile> pins;
-  bool isolated = true;      // in a runner process; else in this process
-  RunnerProgram runner;      // when isolated
+  bool isolated = true;  // in a runner process; else in this process
+  RunnerProgram runner;  // when isolated
   long load_deadline_ms = 10000;
 };
 

@@ -9,8 +9,8 @@
 // and collects them, on the calling thread.
 #pragma once
 
-#include "transport/host_services.hpp"
 #include "schema/schema_validator.hpp"
+#include "transport/host_services.hpp"
 
 #include <credplug/types.hpp>
 

@@ -2,11 +2,11 @@
 
 #include "base/backoff.hpp"
 
-#include "secrets/output_rules.hpp"
 #include "plugin/plugin_paths.hpp"
+#include "plugin/runner_protocol.hpp"
+#include "secrets/output_rules.hpp"
 #include "transport/runner_frames.hpp"
 #include "transport/runner_process.hpp"
-#include "plugin/runner_protocol.hpp"
 
 #include <sys/stat.h>
 
@@ -14,8 +14,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -67,7 +67,8 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
     if (!r.send(Msg::Call, call_id, request)) r.stop("");  // it is gone: say how it ended
     runner::wipe(request);
   }
-  const auto budget = call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
+  const auto budget =
+      call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
   Clock::duration spent{0};  // plugin time: the host's HTTPS time is not counted
   auto since = Clock::now();
   CallFrames state;
@@ -167,7 +168,8 @@ struct FileIdentity {
   dev_t dev = 0;
   ino_t ino = 0;
   off_t size = 0;
-  struct timespec mtime {}, ctime{};
+  struct timespec mtime {
+  }, ctime{};
   bool operator==(const FileIdentity &o) const {
     return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
            mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
@@ -308,7 +310,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
   const RunnerProgram program_;
   const long load_deadline_ms_;
   const FileIdentity file_;
-  std::mutex mutex_;      // guards what follows
+  std::mutex mutex_;  // guards what follows
   std::shared_ptr<RunnerProcess> runner_;
   std::string last_end_;
   std::atomic<int> ends_in_a_row_{0};  // runners ended (or not started) since a call last succeeded

@@ -11,8 +11,8 @@
 #pragma once
 
 #include "plugin/plugin_open.hpp"
-#include "transport/runner_process.hpp"
 #include "transport/plugin_transport.hpp"
+#include "transport/runner_process.hpp"
 
 #include <memory>
 #include <string>

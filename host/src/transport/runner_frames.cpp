@@ -1,7 +1,7 @@
 #include "transport/runner_frames.hpp"
 
-#include "secrets/output_rules.hpp"
 #include "plugin/plugin_paths.hpp"
+#include "secrets/output_rules.hpp"
 
 #include <vector>
 
@@ -30,8 +30,8 @@ std::string http_exchange(Decoder &d, credplug_call &call, CallFrames &state) {
   std::vector<const char *> headers;
   for (const auto &f : fields) headers.push_back(f.c_str());
   headers.push_back(nullptr);
-  credplug_http_request req{sizeof req, method.c_str(), url.c_str(), headers.data(), body.data(), body.size(),
-                            timeout_ms, flags};
+  credplug_http_request req{sizeof req,  method.c_str(), url.c_str(), headers.data(),
+                            body.data(), body.size(),    timeout_ms,  flags};
   credplug_http_response *resp = nullptr;
   int32_t rc;
   if (++state.http_requests > kMaxHttpRequestsPerCall) {

@@ -6,8 +6,8 @@
 // malformed, too long or out of place throws runner::ProtocolError.
 #pragma once
 
-#include "transport/plugin_transport.hpp"
 #include "plugin/runner_protocol.hpp"
+#include "transport/plugin_transport.hpp"
 
 #include <string>
 

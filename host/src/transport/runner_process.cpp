@@ -45,8 +45,7 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   posix_spawn_file_actions_adddup2(&actions, sv[1], runner::kChannelFd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  if (!runner.keep_stderr)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  if (!runner.keep_stderr) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, all;
@@ -131,7 +130,7 @@ bool RunnerProcess::ended() {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) {
       reading_ = true;  // route_locked() may let go of the lock
-      try {  // its last words first: what it logged before it went
+      try {             // its last words first: what it logged before it went
         bool timed_out = false;
         while (auto frame = reader_->next(Clock::now(), &timed_out)) route_locked(*frame, lock);
       } catch (const runner::ProtocolError &) {
@@ -158,9 +157,12 @@ void RunnerProcess::finish_locked(const std::string &why) {
   do waited = waitpid(pid_, &status, 0);
   while (waited < 0 && errno == EINTR);
   // A runner stopped by the host says less by its SIGKILL than the reason.
-  if (!why.empty()) end_reason_ = why;
-  else if (waited == pid_) end_reason_ = describe(status);
-  else end_reason_ = "ended (its exit status is unknown: SIGCHLD is ignored in this process)";
+  if (!why.empty())
+    end_reason_ = why;
+  else if (waited == pid_)
+    end_reason_ = describe(status);
+  else
+    end_reason_ = "ended (its exit status is unknown: SIGCHLD is ignored in this process)";
   ended_ = true;
   // The channel stays open until the destructor: a reader may be in read().
   for (auto &[id, inbox] : calls_) inbox->ready.notify_all();

@@ -99,7 +99,7 @@ class RunnerProcess {
   std::mutex write_mutex_;
   std::mutex mutex_;  // guards what follows
   std::map<uint32_t, std::shared_ptr<RunnerInbox>> calls_;
-  std::set<uint32_t> posted_;  // calls sent with post(), not yet Done
+  std::set<uint32_t> posted_;           // calls sent with post(), not yet Done
   std::vector<RunnerInbox *> waiting_;  // callers in next() with no frame yet
   uint32_t next_call_ = 1;
   bool reading_ = false;  // a caller is reading the channel

@@ -1,6 +1,7 @@
 // The credplug SDK's C++ kit: everything a provider plugin needs.
 #pragma once
 
+#include <credplug/plugin.h>
 #include <credplug/kit/call.hpp>
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/failure.hpp>
@@ -10,4 +11,3 @@
 #include <credplug/kit/provider.hpp>
 #include <credplug/kit/secret.hpp>
 #include <credplug/kit/url.hpp>
-#include <credplug/plugin.h>

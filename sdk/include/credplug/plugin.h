@@ -76,9 +76,8 @@ extern "C" {
 #define CREDPLUG_ABI_MINOR 2
 
 /* True when a struct of the given size contains FIELD in full. */
-#define CREDPLUG_HAS_FIELD(ptr, type, field)                                   \
-  ((ptr) != NULL && (size_t)(ptr)->struct_size >=                              \
-                        offsetof(type, field) + sizeof(((type *)0)->field))
+#define CREDPLUG_HAS_FIELD(ptr, type, field) \
+  ((ptr) != NULL && (size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 #if defined(_WIN32)
 #define CREDPLUG_EXPORT __declspec(dllexport)
@@ -164,13 +163,13 @@ typedef struct credplug_http_request {
 /* A token endpoint's answer, as oauth2_token() (minor 2) reads it. Strings
 ** belong to the call, like every helper's; absent ones are NULL. */
 typedef struct credplug_oauth2_token {
-  uint32_t struct_size;      /* sizeof(credplug_oauth2_token), set by the plugin */
-  const char *access_token;  /* a secret of the call */
-  const char *token_type;    /* "Bearer" (any case), or NULL when not sent */
-  int64_t expires_in;        /* seconds, 1 .. 10 years; 0 when not sent */
-  const char *scope;         /* the granted scope, when sent */
-  const char *refresh_token; /* a secret of the call, when sent */
-  const char *error;         /* on failure: the RFC 6749 §5.2 error, when sent */
+  uint32_t struct_size;          /* sizeof(credplug_oauth2_token), set by the plugin */
+  const char *access_token;      /* a secret of the call */
+  const char *token_type;        /* "Bearer" (any case), or NULL when not sent */
+  int64_t expires_in;            /* seconds, 1 .. 10 years; 0 when not sent */
+  const char *scope;             /* the granted scope, when sent */
+  const char *refresh_token;     /* a secret of the call, when sent */
+  const char *error;             /* on failure: the RFC 6749 §5.2 error, when sent */
   const char *error_description; /* on failure, when sent */
 } credplug_oauth2_token;
 
@@ -199,8 +198,7 @@ typedef struct credplug_host_api {
   /* authenticate(): a header to attach to API calls. Flags: SECRET marks a
   ** value the host masks in output and wipes when done. Copied. May be called
   ** several times; a later header of the same name replaces the earlier. */
-  void (*out_header)(credplug_call *call, const char *name, const char *value,
-                     uint32_t flags);
+  void (*out_header)(credplug_call *call, const char *name, const char *value, uint32_t flags);
 
   /* authenticate(): when the headers stop being valid, seconds since the Unix
   ** epoch. Not calling it means "unknown". */
@@ -208,8 +206,7 @@ typedef struct credplug_host_api {
 
   /* test() and authenticate(): a fact to show the user ("scope", "user_id",
   ** "api_status"). SECRET values are masked like headers. Copied. */
-  void (*out_info)(credplug_call *call, const char *key, const char *value,
-                   uint32_t flags);
+  void (*out_info)(credplug_call *call, const char *key, const char *value, uint32_t flags);
 
   /* Report why the call failed: a CREDPLUG_ERR_* code and a message for a
   ** human, naming what was wrong and what was expected. Never put a secret in
@@ -223,8 +220,7 @@ typedef struct credplug_host_api {
   ** or CREDPLUG_ERR_NETWORK / CREDPLUG_ERR_INVALID_CONFIG (bad URL). In every
   ** case *out is set to a response the plugin must pass to http_release();
   ** on failure it carries only http_error(). */
-  int32_t (*http_send)(credplug_call *call, const credplug_http_request *req,
-                       credplug_http_response **out);
+  int32_t (*http_send)(credplug_call *call, const credplug_http_request *req, credplug_http_response **out);
 
   /* The HTTP status code, or 0 if no response arrived. */
   int32_t (*http_status)(const credplug_http_response *resp);
@@ -235,8 +231,7 @@ typedef struct credplug_host_api {
 
   /* A response header's value by case-insensitive name, or NULL. The last
   ** one wins if repeated. Valid until http_release(). */
-  const char *(*http_header)(const credplug_http_response *resp,
-                             const char *name);
+  const char *(*http_header)(const credplug_http_response *resp, const char *name);
 
   /* Why no response arrived (redacted), or NULL. Valid until release. */
   const char *(*http_error)(const credplug_http_response *resp);
@@ -340,8 +335,7 @@ typedef struct credplug_plugin {
   ** `credential_json` (len bytes, NUL-terminated) is valid only during the
   ** call and is wiped by the host afterwards: copy what you keep, and wipe
   ** your copies in destroy(). On success set *out and return CREDPLUG_OK. */
-  int32_t (*create)(credplug_call *call, const char *credential_json,
-                    size_t len, credplug_instance **out);
+  int32_t (*create)(credplug_call *call, const char *credential_json, size_t len, credplug_instance **out);
 
   /* Obtain what an API call needs now: out_header() for each header to
   ** attach, out_expires_at() when known. May do network I/O through the
@@ -394,8 +388,7 @@ typedef struct credplug_interface_answer {
 ** descriptor (for "credplug.credential": a credplug_plugin), or
 ** CREDPLUG_ERR_INCOMPATIBLE with answer->major/minor saying what it needs.
 ** Must not call the host, allocate, or have side effects. */
-typedef int32_t (*credplug_get_interface_fn)(const char *name, uint32_t major,
-                                             uint32_t host_minor_max,
+typedef int32_t (*credplug_get_interface_fn)(const char *name, uint32_t major, uint32_t host_minor_max,
                                              credplug_interface_answer *answer);
 
 #define CREDPLUG_ENTRY_SYMBOL "credplug_get_interface"

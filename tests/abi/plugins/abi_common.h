@@ -31,15 +31,15 @@ ABI_UNUSED static int32_t abi_authenticate(credplug_instance *inst, credplug_cal
 }
 
 /* The entry point answering with `descriptor` at minor 0. */
-#define ABI_ENTRY(descriptor)                                                                          \
-  CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t minor_max, \
-                                                 credplug_interface_answer *answer) {                  \
-    (void)minor_max;                                                                                   \
+#define ABI_ENTRY(descriptor)                                                                             \
+  CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t minor_max,    \
+                                                 credplug_interface_answer *answer) {                     \
+    (void)minor_max;                                                                                      \
     if (strcmp(name, CREDPLUG_INTERFACE_CREDENTIAL) != 0 || major != 1) return CREDPLUG_ERR_INCOMPATIBLE; \
-    answer->major = 1;                                                                                 \
-    answer->minor = 0;                                                                                 \
-    answer->iface = &(descriptor);                                                                     \
-    return CREDPLUG_OK;                                                                                \
+    answer->major = 1;                                                                                    \
+    answer->minor = 0;                                                                                    \
+    answer->iface = &(descriptor);                                                                        \
+    return CREDPLUG_OK;                                                                                   \
   }
 
 #define ABI_SCHEMA "{\"type\":\"object\"}"

@@ -7,8 +7,21 @@
 
 __attribute__((constructor)) static void abort_on_load(void) { abort(); }
 
-static const credplug_plugin descriptor = {
-    sizeof(credplug_plugin), 1, 0, "ctor-abort", "Aborts on load", "1.0.0", ABI_SCHEMA, 0,
-    abi_init, NULL, abi_create, abi_authenticate, NULL, NULL, NULL, 0};
+static const credplug_plugin descriptor = {sizeof(credplug_plugin),
+                                           1,
+                                           0,
+                                           "ctor-abort",
+                                           "Aborts on load",
+                                           "1.0.0",
+                                           ABI_SCHEMA,
+                                           0,
+                                           abi_init,
+                                           NULL,
+                                           abi_create,
+                                           abi_authenticate,
+                                           NULL,
+                                           NULL,
+                                           NULL,
+                                           0};
 
 ABI_ENTRY(descriptor)

@@ -95,9 +95,12 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
     to.sin_family = AF_INET;
     to.sin_port = htons((uint16_t)h->port);
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0) snprintf(message, sizeof message, "socket: %s", strerror(errno));
-    else if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) snprintf(message, sizeof message, "connect: %s", strerror(errno));
-    else snprintf(message, sizeof message, "connected to port %d", h->port);
+    if (fd < 0)
+      snprintf(message, sizeof message, "socket: %s", strerror(errno));
+    else if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0)
+      snprintf(message, sizeof message, "connect: %s", strerror(errno));
+    else
+      snprintf(message, sizeof message, "connected to port %d", h->port);
     if (fd >= 0) close(fd);
   } else if (strcmp(h->action, "exec") == 0) {
     char command[600];
@@ -124,8 +127,10 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
     memset(&req, 0, sizeof req);
     req.struct_size = sizeof req;
     /* Without "url", a port of this machine the credential does not name. */
-    if (h->url[0] == '\0') snprintf(url, sizeof url, "https://localhost:%d/", h->port);
-    else snprintf(url, sizeof url, "%s", h->url);
+    if (h->url[0] == '\0')
+      snprintf(url, sizeof url, "https://localhost:%d/", h->port);
+    else
+      snprintf(url, sizeof url, "%s", h->url);
     req.url = url;
     rc = host->http_send(call, &req, &resp);
     snprintf(message, sizeof message, "egress: status %d, %s", (int)host->http_status(resp),
@@ -208,8 +213,8 @@ static const credplug_plugin descriptor = {
     sizeof(credplug_plugin), 1, 1, HOSTILE_ID, "Hostile", "1.0.0",
     /* api_key lacks writeOnly on purpose: the host must treat it as secret and warn. */
     "{\"type\":\"object\",\"properties\":{\"action\":{\"type\":\"string\"},\"where\":{\"type\":\"string\"},"
-    "\"api_key\":{\"type\":\"string\"}}}", 0,
-    h_init, NULL, h_create, h_authenticate, h_test, h_destroy, h_refresh, 0};
+    "\"api_key\":{\"type\":\"string\"}}}",
+    0, h_init, NULL, h_create, h_authenticate, h_test, h_destroy, h_refresh, 0};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t minor_max,
                                                credplug_interface_answer *answer) {

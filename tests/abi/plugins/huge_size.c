@@ -5,8 +5,11 @@
 #include "abi_common.h"
 
 static const credplug_plugin descriptor = {
-    0xFFFFFFFFu, 1, 1, "huge-size", "Huge size", "1.0.0", ABI_SCHEMA, 0,
-    abi_init, NULL, abi_create, abi_authenticate, NULL, NULL,
-    (int32_t(*)(credplug_instance *, credplug_call *))1, 1111638594u};
+    0xFFFFFFFFu, 1,           1,
+    "huge-size", "Huge size", "1.0.0",
+    ABI_SCHEMA,  0,           abi_init,
+    NULL,        abi_create,  abi_authenticate,
+    NULL,        NULL,        (int32_t(*)(credplug_instance *, credplug_call *))1,
+    1111638594u};
 
 ABI_ENTRY(descriptor)

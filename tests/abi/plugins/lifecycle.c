@@ -31,8 +31,21 @@ static void lc_destroy(credplug_instance *inst) {
   note("destroy");
 }
 
-static const credplug_plugin descriptor = {
-    offsetof(credplug_plugin, refresh), 1, 0, "lifecycle", "Lifecycle", "1.0.0", ABI_SCHEMA, 0,
-    lc_init, lc_shutdown, lc_create, abi_authenticate, NULL, lc_destroy, NULL, 0};
+static const credplug_plugin descriptor = {offsetof(credplug_plugin, refresh),
+                                           1,
+                                           0,
+                                           "lifecycle",
+                                           "Lifecycle",
+                                           "1.0.0",
+                                           ABI_SCHEMA,
+                                           0,
+                                           lc_init,
+                                           lc_shutdown,
+                                           lc_create,
+                                           abi_authenticate,
+                                           NULL,
+                                           lc_destroy,
+                                           NULL,
+                                           0};
 
 ABI_ENTRY(descriptor)

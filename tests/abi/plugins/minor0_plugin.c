@@ -47,9 +47,20 @@ static int32_t m0_test(credplug_instance *inst, credplug_call *call) {
 
 static void m0_destroy(credplug_instance *inst) { (void)inst; }
 
-static const credplug_plugin descriptor = {
-    sizeof(credplug_plugin), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, "minor0", "Built against ABI 1.0", "1.0.0",
-    "{\"type\":\"object\"}", 0, m0_init, NULL, m0_create, m0_authenticate, m0_test, m0_destroy};
+static const credplug_plugin descriptor = {sizeof(credplug_plugin),
+                                           CREDPLUG_ABI_MAJOR,
+                                           CREDPLUG_ABI_MINOR,
+                                           "minor0",
+                                           "Built against ABI 1.0",
+                                           "1.0.0",
+                                           "{\"type\":\"object\"}",
+                                           0,
+                                           m0_init,
+                                           NULL,
+                                           m0_create,
+                                           m0_authenticate,
+                                           m0_test,
+                                           m0_destroy};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t host_minor_max,
                                                credplug_interface_answer *answer) {

@@ -55,9 +55,22 @@ static int32_t m1_test(credplug_instance *inst, credplug_call *call) {
 
 static void m1_destroy(credplug_instance *inst) { (void)inst; }
 
-static const credplug_plugin descriptor = {
-    sizeof(credplug_plugin), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, "minor1", "Built against ABI 1.1", "1.1.0",
-    "{\"type\":\"object\"}", 0, m1_init, NULL, m1_create, m1_authenticate, m1_test, m1_destroy, m1_refresh, 120};
+static const credplug_plugin descriptor = {sizeof(credplug_plugin),
+                                           CREDPLUG_ABI_MAJOR,
+                                           CREDPLUG_ABI_MINOR,
+                                           "minor1",
+                                           "Built against ABI 1.1",
+                                           "1.1.0",
+                                           "{\"type\":\"object\"}",
+                                           0,
+                                           m1_init,
+                                           NULL,
+                                           m1_create,
+                                           m1_authenticate,
+                                           m1_test,
+                                           m1_destroy,
+                                           m1_refresh,
+                                           120};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t host_minor_max,
                                                credplug_interface_answer *answer) {

@@ -7,8 +7,21 @@ static int32_t fail_silently(credplug_instance *inst, credplug_call *call) {
   return CREDPLUG_ERR_PROVIDER;
 }
 
-static const credplug_plugin descriptor = {sizeof(credplug_plugin), 1, 0, "silent-failure", "Silent failure",
-                                           "1.0.0", ABI_SCHEMA, 0, abi_init, NULL, abi_create, fail_silently, NULL,
-                                           NULL, NULL, 0};
+static const credplug_plugin descriptor = {sizeof(credplug_plugin),
+                                           1,
+                                           0,
+                                           "silent-failure",
+                                           "Silent failure",
+                                           "1.0.0",
+                                           ABI_SCHEMA,
+                                           0,
+                                           abi_init,
+                                           NULL,
+                                           abi_create,
+                                           fail_silently,
+                                           NULL,
+                                           NULL,
+                                           NULL,
+                                           0};
 
 ABI_ENTRY(descriptor)

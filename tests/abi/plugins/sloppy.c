@@ -46,10 +46,23 @@ static int32_t sloppy_create(credplug_call *call, const char *json, size_t len, 
 }
 
 static const credplug_plugin descriptor = {
-    sizeof(credplug_plugin), 1, 0, "sloppy", "", "1.0",
+    sizeof(credplug_plugin),
+    1,
+    0,
+    "sloppy",
+    "",
+    "1.0",
     "{\"type\":\"object\",\"required\":[\"client_secret\",\"host\"],\"properties\":{"
     "\"client_secret\":{\"type\":\"string\"},"
     "\"host\":{\"type\":\"string\",\"pattern\":\"^[a-z.]+$\"}}}",
-    0, abi_init, NULL, sloppy_create, abi_authenticate, NULL, NULL, NULL, 0};
+    0,
+    abi_init,
+    NULL,
+    sloppy_create,
+    abi_authenticate,
+    NULL,
+    NULL,
+    NULL,
+    0};
 
 ABI_ENTRY(descriptor)

@@ -5,8 +5,8 @@
 #include "exit_codes.hpp"
 
 #include <credplug/host.h>
-#include <credplug/host_json.hpp>
 #include <credplug/plugin.h>
+#include <credplug/host_json.hpp>
 
 #include <doctest/doctest.h>
 

@@ -65,12 +65,14 @@ struct Rig {
   RefreshPool pool{2};
   std::unique_ptr<TokenCache> cache;
   explicit Rig(CachePolicy p = {}) : policy(p) {
-    cache = std::make_unique<TokenCache>(policy, [this](FetchKind k) { return provider(k); }, pool, clock);
+    cache = std::make_unique<TokenCache>(
+        policy, [this](FetchKind k) { return provider(k); }, pool, clock);
   }
   ~Rig() { cache->close(); }
   // Waits (in real time, for a background refresh to finish) until `calls`.
   bool calls_reach(int calls) {
-    for (int i = 0; i < 10000 && provider.calls.load() < calls; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int i = 0; i < 10000 && provider.calls.load() < calls; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return provider.calls.load() >= calls && !cache->status().refreshing;
   }
   long next_attempt_in_ms() { return long(*cache->status().next_attempt_ms - clock.unix_ms()); }
@@ -136,7 +138,8 @@ TEST_CASE("cache clock: failures back off exponentially with equal jitter; calle
     // Until then, callers get the failure with when it is retried, and no request.
     rig.clock.advance_ms(wait - 1);
     error = rig.error_of_get();
-    CHECK(error.find("failed " + std::to_string(failure) + " time(s) in a row; the next attempt is in") != std::string::npos);
+    CHECK(error.find("failed " + std::to_string(failure) + " time(s) in a row; the next attempt is in") !=
+          std::string::npos);
     CHECK(rig.provider.calls == failure);
     rig.clock.advance_ms(1);
     expected *= 2;
@@ -200,4 +203,3 @@ TEST_CASE("cache clock: over 40 two-second lifetimes, 8 threads never get a toke
   CHECK(short_lived == 0);
   CHECK(rig.provider.calls >= 40);  // renewed every lifetime
 }
-

@@ -75,7 +75,8 @@ TEST_CASE("shared cache: record names are the same for every holder of the key, 
   // The same credential however it is spaced, ordered or escaped; another
   // value is another credential.
   CHECK(name == a1.record_name(0, "ainua", cred + " "));
-  CHECK(name == a1.record_name(0, "ainua", "{\n  \"client_secret\" : \"s3cr3t\",\n  \"client_id\": \"connector-\\u0031\"\n}\n"));
+  CHECK(name == a1.record_name(0, "ainua",
+                               "{\n  \"client_secret\" : \"s3cr3t\",\n  \"client_id\": \"connector-\\u0031\"\n}\n"));
   CHECK(name != a1.record_name(0, "ainua", R"({"client_id":"connector-1","client_secret":"s3cr3T"})"));
   CHECK(name != a1.record_name(0, "ainua", R"({"client_id":"connector-1","client_secret":"s3cr3t","scope":"a"})"));
   CHECK(canonical_credential(R"( {"b":[{"y":1,"x":true}],"a":null} )") == R"({"a":null,"b":[{"x":true,"y":1}]})");
@@ -83,7 +84,8 @@ TEST_CASE("shared cache: record names are the same for every holder of the key, 
   CHECK_FALSE(contains(name, "connector"));
 }
 
-TEST_CASE("shared cache: records are sealed; tampering, another name or an unknown key open nothing; old keys still open") {
+TEST_CASE(
+    "shared cache: records are sealed; tampering, another name or an unknown key open nothing; old keys still open") {
   KeyRing a = KeyRing::from_text(kKeyA, "a");
   const std::string record = a.seal("the plaintext token record", "name-1");
   CHECK_FALSE(contains(record, "plaintext"));

@@ -125,7 +125,8 @@ TEST_CASE("shared token store: while another process holds the lease, a caller w
     });
   });
   CHECK(waiter.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);  // waiting on the lease
-  for (int i = 0; i < 1000 && !fleet.store->news().subscribed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 1000 && !fleet.store->news().subscribed(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   go.set_value();
   holder.join();
   Fetched taken = waiter.get();
@@ -151,15 +152,18 @@ TEST_CASE("shared token store: news of a record ends a wait at once; a released 
   CHECK(ticket.wait(std::chrono::seconds(10)));  // woken by the news, long before
   REQUIRE(fleet.store->try_lease(name, 5000, &fence) == SharedTokenStore::Lease::Acquired);
   const int64_t now = fleet.clock.unix_ms();
-  CHECK(fleet.store->publish(name, SharedToken{fence, now, now + 60000,
-                                               {Header{"Authorization", kit::SecretString(std::string("t")), true}}}));
+  CHECK(fleet.store->publish(
+      name,
+      SharedToken{fence, now, now + 60000, {Header{"Authorization", kit::SecretString(std::string("t")), true}}}));
   CHECK(ticket.wait(std::chrono::seconds(10)));
   CHECK_FALSE(ticket.wait(std::chrono::milliseconds(1)));  // each piece of news once
   CHECK_FALSE(other.wait(std::chrono::milliseconds(1)));   // another record's waiters slept on
 }
 
 TEST_CASE("shared token store: a record is read as hostile input: a plugin's output limits, a sane lifetime") {
-  const SharedToken good{7, 1800000000000, 1800000002000,
+  const SharedToken good{7,
+                         1800000000000,
+                         1800000002000,
                          {Header{"Authorization", kit::SecretString(std::string("Bearer t")), true},
                           Header{"Accept", kit::SecretString(std::string("application/json")), false}}};
   auto back = parse_shared_token(serialise_shared_token(good));

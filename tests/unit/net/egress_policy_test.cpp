@@ -3,8 +3,8 @@
 
 #include <doctest/doctest.h>
 
-using credplug::host::EgressPolicy;
 using credplug::host::egress_pattern_problem;
+using credplug::host::EgressPolicy;
 using credplug::kit::SecretString;
 
 namespace {
@@ -23,10 +23,10 @@ TEST_CASE("egress: the credential's https URLs and bare hosts count, normalised;
   CHECK(allowed(p, "https://auth.example.com:8443/oauth2/token"));
   CHECK(allowed(p, "https://tenant.ainua.fi/api/token"));
   CHECK(allowed(p, "https://localhost:4443/"));
-  CHECK_FALSE(allowed(p, "https://auth.example.com/"));         // another port
-  CHECK_FALSE(allowed(p, "https://connector-1/"));              // an id is not a host
-  CHECK_FALSE(allowed(p, "https://secret.example.net/"));       // a writeOnly value never counts
-  CHECK_FALSE(allowed(p, "https://vault.example.org/"));        // nor a value $file loaded
+  CHECK_FALSE(allowed(p, "https://auth.example.com/"));    // another port
+  CHECK_FALSE(allowed(p, "https://connector-1/"));         // an id is not a host
+  CHECK_FALSE(allowed(p, "https://secret.example.net/"));  // a writeOnly value never counts
+  CHECK_FALSE(allowed(p, "https://vault.example.org/"));   // nor a value $file loaded
   CHECK_FALSE(allowed(p, "https://api.example.com.evil.io/"));
   // Read as libcurl reads it: user info before the host is not the host.
   CHECK_FALSE(allowed(p, "https://api.example.com@evil.io/"));

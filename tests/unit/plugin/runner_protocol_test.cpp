@@ -21,7 +21,9 @@ struct Pair {
     close(fd[0]);
     if (fd[1] >= 0) close(fd[1]);
   }
-  void write_raw(const std::string &bytes) { REQUIRE(::write(fd[1], bytes.data(), bytes.size()) == ssize_t(bytes.size())); }
+  void write_raw(const std::string &bytes) {
+    REQUIRE(::write(fd[1], bytes.data(), bytes.size()) == ssize_t(bytes.size()));
+  }
   void close_writer() {
     close(fd[1]);
     fd[1] = -1;
@@ -89,7 +91,8 @@ TEST_CASE("runner protocol: frames cross a socket whole; oversized, short and cu
     Pair p;
     p.write_raw(u32(100) + std::string("\x04\x01\x00\x00\x00", 5) + "only part");
     p.close_writer();
-    CHECK_THROWS_WITH_AS(FrameReader(p.fd[0]).next(), doctest::Contains("ended in the middle of a frame"), ProtocolError);
+    CHECK_THROWS_WITH_AS(FrameReader(p.fd[0]).next(), doctest::Contains("ended in the middle of a frame"),
+                         ProtocolError);
   }
   {
     Pair p;

@@ -43,8 +43,8 @@ TEST_CASE("schema checks: which property names say secret") {
   for (const char *name : {"client_secret", "password", "api_key", "apiKey", "user_secret_key", "refreshToken",
                            "access_token", "service_key", "private_key", "passphrase", "pin", "SECRET"})
     CHECK_MESSAGE(name_says_secret(name), name);
-  for (const char *name : {"token_url", "token_flow", "key_id", "client_id", "keycloak_realm", "base_url",
-                           "tokenizer", "monkey", "secretary", "auth_url"})
+  for (const char *name : {"token_url", "token_flow", "key_id", "client_id", "keycloak_realm", "base_url", "tokenizer",
+                           "monkey", "secretary", "auth_url"})
     CHECK_MESSAGE(!name_says_secret(name), name);
 }
 
@@ -57,8 +57,9 @@ TEST_CASE("schema checks: a secret-named field without writeOnly is treated as s
   CHECK(s.secret_fields().count("api_key"));
   CHECK_FALSE(s.secret_fields().count("client_id"));
   REQUIRE(s.warnings().size() == 1);
-  CHECK(contains(s.warnings()[0], "schema property 'client_secret' (/properties/client_secret) looks like a secret "
-                                  "but lacks \"writeOnly\": true"));
+  CHECK(contains(s.warnings()[0],
+                 "schema property 'client_secret' (/properties/client_secret) looks like a secret "
+                 "but lacks \"writeOnly\": true"));
   auto values = s.secret_values(R"({"client_id":"id-1","client_secret":"s3cr3t-value"})");
   REQUIRE(values.size() == 1);
   CHECK(values[0].view() == "s3cr3t-value");

@@ -29,10 +29,12 @@ void lint_properties(const std::string &file, const rapidjson::Value &schema) {
       INFO(file << ": property " << name);
       CHECK(p.value.HasMember("title"));
       CHECK(p.value.HasMember("description"));
-      bool write_only = p.value.HasMember("writeOnly") && p.value["writeOnly"].IsBool() && p.value["writeOnly"].GetBool();
+      bool write_only =
+          p.value.HasMember("writeOnly") && p.value["writeOnly"].IsBool() && p.value["writeOnly"].GetBool();
       static const std::regex secretish("(secret|password|passwd|private|api_key|service_key|secret_key|token)$");
       if (std::regex_search(name, secretish)) CHECK_MESSAGE(write_only, "a secret-looking field must be writeOnly");
-      if (p.value.HasMember("pattern")) CHECK_MESSAGE(p.value.HasMember("x-pattern-hint"), "a pattern needs a readable hint");
+      if (p.value.HasMember("pattern"))
+        CHECK_MESSAGE(p.value.HasMember("x-pattern-hint"), "a pattern needs a readable hint");
       lint_properties(file, p.value);
     }
   }

@@ -21,11 +21,13 @@ namespace {
 
 const std::map<std::string, std::string> kValidExamples = {
     {"ainua", R"({"ainua_url":"tenant.ainua.fi","client_id":"c","client_secret":"s"})"},
-    {"avni", R"({"base_url":"https://app.avniproject.org","token_flow":"avni_password","username":"u","password":"p"})"},
+    {"avni",
+     R"({"base_url":"https://app.avniproject.org","token_flow":"avni_password","username":"u","password":"p"})"},
     {"avonhealth",
      R"({"base_url":"https://demo.avonhealth.com","client_id":"c","client_secret":"s","user_id":"u","user_secret_key":"k"})"},
     {"nexla", R"({"service_key":"k"})"},
-    {"opencrvs", R"({"auth_url":"https://auth.x.org","gateway_url":"https://gateway.x.org","client_id":"c","client_secret":"s"})"},
+    {"opencrvs",
+     R"({"auth_url":"https://auth.x.org","gateway_url":"https://gateway.x.org","client_id":"c","client_secret":"s"})"},
 };
 
 std::string read(const std::filesystem::path &p) {
@@ -47,7 +49,8 @@ std::string with_field(const std::string &example, const std::string &field, con
   rapidjson::Document doc;
   doc.Parse(example.c_str());
   doc.RemoveMember(field.c_str());
-  if (value) doc.AddMember(Value(field.c_str(), doc.GetAllocator()), Value(*value, doc.GetAllocator()), doc.GetAllocator());
+  if (value)
+    doc.AddMember(Value(field.c_str(), doc.GetAllocator()), Value(*value, doc.GetAllocator()), doc.GetAllocator());
   return serialise(doc);
 }
 
@@ -57,7 +60,8 @@ std::vector<std::string> breakers(const std::string &rule, const Value &prop) {
     std::string type = prop["type"].GetString();
     return {type == "string" ? "12345" : R"("not a number")"};
   }
-  if (rule == "pattern") return {R"("http://plain.example")", R"("bad value\twith tab")", R"("\u0001")", R"("no-slash")"};
+  if (rule == "pattern")
+    return {R"("http://plain.example")", R"("bad value\twith tab")", R"("\u0001")", R"("no-slash")"};
   if (rule == "minLength") return {"\"" + std::string(prop["minLength"].GetUint() - 1, 'a') + "\""};
   if (rule == "maxLength") return {"\"" + std::string(prop["maxLength"].GetUint() + 1, 'a') + "\""};
   if (rule == "enum") return {R"("not-a-valid-choice")"};
@@ -112,8 +116,9 @@ TEST_CASE("every rule of every shipped schema reports the field and the rule, wi
       INFO("required field " << field);
       auto v = schema.validate(with_field(example, field, nullptr));
       bool named = false;
-      for (const auto &e : v.errors) named = named || (e.pointer == "/" + field && e.rule == "required" &&
-                                                       e.message.find("'" + field + "'") != std::string::npos);
+      for (const auto &e : v.errors)
+        named = named || (e.pointer == "/" + field && e.rule == "required" &&
+                          e.message.find("'" + field + "'") != std::string::npos);
       CHECK(named);
       ++rules_checked;
     }

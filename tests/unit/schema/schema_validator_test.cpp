@@ -30,7 +30,9 @@ std::string messages(const CompiledSchema &s, const std::string &json) {
   return out;
 }
 
-bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string &haystack, const std::string &needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -42,11 +44,14 @@ TEST_CASE("a valid credential passes") {
 TEST_CASE("every broken field is reported at once, by name, rule and expectation") {
   CompiledSchema s(kSchema);
   std::string m = messages(s, R"({"url":"http://a.b","client_id":"","style":"jwt","lifetime":5,"clientid":"x"})");
-  CHECK(contains(m, "/url [pattern] 'url' (Base URL) does not have the expected form: an https:// URL without a path; got \"http://a.b\""));
+  CHECK(contains(m,
+                 "/url [pattern] 'url' (Base URL) does not have the expected form: an https:// URL without a path; got "
+                 "\"http://a.b\""));
   CHECK(contains(m, "/client_id [minLength] 'client_id' (Client ID) must not be empty"));
   CHECK(contains(m, "/style [enum] 'style' (Style) must be one of \"basic\", \"post\"; got \"jwt\""));
   CHECK(contains(m, "/lifetime [minimum] 'lifetime' (Lifetime) must be at least 60; got 5"));
-  CHECK(contains(m, "/clientid [additionalProperties] 'clientid' is not a field of this credential — did you mean 'client_id'?"));
+  CHECK(contains(
+      m, "/clientid [additionalProperties] 'clientid' is not a field of this credential — did you mean 'client_id'?"));
   CHECK(contains(m, "/client_secret [required] 'client_secret' (Client secret) is required but missing — The secret."));
   // A field that is present but invalid is not also reported as missing.
   CHECK_FALSE(contains(m, "'client_id' (Client ID) is required"));

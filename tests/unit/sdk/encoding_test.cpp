@@ -6,8 +6,13 @@
 using namespace credplug::kit;
 
 TEST_CASE("base64 follows RFC 4648 test vectors") {
-  const char *vectors[][2] = {{"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-                              {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const char *vectors[][2] = {{"", ""},
+                              {"f", "Zg=="},
+                              {"fo", "Zm8="},
+                              {"foo", "Zm9v"},
+                              {"foob", "Zm9vYg=="},
+                              {"fooba", "Zm9vYmE="},
+                              {"foobar", "Zm9vYmFy"}};
   for (auto &v : vectors) {
     CHECK(base64_encode(v[0]) == v[1]);
     CHECK(base64_decode(v[1]).value() == v[0]);
@@ -33,7 +38,8 @@ TEST_CASE("url_encode keeps only unreserved characters") {
 }
 
 TEST_CASE("JsonDocument reads keys, pointers and loose numbers") {
-  auto doc = JsonDocument::parse_object(R"({"a":"x","n":3600,"s":"120","f":1.5,"user":{"id":7},"aud":["p","q"],"b":true})");
+  auto doc =
+      JsonDocument::parse_object(R"({"a":"x","n":3600,"s":"120","f":1.5,"user":{"id":7},"aud":["p","q"],"b":true})");
   REQUIRE(doc);
   CHECK(doc->string("a").value() == "x");
   CHECK(doc->integer("n").value() == 3600);

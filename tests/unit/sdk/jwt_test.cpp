@@ -8,9 +8,10 @@ using namespace credplug::kit;
 TEST_CASE("sign_hs256 matches the RFC 7519 / jwt.io HS256 example") {
   // The well-known example token, signed with "your-256-bit-secret".
   SecretString jwt = sign_hs256(R"({"sub":"1234567890","name":"John Doe","iat":1516239022})", "your-256-bit-secret");
-  CHECK(jwt.reveal() ==
-        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
-        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
+  CHECK(
+      jwt.reveal() ==
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+      "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
 }
 
 TEST_CASE("decode_jwt reads header and claims without verifying") {

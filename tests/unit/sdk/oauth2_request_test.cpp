@@ -85,7 +85,8 @@ TEST_CASE("client_secret_post: id and secret in the form body, no Authorization 
   Call call(&api, nullptr);
   oauth2::request_client_credentials(call, request(oauth2::ClientAuth::Post));
   CHECK(g.headers.count("Authorization") == 0);
-  CHECK(g.body == "grant_type=client_credentials&scope=read%20write&client_id=my%20client&client_secret=p%40ss%3Aw%2Frd");
+  CHECK(g.body ==
+        "grant_type=client_credentials&scope=read%20write&client_id=my%20client&client_secret=p%40ss%3Aw%2Frd");
   CHECK(std::find(g.secrets.begin(), g.secrets.end(), g.body) != g.secrets.end());
 }
 
@@ -105,7 +106,8 @@ TEST_CASE("the request surfaces the token endpoint's rejection as a Failure") {
 
 TEST_CASE("expect_success words a connection test's failures alike for every plugin") {
   credplug_host_api api = fake_host();
-  const ApiAnswer answer{"the Example API", "GET /me", "api_url", "is this the Example API?", "the session token", " (Expired)"};
+  const ApiAnswer answer{"the Example API",          "GET /me",           "api_url",
+                         "is this the Example API?", "the session token", " (Expired)"};
   auto failure_for = [&](int status) -> std::pair<int32_t, std::string> {
     HttpResponse response(&api, new credplug_http_response{status, ""});
     try {
@@ -118,10 +120,12 @@ TEST_CASE("expect_success words a connection test's failures alike for every plu
   CHECK(failure_for(200).first == CREDPLUG_OK);
   CHECK(failure_for(204).first == CREDPLUG_OK);
   CHECK(failure_for(401) ==
-        std::pair<int32_t, std::string>{CREDPLUG_ERR_REJECTED, "the Example API refused the session token: GET /me -> HTTP 401 (Expired)"});
+        std::pair<int32_t, std::string>{CREDPLUG_ERR_REJECTED,
+                                        "the Example API refused the session token: GET /me -> HTTP 401 (Expired)"});
   CHECK(failure_for(403).first == CREDPLUG_ERR_REJECTED);
-  CHECK(failure_for(404) ==
-        std::pair<int32_t, std::string>{CREDPLUG_ERR_INVALID_CONFIG, "api_url: GET /me -> HTTP 404; is this the Example API?"});
-  CHECK(failure_for(503) == std::pair<int32_t, std::string>{CREDPLUG_ERR_PROVIDER, "the Example API answered GET /me with HTTP 503"});
+  CHECK(failure_for(404) == std::pair<int32_t, std::string>{CREDPLUG_ERR_INVALID_CONFIG,
+                                                            "api_url: GET /me -> HTTP 404; is this the Example API?"});
+  CHECK(failure_for(503) ==
+        std::pair<int32_t, std::string>{CREDPLUG_ERR_PROVIDER, "the Example API answered GET /me with HTTP 503"});
   CHECK(failure_for(302).first == CREDPLUG_ERR_PROVIDER);
 }

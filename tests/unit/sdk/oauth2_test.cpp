@@ -21,7 +21,8 @@ Caught failure_of(int status, std::string_view body, std::optional<std::string> 
 }  // namespace
 
 TEST_CASE("a standard token response parses") {
-  auto t = parse_token_response(200, R"({"access_token":"abc","token_type":"Bearer","expires_in":3600,"scope":"a b"})", "x");
+  auto t =
+      parse_token_response(200, R"({"access_token":"abc","token_type":"Bearer","expires_in":3600,"scope":"a b"})", "x");
   CHECK(t.access_token.reveal() == "abc");
   CHECK(t.token_type == "Bearer");
   CHECK(t.expires_in.value() == 3600);
@@ -29,7 +30,8 @@ TEST_CASE("a standard token response parses") {
 }
 
 TEST_CASE("token responses: tolerated variations") {
-  CHECK(parse_token_response(200, R"({"access_token":"abc","token_type":"bearer"})", "x").access_token.reveal() == "abc");
+  CHECK(parse_token_response(200, R"({"access_token":"abc","token_type":"bearer"})", "x").access_token.reveal() ==
+        "abc");
   CHECK_FALSE(parse_token_response(200, R"({"access_token":"abc"})", "x").expires_in.has_value());
   CHECK(parse_token_response(200, R"({"access_token":"abc","expires_in":"120"})", "x").expires_in.value() == 120);
 }
@@ -49,7 +51,8 @@ TEST_CASE("token responses: each failure has its category and a clear message") 
   CHECK(failure_of(200, R"({"access_token":"a","token_type":"mac"})").message.find("'mac'") != std::string::npos);
   CHECK(failure_of(200, R"({"access_token":"a","expires_in":-5})").message.find("expires_in") != std::string::npos);
 
-  auto invalid_client = failure_of(401, R"({"error":"invalid_client","error_description":"Invalid client credentials"})");
+  auto invalid_client =
+      failure_of(401, R"({"error":"invalid_client","error_description":"Invalid client credentials"})");
   CHECK(invalid_client.code == CREDPLUG_ERR_REJECTED);
   CHECK(invalid_client.message.find("invalid_client (Invalid client credentials)") != std::string::npos);
   // Cognito answers invalid_client with 400.

@@ -1,9 +1,9 @@
 // Hostile input at the host's own parsers and outputs: nesting, encodings,
 // NUL, header injection, terminal escapes, and validation on many threads.
+#include "schema/schema_validator.hpp"
 #include "secrets/core_dumps.hpp"
 #include "secrets/output_rules.hpp"
 #include "secrets/redactor.hpp"
-#include "schema/schema_validator.hpp"
 
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/jwt.hpp>
@@ -39,7 +39,9 @@ std::string first_message(const CompiledSchema &s, const std::string &json) {
   return v.ok() ? "" : v.errors.front().message;
 }
 
-bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string &haystack, const std::string &needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -80,7 +82,8 @@ TEST_CASE("invalid UTF-8 and NUL cannot slip past a pattern") {
 TEST_CASE("a pattern on a hostile 1 MB value is matched in linear time") {
   CompiledSchema s(kSchema);
   std::string value(1 << 20, 'a');
-  CHECK(contains(first_message(s, R"({"url":"https://a.b","path":")" + value + "\"}"), "does not have the expected form"));
+  CHECK(contains(first_message(s, R"({"url":"https://a.b","path":")" + value + "\"}"),
+                 "does not have the expected form"));
 }
 
 TEST_CASE("one compiled schema validates on 8 threads at once") {
@@ -91,8 +94,8 @@ TEST_CASE("one compiled schema validates on 8 threads at once") {
   credplug::testing::on_threads(8, [&](int i) {
     for (int k = 0; k < 2000; ++k) {
       bool good = (k + i) % 2 == 0;
-      std::string json = good ? R"({"url":"https://a.b","path":"/x/y"})"
-                              : R"({"url":"https://a.b/not/allowed","path":"/x/y"})";
+      std::string json =
+          good ? R"({"url":"https://a.b","path":"/x/y"})" : R"({"url":"https://a.b/not/allowed","path":"/x/y"})";
       auto v = s.validate(json);
       if (v.ok() != good) ++wrong;
       if (!good && (v.errors.size() != 1 || v.errors[0].pointer != "/url")) ++wrong;
@@ -132,7 +135,9 @@ TEST_CASE("text shown on a terminal carries no escape sequence and stays within 
   CHECK(displayable("plain text", 100) == "plain text");
   CHECK(displayable("two\nlines", 100) == "two\nlines");
   CHECK(displayable("red \x1b[31mALERT\r", 100) == "red \\x1b[31mALERT\\x0d");
-  CHECK(displayable("c1 \xc2\x9b" "31m", 100) == "c1 \\x9b31m");  // CSI as a C1 control
+  CHECK(displayable("c1 \xc2\x9b"
+                    "31m",
+                    100) == "c1 \\x9b31m");  // CSI as a C1 control
   CHECK(displayable("bad \xff\xfe utf8", 100) == "bad \xef\xbf\xbd\xef\xbf\xbd utf8");
   CHECK(displayable("caf\xc3\xa9", 100) == "caf\xc3\xa9");
   std::string cut = displayable(std::string(50, 'x') + "\xc3\xa9\xc3\xa9\xc3\xa9", 53);

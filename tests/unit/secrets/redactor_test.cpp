@@ -1,5 +1,5 @@
-#include "net/https_client.hpp"
 #include "secrets/redactor.hpp"
+#include "net/https_client.hpp"
 
 #include <credplug/plugin.h>
 

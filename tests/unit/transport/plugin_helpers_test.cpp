@@ -133,11 +133,18 @@ TEST_CASE("helpers: oauth2_token classifies failures exactly as the kit, naming 
     std::string message;
   };
   const std::vector<Case> cases = {
-      {401, R"({"error":"invalid_client","error_description":"bad secret"})", {}, CREDPLUG_ERR_REJECTED,
+      {401,
+       R"({"error":"invalid_client","error_description":"bad secret"})",
+       {},
+       CREDPLUG_ERR_REJECTED,
        "the Example token endpoint rejected the client credentials: invalid_client (bad secret)"},
       {400, R"({"error":"invalid_scope"})", {}, CREDPLUG_ERR_INVALID_CONFIG, "refused the requested scope"},
       {404, "", {}, CREDPLUG_ERR_INVALID_CONFIG, "URL was not found (HTTP 404)"},
-      {503, "", {{"retry-after", "7"}}, CREDPLUG_ERR_PROVIDER, "is failing (HTTP 503); the server asks to retry after 7 s"},
+      {503,
+       "",
+       {{"retry-after", "7"}},
+       CREDPLUG_ERR_PROVIDER,
+       "is failing (HTTP 503); the server asks to retry after 7 s"},
       {429, "", {{"retry-after", "2"}}, CREDPLUG_ERR_PROVIDER, "rate-limiting requests (HTTP 429)"},
       {200, "<html>oops</html>", {}, CREDPLUG_ERR_PROVIDER, "the body is not a JSON object"},
       {200, R"({"token_type":"Bearer"})", {}, CREDPLUG_ERR_PROVIDER, "without an access_token"},

@@ -3,9 +3,9 @@
 // HTTPS, logging, outputs, declaring secrets — goes through it.
 #pragma once
 
+#include <credplug/plugin.h>
 #include <credplug/kit/failure.hpp>
 #include <credplug/kit/secret.hpp>
-#include <credplug/plugin.h>
 
 #include <cstdint>
 #include <optional>
@@ -36,7 +36,9 @@ class HttpResponse {
   HttpResponse(const credplug_host_api *api, credplug_http_response *resp) : api_(api), resp_(resp) {}
   HttpResponse(HttpResponse &&o) noexcept : api_(o.api_), resp_(std::exchange(o.resp_, nullptr)) {}
   HttpResponse &operator=(HttpResponse &&) = delete;
-  ~HttpResponse() { if (resp_) api_->http_release(resp_); }
+  ~HttpResponse() {
+    if (resp_) api_->http_release(resp_);
+  }
 
   int status() const { return api_->http_status(resp_); }
   std::string_view body() const;

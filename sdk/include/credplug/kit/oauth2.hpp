@@ -39,9 +39,9 @@ constexpr int64_t kMaxTokenLifetimeSeconds = 10LL * 365 * 24 * 3600;
 
 struct Token {
   SecretString access_token;
-  std::string token_type;            // as sent; may be empty
+  std::string token_type;             // as sent; may be empty
   std::optional<int64_t> expires_in;  // seconds
-  std::string scope;                 // as granted, if sent
+  std::string scope;                  // as granted, if sent
 };
 
 // Sends the request through the host and parses the answer. Throws Failure:

@@ -16,10 +16,10 @@
 //   CREDPLUG_PLUGIN(MyProvider, "myid", "My Provider", "1.0.0", credplug_credential_schema, 0)
 #pragma once
 
+#include <credplug/plugin.h>
 #include <credplug/kit/call.hpp>
 #include <credplug/kit/failure.hpp>
 #include <credplug/kit/json.hpp>
-#include <credplug/plugin.h>
 
 #include <cstdint>
 #include <exception>
@@ -71,7 +71,8 @@ int32_t guarded(credplug_call *call, Body &&body) noexcept {
     return report_failure(call, CREDPLUG_ERR_PLUGIN, "the plugin ran out of memory");
   } catch (const std::exception &e) {
     try {
-      return report_failure(call, CREDPLUG_ERR_PLUGIN, (std::string("internal error in the plugin: ") + e.what()).c_str());
+      return report_failure(call, CREDPLUG_ERR_PLUGIN,
+                            (std::string("internal error in the plugin: ") + e.what()).c_str());
     } catch (...) {
       return report_failure(call, CREDPLUG_ERR_PLUGIN, "internal error in the plugin");
     }
@@ -79,8 +80,8 @@ int32_t guarded(credplug_call *call, Body &&body) noexcept {
     return report_failure(call, CREDPLUG_ERR_PLUGIN, "internal error in the plugin (unknown exception)");
   }
 }
-int32_t answer_interface(const credplug_plugin *descriptor, uint32_t required_minor, const char *name,
-                         uint32_t major, uint32_t host_minor_max, credplug_interface_answer *answer) noexcept;
+int32_t answer_interface(const credplug_plugin *descriptor, uint32_t required_minor, const char *name, uint32_t major,
+                         uint32_t host_minor_max, credplug_interface_answer *answer) noexcept;
 
 template <class P>
 int32_t create(credplug_call *call, const char *json, size_t len, credplug_instance **out) noexcept {
@@ -128,9 +129,22 @@ struct default_lifetime<P, std::void_t<decltype(P::kDefaultTokenLifetimeSeconds)
 template <class P>
 constexpr credplug_plugin make_descriptor(const char *id, const char *display_name, const char *version,
                                           const char *schema, uint64_t capabilities) {
-  return credplug_plugin{sizeof(credplug_plugin), CREDPLUG_ABI_MAJOR, CREDPLUG_ABI_MINOR, id, display_name,
-                         version, schema, capabilities, &init, &shutdown, &create<P>, &authenticate, &test,
-                         &destroy, refresh_hook<P>(), default_lifetime<P>::value};
+  return credplug_plugin{sizeof(credplug_plugin),
+                         CREDPLUG_ABI_MAJOR,
+                         CREDPLUG_ABI_MINOR,
+                         id,
+                         display_name,
+                         version,
+                         schema,
+                         capabilities,
+                         &init,
+                         &shutdown,
+                         &create<P>,
+                         &authenticate,
+                         &test,
+                         &destroy,
+                         refresh_hook<P>(),
+                         default_lifetime<P>::value};
 }
 
 }  // namespace detail
@@ -140,16 +154,15 @@ constexpr credplug_plugin make_descriptor(const char *id, const char *display_na
 // initialised: no code runs at load time. The plugin needs no newer host
 // minor than 0 (later additions are optional); use CREDPLUG_PLUGIN_REQUIRING
 // when it does.
-#define CREDPLUG_PLUGIN_REQUIRING(REQUIRED_MINOR, PROVIDER, ID, NAME, VERSION, SCHEMA, CAPS)              \
-  namespace {                                                                                        \
-  constexpr credplug_plugin credplug_descriptor_ =                                                   \
-      ::credplug::kit::detail::make_descriptor<PROVIDER>(ID, NAME, VERSION, SCHEMA, CAPS);           \
-  }                                                                                                  \
-  extern "C" CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major,         \
-                                                            uint32_t host_minor_max,                 \
-                                                            credplug_interface_answer *answer) {     \
-    return ::credplug::kit::detail::answer_interface(&credplug_descriptor_, REQUIRED_MINOR, name, major, \
-                                                     host_minor_max, answer);                        \
+#define CREDPLUG_PLUGIN_REQUIRING(REQUIRED_MINOR, PROVIDER, ID, NAME, VERSION, SCHEMA, CAPS)                           \
+  namespace {                                                                                                          \
+  constexpr credplug_plugin credplug_descriptor_ =                                                                     \
+      ::credplug::kit::detail::make_descriptor<PROVIDER>(ID, NAME, VERSION, SCHEMA, CAPS);                             \
+  }                                                                                                                    \
+  extern "C" CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t host_minor_max, \
+                                                            credplug_interface_answer *answer) {                       \
+    return ::credplug::kit::detail::answer_interface(&credplug_descriptor_, REQUIRED_MINOR, name, major,               \
+                                                     host_minor_max, answer);                                          \
   }
 
 #define CREDPLUG_PLUGIN(PROVIDER, ID, NAME, VERSION, SCHEMA, CAPS) \

@@ -19,11 +19,18 @@ class SecretString {
   SecretString(const SecretString &other) : value_(other.value_) {}
   SecretString(SecretString &&other) noexcept : value_(std::move(other.value_)) { other.wipe(); }
   SecretString &operator=(const SecretString &other) {
-    if (this != &other) { wipe(); value_ = other.value_; }
+    if (this != &other) {
+      wipe();
+      value_ = other.value_;
+    }
     return *this;
   }
   SecretString &operator=(SecretString &&other) noexcept {
-    if (this != &other) { wipe(); value_ = std::move(other.value_); other.wipe(); }
+    if (this != &other) {
+      wipe();
+      value_ = std::move(other.value_);
+      other.wipe();
+    }
     return *this;
   }
   ~SecretString() { wipe(); }
@@ -34,7 +41,10 @@ class SecretString {
   const char *c_str() const { return value_.c_str(); }
   size_t size() const { return value_.size(); }
   bool empty() const { return value_.empty(); }
-  void append(std::string_view more) { reserve_wiping(value_.size() + more.size()); value_.append(more); }
+  void append(std::string_view more) {
+    reserve_wiping(value_.size() + more.size());
+    value_.append(more);
+  }
 
   // Wipes the whole capacity (a string may have held a longer secret before).
   void wipe() noexcept {
