@@ -180,8 +180,8 @@ int main(int argc, char **argv) {
         double(runs[1].token_requests) / lifetimes, one_process,
         runs[1].token_requests <= one_process + 2 ? "one process's: met" : "MISSED", runs[1].redis_errors,
         runs[1].lease_waits);
-    require(runs[1].token_requests <= one_process + 2 + lifetimes / 4,
-            "the shared cache made many more requests than one process");
+    const int slack = 2 + lifetimes / 4;  // a few lifetimes may see one more request
+    require(runs[1].token_requests <= one_process + slack, "the shared cache made many more requests than one process");
     std::printf("8b. %2d processes: headers() p50 / p99   without: %.0f / %.0f ns   with: %.0f / %.0f ns (%s)\n", procs,
                 runs[0].p50_ns, runs[0].p99_ns, runs[1].p50_ns, runs[1].p99_ns,
                 runs[1].p50_ns <= 1.5 * runs[0].p50_ns + 50 ? "unchanged: met" : "slower: MISSED");

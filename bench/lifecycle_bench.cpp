@@ -264,7 +264,7 @@ void connection_pool(bench::BenchEnv &env, int n) {
         eight.ms <= one.ms ? "met" : "MISSED", py_ms / eight.ms, py_ms / eight.ms >= 3 ? "met" : "MISSED",
         eight.connections >= 1 && eight.connections <= 8 ? "met" : "MISSED");
     require(eight.exit_code == 0 && one.exit_code == 0, "connection pool: credplug test failed");
-    require(eight.requests == 2 * n && one.requests == 2 * n, "connection pool: not two requests per credential");
+    require(eight.requests == 2L * n && one.requests == 2L * n, "connection pool: not two requests per credential");
     require(py_ok, "connection pool: the python baseline failed");
   }
   env.emu->reset();

@@ -166,9 +166,8 @@ int run(const std::string &command, Options &o) {
   return kExitOk;
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
+// The command line, parsed and run; what main() calls.
+int run_cli(int argc, char **argv) {
   credplug::cli::install_crash_report();
   Options o;
   CLI::App app{
@@ -274,4 +273,17 @@ int main(int argc, char **argv) {
     print_internal_error(o.out, std::string("unexpected: ") + e.what());
     return kExitInternal;
   }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception &e) {  // setting the command line up failed (out of memory)
+    std::cerr << "credplug: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "credplug: internal error\n";
+  }
+  return credplug::cli::kExitInternal;
 }

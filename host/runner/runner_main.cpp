@@ -184,7 +184,7 @@ void close_other_descriptors() { closefrom(kChannelFd + 1); }
 int serve(const char *path) {
   signal(SIGPIPE, SIG_IGN);
   close_other_descriptors();
-  clearenv();
+  clearenv();  // NOLINT(concurrency-mt-unsafe): before any thread of the plugin exists
   set_channel(kChannelFd);
   {
     Encoder hello;

@@ -1,5 +1,6 @@
 #include "sandbox.hpp"
 
+#include "errno_text.hpp"
 #include "runner_protocol.hpp"
 
 #include <sched.h>
@@ -31,7 +32,7 @@ constexpr rlim_t kOpenFiles = 64;                  // pipes only: nothing can be
 void limit(int resource, rlim_t value, const char *name) {
   rlimit r{value, value};
   if (setrlimit(resource, &r) != 0)
-    throw std::runtime_error(std::string("setrlimit(") + name + "): " + std::strerror(errno));
+    throw std::runtime_error(std::string("setrlimit(") + name + "): " + errno_text(errno));
 }
 
 // What a plugin may call. Everything else ends the runner (SIGSYS), except
@@ -157,7 +158,7 @@ struct Filter {
       char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, syscall);
       std::string what = name ? name : std::to_string(syscall);
       free(name);
-      throw std::runtime_error("seccomp rule for " + what + ": " + std::strerror(-rc));
+      throw std::runtime_error("seccomp rule for " + what + ": " + errno_text(-rc));
     }
   }
 };
@@ -178,7 +179,7 @@ void install_filter() {
   f.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
   f.add(SCMP_ACT_ALLOW, SCMP_SYS(getrlimit));
   int rc = seccomp_load(f.ctx);
-  if (rc != 0) throw std::runtime_error(std::string("seccomp_load: ") + std::strerror(-rc));
+  if (rc != 0) throw std::runtime_error(std::string("seccomp_load: ") + errno_text(-rc));
 }
 
 }  // namespace
@@ -186,7 +187,7 @@ void install_filter() {
 void enter_sandbox() {
   // A core dump would hold the credentials this process is given.
   limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
-  if (prctl(PR_SET_DUMPABLE, 0) != 0) throw std::runtime_error(std::string("PR_SET_DUMPABLE: ") + std::strerror(errno));
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) throw std::runtime_error(std::string("PR_SET_DUMPABLE: ") + errno_text(errno));
   limit(RLIMIT_CPU, kCpuSeconds, "RLIMIT_CPU");
 #ifndef CREDPLUG_SANITIZED  // the sanitizers reserve terabytes of shadow address space
   limit(RLIMIT_AS, kAddressSpace, "RLIMIT_AS");
@@ -194,7 +195,7 @@ void enter_sandbox() {
   limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
   limit(RLIMIT_NOFILE, kOpenFiles, "RLIMIT_NOFILE");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + std::strerror(errno));
+    throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));
   install_filter();
 }
 

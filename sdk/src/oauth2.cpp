@@ -44,7 +44,7 @@ std::optional<ClientAuth> client_auth_from_string(std::string_view name) {
 }
 
 Token parse_token_response(int status, std::string_view body, std::string_view endpoint_name,
-                           std::optional<std::string> retry_after) {
+                           const std::optional<std::string> &retry_after) {
   const std::string where(endpoint_name);
   std::string unparsed;
   auto json = JsonDocument::parse_object(body, &unparsed);

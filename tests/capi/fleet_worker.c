@@ -114,7 +114,7 @@ int main(int argc, char **argv) {
       credplug_headers_release(h);
     }
     {
-      struct timespec pause = {0, 10 * 1000000};
+      struct timespec pause = {0, 10L * 1000000};
       nanosleep(&pause, NULL);
     }
   } while (now_ms(CLOCK_MONOTONIC) < until);

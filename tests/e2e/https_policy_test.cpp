@@ -26,7 +26,7 @@ host::HttpRequestSpec get(const std::string &path) {
 
 TEST_CASE("responses over the size cap are refused, under it delivered") {
   auto &env = E2E::get();
-  auto client = trusting(env.pki.ca_cert, 64 * 1024);
+  auto client = trusting(env.pki.ca_cert, size_t{64} * 1024);
   auto small = client.send(get("/_emulator/bytes?n=1000"));
   CHECK(small.status == 200);
   CHECK(small.body.size() == 1000);

@@ -166,7 +166,7 @@ TEST_CASE(
   HostOptions o = hostile_host();
   o.cache.skew_ms = 0;
   o.cache.refresh_fraction = 1.0;  // every headers() after the first is in the refresh window
-  o.cache.max_refresh_window_ms = 24 * 3600 * 1000L;
+  o.cache.max_refresh_window_ms = 24L * 3600 * 1000;
   Host host(o);
   auto cred = host.open("hostile", R"({"action": "crash", "where": "refresh"})");
   auto first = cred->headers();
@@ -367,7 +367,7 @@ TEST_CASE(
       E2E::get().trusted({"--isolation", "process", "--json", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR, "plugins"});
   const size_t at = r.out.find("\"warnings\": [", r.out.find("\"id\": \"hostile\""));
   REQUIRE(at != std::string::npos);
-  CHECK(r.out.find("schema property 'api_key'", at) < r.out.find("]", at));
+  CHECK(r.out.find("schema property 'api_key'", at) < r.out.find(']', at));
 }
 
 TEST_CASE("in-process: a plugin crash ends the CLI with exit 7, naming the plugin and the operation") {

@@ -4,7 +4,7 @@
 //   credplug-emulator --cert C --key K [--port P] [--client PROVIDER:ID:SECRET ...]
 //                     [--provider DESCRIPTION.json ...] [--switch PROVIDER:NAME=VALUE ...]
 // Prints "listening on https://localhost:PORT" and serves until killed.
-#include "../support/test_pki.hpp"
+#include <support/test_pki.hpp>
 #include "emulator.hpp"
 
 #include <CLI/CLI.hpp>
@@ -14,7 +14,9 @@
 #include <iostream>
 #include <thread>
 
-int main(int argc, char **argv) {
+namespace {
+
+int run(int argc, char **argv) {
   std::string pki_dir, cert, key, port_file;
   int port = 0;
   std::vector<std::string> clients, provider_files, switches;
@@ -103,4 +105,15 @@ int main(int argc, char **argv) {
     std::cerr << "credplug-emulator: " << e.what() << "\n";
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    std::cerr << "credplug-emulator: " << e.what() << "\n";
+  }
+  return 1;
 }

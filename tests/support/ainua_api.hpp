@@ -13,7 +13,7 @@ namespace credplug::testing {
 struct AinuaApi {
   httplib::SSLClient client;
   AinuaApi(int port, const std::string &ca_file) : client("localhost", port) {
-    client.set_ca_cert_path(ca_file.c_str());
+    client.set_ca_cert_path(ca_file);
     client.enable_server_certificate_verification(true);
     client.set_keep_alive(true);
     client.set_tcp_nodelay(true);  // no Nagle + delayed-ACK stall per request

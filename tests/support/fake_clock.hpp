@@ -27,7 +27,7 @@ class FakeClock final : public host::CacheClock {
   }
 
  private:
-  std::atomic<int64_t> ns_{1000 * 1000 * kMs};
+  std::atomic<int64_t> ns_{int64_t{1000} * 1000 * kMs};
 };
 
 }  // namespace credplug::testing

@@ -2,6 +2,7 @@
 
 #include "api/environment.hpp"
 #include "bounded_json.hpp"
+#include "plugin/errno_text.hpp"
 #include "secrets/json_wipe.hpp"
 
 #include <openssl/crypto.h>
@@ -46,11 +47,11 @@ kit::SecretString read_file(const std::string &path, const std::string &what) {
   if (std::filesystem::is_directory(path, ec))
     throw CredentialSourceError(what + " '" + path + "' is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw CredentialSourceError("cannot read " + what + " '" + path + "': " + std::strerror(errno));
+  if (!in) throw CredentialSourceError("cannot read " + what + " '" + path + "': " + errno_text(errno));
   return read_bounded(in, what + " '" + path + "'");
 }
 
-kit::SecretString drop_trailing_newline(kit::SecretString s) {
+kit::SecretString drop_trailing_newline(const kit::SecretString &s) {
   std::string_view v = s.view();
   if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
   if (!v.empty() && v.back() == '\r') v.remove_suffix(1);

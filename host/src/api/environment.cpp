@@ -7,7 +7,7 @@ namespace credplug::host {
 namespace {
 
 std::optional<std::string> variable(const char *name, bool empty_is_unset = false) {
-  const char *value = std::getenv(name);
+  const char *value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): credplug never sets the environment
   if (value == nullptr || (empty_is_unset && *value == '\0')) return std::nullopt;
   return std::string(value);
 }
@@ -48,7 +48,7 @@ EnvironmentOptions read_environment() {
 }
 
 std::optional<kit::SecretString> environment_secret(const std::string &name) {
-  const char *value = std::getenv(name.c_str());
+  const char *value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): as above
   if (value == nullptr) return std::nullopt;
   return kit::SecretString(std::string_view(value));
 }

@@ -454,6 +454,7 @@ void PluginChecker::check_concurrency() {
       std::mutex first_mutex;
       std::string first;
       std::vector<std::thread> pool;
+      pool.reserve(size_t(threads));
       constexpr int kRounds = 4;
       for (int t = 0; t < threads; ++t)
         pool.emplace_back([&] {

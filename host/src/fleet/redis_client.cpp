@@ -1,6 +1,7 @@
 #include "fleet/redis_client.hpp"
 
 #include "base/backoff.hpp"
+#include "plugin/errno_text.hpp"
 
 #include <credplug/plugin.h>
 
@@ -74,7 +75,7 @@ struct RedisConnection::Io {
       }
       if (ready > 0) return true;
       *why = ready == 0 ? "no answer within " + std::to_string(c.timeout_ms_) + " ms"
-                        : std::string("poll: ") + std::strerror(errno);
+                        : std::string("poll: ") + errno_text(errno);
       return false;
     }
   }
@@ -85,7 +86,7 @@ struct RedisConnection::Io {
       const ssize_t n = send(c.ctx_->fd, data, size, MSG_NOSIGNAL);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n < 0) {
-        *why = std::string("send: ") + std::strerror(errno);
+        *why = std::string("send: ") + errno_text(errno);
         return false;
       }
       data += n, size -= size_t(n);
@@ -108,7 +109,7 @@ struct RedisConnection::Io {
       const ssize_t n = recv(c.ctx_->fd, buf, sizeof buf, 0);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
-        *why = n == 0 ? "the server closed the connection" : std::string("recv: ") + std::strerror(errno);
+        *why = n == 0 ? "the server closed the connection" : std::string("recv: ") + errno_text(errno);
         return nullptr;
       }
       if ((received += size_t(n)) > kMaxReplyBytes) {

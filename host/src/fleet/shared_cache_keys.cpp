@@ -269,7 +269,7 @@ std::optional<kit::SecretString> KeyRing::open(std::string_view record, std::str
     kit::wipe(plain);
     return std::nullopt;
   }
-  plain.resize(size_t(total + len));
+  plain.resize(size_t(total) + size_t(len));
   kit::SecretString out(plain);
   kit::wipe(plain);
   return out;

@@ -122,7 +122,7 @@ std::optional<SharedToken> parse_shared_token(std::string_view text) {
   return t;
 }
 
-SharedTokenStore::SharedTokenStore(RedisAddress address, KeyRing keys, std::string key_origin, long timeout_ms,
+SharedTokenStore::SharedTokenStore(RedisAddress address, KeyRing keys, const std::string &key_origin, long timeout_ms,
                                    std::function<void(int, const std::string &)> log)
     : redis_(address, timeout_ms, log),
       news_(std::move(address), timeout_ms),

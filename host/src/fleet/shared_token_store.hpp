@@ -47,7 +47,7 @@ class SharedTokenStore {
   // Checks the keys at once: throws Error(InvalidInput) when Redis holds
   // records sealed in the last 7 days with a key the ring lacks. An
   // unreachable Redis is not an error (it is logged; sharing starts later).
-  SharedTokenStore(RedisAddress address, KeyRing keys, std::string key_origin, long timeout_ms,
+  SharedTokenStore(RedisAddress address, KeyRing keys, const std::string &key_origin, long timeout_ms,
                    std::function<void(int, const std::string &)> log);
 
   // The Redis names of a credential, one per key, the current key's first.

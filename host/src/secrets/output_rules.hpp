@@ -13,7 +13,7 @@ namespace credplug::host {
 // Limits on one call's outputs (plugin.h, "Limits").
 constexpr size_t kMaxHeaders = 32;
 constexpr size_t kMaxHeaderNameBytes = 256;
-constexpr size_t kMaxHeaderValueBytes = 64 * 1024;  // the largest JWTs seen are ~16 KiB
+constexpr size_t kMaxHeaderValueBytes = size_t{64} * 1024;  // the largest JWTs seen are ~16 KiB
 constexpr size_t kMaxInfoEntries = 64;
 constexpr size_t kMaxMessageBytes = 2048;  // an error message, an info value
 constexpr size_t kMaxLogLineBytes = 4096;

@@ -1,5 +1,6 @@
 #include "transport/plugin_pins.hpp"
 
+#include "plugin/errno_text.hpp"
 #include "plugin/plugin_paths.hpp"
 
 #include <credplug/kit/encoding.hpp>
@@ -29,7 +30,7 @@ bool valid_sha256(const std::string &hex) {
 
 PinFile read_pin_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read the pin file '" + path + "': " + std::strerror(errno));
+  if (!in) throw std::runtime_error("cannot read the pin file '" + path + "': " + errno_text(errno));
   std::string text;
   char buf[4096];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
@@ -62,7 +63,7 @@ PinFile read_pin_file(const std::string &path) {
 
 std::string file_sha256(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + path + "' to hash it: " + std::strerror(errno));
+  if (!in) throw std::runtime_error("cannot read '" + path + "' to hash it: " + errno_text(errno));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("SHA-256 is unavailable");

@@ -2,6 +2,7 @@
 
 #include "base/backoff.hpp"
 
+#include "plugin/errno_text.hpp"
 #include "plugin/plugin_paths.hpp"
 #include "plugin/runner_protocol.hpp"
 #include "secrets/output_rules.hpp"
@@ -178,7 +179,7 @@ struct FileIdentity {
 
 FileIdentity identity_of(const std::string &path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw LoadError("cannot read " + path + ": " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) throw LoadError("cannot read " + path + ": " + errno_text(errno));
   return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
 }
 

@@ -28,6 +28,7 @@ std::string http_exchange(Decoder &d, credplug_call &call, CallFrames &state) {
   uint32_t timeout_ms = d.u32(), flags = d.u32();
   d.end();
   std::vector<const char *> headers;
+  headers.reserve(fields.size() + 1);
   for (const auto &f : fields) headers.push_back(f.c_str());
   headers.push_back(nullptr);
   credplug_http_request req{sizeof req,  method.c_str(), url.c_str(), headers.data(),

@@ -1,5 +1,6 @@
 #include "transport/runner_process.hpp"
 
+#include "plugin/errno_text.hpp"
 #include "transport/host_services.hpp"
 
 #include <fcntl.h>
@@ -39,7 +40,7 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   const std::string &runner_path = runner.path;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    throw std::runtime_error(std::string("socketpair: ") + strerror(errno));
+    throw std::runtime_error(std::string("socketpair: ") + errno_text(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, sv[1], runner::kChannelFd);
@@ -66,7 +67,7 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   close(sv[1]);
   if (rc != 0) {
     close(sv[0]);
-    throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + strerror(rc) +
+    throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + errno_text(rc) +
                              "); reinstall credplug, or run plugins you trust with --isolation in-process");
   }
 

@@ -79,7 +79,7 @@ TEST_CASE("every rule of every shipped schema reports the field and the rule, wi
     std::string id = file.substr(0, file.find(".schema.json"));
     INFO("schema " << file);
     REQUIRE_MESSAGE(kValidExamples.count(id), "add a valid example credential for " << id);
-    const std::string example = kValidExamples.at(id);
+    const std::string &example = kValidExamples.at(id);
     std::string text = read(entry.path());
     CompiledSchema schema(text);
     REQUIRE(schema.validate(example).ok());

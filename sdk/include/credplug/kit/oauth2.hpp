@@ -54,6 +54,6 @@ Token request_client_credentials(Call &call, const ClientCredentialsRequest &req
 // The parsing half, for providers whose request differs (query-string or
 // JSON token requests). `endpoint_name` is used in messages.
 Token parse_token_response(int status, std::string_view body, std::string_view endpoint_name,
-                           std::optional<std::string> retry_after = std::nullopt);
+                           const std::optional<std::string> &retry_after = std::nullopt);
 
 }  // namespace credplug::kit::oauth2
