@@ -12,6 +12,7 @@
 # Exit 1 naming each broken rule and where.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-deps.sh"
 cd "$root"
 failed=0
 rule() {  # rule DESCRIPTION MATCHES

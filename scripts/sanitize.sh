@@ -19,8 +19,8 @@ kinds=("$@")
 build() {  # build DIR SANITIZERS
   cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCREDPLUG_BUILD_TESTS=ON \
     -DCREDPLUG_SANITIZE="$2" >/dev/null
-  cmake --build "$1" -j "$jobs" --target unit_tests abi_tests e2e_tests capi_test credplug credplug-emulator \
-    credplug_host_shared >/dev/null
+  cmake --build "$1" -j "$jobs" --target unit_tests runner_unit_tests abi_tests e2e_tests capi_test credplug \
+    credplug-emulator credplug_host_shared >/dev/null
 }
 
 for kind in "${kinds[@]}"; do
@@ -35,7 +35,7 @@ for kind in "${kinds[@]}"; do
       # throw it intercepts) must be loaded first, and
       # the interpreter's own allocations are not ours to check for leaks.
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libstdc++.so.6) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:exitcode=86"
-      (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|abi|e2e|capi)$')
+      (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|runner_unit|abi|e2e|capi)$')
       ;;
     tsan)
       dir=$root/build-tsan

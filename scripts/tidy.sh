@@ -7,6 +7,7 @@
 # Usage: tidy.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-deps.sh"
 build=${1:-${CREDPLUG_BUILD_DIR:-$root/build}}
 [[ -f $build/compile_commands.json ]] || { echo "tidy: no $build/compile_commands.json; run scripts/build.sh" >&2; exit 2; }
 log=$build/tidy.log
