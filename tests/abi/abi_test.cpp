@@ -432,6 +432,26 @@ TEST_CASE("relative entries of CREDPLUG_PLUGIN_PATH are ignored with a warning")
   CHECK(contains(logs.front(), "ignoring the relative directory 'plugins-here'"));
 }
 
+// CREDPLUG_RUNNER chooses the program that receives every credential of an
+// isolated plugin: an embedder that turned the environment off must not get
+// it from the environment anyway.
+TEST_CASE("CREDPLUG_RUNNER is read only when use_environment allows it") {
+  std::string dir = copy_plugin("credplug-minor0.so");
+  ::setenv("CREDPLUG_RUNNER", "/nonexistent/credplug-planted-runner", 1);
+  HostOptions o = only(dir);
+  o.isolation = Isolation::Process;
+  o.use_environment = false;
+  Host ignoring(o);
+  CHECK(ignoring.plugin("minor0").isolation == "process");  // the installed runner
+  o.use_environment = true;
+  Host reading(o);
+  std::string message;
+  CHECK(kind_of_failure([&] { reading.plugin("minor0"); }, message) == ErrorKind::Plugin);
+  CHECK(contains(message, "cannot start the plugin runner /nonexistent/credplug-planted-runner"));
+  ::unsetenv("CREDPLUG_RUNNER");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a file named for one plugin that holds another is refused, naming both") {
   std::string dir = copy_plugin("credplug-minor0.so");
   std::filesystem::rename(dir + "/credplug-minor0.so", dir + "/credplug-other.so");

@@ -100,6 +100,12 @@ for how in by_path by_symlink by_bare_argv0; do
 done
 unset CREDPLUG_ISOLATION
 [[ -e $prefix/planted-runner-ran ]] && fail "a runner planted in the working directory was started: $(cat "$prefix/planted-runner-ran")"
+# A credplug copied away from its installation says where it looked, and
+# that nothing is there.
+mkdir -p "$prefix/lonely/bin" && cp "$prefix/bin/credplug" "$prefix/lonely/bin/"
+out=$("$prefix/lonely/bin/credplug" plugins) || fail "a lonely credplug failed: $out"
+[[ $out == "No plugins found. Searched: $prefix/lonely/lib/credplug/plugins (no such directory)" ]] ||
+  fail "a lonely credplug does not say where it looked: $out"
 # The installed README's links lead to installed files.
 for link in $(grep -o '](\([A-Za-z_]*/\)*[A-Za-z_.-]*\.md' "$prefix/share/doc/credplug/README.md" | cut -c3- | sort -u); do
   [[ -e $prefix/share/doc/credplug/$link ]] || fail "the installed README links to $link, which is not installed"

@@ -7,6 +7,8 @@
 
 #include <credplug/plugin.h>
 
+#include <doctest/doctest.h>
+
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -32,6 +34,16 @@ inline std::string describe(const std::vector<size_t> &offsets) {
   std::string out;
   for (size_t at : offsets) out += (out.empty() ? "" : ", ") + std::to_string(at);
   return out.empty() ? "none" : "at byte offsets " + out;
+}
+
+// The checks both tables must pass (the host's and the runner's).
+inline void check_host_api_table(const credplug_host_api *api) {
+  REQUIRE(api != nullptr);
+  CHECK(api->struct_size == sizeof(credplug_host_api));
+  CHECK(api->abi_major == CREDPLUG_ABI_MAJOR);
+  CHECK(api->abi_minor == CREDPLUG_ABI_MINOR);
+  auto unset = unset_host_api_entries(*api);
+  CHECK_MESSAGE(unset.empty(), "unset entries: " << describe(unset));
 }
 
 }  // namespace credplug::test

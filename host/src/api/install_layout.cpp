@@ -52,20 +52,21 @@ std::string code_file() {
   return absolute_real(mapped_file(here));  // loaded by a relative name
 }
 
-InstallLayout install_layout() {
+InstallLayout install_layout() { return layout_around(code_file()); }
+
+InstallLayout layout_around(const std::string &file) {
   InstallLayout layout;
-  const std::string file = code_file();
   if (file.empty()) return layout;
   const fs::path dir = fs::path(file).parent_path();  // <prefix>/bin, <prefix>/lib or <prefix>/lib/<multiarch>
   std::error_code ec;
-  // The prefix is above bin/ or lib/, or above lib/<multiarch>: the one that
-  // holds the runner.
+  // The prefix is above bin/ or lib/; for a library in lib/<multiarch>, the
+  // one above lib/ when that holds the runner.
   fs::path prefix = dir.parent_path();
-  for (const fs::path &candidate : {dir.parent_path(), dir.parent_path().parent_path()})
-    if (fs::exists(candidate / "libexec" / "credplug" / "credplug-plugin-runner", ec)) {
-      prefix = candidate;
-      break;
-    }
+  if (const fs::path above_lib = dir.parent_path().parent_path();
+      dir.parent_path().filename() == "lib" &&
+      !fs::exists(prefix / "libexec" / "credplug" / "credplug-plugin-runner", ec) &&
+      fs::exists(above_lib / "libexec" / "credplug" / "credplug-plugin-runner", ec))
+    prefix = above_lib;
   layout.prefix = prefix.string();
   // Plugins sit beside a library in lib/<multiarch>, else in <prefix>/lib.
   const fs::path beside = dir / "credplug" / "plugins";

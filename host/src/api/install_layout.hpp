@@ -27,5 +27,7 @@ struct InstallLayout {
 
 // The layout around code_file().
 InstallLayout install_layout();
+// The layout around an executable or library at `file` (absolute).
+InstallLayout layout_around(const std::string &file);
 
 }  // namespace credplug::host
