@@ -1,5 +1,6 @@
 // credplug — load provider plugins and check credentials from a shell.
 #include <credplug/credential_file.hpp>
+#include "command_words.hpp"
 #include "crash_report.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
@@ -13,9 +14,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <utility>
 
 using namespace credplug;
 using namespace credplug::cli;
@@ -117,8 +120,22 @@ int check(const Options &o) {
   return report.clean() ? kExitOk : kExitPlugin;
 }
 
+// A --plugin-dir that names nothing, or a file, would search nowhere in silence.
+void check_plugin_dirs(const Options &o) {
+  for (const auto &dir : o.plugin_dirs) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(dir, ec)) continue;
+    throw Error(ErrorKind::InvalidInput,
+                "--plugin-dir " + dir +
+                    (std::filesystem::exists(dir, ec)
+                         ? " is a file, not a directory: name the directory that holds credplug-<id>.so"
+                         : ": no such directory"));
+  }
+}
+
 int run(const std::string &command, Options &o) {
   if (command == "new") return scaffold(o);
+  check_plugin_dirs(o);
   if (command == "check-plugin") return check(o);
   Host host(host_options(o));
   if (command == "plugins") {
@@ -257,6 +274,19 @@ int run_cli(int argc, char **argv) {
       "After the run, print the host's metrics: Prometheus text (with --json: one more line, {\"metrics\": ...})");
   test->add_option("-j,--jobs", o.jobs, "Credentials tested at once")->capture_default_str()->check(CLI::Range(1, 256));
 
+  // A mistyped command is named, with the nearest one (CLI11 would only say
+  // that a subcommand is required).
+  std::vector<std::string> commands;
+  for (const CLI::App *sub : std::as_const(app).get_subcommands([](const CLI::App *) { return true; }))
+    commands.push_back(sub->get_name());
+  if (auto word = command_word(app, argc, argv);
+      word && std::find(commands.begin(), commands.end(), *word) == commands.end()) {
+    auto suggestion = nearest(*word, commands);
+    std::cerr << "credplug: '" << *word << "' is not a command"
+              << (suggestion ? "; did you mean '" + *suggestion + "'?" : std::string())
+              << " (credplug --help lists them)\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

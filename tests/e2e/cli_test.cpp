@@ -262,6 +262,27 @@ TEST_CASE("usage errors exit 2; --help and --version exit 0; an unknown plugin e
   CHECK(contains(missing_file.err, "cannot read credential file"));
 }
 
+TEST_CASE("a mistyped command is named, with the nearest command; a --plugin-dir that is not a directory is refused") {
+  auto &env = E2E::get();
+  auto typo = env.cli({"--plugin-dir", env.dir, "tset", "ainua", cred_file()});
+  CHECK(typo.exit_code == 2);
+  CHECK(contains(typo.err, "credplug: 'tset' is not a command; did you mean 'test'?"));
+  auto swapped = env.cli({"--json", "plgunis"});
+  CHECK(swapped.exit_code == 2);
+  CHECK(contains(swapped.err, "did you mean 'plugins'?"));
+  auto far = env.cli({"frobnicate"});
+  CHECK(far.exit_code == 2);
+  CHECK(contains(far.err, "'frobnicate' is not a command (credplug --help"));
+  auto missing = env.cli({"--plugin-dir", env.dir + "/no-such-dir", "plugins"});
+  CHECK(missing.exit_code == 3);
+  CHECK(contains(missing.err, "--plugin-dir " + env.dir + "/no-such-dir: no such directory"));
+  auto file = env.cli({"--plugin-dir", cred_file(), "plugins"});
+  CHECK(file.exit_code == 3);
+  CHECK(contains(file.err, "is a file, not a directory"));
+  auto unknown = env.trusted({"auth", "nope", cred_file()});
+  CHECK(contains(unknown.err, "for a plugin elsewhere, name the directory that holds credplug-nope.so (--plugin-dir"));
+}
+
 TEST_CASE("test: many files or a directory, concurrently; a summary table; JSON per credential; first failure's code") {
   auto &env = E2E::get();
   env.reset();

@@ -180,7 +180,9 @@ std::shared_ptr<PluginTransport> PluginRegistry::find(const std::string &id) {
   for (const auto &d : dirs_) searched += (searched.empty() ? "" : ", ") + d;
   throw Error(ErrorKind::InvalidInput, "no plugin with id '" + id +
                                            "'; available: " + (known.empty() ? "none" : known) +
-                                           " (searched: " + (searched.empty() ? "no directories" : searched) + ")");
+                                           " (searched: " + (searched.empty() ? "no directories" : searched) +
+                                           "); for a plugin elsewhere, name the directory that holds credplug-" + id +
+                                           ".so (--plugin-dir DIR, or CREDPLUG_PLUGIN_PATH)");
 }
 
 }  // namespace credplug::host
