@@ -126,3 +126,55 @@ TEST_CASE("emulator: a description's mistakes are named") {
   CHECK(d.api_path == "/b/me");
   CHECK(d.api_scheme == "Bearer");
 }
+
+TEST_CASE("emulator: a mistyped name is refused, not accepted where no route looks") {
+  CHECK_THROWS_WITH_AS(
+      emulator::parse_description(R"({"id": "a", "token": {"styel": "json"}})"),
+      doctest::Contains("unknown member /token/styel (/token has client_auth, lifetime_s, path, style)"),
+      std::runtime_error);
+  CHECK_THROWS_WITH_AS(emulator::parse_description(R"({"id": "a", "apis": {}})"),
+                       doctest::Contains("unknown member /apis"), std::runtime_error);
+  Described d({emulator::parse_description(kAcme)});
+  CHECK_THROWS_WITH_AS(d.emu.add_client("acmee", "app-1", "s"),
+                       doctest::Contains("unknown provider 'acmee' (acme, ainua"), std::invalid_argument);
+  d.emu.add_client("avni-user", "someone", "s");  // a client kind that is not a provider's id
+  const std::vector<std::pair<std::string, std::string>> form{{"Content-Type", "application/x-www-form-urlencoded"}};
+  auto unknown = d.send("POST", "/_emulator/switches", "provider=acmee&fail_status=503", form);
+  CHECK(unknown.status == 400);
+  CHECK(contains(std::string(unknown.body.view()), "unknown provider 'acmee'"));
+  CHECK_THROWS_WITH_AS(Described({emulator::parse_description(R"({"id": "ainua"})")}),
+                       doctest::Contains("provider 'ainua' is described twice, or is built in"), std::runtime_error);
+}
+
+TEST_CASE("emulator: a second one on a port the first holds is refused") {
+  Described first({});
+  const int port = std::stoi(first.emu.origin().substr(first.emu.origin().rfind(':') + 1));
+  auto &env = E2E::get();
+  const std::string expected = ":" + std::to_string(port) + " (is the port in use?)";
+  CHECK_THROWS_WITH_AS(
+      emulator::Emulator(emulator::Emulator::Options{env.pki.server_cert, env.pki.server_key, "127.0.0.1", port, {}}),
+      doctest::Contains(expected.c_str()), std::runtime_error);
+}
+
+TEST_CASE("emulator: the program refuses usage mistakes with exit 2, keeps a CA in use, and has --version") {
+  auto &env = E2E::get();
+  auto version = run_process({CREDPLUG_EMULATOR, "--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(contains(version.out, "credplug-emulator "));
+  CHECK(run_process({CREDPLUG_EMULATOR, "--no-such-option"}).exit_code == 2);
+  CHECK(run_process({CREDPLUG_EMULATOR, "--port", "many"}).exit_code == 2);
+  const std::string pki = env.dir + "/emulator-pki";
+  REQUIRE(run_process({CREDPLUG_EMULATOR, "--make-pki", pki}).exit_code == 0);
+  auto again = run_process({CREDPLUG_EMULATOR, "--make-pki", pki});
+  CHECK(again.exit_code == 2);
+  CHECK(contains(again.err, pki + "/ca.pem exists (an emulator may be using it); pass --overwrite"));
+  CHECK(run_process({CREDPLUG_EMULATOR, "--make-pki", pki, "--overwrite"}).exit_code == 0);
+  auto client = run_process({CREDPLUG_EMULATOR, "--cert", pki + "/server.pem", "--key", pki + "/server-key.pem",
+                             "--client", "ainau:id:secret"});
+  CHECK(client.exit_code == 2);
+  CHECK(contains(client.err, "--client: unknown provider 'ainau'"));
+  auto sw = run_process({CREDPLUG_EMULATOR, "--cert", pki + "/server.pem", "--key", pki + "/server-key.pem", "--switch",
+                         "nexal:fail_status=503"});
+  CHECK(sw.exit_code == 2);
+  CHECK(contains(sw.err, "unknown provider 'nexal'"));
+}

@@ -9,9 +9,14 @@
 
 #include <credplug/kit/json.hpp>
 
+#include <rapidjson/document.h>
+#include <rapidjson/pointer.h>
+
 #include <strings.h>
 #include <algorithm>
+#include <map>
 #include <regex>
+#include <set>
 #include <stdexcept>
 
 namespace credplug::emulator {
@@ -97,12 +102,38 @@ std::string field(const kit::JsonDocument &doc, const char *pointer, const std::
   return value;
 }
 
+// A member the description does not define ("styel") is a mistake to
+// name, not a default to apply in silence.
+void refuse_unknown_members(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return;  // the kit's parser says what is wrong
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"", {"id", "token", "api"}},
+      {"/token", {"path", "style", "client_auth", "lifetime_s"}},
+      {"/api", {"path", "header", "scheme"}}};
+  for (const auto &[where, names] : allowed) {
+    const rapidjson::Value *object = where.empty() ? &doc : rapidjson::Pointer(where.c_str()).Get(doc);
+    if (object == nullptr) continue;
+    if (!object->IsObject()) throw std::runtime_error("provider description: " + where + " must be an object");
+    for (const auto &member : object->GetObject()) {
+      const std::string name(member.name.GetString(), member.name.GetStringLength());
+      if (names.count(name)) continue;
+      std::string list;
+      for (const auto &n : names) list += (list.empty() ? "" : ", ") + n;
+      throw std::runtime_error("provider description: unknown member " + where + "/" + name + " (" +
+                               (where.empty() ? "the top level" : where) + " has " + list + ")");
+    }
+  }
+}
+
 }  // namespace
 
 ProviderDescription parse_description(std::string_view text) {
   std::string problem;
   auto doc = kit::JsonDocument::parse_object(text, &problem);
   if (!doc) throw std::runtime_error("provider description: " + problem);
+  refuse_unknown_members(text);
   ProviderDescription d;
   d.id = field(*doc, "/id", "");
   if (!std::regex_match(d.id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))

@@ -281,14 +281,30 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   // The plain OAuth 2.0 provider of the examples and `credplug new`.
   install_described(*state_->server, *state_, parse_description(R"({"id": "oauth2", "token": {"path": "/oauth/token"},
                                                                     "api": {"path": "/oauth/me"}})"));
-  for (const auto &provider : options.providers) install_described(*state_->server, *state_, provider);
+  state_->providers = {"ainua", "nexla", "opencrvs", "avonhealth", "avni", "oauth2"};
+  for (const auto &provider : options.providers) {
+    if (!state_->providers.insert(provider.id).second)
+      throw std::runtime_error("emulator: provider '" + provider.id + "' is described twice, or is built in");
+    install_described(*state_->server, *state_, provider);
+  }
+  state_->client_kinds = state_->providers;
+  state_->client_kinds.insert({"avonhealth-user", "avni-user"});
   install_test_routes(*state_->server, *state_);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+  // second emulator binds the port the first holds and takes half its
+  // connections.
+  state_->server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (options.port == 0) {
     state_->port = state_->server->bind_to_any_port(options.bind_address);
   } else {
     state_->port = state_->server->bind_to_port(options.bind_address, options.port) ? options.port : -1;
   }
-  if (state_->port <= 0) throw std::runtime_error("emulator: cannot listen on " + options.bind_address);
+  if (state_->port <= 0)
+    throw std::runtime_error("emulator: cannot listen on " + options.bind_address +
+                             (options.port ? ":" + std::to_string(options.port) + " (is the port in use?)" : ""));
   state_->thread = std::thread([s = state_.get()] { s->server->listen_after_bind(); });
   while (!state_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
@@ -302,7 +318,16 @@ Emulator::~Emulator() {
 int Emulator::port() const { return state_->port; }
 std::string Emulator::origin() const { return state_->origin(); }
 
+std::string Emulator::State::unknown(const std::set<std::string> &known, const std::string &name) {
+  if (known.count(name)) return "";
+  std::string list;
+  for (const auto &k : known) list += (list.empty() ? "" : ", ") + k;
+  return "unknown provider '" + name + "' (" + list + ")";
+}
+
 void Emulator::add_client(const std::string &provider, const std::string &client_id, const std::string &secret) {
+  if (auto problem = State::unknown(state_->client_kinds, provider); !problem.empty())
+    throw std::invalid_argument("--client: " + problem);
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->clients[provider][client_id] = secret;
 }
@@ -315,6 +340,7 @@ std::string Emulator::set_switch(const std::string &provider, const std::string 
 
 std::string Emulator::State::set_switch(const std::string &provider, const std::string &name,
                                         const std::string &value) {
+  if (auto problem = unknown(providers, provider); !problem.empty()) return problem;
   int n = 0;
   try {
     size_t used = 0;

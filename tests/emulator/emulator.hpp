@@ -64,6 +64,7 @@ class Emulator {
   std::string origin() const;  // "https://localhost:<port>"
 
   // Provider state.
+  // Throws std::invalid_argument for a provider it does not play.
   void add_client(const std::string &provider, const std::string &client_id, const std::string &secret);
   Switches &switches(const std::string &provider);
   // One switch by name (fail_status, retry_after_s, delay_ms, malformed,

@@ -29,6 +29,12 @@ struct Emulator::State {
   mutable std::mutex mutex;
   std::map<std::string, std::unique_ptr<Switches>> switches;
   std::map<std::string, std::map<std::string, std::string>> clients;  // provider -> id -> secret
+  // What a --client or a switch may name: a mistyped name is refused, not
+  // kept where no route looks (set at start, then only read).
+  std::set<std::string> providers;     // switches: built-in and described providers
+  std::set<std::string> client_kinds;  // --client: those, and "avonhealth-user", "avni-user"
+  // "unknown provider 'x' (a, b, ...)" when `name` is not in `known`, else "".
+  static std::string unknown(const std::set<std::string> &known, const std::string &name);
   std::map<std::string, IssuedToken> tokens;
   std::map<std::string, int> generation;                              // provider -> revocation generation
   std::map<std::string, std::map<std::string, std::string>> options;  // provider -> key -> value

@@ -33,10 +33,25 @@ int run(int argc, char **argv) {
                  "retry_after_s, delay_ms, malformed, truncated, token_lifetime_s, refresh_revokes); POST "
                  "/_emulator/switches changes "
                  "them while it runs");
-  CLI11_PARSE(app, argc, argv);
+  bool overwrite = false;
+  app.add_flag("--overwrite", overwrite, "With --make-pki: replace files already in DIR");
+  app.set_version_flag("--version", "credplug-emulator " CREDPLUG_VERSION_STRING);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 2;  // usage errors exit 2, as credplug's do
+  }
 
   try {
     if (!pki_dir.empty()) {
+      // A running emulator may be serving the CA in DIR: replacing it would
+      // fail every client that trusts the old one, far from here.
+      for (const char *name : {"ca.pem", "server.pem", "server-key.pem"})
+        if (std::string path = pki_dir + "/" + name; !overwrite && std::ifstream(path)) {
+          std::cerr << "credplug-emulator: " << path << " exists (an emulator may be using it); pass --overwrite to "
+                    << "replace it, or name a new directory\n";
+          return 2;
+        }
       auto pki = credplug::testing::make_test_pki(pki_dir);
       std::cout << pki.ca_cert << "\n";
       return 0;
@@ -94,7 +109,12 @@ int run(int argc, char **argv) {
         }
         secret = v;
       }
-      emulator.add_client(c.substr(0, a), c.substr(a + 1, b - a - 1), secret);
+      try {
+        emulator.add_client(c.substr(0, a), c.substr(a + 1, b - a - 1), secret);
+      } catch (const std::invalid_argument &e) {
+        std::cerr << "credplug-emulator: " << e.what() << "\n";
+        return 2;
+      }
     }
     if (!port_file.empty()) std::ofstream(port_file) << emulator.port() << "\n";
     std::cout << "listening on " << emulator.origin() << std::endl;
