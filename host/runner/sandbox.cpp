@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,9 +26,17 @@
 namespace credplug::runner {
 namespace {
 
-constexpr rlim_t kCpuSeconds = 3600;               // over the runner's life; the host restarts it
-constexpr rlim_t kAddressSpace = rlim_t(4) << 30;  // 4 GiB
-constexpr rlim_t kOpenFiles = 64;                  // pipes only: nothing can be opened
+constexpr rlim_t kCpuSeconds = 3600;                   // over the runner's life; the host restarts it
+constexpr rlim_t kAddressSpace = rlim_t(4) << 30;      // 4 GiB
+constexpr rlim_t kOpenFiles = 64;                      // pipes only: nothing can be opened
+constexpr rlim_t kKeptStderrBytes = rlim_t(64) << 20;  // a debugging plugin's stderr, when it goes to a file
+
+// Whether fd 2 is a regular file: only when the host kept the runner's stderr
+// (CREDPLUG_RUNNER_STDERR=1) and the host's own goes to a file.
+bool stderr_is_a_file() {
+  struct stat st {};
+  return fstat(2, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 void limit(int resource, rlim_t value, const char *name) {
   rlimit r{value, value};
@@ -192,7 +201,10 @@ void enter_sandbox() {
 #ifndef CREDPLUG_SANITIZED  // the sanitizers reserve terabytes of shadow address space
   limit(RLIMIT_AS, kAddressSpace, "RLIMIT_AS");
 #endif
-  limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
+  // No file writes; but a kept stderr (CREDPLUG_RUNNER_STDERR=1; the host
+  // gives /dev/null otherwise) redirected to a file is written through the
+  // same limit, and 0 killed the plugin with SIGXFSZ at its first line.
+  limit(RLIMIT_FSIZE, stderr_is_a_file() ? kKeptStderrBytes : 0, "RLIMIT_FSIZE");
   limit(RLIMIT_NOFILE, kOpenFiles, "RLIMIT_NOFILE");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));

@@ -391,3 +391,29 @@ TEST_CASE("in-process: a plugin crash ends the CLI with exit 7, naming the plugi
   CHECK(contains(r.err, ".so' crashed (SIG"));
   CHECK(contains(r.err, ") during load, in this process"));
 }
+
+// The runner's stderr kept for debugging (CREDPLUG_RUNNER_STDERR=1) while
+// credplug's own goes to a file: the runner's no-file-writes limit applied to
+// that file too and killed the plugin (SIGXFSZ) at its first line.
+TEST_CASE("isolated: a kept runner stderr may be a file; without the switch the plugin's stderr goes nowhere") {
+  auto &env = E2E::get();
+  const std::string cred = hostile_file("stderr", "authenticate");
+  const std::string log = env.dir + "/runner-stderr.log";
+  auto with_stderr_in_a_file = [&](const std::string &keep) {
+    std::remove(log.c_str());
+    return run_process(
+        {"/bin/sh", "-c", "exec \"$0\" --isolation process --plugin-dir \"$1\" auth hostile \"$2\" 2>\"$3\"",
+         CREDPLUG_CLI, CREDPLUG_HOSTILE_PLUGIN_DIR, cred, log},
+        {{"CREDPLUG_RUNNER_STDERR", keep}, {"CREDPLUG_CA_FILE", ""}, {"CREDPLUG_PLUGIN_PATH", ""}});
+  };
+  auto read_log = [&] {
+    std::ifstream in(log);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  auto kept = with_stderr_in_a_file("1");
+  CHECK(kept.exit_code == 0);
+  CHECK(contains(read_log(), "hostile plugin: a line on stderr"));
+  auto dropped = with_stderr_in_a_file("");
+  CHECK(dropped.exit_code == 0);
+  CHECK_FALSE(contains(read_log(), "hostile plugin"));
+}

@@ -6,7 +6,8 @@
 ** to 127.0.0.1:"port"), exec (system("touch " "path")), execve (the same by
 ** execve() in place), egress (an HTTPS GET
 ** of "url", else https://localhost:"port"/, through the host), leaky (secrets
-** output without the SECRET flag: an add_secret() value and "api_key"), huge (a 16 MiB header, then 10000 logs).
+** output without the SECRET flag: an add_secret() value and "api_key"), huge (a 16 MiB header, then 10000 logs),
+** stderr (a line on its stderr, then on as "ok").
 ** where: create, authenticate, test, refresh, destroy.
 **
 ** Built three more times with HOSTILE_IN=1 (a crash in
@@ -73,6 +74,10 @@ static void crash(void) {
 static int32_t act(hostile *h, const char *where, credplug_call *call) {
   char message[4096];
   if (h == NULL || strcmp(h->where, where) != 0 || strcmp(h->action, "ok") == 0) return CREDPLUG_OK;
+  if (strcmp(h->action, "stderr") == 0) {
+    static const char line[] = "hostile plugin: a line on stderr\n";
+    return write(2, line, sizeof line - 1) == (ssize_t)(sizeof line - 1) ? CREDPLUG_OK : CREDPLUG_ERR_PLUGIN;
+  }
   if (strcmp(h->action, "crash") == 0) crash();
   if (strcmp(h->action, "abort") == 0) abort();
   if (strcmp(h->action, "loop") == 0)
