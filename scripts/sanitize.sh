@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds credplug twice more, with sanitizers, and runs the suites each one
 # watches. Any sanitizer report fails the run.
-#   ASan + UBSan (build-asan/): unit, abi, e2e and capi (C and Python).
+#   ASan + UBSan (build-asan/): unit, runner_unit, abi and e2e in both
+#     isolation modes (in-process loads the shipped plugins into an ASan
+#     host), and capi (C and Python).
 #   TSan (build-tsan/): the concurrent parts: validation on many threads,
 #     the token cache, the many-file CLI (test --jobs), the C API from threads,
 #     check-plugin's concurrency check, the shared cache.
@@ -35,7 +37,7 @@ for kind in "${kinds[@]}"; do
       # throw it intercepts) must be loaded first, and
       # the interpreter's own allocations are not ours to check for leaks.
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libstdc++.so.6) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:exitcode=86"
-      (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|runner_unit|abi|e2e|capi)$')
+      (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|runner_unit|abi|abi_in_process|e2e|e2e_in_process|capi)$')
       ;;
     tsan)
       dir=$root/build-tsan
@@ -43,7 +45,8 @@ for kind in "${kinds[@]}"; do
       build "$dir" thread
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so):$(gcc -print-file-name=libstdc++.so.6) TSAN_OPTIONS=halt_on_error=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
-      "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,shared token store:*'
+      "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,shared token store:*,metrics:*'
+      "$dir/bin/abi_tests"
       "$dir/bin/e2e_tests" -tc='cache:*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*'
       (cd "$dir" && ctest --output-on-failure -R '^capi$')
       ;;
