@@ -5,7 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-mapfile -t files < <(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
+# Tracked files and new ones not yet added (not the ignored build trees).
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.c' '*.h' '*.cpp' '*.hpp')
 if [[ ${1:-} == --check ]]; then
   bad=()
   for f in "${files[@]}"; do

@@ -8,9 +8,15 @@
 using namespace credplug::host;
 
 TEST_CASE("environment: CREDPLUG_* become option values; unset stays unset") {
-  const char *names[] = {"CREDPLUG_CA_FILE",   "CREDPLUG_SHARED_CACHE", "CREDPLUG_SHARED_CACHE_KEY_FILE",
-                         "CREDPLUG_PIN_FILE",  "CREDPLUG_ISOLATION",    "CREDPLUG_RUNNER",
-                         "CREDPLUG_RUNNER_STDERR", "CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS", "CREDPLUG_PLUGIN_PATH"};
+  const char *names[] = {"CREDPLUG_CA_FILE",
+                         "CREDPLUG_SHARED_CACHE",
+                         "CREDPLUG_SHARED_CACHE_KEY_FILE",
+                         "CREDPLUG_PIN_FILE",
+                         "CREDPLUG_ISOLATION",
+                         "CREDPLUG_RUNNER",
+                         "CREDPLUG_RUNNER_STDERR",
+                         "CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS",
+                         "CREDPLUG_PLUGIN_PATH"};
   for (const char *name : names) ::unsetenv(name);
   EnvironmentOptions none = read_environment();
   CHECK_FALSE(none.ca_file);

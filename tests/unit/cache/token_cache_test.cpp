@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <string>
 #include <thread>
@@ -202,4 +203,73 @@ TEST_CASE("cache clock: over 40 two-second lifetimes, 8 threads never get a toke
   CHECK(served > 1000);
   CHECK(short_lived == 0);
   CHECK(rig.provider.calls >= 40);  // renewed every lifetime
+}
+
+namespace {
+
+// A provider that holds every request at a gate until the test opens it.
+struct GatedProvider {
+  explicit GatedProvider(FakeClock &c) : clock(c) {}
+  FakeClock &clock;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool open = true;
+  int entered = 0;
+  std::atomic<int> calls{0};
+
+  Fetched operator()(FetchKind) {
+    ++calls;
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      ++entered;
+      changed.notify_all();
+      changed.wait(lock, [this] { return open; });
+    }
+    Fetched out;
+    out.sent_ns = clock.now_ns();
+    out.lifetime_ms = 100000;
+    out.set = std::make_shared<HeaderSet>();
+    out.set->headers.push_back(Header{"Authorization", SecretString(std::string("token")), true});
+    return out;
+  }
+};
+
+}  // namespace
+
+// Single-flight, proven without the wall clock: the token has expired, the
+// one request is held at the provider's gate until all 64 callers are in
+// headers(), and then exactly that request answers all of them.
+TEST_CASE("cache clock: 64 threads on an expired token while its request is held make one request and share it") {
+  CachePolicy p;
+  p.refresh_fraction = 0;  // only expiry renews
+  FakeClock clock;
+  GatedProvider provider(clock);
+  RefreshPool pool{2};
+  TokenCache cache(
+      p, [&](FetchKind k) { return provider(k); }, pool, clock);
+  REQUIRE(cache.get()->generation == 1);
+  clock.advance_ms(100000);  // past expiry: no caller may be served the old token
+  {
+    std::lock_guard<std::mutex> lock(provider.mutex);
+    provider.open = false;
+  }
+  constexpr int kThreads = 64;
+  std::atomic<int> calling{0};
+  std::vector<uint64_t> generations(kThreads, 0);
+  std::thread opener([&] {
+    std::unique_lock<std::mutex> lock(provider.mutex);
+    // Waits on state: the request under way, and every caller inside get().
+    while (!(provider.entered >= 2 && calling.load() == kThreads))
+      provider.changed.wait_for(lock, std::chrono::milliseconds(1));
+    provider.open = true;
+    provider.changed.notify_all();
+  });
+  credplug::testing::on_threads(kThreads, [&](int i) {
+    ++calling;
+    generations[size_t(i)] = cache.get()->generation;
+  });
+  opener.join();
+  CHECK(provider.calls == 2);  // the first token, and the one renewal
+  for (uint64_t g : generations) CHECK(g == 2);
+  cache.close();
 }

@@ -56,3 +56,18 @@ TEST_CASE("the HTTPS client refuses what its policy forbids, before any network"
   CHECK(injected.error_code == CREDPLUG_ERR_INVALID_CONFIG);
   CHECK(injected.error.find("line break") != std::string::npos);
 }
+
+// The length rule's boundary, both sides: a secret of exactly kMinLength
+// characters is masked; one character less is too common to search for.
+TEST_CASE("the redactor masks a secret of exactly the minimum length, and not one shorter") {
+  const std::string at_min(Redactor::kMinLength, 'q');
+  Redactor r;
+  r.add(at_min);
+  CHECK_FALSE(r.empty());
+  CHECK(r.apply("a " + at_min + " b") == "a [REDACTED] b");
+  const std::string below = at_min.substr(1);
+  Redactor s;
+  s.add(below);
+  CHECK(s.empty());
+  CHECK(s.apply("a " + below + " b") == "a " + below + " b");
+}
