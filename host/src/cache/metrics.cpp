@@ -49,13 +49,12 @@ MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) cons
   s.shared_cache = shared_cache;
   for (size_t i = 0; i < kMetricRows; ++i) {
     const MetricRow &row = kMetricCatalogue[i];
-    if (row.histogram) s.*row.histogram = histograms_[i].snapshot();
+    if (row.histogram) s.*row.histogram = histograms_[histogram_slot(i)].snapshot();
+    if (counted_here(row)) s.*row.counter = counters_[counter_slot(i)].total();
   }
-  for (size_t i = 0; i < kMetricRows; ++i) {
-    const MetricRow &row = kMetricCatalogue[i];
-    if (row.counter) s.*row.counter = row.count_of ? (s.*row.count_of).count : counters_[i].total();
-  }
-  s.redis_errors = redis_errors;
+  for (const MetricRow &row : kMetricCatalogue)  // after their histograms
+    if (row.count_of) s.*row.counter = (s.*row.count_of).count;
+  s.redis_errors = redis_errors;  // the catalogue's one row counted elsewhere
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto &[plugin, p] : plugins_) s.token_requests.push_back({plugin, p->outcomes, p->latency.snapshot()});
   return s;

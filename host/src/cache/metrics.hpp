@@ -52,9 +52,10 @@ class LatencyHistogram {
   std::atomic<uint64_t> sum_us_{0};
 };
 
-// One metric. Exactly one of counter and histogram is set; a counter with
+// One metric. Exactly one of counter and histogram is set. A counter with
 // `count_of` set is read as that histogram's count (each wait is observed
-// once, when it ends) and has no storage of its own.
+// once, when it ends), and one `counted_elsewhere` is handed to snapshot();
+// neither has storage of its own.
 struct MetricRow {
   enum Group { kCache, kSharedCache } group;  // JSON: "cache" or "shared_cache" (null without one)
   const char *json_key;
@@ -64,6 +65,7 @@ struct MetricRow {
   uint64_t MetricsSnapshot::*counter = nullptr;
   Histogram MetricsSnapshot::*histogram = nullptr;
   Histogram MetricsSnapshot::*count_of = nullptr;
+  bool counted_elsewhere = false;
 };
 
 // Catalogue order is the order of the JSON keys and, by family, of the
@@ -86,7 +88,8 @@ inline constexpr MetricRow kMetricCatalogue[] = {
      "Tokens reported refused (invalidate()).", &MetricsSnapshot::invalidations},
     // Counted by the shared cache's Redis client (Metrics::snapshot's argument).
     {MetricRow::kSharedCache, "redis_errors", "credplug_shared_cache_errors_total", nullptr,
-     "Shared cache commands that failed: Redis down, slow or answering an error.", &MetricsSnapshot::redis_errors},
+     "Shared cache commands that failed: Redis down, slow or answering an error.", &MetricsSnapshot::redis_errors,
+     nullptr, nullptr, /*counted_elsewhere=*/true},
     {MetricRow::kSharedCache, "lease_waits", "credplug_shared_cache_lease_waits_total", nullptr,
      "Waits for another process's token request.", &MetricsSnapshot::lease_waits, nullptr,
      &MetricsSnapshot::lease_wait_duration},
@@ -106,6 +109,22 @@ constexpr size_t metric_row(Histogram MetricsSnapshot::*field) {
   return kMetricRows;
 }
 
+// Storage only where a row needs it: a ShardedCounter per counted row, a
+// LatencyHistogram per histogram row, each numbered by its rank among them.
+constexpr bool counted_here(const MetricRow &row) {
+  return row.counter != nullptr && row.count_of == nullptr && !row.counted_elsewhere;
+}
+constexpr size_t counter_slot(size_t row) {
+  size_t slot = 0;
+  for (size_t i = 0; i < row; ++i) slot += counted_here(kMetricCatalogue[i]) ? 1 : 0;
+  return slot;
+}
+constexpr size_t histogram_slot(size_t row) {
+  size_t slot = 0;
+  for (size_t i = 0; i < row; ++i) slot += kMetricCatalogue[i].histogram != nullptr ? 1 : 0;
+  return slot;
+}
+
 class Metrics {
  public:
   // metrics.count<&MetricsSnapshot::misses>(): the row is found at compile time.
@@ -113,14 +132,14 @@ class Metrics {
   void count(uint64_t n = 1) {
     constexpr size_t row = metric_row(Field);
     static_assert(row < kMetricRows, "a counter needs its row in kMetricCatalogue");
-    static_assert(kMetricCatalogue[row].count_of == nullptr, "this counter counts its histogram's observations");
-    counters_[row].add(n);
+    static_assert(counted_here(kMetricCatalogue[row]), "this row's value comes from elsewhere (count_of, snapshot())");
+    counters_[counter_slot(row)].add(n);
   }
   template <Histogram MetricsSnapshot::*Field>
   void observe(double ms) {
     constexpr size_t row = metric_row(Field);
     static_assert(row < kMetricRows, "a histogram needs its row in kMetricCatalogue");
-    histograms_[row].observe(ms);
+    histograms_[histogram_slot(row)].observe(ms);
   }
 
   // A token request the plugin made: its plugin, outcome ("ok" or an error
@@ -130,9 +149,8 @@ class Metrics {
   MetricsSnapshot snapshot(bool shared_cache, uint64_t redis_errors) const;
 
  private:
-  // Indexed by catalogue row; a row uses the one its kind needs.
-  std::array<ShardedCounter, kMetricRows> counters_;
-  std::array<LatencyHistogram, kMetricRows> histograms_;
+  std::array<ShardedCounter, counter_slot(kMetricRows)> counters_;        // by counter_slot()
+  std::array<LatencyHistogram, histogram_slot(kMetricRows)> histograms_;  // by histogram_slot()
   struct PerPlugin {
     std::map<std::string, uint64_t> outcomes;
     LatencyHistogram latency;
