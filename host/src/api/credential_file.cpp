@@ -12,7 +12,6 @@
 #include <rapidjson/writer.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>

@@ -8,7 +8,6 @@
 #include "api/environment.hpp"
 #include "api/install_layout.hpp"
 #include "fleet/shared_token_store.hpp"
-#include "plugin/plugin_paths.hpp"
 #include "secrets/core_dumps.hpp"
 #include "secrets/redactor.hpp"
 #include "transport/plugin_pins.hpp"
@@ -18,13 +17,9 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
-
-namespace fs = std::filesystem;
 
 namespace credplug {
 

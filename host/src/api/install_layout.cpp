@@ -4,10 +4,8 @@
 #include <link.h>
 
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -28,6 +26,8 @@ std::string mapped_file(const void *address) {
   }
   return "";
 }
+
+fs::path runner_below(const fs::path &prefix) { return prefix / "libexec" / "credplug" / "credplug-plugin-runner"; }
 
 std::string absolute_real(const std::string &path) {
   if (path.empty() || path.front() != '/') return "";
@@ -62,17 +62,16 @@ InstallLayout layout_around(const std::string &file) {
   // The prefix is above bin/ or lib/; for a library in lib/<multiarch>, the
   // one above lib/ when that holds the runner.
   fs::path prefix = dir.parent_path();
-  if (const fs::path above_lib = dir.parent_path().parent_path();
-      dir.parent_path().filename() == "lib" &&
-      !fs::exists(prefix / "libexec" / "credplug" / "credplug-plugin-runner", ec) &&
-      fs::exists(above_lib / "libexec" / "credplug" / "credplug-plugin-runner", ec))
+  if (const fs::path above_lib = dir.parent_path().parent_path(); dir.parent_path().filename() == "lib" &&
+                                                                  !fs::exists(runner_below(prefix), ec) &&
+                                                                  fs::exists(runner_below(above_lib), ec))
     prefix = above_lib;
   layout.prefix = prefix.string();
   // Plugins sit beside a library in lib/<multiarch>, else in <prefix>/lib.
   const fs::path beside = dir / "credplug" / "plugins";
   layout.plugin_dir =
       fs::is_directory(beside, ec) ? beside.string() : (prefix / "lib" / "credplug" / "plugins").string();
-  layout.runner_path = (prefix / "libexec" / "credplug" / "credplug-plugin-runner").string();
+  layout.runner_path = runner_below(prefix).string();
   layout.schema_dir = (prefix / "share" / "credplug" / "schemas").string();
   layout.doc_dir = (prefix / "share" / "doc" / "credplug").string();
   return layout;

@@ -15,13 +15,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <mutex>
-
-namespace fs = std::filesystem;
 
 namespace credplug::host {
 
