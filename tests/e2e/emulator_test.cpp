@@ -105,6 +105,33 @@ TEST_CASE("emulator: switches flip over HTTP while it runs, and counters are rea
   CHECK(count.body.view() == R"({"count":4})");
 }
 
+TEST_CASE(
+    "emulator: POST /_emulator/clock moves its clock on: a token expires without waiting; reset() moves it back") {
+  Described d({emulator::parse_description(kAcme)});
+  d.emu.add_client("acme", "app-1", "acme-secret-123");
+  const std::vector<std::pair<std::string, std::string>> form{{"Content-Type", "application/x-www-form-urlencoded"}};
+  auto token = d.send("POST", "/v1/auth",
+                      R"({"grant_type":"client_credentials","client_id":"app-1","client_secret":"acme-secret-123"})",
+                      {{"Content-Type", "application/json"}});
+  auto access = kit::JsonDocument::parse_object(token.body.view())->string("access_token").value();
+  CHECK(d.send("GET", "/v1/whoami", "", {{"X-Acme-Token", access}}).status == 200);
+  CHECK(d.send("POST", "/_emulator/clock", "advance_s=599", form).status == 200);  // lifetime_s is 600
+  CHECK(d.send("GET", "/v1/whoami", "", {{"X-Acme-Token", access}}).status == 200);
+  auto moved = d.send("POST", "/_emulator/clock", "advance_s=2", form);
+  CHECK(moved.status == 200);
+  CHECK(contains(std::string(moved.body.view()), R"({"ok":true,"now":)"));
+  CHECK(d.send("GET", "/v1/whoami", "", {{"X-Acme-Token", access}}).status == 401);
+  CHECK(d.emu.count("acme.expired_token") == 1);
+  for (const char *bad : {"", "advance_s=-5", "advance_s=1e3", "advance_s=315360001", "advance_s=99999999999"}) {
+    CAPTURE(bad);
+    auto r = d.send("POST", "/_emulator/clock", bad, form);
+    CHECK(r.status == 400);
+    CHECK(contains(std::string(r.body.view()), "advance_s= must be a number of seconds"));
+  }
+  d.emu.reset();
+  CHECK(d.send("GET", "/v1/whoami", "", {{"X-Acme-Token", access}}).status == 200);
+}
+
 TEST_CASE("emulator: a description's mistakes are named") {
   auto problem = [](const std::string &json) {
     try {

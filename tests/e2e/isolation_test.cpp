@@ -249,8 +249,9 @@ TEST_CASE(
   // After the backoff it is started again (and crashes again).
   const size_t at = message.find("started again in ") + std::string("started again in ").size();
   const long wait_ms = std::stol(message.substr(at));
-  std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms + 20));
-  CHECK(contains(error_of([&] { crashing->authenticate(); }), "crashed (SIGSEGV) during authenticate"));
+  CHECK(wait_ms > 0);
+  CHECK(eventually(
+      [&] { return contains(error_of([&] { crashing->authenticate(); }), "crashed (SIGSEGV) during authenticate"); }));
   // A call that succeeds ends the backoff for the tests after this one.
   CHECK(eventually(
       [&] {
@@ -320,6 +321,21 @@ std::vector<pid_t> children_named(pid_t parent, const std::string &name) {
   return out;
 }
 
+// CPU time the process has used, in clock ticks (utime + stime).
+long cpu_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return -1;
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // field 3 is the state; 14 utime, 15 stime
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
 bool gone(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -338,10 +354,11 @@ TEST_CASE("isolated: a runner busy in a call that never returns ends when its ho
   pid_t host = spawn_quiet(args);
   std::vector<pid_t> runners;
   CHECK(eventually([&] { return !(runners = children_named(host, "credplug-plugin")).empty(); }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into authenticate()'s loop
+  REQUIRE(runners.size() == 1);
+  // Into authenticate()'s loop: a quarter second of CPU, more than loading takes.
+  CHECK(eventually([&] { return cpu_ticks(runners[0]) >= sysconf(_SC_CLK_TCK) / 4; }, 60000));
   ::kill(host, SIGKILL);
   ::waitpid(host, nullptr, 0);
-  REQUIRE(runners.size() == 1);
   CHECK(eventually([&] { return gone(runners[0]); }, 30000));
 }
 

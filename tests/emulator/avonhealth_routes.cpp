@@ -45,7 +45,7 @@ std::string check_user_jwt(Emulator::State &state, const std::string &jwt) {
   if (decoded->claims.string("iss").value_or("") != "avonhealth") return "iss is not avonhealth";
   if (decoded->claims.string("aud").value_or("") != "avonhealth") return "aud is not avonhealth";
   auto exp = decoded->exp();
-  const int64_t now = now_seconds();
+  const int64_t now = state.now_seconds();
   if (!exp) return "no exp";
   // A NumericDate is seconds: an exp past the year 2286 is milliseconds.
   if (*exp > 9999999999) return "exp is in milliseconds, not seconds";

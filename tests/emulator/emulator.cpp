@@ -12,8 +12,9 @@
 
 namespace credplug::emulator {
 
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+int64_t Emulator::State::now_seconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+         clock_offset_s.load();
 }
 
 std::string json_escape(const std::string &s) {
@@ -414,7 +415,10 @@ std::pair<std::string, std::string> Emulator::last_request(const std::string &en
   return it == state_->last_requests.end() ? std::pair<std::string, std::string>{} : it->second;
 }
 
+void Emulator::advance_clock(int64_t seconds) { state_->clock_offset_s += seconds; }
+
 void Emulator::reset() {
+  state_->clock_offset_s = 0;
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->counts.clear();
   state_->last_headers.clear();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -87,7 +88,11 @@ class Emulator {
   Headers last_headers(const std::string &endpoint) const;
   // The last request's target (path and query) and body at an endpoint.
   std::pair<std::string, std::string> last_request(const std::string &endpoint) const;
-  void reset();  // counters and switches back to defaults
+  // Moves the emulator's clock on (tokens it issued expire sooner), so a test
+  // sees expiry without sleeping; also POST /_emulator/clock advance_s=N.
+  // reset() puts it back.
+  void advance_clock(int64_t seconds);
+  void reset();  // counters, switches and the clock back to defaults
 
   struct State;
 

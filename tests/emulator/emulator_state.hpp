@@ -77,9 +77,12 @@ struct Emulator::State {
   TokenStatus token_status(const std::string &provider, const std::string &token) const;
   // The RS256 public key, PEM (OpenCRVS publishes it at /.well-known).
   std::string rsa_public_key_pem();
+  // The emulator's clock: this machine's, moved on by advance_clock() so a
+  // test sees a token expire without sleeping past it.
+  int64_t now_seconds() const;
+  std::atomic<int64_t> clock_offset_s{0};
 };
 
-int64_t now_seconds();
 std::string json_escape(const std::string &s);
 std::map<std::string, std::string> parse_form(const std::string &text);
 // "Bearer <x>" -> x (scheme case-insensitive); empty if not that shape.

@@ -23,6 +23,23 @@ void install_test_routes(httplib::Server &server, Emulator::State &state) {
     res.set_content(problem.empty() ? "{\"ok\":true}" : "{\"ok\":false,\"error\":\"" + json_escape(problem) + "\"}",
                     "application/json");
   });
+  // POST /_emulator/clock, form advance_s=N (0 .. 10 years): the emulator's
+  // clock moves on N seconds, so its tokens expire without waiting.
+  server.Post("/_emulator/clock", [&state](const httplib::Request &req, httplib::Response &res) {
+    auto form = parse_form(req.body);
+    const std::string text = form["advance_s"];
+    int64_t n = -1;
+    if (!text.empty() && text.size() <= 10 && text.find_first_not_of("0123456789") == std::string::npos)
+      n = std::stoll(text);
+    if (n < 0 || n > 315360000) {
+      res.status = 400;
+      res.set_content(R"({"ok":false,"error":"advance_s= must be a number of seconds, 0 .. 315360000"})",
+                      "application/json");
+      return;
+    }
+    state.clock_offset_s += n;
+    res.set_content("{\"ok\":true,\"now\":" + std::to_string(state.now_seconds()) + "}", "application/json");
+  });
   // GET /_emulator/count?endpoint=P.token: requests served there.
   server.Get("/_emulator/count", [&state](const httplib::Request &req, httplib::Response &res) {
     std::lock_guard<std::mutex> lock(state.mutex);
