@@ -88,15 +88,14 @@ bin=$CREDPLUG_BIN
 build=${BUILD_DIR:-$here/build}
 cmake -S "$here" -B "$build" -DCMAKE_PREFIX_PATH="$bin/.." >/dev/null
 cmake --build "$build" >/dev/null
-work=$(mktemp -d) emulator=
-trap '[[ -n $emulator ]] && kill $emulator 2>/dev/null; wait $emulator 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d)
+trap '[[ -s $work/pid ]] && kill "$(cat "$work/pid")" 2>/dev/null; rm -rf "$work"' EXIT
 "$bin/credplug-emulator" --make-pki "$work/pki" >/dev/null
 export TEST_SECRET="test-secret-$RANDOM$RANDOM"
+# --background returns once it listens, on a free port it names.
 "$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port" \
   --client "oauth2:)SH" +
-         id + R"SH(-client:@TEST_SECRET" >"$work/emulator.log" 2>&1 &
-emulator=$!
-for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.05; done
+         id + R"SH(-client:@TEST_SECRET" --background --pid-file "$work/pid" >/dev/null
 origin=https://localhost:$(cat "$work/port")
 cat >"$work/credential.json" <<JSON
 {"token_url": "$origin/oauth/token", "client_id": ")SH" +

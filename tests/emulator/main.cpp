@@ -3,18 +3,64 @@
 //   credplug-emulator --make-pki DIR            write a CA and a server cert
 //   credplug-emulator --cert C --key K [--port P] [--client PROVIDER:ID:SECRET ...]
 //                     [--provider DESCRIPTION.json ...] [--switch PROVIDER:NAME=VALUE ...]
+//                     [--background [--pid-file F]]
 // Prints "listening on https://localhost:PORT" and serves until killed.
 #include <support/test_pki.hpp>
 #include "emulator.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace {
+
+// --background: forks before any thread starts. The child serves; the parent
+// waits until it listens (it writes its origin into `ready`) or fails (the
+// pipe closes empty: its own message is already on stderr), so a script's
+// next line finds it listening without polling. Returns -1 in the child, the
+// exit code in the parent.
+int fork_into_background(int &ready_fd, const std::string &pid_file) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  std::cout.flush();
+  const pid_t child = fork();
+  if (child < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    close(fds[0]);
+    setsid();  // not stopped by the terminal's signals meant for the caller
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) dup2(null, STDIN_FILENO), dup2(null, STDOUT_FILENO), close(null);
+    ready_fd = fds[1];
+    return -1;
+  }
+  close(fds[1]);
+  std::string origin;
+  char buf[256];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;)
+    if (n > 0)
+      origin.append(buf, size_t(n));
+    else if (errno != EINTR)
+      break;
+  close(fds[0]);
+  if (origin.empty()) {  // it failed and said why; exit as it did
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  }
+  if (!pid_file.empty()) std::ofstream(pid_file) << child << "\n";
+  std::cout << "listening on " << origin << " (pid " << child << "; stop it with kill " << child << ")" << std::endl;
+  return 0;
+}
 
 int run(int argc, char **argv) {
   std::string pki_dir, cert, key, port_file;
@@ -33,8 +79,13 @@ int run(int argc, char **argv) {
                  "retry_after_s, delay_ms, malformed, truncated, token_lifetime_s, refresh_revokes); POST "
                  "/_emulator/switches changes "
                  "them while it runs");
-  bool overwrite = false;
+  bool overwrite = false, background = false;
+  std::string pid_file;
   app.add_flag("--overwrite", overwrite, "With --make-pki: replace files already in DIR");
+  app.add_flag("--background", background,
+               "Serve from a background process: return once it listens (exit 0), or with its error");
+  app.add_option("--pid-file", pid_file, "With --background: write the serving process's id to this file")
+      ->needs("--background");
   app.set_version_flag("--version", "credplug-emulator " CREDPLUG_VERSION_STRING);
   try {
     app.parse(argc, argv);
@@ -60,6 +111,10 @@ int run(int argc, char **argv) {
       std::cerr << "credplug-emulator: --cert and --key are required (make them with --make-pki DIR)\n";
       return 2;
     }
+    int ready_fd = -1;
+    if (background) {
+      if (int code = fork_into_background(ready_fd, pid_file); code >= 0) return code;
+    }
     // Blocked before the server thread starts, so that it inherits the mask
     // and SIGINT/SIGTERM reach sigwait() below for a clean stop.
     sigset_t set;
@@ -82,7 +137,16 @@ int run(int argc, char **argv) {
         return 2;
       }
     }
-    credplug::emulator::Emulator emulator({cert, key, "127.0.0.1", port, providers});
+    // What keeps it from serving (the port held, a certificate unreadable)
+    // is the caller's to fix: a usage error.
+    std::optional<credplug::emulator::Emulator> serving;
+    try {
+      serving.emplace(credplug::emulator::Emulator::Options{cert, key, "127.0.0.1", port, providers});
+    } catch (const std::exception &e) {
+      std::cerr << "credplug-emulator: " << e.what() << "\n";
+      return 2;
+    }
+    credplug::emulator::Emulator &emulator = *serving;
     for (const auto &s : switches) {
       size_t colon = s.find(':'), eq = s.find('=');
       std::string problem =
@@ -118,6 +182,13 @@ int run(int argc, char **argv) {
     }
     if (!port_file.empty()) std::ofstream(port_file) << emulator.port() << "\n";
     std::cout << "listening on " << emulator.origin() << std::endl;
+    if (ready_fd >= 0) {  // tell the parent, and let go of the caller's stderr
+      const std::string origin = emulator.origin();
+      (void)!write(ready_fd, origin.data(), origin.size());
+      close(ready_fd);
+      int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+      if (null >= 0) dup2(null, STDERR_FILENO), close(null);
+    }
     int sig = 0;
     sigwait(&set, &sig);
     return 0;

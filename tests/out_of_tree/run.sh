@@ -153,8 +153,9 @@ done
 mkdir -p "$prefix/readme"
 awk '/^## Write a plugin/{on=1} on&&/^```cmake/{f=1;next} f&&/^```/{exit} f' "$docs/README.md" >"$prefix/readme/CMakeLists.txt"
 awk '/^## Write a plugin/{on=1} on&&/^```cpp/{f=1;next} f&&/^```/{exit} f' "$docs/README.md" >"$prefix/readme/myprovider.cpp"
-[[ -s $prefix/readme/CMakeLists.txt && -s $prefix/readme/myprovider.cpp ]] || fail "the README's plugin snippets were not found"
-cp "$docs/examples/cpp-plugin/oauth2-client-cpp.schema.json" "$prefix/readme/myprovider.schema.json"
+awk '/^## Write a plugin/{on=1} on&&/^```json/{f=1;next} f&&/^```/{exit} f' "$docs/README.md" >"$prefix/readme/myprovider.schema.json"
+[[ -s $prefix/readme/CMakeLists.txt && -s $prefix/readme/myprovider.cpp && -s $prefix/readme/myprovider.schema.json ]] ||
+  fail "the README's plugin snippets were not found"
 cmake -S "$prefix/readme" -B "$prefix/readme/build" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
   cmake --build "$prefix/readme/build" >/dev/null || fail "the README's plugin snippet does not build"
 credplug check-plugin "$prefix/readme/build/credplug-myprovider.so" >"$prefix/readme/check.txt" ||
