@@ -78,27 +78,22 @@ int fail(const Options &o, ErrorKind kind, const std::string &message) {
 
 // `credplug pin`: "<id> <sha256>" for every plugin found, to stdout or a
 // file, ready for --pin-file.
-int write_pins(Host &host, const std::string &output) {
-  std::string text = "# credplug pin file: plugin id, SHA-256 of its file (credplug --pin-file FILE)\n";
-  auto plugins = host.plugins();
-  for (const auto &p : plugins) text += p.id + " " + plugin_file_sha256(p.path) + "  # " + p.path + "\n";
-  for (const auto &p : host.problems())
-    std::cerr << "credplug: warning: not pinned, skipped " << p.path << ": " << p.message << "\n";
-  if (output.empty() || output == "-") {
-    std::cout << text;
-  } else {
-    std::ofstream out(output, std::ios::trunc);
-    if (!(out << text)) throw Error(ErrorKind::InvalidInput, "cannot write the pin file '" + output + "'");
-    std::cerr << "credplug: pinned " << plugins.size() << " plugin(s) in " << output << "\n";
+int write_pins(Host &host, const Options &o) {
+  std::vector<Pin> pins;
+  for (const auto &p : host.plugins()) pins.push_back({p.id, plugin_file_sha256(p.path), p.path});
+  const std::string file = o.output == "-" ? "" : o.output;
+  if (!file.empty()) {
+    std::ofstream out(file, std::ios::trunc);
+    if (!(out << pin_file_text(pins))) throw Error(ErrorKind::InvalidInput, "cannot write the pin file '" + file + "'");
   }
+  print_pins(o.out, pins, host.problems(), file);
   return kExitOk;
 }
 
 // `credplug new`: needs no Host (no plugin is loaded).
 int scaffold(const Options &o) {
   ScaffoldReport report = write_scaffold(o.id, o.lang, o.dir);
-  std::cout << "credplug: wrote " << report.dir << "/ (a " << (o.lang == "c" ? "C" : "C++") << " plugin, "
-            << report.source_lines << " lines of source); build and test it with " << report.dir << "/test.sh\n";
+  print_scaffold(o.out, o.id, o.lang, report.dir, report.files, report.source_lines);
   return kExitOk;
 }
 
@@ -142,11 +137,14 @@ int run(const std::string &command, Options &o) {
     print_plugins(o.out, host.plugins(), host.problems(), host.search_path());
     return kExitOk;
   }
-  if (command == "pin") return write_pins(host, o.output);
+  if (command == "pin") return write_pins(host, o);
   if (command == "schema") {
     std::cout << host.schema(o.id);
     return kExitOk;
   }
+  if (command == "test" && host.metrics().shared_cache)
+    std::cerr << "credplug: note: test asks the provider for a new token, to prove the credential works now; it "
+                 "neither takes nor shares the fleet's token (auth does)\n";
   if (command == "test") {
     std::error_code ec;
     if (o.files.size() > 1 || std::filesystem::is_directory(o.files[0], ec)) {
@@ -276,22 +274,30 @@ int run_cli(int argc, char **argv) {
 
   // A mistyped command is named, with the nearest one (CLI11 would only say
   // that a subcommand is required).
+  // Before parsing: whether a usage error must be JSON too.
+  OutputOptions usage_output;
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i)
+    usage_output.json = usage_output.json || std::string_view(argv[i]) == "--json";
   std::vector<std::string> commands;
   for (const CLI::App *sub : std::as_const(app).get_subcommands([](const CLI::App *) { return true; }))
     commands.push_back(sub->get_name());
   if (auto word = command_word(app, argc, argv);
       word && std::find(commands.begin(), commands.end(), *word) == commands.end()) {
     auto suggestion = nearest(*word, commands);
-    std::cerr << "credplug: '" << *word << "' is not a command"
-              << (suggestion ? "; did you mean '" + *suggestion + "'?" : std::string())
-              << " (credplug --help lists them)\n";
+    print_usage_error(usage_output, "'" + *word + "' is not a command" +
+                                        (suggestion ? "; did you mean '" + *suggestion + "'?" : std::string()) +
+                                        " (credplug --help lists them)");
     return kExitUsage;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    if (e.get_exit_code() == 0 || !usage_output.json) {  // --help, --version; or text for a person
+      int rc = app.exit(e);
+      return rc == 0 ? kExitOk : kExitUsage;
+    }
+    print_usage_error(usage_output, e.what());
+    return kExitUsage;
   }
 
   std::string command = app.get_subcommands().front()->get_name();

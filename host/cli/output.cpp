@@ -2,6 +2,9 @@
 
 #include <credplug/host_json.hpp>
 
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +16,21 @@ using json::iso_time;
 using json::JsonStyle;
 
 void emit(const std::string &json) { std::cout << json << std::endl; }
+
+// A document of the CLI's own (the library's results have host_json.hpp).
+template <typename Body>
+void emit_document(Body body) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+  w.SetIndent(' ', 2);
+  body(w);
+  emit(buffer.GetString());
+}
+
+template <typename Writer>
+void str(Writer &w, const std::string &s) {
+  w.String(s.data(), rapidjson::SizeType(s.size()));
+}
 
 std::string masked(const SecretString &value) { return "<secret, " + std::to_string(value.size()) + " characters>"; }
 
@@ -125,6 +143,90 @@ void print_internal_error(const OutputOptions &o, const std::string &message) {
     return;
   }
   std::cerr << "credplug: error (internal): " << message << "\n";
+}
+
+void print_usage_error(const OutputOptions &o, const std::string &message) {
+  if (!o.json) {
+    std::cerr << "credplug: " << message << "\n";
+    return;
+  }
+  emit_document([&](auto &w) {
+    w.StartObject();
+    w.Key("ok"), w.Bool(false);
+    w.Key("error"), w.StartObject();
+    w.Key("kind"), w.String("usage");
+    w.Key("message"), str(w, message);
+    w.EndObject();
+    w.EndObject();
+  });
+}
+
+std::string pin_file_text(const std::vector<Pin> &pins) {
+  std::string text = "# credplug pin file: plugin id, SHA-256 of its file (credplug --pin-file FILE)\n";
+  for (const auto &p : pins) text += p.id + " " + p.sha256 + "  # " + p.path + "\n";
+  return text;
+}
+
+void print_pins(const OutputOptions &o, const std::vector<Pin> &pins, const std::vector<PluginProblem> &skipped,
+                const std::string &file) {
+  if (o.json) {
+    emit_document([&](auto &w) {
+      w.StartObject();
+      w.Key("ok"), w.Bool(true);
+      w.Key("pins"), w.StartArray();
+      for (const auto &p : pins) {
+        w.StartObject();
+        w.Key("id"), str(w, p.id);
+        w.Key("sha256"), str(w, p.sha256);
+        w.Key("path"), str(w, p.path);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("skipped"), w.StartArray();
+      for (const auto &p : skipped) {
+        w.StartObject();
+        w.Key("path"), str(w, p.path);
+        w.Key("message"), str(w, p.message);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("file");
+      if (file.empty())
+        w.Null();
+      else
+        str(w, file);
+      w.EndObject();
+    });
+    return;
+  }
+  for (const auto &p : skipped)
+    std::cerr << "credplug: warning: not pinned, skipped " << p.path << ": " << p.message << "\n";
+  if (file.empty())
+    std::cout << pin_file_text(pins);
+  else
+    std::cerr << "credplug: pinned " << pins.size() << " plugin(s) in " << file << "\n";
+}
+
+void print_scaffold(const OutputOptions &o, const std::string &id, const std::string &lang, const std::string &dir,
+                    const std::vector<std::string> &files, int source_lines) {
+  if (o.json) {
+    emit_document([&](auto &w) {
+      w.StartObject();
+      w.Key("ok"), w.Bool(true);
+      w.Key("id"), str(w, id);
+      w.Key("lang"), str(w, lang);
+      w.Key("dir"), str(w, dir);
+      w.Key("files"), w.StartArray();
+      for (const auto &f : files) str(w, f);
+      w.EndArray();
+      w.Key("source_lines"), w.Int(source_lines);
+      w.Key("test"), str(w, dir + "/test.sh");
+      w.EndObject();
+    });
+    return;
+  }
+  std::cout << "credplug: wrote " << dir << "/ (a " << (lang == "c" ? "C" : "C++") << " plugin, " << source_lines
+            << " lines of source); build and test it with " << dir << "/test.sh\n";
 }
 
 void print_plugin_check(const OutputOptions &o, const PluginCheck &check) {

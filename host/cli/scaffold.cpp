@@ -136,7 +136,9 @@ ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, st
   write_file(root / "CMakeLists.txt", cmake_lists(id, c, source_name));
   write_file(root / "README.md", readme(id, c, source_name));
   write_file(root / "test.sh", test_script(id), /*executable=*/true);
-  return {dir, int(std::count(source.begin(), source.end(), '\n'))};
+  return {dir,
+          {source_name, id + ".schema.json", "CMakeLists.txt", "README.md", "test.sh"},
+          int(std::count(source.begin(), source.end(), '\n'))};
 }
 
 }  // namespace credplug::cli

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace credplug::cli {
 
 struct ScaffoldReport {
   std::string dir;
+  std::vector<std::string> files;  // written into dir, in order
   int source_lines = 0;
 };
 

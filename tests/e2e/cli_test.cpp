@@ -10,6 +10,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace credplug;
@@ -68,6 +69,56 @@ TEST_CASE("validate: a good file passes; a bad one names every field and exits 3
   auto json = parse(env.cli({"--json", "validate", "ainua", bad}).out);
   CHECK_FALSE(json["valid"].GetBool());
   CHECK(json["errors"].Size() == 3);
+  // The shape every --json failure has: ok false, error {kind, message}.
+  CHECK_FALSE(json["ok"].GetBool());
+  CHECK(std::string(json["error"]["kind"].GetString()) == "invalid_input");
+  CHECK(contains(json["error"]["message"].GetString(), "3 problem(s) in the credential; the first: "));
+  auto good = parse(env.cli({"--json", "validate", "ainua", cred_file()}).out);
+  CHECK(good["ok"].GetBool());
+  CHECK_FALSE(good.HasMember("error"));
+}
+
+TEST_CASE("--json: pin and new answer in JSON; usage errors too, on stdout") {
+  auto &env = E2E::get();
+  auto pins = env.cli({"--json", "pin"});
+  REQUIRE(pins.exit_code == 0);
+  auto p = parse(pins.out);
+  CHECK(p["ok"].GetBool());
+  CHECK(p["file"].IsNull());
+  bool ainua = false;
+  for (const auto &pin : p["pins"].GetArray())
+    ainua = ainua || (std::string(pin["id"].GetString()) == "ainua" && pin["sha256"].GetStringLength() == 64 &&
+                      contains(pin["path"].GetString(), "credplug-ainua.so"));
+  CHECK(ainua);
+  CHECK(p["skipped"].IsArray());
+  const std::string file = env.dir + "/pins-json.txt";
+  auto written = parse(env.cli({"--json", "pin", "-o", file}).out);
+  CHECK(std::string(written["file"].GetString()) == file);
+  std::ifstream pin_file(file);
+  CHECK(contains(std::string(std::istreambuf_iterator<char>(pin_file), {}), "\nainua "));
+  const std::string dir = env.dir + "/" + env.new_dir("scaffold-json") + "/acme";
+  auto made = env.cli({"--json", "new", "acme", "--lang", "c", dir});
+  REQUIRE(made.exit_code == 0);
+  auto n = parse(made.out);
+  CHECK(n["ok"].GetBool());
+  CHECK(std::string(n["dir"].GetString()) == dir);
+  CHECK(std::string(n["test"].GetString()) == dir + "/test.sh");
+  CHECK(n["files"].Size() == 5);
+  for (const auto &f : n["files"].GetArray()) CHECK(std::filesystem::exists(dir + "/" + f.GetString()));
+  CHECK(n["source_lines"].GetInt() > 50);
+  // Usage errors: a missing argument, an unknown option, a mistyped command.
+  for (const std::vector<std::string> &args :
+       {std::vector<std::string>{"--json", "auth", "ainua"},
+        std::vector<std::string>{"--json", "--frobnicate", "plugins"}, std::vector<std::string>{"--json", "plgunis"}}) {
+    auto r = env.cli(args);
+    CHECK(r.exit_code == 2);
+    auto u = parse(r.out);
+    CHECK_FALSE(u["ok"].GetBool());
+    CHECK(std::string(u["error"]["kind"].GetString()) == "usage");
+    CHECK(u["error"]["message"].GetStringLength() > 0);
+  }
+  CHECK(contains(parse(env.cli({"--json", "plgunis"}).out)["error"]["message"].GetString(), "did you mean 'plugins'?"));
+  CHECK(env.cli({"--json", "--help"}).exit_code == 0);
 }
 
 TEST_CASE("auth: prints the headers masked and the expiry; one token request") {
@@ -267,7 +318,7 @@ TEST_CASE("a mistyped command is named, with the nearest command; a --plugin-dir
   auto typo = env.cli({"--plugin-dir", env.dir, "tset", "ainua", cred_file()});
   CHECK(typo.exit_code == 2);
   CHECK(contains(typo.err, "credplug: 'tset' is not a command; did you mean 'test'?"));
-  auto swapped = env.cli({"--json", "plgunis"});
+  auto swapped = env.cli({"plgunis"});
   CHECK(swapped.exit_code == 2);
   CHECK(contains(swapped.err, "did you mean 'plugins'?"));
   auto far = env.cli({"frobnicate"});

@@ -148,6 +148,35 @@ TEST_CASE("shared cache: the CLI in six processes at once makes one token reques
   CHECK(env.emu->count("ainua.token") == 1);
 }
 
+TEST_CASE("shared cache: CLI test asks the provider every time and says so; auth after it still shares") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  const std::string cred = env.write_new("fleet-test-cred", env.ainua_credential(R"("scope":"tested")"));
+  const std::vector<std::string> shared{"--shared-cache", fleet.redis.url(), "--shared-cache-key-file", fleet.key_file};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), shared.begin(), shared.end());
+    return env.trusted(args);
+  };
+  for (int i = 1; i <= 2; ++i) {
+    auto r = with({"test", "ainua", cred});
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.err, "note: test asks the provider for a new token"));
+    CHECK(env.emu->count("ainua.token") == i);  // a new token each time: the credential is proven now
+  }
+  auto json = with({"--json", "test", "ainua", cred});
+  CHECK(json.exit_code == 0);
+  CHECK(kit::JsonDocument::parse_object(json.out));  // the note stays off stdout
+  CHECK(env.emu->count("ainua.token") == 3);
+  // test neither read nor wrote the fleet's record: the first auth requests
+  // it, the second takes it.
+  CHECK(with({"auth", "ainua", cred}).exit_code == 0);
+  CHECK(with({"auth", "ainua", cred}).exit_code == 0);
+  CHECK(env.emu->count("ainua.token") == 4);
+  // Without a shared cache, no note.
+  CHECK_FALSE(contains(env.trusted({"test", "ainua", cred}).err, "note:"));
+}
+
 TEST_CASE("shared cache: a key file without the key that sealed the records is refused at start, naming the key") {
   auto &env = E2E::get();
   env.reset();

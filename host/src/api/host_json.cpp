@@ -114,6 +114,15 @@ std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vect
 std::string validation_json(const std::string &id, const Validation &v, JsonStyle style) {
   return document(style, [&](auto &w) {
     w.StartObject();
+    // The shape every result shares: ok, and on failure error {kind, message}.
+    w.Key("ok"), w.Bool(v.ok());
+    if (!v.ok()) {
+      w.Key("error"), w.StartObject();
+      w.Key("kind"), str(w, kind_slug(ErrorKind::InvalidInput));
+      w.Key("message"), str(w, std::to_string(v.errors.size()) +
+                                   " problem(s) in the credential; the first: " + v.errors.front().message);
+      w.EndObject();
+    }
     w.Key("plugin"), str(w, id);
     w.Key("valid"), w.Bool(v.ok());
     w.Key("errors");
