@@ -18,6 +18,7 @@ packages=(
   python3               # tests/capi: the C API driven through ctypes
   curl                  # bench/: the sequential-curl baseline and process-start floor
   bsdutils              # script(1): the CLI's progress bar tested on a pseudo-terminal
+  help2man              # the man pages, made from credplug --help at build time
   clang libclang-rt-14-dev  # fuzz/: libFuzzer (scripts/fuzz.sh)
   clang-format clang-tidy   # scripts/check-source.sh, scripts/tidy.sh
   python3-requests python3-authlib  # bench/: the Python thread-pool baseline

@@ -100,6 +100,29 @@ for how in by_path by_symlink by_bare_argv0; do
 done
 unset CREDPLUG_ISOLATION
 [[ -e $prefix/planted-runner-ran ]] && fail "a runner planted in the working directory was started: $(cat "$prefix/planted-runner-ran")"
+# The man pages (help2man, from the programs' own --help) and the bash
+# completion, installed and working.
+for page in credplug credplug-emulator; do
+  f=$prefix/share/man/man1/$page.1
+  [[ -s $f ]] || fail "no man page installed at $f (is help2man installed? scripts/install-deps.sh)"
+  grep -q '^\.SH "EXIT STATUS"' "$f" || fail "$page.1 has no EXIT STATUS section"
+  grep -q '???' "$f" && fail "$page.1 lost characters to the locale (???)"
+done
+grep -q '^check\\-plugin' "$prefix/share/man/man1/credplug.1" || fail "credplug.1 does not list the commands"
+completion=$prefix/share/bash-completion/completions/credplug
+[[ -f $completion ]] || fail "no bash completion installed at $completion"
+complete_words() {  # complete_words WORD... : what pressing TAB after the last word offers
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _credplug; echo "${COMPREPLY[*]}"' \
+    _ "$completion" "$@"
+}
+[[ $(complete_words credplug te) == test ]] || fail "completion of 'te': $(complete_words credplug te)"
+[[ $(complete_words credplug --isolation in) == in-process ]] || fail "completion of --isolation"
+[[ " $(complete_words credplug auth "") " == *" ainua "* ]] || fail "completion of a plugin id: $(complete_words credplug auth "")"
+[[ $(complete_words credplug --plugin-dir "$prefix/oot" schema st) == static-key ]] ||
+  fail "completion of an id under --plugin-dir: $(complete_words credplug --plugin-dir "$prefix/oot" schema st)"
+[[ $(complete_words credplug test --me) == --metrics ]] || fail "completion of test's options"
+(cd "$prefix" && [[ $(complete_words credplug auth ainua ainua.js) == ainua.json ]]) || fail "completion of a credential file"
+
 # A credplug copied away from its installation says where it looked, and
 # that nothing is there.
 mkdir -p "$prefix/lonely/bin" && cp "$prefix/bin/credplug" "$prefix/lonely/bin/"
