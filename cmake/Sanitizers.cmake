@@ -14,4 +14,7 @@ if(CREDPLUG_SANITIZE)
   endif()
   add_compile_options(${flags})
   add_link_options(${flags})
+  # Plugin runners write their reports here (host/runner/sanitizer_reports.hpp);
+  # scripts/sanitize.sh fails on any file in it that is not empty.
+  add_compile_definitions(CREDPLUG_SANITIZER_REPORT_DIR="${PROJECT_BINARY_DIR}/sanitizer-reports")
 endif()

@@ -25,12 +25,25 @@ build() {  # build DIR SANITIZERS
     credplug-emulator credplug_host_shared >/dev/null
 }
 
+# A sandboxed runner's sanitizer reports go to files in DIR/sanitizer-reports
+# (its stderr is /dev/null): any that is not empty fails the run.
+reports_clean() {  # reports_clean DIR
+  local found
+  found=$(find "$1/sanitizer-reports" -type f -size +0 2>/dev/null || true)
+  if [[ -n $found ]]; then
+    for f in $found; do echo "== sanitizer report of a plugin runner: $f" >&2; head -n 60 "$f" >&2; done
+    return 1
+  fi
+  find "$1/sanitizer-reports" -type f -empty -delete 2>/dev/null || true
+}
+
 for kind in "${kinds[@]}"; do
   case $kind in
     asan)
       dir=$root/build-asan
       echo "== ASan + UBSan: building in $dir"
       build "$dir" address,undefined
+      rm -rf "$dir/sanitizer-reports"
       export ASAN_OPTIONS=abort_on_error=0:halt_on_error=1:detect_leaks=1:exitcode=86
       export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
       # Python is not built with ASan: the runtime (and the C++ runtime whose
@@ -38,17 +51,20 @@ for kind in "${kinds[@]}"; do
       # the interpreter's own allocations are not ours to check for leaks.
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libstdc++.so.6) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:exitcode=86"
       (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|runner_unit|abi|abi_in_process|e2e|e2e_in_process|capi)$')
+      reports_clean "$dir"
       ;;
     tsan)
       dir=$root/build-tsan
       echo "== TSan: building in $dir"
       build "$dir" thread
+      rm -rf "$dir/sanitizer-reports"
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so):$(gcc -print-file-name=libstdc++.so.6) TSAN_OPTIONS=halt_on_error=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,shared token store:*,metrics:*'
       "$dir/bin/abi_tests"
       "$dir/bin/e2e_tests" -tc='cache:*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*'
       (cd "$dir" && ctest --output-on-failure -R '^capi$')
+      reports_clean "$dir"
       ;;
     *) echo "sanitize.sh: unknown kind '$kind' (asan or tsan)" >&2; exit 2 ;;
   esac

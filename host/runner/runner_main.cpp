@@ -12,6 +12,7 @@
 #include "runner_protocol.hpp"
 #include "runner_services.hpp"
 #include "sandbox.hpp"
+#include "sanitizer_reports.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -186,6 +187,7 @@ int serve(const char *path) {
   close_other_descriptors();
   clearenv();  // NOLINT(concurrency-mt-unsafe): before any thread of the plugin exists
   set_channel(kChannelFd);
+  keep_sanitizer_reports();  // sanitizer builds: before the sandbox forbids opening the file
   {
     Encoder hello;
     hello.str(kMagic).u32(kProtocolVersion);

@@ -1,4 +1,5 @@
 #include "sandbox.hpp"
+#include "sanitizer_reports.hpp"
 
 #include "errno_text.hpp"
 #include "runner_protocol.hpp"
@@ -203,8 +204,9 @@ void enter_sandbox() {
 #endif
   // No file writes; but a kept stderr (CREDPLUG_RUNNER_STDERR=1; the host
   // gives /dev/null otherwise) redirected to a file is written through the
-  // same limit, and 0 killed the plugin with SIGXFSZ at its first line.
-  limit(RLIMIT_FSIZE, stderr_is_a_file() ? kKeptStderrBytes : 0, "RLIMIT_FSIZE");
+  // same limit, and 0 killed the plugin with SIGXFSZ at its first line; so is
+  // a sanitizer build's report file (sanitizer_reports.hpp).
+  limit(RLIMIT_FSIZE, stderr_is_a_file() || sanitizer_reports_kept() ? kKeptStderrBytes : 0, "RLIMIT_FSIZE");
   limit(RLIMIT_NOFILE, kOpenFiles, "RLIMIT_NOFILE");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));

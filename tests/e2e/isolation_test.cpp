@@ -345,6 +345,32 @@ bool gone(pid_t pid) {
 
 }  // namespace
 
+#ifdef CREDPLUG_SANITIZER_REPORT_DIR
+// Sanitizer builds only (scripts/sanitize.sh): a sandboxed runner's report
+// is kept in a file, not lost with its stderr; sanitize.sh fails on any.
+TEST_CASE("sanitizer builds: a report inside a sandboxed runner is kept in the build tree") {
+  namespace fs = std::filesystem;
+  auto reports_with = [](const std::string &part) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto &f : fs::directory_iterator(CREDPLUG_SANITIZER_REPORT_DIR, ec)) {
+      std::ifstream in(f.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (contains(text, part)) out.push_back(f.path());
+    }
+    return out;
+  };
+  const auto before = reports_with("heap-buffer-overflow");
+  auto r = isolated({"auth", "hostile", hostile_file("overflow", "authenticate")});
+  CHECK(r.exit_code == 7);  // the sanitizer ended the runner mid-call
+  std::vector<fs::path> planted;
+  for (const auto &f : reports_with("heap-buffer-overflow"))
+    if (std::find(before.begin(), before.end(), f) == before.end()) planted.push_back(f);
+  CHECK(planted.size() == 1);
+  for (const auto &f : planted) fs::remove(f);  // planted by this test: not a finding
+}
+#endif
+
 TEST_CASE("isolated: a runner busy in a call that never returns ends when its host is killed") {
   const std::string file = hostile_file("loop", "authenticate");
   const std::string cli = CREDPLUG_CLI;

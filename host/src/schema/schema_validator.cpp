@@ -2,6 +2,7 @@
 
 #include "bounded_json.hpp"
 #include "net/egress_policy.hpp"
+#include "schema/pattern_check.hpp"
 #include "schema/rapidjson_schema.hpp"
 #include "schema/schema_checks.hpp"
 #include "secrets/json_wipe.hpp"
@@ -321,6 +322,8 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
   if (auto parsed = bounded_json::parse(impl_->schema_doc, text_); !parsed.ok)
     throw std::runtime_error("the credential schema is not valid JSON: " + parsed.where(text_));
   if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
+  // Before RapidJSON compiles a pattern: it trusts them (pattern_check.hpp).
+  if (auto problem = schema_pattern_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   impl_->idle.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
   if (auto problem = meta_schema_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   for_each_property(impl_->schema_doc, [this](const std::string &name, const Value &property, const std::string &) {
