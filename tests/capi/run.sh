@@ -7,18 +7,17 @@ bin=$1 lib=$2 plugins=$3 src=$4 hostile=$5
 work=$(mktemp -d)
 emulator_pid=""
 cleanup() {
-  [[ -n $emulator_pid ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+  [[ -n $emulator_pid ]] && kill "$emulator_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 export CREDPLUG_TEST_AINUA_SECRET="capi-secret-$RANDOM$RANDOM"
 "$bin/credplug-emulator" --make-pki "$work/pki" >/dev/null
+# --background returns once it listens (or with why it cannot).
 "$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port" \
-  --client "ainua:connector-1:@CREDPLUG_TEST_AINUA_SECRET" >"$work/emulator.log" 2>&1 &
-emulator_pid=$!
-for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.05; done
-[[ -s $work/port ]] || { echo "capi: the emulator did not start" >&2; cat "$work/emulator.log" >&2; exit 1; }
+  --client "ainua:connector-1:@CREDPLUG_TEST_AINUA_SECRET" --background --pid-file "$work/emulator.pid" >/dev/null
+emulator_pid=$(cat "$work/emulator.pid")
 
 export CREDPLUG_TEST_PLUGIN_DIR=$plugins
 export CREDPLUG_TEST_HOSTILE_DIR=$hostile

@@ -49,10 +49,9 @@ credplug-emulator --make-pki "$prefix/pki" >/dev/null
 export EMBED_SECRET="embed-secret-$RANDOM$RANDOM"
 credplug-emulator --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
   --port-file "$prefix/port" --client "ainua:embed-client:@EMBED_SECRET" --client "oauth2:c-example:@EMBED_SECRET" \
-  >"$prefix/emulator.log" 2>&1 &
-emulator_pid=$!
-trap 'kill $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null; rm -rf "$prefix"' EXIT
-for _ in $(seq 100); do [[ -s $prefix/port ]] && break; sleep 0.05; done
+  --background --pid-file "$prefix/emulator.pid" >/dev/null
+emulator_pid=$(cat "$prefix/emulator.pid")
+trap 'kill $emulator_pid 2>/dev/null; rm -rf "$prefix"' EXIT
 port=$(cat "$prefix/port")
 printf '{"ainua_url": "localhost:%s", "client_id": "embed-client", "client_secret": "%s"}\n' "$port" "$EMBED_SECRET" \
   >"$prefix/ainua.json"
@@ -186,16 +185,15 @@ credplug check-plugin "$prefix/readme/build/credplug-myprovider.so" >"$prefix/re
 
 # A provider described to the installed emulator, failing from the start by
 # a --switch: the C example reports the outage, naming it.
-kill $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null || true
+kill $emulator_pid 2>/dev/null || true
 cat >"$prefix/acme.json" <<'JSON'
 {"id": "acme", "token": {"path": "/acme/oauth2/token", "client_auth": "basic"}, "api": {"path": "/acme/v1/me"}}
 JSON
 rm -f "$prefix/port"
 credplug-emulator --cert "$prefix/pki/server.pem" --key "$prefix/pki/server-key.pem" \
   --port-file "$prefix/port" --client "acme:acme-app:@EMBED_SECRET" --provider "$prefix/acme.json" \
-  --switch acme:fail_status=503 --switch acme:retry_after_s=9 >"$prefix/emulator.log" 2>&1 &
-emulator_pid=$!
-for _ in $(seq 100); do [[ -s $prefix/port ]] && break; sleep 0.05; done
+  --switch acme:fail_status=503 --switch acme:retry_after_s=9 --background --pid-file "$prefix/emulator.pid" >/dev/null
+emulator_pid=$(cat "$prefix/emulator.pid")
 port=$(cat "$prefix/port")
 printf '{"token_url": "https://localhost:%s/acme/oauth2/token", "client_id": "acme-app", "client_secret": "%s", "test_url": "https://localhost:%s/acme/v1/me"}\n' \
   "$port" "$EMBED_SECRET" "$port" >"$prefix/acme-cred.json"
