@@ -359,7 +359,8 @@ TEST_CASE("sanitizer builds: a report inside a sandboxed runner is kept in the b
     return out;
   };
   const auto before = reports_with("heap-buffer-overflow");
-  auto r = isolated({"auth", "hostile", hostile_file("overflow", "authenticate")});
+  auto r = E2E::get().trusted({"--isolation", "process", "--plugin-dir", CREDPLUG_CANARY_PLUGIN_DIR, "auth", "overflow",
+                               E2E::get().write_new("canary", "{}")});
   CHECK(r.exit_code == 7);  // the sanitizer ended the runner mid-call
   std::vector<fs::path> planted;
   for (const auto &f : reports_with("heap-buffer-overflow"))
