@@ -14,7 +14,7 @@ bin=${CREDPLUG_BUILD_DIR:-$root/build}/bin
 work=$(mktemp -d)
 emulator_pid=""
 cleanup() {
-  [[ -n $emulator_pid ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+  [[ -n $emulator_pid ]] && kill "$emulator_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -24,15 +24,14 @@ for v in AINUA_CLIENT_SECRET NEXLA_SERVICE_KEY OPENCRVS_CLIENT_SECRET AVON_CLIEN
   export "$v=demo-$(openssl rand -hex 16)"
 done
 "$bin/credplug-emulator" --make-pki "$work/pki" >/dev/null
+# --background returns once it listens (or says why it cannot).
 "$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port" \
   --client "ainua:demo-connector:@AINUA_CLIENT_SECRET" \
   --client "nexla:42:@NEXLA_SERVICE_KEY" \
   --client "opencrvs:2fd153ab-86c8-45fb-990d-721140e46061:@OPENCRVS_CLIENT_SECRET" \
   --client "avonhealth:demo-org:@AVON_CLIENT_SECRET" --client "avonhealth-user:user_demo:@AVON_USER_KEY" \
-  --client "avni-user:demo.user:@AVNI_PASSWORD" >"$work/emulator.log" 2>&1 &
-emulator_pid=$!
-for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.05; done
-[[ -s $work/port ]] || { echo "demo: the emulator did not start" >&2; cat "$work/emulator.log" >&2; exit 1; }
+  --client "avni-user:demo.user:@AVNI_PASSWORD" --background --pid-file "$work/emulator.pid" >/dev/null
+emulator_pid=$(cat "$work/emulator.pid")
 origin="https://localhost:$(cat "$work/port")"
 
 cat >"$work/ainua.json" <<JSON
