@@ -10,7 +10,9 @@ namespace {
 constexpr size_t kMaxPatternBytes = 4096;
 constexpr int kMaxGroupDepth = 64;
 
-bool escapable(char c) { return std::string_view("^$|()?*+.[]{}\\/fnrtv").find(c) != std::string_view::npos; }
+// What RapidJSON 1.1.0's CharacterEscape knows: the metacharacters and
+// \f \n \r \t \v (not '/', '-', \s, \d, \w, \uXXXX).
+bool escapable(char c) { return std::string_view("^$|()?*+.[]{}\\fnrtv").find(c) != std::string_view::npos; }
 
 // A recursive-descent reader of the accepted syntax; `at` is the next byte.
 class Reader {

@@ -47,6 +47,7 @@ TEST_CASE("pattern check: escapes RapidJSON lacks are refused (it would drop the
   CHECK(contains(problem("^https://[^\\s]+$"), "inside [...] (\\s, \\d and \\w are not"));
   CHECK(contains(problem("^\\d+$"), "an escape RapidJSON's engine does not know"));
   CHECK(contains(problem("a\\"), "an escape RapidJSON's engine does not know"));
+  CHECK(contains(problem("a\\/b"), "an escape RapidJSON's engine does not know"));
 }
 
 TEST_CASE("pattern check: the patterns schemas use pass, escapes and classes included") {
