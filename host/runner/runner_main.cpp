@@ -34,15 +34,60 @@ host::OpenedPlugin g_plugin;
 // create() and destroy() never run at once (plugin.h, "Thread contract").
 std::mutex g_lifecycle;
 
-// Instances by the handle the host knows them by.
+// Instances by the handle the host knows them by, with the calls running on
+// each: destroy() waits until none is, so plugin code never sees its
+// instance freed under a running call, whatever order frames arrive in.
+// (The host sends Destroy only after a credential's calls are answered, but
+// that order passes through another process: this makes it the runner's
+// own, and visible to ThreadSanitizer, which reported the call's reads and
+// destroy()'s writes as a race while it was not.)
+struct Instance {
+  credplug_instance *plugin_instance = nullptr;
+  int running = 0;
+};
 std::mutex g_instances_mutex;
-std::map<uint64_t, credplug_instance *> g_instances;
+std::condition_variable g_instance_idle;
+std::map<uint64_t, Instance> g_instances;
 uint64_t g_next_handle = 1;
 
-credplug_instance *instance(uint64_t handle) {
-  std::lock_guard<std::mutex> lock(g_instances_mutex);
-  auto it = g_instances.find(handle);
-  return it == g_instances.end() ? nullptr : it->second;
+// An instance held for one call; nullptr inside when there is no such handle.
+class InstanceHold {
+ public:
+  explicit InstanceHold(uint64_t handle) : handle_(handle) {
+    std::lock_guard<std::mutex> lock(g_instances_mutex);
+    if (auto it = g_instances.find(handle); it != g_instances.end()) {
+      ++it->second.running;
+      held_ = it->second.plugin_instance;
+    }
+  }
+  ~InstanceHold() {
+    if (held_ == nullptr) return;
+    std::lock_guard<std::mutex> lock(g_instances_mutex);
+    if (auto it = g_instances.find(handle_); it != g_instances.end() && --it->second.running == 0)
+      g_instance_idle.notify_all();
+  }
+  InstanceHold(const InstanceHold &) = delete;
+  InstanceHold &operator=(const InstanceHold &) = delete;
+  credplug_instance *get() const { return held_; }
+
+ private:
+  uint64_t handle_;
+  credplug_instance *held_ = nullptr;
+};
+
+// Takes the instance out of the map once no call runs on it; nullptr when
+// there is no such handle.
+credplug_instance *take_for_destroy(uint64_t handle) {
+  std::unique_lock<std::mutex> lock(g_instances_mutex);
+  auto it = g_instances.end();
+  g_instance_idle.wait(lock, [&] {  // found again each time: a second Destroy may have taken it
+    it = g_instances.find(handle);
+    return it == g_instances.end() || it->second.running == 0;
+  });
+  if (it == g_instances.end()) return nullptr;
+  credplug_instance *gone = it->second.plugin_instance;
+  g_instances.erase(it);
+  return gone;
 }
 
 // The host does not wait for destroy() (a credential's close costs no round
@@ -135,14 +180,10 @@ void run_call(Frame &frame) {
       if (rc == CREDPLUG_OK && made != nullptr) {
         std::lock_guard<std::mutex> lock(g_instances_mutex);
         created = g_next_handle++;
-        g_instances[created] = made;
+        g_instances[created] = Instance{made, 0};
       }
     } else if (op == Op::Destroy) {
-      credplug_instance *gone = nullptr;
-      {
-        std::lock_guard<std::mutex> lock(g_instances_mutex);
-        if (auto it = g_instances.find(handle); it != g_instances.end()) gone = it->second, g_instances.erase(it);
-      }
+      credplug_instance *gone = take_for_destroy(handle);
       if (gone && g_plugin.destroy) {
         std::lock_guard<std::mutex> lifecycle(g_lifecycle);
         destroy_watchdog().begin();
@@ -151,7 +192,8 @@ void run_call(Frame &frame) {
       }
       rc = CREDPLUG_OK;
     } else {
-      credplug_instance *inst = instance(handle);
+      const InstanceHold held(handle);
+      credplug_instance *inst = held.get();
       decltype(credplug_plugin::authenticate) fn = op == Op::Authenticate ? g_plugin.descriptor->authenticate
                                                    : op == Op::Test       ? g_plugin.test
                                                    : op == Op::Refresh    ? g_plugin.refresh
