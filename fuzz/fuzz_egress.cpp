@@ -3,12 +3,15 @@
 // "https://*.fuzz.example", and a plugin asks for a URL (the rest). Whenever
 // the policy lets the URL pass and libcurl would send it over https, the
 // origin libcurl reaches (split_url: its own parser) must be one the
-// credential spells — read by that same parser, as a URL or a bare host — or
-// match the declared pattern. A URL the two read differently ("https://
+// credential spells — read by that same parser, as a URL, a bare host or
+// as plugins normalise it (kit::parse_https_url) — or match the declared
+// pattern. A URL the two read differently ("https://
 // allowed.example@evil.example/") would otherwise carry a request, and its
 // credentials, elsewhere.
 #include "net/egress_policy.hpp"
 #include "net/url_parts.hpp"
+
+#include <credplug/kit/url.hpp>
 
 #include <rapidjson/document.h>
 
@@ -68,8 +71,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   doc.Parse<rapidjson::kParseStopWhenDoneFlag>(credential.c_str(), credential.size());
   std::vector<std::string> named;
   if (!doc.HasParseError()) strings(doc, named);
-  for (const auto &s : named)
-    for (const std::string &candidate : {s, "https://" + s})
+  for (const auto &s : named) {
+    // As written, as a bare host, and as plugins normalise it (what the
+    // policy reads: "ten/ant x" is host "ten", though libcurl refuses the
+    // whole string for its space).
+    std::vector<std::string> candidates{s, "https://" + s};
+    try {
+      candidates.push_back(credplug::kit::parse_https_url("", s, /*allow_bare_host=*/true).origin);
+    } catch (const std::exception &) {
+    }
+    for (const auto &candidate : candidates)
       if (auto o = split_url(candidate); o && same_origin(*o, *target)) return 0;
+  }
   __builtin_trap();  // allowed, yet libcurl would reach an origin nobody named
 }
