@@ -21,26 +21,23 @@ namespace {
 
 using namespace credplug;
 
-std::vector<std::unique_ptr<host::CompiledSchema>> load_schemas() {
-  std::vector<std::unique_ptr<host::CompiledSchema>> out;
+// The shipped schemas, compiled; each text is read once and kept (the
+// oracle asks whether a string is in one of them).
+struct Schemas {
+  std::vector<std::unique_ptr<host::CompiledSchema>> compiled;
+  std::string all_text;
+};
+
+Schemas load_schemas() {
+  Schemas out;
   for (const char *name : {"ainua", "avni", "avonhealth", "nexla", "opencrvs"}) {
     std::ifstream in(std::string(CREDPLUG_SCHEMA_DIR) + "/" + name + ".schema.json");
     std::stringstream text;
     text << in.rdbuf();
-    out.push_back(std::make_unique<host::CompiledSchema>(text.str()));
+    out.compiled.push_back(std::make_unique<host::CompiledSchema>(text.str()));
+    out.all_text += text.str();
   }
   return out;
-}
-
-std::string schema_texts() {
-  std::string all;
-  for (const char *name : {"ainua", "avni", "avonhealth", "nexla", "opencrvs"}) {
-    std::ifstream in(std::string(CREDPLUG_SCHEMA_DIR) + "/" + name + ".schema.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    all += text.str();
-  }
-  return all;
 }
 
 // A value no input spells by chance: the loader's marker and the argument's length.
@@ -69,9 +66,9 @@ void check_no_secret(const std::string &message, std::string_view input, const s
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const auto schemas = load_schemas();
+  static const Schemas shipped = load_schemas();
+  const auto &schemas = shipped.compiled;
   std::string_view text(reinterpret_cast<const char *>(data), size);
-  static const std::string all_schemas = schema_texts();
   try {
     CredentialText credential = resolve_credential(text, "fuzz input", true, invented);
     host::Redactor redactor;
@@ -88,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (value.view().rfind("SECRET-", 0) == 0) secrets.emplace_back(value.view());
       for (const auto &e : v.errors) {
         if (e.message.empty()) __builtin_trap();  // every error says something
-        check_no_secret(redactor.apply(e.message), text, all_schemas, secrets);
+        check_no_secret(redactor.apply(e.message), text, shipped.all_text, secrets);
       }
     }
   } catch (const CredentialSourceError &) {  // its message names the reference, never a value

@@ -1,6 +1,7 @@
 #include "schema/pattern_check.hpp"
 
 #include "schema/rapidjson_schema.hpp"  // RapidJSON's internal regex engine, as the validator uses it
+#include "secrets/output_rules.hpp"
 
 #include <string>
 
@@ -153,12 +154,6 @@ class Reader {
   std::optional<std::string> problem_;
 };
 
-std::string shown(std::string_view pattern) {
-  std::string out;
-  for (char c : pattern.substr(0, 80)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  return out + (pattern.size() > 80 ? "..." : "");
-}
-
 std::string escaped_name(const rapidjson::Value &name) {  // RFC 6901
   std::string out;
   for (char c : std::string_view(name.GetString(), name.GetStringLength()))
@@ -168,7 +163,8 @@ std::string escaped_name(const rapidjson::Value &name) {  // RFC 6901
 
 void check(std::string_view pattern, const std::string &pointer, std::optional<std::string> &found) {
   if (auto why = pattern_problem(pattern))
-    found = "the schema's pattern '" + shown(pattern) + "' at " + (pointer.empty() ? "/" : pointer) + ": " + *why;
+    found =
+        "the schema's pattern '" + displayable(pattern, 80) + "' at " + (pointer.empty() ? "/" : pointer) + ": " + *why;
 }
 
 // Every object of the document, as RapidJSON 1.1.0 compiles them: its
