@@ -235,6 +235,13 @@ int serve(const char *path) {
     hello.str(kMagic).u32(kProtocolVersion);
     if (!send_frame(Msg::Hello, 0, hello.bytes())) return 1;
   }
+  // No code of the plugin runs outside a filter: the first stage is in
+  // force before the file is opened (its constructors run in dlopen()).
+  try {
+    enter_load_sandbox();
+  } catch (const std::exception &e) {
+    load_failed(std::string("the sandbox could not be set up: ") + e.what());
+  }
   try {
     g_plugin = host::open_plugin(path);
   } catch (const std::exception &e) {
@@ -247,7 +254,7 @@ int serve(const char *path) {
                   std::to_string(rc) + ")");
   }
   try {
-    enter_sandbox();
+    enter_call_sandbox();
   } catch (const std::exception &e) {
     load_failed(std::string("the sandbox could not be set up: ") + e.what());
   }

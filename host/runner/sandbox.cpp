@@ -4,11 +4,14 @@
 #include "errno_text.hpp"
 #include "runner_protocol.hpp"
 
+#include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,7 +32,7 @@ namespace {
 
 constexpr rlim_t kCpuSeconds = 3600;                   // over the runner's life; the host restarts it
 constexpr rlim_t kAddressSpace = rlim_t(4) << 30;      // 4 GiB
-constexpr rlim_t kOpenFiles = 64;                      // pipes only: nothing can be opened
+constexpr rlim_t kOpenFiles = 64;                      // the loader's files, the channel, 0-2
 constexpr rlim_t kKeptStderrBytes = rlim_t(64) << 20;  // a debugging plugin's stderr, when it goes to a file
 
 // Whether fd 2 is a regular file: only when the host kept the runner's stderr
@@ -45,9 +48,24 @@ void limit(int resource, rlim_t value, const char *name) {
     throw std::runtime_error(std::string("setrlimit(") + name + "): " + errno_text(errno));
 }
 
-// What a plugin may call. Everything else ends the runner (SIGSYS), except
-// the requests below that refuse with EPERM, so that a library probing for
-// a file or a socket gets an error it can report instead of dying.
+// Every capability gone, from every set: a runner started by root keeps
+// root's user id (and so root's files, which the filter keeps it from
+// opening after load), but not the power to read another process's memory
+// (CAP_SYS_PTRACE) or override permissions. Hand-written: libcap would be a
+// dependency for three system calls.
+void drop_capabilities() {
+  for (int cap = 0; cap < 64; ++cap)  // the bounding set: needs CAP_SETPCAP, which only root has
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL) break;
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capset, &header, none) != 0) throw std::runtime_error(std::string("capset: ") + errno_text(errno));
+}
+
+// What plugin code may call, at load and after. Everything else ends the
+// runner (SIGSYS), except the requests refused below with EPERM, so that a
+// library probing for a file or a socket gets an error it can report
+// instead of dying.
 constexpr int kAllowed[] = {
     // I/O on descriptors already open: the channel, and /dev/null as 0-2.
     SCMP_SYS(read),
@@ -60,7 +78,6 @@ constexpr int kAllowed[] = {
     SCMP_SYS(recvmsg),
     SCMP_SYS(close),
     SCMP_SYS(fstat),
-    SCMP_SYS(newfstatat),
     SCMP_SYS(lseek),
     SCMP_SYS(poll),
     SCMP_SYS(ppoll),
@@ -81,6 +98,7 @@ constexpr int kAllowed[] = {
     SCMP_SYS(membarrier),
     SCMP_SYS(gettid),
     SCMP_SYS(getpid),
+    SCMP_SYS(getppid),
     // Signals: only this process's own (abort() raises SIGABRT).
     SCMP_SYS(rt_sigprocmask),
     SCMP_SYS(rt_sigaction),
@@ -112,10 +130,17 @@ constexpr int kAllowed[] = {
     SCMP_SYS(exit_group),
 };
 
+// What only the load stage adds: the dynamic loader reading the plugin file
+// and its libraries (open read-only, with the conditions in install_filter),
+// and the runner loading the second stage (another filter can only narrow
+// what the first allows).
+constexpr int kAllowedAtLoad[] = {
+    SCMP_SYS(pread64),
+    SCMP_SYS(getcwd),  // dlopen() of a relative path
+    SCMP_SYS(seccomp),
+};
+
 constexpr int kRefused[] = {
-    SCMP_SYS(open),
-    SCMP_SYS(openat),
-    SCMP_SYS(openat2),
     SCMP_SYS(creat),
     SCMP_SYS(socket),
     SCMP_SYS(socketpair),
@@ -160,10 +185,22 @@ struct Filter {
   scmp_filter_ctx ctx;
   Filter() : ctx(seccomp_init(SCMP_ACT_KILL_PROCESS)) {
     if (ctx == nullptr) throw std::runtime_error("seccomp_init failed");
+    // Every thread of the runner, not only the calling one: a thread the
+    // plugin started (in init(), say) is filtered like the rest.
+    if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0)
+      throw std::runtime_error("seccomp TSYNC: " + errno_text(-rc));
+    // enter_load_sandbox() sets no-new-privileges itself; libseccomp's own
+    // prctl() would be refused by the first filter when loading the second.
+    if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); rc != 0)
+      throw std::runtime_error("seccomp NNP: " + errno_text(-rc));
   }
   ~Filter() { seccomp_release(ctx); }
-  void add(uint32_t action, int syscall, unsigned count = 0, scmp_arg_cmp arg = {}) {
-    int rc = count ? seccomp_rule_add(ctx, action, syscall, count, arg) : seccomp_rule_add(ctx, action, syscall, 0);
+  Filter(const Filter &) = delete;
+  Filter &operator=(const Filter &) = delete;
+  template <typename... Args>
+  void add(uint32_t action, int syscall, Args... args) {
+    const scmp_arg_cmp cmp[] = {args..., scmp_arg_cmp{}};
+    int rc = seccomp_rule_add_array(ctx, action, syscall, sizeof...(args), cmp);
     if (rc != 0) {
       char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, syscall);
       std::string what = name ? name : std::to_string(syscall);
@@ -173,20 +210,47 @@ struct Filter {
   }
 };
 
-void install_filter() {
+// Open flags that write, create or truncate: never, in either stage.
+constexpr uint64_t kWritingOpenFlagBits[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, __O_TMPFILE};
+constexpr uint64_t kWritingOpenFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE;
+
+void install_filter(Stage stage) {
   Filter f;
   for (int sc : kAllowed) f.add(SCMP_ACT_ALLOW, sc);
   for (int sc : kRefused) f.add(SCMP_ACT_ERRNO(EPERM), sc);
+  // Opening files: read-only while loading (the loader maps the plugin and
+  // its libraries), never after.
+  if (stage == Stage::Load) {
+    for (int sc : kAllowedAtLoad) f.add(SCMP_ACT_ALLOW, sc);
+    f.add(SCMP_ACT_ALLOW, SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, kWritingOpenFlags, 0));
+    f.add(SCMP_ACT_ALLOW, SCMP_SYS(open), SCMP_A1(SCMP_CMP_MASKED_EQ, kWritingOpenFlags, 0));
+    for (uint64_t flag : kWritingOpenFlagBits) {  // any one of them: refused
+      f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag));
+      f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(open), SCMP_A1(SCMP_CMP_MASKED_EQ, flag, flag));
+    }
+  } else {
+    f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat));
+    f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(open));
+  }
+  // openat2's flags sit in memory: ENOSYS, and callers fall back to openat.
+  f.add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2));
+  // fstat() is newfstatat(fd, "", AT_EMPTY_PATH) in glibc 2.33 on: allowed
+  // on a descriptor (a number below the descriptor limit, AT_EMPTY_PATH),
+  // refused on a path, which would tell a file's size and owner.
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), SCMP_A0(SCMP_CMP_LT, kOpenFiles),
+        SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+  f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(newfstatat), SCMP_A0(SCMP_CMP_GE, kOpenFiles));
+  f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(newfstatat), SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
   // New threads (clone with CLONE_THREAD), never new processes; clone3
   // cannot be filtered on its flags (they sit in memory), so it answers
   // ENOSYS and glibc falls back to clone.
-  f.add(SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-  f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(clone), SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+  f.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
   f.add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3));
   // Signals to its own threads only.
-  f.add(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, uint64_t(getpid())));
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, uint64_t(getpid())));
   // Reading a limit (pthread_create reads RLIMIT_STACK), never setting one.
-  f.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0));
   f.add(SCMP_ACT_ALLOW, SCMP_SYS(getrlimit));
   int rc = seccomp_load(f.ctx);
   if (rc != 0) throw std::runtime_error(std::string("seccomp_load: ") + errno_text(-rc));
@@ -194,7 +258,7 @@ void install_filter() {
 
 }  // namespace
 
-void enter_sandbox() {
+void enter_load_sandbox() {
   // A core dump would hold the credentials this process is given.
   limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
   if (prctl(PR_SET_DUMPABLE, 0) != 0) throw std::runtime_error(std::string("PR_SET_DUMPABLE: ") + errno_text(errno));
@@ -208,9 +272,12 @@ void enter_sandbox() {
   // a sanitizer build's report file (sanitizer_reports.hpp).
   limit(RLIMIT_FSIZE, stderr_is_a_file() || sanitizer_reports_kept() ? kKeptStderrBytes : 0, "RLIMIT_FSIZE");
   limit(RLIMIT_NOFILE, kOpenFiles, "RLIMIT_NOFILE");
+  drop_capabilities();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));
-  install_filter();
+  install_filter(Stage::Load);
 }
+
+void enter_call_sandbox() { install_filter(Stage::Call); }
 
 }  // namespace credplug::runner

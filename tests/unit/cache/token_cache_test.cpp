@@ -70,11 +70,16 @@ struct Rig {
         policy, [this](FetchKind k) { return provider(k); }, pool, clock);
   }
   ~Rig() { cache->close(); }
-  // Waits (in real time, for a background refresh to finish) until `calls`.
+  // Waits (in real time, for a background refresh to finish) until the
+  // provider was asked `calls` times and no refresh is still under way. Both
+  // are waited for: the provider counts a call as it starts, so the count
+  // alone arrives before the refresh has installed its token.
   bool calls_reach(int calls) {
-    for (int i = 0; i < 10000 && provider.calls.load() < calls; ++i)
+    auto settled = [&] { return provider.calls.load() >= calls && !cache->status().refreshing; };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!settled() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    return provider.calls.load() >= calls && !cache->status().refreshing;
+    return settled();
   }
   long next_attempt_in_ms() { return long(*cache->status().next_attempt_ms - clock.unix_ms()); }
   std::string error_of_get() {
