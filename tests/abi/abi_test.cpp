@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
 #include <support/process.hpp>
 
 #include <sys/stat.h>
@@ -121,6 +123,13 @@ TEST_CASE("broken descriptors are refused with the field named") {
   auto problems = f.problems();
   CHECK(contains(problems["credplug-null-create.so"], "has no create function"));
   CHECK(contains(problems["credplug-bad-schema.so"], "plugin 'bad-schema': the credential schema is not valid JSON"));
+  // Issue 18: schemas that overflowed the host's stack or cost it 1.5 GB.
+  CHECK(contains(problems["credplug-ref-cycle.so"],
+                 "plugin 'ref-cycle': the schema's $ref at /properties/x: '#/properties/x' leads back"));
+  CHECK(contains(problems["credplug-regex-bomb.so"], "expands to more than 10000 states"));
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  CHECK(usage.ru_maxrss < 1024 * 1024);  // KiB: compiled, the bomb alone took 1.5 GB
   CHECK(contains(problems["credplug-init-refuses.so"], "refused to initialise"));
   CHECK(contains(problems["credplug-no-init.so"],
                  "has no init function: without init() the plugin never receives the "

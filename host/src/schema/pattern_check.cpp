@@ -1,5 +1,6 @@
 #include "schema/pattern_check.hpp"
 
+#include "schema/json_pointer_token.hpp"
 #include "schema/rapidjson_schema.hpp"  // RapidJSON's internal regex engine, as the validator uses it
 #include "secrets/output_rules.hpp"
 
@@ -10,6 +11,10 @@ namespace {
 
 constexpr size_t kMaxPatternBytes = 4096;
 constexpr int kMaxGroupDepth = 64;
+// RapidJSON's engine copies what a {n,m} repeats m times, so nested counts
+// multiply: ((((a{100}){100}){100}){100}) is 10^8 states, 1.5 GB and
+// seconds of the host's time to compile. Counted before it compiles.
+constexpr long kMaxStates = 10000;
 
 // What RapidJSON 1.1.0's CharacterEscape knows: the metacharacters and
 // \f \n \r \t \v (not '/', '-', \s, \d, \w, \uXXXX).
@@ -25,7 +30,7 @@ class Reader {
     if (!p_.empty() && p_[0] == '^') at_ = 1;
     if (end > at_ && p_[end - 1] == '$' && !escaped_at(end - 1)) --end;
     end_ = end;
-    alternation(0);
+    (void)alternation(0);
     if (!problem_ && at_ != end_) fail(p_[at_] == ')' ? "a ')' closes no group" : "unexpected character");
     return problem_;
   }
@@ -36,40 +41,58 @@ class Reader {
     while (i > n && p_[i - n - 1] == '\\') ++n;
     return n % 2 == 1;
   }
-  void fail(const std::string &why) {
+  // Records the first problem; 0 states, for the readers' returns.
+  long fail(const std::string &why) {
     if (!problem_) problem_ = why + " at character " + std::to_string(at_ + 1);
+    return 0;
   }
   bool more() const { return !problem_ && at_ < end_; }
 
-  void alternation(int depth) {
-    sequence(depth);
-    while (more() && p_[at_] == '|') {
-      ++at_;
-      sequence(depth);
+  // Each reader returns how many states RapidJSON's engine makes of what it
+  // read (an estimate from above), never more than kMaxStates + 1.
+  long bounded(long states) {
+    if (states > kMaxStates) {
+      (void)fail(
+          "a pattern that expands to more than 10000 states in RapidJSON's engine (it copies what {n,m} "
+          "repeats m times; nested counts multiply)");
+      return kMaxStates + 1;
     }
+    return states;
   }
 
-  void sequence(int depth) {
+  long alternation(int depth) {
+    long states = sequence(depth);
+    while (more() && p_[at_] == '|') {
+      ++at_;
+      states = bounded(states + 1 + sequence(depth));
+    }
+    return states;
+  }
+
+  long sequence(int depth) {
     bool any = false;
+    long states = 0;
     while (more() && p_[at_] != '|' && p_[at_] != ')') {
-      atom(depth);
-      quantifier();
+      const long one = atom(depth);
+      states = bounded(states + quantifier(one));
       any = true;
     }
     if (!any) fail("an empty alternative or group");
+    return states;
   }
 
-  void atom(int depth) {
+  long atom(int depth) {
     const char c = p_[at_];
     switch (c) {
-      case '(':
+      case '(': {
         if (depth + 1 > kMaxGroupDepth) return fail("groups nested deeper than 64");
         ++at_;
-        alternation(depth + 1);
-        if (problem_) return;
+        const long states = alternation(depth + 1);
+        if (problem_) return 0;
         if (at_ >= end_ || p_[at_] != ')') return fail("a group that is not closed");
         ++at_;
-        return;
+        return states;
+      }
       case '[':
         return char_class();
       case '\\':
@@ -78,7 +101,7 @@ class Reader {
               "an escape RapidJSON's engine does not know (it knows \\f \\n \\r \\t \\v and escaped "
               "metacharacters; write a class such as [0-9] for \\d)");
         at_ += 2;
-        return;
+        return 1;
       case '^':
       case '$':
         return fail(std::string("'") + c + "' (an anchor only at the pattern's start or end)");
@@ -92,10 +115,11 @@ class Reader {
         return fail(std::string("an unescaped '") + c + "'");
       default:
         ++at_;
+        return 1;
     }
   }
 
-  void char_class() {
+  long char_class() {
     ++at_;  // '['
     if (at_ < end_ && p_[at_] == '^') ++at_;
     bool any = false;
@@ -113,11 +137,14 @@ class Reader {
     if (at_ >= end_) return fail("a '[' that is not closed");
     if (!any) return fail("an empty class []");
     ++at_;  // ']'
+    return 1;
   }
 
-  void quantifier() {
-    if (!more()) return;
+  // The states of `states` as the quantifier that follows (if any) repeats them.
+  long quantifier(long states) {
+    if (!more()) return states;
     const char c = p_[at_];
+    long repeated = states + 1;
     if (c == '?' || c == '*' || c == '+') {
       ++at_;
     } else if (c == '{') {
@@ -128,16 +155,19 @@ class Reader {
         ++at_;
         m = more() && p_[at_] == '}' ? -1 : number();
       }
-      if (problem_) return;
+      if (problem_) return 0;
       if (at_ >= end_ || p_[at_] != '}') return fail("a '{' quantifier that is not {n}, {n,} or {n,m}");
       if (m == 0 || (m >= 0 && m < n)) return fail("a quantifier {n,m} with m 0 or below n");
       ++at_;
+      const long copies = m < 0 ? n + 1 : m;  // {n,}: n copies and a star
+      repeated = copies > kMaxStates ? kMaxStates + 1 : states * copies;
     } else {
-      return;
+      return states;
     }
     // RapidJSON reads "a+?" as (a+)?, ECMA as a lazy a+: refuse what they read differently.
     if (more() && std::string_view("?*+{").find(p_[at_]) != std::string_view::npos)
       fail("a quantifier after a quantifier");
+    return bounded(repeated);
   }
 
   long number() {
@@ -153,13 +183,6 @@ class Reader {
   size_t at_ = 0, end_ = 0;
   std::optional<std::string> problem_;
 };
-
-std::string escaped_name(const rapidjson::Value &name) {  // RFC 6901
-  std::string out;
-  for (char c : std::string_view(name.GetString(), name.GetStringLength()))
-    out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return out;
-}
 
 void check(std::string_view pattern, const std::string &pointer, std::optional<std::string> &found) {
   if (auto why = pattern_problem(pattern))
@@ -183,8 +206,8 @@ void walk(const rapidjson::Value &v, const std::string &pointer, std::optional<s
     for (const auto &m : p->value.GetObject())
       if (!found)
         check(std::string_view(m.name.GetString(), m.name.GetStringLength()),
-              pointer + "/patternProperties/" + escaped_name(m.name), found);
-  for (const auto &m : v.GetObject()) walk(m.value, pointer + "/" + escaped_name(m.name), found, depth + 1);
+              pointer + "/patternProperties/" + json_pointer_token(m.name), found);
+  for (const auto &m : v.GetObject()) walk(m.value, pointer + "/" + json_pointer_token(m.name), found, depth + 1);
 }
 
 }  // namespace

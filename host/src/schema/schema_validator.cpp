@@ -4,6 +4,7 @@
 #include "net/egress_policy.hpp"
 #include "schema/pattern_check.hpp"
 #include "schema/rapidjson_schema.hpp"
+#include "schema/ref_check.hpp"
 #include "schema/schema_checks.hpp"
 #include "secrets/json_wipe.hpp"
 #include "secrets/output_rules.hpp"
@@ -188,6 +189,8 @@ std::vector<FieldError> explain_chosen_branch(const Value &schema, const std::st
         merged.AddMember(name, copy, merged.GetAllocator());
       }
     }
+    // Merging can make a $ref chain the schema did not have: checked again.
+    if (schema_ref_problem(merged)) return {};
     SchemaDocument branch_schema(merged);
     SchemaValidator validator(branch_schema);
     if (value.Accept(validator)) return {};
@@ -322,8 +325,10 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
   if (auto parsed = bounded_json::parse(impl_->schema_doc, text_); !parsed.ok)
     throw std::runtime_error("the credential schema is not valid JSON: " + parsed.where(text_));
   if (!impl_->schema_doc.IsObject()) throw std::runtime_error("the credential schema is not a JSON object");
-  // Before RapidJSON compiles a pattern: it trusts them (pattern_check.hpp).
+  // Before RapidJSON compiles a pattern or follows a $ref: it trusts them
+  // (pattern_check.hpp, ref_check.hpp).
   if (auto problem = schema_pattern_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
+  if (auto problem = schema_ref_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   impl_->idle.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
   if (auto problem = meta_schema_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   for_each_property(impl_->schema_doc, [this](const std::string &name, const Value &property, const std::string &) {

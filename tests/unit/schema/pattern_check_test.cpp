@@ -43,6 +43,19 @@ TEST_CASE("pattern check: what crashed RapidJSON's compiler is refused before it
   CHECK(contains(problem(std::string("a\0b", 3)), "a NUL character"));
 }
 
+TEST_CASE("pattern check: a pattern whose repeats multiply past 10000 states is refused before it compiles") {
+  // Issue 18: 10^8 states, 1.5 GB and 6.8 s of the host's time at load.
+  CHECK(contains(problem("((((a{100}){100}){100}){100})"), "expands to more than 10000 states"));
+  CHECK(contains(problem("(a{100}){101}"), "expands to more than 10000 states"));
+  CHECK(contains(problem("a{10001}"), "expands to more than 10000 states"));
+  CHECK(contains(problem("[a-z]{5000}[0-9]{5001}"), "expands to more than 10000 states"));
+  CHECK(contains(problem("(a|b|c){4000}"), "expands to more than 10000 states"));
+  // What real schemas repeat passes.
+  CHECK(problem("(a{100}){99}").empty());
+  CHECK(problem("^[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63}){0,20}$").empty());
+  CHECK(problem("^[A-Za-z0-9+/]{1,4096}$").empty());
+}
+
 TEST_CASE("pattern check: escapes RapidJSON lacks are refused (it would drop the pattern and check nothing)") {
   CHECK(contains(problem("^https://[^\\s]+$"), "inside [...] (\\s, \\d and \\w are not"));
   CHECK(contains(problem("^\\d+$"), "an escape RapidJSON's engine does not know"));
