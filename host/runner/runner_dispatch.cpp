@@ -31,15 +31,17 @@ Dispatch &d() {
 
 void pool_loop();
 
-// Lets a thread waiting for an answer read in our place.
-void hand_over_reading(std::unique_lock<std::mutex> &) {
+// Lets a thread waiting for an answer read in our place; false when there
+// is none.
+bool hand_over_reading(std::unique_lock<std::mutex> &) {
   Dispatch &s = d();
-  if (s.reading) return;
+  if (s.reading) return true;
   for (auto &[id, call] : s.waiters)
     if (!call->http_result) {
       call->answered.notify_one();
-      return;
+      return true;
     }
+  return false;
 }
 
 void close_channel(std::unique_lock<std::mutex> &) {
@@ -90,7 +92,15 @@ std::optional<Frame> read_one(std::unique_lock<std::mutex> &lock, bool may_run) 
 void run(std::unique_lock<std::mutex> &lock, Frame &frame) {
   Dispatch &s = d();
   ++s.running;
-  hand_over_reading(lock);
+  // Someone must read while this call runs: a call that runs long (plugin
+  // code computing, a loop) otherwise left every other call of the runner
+  // unread until it returned.
+  if (!hand_over_reading(lock)) {
+    if (s.idle > 0)
+      s.work.notify_one();
+    else
+      std::thread(pool_loop).detach();
+  }
   lock.unlock();
   (*s.run)(frame);
   lock.lock();

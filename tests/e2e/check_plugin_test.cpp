@@ -36,7 +36,7 @@ TEST_CASE("check-plugin: every mistake is named, and the run exits 7") {
         "/properties/host: no \"title\"", "/properties/client_secret: no \"description\"",
         "/properties/host: a \"pattern\" without \"x-pattern-hint\"",
         "schema property 'client_secret' (/properties/client_secret) looks like a secret but lacks \"writeOnly\"",
-        "a secret of the credential appears base64-encoded in", "NOT clean"}) {
+        "a secret of the credential appears hex-encoded in", "NOT clean"}) {
     CAPTURE(expected);
     CHECK(contains(r.out, expected));
   }

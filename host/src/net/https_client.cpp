@@ -299,7 +299,10 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     }
     curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, Shared::kMaxConnectionsPerHandle);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms > 0 ? request.timeout_ms : options_.total_timeout_ms);
+    // A plugin may ask for less time than the host allows, never more.
+    curl_easy_setopt(
+        curl, CURLOPT_TIMEOUT_MS,
+        request.timeout_ms > 0 ? std::min(request.timeout_ms, options_.total_timeout_ms) : options_.total_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);

@@ -17,6 +17,10 @@ constexpr size_t kMaxHeaderValueBytes = size_t{64} * 1024;  // the largest JWTs 
 constexpr size_t kMaxInfoEntries = 64;
 constexpr size_t kMaxMessageBytes = 2048;  // an error message, an info value
 constexpr size_t kMaxLogLineBytes = 4096;
+constexpr size_t kMaxLogLinesPerCall = 1000;  // past it, the call's lines are dropped (saying so once)
+// add_secret() in one call: past either, the call fails (its output refused).
+constexpr size_t kMaxSecretsPerCall = 256;
+constexpr size_t kMaxSecretBytesPerCall = size_t{1} << 20;
 
 // Why `name: value` cannot be attached to an HTTP request, or nullopt when
 // it can: the name must be an RFC 9110 token, the value free of control

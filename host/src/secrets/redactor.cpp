@@ -20,14 +20,30 @@ std::string json_escape(std::string_view s) {
 
 }  // namespace
 
+std::vector<kit::SecretString> base64_forms(std::string_view value) {
+  std::vector<kit::SecretString> out;
+  if (value.size() < Redactor::kMinBase64Length) return out;
+  for (size_t before = 0; before < 3; ++before) {
+    // `value` after `before` bytes: base64 character c holds bits
+    // [6c, 6c + 6); those within [8 * before, 8 * (before + size)) are its.
+    std::string bytes(before, '\0');
+    bytes.append(value);
+    kit::SecretString encoded(kit::base64_encode(bytes));
+    const size_t first = (8 * before + 5) / 6, end = 8 * (before + value.size()) / 6;
+    kit::SecretString standard(encoded.view().substr(first, end - first));
+    std::string url_safe(standard.view());
+    for (auto &c : url_safe) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    if (url_safe != standard.view()) out.emplace_back(url_safe);
+    out.push_back(std::move(standard));
+    kit::wipe(url_safe);
+    kit::wipe(bytes);
+  }
+  return out;
+}
+
 void Redactor::add_one(std::string_view value) {
   if (value.size() < kMinLength) return;
-  for (const auto &s : secrets_)
-    if (s.view() == value) return;
-  secrets_.emplace_back(value);
-  // Longest first, so a secret containing another is masked whole.
-  std::stable_sort(secrets_.begin(), secrets_.end(),
-                   [](const kit::SecretString &a, const kit::SecretString &b) { return a.size() > b.size(); });
+  secrets_.emplace(value);
 }
 
 void Redactor::add(std::string_view value) {
@@ -41,6 +57,7 @@ void Redactor::add(std::string_view value) {
   kit::SecretString quoted(kit::json_quote(value));
   std::string_view inner = quoted.view().substr(1, quoted.size() - 2);
   if (inner != value && inner != escaped.view()) add_one(inner);
+  for (const auto &form : base64_forms(value)) add_one(form.view());
 }
 
 std::string Redactor::apply(std::string_view text) const {

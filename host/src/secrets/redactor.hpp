@@ -6,6 +6,7 @@
 #include <credplug/kit/secret.hpp>
 
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +21,13 @@ class Redactor {
   // printed as a field value.
   static constexpr size_t kMinLength = 4;
 
-  // Adds `value` and the forms it takes in transit: URL-encoded and
-  // JSON-escaped. Thread-safe.
+  // Values this long or longer are also searched for inside base64 text.
+  static constexpr size_t kMinBase64Length = 8;
+
+  // Adds `value` and the forms it takes in transit: URL-encoded,
+  // JSON-escaped, and (kMinBase64Length and longer) inside standard or
+  // URL-safe base64, padded or not, wherever in the encoded bytes it starts
+  // (base64_forms()). Thread-safe; O(log n) in the values known.
   void add(std::string_view value);
   // Every known secret in `text` replaced by kMask. Thread-safe.
   std::string apply(std::string_view text) const;
@@ -29,8 +35,21 @@ class Redactor {
 
  private:
   void add_one(std::string_view value);
+  // Longest first, so a secret containing another is masked whole.
+  struct LongestFirst {
+    bool operator()(const kit::SecretString &a, const kit::SecretString &b) const {
+      return a.size() != b.size() ? a.size() > b.size() : a.view() < b.view();
+    }
+  };
   mutable std::mutex mutex_;
-  std::vector<kit::SecretString> secrets_;  // longest first
+  std::set<kit::SecretString, LongestFirst> secrets_;
 };
+
+// What base64 text always holds when `value`'s bytes are in what it
+// encodes, at each of the three alignments (the bytes before it, modulo 3)
+// and in both alphabets: the characters whose six bits all come from
+// `value` (so padding, and whatever comes before and after, never changes
+// them). Empty below Redactor::kMinBase64Length.
+std::vector<kit::SecretString> base64_forms(std::string_view value);
 
 }  // namespace credplug::host

@@ -33,6 +33,14 @@ void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
       if (const Logger *l = process_logger()) l->write(level, "[plugin] " + displayable(message, kMaxLogLineBytes));
       return;
     }
+    // A flood is cut, saying so once: the rest of the call's lines are dropped.
+    if (++call->log_lines > kMaxLogLinesPerCall) {
+      if (call->log_lines == kMaxLogLinesPerCall + 1 && call->logger)
+        call->logger->write(CREDPLUG_LOG_WARN, call->log_prefix + "logged more than " +
+                                                   std::to_string(kMaxLogLinesPerCall) +
+                                                   " lines in one call; the rest of this call's are dropped");
+      return;
+    }
     if (call->logger)
       call->logger->write(level, call->log_prefix + displayable(call->redactor->apply(message), kMaxLogLineBytes));
   });
@@ -51,7 +59,13 @@ void svc_secure_zero(void *p, size_t len) noexcept {
 
 void svc_add_secret(credplug_call *call, const char *value, size_t len) noexcept {
   quietly([&] {
-    if (call && value) call->redactor->add(std::string_view(value, len));
+    if (call == nullptr || value == nullptr) return;
+    // Each value is a few forms to search every message for: bounded.
+    call->secret_bytes_declared += len;
+    if (++call->secrets_declared > kMaxSecretsPerCall || call->secret_bytes_declared > kMaxSecretBytesPerCall)
+      return refuse_output(call, "declared more than " + std::to_string(kMaxSecretsPerCall) + " secrets or " +
+                                     std::to_string(kMaxSecretBytesPerCall) + " bytes of them (add_secret)");
+    call->redactor->add(std::string_view(value, len));
   });
 }
 

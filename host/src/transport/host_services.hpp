@@ -47,6 +47,9 @@ struct credplug_call {
   std::string refused_output;
   // What the minor-2 helpers returned to the plugin (wiped with the call).
   credplug::helpers::CallStrings helper_strings;
+  // What the plugin declared and logged in this call, for the caps
+  // (output_rules.hpp: kMaxSecretsPerCall, kMaxLogLinesPerCall).
+  size_t secrets_declared = 0, secret_bytes_declared = 0, log_lines = 0;
 };
 
 struct credplug_http_response {

@@ -66,12 +66,15 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
   }
   const auto budget =
       call.deadline_ms > 0 ? Clock::duration(milliseconds(call.deadline_ms)) : Clock::duration::max() / 2;
-  Clock::duration spent{0};  // plugin time: the host's HTTPS time is not counted
+  // The call's time: the plugin's, and the host's on its frames (a flood
+  // of add_secret frames costs the host, and counts); not the host's HTTPS.
+  Clock::duration spent{0};
   auto since = Clock::now();
   CallFrames state;
   for (;;) {
-    bool timed_out = false;
-    std::optional<runner::Frame> next = r.next(*inbox, since + (budget - spent), &timed_out);
+    bool timed_out = spent >= budget;  // frames kept coming: queued ones do not wait for the deadline
+    std::optional<runner::Frame> next;
+    if (!timed_out) next = r.next(*inbox, since + (budget - spent), &timed_out);
     if (timed_out) {
       const std::string limit = std::to_string(call.deadline_ms) + " ms";
       r.stop(std::string("was stopped (") + what + " ran past its deadline of " + limit + ")");
@@ -79,8 +82,7 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
     }
     if (!next) return fail(call, "plugin '" + id + "' " + r.end_reason() + " during " + what);
     runner::Frame &frame = *next;
-    auto now = Clock::now();
-    spent += now - since;
+    const auto https_before = state.https_time;
     bool done;
     try {
       std::string answer;
@@ -96,7 +98,9 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
                             "); its runner was stopped");
     }
     runner::wipe(frame.payload);
-    since = Clock::now();
+    const auto now = Clock::now();
+    spent += (now - since) - (state.https_time - https_before);
+    since = now;
     if (done) {
       if (created) *created = state.created;
       return state.status;
@@ -147,6 +151,7 @@ Started start(const std::string &path, const RunnerProgram &program, long deadli
         throw LoadError(why);
       } else if (frame.type == Msg::Loaded && greeted) {
         s.description = parse_loaded(frame, path, s.schema);
+        s.runner->set_label(s.description.id);
         return s;
       } else {
         throw ProtocolError("it sent a frame of type " + std::to_string(int(frame.type)) + " while loading");

@@ -40,7 +40,9 @@ std::string http_exchange(Decoder &d, credplug_call &call, CallFrames &state) {
     resp->error = "more than " + std::to_string(kMaxHttpRequestsPerCall) + " HTTPS requests in one call";
     rc = CREDPLUG_ERR_NETWORK;
   } else {
+    const auto started = std::chrono::steady_clock::now();
     rc = host_services()->http_send(&call, &req, &resp);
+    state.https_time += std::chrono::steady_clock::now() - started;
   }
   Encoder answer;
   answer.u32(uint32_t(rc)).u32(uint32_t(resp->result.status)).str(resp->error);

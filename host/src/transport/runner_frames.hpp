@@ -9,6 +9,7 @@
 #include "plugin/runner_protocol.hpp"
 #include "transport/plugin_transport.hpp"
 
+#include <chrono>
 #include <string>
 
 namespace credplug::host {
@@ -18,6 +19,9 @@ struct CallFrames {
   int http_requests = 0;  // at most kMaxHttpRequestsPerCall are sent
   int32_t status = 0;     // from Done
   uint64_t created = 0;   // from Done: the instance create() made
+  // Time spent in its HTTPS requests: the one part of the host's work on
+  // its frames that does not count toward the call's deadline.
+  std::chrono::steady_clock::duration https_time{0};
 };
 
 // A call may make this many HTTPS requests (none needs more than 4).

@@ -1,6 +1,8 @@
 #include "transport/runner_process.hpp"
 
 #include "plugin/errno_text.hpp"
+#include "secrets/logger.hpp"
+#include "secrets/output_rules.hpp"
 #include "transport/host_services.hpp"
 
 #include <fcntl.h>
@@ -75,6 +77,8 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   r->fd_ = sv[0];
   r->reader_ = std::make_unique<runner::FrameReader>(sv[0]);
   r->started_ = Clock::now();
+  r->log_refilled_ = r->started_;
+  r->label_ = "[" + displayable(plugin_path.substr(plugin_path.rfind('/') + 1), 128) + "] ";
   r->calls_[0] = std::make_shared<RunnerInbox>();
   return r;
 }
@@ -85,6 +89,11 @@ RunnerProcess::~RunnerProcess() {
     if (!ended_) finish_locked("was closed");
   }
   if (fd_ >= 0) close(fd_);
+}
+
+void RunnerProcess::set_label(const std::string &label) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  label_ = "[" + label + "] ";
 }
 
 std::shared_ptr<RunnerInbox> RunnerProcess::open_call(uint32_t &id) {
@@ -184,23 +193,50 @@ bool RunnerProcess::route_locked(runner::Frame &frame, std::unique_lock<std::mut
     return true;  // what a destroy() outputs goes nowhere
   }
   if ((frame.call == 0 || posted) && frame.type == runner::Msg::Log) {
-    // init()'s logs (and a plugin thread's): the process logger, escaped
-    // and cut like any plugin log. Outside the lock: the sink is the
-    // embedder's code.
-    runner::Decoder d(frame.payload);
-    int32_t level = int32_t(d.u32());
-    std::string message(d.cstr());
-    d.end();
-    lock.unlock();
-    host_services()->log(nullptr, level, message.c_str());
-    lock.lock();
+    log_out_of_call_locked(frame, lock);
     return true;
   }
   auto it = calls_.find(frame.call);
   if (it == calls_.end()) return false;
-  it->second->frames.push_back(std::move(frame));
-  it->second->ready.notify_one();
+  RunnerInbox &inbox = *it->second;
+  // Past the call's log cap the host drops its lines anyway (host_services:
+  // one more is queued, for it to say so): dropped here, never queued.
+  if (frame.type == runner::Msg::Log && ++inbox.log_frames > kMaxLogLinesPerCall + 1) return true;
+  inbox.queued_bytes += frame.payload.size();
+  if (inbox.queued_bytes > kMaxQueuedBytesPerCall || inbox.frames.size() >= kMaxQueuedFramesPerCall)
+    throw runner::ProtocolError("it queued more than " + std::to_string(kMaxQueuedFramesPerCall) + " frames or " +
+                                std::to_string(kMaxQueuedBytesPerCall >> 20) + " MiB for call " +
+                                std::to_string(frame.call) + " while the host was busy with it");
+  inbox.frames.push_back(std::move(frame));
+  inbox.ready.notify_one();
   return true;
+}
+
+void RunnerProcess::log_out_of_call_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock) {
+  runner::Decoder d(frame.payload);
+  const auto level = int32_t(d.u32());
+  std::string message(d.cstr());
+  d.end();
+  const auto now = Clock::now();
+  const double seconds = std::chrono::duration<double>(now - log_refilled_).count();
+  log_tokens_ = std::min(kOutOfCallLogBurst, log_tokens_ + seconds * kOutOfCallLogLinesPerSecond);
+  log_refilled_ = now;
+  std::string line;
+  int32_t shown_level = level;
+  if (log_tokens_ >= 1) {
+    log_tokens_ -= 1;
+    log_dropping_ = false;
+    line = label_ + displayable(message, kMaxLogLineBytes);
+  } else if (!log_dropping_) {
+    log_dropping_ = true;
+    shown_level = CREDPLUG_LOG_WARN;
+    line = label_ + "logs more than 100 lines a second outside its calls; lines are dropped until it slows down";
+  }
+  if (line.empty()) return;
+  // Outside the lock: the sink is the embedder's code.
+  lock.unlock();
+  if (const Logger *l = process_logger()) l->write(shown_level, line);
+  lock.lock();
 }
 
 std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time_point deadline, bool *timed_out) {
@@ -216,6 +252,7 @@ std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time
     if (!inbox.frames.empty()) {
       runner::Frame frame = std::move(inbox.frames.front());
       inbox.frames.pop_front();
+      inbox.queued_bytes -= frame.payload.size();
       return frame;
     }
     if (ended_) return std::nullopt;

@@ -31,7 +31,19 @@ namespace credplug::host {
 struct RunnerInbox {
   std::condition_variable ready;  // a frame, the reader's place, or the end
   std::deque<runner::Frame> frames;
+  size_t queued_bytes = 0;  // of `frames`, bounded (kMaxQueuedBytesPerCall)
+  size_t log_frames = 0;    // seen for this call: past the cap, dropped unqueued
 };
+
+// What frames may wait for one call while its thread is busy (in HTTPS, or
+// applying an earlier frame): past either the runner is stopped for
+// breaking the protocol. A plugin thread flooding another call's id
+// otherwise grew the host without bound (2.5 GB in 19 s).
+constexpr size_t kMaxQueuedBytesPerCall = size_t{80} << 20;  // one 64 MiB frame fits
+constexpr size_t kMaxQueuedFramesPerCall = 4096;
+// A runner's log lines outside calls (init(), its threads, destroy()):
+// 100 a second, bursts of 1,000; the rest dropped, saying so once a burst.
+constexpr double kOutOfCallLogLinesPerSecond = 100, kOutOfCallLogBurst = 1000;
 
 // The program a runner is, and how it is started.
 struct RunnerProgram {
@@ -53,6 +65,10 @@ class RunnerProcess {
   ~RunnerProcess();
 
   Clock::time_point started() const { return started_; }
+
+  // What its log lines outside calls are tagged with: the plugin's id once
+  // it has loaded, its file's name before.
+  void set_label(const std::string &label);
 
   // Call 0: the handshake and loading frames.
   std::shared_ptr<RunnerInbox> loading() { return calls_.at(0); }
@@ -89,8 +105,11 @@ class RunnerProcess {
   // Wakes one caller waiting without a frame, to read in our place.
   void hand_over_reading_locked(const RunnerInbox *self);
   // Hands a frame to its call (or logs it, for call 0); false for a frame
-  // no running call is waiting for.
+  // no running call is waiting for. Throws runner::ProtocolError past a
+  // call's queue bounds.
   bool route_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock);
+  // A log line from outside any call, rate-limited; `lock` holds mutex_.
+  void log_out_of_call_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock);
 
   pid_t pid_ = -1;
   int fd_ = -1;
@@ -102,7 +121,11 @@ class RunnerProcess {
   std::set<uint32_t> posted_;           // calls sent with post(), not yet Done
   std::vector<RunnerInbox *> waiting_;  // callers in next() with no frame yet
   uint32_t next_call_ = 1;
-  bool reading_ = false;  // a caller is reading the channel
+  std::string label_;  // "[id] " for its log lines outside calls
+  double log_tokens_ = kOutOfCallLogBurst;
+  Clock::time_point log_refilled_;
+  bool log_dropping_ = false;  // said so for this burst
+  bool reading_ = false;       // a caller is reading the channel
   bool ended_ = false;
   std::string end_reason_;
 };

@@ -44,7 +44,10 @@
 ** headers and 64 info entries per call. Messages and non-secret info are
 ** redacted, then control characters are shown escaped (\x1b) and the text is
 ** cut at 2,048 bytes. An expiry more than 10 years away, or already past, is
-** refused.
+** refused. At most 256 add_secret() values (1 MiB in all) per call: past
+** either the call fails. At most 1,000 log lines per call: the rest are
+** dropped (the host says so once). A request's timeout_ms may shorten the
+** host's total timeout, never lengthen it.
 */
 #ifndef CREDPLUG_PLUGIN_H
 #define CREDPLUG_PLUGIN_H
@@ -156,7 +159,7 @@ typedef struct credplug_http_request {
   const char *const *headers;
   const void *body; /* may be NULL */
   size_t body_len;
-  uint32_t timeout_ms; /* total time limit; 0 = the host's default */
+  uint32_t timeout_ms; /* total time limit; 0 or more than the host's: the host's */
   uint32_t flags;      /* CREDPLUG_HTTP_* */
 } credplug_http_request;
 

@@ -7,7 +7,10 @@
 ** execve() in place), egress (an HTTPS GET
 ** of "url", else https://localhost:"port"/, through the host), leaky (secrets
 ** output without the SECRET flag: an add_secret() value and "api_key"), huge (a 16 MiB header, then 10000 logs),
-** stderr (a line on its stderr, then on as "ok").
+** stderr (a line on its stderr, then on as "ok"), secrets (40,000 distinct
+** add_secret() values), logs (200,000 log lines), flood (a thread outputs
+** 1 KB info frames for the call straight to the channel, without end,
+** while the call waits on an HTTPS request to "url"). "timeout" (ms) goes with egress and flood requests.
 ** where: create, authenticate, test, refresh, destroy.
 **
 ** Built three more times with HOSTILE_IN=1 (a crash in
@@ -18,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +44,35 @@ static const credplug_host_api *host;
 
 typedef struct credplug_instance {
   char action[32], where[32], path[512], url[512], api_key[128];
-  int port;
+  int port, timeout;
 } hostile;
+
+/* The flood's thread: as an attacker who knows the runner protocol would,
+** well-formed OutInfo frames for the waiting call, written straight to the
+** channel (descriptor 3) without end. The call's id is the first field of
+** the runner's credplug_call. Small frames: each write() then reaches the
+** host whole, never interleaved with the runner's own frames. */
+static void *flood_call(void *call) {
+  enum { kValue = 1000 };
+  static unsigned char frame[9 + 4 + 5 + 4 + kValue + 4];
+  uint32_t id = *(const uint32_t *)call, length = (uint32_t)(sizeof frame - 4), n;
+  unsigned char *p = frame;
+  memcpy(p, &length, 4);
+  p[4] = 8; /* Msg::OutInfo */
+  memcpy(p + 5, &id, 4);
+  p += 9;
+  n = 5;
+  memcpy(p, &n, 4);
+  memcpy(p + 4, "flood", 5);
+  p += 9;
+  n = kValue;
+  memcpy(p, &n, 4);
+  memset(p + 4, 'f', kValue);
+  p += 4 + kValue;
+  memset(p, 0, 4); /* flags */
+  for (;;)
+    if (write(3, frame, sizeof frame) < 0) return NULL;
+}
 
 /* The string value of "key" in a flat JSON object, or "". */
 static void field(const char *json, const char *key, char *out, size_t n) {
@@ -137,6 +168,7 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
     else
       snprintf(url, sizeof url, "%s", h->url);
     req.url = url;
+    req.timeout_ms = (uint32_t)h->timeout;
     rc = host->http_send(call, &req, &resp);
     snprintf(message, sizeof message, "egress: status %d, %s", (int)host->http_status(resp),
              host->http_error(resp) ? host->http_error(resp) : "no error");
@@ -145,6 +177,30 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
       host->set_error(call, rc, message);
       return rc;
     }
+  } else if (strcmp(h->action, "secrets") == 0) {
+    int i;
+    for (i = 0; i < 40000; ++i) {
+      char value[64];
+      snprintf(value, sizeof value, "declared-secret-number-%d", i);
+      host->add_secret(call, value, strlen(value));
+    }
+    return CREDPLUG_OK;
+  } else if (strcmp(h->action, "logs") == 0) {
+    int i;
+    for (i = 0; i < 200000; ++i) host->log(call, CREDPLUG_LOG_ERROR, "hostile log flood");
+    return CREDPLUG_OK;
+  } else if (strcmp(h->action, "flood") == 0) {
+    credplug_http_request req;
+    credplug_http_response *resp = NULL;
+    pthread_t thread;
+    memset(&req, 0, sizeof req);
+    req.struct_size = sizeof req;
+    req.url = h->url;
+    req.timeout_ms = (uint32_t)h->timeout;
+    pthread_create(&thread, NULL, flood_call, call);
+    host->http_send(call, &req, &resp);
+    host->http_release(resp);
+    snprintf(message, sizeof message, "the flood's request returned");
   } else if (strcmp(h->action, "huge") == 0) {
     size_t big = 16u << 20;
     char *value = malloc(big + 1);
@@ -179,6 +235,11 @@ static int32_t h_create(credplug_call *call, const char *json, size_t len, credp
   field(json, "path", h->path, sizeof h->path);
   field(json, "url", h->url, sizeof h->url);
   field(json, "port", port, sizeof port);
+  {
+    char timeout[16];
+    field(json, "timeout", timeout, sizeof timeout);
+    h->timeout = atoi(timeout);
+  }
   field(json, "api_key", h->api_key, sizeof h->api_key);
   h->port = atoi(port);
   *out = h;

@@ -2,11 +2,15 @@
 #include "net/https_client.hpp"
 
 #include <credplug/plugin.h>
+#include <credplug/kit/encoding.hpp>
 
 #include <doctest/doctest.h>
 
+#include <cstring>
+
 using credplug::host::HttpsClient;
 using credplug::host::Redactor;
+namespace kit = credplug::kit;
 
 TEST_CASE("the redactor masks secrets and their transit forms") {
   Redactor r;
@@ -70,4 +74,53 @@ TEST_CASE("the redactor masks a secret of exactly the minimum length, and not on
   s.add(below);
   CHECK(s.empty());
   CHECK(s.apply("a " + below + " b") == "a " + below + " b");
+}
+
+// Issue 18: a server that echoes base64 of the client_id:client_secret pair
+// unpadded or in the URL-safe alphabet, or base64 of the secret alone, is
+// masked: every secret of 8 or more bytes, at every alignment, both
+// alphabets, padded or not.
+TEST_CASE("the redactor finds a secret inside base64 text: both alphabets, padded or not, all three alignments") {
+  auto url_safe = [](std::string s) {
+    for (auto &c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    return s;
+  };
+  auto unpadded = [](std::string s) { return s.substr(0, s.find('=')); };
+  // Bytes that make '+' and '/' likely in the encoding.
+  const std::string secrets[] = {"s3cr3t-v4lue", "\xfb\xff\xbf~~~?>>>", "exactly8",
+                                 "a-rather-longer-client-secret-0123"};
+  for (const auto &secret : secrets) {
+    Redactor r;
+    r.add(secret);
+    for (const std::string before : {"", "x", "id", "client:", "a-much-longer-prefix:"})
+      for (const std::string after : {"", "!", "ab", ":tail"}) {
+        const std::string encoded = kit::base64_encode(before + secret + after);
+        for (const auto &form : {encoded, unpadded(encoded), url_safe(encoded), unpadded(url_safe(encoded))}) {
+          CAPTURE(form);
+          const std::string shown = r.apply(form);
+          CHECK(shown.find(Redactor::kMask) != std::string::npos);
+          // What is left around the mask is at most two characters a side.
+          CHECK(shown.size() <= form.size() - 4 * secret.size() / 3 + 4 + std::strlen(Redactor::kMask));
+        }
+      }
+  }
+  // The cases the issue names.
+  Redactor r;
+  r.add("client-secret-9f2");
+  const std::string pair = kit::base64_encode("my-client:client-secret-9f2");
+  CHECK(r.apply(unpadded(pair)).find(Redactor::kMask) != std::string::npos);
+  CHECK(r.apply(kit::base64url_encode("my-client:client-secret-9f2")).find(Redactor::kMask) != std::string::npos);
+  CHECK(r.apply(kit::base64_encode("client-secret-9f2")).find(Redactor::kMask) != std::string::npos);
+  // Shorter than 8: not searched for inside base64 (it would mask noise).
+  Redactor short_one;
+  short_one.add("abc1234");
+  CHECK(short_one.apply(kit::base64_encode("abc1234")) == kit::base64_encode("abc1234"));
+}
+
+TEST_CASE("adding the same secret again and again keeps one copy (the redactor's set is not a list)") {
+  Redactor r;
+  for (int i = 0; i < 1000; ++i) r.add("the-same-secret-value");
+  for (int i = 0; i < 1000; ++i) r.add("secret-number-" + std::to_string(i));
+  CHECK(r.apply("x the-same-secret-value y secret-number-999 z") == "x [REDACTED] y [REDACTED] z");
+  CHECK(r.apply("secret-number-10") == "[REDACTED]");  // whole, not "[REDACTED]0" through secret-number-1
 }
