@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -160,4 +161,39 @@ TEST_CASE("sandbox: as an unprivileged user, the same plugin reaches nothing eit
   CHECK_FALSE(contains(r.out + r.err, kLoot));
   const std::string got = listeners.received();
   CHECK_MESSAGE(got.empty(), "the listeners received: " << got);
+}
+
+TEST_CASE("sandbox (embedding API): a plugin cannot read this process's memory or environment while its runner lives") {
+  Listeners listeners;
+  EarlyHostileDir d(listeners);
+  int dumpable_while_running = -1;
+  auto report_of = [&](bool keep_dumpable) {
+    HostOptions o = E2E::get().host_options();
+    o.plugin_dirs = {d.dir};
+    o.use_default_dir = false;
+    o.isolation = Isolation::Process;
+    o.keep_dumpable_with_runners = keep_dumpable;
+    Host host(o);
+    auto credential = host.open("early-hostile", std::string(R"({"api_key": ")") + kLoot + "\"}");
+    std::string report;
+    for (const auto &i : credential->authenticate().info)
+      if (i.key == "report") report = i.value.reveal();
+    dumpable_while_running = prctl(PR_GET_DUMPABLE);
+    return report;
+  };
+  // Default: not dumpable while a runner lives, so /proc/<this pid>/mem and
+  // environ are closed to a runner of the same user (and a root runner has
+  // no capabilities left to override it).
+  const std::string guarded = report_of(false);
+  CHECK(dumpable_while_running == 0);
+  CHECK(contains(guarded, "constructor host environ: Permission denied"));
+  CHECK(contains(guarded, "constructor host mem: Permission denied"));
+  CHECK(contains(guarded, "init host mem: Permission denied"));
+  check_every_attempt_refused(guarded);
+  // Kept dumpable on request (runners last until exit, so the first Host's
+  // still holds it: made dumpable again for the comparison).
+  prctl(PR_SET_DUMPABLE, 1);
+  report_of(true);
+  CHECK(dumpable_while_running == 1);
+  CHECK(listeners.received().empty());
 }

@@ -151,6 +151,12 @@ typedef struct credplug_host_options {
   const char *shared_cache_key_file;
   /* The longest any one Redis command may take (default 250 ms). */
   int64_t shared_cache_timeout_ms;
+  /* --- 0.5 (appended) --- */
+  /* Nonzero: stay dumpable while plugin runners are alive. By default this
+  ** process is not dumpable while any is (HostOptions::
+  ** keep_dumpable_with_runners): a runner runs as this user, and a dumpable
+  ** process's /proc/<pid>/mem and environ are open to its user. */
+  int32_t keep_dumpable_with_runners;
 } credplug_host_options;
 
 #define CREDPLUG_ISOLATION_DEFAULT 0

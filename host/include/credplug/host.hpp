@@ -63,6 +63,12 @@ struct HostOptions {
   // memory (prctl PR_SET_DUMPABLE 0, RLIMIT_CORE 0). Process-wide; the CLI
   // always sets it.
   bool disable_core_dumps = false;
+  // While a plugin runner is alive this process is not dumpable
+  // (PR_SET_DUMPABLE 0, restored when the last runner ends): a runner runs
+  // as this user, and a dumpable process's /proc/<pid>/mem and environ are
+  // open to its user. True keeps it dumpable (to attach a debugger), and
+  // gives that up.
+  bool keep_dumpable_with_runners = false;
   // Unset: CREDPLUG_ISOLATION ("process" or "in-process") when
   // use_environment, else Isolation::Process.
   std::optional<Isolation> isolation;

@@ -172,6 +172,7 @@ host::LoadPolicy load_policy(const ResolvedOptions &r) {
                        : r.env.runner               ? *r.env.runner
                                                     : r.layout.runner_path;
   policy.runner.keep_stderr = r.env.runner_stderr;
+  policy.runner.keep_host_dumpable = r.given.keep_dumpable_with_runners;
   if (policy.isolated && policy.runner.path.empty())
     throw Error(ErrorKind::Plugin,
                 "cannot tell where credplug is installed (the file of its code is unknown), so the plugin runner "

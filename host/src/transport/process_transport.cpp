@@ -341,7 +341,8 @@ Registry &registry() {
 std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const RunnerProgram &program,
                                                 long load_deadline_ms) {
   // A Host with a runner of its own gets its own.
-  const std::string key = canonical_path(path) + '\0' + program.path + '\0' + (program.keep_stderr ? '1' : '0');
+  const std::string key = canonical_path(path) + '\0' + program.path + '\0' + (program.keep_stderr ? '1' : '0') +
+                          (program.keep_host_dumpable ? '1' : '0');
   Registry &r = registry();
   {
     std::lock_guard<std::mutex> lock(r.mutex);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,28 @@ std::string describe(int status) {
   if (WIFSIGNALED(status)) return "crashed (" + signal_name(WTERMSIG(status)) + ")";
   if (WIFEXITED(status)) return "exited (status " + std::to_string(WEXITSTATUS(status)) + ")";
   return "ended";
+}
+
+// This process is not dumpable while a runner that asked for it lives: the
+// runner runs as this user, and the kernel lets a user open a dumpable
+// process's /proc/<pid>/mem and environ (a constructor read another
+// plugin's client secret there). The setting before the first is restored
+// after the last.
+std::mutex g_undumpable_mutex;
+int g_undumpable_runners = 0;
+int g_dumpable_before = 1;
+
+void hold_undumpable() {
+  std::lock_guard<std::mutex> lock(g_undumpable_mutex);
+  if (g_undumpable_runners++ == 0) {
+    g_dumpable_before = prctl(PR_GET_DUMPABLE);
+    prctl(PR_SET_DUMPABLE, 0);
+  }
+}
+
+void release_undumpable() {
+  std::lock_guard<std::mutex> lock(g_undumpable_mutex);
+  if (--g_undumpable_runners == 0 && g_dumpable_before > 0) prctl(PR_SET_DUMPABLE, g_dumpable_before);
 }
 
 }  // namespace
@@ -62,11 +85,13 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
                   const_cast<char *>(plugin_path.c_str()), nullptr};
   char *envp[] = {nullptr};  // nothing of the host's environment reaches plugin code
   pid_t pid = -1;
+  if (!runner.keep_host_dumpable) hold_undumpable();  // before the runner exists
   int rc = posix_spawn(&pid, runner_path.c_str(), &actions, &attr, argv, envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(sv[1]);
   if (rc != 0) {
+    if (!runner.keep_host_dumpable) release_undumpable();
     close(sv[0]);
     throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + errno_text(rc) +
                              "); reinstall credplug, or run plugins you trust with --isolation in-process");
@@ -80,6 +105,7 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   r->log_refilled_ = r->started_;
   r->label_ = "[" + displayable(plugin_path.substr(plugin_path.rfind('/') + 1), 128) + "] ";
   r->calls_[0] = std::make_shared<RunnerInbox>();
+  r->keeps_host_undumpable_ = !runner.keep_host_dumpable;
   return r;
 }
 
@@ -89,6 +115,7 @@ RunnerProcess::~RunnerProcess() {
     if (!ended_) finish_locked("was closed");
   }
   if (fd_ >= 0) close(fd_);
+  if (keeps_host_undumpable_) release_undumpable();  // reaped: it reads nothing more
 }
 
 void RunnerProcess::set_label(const std::string &label) {

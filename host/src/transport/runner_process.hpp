@@ -52,6 +52,9 @@ struct RunnerProgram {
   // plugin); else /dev/null: a plugin's stderr is not the host's to show (it
   // could print a secret).
   bool keep_stderr = false;
+  // Leave this process dumpable while the runner lives (by default it is
+  // not: the runner, as the same user, could read /proc/<pid>/mem).
+  bool keep_host_dumpable = false;
 };
 
 class RunnerProcess {
@@ -113,6 +116,7 @@ class RunnerProcess {
 
   pid_t pid_ = -1;
   int fd_ = -1;
+  bool keeps_host_undumpable_ = false;
   std::unique_ptr<runner::FrameReader> reader_;  // used by the caller reading (reading_)
   Clock::time_point started_;
   std::mutex write_mutex_;

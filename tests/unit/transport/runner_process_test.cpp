@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/prctl.h>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -50,4 +52,26 @@ TEST_CASE("runner process: 8 callers at once, answers in reverse and torn: each 
   CHECK(wrong.load() == 0);
   CHECK(answered.load() == kCallers * kRounds);
   CHECK_FALSE(runner->ended());
+}
+
+// Issue 18: a runner runs as this user, and a dumpable process's
+// /proc/<pid>/mem and environ are open to its user; so this process is not
+// dumpable while a runner lives, unless the embedder keeps it so.
+TEST_CASE("runner process: the host is not dumpable while a runner lives, and is again after the last") {
+  prctl(PR_SET_DUMPABLE, 1);  // another test of this suite made it 0 for good
+  REQUIRE(prctl(PR_GET_DUMPABLE) == 1);
+  {
+    auto first = RunnerProcess::start(RunnerProgram{CREDPLUG_OUT_OF_ORDER_RUNNER, false}, "1");
+    CHECK(prctl(PR_GET_DUMPABLE) == 0);
+    {
+      auto second = RunnerProcess::start(RunnerProgram{CREDPLUG_OUT_OF_ORDER_RUNNER, false}, "1");
+      CHECK(prctl(PR_GET_DUMPABLE) == 0);
+    }
+    CHECK(prctl(PR_GET_DUMPABLE) == 0);  // the first still lives
+  }
+  CHECK(prctl(PR_GET_DUMPABLE) == 1);
+  RunnerProgram kept{CREDPLUG_OUT_OF_ORDER_RUNNER, false};
+  kept.keep_host_dumpable = true;
+  auto runner = RunnerProcess::start(kept, "1");
+  CHECK(prctl(PR_GET_DUMPABLE) == 1);
 }
