@@ -13,6 +13,7 @@ packages=(
   doctest-dev           # unit and end-to-end tests
   libcpp-httplib-dev    # the provider emulator's HTTPS server
   libhiredis-dev        # the shared token cache's Redis client
+  libpsl-dev publicsuffix  # x-credplug-egress patterns checked against the Public Suffix List
   redis-server          # tests/: the shared token cache's Redis (started by the tests themselves)
   libbenchmark-dev      # bench/ (Google Benchmark)
   python3               # tests/capi: the C API driven through ctypes

@@ -12,7 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <rapidjson/document.h>
+
 #include <chrono>
+#include <map>
 
 using namespace credplug;
 using namespace credplug::testing;
@@ -115,4 +118,32 @@ TEST_CASE("isolated: a call that runs long in plugin code does not hold up the r
   }
   INFO("the quick credential's row: " << quick_row);
   CHECK(contains(quick_row, " ok "));
+}
+
+TEST_CASE("egress counts addresses only: a version string opens nothing; plugins --json and check-plugin list egress") {
+  // "version": "127.1" let a plugin reach https://127.1/, which libcurl
+  // reads as 127.0.0.1:443.
+  auto r = isolated({"auth", "hostile", hostile("egress", R"(, "host": "127.1")")});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "refused to send a request to https://127."));
+  // What each plugin may reach, for the operator.
+  r = E2E::get().cli({"plugins", "--json"});
+  rapidjson::Document doc;
+  REQUIRE_FALSE(doc.Parse(r.out.c_str()).HasParseError());
+  std::map<std::string, std::string> egress;
+  for (const auto &p : doc["plugins"].GetArray()) {
+    std::string text;
+    for (const auto &o : p["egress"]["declared"].GetArray()) text += std::string(o.GetString()) + " ";
+    text += "|";
+    for (const auto &f : p["egress"]["address_fields"].GetArray()) text += std::string(" ") + f.GetString();
+    egress[p["id"].GetString()] = text;
+  }
+  CHECK(egress["avni"] == "https://cognito-idp.*.amazonaws.com |");
+  CHECK(egress["nexla"] == "https://api.nexla.io |");
+  CHECK(egress["ainua"] == "| ainua_url");
+  CHECK(egress["opencrvs"] == "|");
+  r = E2E::get().cli({"check-plugin", std::string(CREDPLUG_PLUGIN_DIR) + "/credplug-nexla.so"});
+  CHECK(contains(r.out,
+                 "ok    egress: may reach https://api.nexla.io (x-credplug-egress), the https:// URLs its "
+                 "credential holds"));
 }

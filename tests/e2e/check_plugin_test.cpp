@@ -81,6 +81,7 @@ TEST_CASE("check-plugin --credential: a live run against the emulator, as JSON")
                                                      {"load", "pass"},
                                                      {"descriptor", "pass"},
                                                      {"schema", "pass"},
+                                                     {"egress", "pass"},
                                                      {"create", "pass"},
                                                      {"live", "pass"},
                                                      {"concurrency", "pass"},

@@ -146,6 +146,11 @@ struct PluginInfo {
   // What its author should fix, one sentence each naming the field: a field
   // named like a secret without "writeOnly": true (treated as secret anyway).
   std::vector<std::string> warnings;
+  // Where its requests may go besides the https:// URLs its credential
+  // holds (docs/SANDBOX.md, "Egress"): the origins its schema declares
+  // (x-credplug-egress), and the fields whose bare host names count.
+  std::vector<std::string> egress;
+  std::vector<std::string> address_fields;
 };
 
 // A file in a plugin directory that could not be used, and why.

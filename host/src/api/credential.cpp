@@ -238,7 +238,7 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   for (auto &secret : plugin->schema().secret_values(credential_json)) impl->redactor.add(secret.view());
   for (const auto &secret : also_secret) impl->redactor.add(secret.view());
   impl->egress = std::make_unique<EgressPolicy>(plugin->schema().egress(), plugin->schema().secret_fields(),
-                                                also_secret, credential_json);
+                                                also_secret, credential_json, plugin->schema().address_fields());
 
   SecretString text(credential_json);  // NUL-terminated copy, wiped when done
   credplug_call call = impl->make_call();

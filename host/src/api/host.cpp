@@ -43,10 +43,20 @@ namespace {
 
 PluginInfo info_of(const host::PluginTransport &p) {
   const auto &d = p.description();
-  return PluginInfo{d.id,          d.display_name,       d.version,
-                    d.path,        d.abi_major,          d.abi_minor,
-                    d.has_test,    d.has_refresh,        d.default_token_lifetime_s,
-                    p.isolation(), p.schema().warnings()};
+  const auto &fields = p.schema().address_fields();
+  return PluginInfo{d.id,
+                    d.display_name,
+                    d.version,
+                    d.path,
+                    d.abi_major,
+                    d.abi_minor,
+                    d.has_test,
+                    d.has_refresh,
+                    d.default_token_lifetime_s,
+                    p.isolation(),
+                    p.schema().warnings(),
+                    p.schema().egress(),
+                    std::vector<std::string>(fields.begin(), fields.end())};
 }
 
 // The schema's verdict, with `also_secret` masked in its messages.

@@ -90,6 +90,14 @@ std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vect
       w.Key("warnings"), w.StartArray();
       for (const auto &warning : p.warnings) str(w, warning);
       w.EndArray();
+      w.Key("egress"), w.StartObject();
+      w.Key("declared"), w.StartArray();
+      for (const auto &origin : p.egress) str(w, origin);
+      w.EndArray();
+      w.Key("address_fields"), w.StartArray();
+      for (const auto &field : p.address_fields) str(w, field);
+      w.EndArray();
+      w.EndObject();
       w.Key("path"), str(w, p.path);
       w.EndObject();
     }

@@ -292,6 +292,7 @@ class PluginChecker {
   bool check_load();
   void check_descriptor();
   void check_schema();
+  void check_egress();
   void check_create();
   void check_live();
   void check_concurrency();
@@ -406,6 +407,20 @@ void PluginChecker::check_schema() {
     // The host already refused an invalid schema at load; these are the conventions.
     r.problems = host::convention_problems(schema);
     r.detail = "draft-04, titles, descriptions, pattern hints, secrets declared writeOnly";
+  }));
+}
+
+// Where its requests may go (docs/SANDBOX.md, "Egress"), for the operator
+// to read before giving it a credential.
+void PluginChecker::check_egress() {
+  report.results.push_back(run_check("egress", [&](CheckResult &r) {
+    const host::CompiledSchema compiled_schema(schema_text);
+    std::string declared, fields;
+    for (const auto &origin : compiled_schema.egress()) declared += (declared.empty() ? "" : ", ") + origin;
+    for (const auto &field : compiled_schema.address_fields()) fields += (fields.empty() ? "" : ", ") + field;
+    r.detail = "may reach " + (declared.empty() ? std::string() : declared + " (x-credplug-egress), ") +
+               "the https:// URLs its credential holds" +
+               (fields.empty() ? std::string() : ", and the host names in " + fields);
   }));
 }
 
@@ -527,8 +542,9 @@ void PluginChecker::check_secrets() {
       scrub(result.detail);
       for (auto &p : result.problems) scrub(p);
     }
-    r.detail = std::to_string(secrets.size()) + " secret(s) searched for, in 4 forms each, in " +
-               std::to_string(outputs.logs.size()) + " log line(s), the messages and every non-secret output";
+    r.detail = std::to_string(secrets.size()) + " secret(s) searched for, in " + std::to_string(forms_of("x").size()) +
+               " forms each, in " + std::to_string(outputs.logs.size()) +
+               " log line(s), the messages and every non-secret output";
   }));
 }
 
@@ -539,6 +555,7 @@ PluginCheck check_plugin(const PluginCheckOptions &options) {
   if (checker.check_file() && checker.check_exports() && checker.check_load()) {
     checker.check_descriptor();
     checker.check_schema();
+    checker.check_egress();
     checker.check_create();
     checker.check_live();
     checker.check_concurrency();

@@ -7,6 +7,8 @@
 #include <credplug/kit/failure.hpp>
 #include <credplug/kit/url.hpp>
 
+#include <libpsl.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -87,6 +89,40 @@ bool matches(const std::string &pattern, const Origin &o) {
   return true;
 }
 
+// The Public Suffix List as Debian keeps it (the publicsuffix package,
+// newer than libpsl's built-in copy when it is), loaded once; read-only
+// after, so any thread may ask it.
+const psl_ctx_t *public_suffix_list() {
+  static const psl_ctx_t *list = psl_latest(nullptr);
+  return list;
+}
+
+// `under` (or, when only the longer is, `made`) when the Public Suffix
+// List holds it as a public suffix; nullopt when neither is.
+std::optional<std::string> public_suffix_of(const std::string &under, const std::string &made) {
+  for (const std::string *name : {&under, &made})
+    if (public_suffix_list() != nullptr && psl_is_public_suffix(public_suffix_list(), name->c_str())) return *name;
+  return std::nullopt;
+}
+
+// A host name with a letter and a dot in it, or a port after it
+// ("connector-1" is an id; "localhost:4443" a host), or a dotted quad, or a
+// bracketed IPv6 address.
+bool bare_host_name(std::string_view text) {
+  if (text.find_first_of(".:") == std::string_view::npos) return false;
+  std::string_view host = text;
+  if (size_t colon = text.rfind(':'); colon != std::string_view::npos && text.find(']') == std::string_view::npos)
+    host = text.substr(0, colon);
+  if (host.empty()) return false;
+  if (host.front() == '[') return true;
+  if (std::any_of(host.begin(), host.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+    return true;
+  const auto parts = labels(host);  // digits only: an address only as four numbers
+  return parts.size() == 4 && std::all_of(parts.begin(), parts.end(), [](std::string_view p) {
+           return !p.empty() && p.size() <= 3 && std::all_of(p.begin(), p.end(), ::isdigit);
+         });
+}
+
 }  // namespace
 
 std::optional<std::string> egress_pattern_problem(std::string_view pattern) {
@@ -101,29 +137,52 @@ std::optional<std::string> egress_pattern_problem(std::string_view pattern) {
   if (parts.size() < 2 || parts[parts.size() - 1] == "*" || parts[parts.size() - 2] == "*")
     return "x-credplug-egress entry '" + std::string(pattern) +
            "' must name its last two DNS labels (a wildcard there would allow most of the Internet)";
+  // What the last '*' stands under must not be a public suffix: "*.co.uk"
+  // and "*.github.io" name every site registered there, not the plugin's
+  // provider. Nor may what it makes be one ("*.compute.amazonaws.com"
+  // makes "x.compute.amazonaws.com", itself a suffix under which anyone
+  // registers).
+  for (size_t i = parts.size(); i-- > 0;) {
+    if (parts[i] != "*") continue;
+    std::string under;
+    for (size_t j = i + 1; j < parts.size(); ++j) under += (under.empty() ? "" : ".") + std::string(parts[j]);
+    if (auto suffix = public_suffix_of(under, "example." + under))
+      return "x-credplug-egress entry '" + std::string(pattern) + "' puts a wildcard under " + *suffix +
+             ", a public suffix (the Public Suffix List): it would allow every site registered there";
+    break;
+  }
   return std::nullopt;
 }
 
 EgressPolicy::EgressPolicy(const std::vector<std::string> &declared, const std::set<std::string> &secret_fields,
-                           const std::vector<kit::SecretString> &also_secret, std::string_view credential_json)
+                           const std::vector<kit::SecretString> &also_secret, std::string_view credential_json,
+                           const std::set<std::string> &address_fields)
     : declared_(declared) {
   WipingDocument credential;
   rapidjson::Document &doc = credential.doc;
   if (!bounded_json::parse(doc, credential_json).ok) return;
-  // Every non-secret string, anywhere in the credential.
-  std::vector<std::pair<const rapidjson::Value *, bool>> stack{{&doc, false}};
+  // Every non-secret string, anywhere in the credential; whether it is in a
+  // field marked as an address.
+  struct Item {
+    const rapidjson::Value *value;
+    bool secret, address;
+  };
+  std::vector<Item> stack{{&doc, false, false}};
   while (!stack.empty()) {
-    auto [v, secret] = stack.back();
+    auto [v, secret, address] = stack.back();
     stack.pop_back();
     if (v->IsObject()) {
       for (const auto &m : v->GetObject())
-        stack.push_back({&m.value, secret || secret_fields.count(m.name.GetString())});
+        stack.push_back({&m.value, secret || secret_fields.count(m.name.GetString()) != 0,
+                         address_fields.count(m.name.GetString()) != 0});
     } else if (v->IsArray()) {
-      for (const auto &e : v->GetArray()) stack.push_back({&e, secret});
+      for (const auto &e : v->GetArray()) stack.push_back({&e, secret, address});
     } else if (v->IsString() && !secret) {
       std::string_view text(v->GetString(), v->GetStringLength());
-      // A bare host needs a dot or a port: "connector-1" is an id, not a host.
-      if (!request_origin(std::string(text)) && text.find_first_of(".:") == std::string_view::npos) continue;
+      // An https:// URL anywhere; a bare host only where the schema says an
+      // address goes, and never one that reads as a number ("127.1" is
+      // 127.0.0.1 to libcurl, "2.1" is 2.0.0.1): a version is not a host.
+      if (!request_origin(std::string(text)) && !(address && bare_host_name(text))) continue;
       if (std::any_of(also_secret.begin(), also_secret.end(), [&](const auto &s) { return s.view() == text; }))
         continue;
       try {

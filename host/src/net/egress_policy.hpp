@@ -1,7 +1,8 @@
 // Where a plugin's HTTPS requests may go (docs/SANDBOX.md, "Egress"): only
 // to the origins its credential names — every non-secret string that is an
-// https:// URL or a bare host, normalised as plugins normalise them
-// (kit::parse_https_url) — and to the origins its schema declares in a
+// https:// URL, and a bare host name in a field the schema marks as an
+// address, normalised as plugins normalise them (kit::parse_https_url);
+// never a number or a version ("127.1", "2.1") — and to the origins its schema declares in a
 // top-level "x-credplug-egress" list, where "*" stands for one DNS label
 // ("https://cognito-idp.*.amazonaws.com"). Anything else is refused before
 // a byte is sent, in both isolation modes. Secret values never count: a
@@ -27,9 +28,12 @@ class EgressPolicy {
  public:
   // `declared`: the schema's patterns (already checked); `secret_fields`:
   // the schema's writeOnly property names and `also_secret` values (what
-  // $env, $file and $stdin loaded) never count.
+  // $env, $file and $stdin loaded) never count; `address_fields`: the
+  // properties the schema marks as addresses, the only ones where a bare
+  // host name counts (an https:// URL counts anywhere).
   EgressPolicy(const std::vector<std::string> &declared, const std::set<std::string> &secret_fields,
-               const std::vector<kit::SecretString> &also_secret, std::string_view credential_json);
+               const std::vector<kit::SecretString> &also_secret, std::string_view credential_json,
+               const std::set<std::string> &address_fields = {});
 
   // Why a request to `url` is refused, naming its origin, or nullopt.
   std::optional<std::string> refusal(std::string_view url) const;

@@ -112,6 +112,16 @@ bool declared_write_only(const rapidjson::Value &property) {
   return wo != property.MemberEnd() && wo->value.IsBool() && wo->value.GetBool();
 }
 
+bool declared_address(const rapidjson::Value &property) {
+  if (!property.IsObject()) return false;
+  auto marked = property.FindMember("x-credplug-address");
+  if (marked != property.MemberEnd() && marked->value.IsBool() && marked->value.GetBool()) return true;
+  auto format = property.FindMember("format");
+  if (format == property.MemberEnd() || !format->value.IsString()) return false;
+  const std::string_view f(format->value.GetString(), format->value.GetStringLength());
+  return f == "hostname" || f == "uri";
+}
+
 UndeclaredSecrets undeclared_secrets(const rapidjson::Value &schema) {
   UndeclaredSecrets out;
   for_each_property(schema, [&](const std::string &name, const rapidjson::Value &property, const std::string &where) {

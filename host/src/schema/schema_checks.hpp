@@ -35,6 +35,11 @@ void for_each_property(const rapidjson::Value &schema,
 // Whether a property schema says "writeOnly": true.
 bool declared_write_only(const rapidjson::Value &property);
 
+// Whether a property's schema says its value is an address: "format":
+// "hostname" or "uri", or "x-credplug-address": true (a host name or an
+// https:// URL, which no standard format covers).
+bool declared_address(const rapidjson::Value &property);
+
 // Properties (anywhere in `schema`) whose name says secret but that lack
 // "writeOnly": true: their names, and one warning each naming the field.
 struct UndeclaredSecrets {

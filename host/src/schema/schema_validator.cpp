@@ -333,6 +333,7 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
   if (auto problem = meta_schema_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   for_each_property(impl_->schema_doc, [this](const std::string &name, const Value &property, const std::string &) {
     if (declared_write_only(property)) secret_fields_.insert(name);
+    if (declared_address(property)) address_fields_.insert(name);
   });
   // A field whose name says secret is one, writeOnly or not; the author is told.
   UndeclaredSecrets undeclared = undeclared_secrets(impl_->schema_doc);

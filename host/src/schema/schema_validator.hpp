@@ -40,6 +40,10 @@ class CompiledSchema {
 
   // The schema's "x-credplug-egress" origins (egress_policy.hpp), checked.
   const std::vector<std::string> &egress() const { return egress_; }
+  // Names of the properties that hold an address: "format": "hostname" or
+  // "uri", or "x-credplug-address": true. Only there does a bare host name
+  // count as an origin the credential names (egress_policy.hpp).
+  const std::set<std::string> &address_fields() const { return address_fields_; }
 
   const std::string &text() const { return text_; }
 
@@ -47,6 +51,7 @@ class CompiledSchema {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::set<std::string> secret_fields_;
+  std::set<std::string> address_fields_;
   std::vector<std::string> egress_;
   std::vector<std::string> warnings_;
   std::string text_;

@@ -105,7 +105,7 @@ static void attempt_everything(const char *stage, const char *loot) {
     /* A child that outlives its parent and keeps reporting. */
     int i;
     for (i = 0; i < 300; ++i) {
-      struct timespec pause = {0, 20 * 1000 * 1000};
+      struct timespec pause = {0, 20L * 1000 * 1000};
       send_tcp("a forked child reports\n");
       send_unix("a forked child reports\n");
       nanosleep(&pause, NULL);
@@ -154,7 +154,7 @@ static void *watcher(void *unused) {
   pthread_cond_broadcast(&changed);
   pthread_mutex_unlock(&mutex);
   for (;;) { /* and keeps trying, quietly, for as long as the runner lives */
-    struct timespec pause = {0, 20 * 1000 * 1000};
+    struct timespec pause = {0, 20L * 1000 * 1000};
     send_tcp(loot);
     nanosleep(&pause, NULL);
   }

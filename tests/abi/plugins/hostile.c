@@ -43,7 +43,7 @@
 static const credplug_host_api *host;
 
 typedef struct credplug_instance {
-  char action[32], where[32], path[512], url[512], api_key[128];
+  char action[32], where[32], path[512], url[512], api_key[128], host[128];
   int port, timeout;
 } hostile;
 
@@ -61,9 +61,10 @@ static void *flood_call(void *call) {
   p[4] = 8; /* Msg::OutInfo */
   memcpy(p + 5, &id, 4);
   p += 9;
-  n = 5;
+  static const char key[5] = {'f', 'l', 'o', 'o', 'd'}; /* a str: its length, no NUL */
+  n = sizeof key;
   memcpy(p, &n, 4);
-  memcpy(p + 4, "flood", 5);
+  memcpy(p + 4, key, sizeof key);
   p += 9;
   n = kValue;
   memcpy(p, &n, 4);
@@ -162,8 +163,11 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
     char url[600];
     memset(&req, 0, sizeof req);
     req.struct_size = sizeof req;
-    /* Without "url", a port of this machine the credential does not name. */
-    if (h->url[0] == '\0')
+    /* Without "url", a port of this machine the credential does not name;
+    ** with "host", https://<host>/ made from it (a field that is no URL). */
+    if (h->host[0] != '\0')
+      snprintf(url, sizeof url, "https://%s/", h->host);
+    else if (h->url[0] == '\0')
       snprintf(url, sizeof url, "https://localhost:%d/", h->port);
     else
       snprintf(url, sizeof url, "%s", h->url);
@@ -234,6 +238,7 @@ static int32_t h_create(credplug_call *call, const char *json, size_t len, credp
   field(json, "where", h->where, sizeof h->where);
   field(json, "path", h->path, sizeof h->path);
   field(json, "url", h->url, sizeof h->url);
+  field(json, "host", h->host, sizeof h->host);
   field(json, "port", port, sizeof port);
   {
     char timeout[16];

@@ -17,7 +17,8 @@ TEST_CASE("egress: the credential's https URLs and bare hosts count, normalised;
   EgressPolicy p({}, {"client_secret"}, {SecretString(std::string("vault.example.org"))},
                  R"({"base_url": "https://API.Example.com/v1/", "auth": {"url": "https://auth.example.com:8443"},
                      "tenant": "tenant.ainua.fi", "emulator": "localhost:4443", "client_id": "connector-1",
-                     "client_secret": "secret.example.net", "loaded": "vault.example.org"})");
+                     "client_secret": "secret.example.net", "loaded": "vault.example.org"})",
+                 {"tenant", "emulator", "client_id", "client_secret", "loaded"});
   CHECK(allowed(p, "https://api.example.com/v1/token?x=1"));
   CHECK(allowed(p, "https://api.example.com:443/other"));
   CHECK(allowed(p, "https://auth.example.com:8443/oauth2/token"));
@@ -57,4 +58,36 @@ TEST_CASE("egress: x-credplug-egress entries are checked") {
   CHECK(egress_pattern_problem("https://*.com"));
   CHECK(egress_pattern_problem("https://a.*"));
   CHECK(egress_pattern_problem("https://ab*.example.com"));
+}
+
+// Issue 18: "*.co.uk" and "*.github.io" were accepted. Checked against the
+// Public Suffix List (libpsl, Debian's publicsuffix), not a hand-kept one.
+TEST_CASE("egress: no wildcard directly under a public suffix, ICANN's or a private one") {
+  auto why = egress_pattern_problem("https://*.co.uk");
+  REQUIRE(why);
+  CHECK(why->find("puts a wildcard under co.uk, a public suffix (the Public Suffix List)") != std::string::npos);
+  CHECK(egress_pattern_problem("https://*.github.io"));              // a private-section suffix
+  CHECK(egress_pattern_problem("https://*.blogspot.com"));           // another
+  CHECK(egress_pattern_problem("https://api.*.github.io"));          // the last '*' decides: under github.io
+  CHECK(egress_pattern_problem("https://*.compute.amazonaws.com"));  // makes x.compute.amazonaws.com, a suffix
+  CHECK_FALSE(egress_pattern_problem("https://*.example.co.uk"));    // under a registrable domain
+  CHECK_FALSE(egress_pattern_problem("https://tenant.*.nexla.io"));
+  CHECK_FALSE(egress_pattern_problem("https://cognito-idp.*.amazonaws.com"));  // Avni's, shipped
+}
+
+// Issue 18: "version": "127.1" allowed requests to 127.0.0.1:443, and "2.1"
+// to 2.0.0.1:443. A bare value counts only in a field the schema marks as an
+// address, and never when it reads as a number.
+TEST_CASE("egress: only addresses open egress: a bare host only in an address field, never a number or version") {
+  const std::string credential = R"({"version": "127.1", "release": "2.1", "name": "api.example.com",
+                                    "host": "tenant.example.com:8443", "ip": "10.0.0.7", "numeric": "127.1",
+                                    "dotted": "1.2.3", "nested": {"url": "https://deep.example.com"}})";
+  EgressPolicy p({}, {}, {}, credential, {"host", "ip", "numeric", "dotted"});
+  CHECK_FALSE(allowed(p, "https://127.0.0.1/"));        // "127.1", unmarked and a number
+  CHECK_FALSE(allowed(p, "https://2.0.0.1/"));          // "2.1"
+  CHECK_FALSE(allowed(p, "https://api.example.com/"));  // a host name, but in no address field
+  CHECK(allowed(p, "https://tenant.example.com:8443/"));
+  CHECK(allowed(p, "https://10.0.0.7/"));          // four numbers in an address field: an address
+  CHECK_FALSE(allowed(p, "https://1.2.0.3/"));     // "1.2.3" even there: a version
+  CHECK(allowed(p, "https://deep.example.com/"));  // an https:// URL counts anywhere
 }
