@@ -47,7 +47,20 @@ std::vector<std::string> forms(const std::string &secret) {
     slashed += c;
   }
   const std::string quoted = credplug::kit::json_quote(secret);
-  return {secret, credplug::kit::url_encode(secret), slashed, quoted.substr(1, quoted.size() - 2)};
+  std::vector<std::string> out{secret, credplug::kit::url_encode(secret), slashed, quoted.substr(1, quoted.size() - 2)};
+  // And inside base64 (8 bytes and more): after 0, 1 or 2 bytes of anything,
+  // the characters whose six bits all come from the secret, in the standard
+  // and the URL-safe alphabet.
+  if (secret.size() >= Redactor::kMinBase64Length)
+    for (size_t before = 0; before < 3; ++before) {
+      const std::string encoded = credplug::kit::base64_encode(std::string(before, 'A') + secret);
+      const size_t first = (8 * before + 5) / 6, end = 8 * (before + secret.size()) / 6;
+      std::string standard = encoded.substr(first, end - first), url_safe = standard;
+      for (auto &c : url_safe) c = c == '+' ? '-' : c == '/' ? '_' : c;
+      out.push_back(standard);
+      out.push_back(url_safe);
+    }
+  return out;
 }
 
 // The masking rule with provenance: `from_input[i]` says whether output
@@ -63,7 +76,9 @@ Masked model_apply(const std::vector<std::string> &secrets, const std::string &i
     for (auto &f : forms(s))
       if (f.size() >= Redactor::kMinLength && std::find(sorted.begin(), sorted.end(), f) == sorted.end())
         sorted.push_back(std::move(f));
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto &a, const auto &b) { return a.size() > b.size(); });
+  // Longest first; of equal length, in byte order (the redactor's set).
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto &a, const auto &b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
   Masked m{input, std::vector<bool>(input.size(), true)};
   const std::string mask = Redactor::kMask;
   for (const auto &f : sorted)
