@@ -51,10 +51,7 @@ std::string hostile(const std::string &action, const std::string &extra = "") {
   return E2E::get().write_new("bounded", R"({"action": ")" + action + R"(", "where": "authenticate")" + extra + "}");
 }
 
-ProcessResult isolated(std::vector<std::string> args) {
-  args.insert(args.begin(), {"--isolation", "process", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR});
-  return E2E::get().trusted(args);
-}
+ProcessResult isolated(std::vector<std::string> args) { return E2E::get().isolated_hostile(std::move(args)); }
 
 size_t count(const std::string &text, const std::string &part) {
   size_t n = 0;

@@ -130,6 +130,11 @@ ProcessResult E2E::trusted(const std::vector<std::string> &args, const std::map<
   return cli(full, env, input);
 }
 
+ProcessResult E2E::isolated_hostile(std::vector<std::string> args) {
+  args.insert(args.begin(), {"--isolation", "process", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR});
+  return trusted(args);
+}
+
 bool eventually(const std::function<bool()> &condition, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!condition()) {

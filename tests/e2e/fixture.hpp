@@ -72,6 +72,8 @@ struct E2E {
   // cli() with --ca-file for the trusted test CA in front.
   ProcessResult trusted(const std::vector<std::string> &args, const std::map<std::string, std::string> &env = {},
                         const std::string &input = "");
+  // trusted() with the hostile test plugins found first, isolated.
+  ProcessResult isolated_hostile(std::vector<std::string> args);
 };
 
 bool contains(const std::string &haystack, const std::string &needle);

@@ -32,10 +32,7 @@ std::string hostile_file(const std::string &action, const std::string &where, co
 }
 
 // credplug with the hostile plugins (and the real ones), isolated.
-ProcessResult isolated(std::vector<std::string> args) {
-  args.insert(args.begin(), {"--isolation", "process", "--plugin-dir", CREDPLUG_HOSTILE_PLUGIN_DIR});
-  return E2E::get().trusted(args);
-}
+ProcessResult isolated(std::vector<std::string> args) { return E2E::get().isolated_hostile(std::move(args)); }
 
 HostOptions hostile_host() {
   HostOptions o = E2E::get().host_options();

@@ -213,13 +213,6 @@ struct Outputs {
   }
 };
 
-std::string hex_encode(std::string_view bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) out += {digits[c >> 4], digits[c & 15]};
-  return out;
-}
-
 // The forms a secret takes in transit or in a careless log line. The host
 // masks the first four itself (secrets/redactor.hpp); found in what it
 // passed on, the plugin hid the secret from it (a fixed prefix, a split).
@@ -228,7 +221,7 @@ std::vector<std::pair<const char *, std::string>> forms_of(const std::string &se
           {"URL-encoded", kit::url_encode(secret)},
           {"base64-encoded", kit::base64_encode(secret)},
           {"base64url-encoded", kit::base64url_encode(secret)},
-          {"hex-encoded", hex_encode(secret)}};
+          {"hex-encoded", kit::hex_encode(secret)}};
 }
 
 // Secrets shorter than this are not searched for: too short to tell from chance.
