@@ -1,12 +1,14 @@
 // credplug-plugin-runner: loads one plugin file and serves it to the host
 // that started it, over the socketpair on descriptor 3, inside a sandbox.
 //
-//   credplug-plugin-runner --protocol 1 PLUGIN.so
+//   credplug-plugin-runner --protocol 1 [--no-namespaces] PLUGIN.so
 //
 // The host starts it with an empty environment and /dev/null as 0-2; it
 // ends when the host closes the channel (or the host ends it). Plugins are
 // not rebuilt for it: they get the same C ABI, whose services travel as
 // frames (runner_protocol.hpp).
+#include "activity_watch.hpp"
+#include "namespaces.hpp"
 #include "plugin_open.hpp"
 #include "runner_dispatch.hpp"
 #include "runner_protocol.hpp"
@@ -160,6 +162,7 @@ void fail(credplug_call &call, const char *why) { runner_services()->set_error(&
 void run_call(Frame &frame) {
   credplug_call call;
   call.id = frame.call;
+  call_begins();
   int32_t rc = CREDPLUG_ERR_PLUGIN;
   uint64_t created = 0;
   try {
@@ -209,6 +212,7 @@ void run_call(Frame &frame) {
     fail(call, "the runner could not read the host's request");
   }
   wipe(frame.payload);
+  call_ends();
   Encoder e;
   e.u32(uint32_t(rc)).u64(created);
   send_with_queued(call, Msg::Done, e.bytes());
@@ -224,7 +228,16 @@ void run_call(Frame &frame) {
 // Whatever the host's process had open and did not mark close-on-exec.
 void close_other_descriptors() { closefrom(kChannelFd + 1); }
 
-int serve(const char *path) {
+// The plugin file's path from /, as the file view keeps it (the host may
+// name it relative to its working directory).
+std::string absolute(const char *path) {
+  if (path[0] == '/') return path;
+  char here[4096];
+  if (getcwd(here, sizeof here) == nullptr) return path;
+  return std::string(here) + "/" + path;
+}
+
+int serve(const char *given_path, bool namespaces) {
   signal(SIGPIPE, SIG_IGN);
   close_other_descriptors();
   clearenv();  // NOLINT(concurrency-mt-unsafe): before any thread of the plugin exists
@@ -235,9 +248,18 @@ int serve(const char *path) {
     hello.str(kMagic).u32(kProtocolVersion);
     if (!send_frame(Msg::Hello, 0, hello.bytes())) return 1;
   }
-  // No code of the plugin runs outside a filter: the first stage is in
-  // force before the file is opened (its constructors run in dlopen()).
+  // The second wall first (it needs the host's file system and one thread),
+  // then the first: no code of the plugin runs outside a filter, the first
+  // stage is in force before the file is opened (constructors run in
+  // dlopen()).
+  const std::string path = absolute(given_path);
+  NamespaceOutcome walls;
   try {
+    if (namespaces)
+      walls = enter_namespaces(path, open_own_stat);
+    else
+      walls.why_not = "the host asked for runners without namespaces (runners_without_namespaces)";
+    if (!walls.entered) open_own_stat();
     enter_load_sandbox();
   } catch (const std::exception &e) {
     load_failed(std::string("the sandbox could not be set up: ") + e.what());
@@ -265,9 +287,11 @@ int serve(const char *path) {
   loaded.u32((g_plugin.test ? kHasTest : 0) | (g_plugin.refresh ? kHasRefresh : 0) |
              (g_plugin.destroy ? kHasDestroy : 0) | (g_plugin.concurrent_instance ? kConcurrentInstance : 0));
   loaded.u32(g_plugin.default_token_lifetime_s);
+  loaded.u32(walls.entered ? 1 : 0).str(walls.why_not);
   if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;
 
   watch_for_hangup();
+  start_activity_watch();
   const bool quiet = serve_calls(kChannelFd, [](Frame &frame) { run_call(frame); });
   // The host is gone or done: nothing more will be asked. shutdown() is the
   // last call, and only once every instance is destroyed with no call
@@ -285,8 +309,10 @@ int serve(const char *path) {
 }  // namespace credplug::runner
 
 int main(int argc, char **argv) {
-  if (argc != 4 || std::strcmp(argv[1], "--protocol") != 0) {
-    static const char usage[] = "usage: credplug-plugin-runner --protocol N PLUGIN.so (started by the credplug host)\n";
+  const bool namespaces = !(argc == 5 && std::strcmp(argv[3], "--no-namespaces") == 0);
+  if (argc != (namespaces ? 4 : 5) || std::strcmp(argv[1], "--protocol") != 0) {
+    static const char usage[] =
+        "usage: credplug-plugin-runner --protocol N [--no-namespaces] PLUGIN.so (started by the credplug host)\n";
     (void)!write(2, usage, sizeof usage - 1);
     return 2;
   }
@@ -295,7 +321,7 @@ int main(int argc, char **argv) {
     (void)!write(2, wrong, sizeof wrong - 1);
     return 2;
   }
-  return credplug::runner::serve(argv[3]);
+  return credplug::runner::serve(argv[argc - 1], namespaces);
 }
 
 // Sanitizer builds (CI): a crash in plugin code must end the runner by its

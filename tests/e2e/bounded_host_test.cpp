@@ -14,8 +14,12 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <mutex>
 
 using namespace credplug;
 using namespace credplug::testing;
@@ -52,6 +56,24 @@ std::string hostile(const std::string &action, const std::string &extra = "") {
 }
 
 ProcessResult isolated(std::vector<std::string> args) { return E2E::get().isolated_hostile(std::move(args)); }
+
+// Processes whose command line holds `part` (a runner's names its plugin
+// file; its namespaces' processes are forks of it, with the same line).
+std::vector<pid_t> processes_with(const std::string &part) {
+  std::vector<pid_t> out;
+  for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (contains(line, part)) out.push_back(std::stoi(entry.path().filename().string()));
+  }
+  return out;
+}
+
+bool ended(pid_t pid) {  // gone, or a zombie not reaped yet
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  return !std::getline(in, line) || line.substr(line.rfind(')') + 2, 1) == "Z";
+}
 
 size_t count(const std::string &text, const std::string &part) {
   size_t n = 0;
@@ -143,4 +165,54 @@ TEST_CASE("egress counts addresses only: a version string opens nothing; plugins
   CHECK(contains(r.out,
                  "ok    egress: may reach https://api.nexla.io (x-credplug-egress), the https:// URLs its "
                  "credential holds"));
+}
+
+TEST_CASE(
+    "bounded runner: a thread left spinning after its call, or 3,000 threads, end the runner; the next call gets a "
+    "new one") {
+  for (const std::string action : {"spin", "threads"}) {
+    CAPTURE(action);
+    std::vector<std::string> logs;
+    std::mutex logs_mutex;
+    // A copy of the plugin of its own: its runner is this test's alone.
+    const std::string dir = E2E::get().dir + "/" + E2E::get().new_dir("watched");
+    const std::string file = dir + "/credplug-hostile.so";
+    std::filesystem::copy_file(std::string(CREDPLUG_HOSTILE_PLUGIN_DIR) + "/credplug-hostile.so", file);
+    HostOptions o = E2E::get().host_options();
+    o.plugin_dirs = {dir};
+    o.isolation = Isolation::Process;
+    o.log = [&](int, const std::string &line) {
+      std::lock_guard<std::mutex> lock(logs_mutex);
+      logs.push_back(line);
+    };
+    Host host(o);
+    const std::string said = action == "spin" ? "[hostile] plugin code kept computing with no call running"
+                                              : "threads, more than 128: the runner ends";
+    auto logged = [&] {
+      std::lock_guard<std::mutex> lock(logs_mutex);
+      return std::any_of(logs.begin(), logs.end(), [&](const std::string &l) { return contains(l, said); });
+    };
+    auto left_behind = host.open("hostile", R"({"action": ")" + action + R"(", "where": "authenticate"})");
+    const std::vector<pid_t> runner = processes_with(file);
+    REQUIRE_FALSE(runner.empty());
+    try {
+      left_behind->authenticate();  // answered; what it started goes on (or the runner ends first)
+    } catch (const Error &) {
+    }
+    // The runner ends by itself; the host learns of it (and of its last
+    // words) at the next call, which gets a new runner.
+    CHECK(eventually([&] { return std::all_of(runner.begin(), runner.end(), ended); }, 60000));
+    auto ok = host.open("hostile", R"({"action": "ok", "where": "x"})");
+    CHECK(logged());
+    CHECK(eventually(
+        [&] {
+          try {
+            ok->authenticate();
+            return true;
+          } catch (const Error &) {
+            return false;
+          }
+        },
+        30000));
+  }
 }

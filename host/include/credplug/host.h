@@ -157,6 +157,10 @@ typedef struct credplug_host_options {
   ** keep_dumpable_with_runners): a runner runs as this user, and a dumpable
   ** process's /proc/<pid>/mem and environ are open to its user. */
   int32_t keep_dumpable_with_runners;
+  /* --- 0.6 (appended) --- */
+  /* Nonzero: plugin runners start without their namespaces (HostOptions::
+  ** runners_without_namespaces; docs/SANDBOX.md, "Namespaces"). */
+  int32_t runners_without_namespaces;
 } credplug_host_options;
 
 #define CREDPLUG_ISOLATION_DEFAULT 0

@@ -69,6 +69,11 @@ struct HostOptions {
   // open to its user. True keeps it dumpable (to attach a debugger), and
   // gives that up.
   bool keep_dumpable_with_runners = false;
+  // Runners start without their namespaces (the second wall, docs/
+  // SANDBOX.md): only for a plugin that must read, while it loads, files
+  // outside its view. Where the kernel refuses them, runners start without
+  // them anyway, and say so.
+  bool runners_without_namespaces = false;
   // Unset: CREDPLUG_ISOLATION ("process" or "in-process") when
   // use_environment, else Isolation::Process.
   std::optional<Isolation> isolation;

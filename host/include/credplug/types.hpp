@@ -151,6 +151,11 @@ struct PluginInfo {
   // (x-credplug-egress), and the fields whose bare host names count.
   std::vector<std::string> egress;
   std::vector<std::string> address_fields;
+  // Whether its runner stands in its own namespaces (docs/SANDBOX.md,
+  // "Namespaces"); when not, why: the kernel's refusal, or in-process
+  // isolation.
+  bool namespaces = false;
+  std::string no_namespaces;
 };
 
 // A file in a plugin directory that could not be used, and why.

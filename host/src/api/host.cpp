@@ -56,7 +56,9 @@ PluginInfo info_of(const host::PluginTransport &p) {
                     p.isolation(),
                     p.schema().warnings(),
                     p.schema().egress(),
-                    std::vector<std::string>(fields.begin(), fields.end())};
+                    std::vector<std::string>(fields.begin(), fields.end()),
+                    d.namespaces,
+                    d.no_namespaces};
 }
 
 // The schema's verdict, with `also_secret` masked in its messages.
@@ -183,6 +185,7 @@ host::LoadPolicy load_policy(const ResolvedOptions &r) {
                                                     : r.layout.runner_path;
   policy.runner.keep_stderr = r.env.runner_stderr;
   policy.runner.keep_host_dumpable = r.given.keep_dumpable_with_runners;
+  policy.runner.namespaces = !r.given.runners_without_namespaces;
   if (policy.isolated && policy.runner.path.empty())
     throw Error(ErrorKind::Plugin,
                 "cannot tell where credplug is installed (the file of its code is unknown), so the plugin runner "

@@ -112,6 +112,7 @@ void credplug_host_options_init_sized(credplug_host_options *out, size_t size) {
   o->max_response_bytes = int64_t(d.max_response_bytes);
   o->shared_cache_timeout_ms = d.shared_cache_timeout_ms;
   o->keep_dumpable_with_runners = d.keep_dumpable_with_runners;
+  o->runners_without_namespaces = d.runners_without_namespaces;
   const size_t filled = std::min(size, sizeof full);
   full.struct_size = uint32_t(filled);
   std::memcpy(out, &full, filled);
@@ -194,6 +195,7 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
                                 .c_str());
     if (o.runner_path) h.runner_path = o.runner_path;
     h.keep_dumpable_with_runners = o.keep_dumpable_with_runners != 0;  // older structs: the default, 0
+    h.runners_without_namespaces = o.runners_without_namespaces != 0;
     auto host = std::make_unique<credplug_host>();
     host->host = std::make_unique<Host>(std::move(h));
     *out = host.release();

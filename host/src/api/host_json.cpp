@@ -87,6 +87,8 @@ std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vect
       w.Key("has_refresh"), w.Bool(p.has_refresh);
       w.Key("default_token_lifetime_s"), w.Uint(p.default_token_lifetime_s);
       w.Key("isolation"), str(w, p.isolation);
+      w.Key("namespaces"), w.Bool(p.namespaces);
+      if (!p.namespaces) w.Key("namespaces_unavailable"), str(w, p.no_namespaces);
       w.Key("warnings"), w.StartArray();
       for (const auto &warning : p.warnings) str(w, warning);
       w.EndArray();

@@ -373,7 +373,8 @@ bool PluginChecker::check_load() {
   report.results.push_back(run_check("load", [&](CheckResult &r) {
     info = plugin_host->plugin(report.id);  // its Error is the problem (run_check)
     r.detail = info.id + " " + info.version + ", ABI " + std::to_string(info.abi_major) + "." +
-               std::to_string(info.abi_minor) + ", isolation " + info.isolation;
+               std::to_string(info.abi_minor) + ", isolation " + info.isolation +
+               (info.namespaces ? " in namespaces" : " without namespaces (" + info.no_namespaces + ")");
   }));
   return last_passed();
 }

@@ -50,7 +50,9 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
                     opened.test != nullptr,
                     opened.refresh != nullptr,
                     opened.concurrent_instance,
-                    opened.default_token_lifetime_s};
+                    opened.default_token_lifetime_s,
+                    false,
+                    "in-process isolation runs plugin code in this process, behind no wall"};
   }
 
   const PluginDescription &description() const override { return description_; }

@@ -26,6 +26,10 @@ struct PluginDescription {
   uint32_t abi_major = 0, abi_minor = 0;  // negotiated
   bool has_test = false, has_refresh = false, concurrent_instance = false;
   uint32_t default_token_lifetime_s = 0;  // 0: the plugin does not say
+  // The runner's second wall (docs/SANDBOX.md, "Namespaces"): entered, or
+  // why not ("" in-process, where no wall stands).
+  bool namespaces = false;
+  std::string no_namespaces;
 };
 
 enum class PluginOp { Authenticate, Test, Refresh };

@@ -5,6 +5,7 @@
 #include "plugin/errno_text.hpp"
 #include "plugin/plugin_paths.hpp"
 #include "plugin/runner_protocol.hpp"
+#include "secrets/logger.hpp"
 #include "secrets/output_rules.hpp"
 #include "transport/runner_frames.hpp"
 #include "transport/runner_process.hpp"
@@ -28,6 +29,17 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
+
+// Said once per process (every runner would say the same), to the first
+// Host with a log: where the second wall is missing, and what that leaves.
+void warn_without_namespaces(const std::string &why) {
+  static std::atomic<bool> said{false};
+  const Logger *log = process_logger();
+  if (log == nullptr || said.exchange(true)) return;
+  log->write(CREDPLUG_LOG_WARN, "plugin runners start without namespaces: " + why +
+                                    "; plugin code may read, while it loads, any file its user can "
+                                    "(docs/SANDBOX.md, \"Namespaces\")");
+}
 
 // A runner that ended is started again at once for the next call; if it
 // ends again before a call succeeds, after 100 ms, doubling up to 30 s.
@@ -151,6 +163,7 @@ Started start(const std::string &path, const RunnerProgram &program, long deadli
         throw LoadError(why);
       } else if (frame.type == Msg::Loaded && greeted) {
         s.description = parse_loaded(frame, path, s.schema);
+        if (!s.description.namespaces) warn_without_namespaces(s.description.no_namespaces);
         s.runner->set_label(s.description.id);
         return s;
       } else {
@@ -342,7 +355,7 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const R
                                                 long load_deadline_ms) {
   // A Host with a runner of its own gets its own.
   const std::string key = canonical_path(path) + '\0' + program.path + '\0' + (program.keep_stderr ? '1' : '0') +
-                          (program.keep_host_dumpable ? '1' : '0');
+                          (program.keep_host_dumpable ? '1' : '0') + (program.namespaces ? '1' : '0');
   Registry &r = registry();
   {
     std::lock_guard<std::mutex> lock(r.mutex);

@@ -126,6 +126,8 @@ PluginDescription parse_loaded(const runner::Frame &frame, const std::string &pa
   p.abi_minor = d.u32();
   uint32_t flags = d.u32();
   p.default_token_lifetime_s = d.u32();
+  p.namespaces = d.u32() != 0;
+  p.no_namespaces = displayable(bounded_text(d, 1024, "namespace outcome"), 1024);
   d.end();
   if (!valid_plugin_id(p.id)) throw ProtocolError("its id is not 1-64 characters of [a-z0-9_-]");
   if (p.abi_major != CREDPLUG_ABI_MAJOR || p.abi_minor > CREDPLUG_ABI_MINOR)

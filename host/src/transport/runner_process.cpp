@@ -9,11 +9,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include <algorithm>
 #include <cerrno>
@@ -81,12 +83,14 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::string version = std::to_string(runner::kProtocolVersion);
-  char *argv[] = {const_cast<char *>(runner_path.c_str()), const_cast<char *>("--protocol"), version.data(),
-                  const_cast<char *>(plugin_path.c_str()), nullptr};
+  std::vector<char *> argv{const_cast<char *>(runner_path.c_str()), const_cast<char *>("--protocol"), version.data()};
+  if (!runner.namespaces) argv.push_back(const_cast<char *>("--no-namespaces"));
+  argv.push_back(const_cast<char *>(plugin_path.c_str()));
+  argv.push_back(nullptr);
   char *envp[] = {nullptr};  // nothing of the host's environment reaches plugin code
   pid_t pid = -1;
   if (!runner.keep_host_dumpable) hold_undumpable();  // before the runner exists
-  int rc = posix_spawn(&pid, runner_path.c_str(), &actions, &attr, argv, envp);
+  int rc = posix_spawn(&pid, runner_path.c_str(), &actions, &attr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(sv[1]);

@@ -55,6 +55,8 @@ struct RunnerProgram {
   // Leave this process dumpable while the runner lives (by default it is
   // not: the runner, as the same user, could read /proc/<pid>/mem).
   bool keep_host_dumpable = false;
+  // Start it in its namespaces, where the kernel allows them.
+  bool namespaces = true;
 };
 
 class RunnerProcess {

@@ -4,7 +4,8 @@
 ** (TCP on loopback, an abstract unix socket), read the host's
 ** /proc/<pid>/environ and /proc/<pid>/mem, run a program. The thread waits
 ** for the credential create() receives, then tries again carrying it, and
-** also tries to read a file. What every attempt got is kept; authenticate()
+** also tries to read a file (as does the constructor, and says which
+** process ids it has). What every attempt got is kept; authenticate()
 ** returns it as the info "report" (and a Bearer header, so the call works).
 **
 ** Where to reach is read at load from "report-to" beside the plugin file:
@@ -138,8 +139,14 @@ static void read_report_to(void) {
 }
 
 __attribute__((constructor)) static void at_load(void) {
+  char buffer[64], ids[64];
   read_report_to();
   attempt_everything("constructor", "nothing yet");
+  /* Reading a file is allowed while loading: which files it reaches is the
+  ** namespaces' file view. Which processes it sees is their PID namespace. */
+  note("constructor", "file", read_file(file_to_read, buffer, sizeof buffer));
+  snprintf(ids, sizeof ids, "pid %d ppid %d", (int)getpid(), (int)getppid());
+  note("constructor", "ids", ids);
 }
 
 static void *watcher(void *unused) {

@@ -10,7 +10,10 @@
 ** stderr (a line on its stderr, then on as "ok"), secrets (40,000 distinct
 ** add_secret() values), logs (200,000 log lines), flood (a thread outputs
 ** 1 KB info frames for the call straight to the channel, without end,
-** while the call waits on an HTTPS request to "url"). "timeout" (ms) goes with egress and flood requests.
+** while the call waits on an HTTPS request to "url"), spin (a thread left
+** computing without end, then on as "ok"), threads (3,000 threads that
+** sleep, as many as it can start, then on as "ok"). "timeout" (ms) goes
+** with egress and flood requests.
 ** where: create, authenticate, test, refresh, destroy.
 **
 ** Built three more times with HOSTILE_IN=1 (a crash in
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef HOSTILE_IN
@@ -46,6 +50,20 @@ typedef struct credplug_instance {
   char action[32], where[32], path[512], url[512], api_key[128], host[128];
   int port, timeout;
 } hostile;
+
+static void *spin(void *unused) {
+  volatile unsigned long n = 0;
+  (void)unused;
+  for (;;) ++n;
+  return NULL;
+}
+
+static void *sleep_forever(void *unused) {
+  struct timespec hour = {3600, 0};
+  (void)unused;
+  for (;;) nanosleep(&hour, NULL);
+  return NULL;
+}
 
 /* The flood's thread: as an attacker who knows the runner protocol would,
 ** well-formed OutInfo frames for the waiting call, written straight to the
@@ -205,6 +223,17 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
     host->http_send(call, &req, &resp);
     host->http_release(resp);
     snprintf(message, sizeof message, "the flood's request returned");
+  } else if (strcmp(h->action, "spin") == 0 || strcmp(h->action, "threads") == 0) {
+    pthread_attr_t small;
+    pthread_t thread;
+    int i, n = strcmp(h->action, "spin") == 0 ? 1 : 3000;
+    pthread_attr_init(&small);
+    pthread_attr_setstacksize(&small, (size_t)64 * 1024);
+    for (i = 0; i < n; ++i)
+      if (pthread_create(&thread, &small, n == 1 ? spin : sleep_forever, NULL) != 0) break;
+    pthread_attr_destroy(&small);
+    host->out_header(call, "Authorization", "Bearer hostile-ok", CREDPLUG_FLAG_SECRET);
+    return CREDPLUG_OK;
   } else if (strcmp(h->action, "huge") == 0) {
     size_t big = 16u << 20;
     char *value = malloc(big + 1);
