@@ -2,6 +2,7 @@
 // here: several Hosts in this process stand for several processes (each has
 // its own in-process cache, L1), and the CLI run as separate processes.
 #include "fixture.hpp"
+#include "fleet/fleet_state.hpp"
 #include "support/redis_server.hpp"
 
 #include <doctest/doctest.h>
@@ -177,20 +178,19 @@ TEST_CASE("shared cache: CLI test asks the provider every time and says so; auth
   CHECK_FALSE(contains(env.trusted({"test", "ainua", cred}).err, "note:"));
 }
 
-TEST_CASE("shared cache: a key file without the key that sealed the records is refused at start, naming the key") {
+TEST_CASE(
+    "shared cache: a key file that lacks the fleet's sealing key is refused at start, naming the key; another "
+    "fleet's key is warned about") {
   auto &env = E2E::get();
   env.reset();
   Fleet fleet;
   Host(fleet.options()).open("ainua", env.ainua_credential())->headers();
+  // A key unrelated to the fleet's authenticates none of its keyring: the
+  // process starts (it cannot read those records), and says so. (Refusing
+  // it would let anyone who can write to Redis refuse every process.)
   const std::string other = env.write_new("other-key", random_key() + "\n");
-  try {
-    Host host(fleet.options(other));
-    FAIL("a Host started with a key that cannot open the fleet's records");
-  } catch (const Error &e) {
-    CHECK(e.kind() == ErrorKind::InvalidInput);
-    CHECK(contains(e.what(), "holds tokens sealed with key "));
-    CHECK(contains(e.what(), "which the key file " + other + " lacks"));
-  }
+  CHECK_NOTHROW(Host(fleet.options(other)));
+  CHECK(fleet.logged("and no key in " + other + " authenticates that entry") == 1);
   // Rotation: the new key first, the old one after it: accepted, and the
   // old key's token is read (no new request).
   std::ifstream old_key(fleet.key_file);
@@ -200,6 +200,24 @@ TEST_CASE("shared cache: a key file without the key that sealed the records is r
   Host host(fleet.options(rotated));
   host.open("ainua", env.ainua_credential())->headers();
   CHECK(env.emu->count("ainua.token") == 1);
+  // Once the rotated process seals with its new key (its keyring entry
+  // authenticated under both its keys), a process with the old key alone
+  // is refused, naming the new key.
+  const host::KeyRing ring = host::KeyRing::load(rotated);
+  redisContext *c = redisConnect("127.0.0.1", fleet.redis.port());
+  REQUIRE((c && !c->err));
+  const std::string entry = host::keyring_entry(ring, ring.current_id(), std::time(nullptr) * 1000LL);
+  freeReplyObject(
+      redisCommand(c, "HSET credplug:v1:keyring %s %b", ring.current_id().c_str(), entry.data(), entry.size()));
+  redisFree(c);
+  try {
+    Host lagging(fleet.options());
+    FAIL("a Host started without the key the fleet now seals with");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::InvalidInput);
+    CHECK(contains(e.what(), "holds tokens sealed with key " + ring.current_id()));
+    CHECK(contains(e.what(), "which the key file " + fleet.key_file + " lacks"));
+  }
   // A shared cache without a key file: refused, saying how to make one.
   HostOptions no_key = fleet.options();
   no_key.shared_cache_key_file.clear();

@@ -139,6 +139,9 @@ KeyRing KeyRing::from_text(std::string_view text, const std::string &origin) {
     std::string naming = hmac(bytes, "credplug shared cache: record names v1");
     key.naming = kit::SecretString(naming);
     kit::wipe(naming);
+    std::string state = hmac(bytes, "credplug shared cache: fleet state v1");
+    key.state = kit::SecretString(state);
+    kit::wipe(state);
     kit::wipe(bytes);
     if (ring.has(key.id)) throw Error(ErrorKind::InvalidInput, where + " repeats a key given on an earlier line");
     ring.keys_.push_back(std::move(key));
@@ -150,11 +153,15 @@ KeyRing KeyRing::from_text(std::string_view text, const std::string &origin) {
   return ring;
 }
 
-bool KeyRing::has(const std::string &id) const {
-  for (const auto &k : keys_)
-    if (k.id == id) return true;
-  return false;
+bool KeyRing::has(const std::string &id) const { return index_of(id) < keys_.size(); }
+
+size_t KeyRing::index_of(std::string_view id) const {
+  for (size_t i = 0; i < keys_.size(); ++i)
+    if (keys_[i].id == id) return i;
+  return keys_.size();
 }
+
+std::string KeyRing::state_mac(size_t i, std::string_view data) const { return hmac(keys_[i].state.view(), data); }
 
 namespace {
 

@@ -59,10 +59,18 @@ class KeyRing {
   std::optional<kit::SecretString> open(std::string_view record, std::string_view context,
                                         std::string *unknown_key = nullptr) const;
 
+  // HMAC-SHA-256 of `data` under key i's key for the fleet's own state in
+  // Redis (keyring entries, leases: fleet_state.hpp), derived apart from
+  // the naming and sealing keys.
+  std::string state_mac(size_t i, std::string_view data) const;
+  // The index of the key with this id; size() when the ring lacks it.
+  size_t index_of(std::string_view id) const;
+
  private:
   struct Key {
     kit::SecretString bytes;   // 32
     kit::SecretString naming;  // HMAC key for record names, derived from bytes
+    kit::SecretString state;   // HMAC key for keyring entries and leases, derived from bytes
     std::string id;
   };
   std::vector<Key> keys_;

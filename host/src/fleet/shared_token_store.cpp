@@ -1,6 +1,7 @@
 #include "fleet/shared_token_store.hpp"
 
 #include "base/unix_time.hpp"
+#include "fleet/fleet_state.hpp"
 #include "secrets/json_wipe.hpp"
 #include "secrets/output_rules.hpp"
 
@@ -23,21 +24,26 @@ namespace {
 constexpr int64_t kMaxRecordMs = 7LL * 24 * 3600 * 1000;
 constexpr const char *kKeyring = "credplug:v1:keyring";
 
-// Lease: take it and a new fence at once, or nothing.
+// A lease's deadline is read on this process's clock: this much skew
+// between the fleet's clocks is allowed before a lease counts as over.
+constexpr int64_t kLeaseClockSkewMs = 1000;
+
+// Lease (ARGV[1], ours, authenticated: fleet_state.hpp): take it and a new
+// fence at once, when it is free or still the one we judged over (ARGV[4]:
+// forged, or past its own deadline); else answer the lease that holds.
 constexpr const char *kLeaseScript = R"(
-if redis.call('SET', KEYS[1], '0', 'NX', 'PX', ARGV[1]) then
-  local f = redis.call('INCR', KEYS[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-  redis.call('SET', KEYS[1], f, 'PX', ARGV[1])
-  return f
-end
-return 0)";
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[4] then return held end
+local f = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return f)";
 
 // Write only over an older token and announce it (ARGV[6]: the news
-// channel); release our lease either way; note in the keyring when this key
-// last sealed (check_keys reads it).
+// channel); release our lease (ARGV[7]) either way; note in the keyring
+// when this key last sealed (check_keys reads it).
 constexpr const char *kPublishScript = R"(
-local current = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
+local current = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') or 0
 local wrote = 0
 if tonumber(ARGV[1]) > current then
   redis.call('HSET', KEYS[1], 'fence', ARGV[1], 'rec', ARGV[2])
@@ -46,7 +52,7 @@ if tonumber(ARGV[1]) > current then
   redis.call('PUBLISH', ARGV[6], KEYS[1])
   wrote = 1
 end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if redis.call('GET', KEYS[2]) == ARGV[7] then redis.call('DEL', KEYS[2]) end
 return wrote)";
 
 // Give the lease back; waiters hear of it and try for it at once.
@@ -135,13 +141,26 @@ void SharedTokenStore::check_keys(const std::string &key_origin) {
   auto reply = redis_.run({"HGETALL", kKeyring});
   if (!reply) return;  // unreachable (logged): checked records are refused as they come
   const int64_t now = unix_ms_now();
-  for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
-    const std::string &id = reply->elements[i].text;
-    const int64_t last = std::atoll(reply->elements[i + 1].text.c_str());
-    if (keys_.has(id) || now - last > kMaxRecordMs) continue;
+  for (size_t i = 0; i + 1 < reply->elements.size() && i < size_t(2) * 1024; i += 2) {
+    const std::string id = reply->elements[i].text.substr(0, 64);
+    if (keys_.has(id)) continue;
+    // Only what the fleet wrote may refuse a start: an entry none of our
+    // keys authenticates (another fleet's, or a writer's without the key)
+    // means records this process cannot read, said once, and no more.
+    const auto last = keyring_entry_time(keys_, reply->elements[i + 1].text, id);
+    if (!last) {
+      if (log_)
+        log_(CREDPLUG_LOG_WARN, "shared cache: " + redis_.address().shown + " names key " + displayable(id, 64) +
+                                    " in its keyring, and no key in " + key_origin +
+                                    " authenticates that entry (another fleet's, or written without the key): "
+                                    "records sealed with it cannot be read here; ignored");
+      continue;
+    }
+    if (now - *last > kMaxRecordMs) continue;
+    const int64_t ago_min = std::max<int64_t>(0, now - *last) / 60000;
     throw Error(ErrorKind::InvalidInput,
                 "the shared cache " + redis_.address().shown + " holds tokens sealed with key " + id + " (last " +
-                    std::to_string((now - last) / 60000) + " min ago), which the key file " + key_origin +
+                    std::to_string(ago_min) + " min ago), which the key file " + key_origin +
                     " lacks: every process would miss them; add that key to the file as a later line (keys rotate "
                     "by adding the new one first), or use the fleet's key file");
   }
@@ -184,28 +203,47 @@ std::optional<SharedToken> SharedTokenStore::read(const std::vector<std::string>
   return best;
 }
 
-SharedTokenStore::Lease SharedTokenStore::try_lease(const std::string &name, long lease_ms, uint64_t *fence) {
-  auto reply = redis_.run({"EVAL", kLeaseScript, "2", name + ":lease", name + ":fence", std::to_string(lease_ms),
-                           std::to_string(kMaxRecordMs * 4)});
-  if (!reply || reply->type != RedisReply::Integer) return Lease::Unavailable;
-  if (reply->integer <= 0) return Lease::Held;
-  *fence = uint64_t(reply->integer);
-  return Lease::Acquired;
+SharedTokenStore::Lease SharedTokenStore::try_lease(const std::string &name, long lease_ms, LeaseHeld *held) {
+  const std::string mine = lease_value(keys_, name, unix_ms_now() + lease_ms);
+  std::string judged_over;  // a lease seen holding that does not hold
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto reply = redis_.run({"EVAL", kLeaseScript, "2", name + ":lease", name + ":fence", mine,
+                             std::to_string(lease_ms), std::to_string(kMaxRecordMs * 4), judged_over});
+    if (!reply) return Lease::Unavailable;
+    if (reply->type == RedisReply::Integer && reply->integer > 0) {
+      held->fence = uint64_t(reply->integer);
+      held->value = mine;
+      return Lease::Acquired;
+    }
+    if (reply->type != RedisReply::String) return Lease::Unavailable;
+    // Held, as far as Redis says. A lease holds until the deadline sealed
+    // in it, whatever its TTL says (a writer without the key may have
+    // removed it), and only if the fleet wrote it.
+    const auto deadline = lease_deadline(keys_, reply->text, name);
+    if (deadline && unix_ms_now() <= *deadline + kLeaseClockSkewMs) return Lease::Held;
+    if (log_)
+      log_(CREDPLUG_LOG_WARN, "shared cache: the lease on " + name +
+                                  (deadline ? " outlived its own deadline (its TTL was removed)"
+                                            : " was not written by the fleet (no key authenticates it)") +
+                                  "; taken over");
+    judged_over = reply->text;
+  }
+  return Lease::Held;
 }
 
-bool SharedTokenStore::publish(const std::string &name, const SharedToken &token) {
+bool SharedTokenStore::publish(const std::string &name, const SharedToken &token, const std::string &lease) {
   std::string plain = serialise_shared_token(token);
   std::string sealed = keys_.seal(plain, name);
   kit::wipe(plain);
   const int64_t ttl = std::clamp<int64_t>(token.expires_at_ms - unix_ms_now(), 1, kMaxRecordMs);
-  auto reply =
-      redis_.run({"EVAL", kPublishScript, "3", name, name + ":lease", kKeyring, std::to_string(token.fence), sealed,
-                  std::to_string(ttl), keys_.current_id(), std::to_string(unix_ms_now()), SharedCacheNews::kChannel});
+  auto reply = redis_.run({"EVAL", kPublishScript, "3", name, name + ":lease", kKeyring, std::to_string(token.fence),
+                           sealed, std::to_string(ttl), keys_.current_id(),
+                           keyring_entry(keys_, keys_.current_id(), unix_ms_now()), SharedCacheNews::kChannel, lease});
   return reply && reply->type == RedisReply::Integer && reply->integer == 1;
 }
 
-void SharedTokenStore::release(const std::string &name, uint64_t fence) {
-  redis_.run({"EVAL", kReleaseScript, "1", name + ":lease", std::to_string(fence), name, SharedCacheNews::kChannel});
+void SharedTokenStore::release(const std::string &name, const std::string &lease) {
+  redis_.run({"EVAL", kReleaseScript, "1", name + ":lease", lease, name, SharedCacheNews::kChannel});
 }
 
 void SharedTokenStore::invalidate(const std::vector<std::string> &names, uint64_t fence) {
@@ -278,8 +316,8 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
   std::optional<SharedCacheNews::Ticket> news;
   for (;;) {
     if (auto t = store.read(c.names); t && usable(*t)) return take(*t);
-    uint64_t fence = 0;
-    switch (store.try_lease(c.names[0], lease_ms, &fence)) {
+    SharedTokenStore::LeaseHeld lease;
+    switch (store.try_lease(c.names[0], lease_ms, &lease)) {
       case SharedTokenStore::Lease::Unavailable:
         end_wait();
         return here(kind);  // Redis is down: not shared, never an error
@@ -288,22 +326,22 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
         // Another holder may have finished between our read and our lease:
         // its token is then the one to take (and the lease goes back).
         if (auto t = store.read(c.names); t && usable(*t)) {
-          store.release(c.names[0], fence);
+          store.release(c.names[0], lease.value);
           return take(*t);
         }
         Fetched f;
         try {
           f = here(kind);
         } catch (...) {
-          store.release(c.names[0], fence);
+          store.release(c.names[0], lease.value);
           throw;
         }
         // The obtainer's own expiry, to the millisecond: taken from the time
         // before here() instead, a taker's whole-second expires_at fell a
         // second early whenever the plugin call crossed a millisecond.
-        SharedToken t{fence, f.expires_unix_ms - f.lifetime_ms, f.expires_unix_ms, f.set->headers};
-        store.publish(c.names[0], t);
-        return remember(f, fence);
+        SharedToken t{lease.fence, f.expires_unix_ms - f.lifetime_ms, f.expires_unix_ms, f.set->headers};
+        store.publish(c.names[0], t, lease.value);
+        return remember(f, lease.fence);
       }
       case SharedTokenStore::Lease::Held:
         break;

@@ -44,9 +44,11 @@ std::optional<SharedToken> parse_shared_token(std::string_view text);
 
 class SharedTokenStore {
  public:
-  // Checks the keys at once: throws Error(InvalidInput) when Redis holds
-  // records sealed in the last 7 days with a key the ring lacks. An
-  // unreachable Redis is not an error (it is logged; sharing starts later).
+  // Checks the keys at once: throws Error(InvalidInput) when the keyring
+  // says, authenticated by one of the ring's keys, that a key the ring
+  // lacks sealed records in the last 7 days. An entry no key authenticates
+  // is logged, never refused; an unreachable Redis is not an error (it is
+  // logged; sharing starts later).
   SharedTokenStore(RedisAddress address, KeyRing keys, const std::string &key_origin, long timeout_ms,
                    std::function<void(int, const std::string &)> log);
 
@@ -55,12 +57,19 @@ class SharedTokenStore {
   // The newest token under any of the names, nullopt when none (or down).
   std::optional<SharedToken> read(const std::vector<std::string> &names);
   enum class Lease { Acquired, Held, Unavailable };
-  // SET NX PX with a new fence (INCR): Acquired sets *fence.
-  Lease try_lease(const std::string &name, long lease_ms, uint64_t *fence);
+  struct LeaseHeld {
+    uint64_t fence = 0;
+    std::string value;  // the lease as written (fleet_state.hpp): publish and release compare it
+  };
+  // A lease with a new fence (INCR), set with a PX of lease_ms and an
+  // authenticated deadline: Acquired fills *held. A lease in Redis holds
+  // only if the fleet wrote it and its deadline has not passed; one that
+  // does not is taken over (and logged).
+  Lease try_lease(const std::string &name, long lease_ms, LeaseHeld *held);
   // Writes the token under `name` unless a newer fence is there; releases
-  // the lease `token.fence` holds. False when not written.
-  bool publish(const std::string &name, const SharedToken &token);
-  void release(const std::string &name, uint64_t fence);
+  // `lease` either way. False when not written.
+  bool publish(const std::string &name, const SharedToken &token, const std::string &lease);
+  void release(const std::string &name, const std::string &lease);
   // Drops the token of this fence (only that one) under every name.
   void invalidate(const std::vector<std::string> &names, uint64_t fence);
 
