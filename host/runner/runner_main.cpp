@@ -242,7 +242,6 @@ int serve(const char *given_path, bool namespaces) {
   close_other_descriptors();
   clearenv();  // NOLINT(concurrency-mt-unsafe): before any thread of the plugin exists
   set_channel(kChannelFd);
-  keep_sanitizer_reports();  // sanitizer builds: before the sandbox forbids opening the file
   {
     Encoder hello;
     hello.str(kMagic).u32(kProtocolVersion);
@@ -256,10 +255,16 @@ int serve(const char *given_path, bool namespaces) {
   NamespaceOutcome walls;
   try {
     if (namespaces)
-      walls = enter_namespaces(path, open_own_stat);
+      walls = enter_namespaces(path, [id = long(getpid())] {
+        open_own_stat();
+        keep_sanitizer_reports(id);  // sanitizer builds: before the sandbox forbids opening the file
+      });
     else
       walls.why_not = "the host asked for runners without namespaces (runners_without_namespaces)";
-    if (!walls.entered) open_own_stat();
+    if (!walls.entered) {
+      open_own_stat();
+      keep_sanitizer_reports(long(getpid()));
+    }
     enter_load_sandbox();
   } catch (const std::exception &e) {
     load_failed(std::string("the sandbox could not be set up: ") + e.what());

@@ -16,10 +16,10 @@ namespace {
 bool kept = false;
 }  // namespace
 
-void keep_sanitizer_reports() {
+void keep_sanitizer_reports([[maybe_unused]] long id) {
 #if defined(CREDPLUG_SANITIZER_REPORT_DIR)
   mkdir(CREDPLUG_SANITIZER_REPORT_DIR, 0755);  // NOLINT(cppcoreguidelines-pro-type-vararg): may exist
-  const std::string path = std::string(CREDPLUG_SANITIZER_REPORT_DIR) + "/runner." + std::to_string(getpid()) + ".log";
+  const std::string path = std::string(CREDPLUG_SANITIZER_REPORT_DIR) + "/runner." + std::to_string(id) + ".log";
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);  // NOLINT
   if (fd < 0) return;
   __sanitizer_set_report_fd(reinterpret_cast<void *>(intptr_t(fd)));  // NOLINT(performance-no-int-to-ptr)

@@ -8,8 +8,12 @@
 
 namespace credplug::runner {
 
-// Opens <dir>/runner.<pid>.log and sends every sanitizer report there.
-void keep_sanitizer_reports();
+// Opens <dir>/runner.<id>.log and sends every sanitizer report there. Call
+// it in the process that loads the plugin: a sanitizer reopens its report
+// file in any other process (it checks the pid), which the sandbox refuses.
+// `id` is the runner's pid as the host knows it (inside its namespaces the
+// runner is pid 1, as every other runner is).
+void keep_sanitizer_reports(long id);
 // Whether reports go to a file (the sandbox then allows writing one).
 bool sanitizer_reports_kept();
 
