@@ -50,11 +50,8 @@ double cpu_seconds() {
   return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
 }
 
-[[noreturn]] void end_runner(const std::string &why, int status) {
-  Encoder e;
-  e.u32(CREDPLUG_LOG_ERROR).str(why + ": the runner ends (a new one serves the next call)");
-  send_frame(Msg::Log, 0, e.bytes());
-  _exit(status);
+[[noreturn]] void end_runner_because(const std::string &why, int status) {
+  end_runner(why + ": the runner ends (a new one serves the next call)", status);
 }
 
 [[noreturn]] void watch() {
@@ -65,8 +62,8 @@ double cpu_seconds() {
   for (;;) {
     std::this_thread::sleep_for(kLookEvery);
     if (const long threads = threads_now(); threads > kMaxThreads)
-      end_runner("plugin code runs " + std::to_string(threads) + " threads, more than " + std::to_string(kMaxThreads),
-                 71);
+      end_runner_because(
+          "plugin code runs " + std::to_string(threads) + " threads, more than " + std::to_string(kMaxThreads), 71);
     const auto now = std::chrono::steady_clock::now();
     const double cpu = cpu_seconds();
     const unsigned long started = g_started.load();
@@ -75,9 +72,9 @@ double cpu_seconds() {
     if (g_running.load() == 0 && started == started_before) {
       budget -= cpu - cpu_before;
       if (budget < 0)
-        end_runner("plugin code kept computing with no call running (more than " +
-                       std::to_string(int(kIdleCpuBudgetSeconds)) + " s of CPU, refilled at a tenth of a core)",
-                   72);
+        end_runner_because("plugin code kept computing with no call running (more than " +
+                               std::to_string(int(kIdleCpuBudgetSeconds)) + " s of CPU, refilled at a tenth of a core)",
+                           72);
     }
     cpu_before = cpu;
     started_before = started;

@@ -120,11 +120,7 @@ class DestroyWatchdog {
       if (!since_) {
         changed_.wait(lock);
       } else if (std::chrono::steady_clock::now() >= *since_ + kLimit) {
-        Encoder e;
-        e.u32(CREDPLUG_LOG_ERROR)
-            .str("destroy() ran past 5 s: the plugin's runner ends (a new one serves the next call)");
-        send_frame(Msg::Log, 0, e.bytes());
-        _exit(70);
+        end_runner("destroy() ran past 5 s: the plugin's runner ends (a new one serves the next call)", 70);
       } else {
         changed_.wait_until(lock, *since_ + kLimit);
       }

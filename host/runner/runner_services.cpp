@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <map>
 #include <new>
@@ -228,6 +229,13 @@ void set_channel(int fd) { g_channel = fd; }
 bool send_frame(Msg type, uint32_t call, std::string_view payload) {
   std::lock_guard<std::mutex> lock(g_write_mutex);
   return write_frame(g_channel, type, call, payload);
+}
+
+void end_runner(const std::string &line, int status) {
+  Encoder e;
+  e.u32(CREDPLUG_LOG_ERROR).str(line);
+  send_frame(Msg::Log, 0, e.bytes());
+  _exit(status);
 }
 
 constexpr size_t kMaxQueuedBytes = 1 << 20;
