@@ -248,19 +248,20 @@ int serve(const char *given_path, bool namespaces) {
   // stage is in force before the file is opened (constructors run in
   // dlopen()).
   const std::string path = absolute(given_path);
+  // What the runner keeps open, opened in the process that loads the plugin
+  // while the host's file system is in view (sanitizer builds: before the
+  // sandbox forbids opening the report file).
+  const auto open_kept_files = [id = long(getpid())] {
+    open_own_stat();
+    keep_sanitizer_reports(id);
+  };
   NamespaceOutcome walls;
   try {
     if (namespaces)
-      walls = enter_namespaces(path, [id = long(getpid())] {
-        open_own_stat();
-        keep_sanitizer_reports(id);  // sanitizer builds: before the sandbox forbids opening the file
-      });
+      walls = enter_namespaces(path, open_kept_files);
     else
       walls.why_not = "the host asked for runners without namespaces (runners_without_namespaces)";
-    if (!walls.entered) {
-      open_own_stat();
-      keep_sanitizer_reports(long(getpid()));
-    }
+    if (!walls.entered) open_kept_files();
     enter_load_sandbox();
   } catch (const std::exception &e) {
     load_failed(std::string("the sandbox could not be set up: ") + e.what());
