@@ -69,12 +69,6 @@ std::vector<pid_t> processes_with(const std::string &part) {
   return out;
 }
 
-bool ended(pid_t pid) {  // gone, or a zombie not reaped yet
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  return !std::getline(in, line) || line.substr(line.rfind(')') + 2, 1) == "Z";
-}
-
 size_t count(const std::string &text, const std::string &part) {
   size_t n = 0;
   for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;
@@ -201,7 +195,7 @@ TEST_CASE(
     }
     // The runner ends by itself; the host learns of it (and of its last
     // words) at the next call, which gets a new runner.
-    CHECK(eventually([&] { return std::all_of(runner.begin(), runner.end(), ended); }, 60000));
+    CHECK(eventually([&] { return std::all_of(runner.begin(), runner.end(), process_ended); }, 60000));
     auto ok = host.open("hostile", R"({"action": "ok", "where": "x"})");
     CHECK(logged());
     CHECK(eventually(

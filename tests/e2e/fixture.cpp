@@ -135,6 +135,13 @@ ProcessResult E2E::isolated_hostile(std::vector<std::string> args) {
   return trusted(args);
 }
 
+bool process_ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  return line.substr(line.rfind(')') + 2, 1) == "Z";  // exited, waiting for whoever adopted it
+}
+
 bool eventually(const std::function<bool()> &condition, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!condition()) {

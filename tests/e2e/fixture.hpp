@@ -10,6 +10,8 @@
 
 #include <credplug/host.hpp>
 
+#include <sys/types.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -79,6 +81,8 @@ struct E2E {
 bool contains(const std::string &haystack, const std::string &needle);
 // Polls `condition` every 5 ms until it holds (true) or `timeout_ms` passes.
 bool eventually(const std::function<bool()> &condition, int timeout_ms = 10000);
+// Whether process `pid` has ended: gone, or a zombie not reaped yet.
+bool process_ended(pid_t pid);
 // The value of a header the emulator recorded, or "".
 std::string header(const emulator::Headers &headers, const std::string &name);
 // A TCP port on 127.0.0.1 that nothing listens on.

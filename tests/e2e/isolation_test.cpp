@@ -345,13 +345,6 @@ long cpu_ticks(pid_t pid) {
   return utime + stime;
 }
 
-bool gone(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  return line.substr(line.rfind(')') + 2, 1) == "Z";  // exited, waiting for whoever adopted it
-}
-
 }  // namespace
 
 #ifdef CREDPLUG_SANITIZER_REPORT_DIR
@@ -401,7 +394,7 @@ TEST_CASE("isolated: a runner busy in a call that never returns ends when its ho
   REQUIRE_FALSE(runners.empty());
   ::kill(host, SIGKILL);
   ::waitpid(host, nullptr, 0);
-  CHECK(eventually([&] { return std::all_of(runners.begin(), runners.end(), gone); }, 30000));
+  CHECK(eventually([&] { return std::all_of(runners.begin(), runners.end(), process_ended); }, 30000));
 }
 
 TEST_CASE(
