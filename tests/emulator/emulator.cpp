@@ -198,21 +198,22 @@ std::string rs256_sign(EVP_PKEY *key, const std::string &input) {
   EVP_MD_CTX_free(ctx);
   return sig;
 }
+
+Emulator::State::RsaKey make_rsa_key() {
+  Emulator::State::RsaKey made;
+  made.key = EVP_RSA_gen(2048);
+  BIO *bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, made.key);
+  char *data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  made.public_pem.assign(data, size_t(n));
+  BIO_free(bio);
+  return made;
+}
+
 }  // namespace
 
-std::string Emulator::State::rsa_public_key_pem() {
-  std::lock_guard<std::mutex> lock(mutex);
-  if (rsa_key == nullptr) {
-    rsa_key = EVP_RSA_gen(2048);
-    BIO *bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PUBKEY(bio, rsa_key);
-    char *data = nullptr;
-    long n = BIO_get_mem_data(bio, &data);
-    rsa_public_pem.assign(data, size_t(n));
-    BIO_free(bio);
-  }
-  return rsa_public_pem;
-}
+std::string Emulator::State::rsa_public_key_pem() { return rsa.get().public_pem; }
 
 std::string Emulator::State::issue_jwt(const std::string &provider, const std::string &client_id, int64_t lifetime_s,
                                        const std::string &extra_claims_json, Alg alg) {
@@ -226,9 +227,8 @@ std::string Emulator::State::issue_jwt(const std::string &provider, const std::s
   if (alg == Alg::HS256) {
     token = kit::sign_hs256(claims, signing_key).reveal();
   } else {
-    rsa_public_key_pem();  // makes the key
     std::string input = kit::base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." + kit::base64url_encode(claims);
-    token = input + "." + kit::base64url_encode(rs256_sign(rsa_key, input));
+    token = input + "." + kit::base64url_encode(rs256_sign(rsa.get().key, input));
   }
   std::lock_guard<std::mutex> lock(mutex);
   tokens[token] = IssuedToken{provider, client_id, now + lifetime_s, generation[provider]};
@@ -262,6 +262,7 @@ const IssuedToken *Emulator::State::valid_token(const std::string &provider, con
 }
 
 Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
+  state_->rsa = std::async(std::launch::async, make_rsa_key).share();
   unsigned char key[32];
   RAND_bytes(key, sizeof key);
   state_->signing_key.assign(reinterpret_cast<char *>(key), sizeof key);
@@ -313,7 +314,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
 Emulator::~Emulator() {
   state_->server->stop();
   if (state_->thread.joinable()) state_->thread.join();
-  EVP_PKEY_free(state_->rsa_key);
+  EVP_PKEY_free(state_->rsa.get().key);
 }
 
 int Emulator::port() const { return state_->port; }
@@ -389,6 +390,8 @@ void Emulator::revoke_all(const std::string &provider) {
   std::lock_guard<std::mutex> lock(state_->mutex);
   ++state_->generation[provider];
 }
+
+void Emulator::wait_until_ready() const { state_->rsa.wait(); }
 
 std::vector<std::string> Emulator::issued_tokens() const {
   std::lock_guard<std::mutex> lock(state_->mutex);

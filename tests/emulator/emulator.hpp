@@ -62,6 +62,11 @@ class Emulator {
   Emulator &operator=(const Emulator &) = delete;
 
   int port() const;
+  // Returns once the RS256 key (made on a thread of its own when the
+  // emulator starts: RSA-2048 takes 0.3-1.5 s here) exists, so that no
+  // token request waits for it. The program calls it before it says it
+  // listens; tests that never use RS256 need not.
+  void wait_until_ready() const;
   std::string origin() const;  // "https://localhost:<port>"
 
   // Provider state.

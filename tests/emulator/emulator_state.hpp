@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <openssl/evp.h>
 
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -43,8 +44,13 @@ struct Emulator::State {
   std::map<std::string, Headers> last_headers;
   std::map<std::string, std::pair<std::string, std::string>> last_requests;  // target, body
   std::string signing_key;                                                   // HS256
-  EVP_PKEY *rsa_key = nullptr;                                               // RS256, made on first use
-  std::string rsa_public_pem;
+  // RS256: made when the emulator starts, on a thread of its own (RSA-2048
+  // takes from 50 ms to over a second), so no token request waits for it.
+  struct RsaKey {
+    EVP_PKEY *key = nullptr;
+    std::string public_pem;
+  };
+  std::shared_future<RsaKey> rsa;
 
   std::string origin() const { return "https://localhost:" + std::to_string(port); }
   Switches &switches_for(const std::string &provider);

@@ -180,6 +180,7 @@ int run(int argc, char **argv) {
         return 2;
       }
     }
+    emulator.wait_until_ready();
     if (!port_file.empty()) std::ofstream(port_file) << emulator.port() << "\n";
     std::cout << "listening on " << emulator.origin() << std::endl;
     if (ready_fd >= 0) {  // tell the parent, and let go of the caller's stderr

@@ -27,6 +27,9 @@
 **     as long as it does.
 **   - Thread-safe: any function may be called from any thread, concurrently,
 **     except that an object must not be used after (or while) it is freed.
+**   - Fork-safe: hosts and credentials keep working in a child of fork()
+**     (a pre-fork server), with no call from the embedder; the child starts
+**     its own runners, connections and tokens (docs/EMBEDDING.md, "fork()").
 **   - No C++ exception leaves this API; out of memory is CREDPLUG_HOST_ERR_INTERNAL.
 **   - Option structs start with struct_size: a program built against this
 **     header keeps working with later libraries, which only append fields.

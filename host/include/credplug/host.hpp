@@ -21,6 +21,16 @@
 // thread. Plugin calls on one instance are serialised unless the plugin
 // declares CREDPLUG_CAP_CONCURRENT_INSTANCE.
 //
+// fork(): a Host and its Credentials keep working in a child of fork() (a
+// pre-fork server: gunicorn --preload, uwsgi), with no call from you and
+// whatever the parent's threads were doing. The child gets its own plugin
+// runners, connections, threads and tokens on first use: it never uses the
+// parent's locks, sockets or requests in flight, and fork() waits while a
+// credplug thread is inside OpenSSL (microseconds; never a network wait).
+// Not covered: a child made by a raw clone() or syscall(SYS_fork), and
+// plugin code in this process (isolation in-process) that forks while it
+// loads. See docs/EMBEDDING.md, "fork()".
+//
 // Secrets: every value a plugin's schema marks "writeOnly", every token and
 // every value a plugin declares secret is redacted from the messages, logs
 // and info this API returns. Header values flagged secret are returned in

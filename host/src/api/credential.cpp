@@ -36,15 +36,14 @@ std::string ago(int64_t now_s, int64_t then_s) {
 
 }  // namespace
 
-Credential::Impl::~Impl() {
-  if (cache) cache->close();  // a background refresh may be using the instance
-  instance.reset();           // destroy()
+Credential::Impl::Live::~Live() {
+  if (cache) cache->close();  // a background refresh may be using the instance; destroy() comes after
 }
 
 credplug_call Credential::Impl::make_call() {
   credplug_call call;
   call.redactor = &redactor;
-  call.http = &shared->http;
+  call.http = &shared->here().http;
   call.logger = &shared->logger;
   call.log_prefix = "[" + id + "] ";
   call.deadline_ms = shared->plugin_deadline_ms;
@@ -66,16 +65,17 @@ void Credential::Impl::raise(const credplug_call &call, int32_t rc, const char *
 }
 
 int32_t Credential::Impl::invoke(host::PluginOp op, credplug_call &call) {
-  if (plugin->description().concurrent_instance) return plugin->invoke(op, *instance, call);
-  std::lock_guard<std::mutex> lock(call_mutex);
-  return plugin->invoke(op, *instance, call);
+  Live &live_here = here();
+  if (plugin->description().concurrent_instance) return plugin->invoke(op, *live_here.instance, call);
+  std::lock_guard<std::mutex> lock(live_here.call_mutex);
+  return plugin->invoke(op, *live_here.instance, call);
 }
 
 host::Fetched Credential::Impl::request_token(host::PluginOp op, std::vector<Info> *info) {
   const auto started = std::chrono::steady_clock::now();
   auto record = [&](const char *outcome) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    shared->metrics.token_request(id, outcome, ms);
+    shared->here().metrics.token_request(id, outcome, ms);
   };
   try {
     host::Fetched out = request_token_once(op, info);
@@ -90,8 +90,9 @@ host::Fetched Credential::Impl::request_token(host::PluginOp op, std::vector<Inf
 host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vector<Info> *info) {
   const char *what = host::op_name(op);
   host::Fetched out;
-  out.sent_ns = cache->clock().now_ns();
-  const int64_t sent_ms = cache->clock().unix_ms();
+  const host::CacheClock &clock = here().cache->clock();
+  out.sent_ns = clock.now_ns();
+  const int64_t sent_ms = clock.unix_ms();
   credplug_call call = make_call();
   int32_t rc = invoke(op, call);
   if (rc != CREDPLUG_OK || !call.refused_output.empty()) raise(call, rc, what);
@@ -141,13 +142,14 @@ int64_t Credential::Impl::expiry_ms(const credplug_call &call, int64_t sent_ms) 
 }
 
 host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
-  if (!fleet) return fetch_here(kind);
+  Live &live_here = here();
+  if (!live_here.fleet) return fetch_here(kind);
   // Shared, every renewal is a new authenticate(), never the plugin's
   // refresh hook: the session a hook renews lives in the one process that
   // opened it, and a rotating refresh (Nexla's) would revoke the token the
   // rest of the fleet is still presenting. The old token then lives out its
   // lifetime, and no process ever holds one a newer token has revoked.
-  return host::fetch_shared(*fleet, kind, shared->cache, shared->lease_ms, cache->clock(),
+  return host::fetch_shared(*live_here.fleet, kind, shared->cache, shared->lease_ms, live_here.cache->clock(),
                             [this](host::FetchKind) { return fetch_here(host::FetchKind::Authenticate); });
 }
 
@@ -174,23 +176,25 @@ const Header *HeaderSet::find(std::string_view name) const {
   return nullptr;
 }
 
-HeadersPtr Credential::headers() { return impl_->cache->get(); }
+HeadersPtr Credential::headers() { return impl_->here().cache->get(); }
 
 void Credential::invalidate(const HeaderSet &rejected) {
-  impl_->shared->metrics.count<&MetricsSnapshot::invalidations>();
-  impl_->cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
-  if (auto *fleet = impl_->fleet.get())
+  Impl::Live &live = impl_->here();
+  impl_->shared->here().metrics.count<&MetricsSnapshot::invalidations>();
+  live.cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
+  if (auto *fleet = live.fleet.get())
     if (uint64_t fence = fleet->fence_of(rejected)) fleet->invalidate(fence);
 }
 
 void Credential::invalidate() {
-  impl_->shared->metrics.count<&MetricsSnapshot::invalidations>();
-  impl_->cache->invalidate(0);
-  if (auto *fleet = impl_->fleet.get())
+  Impl::Live &live = impl_->here();
+  impl_->shared->here().metrics.count<&MetricsSnapshot::invalidations>();
+  live.cache->invalidate(0);
+  if (auto *fleet = live.fleet.get())
     if (uint64_t fence = fleet->newest()) fleet->invalidate(fence);
 }
 
-CacheStatus Credential::cache_status() const { return impl_->cache->status(); }
+CacheStatus Credential::cache_status() const { return impl_->here().cache->status(); }
 
 const std::string &Credential::plugin_id() const { return impl_->id; }
 
@@ -202,7 +206,7 @@ AuthResult Credential::authenticate() {
   host::Fetched fetched = impl_->request_token(host::PluginOp::Authenticate, &result.info);
   result.headers = fetched.set->headers;
   result.expires_at = fetched.set->expires_at;
-  impl_->cache->publish(std::move(fetched));
+  impl_->here().cache->publish(std::move(fetched));
   result.elapsed_ms = ms_since(start);
   return result;
 }
@@ -239,24 +243,42 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   for (const auto &secret : also_secret) impl->redactor.add(secret.view());
   impl->egress = std::make_unique<EgressPolicy>(plugin->schema().egress(), plugin->schema().secret_fields(),
                                                 also_secret, credential_json, plugin->schema().address_fields());
-
-  SecretString text(credential_json);  // NUL-terminated copy, wiped when done
-  credplug_call call = impl->make_call();
-  int32_t rc = plugin->create(call, text, impl->instance);
-  if (rc != CREDPLUG_OK) impl->raise(call, rc, "create");
-  for (auto &i : call.info)
-    if (i.secret) impl->redactor.add(i.value.view());
-  if (shared->store) {
-    impl->fleet = std::make_unique<SharedCredential>();
-    impl->fleet->store = shared->store;
-    impl->fleet->metrics = &shared->metrics;
-    impl->fleet->names = shared->store->names(impl->id, credential_json);
-  }
-  Credential::Impl *raw = impl.get();
-  impl->cache = std::make_unique<TokenCache>(
-      shared->cache, [raw](FetchKind kind) { return raw->fetch(kind); }, shared->refreshers, system_cache_clock(),
-      &shared->metrics);
+  impl->credential_json = SecretString(credential_json);  // NUL-terminated, wiped when closed
+  impl->here();                                           // create() in this process, now
   return std::make_unique<Credential>(std::move(impl));
 }
+
+}  // namespace credplug::host
+
+namespace credplug {
+
+std::unique_ptr<Credential::Impl::Live> Credential::Impl::make_live() {
+  auto made = std::make_unique<Live>();
+  credplug_call call = make_call();
+  int32_t rc = plugin->create(call, credential_json, made->instance);
+  if (rc != CREDPLUG_OK) raise(call, rc, "create");
+  for (auto &i : call.info)
+    if (i.secret) redactor.add(i.value.view());
+  host::Shared::Here &process = shared->here();
+  if (process.store) {
+    made->fleet = std::make_unique<host::SharedCredential>();
+    made->fleet->store = process.store;
+    made->fleet->metrics = &process.metrics;
+    made->fleet->names = process.store->names(id, credential_json.view());
+  }
+  made->cache = std::make_unique<host::TokenCache>(
+      shared->cache, [this](host::FetchKind kind) { return fetch(kind); }, process.refreshers,
+      host::system_cache_clock(), &process.metrics);
+  return made;
+}
+
+}  // namespace credplug
+
+namespace credplug::host {
+
+Shared::Here::Here(const Shared &shared)
+    : http(shared.http_options),
+      refreshers(shared.cache.refresh_threads),
+      store(shared.open_store ? shared.open_store() : nullptr) {}
 
 }  // namespace credplug::host

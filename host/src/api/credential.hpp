@@ -5,6 +5,7 @@
 // lives behind a PluginTransport.
 #pragma once
 
+#include "base/fork_local.hpp"
 #include "cache/metrics.hpp"
 #include "cache/refresh_pool.hpp"
 #include "cache/token_cache.hpp"
@@ -16,6 +17,7 @@
 
 #include <credplug/host.hpp>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,21 +25,36 @@
 
 namespace credplug::host {
 
-// What a Host and its Credentials share (Credentials may outlive the Host).
+// What a Host and its Credentials share (Credentials may outlive the Host):
+// fixed when the Host is made, except what each process has of its own.
 struct Shared {
-  HttpsClient http;
+  HttpOptions http_options;
   Logger logger;
   CachePolicy cache;
-  RefreshPool refreshers;
   long plugin_deadline_ms;  // per plugin call, for runners (credplug_call::deadline_ms)
-  Metrics metrics;
-  std::shared_ptr<SharedTokenStore> store;  // the fleet-wide cache; null when not configured
-  long lease_ms = 0;                        // how long one token request may hold the fleet's lease
+  long lease_ms = 0;        // how long one token request may hold the fleet's lease
+  // Opens the fleet-wide cache for one process; empty when not configured.
+  std::function<std::shared_ptr<SharedTokenStore>()> open_store;
+
+  // One process's connections, threads and counters: a child of fork()
+  // makes its own on first use (base/fork_local.hpp).
+  struct Here {
+    HttpsClient http;
+    RefreshPool refreshers;
+    Metrics metrics;
+    std::shared_ptr<SharedTokenStore> store;  // null when not configured
+    explicit Here(const Shared &shared);
+  };
+  Here &here() { return here_.get(); }
+
   Shared(HttpOptions options, const CachePolicy &policy, long plugin_deadline_ms)
-      : http(std::move(options)),
+      : http_options(std::move(options)),
         cache(policy),
-        refreshers(policy.refresh_threads),
-        plugin_deadline_ms(plugin_deadline_ms) {}
+        plugin_deadline_ms(plugin_deadline_ms),
+        here_([this] { return std::make_unique<Here>(*this); }) {}
+
+ private:
+  ForkLocal<Here> here_;
 };
 
 // A plugin instance for a credential that already passed the schema, with
@@ -52,17 +69,30 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
 namespace credplug {
 
 struct Credential::Impl {
+  // Fixed when the credential is opened.
   std::shared_ptr<host::PluginTransport> plugin;
   std::shared_ptr<host::Shared> shared;
-  host::Redactor redactor;
-  std::unique_ptr<host::PluginInstance> instance;
-  std::unique_ptr<const host::EgressPolicy> egress;  // from the credential and the schema
-  std::mutex call_mutex;                             // used unless the plugin allows concurrent calls
   std::string id;
-  std::unique_ptr<host::TokenCache> cache;        // made once the instance exists
-  std::unique_ptr<host::SharedCredential> fleet;  // with a shared cache
+  host::Redactor redactor;                           // learns tokens; a child of fork() keeps it
+  std::unique_ptr<const host::EgressPolicy> egress;  // from the credential and the schema
+  SecretString credential_json;                      // to create the instance in a child of fork()
 
-  ~Impl();
+  // The plugin instance and the token cache: one per process. A child of
+  // fork() creates the instance again on first use, and has its own tokens.
+  struct Live {
+    std::unique_ptr<host::PluginInstance> instance;
+    std::mutex call_mutex;  // used unless the plugin allows concurrent calls
+    std::unique_ptr<host::TokenCache> cache;
+    std::unique_ptr<host::SharedCredential> fleet;  // with a shared cache
+    ~Live();
+  };
+  host::ForkLocal<Live> live{[this] { return make_live(); }};
+
+  // This process's instance and cache, made on first use here. Throws
+  // Error (a create() that failed).
+  Live &here() { return live.get(); }
+  std::unique_ptr<Live> make_live();
+
   credplug_call make_call();
   // Turns a failed plugin call into a FetchFailure (an Error) with a
   // redacted message and the server's Retry-After, if any.

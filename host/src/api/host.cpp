@@ -7,6 +7,7 @@
 #include "api/credential.hpp"
 #include "api/environment.hpp"
 #include "api/install_layout.hpp"
+#include "base/fork_gate.hpp"
 #include "fleet/shared_token_store.hpp"
 #include "secrets/core_dumps.hpp"
 #include "secrets/redactor.hpp"
@@ -85,13 +86,26 @@ constexpr long kPluginDeadlineMarginMs = 2000;
 
 struct Host::Impl {
   std::shared_ptr<host::Shared> shared;
-  std::unique_ptr<host::PluginRegistry> registry;
-  std::mutex mutex;
-  // Open credentials by HMAC-SHA-256(key, id NUL json): one instance and one
-  // token cache per credential, and no secret in the key.
-  unsigned char cache_key[32];
-  std::map<std::string, std::weak_ptr<Credential::Impl>> open_credentials;
-  size_t sweep_at = 64;  // drop closed entries when the map reaches this size
+  unsigned char cache_key[32];  // for open credentials' keys
+  // Where plugins are found and how they load; each process discovers
+  // them itself (a child of fork() does not wait on its parent's loading).
+  std::vector<std::string> dirs;
+  host::LoadPolicy policy;
+  std::map<std::string, std::string> ignored;  // search path entries, and why
+
+  struct Here {
+    host::PluginRegistry registry;
+    std::mutex mutex;
+    // Open credentials by HMAC-SHA-256(key, id NUL json): one instance and
+    // one token cache per credential, and no secret in the key.
+    std::map<std::string, std::weak_ptr<Credential::Impl>> open_credentials;
+    size_t sweep_at = 64;  // drop closed entries when the map reaches this size
+    explicit Here(const Impl &impl) : registry(impl.dirs, impl.policy, impl.shared->logger) {
+      for (const auto &[where, why] : impl.ignored) registry.add_problem(where, why);
+    }
+  };
+  host::ForkLocal<Here> here{[this] { return std::make_unique<Here>(*this); }};
+  host::PluginRegistry &registry() { return here.get().registry; }
 
   std::string credential_key(const std::string &id, std::string_view json) const {
     std::string data = id;
@@ -99,6 +113,7 @@ struct Host::Impl {
     data.append(json);
     unsigned char digest[32];
     unsigned int len = 0;
+    host::OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
     HMAC(EVP_sha256(), cache_key, int(sizeof cache_key), reinterpret_cast<const unsigned char *>(data.data()),
          data.size(), digest, &len);
     kit::wipe(data);
@@ -161,10 +176,14 @@ void open_shared_cache(host::Shared &shared, const ResolvedOptions &r) {
                                              ") needs a key file to seal its tokens with "
                                              "(--shared-cache-key-file, CREDPLUG_SHARED_CACHE_KEY_FILE); make one "
                                              "with `openssl rand -hex 32 > FILE`");
-  auto log = [&shared](int level, const std::string &line) { shared.logger.write(level, line); };
-  shared.store =
-      std::make_shared<host::SharedTokenStore>(std::move(address), host::KeyRing::load(r.shared_cache_key_file),
-                                               r.shared_cache_key_file, r.given.shared_cache_timeout_ms, log);
+  const host::Logger *logger = &shared.logger;
+  auto log = [logger](int level, const std::string &line) { logger->write(level, line); };
+  // Each process opens its own connections (a child of fork() too), with
+  // the keys read once, here.
+  shared.open_store = [address, keys = host::KeyRing::load(r.shared_cache_key_file), origin = r.shared_cache_key_file,
+                       timeout_ms = r.given.shared_cache_timeout_ms, log] {
+    return std::make_shared<host::SharedTokenStore>(address, keys, origin, timeout_ms, log);
+  };
   shared.lease_ms = r.given.total_timeout_ms + 1000;  // a healthy token request ends by then
 }
 
@@ -224,47 +243,45 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   ResolvedOptions r = resolve(std::move(options));
   impl_->shared = std::make_shared<host::Shared>(http_options(r.given), r.given.cache,
                                                  r.given.total_timeout_ms + kPluginDeadlineMarginMs);
-  if (RAND_bytes(impl_->cache_key, sizeof impl_->cache_key) != 1)
+  if (host::OpenSslSection openssl; RAND_bytes(impl_->cache_key, sizeof impl_->cache_key) != 1)
     throw Error(ErrorKind::Plugin, "the system random generator failed (needed for the token cache key)");
   host::Logger &logger = impl_->shared->logger;
   logger.sink = std::move(r.given.log);
   logger.level = r.given.log_level;
   host::set_process_logger(&logger);
   open_shared_cache(*impl_->shared, r);
-  host::LoadPolicy policy = load_policy(r);
+  impl_->shared->here();  // the shared cache's keys are checked now, in this process
+  impl_->policy = load_policy(r);
   if (r.given.disable_core_dumps) host::disable_core_dumps();
-  std::map<std::string, std::string> ignored;
-  std::vector<std::string> dirs = plugin_search_path(r, policy.allow_unsafe_paths, logger, ignored);
-  impl_->registry = std::make_unique<host::PluginRegistry>(std::move(dirs), std::move(policy), logger);
-  for (const auto &[where, why] : ignored) impl_->registry->add_problem(where, why);
+  impl_->dirs = plugin_search_path(r, impl_->policy.allow_unsafe_paths, logger, impl_->ignored);
 }
 
 Host::~Host() { host::clear_process_logger(&impl_->shared->logger); }
 
-std::vector<std::string> Host::search_path() const { return impl_->registry->dirs(); }
+std::vector<std::string> Host::search_path() const { return impl_->dirs; }
 
-HttpStats Host::http_stats() const { return impl_->shared->http.stats(); }
+HttpStats Host::http_stats() const { return impl_->shared->here().http.stats(); }
 
 MetricsSnapshot Host::metrics() const {
-  const auto &shared = *impl_->shared;
-  return shared.metrics.snapshot(shared.store != nullptr, shared.store ? shared.store->redis().errors() : 0);
+  auto &process = impl_->shared->here();
+  return process.metrics.snapshot(process.store != nullptr, process.store ? process.store->redis().errors() : 0);
 }
 
 std::vector<PluginInfo> Host::plugins() {
   std::vector<PluginInfo> out;
-  for (const auto &[id, p] : impl_->registry->all()) out.push_back(info_of(*p));
+  for (const auto &[id, p] : impl_->registry().all()) out.push_back(info_of(*p));
   return out;
 }
 
 std::vector<PluginProblem> Host::problems() {
   std::vector<PluginProblem> out;
-  for (const auto &[path, why] : impl_->registry->problems()) out.push_back({path, why});
+  for (const auto &[path, why] : impl_->registry().problems()) out.push_back({path, why});
   return out;
 }
 
-PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->registry->find(id)); }
+PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->registry().find(id)); }
 
-std::string Host::schema(const std::string &id) { return impl_->registry->find(id)->schema().text(); }
+std::string Host::schema(const std::string &id) { return impl_->registry().find(id)->schema().text(); }
 
 Validation Host::validate(const std::string &id, std::string_view credential_json) {
   return validate(id, credential_json, {});
@@ -272,7 +289,7 @@ Validation Host::validate(const std::string &id, std::string_view credential_jso
 
 Validation Host::validate(const std::string &id, std::string_view credential_json,
                           const std::vector<SecretString> &also_secret) {
-  auto plugin = impl_->registry->find(id);
+  auto plugin = impl_->registry().find(id);
   Validation v = validate_schema_only(*plugin, credential_json, also_secret);
   if (!v.ok()) return v;
   // Then the plugin's own configuration checks: create() runs them and makes
@@ -304,25 +321,26 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
 
 std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json,
                                        const std::vector<SecretString> &also_secret) {
-  auto plugin = impl_->registry->find(id);
+  auto plugin = impl_->registry().find(id);
   Validation v = validate_schema_only(*plugin, credential_json, also_secret);
   if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
   const std::string key = impl_->credential_key(id, credential_json);
+  Impl::Here &here = impl_->here.get();
   {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
+    std::lock_guard<std::mutex> lock(here.mutex);
     // Closed credentials leave expired entries; sweeping them only when the
     // map has doubled keeps open() O(log n) amortised with thousands open.
-    auto &open = impl_->open_credentials;
-    if (open.size() >= impl_->sweep_at) {
+    auto &open = here.open_credentials;
+    if (open.size() >= here.sweep_at) {
       for (auto it = open.begin(); it != open.end();) it = it->second.expired() ? open.erase(it) : std::next(it);
-      impl_->sweep_at = std::max<size_t>(64, 2 * open.size());
+      here.sweep_at = std::max<size_t>(64, 2 * open.size());
     }
     if (auto it = open.find(key); it != open.end())
       if (auto alive = it->second.lock()) return reopened(std::move(alive), also_secret);
   }
   auto credential = host::create_credential(impl_->shared, plugin, credential_json, also_secret);
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  auto &slot = impl_->open_credentials[key];
+  std::lock_guard<std::mutex> lock(here.mutex);
+  auto &slot = here.open_credentials[key];
   if (auto alive = slot.lock()) return reopened(std::move(alive), also_secret);  // another thread won
   slot = credential->impl_;
   return credential;

@@ -1,5 +1,7 @@
 #include "fleet/fleet_state.hpp"
 
+#include "base/fork_gate.hpp"
+
 #include <credplug/kit/encoding.hpp>
 
 #include <openssl/crypto.h>
@@ -85,6 +87,7 @@ std::optional<int64_t> keyring_entry_time(const KeyRing &ring, std::string_view 
 }
 
 std::string lease_value(const KeyRing &ring, std::string_view name, int64_t deadline_ms) {
+  OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
   unsigned char random[16];
   RAND_bytes(random, sizeof random);
   const std::string nonce = kit::hex_encode(std::string_view(reinterpret_cast<const char *>(random), sizeof random));

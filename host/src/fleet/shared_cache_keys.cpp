@@ -1,5 +1,6 @@
 #include "fleet/shared_cache_keys.hpp"
 
+#include "base/fork_gate.hpp"
 #include "secrets/json_wipe.hpp"
 
 #include <credplug/kit/encoding.hpp>
@@ -37,6 +38,7 @@ int from_hex(char c) {
 }
 
 std::string hmac(std::string_view key, std::string_view data) {
+  OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(data.data()), data.size(),
@@ -133,6 +135,7 @@ KeyRing KeyRing::from_text(std::string_view text, const std::string &origin) {
       bytes[i] = char(hi << 4 | lo);
     }
     unsigned char digest[SHA256_DIGEST_LENGTH];
+    OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
     SHA256(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size(), digest);
     key.id = kit::hex_encode(std::string_view(reinterpret_cast<const char *>(digest), kIdBytes));
     key.bytes = kit::SecretString(bytes);
@@ -215,6 +218,7 @@ std::string KeyRing::record_name(size_t i, std::string_view plugin_id, std::stri
 }
 
 std::string KeyRing::seal(std::string_view plaintext, std::string_view context) const {
+  OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
   const Key &key = keys_[0];
   std::string out;
   out += char(kRecordVersion);
@@ -247,6 +251,7 @@ std::string KeyRing::seal(std::string_view plaintext, std::string_view context) 
 
 std::optional<kit::SecretString> KeyRing::open(std::string_view record, std::string_view context,
                                                std::string *unknown_key) const {
+  OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
   const size_t header = 1 + 2 * kIdBytes + kNonceBytes;
   if (record.size() < header + kTagBytes || record[0] != char(kRecordVersion)) return std::nullopt;
   const std::string id(record.substr(1, 2 * kIdBytes));

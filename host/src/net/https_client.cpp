@@ -1,5 +1,6 @@
 #include "net/https_client.hpp"
 
+#include "base/fork_gate.hpp"
 #include "net/url_parts.hpp"
 
 #include <credplug/plugin.h>
@@ -121,14 +122,28 @@ std::string network_error(CURLcode code, const char *errbuf, const std::string &
 //     CA bundle into it each time (~145 certificates for the system store).
 //     The client parses it once into an X509_STORE and hands every SSL_CTX a
 //     reference (CURLOPT_SSL_CTX_FUNCTION).
+//   - Each transfer runs through a multi handle of its own (paired with its
+//     easy handle for life: the connections they keep are the pair's), so
+//     OpenSSL is entered one step at a time, inside an OpenSslSection
+//     (base/fork_gate.hpp), and never while waiting on the network.
 struct HttpsClient::Shared {
   static constexpr long kMaxConnectionsPerHandle = 8;  // kept alive, to different origins
   static constexpr size_t kMaxIdleHandles = 64;
 
+  struct Handle {
+    CURL *easy = nullptr;
+    CURLM *multi = nullptr;
+  };
+  static void cleanup(Handle h) {
+    OpenSslSection openssl;  // closing connections shuts their TLS down
+    if (h.multi != nullptr) curl_multi_cleanup(h.multi);
+    if (h.easy != nullptr) curl_easy_cleanup(h.easy);
+  }
+
   CURLSH *share = nullptr;
   std::mutex locks[CURL_LOCK_DATA_LAST];
   std::mutex idle_mutex;
-  std::vector<CURL *> idle;
+  std::vector<Handle> idle;
   const std::string ca_file;
   std::once_flag store_once;
   X509_STORE *store = nullptr;  // null: libcurl loads the CA file itself
@@ -148,7 +163,7 @@ struct HttpsClient::Shared {
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   }
   ~Shared() {
-    for (CURL *h : idle) curl_easy_cleanup(h);  // before the share they use
+    for (Handle h : idle) cleanup(h);  // before the share they use
     curl_share_cleanup(share);
     X509_STORE_free(store);
   }
@@ -177,29 +192,69 @@ struct HttpsClient::Shared {
   // Parsed on the first request, not when the Host is made: `credplug
   // plugins` and `validate` never pay for it.
   X509_STORE *ca_store() {
-    std::call_once(store_once, [this] { store = load_ca_store(ca_file); });
+    std::call_once(store_once, [this] {
+      OpenSslSection openssl;
+      store = load_ca_store(ca_file);
+    });
     return store;
   }
 
-  CURL *borrow() {
+  // A pair ready for a transfer; its easy handle null when libcurl could not make one.
+  Handle borrow() {
     {
       std::lock_guard<std::mutex> lock(idle_mutex);
       if (!idle.empty()) {
-        CURL *h = idle.back();
+        Handle h = idle.back();
         idle.pop_back();
         return h;
       }
     }
-    return curl_easy_init();
+    Handle h{curl_easy_init(), curl_multi_init()};
+    if (h.easy == nullptr || h.multi == nullptr) {
+      cleanup(h);
+      return {};
+    }
+    curl_multi_setopt(h.multi, CURLMOPT_MAXCONNECTS, kMaxConnectionsPerHandle);
+    return h;
   }
-  void give_back(CURL *h) {
-    if (h == nullptr) return;
-    curl_easy_reset(h);  // drops every option (and pointer into the request); keeps its connections
-    std::lock_guard<std::mutex> lock(idle_mutex);
-    if (idle.size() < kMaxIdleHandles)
-      idle.push_back(h);
-    else
-      curl_easy_cleanup(h);
+  void give_back(Handle h) {
+    curl_easy_reset(h.easy);  // drops every option (and pointer into the request); keeps its connections
+    bool kept = false;
+    {
+      std::lock_guard<std::mutex> lock(idle_mutex);
+      if (idle.size() < kMaxIdleHandles) {
+        idle.push_back(h);
+        kept = true;
+      }
+    }
+    if (!kept) cleanup(h);
+  }
+
+  // curl_easy_perform(), a step of OpenSSL work at a time (see above).
+  static CURLcode perform(Handle h) {
+    CURLMcode mc;
+    {
+      OpenSslSection openssl;
+      mc = curl_multi_add_handle(h.multi, h.easy);
+    }
+    if (mc != CURLM_OK) return CURLE_OUT_OF_MEMORY;
+    int running = 1;
+    while (running != 0 && mc == CURLM_OK) {
+      {
+        OpenSslSection openssl;
+        mc = curl_multi_perform(h.multi, &running);
+      }
+      // The timeouts are the easy handle's (CURLOPT_TIMEOUT_MS): this only
+      // bounds one wait, and libcurl shortens it to its next timer.
+      if (running != 0 && mc == CURLM_OK) mc = curl_multi_poll(h.multi, nullptr, 0, 1000, nullptr);
+    }
+    CURLcode rc = mc == CURLM_OK ? CURLE_OK : CURLE_RECV_ERROR;
+    int left = 0;
+    while (CURLMsg *msg = curl_multi_info_read(h.multi, &left))
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == h.easy) rc = msg->data.result;
+    OpenSslSection openssl;
+    curl_multi_remove_handle(h.multi, h.easy);
+    return rc;
   }
 };
 
@@ -267,7 +322,8 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
   std::string method = request.method;
   bool send_body = true;
   for (int hop = 0;; ++hop) {
-    CURL *curl = shared_->borrow();
+    const Shared::Handle handle = shared_->borrow();
+    CURL *curl = handle.easy;
     if (curl == nullptr) {
       result.error = "libcurl could not create a handle";
       result.error_code = CREDPLUG_ERR_NETWORK;
@@ -297,7 +353,6 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     } else if (!options_.ca_file.empty()) {
       curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
     }
-    curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, Shared::kMaxConnectionsPerHandle);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
     // A plugin may ask for less time than the host allows, never more.
     curl_easy_setopt(
@@ -325,13 +380,13 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
       curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.c_str());
     }
 
-    CURLcode rc = curl_easy_perform(curl);
+    CURLcode rc = Shared::perform(handle);
     ++shared_->requests;
     long status = 0, opened = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK && opened > 0)
       shared_->connections += uint64_t(opened);
-    shared_->give_back(curl);  // before the header list it points to goes
+    shared_->give_back(handle);  // before the header list it points to goes
     for (curl_slist *h = headers; h != nullptr; h = h->next) OPENSSL_cleanse(h->data, std::strlen(h->data));
     curl_slist_free_all(headers);
 

@@ -1,5 +1,6 @@
 #include "schema/schema_checks.hpp"
 
+#include "base/fork_local.hpp"
 #include "schema/draft04_meta_schema.hpp"
 #include "schema/rapidjson_schema.hpp"
 
@@ -26,8 +27,9 @@ struct MetaSchema {
 };
 
 MetaSchema &meta() {
-  static auto *m = new MetaSchema();  // never destroyed: used until exit
-  return *m;
+  // Per process (a child of fork() compiles its own); never destroyed: used until exit.
+  static auto *m = new ForkLocal<MetaSchema>([] { return std::make_unique<MetaSchema>(); });
+  return m->get();
 }
 
 std::string pointer_text(const SchemaPointer &p) {

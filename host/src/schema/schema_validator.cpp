@@ -1,5 +1,6 @@
 #include "schema/schema_validator.hpp"
 
+#include "base/fork_local.hpp"
 #include "bounded_json.hpp"
 #include "net/egress_policy.hpp"
 #include "schema/pattern_check.hpp"
@@ -27,38 +28,45 @@ namespace credplug::host {
 // back: copies are never shared, and the lock covers only the borrow and the
 // return, never a validation. The regex engine stays RapidJSON's Thompson
 // NFA: linear in the value's length.
+//
+// The copies are per process: a child of fork() does not take the lock
+// from a thread it does not have.
 struct CompiledSchema::Impl {
   rapidjson::Document schema_doc;
-  std::mutex mutex;
-  std::vector<std::unique_ptr<SchemaDocument>> idle;
+  struct Idle {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<SchemaDocument>> copies;
+  };
+  ForkLocal<Idle> idle{[] { return std::make_unique<Idle>(); }};
   static constexpr size_t kMaxIdle = 16;  // copies kept for later validations
 
   class Lease {
    public:
-    Lease(Impl &pool, std::unique_ptr<SchemaDocument> schema) : pool_(pool), schema_(std::move(schema)) {}
+    Lease(Idle &pool, std::unique_ptr<SchemaDocument> schema) : pool_(pool), schema_(std::move(schema)) {}
     ~Lease() {
       std::lock_guard<std::mutex> lock(pool_.mutex);
-      if (pool_.idle.size() < kMaxIdle) pool_.idle.push_back(std::move(schema_));
+      if (pool_.copies.size() < kMaxIdle) pool_.copies.push_back(std::move(schema_));
     }
     Lease(const Lease &) = delete;
     Lease &operator=(const Lease &) = delete;
     const SchemaDocument &operator*() const { return *schema_; }
 
    private:
-    Impl &pool_;
+    Idle &pool_;
     std::unique_ptr<SchemaDocument> schema_;
   };
 
   Lease borrow() {
+    Idle &pool = idle.get();
     {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!idle.empty()) {
-        auto schema = std::move(idle.back());
-        idle.pop_back();
-        return Lease(*this, std::move(schema));
+      std::lock_guard<std::mutex> lock(pool.mutex);
+      if (!pool.copies.empty()) {
+        auto schema = std::move(pool.copies.back());
+        pool.copies.pop_back();
+        return Lease(pool, std::move(schema));
       }
     }
-    return Lease(*this, std::make_unique<SchemaDocument>(schema_doc));
+    return Lease(pool, std::make_unique<SchemaDocument>(schema_doc));
   }
 };
 
@@ -329,7 +337,7 @@ CompiledSchema::CompiledSchema(std::string_view schema_text) : impl_(std::make_u
   // (pattern_check.hpp, ref_check.hpp).
   if (auto problem = schema_pattern_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   if (auto problem = schema_ref_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
-  impl_->idle.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
+  impl_->idle.get().copies.push_back(std::make_unique<SchemaDocument>(impl_->schema_doc));
   if (auto problem = meta_schema_problem(impl_->schema_doc)) throw std::runtime_error(*problem);
   for_each_property(impl_->schema_doc, [this](const std::string &name, const Value &property, const std::string &) {
     if (declared_write_only(property)) secret_fields_.insert(name);

@@ -47,7 +47,7 @@ void Redactor::add_one(std::string_view value) {
 }
 
 void Redactor::add(std::string_view value) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<ForkGuardedMutex> lock(mutex_);
   add_one(value);
   kit::SecretString encoded(kit::url_encode(value));
   if (encoded.view() != value) add_one(encoded.view());
@@ -61,7 +61,7 @@ void Redactor::add(std::string_view value) {
 }
 
 std::string Redactor::apply(std::string_view text) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<ForkGuardedMutex> lock(mutex_);
   std::string out(text);
   for (const auto &secret : secrets_) {
     size_t pos = 0;
@@ -74,7 +74,7 @@ std::string Redactor::apply(std::string_view text) const {
 }
 
 bool Redactor::empty() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<ForkGuardedMutex> lock(mutex_);
   return secrets_.empty();
 }
 

@@ -3,9 +3,10 @@
 // function every message passes through before it is shown or logged.
 #pragma once
 
+#include "base/fork_guarded_mutex.hpp"
+
 #include <credplug/kit/secret.hpp>
 
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -41,7 +42,8 @@ class Redactor {
       return a.size() != b.size() ? a.size() > b.size() : a.view() < b.view();
     }
   };
-  mutable std::mutex mutex_;
+  // A child of fork() keeps the secrets: fork() waits for a change under way.
+  mutable ForkGuardedMutex mutex_{ForkGuardedMutex::kRedactor};
   std::set<kit::SecretString, LongestFirst> secrets_;
 };
 

@@ -1,5 +1,7 @@
 #include "transport/in_process_transport.hpp"
 
+#include "base/fork_guarded_mutex.hpp"
+#include "base/fork_local.hpp"
 #include "plugin/plugin_paths.hpp"
 #include "transport/plugin_call_marker.hpp"
 
@@ -64,7 +66,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
     credplug_instance *made = nullptr;
     int32_t rc;
     {
-      std::lock_guard<std::mutex> lock(lifecycle_);
+      std::lock_guard<std::mutex> lock(lifecycle_.get());
       PluginCallMarker marker(description_.id.c_str(), "create");
       rc = opened_.descriptor->create(&call, credential_json.c_str(), credential_json.size(), &made);
       if (made != nullptr) ++live_instances_;
@@ -91,7 +93,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
   }
 
   void destroy(credplug_instance *instance) {
-    std::lock_guard<std::mutex> lock(lifecycle_);
+    std::lock_guard<std::mutex> lock(lifecycle_.get());
     PluginCallMarker marker(description_.id.c_str(), "destroy");
     if (opened_.destroy) opened_.destroy(instance);
     --live_instances_;
@@ -99,7 +101,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
 
   // At exit, for a plugin with no instance left (plugin.h, "Lifetime").
   void shut_down() {
-    std::lock_guard<std::mutex> lock(lifecycle_);
+    std::lock_guard<std::mutex> lock(lifecycle_.get());
     PluginCallMarker marker(description_.id.c_str(), "shutdown");
     if (initialised_ && opened_.shutdown != nullptr && live_instances_.load() == 0) opened_.shutdown();
     initialised_ = false;
@@ -111,7 +113,9 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
   OpenedPlugin opened_;
   std::unique_ptr<CompiledSchema> schema_;
   PluginDescription description_;
-  std::mutex lifecycle_;  // serialises create() and destroy()
+  // Serialises create() and destroy(); per process (a child of fork() does
+  // not wait for a create() its parent's thread was in).
+  ForkLocal<std::mutex> lifecycle_{[] { return std::make_unique<std::mutex>(); }};
   std::atomic<long> live_instances_{0};
 };
 
@@ -141,8 +145,10 @@ std::shared_ptr<InProcessTransport> load_fresh(const std::string &path) {
 // Every plugin loaded in this process, by canonical path. Kept for the life
 // of the process, so init() runs once however many Hosts come and go, and
 // shutdown() runs last, at exit (plugin.h, "Lifetime").
+// fork() waits for a load under way: a child keeps the plugins (its code is
+// mapped, init() has run), so a plugin that forks while it loads hangs.
 struct Registry {
-  std::mutex mutex;
+  ForkGuardedMutex mutex{ForkGuardedMutex::kInProcessPlugins};
   std::map<std::string, std::shared_ptr<InProcessTransport>> loaded;
 };
 
@@ -155,7 +161,7 @@ Registry &registry() {
 // its Host) is not shut down under them.
 void shut_down_plugins() {
   Registry &r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
   for (auto &[path, plugin] : r.loaded) plugin->shut_down();
 }
 
@@ -164,7 +170,7 @@ void shut_down_plugins() {
 std::shared_ptr<PluginTransport> load_in_process(const std::string &path) {
   const std::string key = canonical_path(path);
   Registry &r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
   if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
   auto plugin = load_fresh(path);
   static const bool registered = std::atexit(shut_down_plugins) == 0;

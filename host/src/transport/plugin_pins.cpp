@@ -1,5 +1,6 @@
 #include "transport/plugin_pins.hpp"
 
+#include "base/fork_gate.hpp"
 #include "plugin/errno_text.hpp"
 #include "plugin/plugin_paths.hpp"
 
@@ -62,6 +63,7 @@ PinFile read_pin_file(const std::string &path) {
 }
 
 std::string file_sha256(const std::string &path) {
+  OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read '" + path + "' to hash it: " + errno_text(errno));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);

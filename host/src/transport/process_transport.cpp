@@ -1,6 +1,8 @@
 #include "transport/process_transport.hpp"
 
 #include "base/backoff.hpp"
+#include "base/fork_guarded_mutex.hpp"
+#include "base/fork_local.hpp"
 
 #include "plugin/errno_text.hpp"
 #include "plugin/plugin_paths.hpp"
@@ -223,7 +225,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
         program_(std::move(program)),
         load_deadline_ms_(load_deadline_ms),
         file_(file),
-        runner_(std::move(started.runner)) {}
+        runners_([] { return std::make_unique<Runners>(); }, std::make_unique<Runners>(std::move(started.runner))) {}
 
   const PluginDescription &description() const override { return description_; }
   const CompiledSchema &schema() const override { return *schema_; }
@@ -258,7 +260,10 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
                       : op == PluginOp::Test       ? runner::Op::Test
                                                    : runner::Op::Refresh;
     int32_t rc = exchange(*r, description_.id, wire, handle, {}, call, op_name(op));
-    if (rc == CREDPLUG_OK && ends_in_a_row_.load(std::memory_order_relaxed) != 0) ends_in_a_row_.store(0);
+    if (rc == CREDPLUG_OK) {
+      std::atomic<int> &ends = runners_.get().ends_in_a_row;
+      if (ends.load(std::memory_order_relaxed) != 0) ends.store(0);
+    }
     return rc;
   }
 
@@ -289,18 +294,19 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
   // The live runner, started again if it ended and its backoff has passed;
   // nullptr, with the reason on `call`, when there is none.
   std::shared_ptr<RunnerProcess> running(credplug_call &call, const char *what) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (runner_ && !runner_->ended()) return runner_;
+    Runners &here = runners_.get();
+    std::lock_guard<std::mutex> lock(here.mutex);
+    if (here.runner && !here.runner->ended()) return here.runner;
     const auto now = Clock::now();
     const std::string plugin = "plugin '" + description_.id + "'";
-    if (runner_) {
-      last_end_ = runner_->end_reason();
-      restart_at_ = now + milliseconds(restart_backoff_ms(++ends_in_a_row_));
-      runner_.reset();
+    if (here.runner) {
+      here.last_end = here.runner->end_reason();
+      here.restart_at = now + milliseconds(restart_backoff_ms(++here.ends_in_a_row));
+      here.runner.reset();
     }
-    if (now < restart_at_) {
-      auto wait = std::chrono::duration_cast<milliseconds>(restart_at_ - now).count() + 1;
-      fail(call, plugin + " is not running (its runner " + last_end_ + "); it is started again in " +
+    if (now < here.restart_at) {
+      auto wait = std::chrono::duration_cast<milliseconds>(here.restart_at - now).count() + 1;
+      fail(call, plugin + " is not running (its runner " + here.last_end + "); it is started again in " +
                      std::to_string(wait) + " ms, for the next " + what);
       return nullptr;
     }
@@ -310,26 +316,34 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
         throw LoadError("its file " + description_.path + " was replaced or changed since it was loaded");
       Started s = start(description_.path, program_, load_deadline_ms_);
       if (s.description.id != description_.id) throw LoadError("its file now holds plugin '" + s.description.id + "'");
-      runner_ = std::move(s.runner);
-      return runner_;
+      here.runner = std::move(s.runner);
+      return here.runner;
     } catch (const std::exception &e) {
-      last_end_ = std::string("could not be started again: ") + e.what();
-      restart_at_ = Clock::now() + milliseconds(restart_backoff_ms(++ends_in_a_row_ + 1));
-      fail(call, plugin + " " + last_end_);
+      here.last_end = std::string("could not be started again: ") + e.what();
+      here.restart_at = Clock::now() + milliseconds(restart_backoff_ms(++here.ends_in_a_row + 1));
+      fail(call, plugin + " " + here.last_end);
       return nullptr;
     }
   }
+
+  // This process's runner of the plugin: a child of fork() starts its own
+  // (it never writes to its parent's, nor reads what it answers).
+  struct Runners {
+    std::mutex mutex;  // guards what follows
+    std::shared_ptr<RunnerProcess> runner;
+    std::string last_end;
+    std::atomic<int> ends_in_a_row{0};  // runners ended (or not started) since a call last succeeded
+    Clock::time_point restart_at{};
+    Runners() = default;
+    explicit Runners(std::shared_ptr<RunnerProcess> first) : runner(std::move(first)) {}
+  };
 
   const PluginDescription description_;
   const std::unique_ptr<CompiledSchema> schema_;
   const RunnerProgram program_;
   const long load_deadline_ms_;
   const FileIdentity file_;
-  std::mutex mutex_;  // guards what follows
-  std::shared_ptr<RunnerProcess> runner_;
-  std::string last_end_;
-  std::atomic<int> ends_in_a_row_{0};  // runners ended (or not started) since a call last succeeded
-  Clock::time_point restart_at_{};
+  ForkLocal<Runners> runners_;
 };
 
 ProcessInstance::~ProcessInstance() {
@@ -339,8 +353,10 @@ ProcessInstance::~ProcessInstance() {
   }
 }
 
+// Kept by a child of fork(): its credentials hold these plugins, and it
+// starts runners of its own for them.
 struct Registry {
-  std::mutex mutex;
+  ForkGuardedMutex mutex{ForkGuardedMutex::kRunnerPlugins};
   std::map<std::string, std::shared_ptr<ProcessTransport>> loaded;
 };
 
@@ -358,7 +374,7 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const R
                           (program.keep_host_dumpable ? '1' : '0') + (program.namespaces ? '1' : '0');
   Registry &r = registry();
   {
-    std::lock_guard<std::mutex> lock(r.mutex);
+    std::lock_guard<ForkGuardedMutex> lock(r.mutex);
     if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
   }
   // Started unlocked: discovery starts the runners of many files at once.
@@ -373,7 +389,7 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const R
     runner->stop("was stopped (its plugin's schema does not compile)");
     throw LoadError("plugin '" + id + "': " + e.what());
   }
-  std::lock_guard<std::mutex> lock(r.mutex);
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
   auto [it, inserted] = r.loaded.emplace(key, plugin);
   if (!inserted) runner->stop("was not needed (the plugin was loaded by another thread meanwhile)");
   return it->second;

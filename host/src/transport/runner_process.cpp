@@ -1,5 +1,7 @@
 #include "transport/runner_process.hpp"
 
+#include "base/fork_guarded_mutex.hpp"
+#include "base/fork_local.hpp"
 #include "plugin/errno_text.hpp"
 #include "secrets/logger.hpp"
 #include "secrets/output_rules.hpp"
@@ -7,6 +9,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 
@@ -19,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 #include <stdexcept>
 
 namespace credplug::host {
@@ -43,30 +47,78 @@ std::string describe(int status) {
 // process's /proc/<pid>/mem and environ (a constructor read another
 // plugin's client secret there). The setting before the first is restored
 // after the last.
-std::mutex g_undumpable_mutex;
-int g_undumpable_runners = 0;
-int g_dumpable_before = 1;
+//
+// The channels of this process's runners are listed too: a child of fork()
+// closes them at once, so it never reads or writes its parent's runners,
+// and they see their channel close when the parent ends them.
+struct Runners {
+  ForkGuardedMutex mutex{ForkGuardedMutex::kRunners};
+  int undumpable = 0;  // runners holding this process undumpable
+  int dumpable_before = 1;
+  std::set<int> channels;
+};
+
+Runners &runners() {
+  static auto *r = new Runners();  // never destroyed: runners may end during exit
+  return *r;
+}
 
 void hold_undumpable() {
-  std::lock_guard<std::mutex> lock(g_undumpable_mutex);
-  if (g_undumpable_runners++ == 0) {
-    g_dumpable_before = prctl(PR_GET_DUMPABLE);
+  Runners &r = runners();
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
+  if (r.undumpable++ == 0) {
+    r.dumpable_before = prctl(PR_GET_DUMPABLE);
     prctl(PR_SET_DUMPABLE, 0);
   }
 }
 
 void release_undumpable() {
-  std::lock_guard<std::mutex> lock(g_undumpable_mutex);
-  if (--g_undumpable_runners == 0 && g_dumpable_before > 0) prctl(PR_SET_DUMPABLE, g_dumpable_before);
+  Runners &r = runners();
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
+  if (--r.undumpable == 0 && r.dumpable_before > 0) prctl(PR_SET_DUMPABLE, r.dumpable_before);
 }
+
+// Opened and closed under the lock: fork() sees both ends listed or neither,
+// and never a closed number that another thread may already reuse.
+bool open_channel(int sv[2]) {
+  Runners &r = runners();
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
+  r.channels.insert(sv[0]);
+  r.channels.insert(sv[1]);
+  return true;
+}
+
+void close_channel(int fd) {
+  Runners &r = runners();
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
+  close(fd);
+  r.channels.erase(fd);
+}
+
+// In a child of fork(), which has no runner yet: alone, so unlocked (fork()
+// held the lock over the copy, so the list is whole).
+void forget_parents_runners() {
+  Runners &r = runners();
+  for (int fd : r.channels) close(fd);
+  r.channels.clear();
+  if (r.undumpable > 0) {
+    r.undumpable = 0;
+    if (r.dumpable_before > 0) prctl(PR_SET_DUMPABLE, r.dumpable_before);
+  }
+}
+
+[[maybe_unused]] const bool g_registered = [] {
+  runners();
+  return pthread_atfork(nullptr, nullptr, forget_parents_runners) == 0;
+}();
 
 }  // namespace
 
 std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner, const std::string &plugin_path) {
   const std::string &runner_path = runner.path;
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    throw std::runtime_error(std::string("socketpair: ") + errno_text(errno));
+  if (!open_channel(sv)) throw std::runtime_error(std::string("socketpair: ") + errno_text(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, sv[1], runner::kChannelFd);
@@ -93,10 +145,10 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   int rc = posix_spawn(&pid, runner_path.c_str(), &actions, &attr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  close(sv[1]);
+  close_channel(sv[1]);
   if (rc != 0) {
     if (!runner.keep_host_dumpable) release_undumpable();
-    close(sv[0]);
+    close_channel(sv[0]);
     throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + errno_text(rc) +
                              "); reinstall credplug, or run plugins you trust with --isolation in-process");
   }
@@ -110,15 +162,17 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   r->label_ = "[" + displayable(plugin_path.substr(plugin_path.rfind('/') + 1), 128) + "] ";
   r->calls_[0] = std::make_shared<RunnerInbox>();
   r->keeps_host_undumpable_ = !runner.keep_host_dumpable;
+  r->generation_ = fork_generation();
   return r;
 }
 
 RunnerProcess::~RunnerProcess() {
+  if (generation_ != fork_generation()) return;  // the parent's: not this process's to end
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!ended_) finish_locked("was closed");
   }
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0) close_channel(fd_);
   if (keeps_host_undumpable_) release_undumpable();  // reaped: it reads nothing more
 }
 
@@ -164,6 +218,7 @@ void RunnerProcess::stop(const std::string &reason) {
 }
 
 bool RunnerProcess::ended() {
+  if (generation_ != fork_generation()) return true;  // the parent's: its channel is closed here
   std::unique_lock<std::mutex> lock(mutex_);
   if (!ended_ && !reading_) {
     // Idle: did it die since the last call? (It hangs up the channel.)

@@ -119,6 +119,7 @@ class RunnerProcess {
   pid_t pid_ = -1;
   int fd_ = -1;
   bool keeps_host_undumpable_ = false;
+  uint64_t generation_ = 0;                      // fork_generation() where it was started
   std::unique_ptr<runner::FrameReader> reader_;  // used by the caller reading (reading_)
   Clock::time_point started_;
   std::mutex write_mutex_;
