@@ -57,18 +57,6 @@ std::string hostile(const std::string &action, const std::string &extra = "") {
 
 ProcessResult isolated(std::vector<std::string> args) { return E2E::get().isolated_hostile(std::move(args)); }
 
-// Processes whose command line holds `part` (a runner's names its plugin
-// file; its namespaces' processes are forks of it, with the same line).
-std::vector<pid_t> processes_with(const std::string &part) {
-  std::vector<pid_t> out;
-  for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (contains(line, part)) out.push_back(std::stoi(entry.path().filename().string()));
-  }
-  return out;
-}
-
 size_t count(const std::string &text, const std::string &part) {
   size_t n = 0;
   for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;

@@ -135,6 +135,19 @@ ProcessResult E2E::isolated_hostile(std::vector<std::string> args) {
   return trusted(args);
 }
 
+std::vector<pid_t> processes_with(const std::string &part) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto &entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (contains(line, part)) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
 bool process_ended(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;

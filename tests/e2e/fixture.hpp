@@ -83,6 +83,9 @@ bool contains(const std::string &haystack, const std::string &needle);
 bool eventually(const std::function<bool()> &condition, int timeout_ms = 10000);
 // Whether process `pid` has ended: gone, or a zombie not reaped yet.
 bool process_ended(pid_t pid);
+// Processes whose command line holds `part` (a runner's names its plugin
+// file; its namespaces' processes are forks of it, with the same line).
+std::vector<pid_t> processes_with(const std::string &part);
 // The value of a header the emulator recorded, or "".
 std::string header(const emulator::Headers &headers, const std::string &name);
 // A TCP port on 127.0.0.1 that nothing listens on.

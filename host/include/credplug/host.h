@@ -197,6 +197,11 @@ void credplug_host_free(credplug_host *host); /* NULL is a no-op */
 ** the caller's (credplug_free). */
 int32_t credplug_host_plugins(credplug_host *host, char **json, char **errmsg);
 
+/* Scans the search path again on the next look (an upgrade: new plugin
+** files, replaced ones). Credentials already open keep their plugin; in
+** runners, a replaced file is used when their runner starts again. */
+int32_t credplug_host_reload_plugins(credplug_host *host, char **errmsg);
+
 /* Checks a credential against the plugin's schema and its offline checks.
 ** CREDPLUG_HOST_OK when valid; CREDPLUG_HOST_ERR_INVALID_INPUT with every
 ** field error in *errmsg (one per line) when not. */

@@ -123,6 +123,14 @@ class Host {
   std::vector<PluginInfo> plugins();
   // Files found in the search path that could not be loaded, and why.
   std::vector<PluginProblem> problems();
+  // Scans the search path again on the next look: new plugin files are
+  // found, and replaced ones loaded afresh for credentials opened after.
+  // Without it, open() and plugin() still notice a replaced file of the id
+  // they look up. Credentials already open keep their plugin; in runners, a
+  // replaced file (if it may load: safe path, pins) is used when their
+  // runner starts again. In this process a plugin loads once: a warning
+  // says its file changed.
+  void reload_plugins();
   // The plugin with this id; throws Error(InvalidInput) naming the known ids,
   // or Error(Plugin) when a file that should hold it failed to load.
   PluginInfo plugin(const std::string &id);

@@ -273,6 +273,8 @@ std::vector<PluginInfo> Host::plugins() {
   return out;
 }
 
+void Host::reload_plugins() { impl_->registry().reload(); }
+
 std::vector<PluginProblem> Host::problems() {
   std::vector<PluginProblem> out;
   for (const auto &[path, why] : impl_->registry().problems()) out.push_back({path, why});

@@ -236,6 +236,14 @@ int32_t credplug_host_plugins(credplug_host *host, char **json, char **errmsg) {
   });
 }
 
+int32_t credplug_host_reload_plugins(credplug_host *host, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (host == nullptr) return misuse(errmsg, "credplug_host_reload_plugins: `host` is NULL");
+    host->host->reload_plugins();
+    return CREDPLUG_HOST_OK;
+  });
+}
+
 int32_t credplug_validate(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
                           char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {

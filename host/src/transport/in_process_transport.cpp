@@ -40,7 +40,8 @@ class InProcessInstance final : public PluginInstance {
 
 class InProcessTransport final : public PluginTransport, public std::enable_shared_from_this<InProcessTransport> {
  public:
-  InProcessTransport(std::string path, OpenedPlugin opened, std::unique_ptr<CompiledSchema> schema)
+  InProcessTransport(std::string path, OpenedPlugin opened, std::unique_ptr<CompiledSchema> schema,
+                     const FileIdentity &file)
       : opened_(opened), schema_(std::move(schema)) {
     const credplug_plugin *d = opened.descriptor;
     description_ = {d->id,
@@ -54,7 +55,8 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
                     opened.concurrent_instance,
                     opened.default_token_lifetime_s,
                     false,
-                    "in-process isolation runs plugin code in this process, behind no wall"};
+                    "in-process isolation runs plugin code in this process, behind no wall",
+                    file};
   }
 
   const PluginDescription &description() const override { return description_; }
@@ -126,6 +128,7 @@ InProcessInstance::~InProcessInstance() { plugin_->destroy(instance); }
 
 std::shared_ptr<InProcessTransport> load_fresh(const std::string &path) {
   PluginCallMarker marker(path.c_str(), "load");  // constructors, credplug_get_interface(), init()
+  const FileIdentity file = identity_of(path);
   OpenedPlugin opened = open_plugin(path);
   const std::string id = opened.descriptor->id;
   std::unique_ptr<CompiledSchema> schema;
@@ -139,7 +142,7 @@ std::shared_ptr<InProcessTransport> load_fresh(const std::string &path) {
     if (rc != CREDPLUG_OK)
       throw LoadError("plugin '" + id + "' refused to initialise (status " + std::to_string(rc) + ")");
   }
-  return std::make_shared<InProcessTransport>(path, opened, std::move(schema));
+  return std::make_shared<InProcessTransport>(path, opened, std::move(schema), file);
 }
 
 // Every plugin loaded in this process, by canonical path. Kept for the life

@@ -25,24 +25,49 @@ std::vector<std::string> plugin_files(const std::string &dir) {
   return files;
 }
 
+// Before any code of the file runs: a safe path and, with a pin file, a
+// pinned hash. Returns the id it is pinned as ("" without pins); throws
+// std::runtime_error saying why it may not load.
+std::string check_file(const LoadPolicy &policy, const std::string &path) {
+  if (!policy.allow_unsafe_paths)
+    if (auto why = unsafe_plugin_path(path))
+      throw std::runtime_error(*why +
+                               ", so anyone could have replaced its code (fix the permissions, or allow it with "
+                               "--allow-unsafe-plugin-paths / CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)");
+  if (policy.pins) return pinned_id(*policy.pins, conventional_plugin_id(path), file_sha256(path));
+  return "";
+}
+
+// What check_file() allows, as text: Hosts that check alike share runners.
+std::string check_key(const LoadPolicy &policy) {
+  std::string key = policy.allow_unsafe_paths ? "unsafe-paths" : "safe-paths";
+  if (policy.pins)
+    for (const auto &[id, sha256] : policy.pins->sha256_by_id) key += '\0' + id + ' ' + sha256;
+  return key;
+}
+
 }  // namespace
 
 std::shared_ptr<PluginTransport> PluginRegistry::load(const std::string &path) {
-  if (policy_.isolated) return load_in_runner(path, policy_.runner, policy_.load_deadline_ms);
+  if (policy_.isolated)
+    return load_in_runner(
+        path, policy_.runner, policy_.load_deadline_ms,
+        [policy = policy_](const std::string &file) {
+          try {
+            check_file(policy, file);
+          } catch (const std::exception &e) {
+            throw LoadError(std::string("its replaced file may not load: ") + e.what());
+          }
+        },
+        check_key(policy_));
   return load_in_process(path);
 }
 
-// Before any code of the file runs: a safe path and, with a pin file, a
-// pinned hash. False (with the problem recorded) when it may not be loaded.
+// False (with the problem recorded) when the file may not be loaded.
 bool PluginRegistry::may_load(const std::string &path, std::string &pinned_as) {
   if (by_path_.count(path) || problems_.count(path)) return false;
   try {
-    if (!policy_.allow_unsafe_paths)
-      if (auto why = unsafe_plugin_path(path))
-        throw std::runtime_error(*why +
-                                 ", so anyone could have replaced its code (fix the permissions, or allow it with "
-                                 "--allow-unsafe-plugin-paths / CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS=1)");
-    if (policy_.pins) pinned_as = pinned_id(*policy_.pins, conventional_plugin_id(path), file_sha256(path));
+    pinned_as = check_file(policy_, path);
   } catch (const std::exception &e) {
     problems_[path] = std::string("not loaded: ") + e.what();
     logger_.write(CREDPLUG_LOG_WARN, "plugin " + path + " " + problems_[path]);
@@ -146,11 +171,41 @@ std::map<std::string, std::string> PluginRegistry::problems() {
 void PluginRegistry::add_problem(const std::string &where, const std::string &why) {
   std::lock_guard<std::mutex> lock(mutex_);
   problems_[where] = why;
+  lasting_problems_[where] = why;
+}
+
+void PluginRegistry::reload() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  by_id_.clear();
+  by_path_.clear();
+  problems_ = lasting_problems_;
+  scanned_ = false;
+}
+
+bool PluginRegistry::replaced(const std::shared_ptr<PluginTransport> &plugin) {
+  const PluginDescription &d = plugin->description();
+  try {
+    if (identity_of(d.path) == d.file) return false;
+  } catch (const LoadError &) {  // removed: the loaded plugin keeps serving
+    return false;
+  }
+  if (policy_.isolated) return true;
+  // Its code is mapped in this process, and dlopen() would hand it back.
+  if (warned_replaced_.insert(d.path).second)
+    logger_.write(CREDPLUG_LOG_WARN, "plugin '" + d.id + "': " + d.path +
+                                         " changed since it was loaded; a plugin in this process loads once per "
+                                         "process (restart it, or run plugins in runners, to use the new file)");
+  return false;
 }
 
 std::shared_ptr<PluginTransport> PluginRegistry::find(const std::string &id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
+  if (auto it = by_id_.find(id); it != by_id_.end()) {
+    if (!replaced(it->second)) return it->second;
+    // An upgrade: the new file for new credentials (the ones open keep theirs).
+    by_path_.erase(it->second->description().path);
+    by_id_.erase(it);
+  }
   // The conventional file name first, so one command loads one plugin.
   for (const auto &dir : dirs_) {
     std::string path = (fs::path(dir) / ("credplug-" + id + ".so")).string();

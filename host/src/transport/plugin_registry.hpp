@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,12 +42,20 @@ class PluginRegistry {
   void add_problem(const std::string &where, const std::string &why);
 
   // The plugin with this id, loading only the file that should hold it (and
-  // files whose names do not say). Throws Error(InvalidInput) naming the
-  // ids known, or Error(Plugin) when the file for `id` cannot be used.
+  // files whose names do not say). A file replaced since it was loaded is
+  // loaded afresh (in runners; in this process, a warning says it cannot
+  // be). Throws Error(InvalidInput) naming the ids known, or Error(Plugin)
+  // when the file for `id` cannot be used.
   std::shared_ptr<PluginTransport> find(const std::string &id);
+
+  // Forgets what was found: the next look scans the search path again.
+  // Plugins that credentials hold keep running for them.
+  void reload();
 
  private:
   bool may_load(const std::string &path, std::string &pinned_as);
+  // Whether a loaded plugin's file was replaced, and can be loaded afresh.
+  bool replaced(const std::shared_ptr<PluginTransport> &plugin);
   void accept(const std::string &path, const std::string &pinned_as, const std::shared_ptr<PluginTransport> &plugin);
   void try_load(const std::string &path);
   void scan_all();
@@ -59,6 +68,8 @@ class PluginRegistry {
   std::map<std::string, std::shared_ptr<PluginTransport>> by_id_;
   std::map<std::string, std::string> by_path_;   // path -> id, for loaded files
   std::map<std::string, std::string> problems_;  // path -> why it could not be used
+  std::map<std::string, std::string> lasting_problems_;  // add_problem()'s: kept by reload()
+  std::set<std::string> warned_replaced_;                // in-process files said to have changed
   bool scanned_ = false;
 };
 

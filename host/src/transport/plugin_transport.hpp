@@ -10,6 +10,7 @@
 #pragma once
 
 #include "schema/schema_validator.hpp"
+#include "transport/file_identity.hpp"
 #include "transport/host_services.hpp"
 
 #include <credplug/types.hpp>
@@ -30,6 +31,7 @@ struct PluginDescription {
   // why not ("" in-process, where no wall stands).
   bool namespaces = false;
   std::string no_namespaces;
+  FileIdentity file;  // the file as it was when loaded
 };
 
 enum class PluginOp { Authenticate, Test, Refresh };

@@ -9,6 +9,7 @@
 #include "plugin/runner_protocol.hpp"
 #include "secrets/logger.hpp"
 #include "secrets/output_rules.hpp"
+#include "transport/file_identity.hpp"
 #include "transport/runner_frames.hpp"
 #include "transport/runner_process.hpp"
 
@@ -178,27 +179,6 @@ Started start(const std::string &path, const RunnerProgram &program, long deadli
   }
 }
 
-// What says a file is still the one loaded: a replaced or rewritten file has
-// another inode or a newer ctime (which no one but root can set back).
-// Cheaper than hashing a 2.6 MB plugin on every start.
-struct FileIdentity {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  off_t size = 0;
-  struct timespec mtime {
-  }, ctime{};
-  bool operator==(const FileIdentity &o) const {
-    return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
-           mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
-  }
-};
-
-FileIdentity identity_of(const std::string &path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw LoadError("cannot read " + path + ": " + errno_text(errno));
-  return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
-}
-
 class ProcessTransport;
 
 class ProcessInstance final : public PluginInstance {
@@ -219,13 +199,14 @@ class ProcessInstance final : public PluginInstance {
 
 class ProcessTransport final : public PluginTransport, public std::enable_shared_from_this<ProcessTransport> {
  public:
-  ProcessTransport(Started started, RunnerProgram program, long load_deadline_ms, FileIdentity file)
+  ProcessTransport(Started started, RunnerProgram program, long load_deadline_ms, LoadCheck check)
       : description_(std::move(started.description)),
         schema_(std::make_unique<CompiledSchema>(started.schema)),
         program_(std::move(program)),
         load_deadline_ms_(load_deadline_ms),
-        file_(file),
-        runners_([] { return std::make_unique<Runners>(); }, std::make_unique<Runners>(std::move(started.runner))) {}
+        check_(std::move(check)),
+        runners_([this] { return std::make_unique<Runners>(description_); },
+                 std::make_unique<Runners>(description_, std::move(started.runner))) {}
 
   const PluginDescription &description() const override { return description_; }
   const CompiledSchema &schema() const override { return *schema_; }
@@ -311,11 +292,22 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
       return nullptr;
     }
     try {
-      // Vault's rule: the file started again is the file that was loaded.
-      if (!(identity_of(description_.path) == file_))
-        throw LoadError("its file " + description_.path + " was replaced or changed since it was loaded");
+      // A replaced file (an upgrade) is started only if it may be loaded:
+      // a safe path and, with a pin file, a pinned hash. The instances are
+      // created again in it from their credentials.
+      const FileIdentity now_file = identity_of(description_.path);
+      const bool replaced = now_file != here.file;
+      if (replaced) check_(description_.path);
       Started s = start(description_.path, program_, load_deadline_ms_);
       if (s.description.id != description_.id) throw LoadError("its file now holds plugin '" + s.description.id + "'");
+      if (replaced) {
+        here.file = now_file;
+        if (const Logger *log = process_logger())
+          log->write(CREDPLUG_LOG_INFO, plugin + " started again from its replaced file " + description_.path +
+                                            " (version " + displayable(s.description.version, 64) + ", was " +
+                                            displayable(here.version, 64) + ")");
+        here.version = s.description.version;
+      }
       here.runner = std::move(s.runner);
       return here.runner;
     } catch (const std::exception &e) {
@@ -334,15 +326,17 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     std::string last_end;
     std::atomic<int> ends_in_a_row{0};  // runners ended (or not started) since a call last succeeded
     Clock::time_point restart_at{};
-    Runners() = default;
-    explicit Runners(std::shared_ptr<RunnerProcess> first) : runner(std::move(first)) {}
+    FileIdentity file;    // the file its runners run
+    std::string version;  // of the plugin in it, for the log line of an upgrade
+    explicit Runners(const PluginDescription &loaded, std::shared_ptr<RunnerProcess> first = nullptr)
+        : runner(std::move(first)), file(loaded.file), version(loaded.version) {}
   };
 
   const PluginDescription description_;
   const std::unique_ptr<CompiledSchema> schema_;
   const RunnerProgram program_;
   const long load_deadline_ms_;
-  const FileIdentity file_;
+  const LoadCheck check_;  // for a replaced file
   ForkLocal<Runners> runners_;
 };
 
@@ -353,11 +347,14 @@ ProcessInstance::~ProcessInstance() {
   }
 }
 
-// Kept by a child of fork(): its credentials hold these plugins, and it
-// starts runners of its own for them.
+// The plugins loaded in runners, by file (and its identity: a changed file
+// is loaded afresh) and how they run; held by the Hosts and credentials
+// using them, and ended (their runners too) with the last. Kept by a child
+// of fork(): its credentials hold these plugins, and it starts runners of
+// its own for them.
 struct Registry {
   ForkGuardedMutex mutex{ForkGuardedMutex::kRunnerPlugins};
-  std::map<std::string, std::shared_ptr<ProcessTransport>> loaded;
+  std::map<std::string, std::weak_ptr<ProcessTransport>> loaded;
 };
 
 Registry &registry() {
@@ -368,31 +365,40 @@ Registry &registry() {
 }  // namespace
 
 std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const RunnerProgram &program,
-                                                long load_deadline_ms) {
-  // A Host with a runner of its own gets its own.
-  const std::string key = canonical_path(path) + '\0' + program.path + '\0' + (program.keep_stderr ? '1' : '0') +
-                          (program.keep_host_dumpable ? '1' : '0') + (program.namespaces ? '1' : '0');
+                                                long load_deadline_ms, const LoadCheck &check,
+                                                const std::string &check_key) {
+  const FileIdentity file = identity_of(path);
+  // A Host with a runner of its own, or other rules for a replaced file, gets its own.
+  const std::string key = canonical_path(path) + '\0' + file.key() + '\0' + program.path + '\0' +
+                          (program.keep_stderr ? '1' : '0') + (program.keep_host_dumpable ? '1' : '0') +
+                          (program.namespaces ? '1' : '0') + '\0' + check_key;
   Registry &r = registry();
   {
     std::lock_guard<ForkGuardedMutex> lock(r.mutex);
-    if (auto existing = r.loaded.find(key); existing != r.loaded.end()) return existing->second;
+    if (auto existing = r.loaded.find(key); existing != r.loaded.end())
+      if (auto alive = existing->second.lock()) return alive;
   }
   // Started unlocked: discovery starts the runners of many files at once.
-  const FileIdentity file = identity_of(path);
   Started s = start(path, program, load_deadline_ms);
+  s.description.file = file;
   const std::string id = s.description.id;
   auto runner = s.runner;
   std::shared_ptr<ProcessTransport> plugin;
   try {
-    plugin = std::make_shared<ProcessTransport>(std::move(s), program, load_deadline_ms, file);
+    plugin = std::make_shared<ProcessTransport>(std::move(s), program, load_deadline_ms, check);
   } catch (const std::exception &e) {  // the schema does not compile
     runner->stop("was stopped (its plugin's schema does not compile)");
     throw LoadError("plugin '" + id + "': " + e.what());
   }
   std::lock_guard<ForkGuardedMutex> lock(r.mutex);
-  auto [it, inserted] = r.loaded.emplace(key, plugin);
-  if (!inserted) runner->stop("was not needed (the plugin was loaded by another thread meanwhile)");
-  return it->second;
+  for (auto it = r.loaded.begin(); it != r.loaded.end();) it = it->second.expired() ? r.loaded.erase(it) : std::next(it);
+  auto &slot = r.loaded[key];
+  if (auto alive = slot.lock()) {
+    runner->stop("was not needed (the plugin was loaded by another thread meanwhile)");
+    return alive;
+  }
+  slot = plugin;
+  return plugin;
 }
 
 }  // namespace credplug::host

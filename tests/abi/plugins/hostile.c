@@ -17,7 +17,9 @@
 ** where: create, authenticate, test, refresh, destroy.
 **
 ** Built three more times with HOSTILE_IN=1 (a crash in
-** credplug_get_interface) and HOSTILE_IN=2 (a crash in init). */
+** credplug_get_interface) and HOSTILE_IN=2 (a crash in init), and once as
+** its own upgrade: HOSTILE_RELEASE=2 is version 2.0.0, whose token is
+** "hostile-token-2". */
 #define _GNU_SOURCE
 #include <credplug/plugin.h>
 
@@ -42,6 +44,16 @@
 #define HOSTILE_ID "crash-init"
 #else
 #define HOSTILE_ID "hostile"
+#endif
+#ifndef HOSTILE_RELEASE
+#define HOSTILE_RELEASE 1
+#endif
+#if HOSTILE_RELEASE == 1
+#define HOSTILE_VERSION "1.0.0"
+#define HOSTILE_TOKEN "Bearer hostile-token"
+#else
+#define HOSTILE_VERSION "2.0.0"
+#define HOSTILE_TOKEN "Bearer hostile-token-2"
 #endif
 
 static const credplug_host_api *host;
@@ -291,7 +303,7 @@ static int32_t h_authenticate(credplug_instance *h, credplug_call *call) {
     host->out_header(call, "X-Key", h->api_key, 0);
     host->out_info(call, "echo", token, 0);
   }
-  host->out_header(call, "Authorization", "Bearer hostile-token", CREDPLUG_FLAG_SECRET);
+  host->out_header(call, "Authorization", HOSTILE_TOKEN, CREDPLUG_FLAG_SECRET);
   host->out_expires_at(call, host->now_ms() / 1000 + 3600);
   return CREDPLUG_OK;
 }
@@ -310,7 +322,7 @@ static void h_destroy(credplug_instance *h) {
 }
 
 static const credplug_plugin descriptor = {
-    sizeof(credplug_plugin), 1, 1, HOSTILE_ID, "Hostile", "1.0.0",
+    sizeof(credplug_plugin), 1, 1, HOSTILE_ID, "Hostile", HOSTILE_VERSION,
     /* api_key lacks writeOnly on purpose: the host must treat it as secret and warn. */
     "{\"type\":\"object\",\"properties\":{\"action\":{\"type\":\"string\"},\"where\":{\"type\":\"string\"},"
     "\"api_key\":{\"type\":\"string\"}}}",
