@@ -60,8 +60,9 @@ void crash_runners(const std::string &file) {
 
 }  // namespace
 
-TEST_CASE("upgrade: a replaced plugin file serves credentials opened after it, and open ones once their runner "
-          "starts again; runners end with the last Host") {
+TEST_CASE(
+    "upgrade: a replaced plugin file serves credentials opened after it, and open ones once their runner "
+    "starts again; runners end with the last Host") {
   auto &env = E2E::get();
   const std::string dir = env.dir + "/" + env.new_dir("upgrade");
   const std::string file = dir + "/credplug-hostile.so";
@@ -90,8 +91,9 @@ TEST_CASE("upgrade: a replaced plugin file serves credentials opened after it, a
   CHECK(eventually([&] { return processes_with(file).empty(); }));
 }
 
-TEST_CASE("upgrade: with a pin file, a replaced file that is not pinned serves nobody, and the open credential "
-          "says why") {
+TEST_CASE(
+    "upgrade: with a pin file, a replaced file that is not pinned serves nobody, and the open credential "
+    "says why") {
   auto &env = E2E::get();
   const std::string dir = env.dir + "/" + env.new_dir("pinned-upgrade");
   const std::string file = dir + "/credplug-hostile.so";

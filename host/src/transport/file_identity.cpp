@@ -9,8 +9,8 @@ namespace credplug::host {
 
 std::string FileIdentity::key() const {
   return std::to_string(dev) + ':' + std::to_string(ino) + ':' + std::to_string(size) + ':' +
-         std::to_string(mtime.tv_sec) + '.' + std::to_string(mtime.tv_nsec) + ':' + std::to_string(ctime.tv_sec) +
-         '.' + std::to_string(ctime.tv_nsec);
+         std::to_string(mtime.tv_sec) + '.' + std::to_string(mtime.tv_nsec) + ':' + std::to_string(ctime.tv_sec) + '.' +
+         std::to_string(ctime.tv_nsec);
 }
 
 FileIdentity identity_of(const std::string &path) {

@@ -66,8 +66,8 @@ class PluginRegistry {
   const Logger &logger_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<PluginTransport>> by_id_;
-  std::map<std::string, std::string> by_path_;   // path -> id, for loaded files
-  std::map<std::string, std::string> problems_;  // path -> why it could not be used
+  std::map<std::string, std::string> by_path_;           // path -> id, for loaded files
+  std::map<std::string, std::string> problems_;          // path -> why it could not be used
   std::map<std::string, std::string> lasting_problems_;  // add_problem()'s: kept by reload()
   std::set<std::string> warned_replaced_;                // in-process files said to have changed
   bool scanned_ = false;

@@ -391,7 +391,8 @@ std::shared_ptr<PluginTransport> load_in_runner(const std::string &path, const R
     throw LoadError("plugin '" + id + "': " + e.what());
   }
   std::lock_guard<ForkGuardedMutex> lock(r.mutex);
-  for (auto it = r.loaded.begin(); it != r.loaded.end();) it = it->second.expired() ? r.loaded.erase(it) : std::next(it);
+  for (auto it = r.loaded.begin(); it != r.loaded.end();)
+    it = it->second.expired() ? r.loaded.erase(it) : std::next(it);
   auto &slot = r.loaded[key];
   if (auto alive = slot.lock()) {
     runner->stop("was not needed (the plugin was loaded by another thread meanwhile)");
