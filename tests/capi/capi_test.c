@@ -12,6 +12,10 @@
 
 static int failures;
 
+/* The entry point as a program built against 0.1 is bound to it. */
+void init_as_built_against_0_1(credplug_host_options *options);
+__asm__(".symver init_as_built_against_0_1, credplug_host_options_init@CREDPLUG_HOST_0");
+
 #define CHECK(cond)                                                     \
   do {                                                                  \
     if (!(cond)) {                                                      \
@@ -81,9 +85,22 @@ int main(void) {
     } buffer;
     size_t i;
     memset(buffer.bytes, 0xAB, sizeof buffer.bytes);
-    (credplug_host_options_init)(&buffer.options);
+    init_as_built_against_0_1(&buffer.options);
     CHECK(buffer.options.struct_size == old_size);
     for (i = old_size; i < sizeof buffer.bytes; ++i) CHECK(buffer.bytes[i] == 0xAB);
+    CHECK(buffer.options.cache_max_attempts == 3);
+  }
+  /* The function by its name, around the macro (as an FFI finds it): it
+  ** cannot know the size, fills nothing, and the struct is refused. */
+  {
+    credplug_host_options unsized;
+    credplug_host *h = NULL;
+    memset(&unsized, 0xAB, sizeof unsized);
+    (credplug_host_options_init)(&unsized);
+    CHECK(unsized.struct_size == 0 && unsized.cache_max_attempts != 3);
+    CHECK(credplug_host_new(&unsized, &h, &err) == CREDPLUG_HOST_ERR_MISUSE && h == NULL);
+    CHECK(err != NULL && strstr(err, "credplug_host_options_init_sized(&o, sizeof o)") != NULL);
+    credplug_free(err);
   }
 
   /* 0 means the default in every field: a zero-filled struct is all
@@ -126,6 +143,19 @@ int main(void) {
   CHECK(rc == CREDPLUG_HOST_OK && err == NULL);
   CHECK(credplug_host_plugins(host, &json, &err) == CREDPLUG_HOST_OK);
   CHECK(json != NULL && strstr(json, "\"id\":\"ainua\"") != NULL);
+  credplug_free(json);
+
+  /* The schema, for a form; validation as JSON: pointer, field, title, rule. */
+  CHECK(credplug_host_schema(host, "ainua", &json, &err) == CREDPLUG_HOST_OK);
+  CHECK(json != NULL && strstr(json, "\"client_secret\"") != NULL && strstr(json, "writeOnly") != NULL);
+  credplug_free(json);
+  CHECK(credplug_host_schema(host, "no-such-plugin", &json, &err) == CREDPLUG_HOST_ERR_INVALID_INPUT && json == NULL);
+  credplug_free(err);
+  text = "{\"client_id\":\"x\"}";
+  CHECK(credplug_validate_json(host, "ainua", text, strlen(text), &json, &err) == CREDPLUG_HOST_OK);
+  CHECK(json != NULL && strstr(json, "\"valid\":false") != NULL);
+  CHECK(json != NULL && strstr(json, "{\"pointer\":\"/ainua_url\",\"field\":\"ainua_url\",\"title\":\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"rule\":\"required\"") != NULL);
   credplug_free(json);
 
   /* Validation names the field; an unknown plugin is invalid input. */
@@ -189,6 +219,12 @@ int main(void) {
   credplug_host_free(host); /* credentials may outlive their host */
   CHECK(credplug_headers_get(cred, &h1, NULL) == CREDPLUG_HOST_OK);
   credplug_headers_release(h1);
+  /* References: the credential closes with the last. */
+  CHECK(credplug_credential_ref(cred) == cred);
+  credplug_credential_free(cred);
+  CHECK(credplug_headers_get(cred, &h1, NULL) == CREDPLUG_HOST_OK);
+  credplug_headers_release(h1);
+  CHECK(credplug_credential_ref(NULL) == NULL);
   credplug_credential_free(cred);
   credplug_free(NULL);
 

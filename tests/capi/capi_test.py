@@ -34,6 +34,10 @@ def load():
     P = C.c_void_p
     sig = {
         "credplug_host_options_init": (None, [C.POINTER(HostOptions)]),
+        "credplug_host_options_init_sized": (None, [C.POINTER(HostOptions), C.c_size_t]),
+        "credplug_host_schema": (C.c_int32, [P, C.c_char_p, C.POINTER(P), C.POINTER(P)]),
+        "credplug_validate_json": (C.c_int32, [P, C.c_char_p, C.c_char_p, C.c_size_t, C.POINTER(P), C.POINTER(P)]),
+        "credplug_credential_ref": (P, [P]),
         "credplug_host_version": (C.c_char_p, []),
         "credplug_status_name": (C.c_char_p, [C.c_int32]),
         "credplug_host_new": (C.c_int32, [C.POINTER(HostOptions), C.POINTER(P), C.POINTER(P)]),
@@ -89,8 +93,22 @@ def call(fn, *args):
 def main():
     logs = []
     log_fn = LOG_FN(lambda user, level, message: logs.append(message.decode()))
+    # The exported credplug_host_options_init cannot know this struct's size:
+    # it fills nothing, and a Host refuses the struct, saying what to call.
+    unsized = HostOptions()
+    unsized.cache_max_attempts = 99
+    lib.credplug_host_options_init(C.byref(unsized))
+    assert unsized.struct_size == 0 and unsized.cache_max_attempts == 99
+    host = C.c_void_p()
+    try:
+        call(lib.credplug_host_new, C.byref(unsized), C.byref(host))
+        raise AssertionError("a struct filled without its size was accepted")
+    except CredplugError as e:
+        assert e.code == MISUSE and "credplug_host_options_init_sized(&o, sizeof o)" in e.message, e.message
+
     options = HostOptions()
-    lib.credplug_host_options_init(C.byref(options))
+    lib.credplug_host_options_init_sized(C.byref(options), C.sizeof(options))
+    assert options.struct_size == C.sizeof(options) and options.cache_max_attempts == 3
     dirs = (C.c_char_p * 2)(os.environ["CREDPLUG_TEST_PLUGIN_DIR"].encode(), None)
     options.plugin_dirs = dirs
     options.use_environment = 0
@@ -114,6 +132,19 @@ def main():
         raise AssertionError("an empty credential validated")
     except CredplugError as e:
         assert e.code == INVALID_INPUT and "client_secret" in e.message, e.message
+
+    # What a form needs: the schema, and each field's problem beside it.
+    call(lib.credplug_host_schema, host, b"ainua", C.byref(out))
+    schema = json.loads(take(out))
+    assert schema["properties"]["client_secret"]["writeOnly"] is True, schema
+    call(lib.credplug_validate_json, host, b"ainua", b"{}", 2, C.byref(out))
+    verdict = json.loads(take(out))
+    assert verdict["valid"] is False, verdict
+    by_field = {e["field"]: e for e in verdict["errors"]}
+    assert set(by_field) == {"ainua_url", "client_id", "client_secret"}, verdict
+    assert by_field["client_id"] == {"pointer": "/client_id", "field": "client_id", "title": "Client ID",
+                                     "rule": "required", "message": by_field["client_id"]["message"]}, verdict
+    assert "Client ID" in by_field["client_id"]["message"]
 
     # Validation from many threads at once (ctypes drops the GIL in C): one
     # compiled schema shared by all used to crash within a few hundred calls.
@@ -188,8 +219,27 @@ def main():
     except CredplugError as e:
         assert e.code == REJECTED and "CANARY-python-wrong-secret" not in e.message, e.message
 
-    lib.credplug_credential_free(bad)
+    # References: threads each hold one while this thread closes its own (a
+    # tenant's credential rotated while its requests are in flight).
+    holders = [lib.credplug_credential_ref(cred) for _ in range(4)]
     lib.credplug_credential_free(cred)
+    failed = []
+    def holder(ref):
+        try:
+            for _ in range(50):
+                h = C.c_void_p()
+                call(lib.credplug_headers_get, ref, C.byref(h))
+                lib.credplug_headers_release(h)
+        except Exception as e:
+            failed.append(repr(e))
+        finally:
+            lib.credplug_credential_free(ref)
+    threads = [threading.Thread(target=holder, args=(r,)) for r in holders]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert not failed, failed[:2]
+
+    lib.credplug_credential_free(bad)
     lib.credplug_host_free(host)
     everything = "\n".join(logs)
     assert secret not in everything and "CANARY-python-wrong-secret" not in everything

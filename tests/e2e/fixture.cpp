@@ -42,6 +42,9 @@ E2E &E2E::get() {
     e->emu->add_client("avonhealth-user", "user_7", kAvonUserKey);
     e->emu->add_client("avni", "avni-app", kAvniSecret);
     e->emu->add_client("avni-user", "field.worker", kAvniPassword);
+    // Never destroyed: its key must not still be in the making at exit
+    // (OpenSSL cleans up then, under the thread making it).
+    e->emu->wait_until_ready();
     std::atexit([] { std::filesystem::remove_all(get().dir); });
     return e;
   }();
@@ -149,10 +152,17 @@ std::vector<pid_t> processes_with(const std::string &part) {
 }
 
 bool process_ended(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string dir = "/proc/" + std::to_string(pid);
+  std::ifstream stat(dir + "/stat");
   std::string line;
   if (!std::getline(stat, line)) return true;
-  return line.substr(line.rfind(')') + 2, 1) == "Z";  // exited, waiting for whoever adopted it
+  if (line.substr(line.rfind(')') + 2, 1) != "Z") return false;  // exited, waiting for whoever adopted it
+  // A group leader turns zombie before its other threads have exited, and
+  // they hold its files (a runner's channel) until they have.
+  std::error_code ec;
+  size_t threads = 0;
+  for (std::filesystem::directory_iterator it(dir + "/task", ec), end; !ec && it != end; it.increment(ec)) ++threads;
+  return threads <= 1;
 }
 
 bool eventually(const std::function<bool()> &condition, int timeout_ms) {

@@ -81,7 +81,8 @@ struct E2E {
 bool contains(const std::string &haystack, const std::string &needle);
 // Polls `condition` every 5 ms until it holds (true) or `timeout_ms` passes.
 bool eventually(const std::function<bool()> &condition, int timeout_ms = 10000);
-// Whether process `pid` has ended: gone, or a zombie not reaped yet.
+// Whether process `pid` has ended: gone, or a zombie not reaped yet whose
+// threads have all exited (so its files are closed).
 bool process_ended(pid_t pid);
 // Processes whose command line holds `part` (a runner's names its plugin
 // file; its namespaces' processes are forks of it, with the same line).

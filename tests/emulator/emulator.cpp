@@ -314,7 +314,12 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
 Emulator::~Emulator() {
   state_->server->stop();
   if (state_->thread.joinable()) state_->thread.join();
-  EVP_PKEY_free(state_->rsa.get().key);
+}
+
+// Also when the Emulator's constructor throws: the key is made (waited for)
+// and freed with the state.
+Emulator::State::~State() {
+  if (rsa.valid()) EVP_PKEY_free(rsa.get().key);
 }
 
 int Emulator::port() const { return state_->port; }

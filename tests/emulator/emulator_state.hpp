@@ -51,6 +51,7 @@ struct Emulator::State {
     std::string public_pem;
   };
   std::shared_future<RsaKey> rsa;
+  ~State();
 
   std::string origin() const { return "https://localhost:" + std::to_string(port); }
   Switches &switches_for(const std::string &provider);

@@ -177,8 +177,11 @@ typedef struct credplug_host_options {
 ** compiler sees it. */
 void credplug_host_options_init_sized(credplug_host_options *options, size_t size);
 
-/* The 0.1 entry point, kept for programs built against it: fills only the
-** fields 0.1 had (through cache_refresh_threads). */
+/* Call it through this macro (from C, C++), which passes the size. The
+** function of this name (what dlsym() or ctypes finds) cannot know the
+** size, so it fills nothing and credplug_host_new() refuses the struct: from
+** an FFI, call credplug_host_options_init_sized(&o, sizeof o). Programs
+** built against 0.1 keep the 0.1 behaviour (a versioned symbol). */
 void credplug_host_options_init(credplug_host_options *options);
 #define credplug_host_options_init(options) credplug_host_options_init_sized((options), sizeof *(options))
 
@@ -208,13 +211,33 @@ int32_t credplug_host_reload_plugins(credplug_host *host, char **errmsg);
 int32_t credplug_validate(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
                           char **errmsg);
 
+/* The same checks, said as the JSON `credplug --json validate` prints, for a
+** form to show beside each field: {"ok", "plugin", "valid", "errors":
+** [{"pointer", "field", "title", "rule", "message"}, ...]}. CREDPLUG_HOST_OK
+** whenever the checks ran, valid or not ("valid" says); *result_json is the
+** caller's (credplug_free). Messages name fields, never a secret value. */
+int32_t credplug_validate_json(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                               char **result_json, char **errmsg);
+
+/* The plugin's credential JSON Schema (draft-04) as it declares it: fields,
+** titles, descriptions, "writeOnly" on secrets. *schema_json is the
+** caller's (credplug_free). */
+int32_t credplug_host_schema(credplug_host *host, const char *plugin_id, char **schema_json, char **errmsg);
+
 /* Validates the credential once and opens it. `credential_json` is copied
 ** and the copy wiped; wipe yours. Opening the same text again while it is
 ** open shares one plugin instance and one token cache. On success *out is
-** freed with credplug_credential_free(). */
+** one reference to the credential, released with credplug_credential_free(). */
 int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
                       credplug_credential **out, char **errmsg);
-/* Waits for a background refresh of this credential, if one runs. NULL is a no-op. */
+/* Another reference to the credential, for another user of it (a thread, a
+** tenant's requests in flight). Each reference is released with
+** credplug_credential_free(); the credential closes with the last. So a
+** thread may close its reference (a tenant's credential rotated) while
+** others, each holding their own, go on using it. Returns `credential`. */
+credplug_credential *credplug_credential_ref(credplug_credential *credential);
+/* Releases one reference; the last closes the credential, waiting for its
+** background refresh if one runs. NULL is a no-op. */
 void credplug_credential_free(credplug_credential *credential);
 
 /* The headers to attach to an API request now, from the token cache: fast

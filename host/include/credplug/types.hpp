@@ -167,6 +167,8 @@ struct FieldError {
   std::string pointer;  // JSON pointer of the field: "/client_id" ("" = whole document)
   std::string rule;     // the schema keyword broken: "required", "pattern", ...
   std::string message;  // for a human: names the field and what is expected
+  std::string field;    // the field's name: the pointer's last token, unescaped ("" = whole document)
+  std::string title;    // the schema's title for the field, for a form's label ("" when none)
 };
 
 struct Validation {

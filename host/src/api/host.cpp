@@ -301,7 +301,7 @@ Validation Host::validate(const std::string &id, std::string_view credential_jso
     host::create_credential(impl_->shared, plugin, credential_json, also_secret);
   } catch (const Error &e) {
     if (e.kind() != ErrorKind::InvalidInput) throw;
-    v.errors.push_back({"", "plugin", e.what()});
+    v.errors.push_back({"", "plugin", e.what(), "", ""});
   }
   return v;
 }

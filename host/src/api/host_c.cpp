@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,7 @@ struct credplug_host {
 };
 
 struct credplug_credential {
+  std::atomic<long> references{1};  // credplug_credential_ref(); closed with the last
   std::unique_ptr<credplug::Credential> credential;
 };
 
@@ -118,10 +120,22 @@ void credplug_host_options_init_sized(credplug_host_options *out, size_t size) {
   std::memcpy(out, &full, filled);
 }
 
-// Parenthesised: the name is also the header's macro for the sized call.
-void(credplug_host_options_init)(credplug_host_options *options) {
+// credplug_host_options_init, exported twice (host.map). A program built
+// against 0.1 called it when the header had no macro: its reference is bound
+// to CREDPLUG_HOST_0, and it gets the fields 0.1 had, all its struct holds.
+void options_init_for_0_1_programs(credplug_host_options *options) {
   credplug_host_options_init_sized(options, offsetof(credplug_host_options, allow_unsafe_plugin_paths));
 }
+__asm__(".symver options_init_for_0_1_programs, credplug_host_options_init@CREDPLUG_HOST_0");
+
+// What the name finds now (dlsym, ctypes, a call around the header's macro)
+// cannot know how large the caller's struct is: it fills nothing and marks
+// the struct unusable, and credplug_host_new() refuses it saying what to
+// call instead. (Filling the 0.1 fields made later ones silently ignored.)
+void options_init_without_size(credplug_host_options *options) {
+  if (options != nullptr) options->struct_size = 0;
+}
+__asm__(".symver options_init_without_size, credplug_host_options_init@@CREDPLUG_HOST_0_7");
 
 int32_t credplug_host_version_number(void) { return CREDPLUG_HOST_VERSION_NUMBER; }
 
@@ -137,13 +151,17 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     if (out == nullptr) return misuse(errmsg, "credplug_host_new: `out` is NULL");
     *out = nullptr;
     credplug_host_options o;
-    credplug_host_options_init(&o);
+    credplug_host_options_init_sized(&o, sizeof o);
     // 0.4 and later: 0 is the default everywhere; before, 0 meant off or zero
     // in a few fields (host.h). NULL options are all defaults either way.
     bool zero_is_default = true;
     if (options != nullptr) {
       if (options->struct_size < offsetof(credplug_host_options, cache_skew_ms))
-        return misuse(errmsg, "credplug_host_new: options.struct_size is too small (use credplug_host_options_init)");
+        return misuse(errmsg, ("credplug_host_new: options.struct_size is " + std::to_string(options->struct_size) +
+                               ", too small: fill the options with credplug_host_options_init(&o) from C (the "
+                               "header's macro passes the size), or credplug_host_options_init_sized(&o, sizeof o) "
+                               "through an FFI")
+                                  .c_str());
       std::memcpy(&o, options, std::min<size_t>(options->struct_size, sizeof o));
       zero_is_default = CREDPLUG_HAS_FIELD(options, credplug_host_options, max_response_bytes);
     }
@@ -258,6 +276,28 @@ int32_t credplug_validate(credplug_host *host, const char *plugin_id, const char
   });
 }
 
+int32_t credplug_validate_json(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                               char **result_json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (result_json == nullptr) return misuse(errmsg, "credplug_validate_json: `result_json` is NULL");
+    *result_json = nullptr;
+    if (host == nullptr || plugin_id == nullptr || credential_json == nullptr)
+      return misuse(errmsg, "credplug_validate_json: `host`, `plugin_id` or `credential_json` is NULL");
+    Validation v = host->host->validate(plugin_id, std::string_view(credential_json, len));
+    return give(result_json, json::validation_json(plugin_id, v, json::JsonStyle::Line));
+  });
+}
+
+int32_t credplug_host_schema(credplug_host *host, const char *plugin_id, char **schema_json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (schema_json == nullptr) return misuse(errmsg, "credplug_host_schema: `schema_json` is NULL");
+    *schema_json = nullptr;
+    if (host == nullptr || plugin_id == nullptr)
+      return misuse(errmsg, "credplug_host_schema: `host` or `plugin_id` is NULL");
+    return give(schema_json, host->host->schema(plugin_id));
+  });
+}
+
 int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
                       credplug_credential **out, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
@@ -272,7 +312,13 @@ int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *cr
   });
 }
 
+credplug_credential *credplug_credential_ref(credplug_credential *credential) {
+  if (credential != nullptr) credential->references.fetch_add(1, std::memory_order_relaxed);
+  return credential;
+}
+
 void credplug_credential_free(credplug_credential *credential) {
+  if (credential == nullptr || credential->references.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   try {
     delete credential;
   } catch (...) {

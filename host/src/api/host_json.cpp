@@ -140,6 +140,8 @@ std::string validation_json(const std::string &id, const Validation &v, JsonStyl
     for (const auto &e : v.errors) {
       w.StartObject();
       w.Key("pointer"), str(w, e.pointer);
+      w.Key("field"), str(w, e.field);
+      w.Key("title"), str(w, e.title);
       w.Key("rule"), str(w, e.rule);
       w.Key("message"), str(w, e.message);
       w.EndObject();

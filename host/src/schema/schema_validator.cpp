@@ -153,6 +153,43 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
                                 const std::string &keyword, const SchemaPointer &doc_ptr,
                                 const std::set<std::string> &secrets, const Redactor *redactor);
 
+// A JSON pointer's tokens, unescaped (~1 is '/', ~0 is '~').
+std::vector<std::string> pointer_tokens(const std::string &pointer) {
+  std::vector<std::string> tokens;
+  for (size_t at = 0; at < pointer.size() && pointer[at] == '/';) {
+    size_t end = pointer.find('/', at + 1);
+    std::string raw = pointer.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1), token;
+    for (size_t i = 0; i < raw.size(); ++i)
+      if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1'))
+        token += raw[++i] == '1' ? '/' : '~';
+      else
+        token += raw[i];
+    tokens.push_back(std::move(token));
+    if (end == std::string::npos) break;
+    at = end;
+  }
+  return tokens;
+}
+
+// The schema of the field at `pointer`: through "properties", and the
+// first oneOf/anyOf/allOf branch that declares it; nullptr when none does.
+const Value *field_schema_at(const Value &root, const std::string &pointer) {
+  const Value *at = &root;
+  for (const std::string &token : pointer_tokens(pointer)) {
+    const Value *next = nullptr;
+    if (const Value *props = member(*at, "properties"); props && props->IsObject())
+      next = member(*props, token.c_str());
+    for (const char *combiner : {"oneOf", "anyOf", "allOf"})
+      if (const Value *branches = member(*at, combiner); next == nullptr && branches && branches->IsArray())
+        for (const auto &b : branches->GetArray())
+          if (const Value *props = member(b, "properties"); next == nullptr && props && props->IsObject())
+            next = member(*props, token.c_str());
+    if (next == nullptr || !next->IsObject()) return nullptr;
+    at = next;
+  }
+  return at;
+}
+
 // Validates `value` against the one branch of `schema`'s oneOf/anyOf whose
 // single-value enum property matches it. The branch is merged into a copy of
 // the schema (same properties, titles and descriptions; the branch's required
@@ -230,7 +267,7 @@ std::vector<FieldError> explain(const Value &root_schema, const Value &doc, cons
   };
   std::vector<FieldError> out;
   auto add = [&](std::string ptr, std::string message) {
-    out.push_back({std::move(ptr), keyword, std::move(message)});
+    out.push_back({std::move(ptr), keyword, std::move(message), "", ""});  // field, title: filled by validate()
   };
 
   if (keyword == "required" && schema && value && value->IsObject()) {
@@ -365,12 +402,12 @@ Validation CompiledSchema::validate(std::string_view credential_json, const Reda
   WipingDocument credential;
   if (auto parsed = bounded_json::parse(credential.doc, credential_json); !parsed.ok) {
     // Position only: the text around it may be a secret.
-    result.errors.push_back({"", "json", "the credential is not valid JSON: " + parsed.where(credential_json)});
+    result.errors.push_back({"", "json", "the credential is not valid JSON: " + parsed.where(credential_json), "", ""});
     return result;
   }
   if (!credential.doc.IsObject()) {
     result.errors.push_back(
-        {"", "type", std::string("the credential must be a JSON object, not ") + type_name(credential.doc)});
+        {"", "type", std::string("the credential must be a JSON object, not ") + type_name(credential.doc), "", ""});
     return result;
   }
   // RapidJSON 1.1.0 stops at the first error. To report every field at
@@ -388,6 +425,9 @@ Validation CompiledSchema::validate(std::string_view credential_json, const Reda
     bool progressed = false;
     for (auto &e : errors)
       if (reported.insert(e.pointer).second) {
+        if (auto tokens = pointer_tokens(e.pointer); !tokens.empty()) e.field = tokens.back();
+        if (const Value *field = e.pointer.empty() ? nullptr : field_schema_at(impl_->schema_doc, e.pointer))
+          e.title = string_member(*field, "title");
         result.errors.push_back(std::move(e));
         progressed = true;
       }
