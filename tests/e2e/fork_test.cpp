@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -58,18 +59,18 @@ std::string issued_to(const std::string &token) {
 struct EmulatorProcess {
   int port = 0;
   pid_t pid = -1;
-  EmulatorProcess(const E2E &env, const std::vector<std::string> &clients) {
-    std::vector<std::string> argv{CREDPLUG_EMULATOR,   "--background", "--cert",
-                                  env.pki.server_cert, "--key",        env.pki.server_key};
+  EmulatorProcess(E2E &env, const std::vector<std::string> &clients) {
+    // --background returns once it listens, having written both files.
+    const std::string dir = env.dir + "/" + env.new_dir("fork-emulator");
+    std::vector<std::string> argv{CREDPLUG_EMULATOR,  "--background", "--cert",      env.pki.server_cert, "--key",
+                                  env.pki.server_key, "--port-file",  dir + "/port", "--pid-file",        dir + "/pid"};
     for (const auto &c : clients) argv.insert(argv.end(), {"--client", c});
     ProcessResult started = run_process(argv);
     REQUIRE_MESSAGE(started.exit_code == 0, started.err);
-    // "listening on https://localhost:PORT (pid N; ...)"
-    const std::string &out = started.out;
-    const size_t colon = out.find(':', out.find("localhost"));
-    REQUIRE(colon != std::string::npos);
-    port = std::stoi(out.substr(colon + 1));
-    pid = pid_t(std::stol(out.substr(out.find("(pid ") + 5)));
+    const bool port_read = bool(std::ifstream(dir + "/port") >> port);
+    const bool pid_read = bool(std::ifstream(dir + "/pid") >> pid);
+    REQUIRE(port_read);
+    REQUIRE(pid_read);
   }
   ~EmulatorProcess() {
     if (pid > 0) ::kill(pid, SIGTERM);  // not our child: its own parent exited
