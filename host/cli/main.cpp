@@ -31,6 +31,7 @@ struct Options {
   long connect_timeout_ms = 10000;
   long timeout_ms = 30000;
   int verbosity = 0;
+  std::string log_format = "text";  // --log-format, CREDPLUG_LOG_FORMAT
   OutputOptions out;
   std::string id, file;
   std::vector<std::string> files;  // test: files and directories
@@ -65,9 +66,13 @@ HostOptions host_options(const Options &o) {
   h.shared_cache_url = o.shared_cache;
   h.shared_cache_key_file = o.shared_cache_key_file;
   h.disable_core_dumps = true;  // the CLI holds secrets; a core file would keep them
-  h.log = [](int level, const std::string &message) {
-    std::cerr << "credplug: " << level_name(level) << ": " << message << "\n";
-  };
+  h.log_format = parse_log_format(o.log_format);
+  if (h.log_format == LogFormat::JsonLines)
+    h.log = [](int, const std::string &message) { std::cerr << message << "\n"; };
+  else
+    h.log = [](int level, const std::string &message) {
+      std::cerr << "credplug: " << level_name(level) << ": " << message << "\n";
+    };
   return h;
 }
 
@@ -160,7 +165,7 @@ int run(const std::string &command, Options &o) {
     print_validation(o.out, o.id, v);
     return v.ok() ? kExitOk : kExitInvalidInput;
   }
-  auto cred = host.open(o.id, credential.json.view(), credential.loaded);
+  auto cred = host.open(o.id, credential.json.view(), open_options_for(o.file, credential));
   credential.json.wipe();
   if (command == "auth") {
     // With a fleet-wide cache, the headers to attach are the fleet's token
@@ -202,6 +207,12 @@ int run_cli(int argc, char **argv) {
   app.add_option("--timeout", o.timeout_ms, "Total time limit of one HTTPS request in milliseconds")
       ->capture_default_str();
   app.add_flag("-v,--verbose", o.verbosity, "More logging on stderr (-v info, -vv debug); secrets are redacted");
+  app.add_option("--log-format", o.log_format,
+                 "Log lines on stderr as 'text' or 'json' (one JSON object a line: time, level, plugin, credential,\n"
+                 "event, message; env CREDPLUG_LOG_FORMAT)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->envname("CREDPLUG_LOG_FORMAT")
+      ->capture_default_str();
   app.add_flag("--json", o.out.json, "Machine-readable JSON on stdout");
   app.add_flag("--no-references", o.no_references,
                "Refuse {\"$env\"}, {\"$file\"} and {\"$stdin\"} references in credential files (for files you did\n"

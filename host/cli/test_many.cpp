@@ -109,7 +109,7 @@ int test_many(Host &host, const std::string &id, const std::vector<std::string> 
       std::string json_line;
       try {
         CredentialText text = read_credential(files[i], references);
-        auto credential = host.open(id, text.json.view(), text.loaded);
+        auto credential = host.open(id, text.json.view(), open_options_for(files[i], text));
         text.json.wipe();
         TestResult r = credential->test();
         o.ok = true;

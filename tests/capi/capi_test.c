@@ -41,6 +41,15 @@ static char *credential(const char *host, const char *secret) {
   return s;
 }
 
+/* What the log callback received, one line after another. */
+static char logged[8192];
+static void capture(void *user, int32_t level, const char *message) {
+  size_t used = strlen(logged);
+  (void)user;
+  (void)level;
+  snprintf(logged + used, sizeof logged - used, "%s\n", message);
+}
+
 int main(void) {
   const char *dirs[2];
   const char *secret = env("CREDPLUG_TEST_AINUA_SECRET");
@@ -227,6 +236,52 @@ int main(void) {
   CHECK(credplug_credential_ref(NULL) == NULL);
   credplug_credential_free(cred);
   credplug_free(NULL);
+
+  /* Operators: a label given at open names the credential in every log
+  ** line (here JSON lines) and in its status. */
+  {
+    credplug_open_options open_options;
+    credplug_credential *tenant = NULL;
+    memset(&open_options, 0, sizeof open_options);
+    open_options.label = "tenant-c";
+    options.log = capture;
+    options.log_format = CREDPLUG_LOG_FORMAT_JSON;
+    CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
+    text = credential(ainua, "CANARY-capi-wrong-secret");
+    rc = credplug_open_with(host, "ainua", text, strlen(text), &open_options, &tenant, &err);
+    CHECK(rc == CREDPLUG_HOST_ERR_MISUSE && err != NULL && strstr(err, "sizeof(credplug_open_options)") != NULL);
+    credplug_free(err);
+    open_options.struct_size = sizeof open_options;
+    CHECK(credplug_open_with(host, "ainua", text, strlen(text), &open_options, &tenant, NULL) == CREDPLUG_HOST_OK);
+    CHECK(credplug_credential_status(tenant, &json, NULL) == CREDPLUG_HOST_OK);
+    CHECK(strstr(json, "\"state\":\"idle\"") != NULL && strstr(json, "\"label\":\"tenant-c\"") != NULL);
+    credplug_free(json);
+    CHECK(credplug_headers_get(tenant, &h1, NULL) == CREDPLUG_HOST_ERR_REJECTED);
+    CHECK(credplug_credential_status(tenant, &json, NULL) == CREDPLUG_HOST_OK);
+    CHECK(strstr(json, "\"state\":\"rejected\"") != NULL && strstr(json, "\"last_error_kind\":\"rejected\"") != NULL);
+    credplug_free(json);
+    CHECK(strstr(logged, "{\"time\":") == logged);
+    CHECK(strstr(logged,
+                 "\"level\":\"error\",\"plugin\":\"ainua\",\"credential\":\"tenant-c\",\"event\":"
+                 "\"token_request_failed\"") != NULL);
+    CHECK(strstr(logged, "\"state\":\"rejected\"") != NULL);
+    CHECK(strstr(logged, "CANARY-capi-wrong-secret") == NULL);
+    CHECK(credplug_host_metrics_prometheus(host, &json, NULL) == CREDPLUG_HOST_OK);
+    CHECK(strstr(json, "credplug_credentials{plugin=\"ainua\",state=\"rejected\"} 1") != NULL);
+    credplug_free(json);
+    open_options.label = "bad\nlabel";
+    rc = credplug_open_with(host, "ainua", text, strlen(text), &open_options, &bad, &err);
+    CHECK(rc == CREDPLUG_HOST_ERR_INVALID_INPUT && bad == NULL && strstr(err, "label") != NULL);
+    credplug_free(err);
+    free(text);
+    options.log_format = 7;
+    CHECK(credplug_host_new(&options, &host, &err) == CREDPLUG_HOST_ERR_MISUSE && host == NULL);
+    credplug_free(err);
+    options.log_format = CREDPLUG_LOG_FORMAT_DEFAULT;
+    options.log = NULL;
+    credplug_credential_free(tenant);
+    credplug_host_free(host);
+  }
 
   /* Isolation: a plugin that crashes or never returns fails its own calls
   ** with CREDPLUG_HOST_ERR_PLUGIN, naming what happened; this process and

@@ -26,6 +26,22 @@ class HostOptions(C.Structure):
     ]
 
 
+class HostOptionsNow(HostOptions):
+    """The struct as host.h has it now: 0.1's fields, then those appended since."""
+    _fields_ = [
+        ("allow_unsafe_plugin_paths", C.c_int32), ("disable_core_dumps", C.c_int32), ("pin_file", C.c_char_p),
+        ("isolation", C.c_int32), ("runner_path", C.c_char_p), ("max_response_bytes", C.c_int64),
+        ("shared_cache_url", C.c_char_p), ("shared_cache_key_file", C.c_char_p),
+        ("shared_cache_timeout_ms", C.c_int64), ("keep_dumpable_with_runners", C.c_int32),
+        ("runners_without_namespaces", C.c_int32), ("log_format", C.c_int32),
+    ]
+
+
+class OpenOptions(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("label", C.c_char_p)]
+
+
+OFF, LOG_FORMAT_JSON = -1, 2
 LOG_FN = C.CFUNCTYPE(None, C.c_void_p, C.c_int32, C.c_char_p)
 
 
@@ -34,13 +50,16 @@ def load():
     P = C.c_void_p
     sig = {
         "credplug_host_options_init": (None, [C.POINTER(HostOptions)]),
-        "credplug_host_options_init_sized": (None, [C.POINTER(HostOptions), C.c_size_t]),
+        "credplug_host_options_init_sized": (None, [P, C.c_size_t]),
+        "credplug_open_with": (C.c_int32, [P, C.c_char_p, C.c_char_p, C.c_size_t, C.POINTER(OpenOptions),
+                                           C.POINTER(P), C.POINTER(P)]),
+        "credplug_credential_status": (C.c_int32, [P, C.POINTER(P), C.POINTER(P)]),
         "credplug_host_schema": (C.c_int32, [P, C.c_char_p, C.POINTER(P), C.POINTER(P)]),
         "credplug_validate_json": (C.c_int32, [P, C.c_char_p, C.c_char_p, C.c_size_t, C.POINTER(P), C.POINTER(P)]),
         "credplug_credential_ref": (P, [P]),
         "credplug_host_version": (C.c_char_p, []),
         "credplug_status_name": (C.c_char_p, [C.c_int32]),
-        "credplug_host_new": (C.c_int32, [C.POINTER(HostOptions), C.POINTER(P), C.POINTER(P)]),
+        "credplug_host_new": (C.c_int32, [P, C.POINTER(P), C.POINTER(P)]),
         "credplug_host_free": (None, [P]),
         "credplug_host_plugins": (C.c_int32, [P, C.POINTER(P), C.POINTER(P)]),
         "credplug_validate": (C.c_int32, [P, C.c_char_p, C.c_char_p, C.c_size_t, C.POINTER(P)]),
@@ -241,10 +260,53 @@ def main():
 
     lib.credplug_credential_free(bad)
     lib.credplug_host_free(host)
+    operators_see_labels_in_json_lines()
     everything = "\n".join(logs)
     assert secret not in everything and "CANARY-python-wrong-secret" not in everything
     assert any("POST" in line for line in logs), "debug logging reached the Python callback"
     print(f"capi_test.py: OK ({len(logs)} redacted log lines through the callback)")
+
+
+def operators_see_labels_in_json_lines():
+    """A platform names each tenant's credential; its log lines (JSON, for a
+    log shipper) and its status say which tenant is in trouble."""
+    lines = []
+    log_fn = LOG_FN(lambda user, level, message: lines.append(json.loads(message.decode())))
+    options = HostOptionsNow()
+    lib.credplug_host_options_init_sized(C.byref(options), C.sizeof(options))
+    assert options.struct_size == C.sizeof(options)
+    dirs = (C.c_char_p * 2)(os.environ["CREDPLUG_TEST_PLUGIN_DIR"].encode(), None)
+    options.plugin_dirs = dirs
+    options.use_environment = OFF
+    options.use_default_dir = OFF
+    options.ca_file = os.environ["CREDPLUG_CA_FILE"].encode()
+    options.log = C.cast(log_fn, C.c_void_p)
+    options.log_format = LOG_FORMAT_JSON
+    host = C.c_void_p()
+    call(lib.credplug_host_new, C.byref(options), C.byref(host))
+    wrong = json.dumps({"ainua_url": os.environ["CREDPLUG_TEST_AINUA_HOST"], "client_id": "connector-1",
+                        "client_secret": "CANARY-python-wrong-secret"}).encode()
+    tenant = C.c_void_p()
+    open_options = OpenOptions(C.sizeof(OpenOptions), "tenant-ü-42".encode())
+    call(lib.credplug_open_with, host, b"ainua", wrong, len(wrong), C.byref(open_options), C.byref(tenant))
+    try:
+        h = C.c_void_p()
+        call(lib.credplug_headers_get, tenant, C.byref(h))
+        raise AssertionError("a wrong secret produced headers")
+    except CredplugError as e:
+        assert e.code == REJECTED, e
+    out = C.c_void_p()
+    call(lib.credplug_credential_status, tenant, C.byref(out))
+    status = json.loads(take(out))
+    assert status["state"] == "rejected" and status["label"] == "tenant-ü-42", status
+    assert status["last_error_kind"] == "rejected" and status["next_attempt_ms"] > 0, status
+    refused = [line for line in lines if line.get("event") == "token_request_failed"]
+    assert len(refused) == 1, lines
+    assert refused[0]["credential"] == "tenant-ü-42" and refused[0]["plugin"] == "ainua", refused[0]
+    assert refused[0]["level"] == "error" and refused[0]["state"] == "rejected", refused[0]
+    assert "CANARY-python-wrong-secret" not in json.dumps(lines)
+    lib.credplug_credential_free(tenant)
+    lib.credplug_host_free(host)
 
 
 if __name__ == "__main__":

@@ -288,10 +288,35 @@ TEST_CASE("secrets never need the command line: $env, $file, $stdin, and - for t
 
 TEST_CASE("debug logging shows requests, never secrets or tokens") {
   auto &env = E2E::get();
-  auto r = env.trusted({"-vv", "test", "ainua", cred_file()});
+  const std::string file = cred_file();
+  auto r = env.trusted({"-vv", "test", "ainua", file});
   CHECK(r.exit_code == 0);
-  CHECK(contains(r.err, "debug: [ainua] POST https://localhost:"));
+  // Each line names the plugin and the credential: its file.
+  CHECK(contains(r.err, "debug: [ainua '" + file + "'] POST https://localhost:"));
   CHECK(contains(r.err, "/realms/ncp/protocol/openid-connect/token -> HTTP 200"));
+  CHECK(contains(r.err, "info: [ainua '" + file + "'] first token (generation 1, valid for "));
+}
+
+TEST_CASE("--log-format json: one JSON object a line on stderr, naming the credential's file") {
+  auto &env = E2E::get();
+  const std::string file = cred_file();
+  auto r = env.trusted({"-v", "--log-format", "json", "test", "ainua", file});
+  CHECK(r.exit_code == 0);
+  bool obtained = false;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    rapidjson::Document doc;
+    REQUIRE_MESSAGE(!doc.Parse(line.c_str()).HasParseError(), line);
+    CHECK(doc["level"].GetString() == std::string("info"));
+    if (doc.HasMember("event") && doc["event"].GetString() == std::string("token_obtained")) {
+      obtained = true;
+      CHECK(doc["plugin"].GetString() == std::string("ainua"));
+      CHECK(doc["credential"].GetString() == file);
+    }
+  }
+  CHECK(obtained);
+  auto wrong = env.trusted({"--log-format", "yaml", "plugins"});
+  CHECK(wrong.exit_code == 2);
 }
 
 TEST_CASE("usage errors exit 2; --help and --version exit 0; an unknown plugin exits 3") {

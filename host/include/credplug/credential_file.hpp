@@ -48,6 +48,11 @@ CredentialText read_credential(const std::string &path, bool allow_references = 
 using ReferenceLoader =
     std::function<kit::SecretString(const std::string &kind, const std::string &argument, const std::string &field)>;
 
+// How to open a credential read from `path`: the path as its label (when it
+// is at most 128 printable ASCII bytes; else none), and the values its
+// references loaded as secrets. What the CLI does.
+OpenOptions open_options_for(const std::string &path, const CredentialText &credential);
+
 // read_credential()'s work on text already read; `origin` names it in
 // messages ("credential file 'x.json'"). For the fuzzer, and for callers
 // with their own sources.

@@ -164,7 +164,19 @@ typedef struct credplug_host_options {
   /* Nonzero: plugin runners start without their namespaces (HostOptions::
   ** runners_without_namespaces; docs/SANDBOX.md, "Namespaces"). */
   int32_t runners_without_namespaces;
+  /* --- 0.7 (appended) --- */
+  /* What each message handed to `log` is: CREDPLUG_LOG_FORMAT_TEXT (a line
+  ** of text), CREDPLUG_LOG_FORMAT_JSON (one JSON object, for a log shipper:
+  ** time, level, plugin, credential, event, message and the event's
+  ** figures; docs/EMBEDDING.md, "Logs and status"), or
+  ** CREDPLUG_LOG_FORMAT_DEFAULT: CREDPLUG_LOG_FORMAT ("text" or "json")
+  ** when use_environment, else text. */
+  int32_t log_format;
 } credplug_host_options;
+
+#define CREDPLUG_LOG_FORMAT_DEFAULT 0
+#define CREDPLUG_LOG_FORMAT_TEXT 1
+#define CREDPLUG_LOG_FORMAT_JSON 2
 
 #define CREDPLUG_ISOLATION_DEFAULT 0
 #define CREDPLUG_ISOLATION_PROCESS 1
@@ -230,6 +242,22 @@ int32_t credplug_host_schema(credplug_host *host, const char *plugin_id, char **
 ** one reference to the credential, released with credplug_credential_free(). */
 int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
                       credplug_credential **out, char **errmsg);
+/* How credplug_open_with() opens a credential. Zero-fill it and set
+** struct_size = sizeof(credplug_open_options); fields added later read as
+** their zero default from a program built before them. */
+typedef struct credplug_open_options {
+  uint32_t struct_size;
+  /* The embedder's name for the credential (a tenant or account id), named
+  ** in every log line and status of it: at most 128 bytes of printable
+  ** UTF-8, never a secret; NULL or "" for none. Part of what makes two opens
+  ** one credential. Copied. */
+  const char *label;
+} credplug_open_options;
+
+/* credplug_open() with options (NULL: the same as credplug_open()). A label
+** too long or not printable is CREDPLUG_HOST_ERR_INVALID_INPUT. */
+int32_t credplug_open_with(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                           const credplug_open_options *options, credplug_credential **out, char **errmsg);
 /* Another reference to the credential, for another user of it (a thread, a
 ** tenant's requests in flight). Each reference is released with
 ** credplug_credential_free(); the credential closes with the last. So a
@@ -278,6 +306,15 @@ int32_t credplug_host_metrics_prometheus(credplug_host *host, char **text, char 
 
 /* The token cache's state as a JSON object (CacheStatus in host.hpp). */
 int32_t credplug_cache_status(credplug_credential *credential, char **json, char **errmsg);
+
+/* Where the credential stands, for an operator (Credential::status() in
+** host.hpp), as a JSON object: {"plugin", "label", "state" ("idle", "ok",
+** "refreshing", "failing" or "rejected"), "has_token", "expires_at",
+** "expires_at_iso", "last_success_ms", "failing_since_ms",
+** "consecutive_failures", "last_error_kind", "last_error",
+** "next_attempt_ms"}, absent values null. *json is the caller's
+** (credplug_free). */
+int32_t credplug_credential_status(credplug_credential *credential, char **json, char **errmsg);
 
 /* Frees (after wiping) a string this API returned. NULL is a no-op. */
 void credplug_free(void *p);

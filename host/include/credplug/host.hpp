@@ -93,6 +93,9 @@ struct HostOptions {
   std::string runner_path;
   LogSink log;        // messages are already redacted; may be empty
   int log_level = 1;  // CREDPLUG_LOG_WARN
+  // Text lines, or one JSON object per message (LogFormat). Unset:
+  // CREDPLUG_LOG_FORMAT ("text" or "json") when use_environment, else text.
+  std::optional<LogFormat> log_format;
   CachePolicy cache;
   // The fleet-wide token cache (docs/SHARED_CACHE.md): every process with
   // the same URL and key file shares each credential's token through Redis,
@@ -145,13 +148,14 @@ class Host {
                       const std::vector<SecretString> &also_secret);
   // Validates, then creates a plugin instance. Throws Error(InvalidInput)
   // with every field error in the message, or Error(<kind>) from the plugin.
-  // Opening the same (id, JSON text) again while a handle to it is alive
-  // returns a handle to the same instance and token cache; the cache is keyed
-  // by a keyed hash (HMAC-SHA-256 with a per-Host random key) of the text,
-  // never the text itself.
-  std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json);
-  // The same, with values to mask in every message, log and output of this
-  // credential whatever the schema says (see validate()).
+  // Opening the same (id, JSON text, label) again while a handle to it is
+  // alive returns a handle to the same instance and token cache; the cache
+  // is keyed by a keyed hash (HMAC-SHA-256 with a per-Host random key) of
+  // them, never the text itself. Throws Error(InvalidInput) for a label
+  // that is too long or not printable.
+  std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json, const OpenOptions &options);
+  std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json);  // no label
+  // With values to mask (OpenOptions::also_secret), no label.
   std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json,
                                    const std::vector<SecretString> &also_secret);
 
@@ -191,6 +195,11 @@ class Credential {
   // Drops whatever token is cached now (e.g. the credential was rotated).
   void invalidate();
   CacheStatus cache_status() const;
+  // Where this credential stands, for an operator: its state (idle, ok,
+  // refreshing, failing, rejected), the token's expiry, the last success,
+  // and the failure that holds with the next attempt. Every change of it is
+  // also logged (docs/EMBEDDING.md, "Logs and status").
+  CredentialStatus status() const;
 
   // A token request now, bypassing the cache (whose token it replaces).
   // For `credplug auth`. Throws Error.
@@ -199,6 +208,7 @@ class Credential {
   TestResult test();
 
   const std::string &plugin_id() const;
+  const std::string &label() const;  // OpenOptions::label; may be empty
   // `text` with every secret of this credential masked.
   std::string redact(std::string_view text) const;
 

@@ -22,14 +22,20 @@ std::string test_json(const std::string &id, const TestResult &r, const std::str
 std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style);
 std::string internal_error_json(const std::string &message, JsonStyle style);
 std::string cache_status_json(const CacheStatus &s);
+// {"plugin", "label", "state", "has_token", "expires_at", "expires_at_iso",
+// "last_success_ms", "failing_since_ms", "consecutive_failures",
+// "last_error_kind", "last_error", "next_attempt_ms"}: absent values are null.
+std::string credential_status_json(const CredentialStatus &s);
 // A Host's metrics: {"cache": {"l1_hits", "l2_hits", "misses", ...},
 // "token_requests": {"<plugin>": {"outcomes": {"ok": n, ...}, "latency": {...}}},
-// "shared_cache": {...} or null}; every histogram as {"bounds_ms", "counts",
-// "count", "sum_ms"}.
+// "shared_cache": {...} or null, "credentials": {"<plugin>": {"idle": n,
+// "ok": n, "refreshing": n, "failing": n, "rejected": n}}}; every histogram
+// as {"bounds_ms", "counts", "count", "sum_ms"}.
 std::string metrics_json(const MetricsSnapshot &m, JsonStyle style);
 // The same in the Prometheus text exposition format (version 0.0.4):
 // credplug_token_requests_total{plugin,outcome}, ..._duration_seconds
-// histograms, credplug_cache_lookups_total{result}, ...
+// histograms, credplug_cache_lookups_total{result}, ..., and the gauge
+// credplug_credentials{plugin,state}.
 std::string metrics_prometheus(const MetricsSnapshot &m);
 // {"file", "id", "clean", "elapsed_ms", "checks": [{"name", "status", "problems", "detail", "elapsed_ms"}]}
 std::string plugin_check_json(const PluginCheck &check, JsonStyle style);

@@ -59,6 +59,19 @@ class Error : public std::runtime_error {
 // Log levels are the plugin ABI's CREDPLUG_LOG_* (0 error .. 3 debug).
 using LogSink = std::function<void(int level, const std::string &message)>;
 
+// What each message a LogSink receives looks like (docs/EMBEDDING.md, "Logs").
+enum class LogFormat {
+  // One line of text: "[plugin 'label'] what happened", or the line alone
+  // when it concerns no credential.
+  Text,
+  // One JSON object per message, on one line, for a log shipper: time (UTC,
+  // RFC 3339, ms), level, message, and where they apply plugin, credential
+  // (its label), event and the event's figures.
+  JsonLines,
+};
+const char *to_string(LogFormat format);  // "text", "json"
+std::optional<LogFormat> parse_log_format(std::string_view text);
+
 // How Credential::headers() caches and renews tokens. Times in ms.
 struct CachePolicy {
   // Subtracted from every expiry, for clock skew and request latency; capped
@@ -100,6 +113,27 @@ enum class Isolation {
 const char *to_string(Isolation isolation);  // "process", "in-process"
 std::optional<Isolation> parse_isolation(std::string_view text);
 
+// Where a credential stands, for an operator (Credential::status()).
+enum class CredentialState {
+  Idle,        // no token requested yet
+  Ok,          // the last token request succeeded (the token may since have expired unused)
+  Refreshing,  // a token request is under way, and the last one did not fail
+  // The last token request failed in a way that may pass (network, the
+  // provider's 5xx or 429, the API refusing tokens): retried by itself
+  // after next_attempt_ms, on the next headers() call.
+  Failing,
+  // The last token request failed in a way retrying does not fix: the
+  // provider refused the credential (kind Rejected), or the plugin failed
+  // (kind Plugin, InvalidInput). Nothing is asked of the provider before
+  // next_attempt_ms (CachePolicy::rejection_hold_ms) or invalidate(): fix
+  // the credential, or the plugin.
+  Rejected,
+};
+const char *to_string(CredentialState state);  // "idle", "ok", "refreshing", "failing", "rejected"
+inline constexpr CredentialState kCredentialStates[] = {CredentialState::Idle, CredentialState::Ok,
+                                                        CredentialState::Refreshing, CredentialState::Failing,
+                                                        CredentialState::Rejected};
+
 // Latencies in fixed buckets: counts[i] fell at or below bounds_ms[i] (and
 // above the bound before it); the last count is above every bound.
 struct Histogram {
@@ -128,6 +162,14 @@ struct MetricsSnapshot {
   uint64_t redis_errors = 0;  // shared cache commands that failed (down, slow, an error)
   uint64_t lease_waits = 0;   // waits for another process's token request
   Histogram lease_wait_duration;
+  uint64_t refused = 0;  // headers() answered with a held failure, without a request
+  // Open credentials by plugin and state, now (a gauge): every state of
+  // kCredentialStates for each plugin with a credential open.
+  struct PluginCredentials {
+    std::string plugin;
+    std::map<CredentialState, uint64_t> by_state;
+  };
+  std::vector<PluginCredentials> credentials;
 };
 
 // The Host's HTTPS traffic so far (every credential's, and the refreshes').
@@ -215,9 +257,40 @@ struct CacheStatus {
   uint64_t token_requests = 0;        // plugin authenticate()/refresh() calls made by the cache
   uint64_t background_refreshes = 0;  // of which started ahead of expiry
   int consecutive_failures = 0;
-  std::string last_error;                  // redacted; empty after a success
-  std::optional<int64_t> next_attempt_ms;  // Unix ms: no token request before this
-  bool refreshing = false;                 // a token request is under way
+  std::string last_error;                   // redacted; empty after a success
+  std::optional<int64_t> next_attempt_ms;   // Unix ms: no token request before this
+  bool refreshing = false;                  // a token request is under way
+  std::optional<int64_t> last_success_ms;   // Unix ms: when the newest token arrived
+  std::optional<int64_t> failing_since_ms;  // Unix ms: the first failure of those in a row
+  std::optional<ErrorKind> last_error_kind;
+  bool retryable = false;  // the held failure is retried by itself (network, provider)
+};
+
+// How Host::open() opens a credential, beyond its plugin and JSON.
+struct OpenOptions {
+  // The embedder's name for the credential (a tenant or account id), named
+  // in every log line and status of it: at most 128 bytes of printable
+  // UTF-8, never a secret. Part of what makes two opens the same
+  // credential (see Host::open()).
+  std::string label;
+  // Values to mask in every message, log and output of this credential
+  // whatever the schema says (see Host::validate()).
+  std::vector<SecretString> also_secret;
+};
+
+// Where a credential stands (CredentialState above), for an operator.
+struct CredentialStatus {
+  std::string plugin_id;
+  std::string label;  // as given to Host::open(); may be empty
+  CredentialState state = CredentialState::Idle;
+  bool has_token = false;                    // a token that has not expired (after skew)
+  std::optional<int64_t> expires_at;         // Unix seconds, of the newest token
+  std::optional<int64_t> last_success_ms;    // Unix ms: when the newest token arrived
+  std::optional<int64_t> failing_since_ms;   // Unix ms: the first of the failures in a row
+  int consecutive_failures = 0;              //
+  std::optional<ErrorKind> last_error_kind;  // of the failure that holds, if one does
+  std::string last_error;                    // redacted; empty when none holds
+  std::optional<int64_t> next_attempt_ms;    // Unix ms: no token request before this
 };
 
 struct TestResult {

@@ -45,7 +45,7 @@ credplug_call Credential::Impl::make_call() {
   call.redactor = &redactor;
   call.http = &shared->here().http;
   call.logger = &shared->logger;
-  call.log_prefix = "[" + id + "] ";
+  call.about = about;
   call.deadline_ms = shared->plugin_deadline_ms;
   call.egress = egress.get();
   return call;
@@ -160,7 +160,9 @@ host::Fetched Credential::Impl::fetch_here(host::FetchKind kind) {
     try {
       return request_token(host::PluginOp::Refresh);
     } catch (const Error &e) {
-      shared->logger.write(CREDPLUG_LOG_INFO, "[" + id + "] refresh failed (" + e.what() + "); authenticating instead");
+      shared->logger.write(CREDPLUG_LOG_INFO, about,
+                           std::string("the plugin's refresh() failed (") + e.what() + "); authenticating instead",
+                           "refresh_fallback");
     }
   }
   return request_token(host::PluginOp::Authenticate);
@@ -196,7 +198,26 @@ void Credential::invalidate() {
 
 CacheStatus Credential::cache_status() const { return impl_->here().cache->status(); }
 
+CredentialStatus Credential::status() const {
+  const CacheStatus cache = impl_->here().cache->status();
+  CredentialStatus s;
+  s.plugin_id = impl_->id;
+  s.label = impl_->label;
+  s.state = host::state_of(cache);
+  s.has_token = cache.has_token;
+  s.expires_at = cache.expires_at;
+  s.last_success_ms = cache.last_success_ms;
+  s.failing_since_ms = cache.failing_since_ms;
+  s.consecutive_failures = cache.consecutive_failures;
+  s.last_error_kind = cache.last_error_kind;
+  s.last_error = cache.last_error;
+  s.next_attempt_ms = cache.next_attempt_ms;
+  return s;
+}
+
 const std::string &Credential::plugin_id() const { return impl_->id; }
+
+const std::string &Credential::label() const { return impl_->label; }
 
 std::string Credential::redact(std::string_view text) const { return impl_->redactor.apply(text); }
 
@@ -231,14 +252,22 @@ TestResult Credential::test() {
 
 namespace credplug::host {
 
+CredentialState state_of(const CacheStatus &s) {
+  if (s.last_error_kind) return s.retryable ? CredentialState::Failing : CredentialState::Rejected;
+  if (s.refreshing) return CredentialState::Refreshing;
+  return s.generation > 0 ? CredentialState::Ok : CredentialState::Idle;
+}
+
 std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &shared,
                                               const std::shared_ptr<PluginTransport> &plugin,
-                                              std::string_view credential_json,
-                                              const std::vector<SecretString> &also_secret) {
+                                              std::string_view credential_json, const OpenOptions &options) {
+  const std::vector<SecretString> &also_secret = options.also_secret;
   auto impl = std::make_shared<Credential::Impl>();
   impl->plugin = plugin;
   impl->shared = shared;
   impl->id = plugin->description().id;
+  impl->label = options.label;
+  impl->about = LogContext{impl->id, impl->label};
   for (auto &secret : plugin->schema().secret_values(credential_json)) impl->redactor.add(secret.view());
   for (const auto &secret : also_secret) impl->redactor.add(secret.view());
   impl->egress = std::make_unique<EgressPolicy>(plugin->schema().egress(), plugin->schema().secret_fields(),
@@ -268,7 +297,7 @@ std::unique_ptr<Credential::Impl::Live> Credential::Impl::make_live() {
   }
   made->cache = std::make_unique<host::TokenCache>(
       shared->cache, [this](host::FetchKind kind) { return fetch(kind); }, process.refreshers,
-      host::system_cache_clock(), &process.metrics);
+      host::system_cache_clock(), &process.metrics, [this](const host::CacheEvent &event) { log_cache_event(event); });
   return made;
 }
 

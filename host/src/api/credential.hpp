@@ -61,8 +61,10 @@ struct Shared {
 // `also_secret` masked in everything it says. Throws Error.
 std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &shared,
                                               const std::shared_ptr<PluginTransport> &plugin,
-                                              std::string_view credential_json,
-                                              const std::vector<SecretString> &also_secret);
+                                              std::string_view credential_json, const OpenOptions &options);
+
+// The state Credential::status() reports for a cache in `s`.
+CredentialState state_of(const CacheStatus &s);
 
 }  // namespace credplug::host
 
@@ -73,6 +75,8 @@ struct Credential::Impl {
   std::shared_ptr<host::PluginTransport> plugin;
   std::shared_ptr<host::Shared> shared;
   std::string id;
+  std::string label;                                 // OpenOptions::label
+  host::LogContext about;                            // {id, label}: named in every log line of this credential
   host::Redactor redactor;                           // learns tokens; a child of fork() keeps it
   std::unique_ptr<const host::EgressPolicy> egress;  // from the credential and the schema
   SecretString credential_json;                      // to create the instance in a child of fork()
@@ -109,6 +113,9 @@ struct Credential::Impl {
   host::Fetched fetch(host::FetchKind kind);
   // A token request by this process.
   host::Fetched fetch_here(host::FetchKind kind);
+  // The token cache's observer: logs what became of each token request and
+  // refused token (credential_events.cpp).
+  void log_cache_event(const host::CacheEvent &event) const;
 };
 
 }  // namespace credplug

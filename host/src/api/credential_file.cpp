@@ -11,6 +11,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -123,6 +124,15 @@ struct SystemLoader {
 };
 
 }  // namespace
+
+OpenOptions open_options_for(const std::string &path, const CredentialText &credential) {
+  OpenOptions o;
+  const bool printable =
+      path.size() <= 128 && std::all_of(path.begin(), path.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (printable) o.label = path;
+  o.also_secret = credential.loaded;
+  return o;
+}
 
 CredentialText read_credential(const std::string &path, bool allow_references) {
   kit::SecretString text =

@@ -40,6 +40,7 @@ EnvironmentOptions read_environment() {
   e.shared_cache_key_file = variable("CREDPLUG_SHARED_CACHE_KEY_FILE");
   e.pin_file = variable("CREDPLUG_PIN_FILE");
   e.isolation = variable("CREDPLUG_ISOLATION", /*empty_is_unset=*/true);
+  e.log_format = variable("CREDPLUG_LOG_FORMAT", /*empty_is_unset=*/true);
   e.runner = variable("CREDPLUG_RUNNER", /*empty_is_unset=*/true);
   e.runner_stderr = is_one("CREDPLUG_RUNNER_STDERR");
   e.allow_unsafe_plugin_paths = is_one("CREDPLUG_ALLOW_UNSAFE_PLUGIN_PATHS");

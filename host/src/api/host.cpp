@@ -10,6 +10,7 @@
 #include "base/fork_gate.hpp"
 #include "fleet/shared_token_store.hpp"
 #include "secrets/core_dumps.hpp"
+#include "secrets/output_rules.hpp"
 #include "secrets/redactor.hpp"
 #include "transport/plugin_pins.hpp"
 #include "transport/plugin_registry.hpp"
@@ -38,6 +39,30 @@ std::optional<Isolation> parse_isolation(std::string_view text) {
   if (text == "process") return Isolation::Process;
   if (text == "in-process") return Isolation::InProcess;
   return std::nullopt;
+}
+
+const char *to_string(LogFormat format) { return format == LogFormat::JsonLines ? "json" : "text"; }
+
+std::optional<LogFormat> parse_log_format(std::string_view text) {
+  if (text == "text") return LogFormat::Text;
+  if (text == "json") return LogFormat::JsonLines;
+  return std::nullopt;
+}
+
+const char *to_string(CredentialState state) {
+  switch (state) {
+    case CredentialState::Idle:
+      return "idle";
+    case CredentialState::Ok:
+      return "ok";
+    case CredentialState::Refreshing:
+      return "refreshing";
+    case CredentialState::Failing:
+      return "failing";
+    case CredentialState::Rejected:
+      return "rejected";
+  }
+  return "unknown";
 }
 
 namespace {
@@ -107,8 +132,10 @@ struct Host::Impl {
   host::ForkLocal<Here> here{[this] { return std::make_unique<Here>(*this); }};
   host::PluginRegistry &registry() { return here.get().registry; }
 
-  std::string credential_key(const std::string &id, std::string_view json) const {
+  std::string credential_key(const std::string &id, const std::string &label, std::string_view json) const {
     std::string data = id;
+    data.push_back('\0');
+    data.append(label);  // printable: no NUL in it
     data.push_back('\0');
     data.append(json);
     unsigned char digest[32];
@@ -129,6 +156,7 @@ struct ResolvedOptions {
   HostOptions given;
   host::EnvironmentOptions env;  // empty unless use_environment
   Isolation isolation = Isolation::Process;
+  LogFormat log_format = LogFormat::Text;
   std::string shared_cache_url, shared_cache_key_file, pin_file;
   host::InstallLayout layout;
 };
@@ -151,6 +179,15 @@ ResolvedOptions resolve(HostOptions options) {
       throw Error(ErrorKind::InvalidInput,
                   "CREDPLUG_ISOLATION is '" + *r.env.isolation + "'; expected 'process' or 'in-process'");
     r.isolation = *parsed;
+  }
+  if (options.log_format) {
+    r.log_format = *options.log_format;
+  } else if (r.env.log_format) {
+    auto parsed = parse_log_format(*r.env.log_format);
+    if (!parsed)
+      throw Error(ErrorKind::InvalidInput,
+                  "CREDPLUG_LOG_FORMAT is '" + *r.env.log_format + "'; expected 'text' or 'json'");
+    r.log_format = *parsed;
   }
   r.layout = host::install_layout();
   r.given = std::move(options);
@@ -248,6 +285,7 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   host::Logger &logger = impl_->shared->logger;
   logger.sink = std::move(r.given.log);
   logger.level = r.given.log_level;
+  logger.format = r.log_format;
   host::set_process_logger(&logger);
   open_shared_cache(*impl_->shared, r);
   impl_->shared->here();  // the shared cache's keys are checked now, in this process
@@ -264,7 +302,23 @@ HttpStats Host::http_stats() const { return impl_->shared->here().http.stats(); 
 
 MetricsSnapshot Host::metrics() const {
   auto &process = impl_->shared->here();
-  return process.metrics.snapshot(process.store != nullptr, process.store ? process.store->redis().errors() : 0);
+  MetricsSnapshot m =
+      process.metrics.snapshot(process.store != nullptr, process.store ? process.store->redis().errors() : 0);
+  // The gauge of credentials by state: each open one's state now. One not
+  // used yet in this process (a child of fork()) is idle here.
+  std::map<std::string, std::map<CredentialState, uint64_t>> by_plugin;
+  {
+    Impl::Here &here = impl_->here.get();
+    std::lock_guard<std::mutex> lock(here.mutex);
+    for (const auto &[key, weak] : here.open_credentials) {
+      auto impl = weak.lock();
+      if (!impl) continue;
+      const Credential::Impl::Live *live = impl->live.made_here();
+      ++by_plugin[impl->id][live && live->cache ? host::state_of(live->cache->status()) : CredentialState::Idle];
+    }
+  }
+  for (auto &[plugin, counts] : by_plugin) m.credentials.push_back({plugin, std::move(counts)});
+  return m;
 }
 
 std::vector<PluginInfo> Host::plugins() {
@@ -286,7 +340,7 @@ PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->registry
 std::string Host::schema(const std::string &id) { return impl_->registry().find(id)->schema().text(); }
 
 Validation Host::validate(const std::string &id, std::string_view credential_json) {
-  return validate(id, credential_json, {});
+  return validate(id, credential_json, std::vector<SecretString>{});
 }
 
 Validation Host::validate(const std::string &id, std::string_view credential_json,
@@ -298,7 +352,7 @@ Validation Host::validate(const std::string &id, std::string_view credential_jso
   // no network calls (plugin.h), so a rule a schema cannot express — with the
   // corrected value in its message — is caught here too.
   try {
-    host::create_credential(impl_->shared, plugin, credential_json, also_secret);
+    host::create_credential(impl_->shared, plugin, credential_json, OpenOptions{"", also_secret});
   } catch (const Error &e) {
     if (e.kind() != ErrorKind::InvalidInput) throw;
     v.errors.push_back({"", "plugin", e.what(), "", ""});
@@ -318,15 +372,21 @@ std::unique_ptr<Credential> reopened(std::shared_ptr<Credential::Impl> alive,
 }  // namespace
 
 std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json) {
-  return open(id, credential_json, {});
+  return open(id, credential_json, OpenOptions{});
 }
 
 std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json,
                                        const std::vector<SecretString> &also_secret) {
+  return open(id, credential_json, OpenOptions{"", also_secret});
+}
+
+std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json,
+                                       const OpenOptions &options) {
+  if (auto problem = host::label_problem(options.label)) throw Error(ErrorKind::InvalidInput, *problem);
   auto plugin = impl_->registry().find(id);
-  Validation v = validate_schema_only(*plugin, credential_json, also_secret);
+  Validation v = validate_schema_only(*plugin, credential_json, options.also_secret);
   if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
-  const std::string key = impl_->credential_key(id, credential_json);
+  const std::string key = impl_->credential_key(id, options.label, credential_json);
   Impl::Here &here = impl_->here.get();
   {
     std::lock_guard<std::mutex> lock(here.mutex);
@@ -338,13 +398,14 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
       here.sweep_at = std::max<size_t>(64, 2 * open.size());
     }
     if (auto it = open.find(key); it != open.end())
-      if (auto alive = it->second.lock()) return reopened(std::move(alive), also_secret);
+      if (auto alive = it->second.lock()) return reopened(std::move(alive), options.also_secret);
   }
-  auto credential = host::create_credential(impl_->shared, plugin, credential_json, also_secret);
+  auto credential = host::create_credential(impl_->shared, plugin, credential_json, options);
   std::lock_guard<std::mutex> lock(here.mutex);
   auto &slot = here.open_credentials[key];
-  if (auto alive = slot.lock()) return reopened(std::move(alive), also_secret);  // another thread won
+  if (auto alive = slot.lock()) return reopened(std::move(alive), options.also_secret);  // another thread won
   slot = credential->impl_;
+  impl_->shared->logger.write(CREDPLUG_LOG_DEBUG, credential->impl_->about, "opened", "credential_opened");
   return credential;
 }
 

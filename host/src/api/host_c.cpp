@@ -214,6 +214,14 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     if (o.runner_path) h.runner_path = o.runner_path;
     h.keep_dumpable_with_runners = o.keep_dumpable_with_runners != 0;  // older structs: the default, 0
     h.runners_without_namespaces = o.runners_without_namespaces != 0;
+    if (o.log_format == CREDPLUG_LOG_FORMAT_TEXT)
+      h.log_format = LogFormat::Text;
+    else if (o.log_format == CREDPLUG_LOG_FORMAT_JSON)
+      h.log_format = LogFormat::JsonLines;
+    else if (o.log_format != CREDPLUG_LOG_FORMAT_DEFAULT)
+      return misuse(errmsg, ("credplug_host_new: options.log_format is " + std::to_string(o.log_format) +
+                             "; use a CREDPLUG_LOG_FORMAT_* value")
+                                .c_str());
     auto host = std::make_unique<credplug_host>();
     host->host = std::make_unique<Host>(std::move(h));
     *out = host.release();
@@ -298,18 +306,31 @@ int32_t credplug_host_schema(credplug_host *host, const char *plugin_id, char **
   });
 }
 
-int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
-                      credplug_credential **out, char **errmsg) {
+int32_t credplug_open_with(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                           const credplug_open_options *options, credplug_credential **out, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
     if (out == nullptr) return misuse(errmsg, "credplug_open: `out` is NULL");
     *out = nullptr;
     if (host == nullptr || plugin_id == nullptr || credential_json == nullptr)
       return misuse(errmsg, "credplug_open: `host`, `plugin_id` or `credential_json` is NULL");
+    OpenOptions open;
+    if (options != nullptr) {
+      if (!CREDPLUG_HAS_FIELD(options, credplug_open_options, label))
+        return misuse(errmsg, ("credplug_open_with: options->struct_size is " + std::to_string(options->struct_size) +
+                               "; set it to sizeof(credplug_open_options)")
+                                  .c_str());
+      if (options->label != nullptr) open.label = options->label;
+    }
     auto credential = std::make_unique<credplug_credential>();
-    credential->credential = host->host->open(plugin_id, std::string_view(credential_json, len));
+    credential->credential = host->host->open(plugin_id, std::string_view(credential_json, len), open);
     *out = credential.release();
     return CREDPLUG_HOST_OK;
   });
+}
+
+int32_t credplug_open(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
+                      credplug_credential **out, char **errmsg) {
+  return credplug_open_with(host, plugin_id, credential_json, len, nullptr, out, errmsg);
 }
 
 credplug_credential *credplug_credential_ref(credplug_credential *credential) {
@@ -384,6 +405,15 @@ int32_t credplug_cache_status(credplug_credential *credential, char **json, char
       return misuse(errmsg, "credplug_cache_status: `credential` or `json` is NULL");
     *json = nullptr;
     return give(json, json::cache_status_json(credential->credential->cache_status()));
+  });
+}
+
+int32_t credplug_credential_status(credplug_credential *credential, char **json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (credential == nullptr || json == nullptr)
+      return misuse(errmsg, "credplug_credential_status: `credential` or `json` is NULL");
+    *json = nullptr;
+    return give(json, json::credential_status_json(credential->credential->status()));
   });
 }
 

@@ -240,6 +240,39 @@ std::string cache_status_json(const CacheStatus &s) {
   });
 }
 
+std::string credential_status_json(const CredentialStatus &s) {
+  auto optional_ms = [](auto &w, const char *key, const std::optional<int64_t> &ms) {
+    w.Key(key);
+    if (ms)
+      w.Int64(*ms);
+    else
+      w.Null();
+  };
+  return document(JsonStyle::Line, [&](auto &w) {
+    w.StartObject();
+    w.Key("plugin"), str(w, s.plugin_id);
+    w.Key("label"), str(w, s.label);
+    w.Key("state"), w.String(to_string(s.state));
+    w.Key("has_token"), w.Bool(s.has_token);
+    write_expiry(w, s.expires_at);
+    optional_ms(w, "last_success_ms", s.last_success_ms);
+    optional_ms(w, "failing_since_ms", s.failing_since_ms);
+    w.Key("consecutive_failures"), w.Int(s.consecutive_failures);
+    w.Key("last_error_kind");
+    if (s.last_error_kind)
+      w.String(kind_slug(*s.last_error_kind));
+    else
+      w.Null();
+    w.Key("last_error");
+    if (s.last_error.empty())
+      w.Null();
+    else
+      str(w, s.last_error);
+    optional_ms(w, "next_attempt_ms", s.next_attempt_ms);
+    w.EndObject();
+  });
+}
+
 std::string plugin_check_json(const PluginCheck &check, JsonStyle style) {
   return document(style, [&](auto &w) {
     w.StartObject();
@@ -393,6 +426,18 @@ std::string metrics_json(const MetricsSnapshot &m, JsonStyle style) {
       w.Null();
     else
       write_rows(w, m, MetricRow::kSharedCache);
+    w.Key("credentials");
+    w.StartObject();
+    for (const auto &p : m.credentials) {
+      w.Key(p.plugin.c_str());
+      w.StartObject();
+      for (CredentialState state : kCredentialStates) {
+        auto it = p.by_state.find(state);
+        w.Key(to_string(state)), w.Uint64(it == p.by_state.end() ? 0 : it->second);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
     w.EndObject();
   });
 }
@@ -411,6 +456,14 @@ std::string metrics_prometheus(const MetricsSnapshot &m) {
                          p.latency);
   prometheus_rows(out, m, MetricRow::kCache);
   if (m.shared_cache) prometheus_rows(out, m, MetricRow::kSharedCache);
+  prometheus_family(out, "credplug_credentials", "gauge",
+                    "Open credentials by plugin and state (Credential::status()).");
+  for (const auto &p : m.credentials)
+    for (CredentialState state : kCredentialStates) {
+      auto it = p.by_state.find(state);
+      out += "credplug_credentials{plugin=\"" + label(p.plugin) + "\",state=\"" + to_string(state) + "\"} " +
+             std::to_string(it == p.by_state.end() ? 0 : it->second) + "\n";
+    }
   return out;
 }
 

@@ -86,6 +86,8 @@ inline constexpr MetricRow kMetricCatalogue[] = {
      nullptr, &MetricsSnapshot::wait_duration},
     {MetricRow::kCache, "invalidations", "credplug_cache_invalidations_total", nullptr,
      "Tokens reported refused (invalidate()).", &MetricsSnapshot::invalidations},
+    {MetricRow::kCache, "refused", "credplug_cache_lookups_total", "result=\"refused\"",
+     "headers() calls by where the token came from.", &MetricsSnapshot::refused},
     // Counted by the shared cache's Redis client (Metrics::snapshot's argument).
     {MetricRow::kSharedCache, "redis_errors", "credplug_shared_cache_errors_total", nullptr,
      "Shared cache commands that failed: Redis down, slow or answering an error.", &MetricsSnapshot::redis_errors,

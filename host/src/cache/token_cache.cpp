@@ -25,8 +25,13 @@ std::string seconds_text(int64_t ns) {
 }  // namespace
 
 TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool, const CacheClock &clock,
-                       Metrics *metrics)
-    : policy_(policy), fetch_(std::move(fetch)), pool_(pool), clock_(clock), metrics_(metrics) {}
+                       Metrics *metrics, Observer observer)
+    : policy_(policy),
+      fetch_(std::move(fetch)),
+      pool_(pool),
+      clock_(clock),
+      metrics_(metrics),
+      observer_(std::move(observer)) {}
 
 TokenCache::~TokenCache() { close(); }
 
@@ -63,7 +68,10 @@ HeadersPtr TokenCache::get_slow() {
       if (held_ && flights_finished_ == flight) throw_held(now);
       continue;
     }
-    if (held_ && now < next_attempt_) throw_held(now);
+    if (held_ && now < next_attempt_) {
+      if (metrics_) metrics_->count<&MetricsSnapshot::refused>();
+      throw_held(now);
+    }
     if (closing_) throw Error(ErrorKind::Plugin, "the credential is being closed");
     if (metrics_) metrics_->count<&MetricsSnapshot::misses>();
     inflight_ = true;
@@ -85,17 +93,13 @@ void TokenCache::start_background(std::unique_lock<std::mutex> &) {
     std::unique_lock<std::mutex> lock(mutex_);
     // One attempt: a failure is retried by a later caller after the backoff,
     // so no pool thread sleeps through a Retry-After.
-    if (closing_) {
-      inflight_ = false;
-      ++flights_finished_;
-      changed_.notify_all();
-      return;
-    }
+    if (closing_) return end_flight();
     fly(lock, FetchKind::Refresh, 1);
   });
 }
 
 void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int attempts) {
+  const bool background = kind == FetchKind::Refresh;
   for (int attempt = 1;; ++attempt) {
     ++token_requests_;
     lock.unlock();
@@ -116,10 +120,15 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
     lock.lock();
     const int64_t now = now_ns();
     if (fetched) {
-      install(lock, std::move(*fetched));
+      CacheEvent event = install_told(lock, std::move(*fetched));
+      event.background = background;
       if (kind == FetchKind::Refresh) invalidations_in_a_row_ = 0;  // that token lived its life
-      break;
+      tell(lock, event);  // while still in flight: close() waits for the observer too
+      return end_flight();
     }
+    CacheEvent event{CacheEvent::Failed};
+    event.background = background;
+    if (failing_since_ms_ == 0) failing_since_ms_ = clock_.unix_ms();
     ++failures_;
     long wait_ms = failure->retryable
                        ? jittered_backoff_ms(failures_, policy_.backoff_initial_ms, policy_.backoff_max_ms)
@@ -128,13 +137,43 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
     held_ = std::move(failure);
     next_attempt_ = now + wait_ms * kNsPerMs;
     if (current_ && now < expire_at_) set_shards(std::min(next_attempt_, expire_at_));
-    if (!held_->retryable || attempt >= attempts || wait_ms > policy_.max_wait_ms || closing_) break;
+    event.kind = held_->kind;
+    event.message = held_->message;
+    event.retryable = held_->retryable;
+    event.failures = failures_;
+    event.attempt = attempt;
+    event.next_attempt_in_ms = wait_ms;
+    event.token_valid_ms = current_ && now < expire_at_ ? long((expire_at_ - now) / kNsPerMs) : 0;
+    event.retry_now = held_->retryable && attempt < attempts && wait_ms <= policy_.max_wait_ms && !closing_;
+    tell(lock, event);
+    if (!event.retry_now || closing_) return end_flight();
     clock_.wait_until(changed_, lock, now + wait_ms * kNsPerMs, [&] { return closing_; });
-    if (closing_) break;
+    if (closing_) return end_flight();
   }
+}
+
+void TokenCache::end_flight() {
   inflight_ = false;
   ++flights_finished_;
   changed_.notify_all();
+}
+
+void TokenCache::tell(std::unique_lock<std::mutex> &lock, CacheEvent &e) {
+  if (!observer_) return;
+  e.unix_ms = clock_.unix_ms();
+  lock.unlock();
+  observer_(e);
+  lock.lock();
+}
+
+CacheEvent TokenCache::install_told(std::unique_lock<std::mutex> &lock, Fetched fetched) {
+  CacheEvent event{CacheEvent::Obtained};
+  event.failures = failures_;
+  event.failing_for_ms = failing_since_ms_ ? clock_.unix_ms() - failing_since_ms_ : 0;
+  event.lifetime_ms = fetched.lifetime_ms;
+  install(lock, std::move(fetched));
+  event.generation = generation_;
+  return event;
 }
 
 void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
@@ -150,6 +189,8 @@ void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
   refresh_at_ = expire_at_ - std::max<int64_t>(window, 0);
   held_.reset();
   failures_ = 0;
+  failing_since_ms_ = 0;
+  last_success_ms_ = clock_.unix_ms();
   next_attempt_ = 0;
   set_shards(refresh_at_);
 }
@@ -169,16 +210,21 @@ void TokenCache::set_shards(int64_t fresh_until) {
 
 HeadersPtr TokenCache::publish(Fetched fetched) {
   std::unique_lock<std::mutex> lock(mutex_);
-  install(lock, std::move(fetched));
+  CacheEvent event = install_told(lock, std::move(fetched));
   changed_.notify_all();
-  return current_;
+  HeadersPtr installed = current_;
+  tell(lock, event);
+  return installed;
 }
 
 void TokenCache::invalidate(uint64_t generation) {
   std::unique_lock<std::mutex> lock(mutex_);
+  CacheEvent event{CacheEvent::Invalidated};
+  event.generation = generation;
   if (generation == 0) {
     held_.reset();
     failures_ = 0;
+    failing_since_ms_ = 0;
     next_attempt_ = 0;
     invalidations_in_a_row_ = 0;
   } else if (!current_ || current_->generation != generation) {
@@ -190,24 +236,33 @@ void TokenCache::invalidate(uint64_t generation) {
     // The API refused a token the provider just gave us. Once is normal;
     // again and again means re-authenticating will not help: back off.
     const int64_t now = now_ns();
-    if (++invalidations_in_a_row_ >= 2) {
-      next_attempt_ =
-          now + jittered_backoff_ms(invalidations_in_a_row_ - 1, policy_.backoff_initial_ms, policy_.backoff_max_ms) *
-                    kNsPerMs;
+    event.refused_in_a_row = ++invalidations_in_a_row_;
+    if (invalidations_in_a_row_ >= 2) {
+      const long wait_ms =
+          jittered_backoff_ms(invalidations_in_a_row_ - 1, policy_.backoff_initial_ms, policy_.backoff_max_ms);
+      next_attempt_ = now + wait_ms * kNsPerMs;
       held_ =
           Held{ErrorKind::Rejected,
                "the API refused " + std::to_string(invalidations_in_a_row_) +
                    " tokens in a row (Credential::invalidate); each was newly issued, so the credential works at the "
                    "token endpoint but not at the API (check its scope, audience or permissions)",
                true};
+      if (failing_since_ms_ == 0) failing_since_ms_ = clock_.unix_ms();
+      event.held = true;
+      event.kind = held_->kind;
+      event.message = held_->message;
+      event.retryable = true;
+      event.next_attempt_in_ms = wait_ms;
     } else {
       held_.reset();
+      failing_since_ms_ = 0;
       next_attempt_ = 0;
     }
   }
   current_.reset();
   expire_at_ = refresh_at_ = 0;
   set_shards(0);
+  tell(lock, event);
 }
 
 void TokenCache::throw_held(int64_t now) const {
@@ -235,6 +290,12 @@ CacheStatus TokenCache::status() const {
   if (held_) s.last_error = held_->message;
   if (next_attempt_ > now) s.next_attempt_ms = clock_.unix_ms() + (next_attempt_ - now) / kNsPerMs;
   s.refreshing = inflight_;
+  if (last_success_ms_) s.last_success_ms = last_success_ms_;
+  if (failing_since_ms_ && held_) s.failing_since_ms = failing_since_ms_;
+  if (held_) {
+    s.last_error_kind = held_->kind;
+    s.retryable = held_->retryable;
+  }
   return s;
 }
 

@@ -52,14 +52,46 @@ class FetchFailure : public Error {
   std::optional<long> retry_after_ms;
 };
 
+// What became of a token request or a refused token, for the owner's logs.
+struct CacheEvent {
+  enum Type {
+    Obtained,     // a new token
+    Failed,       // a token request failed
+    Invalidated,  // the API refused the current token (invalidate(generation))
+  } type;
+  int64_t unix_ms = 0;      // when, on the cache's clock
+  bool background = false;  // a refresh ahead of expiry (Obtained, Failed)
+  uint64_t generation = 0;  // Obtained: the new token's; Invalidated: the refused one's
+  long lifetime_ms = 0;     // Obtained: from the request to expiry
+  // Obtained: the failures in a row it ends, and how long since the first.
+  // Failed: the failures in a row, this one included.
+  int failures = 0;
+  int64_t failing_for_ms = 0;
+  // Failed: what, and what comes next.
+  ErrorKind kind = ErrorKind::Plugin;
+  std::string message;          // redacted by the fetcher
+  bool retryable = false;       // retried by itself (network, provider)
+  int attempt = 0;              // within this request's attempts (1, 2, ...)
+  bool retry_now = false;       // the caller waits next_attempt_in_ms and tries again
+  long next_attempt_in_ms = 0;  // no request before then
+  long token_valid_ms = 0;      // the current token still serves this long (0: none)
+  // Invalidated: how many newly issued tokens the API refused in a row, and
+  // whether that many means backing off (a held failure, kind Rejected).
+  int refused_in_a_row = 0;
+  bool held = false;
+};
+
 class TokenCache {
  public:
   // Makes one token request; throws FetchFailure (or Error) on failure.
   using Fetcher = std::function<Fetched(FetchKind)>;
+  // Told of every CacheEvent, outside the cache's lock, on the thread that
+  // caused it (a caller's, or a refresh thread). Must not throw.
+  using Observer = std::function<void(const CacheEvent &)>;
 
   // `metrics` (may be null) counts hits, misses, waits and refreshes ahead.
   TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &pool,
-             const CacheClock &clock = system_cache_clock(), Metrics *metrics = nullptr);
+             const CacheClock &clock = system_cache_clock(), Metrics *metrics = nullptr, Observer observer = {});
   const CacheClock &clock() const { return clock_; }
   ~TokenCache();  // close()
   TokenCache(const TokenCache &) = delete;
@@ -94,17 +126,22 @@ class TokenCache {
   int64_t now_ns() const { return clock_.now_ns(); }
   HeadersPtr get_slow();
   void install(std::unique_lock<std::mutex> &lock, Fetched fetched);  // lock held
-  void set_shards(int64_t fresh_until);                               // lock held
-  void start_background(std::unique_lock<std::mutex> &lock);          // lock held
+  // install(), and the event that tells of it (with the failures it ends).
+  CacheEvent install_told(std::unique_lock<std::mutex> &lock, Fetched fetched);
+  void set_shards(int64_t fresh_until);                       // lock held
+  void start_background(std::unique_lock<std::mutex> &lock);  // lock held
   // Runs one flight (inflight_ already set), lock held on entry and exit.
   void fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int attempts);
-  [[noreturn]] void throw_held(int64_t now) const;  // lock held
+  void end_flight();                                             // lock held
+  void tell(std::unique_lock<std::mutex> &lock, CacheEvent &e);  // unlocks for the observer
+  [[noreturn]] void throw_held(int64_t now) const;               // lock held
 
   const CachePolicy policy_;
   const Fetcher fetch_;
   RefreshPool &pool_;
   const CacheClock &clock_;
   Metrics *const metrics_;
+  const Observer observer_;
   std::array<Shard, kShards> shards_;
 
   mutable std::mutex mutex_;  // everything below
@@ -119,6 +156,7 @@ class TokenCache {
   int failures_ = 0;
   int invalidations_in_a_row_ = 0;
   uint64_t token_requests_ = 0, background_refreshes_ = 0;
+  int64_t last_success_ms_ = 0, failing_since_ms_ = 0;  // Unix ms, 0: never, not failing
   bool closing_ = false;
 };
 

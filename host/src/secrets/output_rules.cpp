@@ -89,4 +89,13 @@ std::string displayable(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+std::optional<std::string> label_problem(std::string_view label) {
+  if (label.size() > kMaxLabelBytes)
+    return "the credential's label is " + std::to_string(label.size()) + " bytes; at most " +
+           std::to_string(kMaxLabelBytes) + " are allowed";
+  if (label.find('\n') != std::string_view::npos || displayable(label, kMaxLabelBytes) != label)
+    return "the credential's label holds a control character or invalid UTF-8; it must be printable text";
+  return std::nullopt;
+}
+
 }  // namespace credplug::host

@@ -28,6 +28,12 @@ constexpr size_t kMaxSecretBytesPerCall = size_t{1} << 20;
 // The answer never quotes the value.
 std::optional<std::string> header_problem(std::string_view name, std::string_view value);
 
+// A credential's label (OpenOptions::label): why it cannot be one, or
+// nullopt when it can: at most kMaxLabelBytes of UTF-8 without control
+// characters, so a log line shows it as given.
+constexpr size_t kMaxLabelBytes = 128;
+std::optional<std::string> label_problem(std::string_view label);
+
 // `text` made safe to show: control characters other than newline (ESC
 // starts terminal escape sequences; CR overwrites a line) and C1 controls
 // become \xHH, invalid UTF-8 becomes U+FFFD, and the result is cut at

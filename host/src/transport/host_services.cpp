@@ -26,7 +26,8 @@ void quietly(F &&f) noexcept {
   }
 }
 
-void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
+// A line of the call's, plugin's or host's (`event` names which, in JSON lines).
+void call_log(credplug_call *call, int32_t level, const char *message, const char *event) noexcept {
   quietly([&] {
     if (message == nullptr) return;
     if (call == nullptr) {
@@ -36,14 +37,19 @@ void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
     // A flood is cut, saying so once: the rest of the call's lines are dropped.
     if (++call->log_lines > kMaxLogLinesPerCall) {
       if (call->log_lines == kMaxLogLinesPerCall + 1 && call->logger)
-        call->logger->write(CREDPLUG_LOG_WARN, call->log_prefix + "logged more than " +
-                                                   std::to_string(kMaxLogLinesPerCall) +
-                                                   " lines in one call; the rest of this call's are dropped");
+        call->logger->write(CREDPLUG_LOG_WARN, call->about,
+                            "logged more than " + std::to_string(kMaxLogLinesPerCall) +
+                                " lines in one call; the rest of this call's are dropped",
+                            "plugin_log_flood");
       return;
     }
     if (call->logger)
-      call->logger->write(level, call->log_prefix + displayable(call->redactor->apply(message), kMaxLogLineBytes));
+      call->logger->write(level, call->about, displayable(call->redactor->apply(message), kMaxLogLineBytes), event);
   });
+}
+
+void svc_log(credplug_call *call, int32_t level, const char *message) noexcept {
+  call_log(call, level, message, "plugin_log");
 }
 
 // The first output a plugin made that the host refused; the call then fails.
@@ -153,7 +159,7 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   if (call->egress != nullptr)
     if (auto refused = call->egress->refusal(req->url)) {
       resp.error = call->redactor->apply(*refused);
-      svc_log(call, CREDPLUG_LOG_WARN, resp.error.c_str());
+      call_log(call, CREDPLUG_LOG_WARN, resp.error.c_str(), "egress_refused");
       return CREDPLUG_ERR_INVALID_CONFIG;
     }
   HttpRequestSpec spec;
@@ -173,17 +179,19 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   const std::string shown = HttpsClient::display_url(spec.url);
   if (resp.result.status == 0) {
     resp.error = call->redactor->apply(resp.result.error);
-    svc_log(call, CREDPLUG_LOG_DEBUG, (spec.method + " " + shown + " -> failed: " + resp.error).c_str());
+    call_log(call, CREDPLUG_LOG_DEBUG, (spec.method + " " + shown + " -> failed: " + resp.error).c_str(),
+             "http_request");
     return resp.result.error_code ? resp.result.error_code : CREDPLUG_ERR_NETWORK;
   }
   call->retry_after_ms.reset();
   if (resp.result.status == 429 || resp.result.status == 503)
     for (const auto &[name, value] : resp.result.headers)
       if (name == "retry-after") call->retry_after_ms = parse_retry_after(value);
-  svc_log(call, CREDPLUG_LOG_DEBUG,
-          (spec.method + " " + shown + " -> HTTP " + std::to_string(resp.result.status) + " (" +
-           std::to_string(resp.result.body.size()) + " bytes, " + std::to_string(resp.result.elapsed_ms) + " ms)")
-              .c_str());
+  call_log(call, CREDPLUG_LOG_DEBUG,
+           (spec.method + " " + shown + " -> HTTP " + std::to_string(resp.result.status) + " (" +
+            std::to_string(resp.result.body.size()) + " bytes, " + std::to_string(resp.result.elapsed_ms) + " ms)")
+               .c_str(),
+           "http_request");
   return CREDPLUG_OK;
 }
 

@@ -26,7 +26,7 @@ struct credplug_call {
   credplug::host::Redactor *redactor = nullptr;
   const credplug::host::HttpsClient *http = nullptr;
   const credplug::host::Logger *logger = nullptr;
-  std::string log_prefix;  // "[ainua] "
+  credplug::host::LogContext about;  // whose lines these are: plugin id, credential label
   // How long plugin code may run in this call (process isolation: the
   // runner is stopped past it); time the host spends on the call's HTTPS
   // requests does not count. 0: no limit.

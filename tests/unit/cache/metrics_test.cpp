@@ -65,7 +65,8 @@ TEST_CASE("metrics: Prometheus text has cumulative buckets in seconds, +Inf, _su
 
 // The documented outputs, byte for byte: metrics_golden.txt was written by
 // the writers before they walked kMetricCatalogue (and must not change but
-// by adding lines: dashboards and scrapers read them).
+// by adding lines, or keys to a JSON object: dashboards and scrapers read
+// them). CREDPLUG_UPDATE_GOLDEN=1 rewrites it: review the diff.
 TEST_CASE("metrics: the JSON and Prometheus outputs match the golden file byte for byte") {
   Metrics m;
   m.token_request("ainua", "ok", 3);
@@ -79,10 +80,19 @@ TEST_CASE("metrics: the JSON and Prometheus outputs match the golden file byte f
   m.observe<&MetricsSnapshot::wait_duration>(4);
   m.observe<&MetricsSnapshot::wait_duration>(40);
   m.observe<&MetricsSnapshot::lease_wait_duration>(2);
-  const std::string out = json::metrics_prometheus(m.snapshot(true, 7)) + "----\n" +
-                          json::metrics_json(m.snapshot(true, 7), json::JsonStyle::Line) + "\n----\n" +
-                          json::metrics_json(m.snapshot(false, 0), json::JsonStyle::Pretty) + "\n----\n" +
+  m.count<&MetricsSnapshot::refused>(4);
+  // The gauge Host::metrics() adds: open credentials by plugin and state.
+  auto with_credentials = [](MetricsSnapshot s) {
+    s.credentials = {{"ainua", {{CredentialState::Ok, 3}, {CredentialState::Failing, 1}}},
+                     {"nexla", {{CredentialState::Rejected, 2}}}};
+    return s;
+  };
+  const std::string out = json::metrics_prometheus(with_credentials(m.snapshot(true, 7))) + "----\n" +
+                          json::metrics_json(with_credentials(m.snapshot(true, 7)), json::JsonStyle::Line) +
+                          "\n----\n" + json::metrics_json(m.snapshot(false, 0), json::JsonStyle::Pretty) + "\n----\n" +
                           json::metrics_prometheus(m.snapshot(false, 0));
+  if (const char *update = std::getenv("CREDPLUG_UPDATE_GOLDEN"); update && *update == '1')
+    std::ofstream(CREDPLUG_SOURCE_DIR "/tests/unit/cache/metrics_golden.txt") << out;
   std::ifstream in(CREDPLUG_SOURCE_DIR "/tests/unit/cache/metrics_golden.txt");
   REQUIRE(in);
   const std::string golden((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

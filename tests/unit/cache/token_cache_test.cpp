@@ -64,10 +64,29 @@ struct Rig {
   ScriptedProvider provider{clock};
   CachePolicy policy;
   RefreshPool pool{2};
+  Metrics metrics;
+  std::mutex events_mutex;
+  std::vector<CacheEvent> events;  // what the observer was told, in order
   std::unique_ptr<TokenCache> cache;
   explicit Rig(CachePolicy p = {}) : policy(p) {
     cache = std::make_unique<TokenCache>(
-        policy, [this](FetchKind k) { return provider(k); }, pool, clock);
+        policy, [this](FetchKind k) { return provider(k); }, pool, clock, &metrics,
+        [this](const CacheEvent &e) {
+          // The observer may ask the cache (a log sink that reads the status):
+          // it is called outside the cache's lock, or this would deadlock.
+          (void)cache->status();
+          std::lock_guard<std::mutex> lock(events_mutex);
+          events.push_back(e);
+        });
+  }
+  CacheEvent last_event() {
+    std::lock_guard<std::mutex> lock(events_mutex);
+    REQUIRE_FALSE(events.empty());
+    return events.back();
+  }
+  size_t event_count() {
+    std::lock_guard<std::mutex> lock(events_mutex);
+    return events.size();
   }
   ~Rig() { cache->close(); }
   // Waits (in real time, for a background refresh to finish) until the
@@ -277,4 +296,113 @@ TEST_CASE("cache clock: 64 threads on an expired token while its request is held
   CHECK(provider.calls == 2);  // the first token, and the one renewal
   for (uint64_t g : generations) CHECK(g == 2);
   cache.close();
+}
+
+TEST_CASE("cache events: each failure tells its retry schedule, the success after them what it ended; status follows") {
+  CachePolicy p = one_attempt();
+  p.backoff_initial_ms = 200;
+  Rig rig(p);
+  CHECK(rig.cache->status().last_success_ms == std::nullopt);
+  rig.provider.fail(ErrorKind::Network);
+  rig.provider.fail(ErrorKind::Provider);
+  const int64_t first_failure_ms = rig.clock.unix_ms();
+  CHECK_FALSE(rig.error_of_get().empty());
+  CacheEvent e = rig.last_event();
+  CHECK(e.type == CacheEvent::Failed);
+  CHECK(e.kind == ErrorKind::Network);
+  CHECK(e.retryable);
+  CHECK(e.failures == 1);
+  CHECK(e.attempt == 1);
+  CHECK_FALSE(e.retry_now);  // one attempt per call: the next caller retries
+  CHECK(e.next_attempt_in_ms == rig.next_attempt_in_ms());
+  CHECK(e.token_valid_ms == 0);
+  CHECK(e.message == "scripted failure");
+  CHECK(e.unix_ms == first_failure_ms);
+  CacheStatus s = rig.cache->status();
+  CHECK(s.last_error_kind == ErrorKind::Network);
+  CHECK(s.retryable);
+  CHECK(s.failing_since_ms == first_failure_ms);
+
+  rig.error_of_get();  // held: refused without a request, and without an event
+  CHECK(rig.event_count() == 1);
+  CHECK(rig.metrics.snapshot(false, 0).refused == 1);
+  rig.clock.advance_ms(rig.next_attempt_in_ms());
+  CHECK_FALSE(rig.error_of_get().empty());
+  e = rig.last_event();
+  CHECK(e.kind == ErrorKind::Provider);
+  CHECK(e.failures == 2);
+  CHECK(rig.cache->status().failing_since_ms == first_failure_ms);  // the first of the run
+
+  rig.clock.advance_ms(rig.next_attempt_in_ms());
+  const int64_t recovered_ms = rig.clock.unix_ms();
+  CHECK(rig.cache->get()->generation == 1);
+  e = rig.last_event();
+  CHECK(e.type == CacheEvent::Obtained);
+  CHECK(e.generation == 1);
+  CHECK(e.failures == 2);  // what it ended
+  CHECK(e.failing_for_ms == recovered_ms - first_failure_ms);
+  CHECK(e.lifetime_ms == 100000);
+  s = rig.cache->status();
+  CHECK(s.last_success_ms == recovered_ms);
+  CHECK_FALSE(s.failing_since_ms.has_value());
+  CHECK_FALSE(s.last_error_kind.has_value());
+  CHECK(rig.event_count() == 3);
+}
+
+TEST_CASE("cache events: a failed refresh says the current token still serves; retries within a call say so") {
+  Rig rig;  // 3 attempts; usable 75 s, refresh from 60 s
+  rig.cache->get();
+  rig.clock.advance_ms(60000);
+  rig.provider.fail(ErrorKind::Network);
+  rig.cache->get();  // starts the background refresh, which fails
+  REQUIRE(rig.calls_reach(2));
+  CacheEvent e = rig.last_event();
+  CHECK(e.type == CacheEvent::Failed);
+  CHECK(e.background);
+  CHECK(e.token_valid_ms == 15000);
+  CHECK_FALSE(e.retry_now);  // a refresh makes one attempt
+
+  Rig cold;  // no token: the caller makes up to 3 attempts, waiting between them
+  cold.provider.fail(ErrorKind::Network);
+  std::thread caller([&] { cold.cache->get(); });
+  while (cold.event_count() == 0) std::this_thread::yield();
+  e = cold.last_event();
+  CHECK(e.retry_now);
+  CHECK(e.attempt == 1);
+  CHECK_FALSE(e.background);
+  cold.clock.advance_ms(e.next_attempt_in_ms);
+  caller.join();
+  CHECK(cold.last_event().type == CacheEvent::Obtained);
+}
+
+TEST_CASE("cache events: a rejection is not retryable; the API refusing tokens twice in a row holds, and says so") {
+  Rig rig(one_attempt());
+  rig.provider.fail(ErrorKind::Rejected);
+  rig.error_of_get();
+  CacheEvent e = rig.last_event();
+  CHECK_FALSE(e.retryable);
+  CHECK(e.next_attempt_in_ms == 60000);
+  CHECK_FALSE(rig.cache->status().retryable);
+  rig.cache->invalidate(0);
+  CHECK(rig.last_event().type == CacheEvent::Invalidated);
+  CHECK(rig.last_event().generation == 0);
+  CHECK_FALSE(rig.cache->status().last_error_kind.has_value());
+
+  auto first = rig.cache->get();
+  rig.cache->invalidate(first->generation);
+  e = rig.last_event();
+  CHECK(e.type == CacheEvent::Invalidated);
+  CHECK(e.refused_in_a_row == 1);
+  CHECK_FALSE(e.held);
+  auto second = rig.cache->get();
+  rig.cache->invalidate(second->generation);
+  e = rig.last_event();
+  CHECK(e.refused_in_a_row == 2);
+  CHECK(e.held);
+  CHECK(e.kind == ErrorKind::Rejected);
+  CHECK(e.retryable);
+  CHECK(rig.cache->status().failing_since_ms.has_value());
+  const size_t told = rig.event_count();
+  rig.cache->invalidate(first->generation);  // an older token: nothing happens, nothing is told
+  CHECK(rig.event_count() == told);
 }
