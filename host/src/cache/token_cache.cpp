@@ -126,7 +126,8 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
       tell(lock, event);  // while still in flight: close() waits for the observer too
       return end_flight();
     }
-    CacheEvent event{CacheEvent::Failed};
+    CacheEvent event;
+    event.type = CacheEvent::Failed;
     event.background = background;
     if (failing_since_ms_ == 0) failing_since_ms_ = clock_.unix_ms();
     ++failures_;
@@ -167,7 +168,8 @@ void TokenCache::tell(std::unique_lock<std::mutex> &lock, CacheEvent &e) {
 }
 
 CacheEvent TokenCache::install_told(std::unique_lock<std::mutex> &lock, Fetched fetched) {
-  CacheEvent event{CacheEvent::Obtained};
+  CacheEvent event;
+  event.type = CacheEvent::Obtained;
   event.failures = failures_;
   event.failing_for_ms = failing_since_ms_ ? clock_.unix_ms() - failing_since_ms_ : 0;
   event.lifetime_ms = fetched.lifetime_ms;
@@ -219,7 +221,8 @@ HeadersPtr TokenCache::publish(Fetched fetched) {
 
 void TokenCache::invalidate(uint64_t generation) {
   std::unique_lock<std::mutex> lock(mutex_);
-  CacheEvent event{CacheEvent::Invalidated};
+  CacheEvent event;
+  event.type = CacheEvent::Invalidated;
   event.generation = generation;
   if (generation == 0) {
     held_.reset();

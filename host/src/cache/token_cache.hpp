@@ -58,7 +58,7 @@ struct CacheEvent {
     Obtained,     // a new token
     Failed,       // a token request failed
     Invalidated,  // the API refused the current token (invalidate(generation))
-  } type;
+  } type = Obtained;
   int64_t unix_ms = 0;      // when, on the cache's clock
   bool background = false;  // a refresh ahead of expiry (Obtained, Failed)
   uint64_t generation = 0;  // Obtained: the new token's; Invalidated: the refused one's
