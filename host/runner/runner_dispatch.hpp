@@ -24,4 +24,8 @@ bool serve_calls(int fd, const std::function<void(Frame &)> &run);
 // False when the channel closed first.
 bool http_round_trip(credplug_call &call, std::string_view payload);
 
+// Threads waiting for work (woken or not): for tests that need the pool in
+// a known shape.
+size_t idle_threads();
+
 }  // namespace credplug::runner

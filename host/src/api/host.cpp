@@ -161,6 +161,18 @@ struct ResolvedOptions {
   host::InstallLayout layout;
 };
 
+// An option of a few named values: as given, else as the environment's
+// variable names it (a name it does not know is an error), else `fallback`.
+template <class T>
+T given_or_environment(const std::optional<T> &given, const std::optional<std::string> &variable_value,
+                       std::optional<T> (*parse)(std::string_view), const char *variable, const char *expected,
+                       T fallback) {
+  if (given) return *given;
+  if (!variable_value) return fallback;
+  if (auto parsed = parse(*variable_value)) return *parsed;
+  throw Error(ErrorKind::InvalidInput, std::string(variable) + " is '" + *variable_value + "'; expected " + expected);
+}
+
 ResolvedOptions resolve(HostOptions options) {
   ResolvedOptions r;
   if (options.use_environment) r.env = host::read_environment();
@@ -171,24 +183,10 @@ ResolvedOptions resolve(HostOptions options) {
   r.shared_cache_url = either(options.shared_cache_url, r.env.shared_cache_url);
   r.shared_cache_key_file = either(options.shared_cache_key_file, r.env.shared_cache_key_file);
   r.pin_file = either(options.pin_file, r.env.pin_file);
-  if (options.isolation) {
-    r.isolation = *options.isolation;
-  } else if (r.env.isolation) {
-    auto parsed = parse_isolation(*r.env.isolation);
-    if (!parsed)
-      throw Error(ErrorKind::InvalidInput,
-                  "CREDPLUG_ISOLATION is '" + *r.env.isolation + "'; expected 'process' or 'in-process'");
-    r.isolation = *parsed;
-  }
-  if (options.log_format) {
-    r.log_format = *options.log_format;
-  } else if (r.env.log_format) {
-    auto parsed = parse_log_format(*r.env.log_format);
-    if (!parsed)
-      throw Error(ErrorKind::InvalidInput,
-                  "CREDPLUG_LOG_FORMAT is '" + *r.env.log_format + "'; expected 'text' or 'json'");
-    r.log_format = *parsed;
-  }
+  r.isolation = given_or_environment(options.isolation, r.env.isolation, parse_isolation, "CREDPLUG_ISOLATION",
+                                     "'process' or 'in-process'", Isolation::Process);
+  r.log_format = given_or_environment(options.log_format, r.env.log_format, parse_log_format, "CREDPLUG_LOG_FORMAT",
+                                      "'text' or 'json'", LogFormat::Text);
   r.layout = host::install_layout();
   r.given = std::move(options);
   return r;

@@ -13,7 +13,10 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <new>
+#include <optional>
+#include <utility>
 
 struct credplug_host {
   std::unique_ptr<credplug::Host> host;
@@ -82,6 +85,16 @@ int32_t give(char **out, const std::string &s) {
   if (out == nullptr) return CREDPLUG_HOST_OK;
   *out = dup_string(s);
   return *out ? CREDPLUG_HOST_OK : CREDPLUG_HOST_ERR_INTERNAL;
+}
+
+// A C option of a few named values into `out`: 0 leaves it unset (the
+// default); false for a value none of `named` has.
+template <class T>
+bool c_choice(int32_t value, std::initializer_list<std::pair<int32_t, T>> named, std::optional<T> &out) {
+  if (value == 0) return true;
+  for (const auto &[number, choice] : named)
+    if (number == value) return out = choice, true;
+  return false;
 }
 
 }  // namespace
@@ -203,22 +216,19 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     h.allow_unsafe_plugin_paths = o.allow_unsafe_plugin_paths != 0;
     h.disable_core_dumps = o.disable_core_dumps != 0;
     if (o.pin_file) h.pin_file = o.pin_file;
-    if (o.isolation == CREDPLUG_ISOLATION_PROCESS)
-      h.isolation = Isolation::Process;
-    else if (o.isolation == CREDPLUG_ISOLATION_IN_PROCESS)
-      h.isolation = Isolation::InProcess;
-    else if (o.isolation != CREDPLUG_ISOLATION_DEFAULT)
+    if (!c_choice(
+            o.isolation,
+            {{CREDPLUG_ISOLATION_PROCESS, Isolation::Process}, {CREDPLUG_ISOLATION_IN_PROCESS, Isolation::InProcess}},
+            h.isolation))
       return misuse(errmsg, ("credplug_host_new: options.isolation is " + std::to_string(o.isolation) +
                              "; use a CREDPLUG_ISOLATION_* value")
                                 .c_str());
     if (o.runner_path) h.runner_path = o.runner_path;
     h.keep_dumpable_with_runners = o.keep_dumpable_with_runners != 0;  // older structs: the default, 0
     h.runners_without_namespaces = o.runners_without_namespaces != 0;
-    if (o.log_format == CREDPLUG_LOG_FORMAT_TEXT)
-      h.log_format = LogFormat::Text;
-    else if (o.log_format == CREDPLUG_LOG_FORMAT_JSON)
-      h.log_format = LogFormat::JsonLines;
-    else if (o.log_format != CREDPLUG_LOG_FORMAT_DEFAULT)
+    if (!c_choice(o.log_format,
+                  {{CREDPLUG_LOG_FORMAT_TEXT, LogFormat::Text}, {CREDPLUG_LOG_FORMAT_JSON, LogFormat::JsonLines}},
+                  h.log_format))
       return misuse(errmsg, ("credplug_host_new: options.log_format is " + std::to_string(o.log_format) +
                              "; use a CREDPLUG_LOG_FORMAT_* value")
                                 .c_str());
