@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
   }
   for (i = 0; i < THREADS; ++i) {
     /* A label each: one credential each, so each has its own request. */
-    char label[16];
+    char label[32];
     credplug_open_options open_options;
     pthread_t thread;
     memset(&open_options, 0, sizeof open_options);
