@@ -274,13 +274,13 @@ int main(void) {
     CHECK(rc == CREDPLUG_HOST_ERR_INVALID_INPUT && bad == NULL && strstr(err, "label") != NULL);
     credplug_free(err);
     free(text);
+    credplug_credential_free(tenant);
+    credplug_host_free(host);
     options.log_format = 7;
     CHECK(credplug_host_new(&options, &host, &err) == CREDPLUG_HOST_ERR_MISUSE && host == NULL);
     credplug_free(err);
     options.log_format = CREDPLUG_LOG_FORMAT_DEFAULT;
     options.log = NULL;
-    credplug_credential_free(tenant);
-    credplug_host_free(host);
   }
 
   /* Isolation: a plugin that crashes or never returns fails its own calls
