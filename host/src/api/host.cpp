@@ -280,7 +280,6 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
                                                  r.given.total_timeout_ms + kPluginDeadlineMarginMs);
   if (host::OpenSslSection openssl; RAND_bytes(impl_->cache_key, sizeof impl_->cache_key) != 1)
     throw Error(ErrorKind::Plugin, "the system random generator failed (needed for the token cache key)");
-  host::close_openssl_at_exit();  // OpenSSL is initialised now: this handler runs before its cleanup
   host::Logger &logger = impl_->shared->logger;
   logger.sink = std::move(r.given.log);
   logger.level = r.given.log_level;
