@@ -7,8 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <new>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -25,6 +27,18 @@ namespace {
 
 int g_channel = -1;
 std::mutex g_write_mutex;
+// Held by the writer of the moment (under g_write_mutex), or for good by the
+// SIGSYS handler, which cannot take a mutex: no frame is cut by another.
+std::atomic<bool> g_channel_taken{false};
+
+// Writes whole frames, one writer at a time.
+bool write_channel(std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(g_write_mutex);
+  while (g_channel_taken.exchange(true)) std::this_thread::yield();  // the handler's: the runner is ending
+  const bool ok = write_all(g_channel, bytes);
+  g_channel_taken.store(false);
+  return ok;
+}
 
 // Services are called from plugin code, often C: nothing may unwind into it.
 template <class F>
@@ -227,8 +241,20 @@ credplug_host_api make_table() {
 void set_channel(int fd) { g_channel = fd; }
 
 bool send_frame(Msg type, uint32_t call, std::string_view payload) {
-  std::lock_guard<std::mutex> lock(g_write_mutex);
-  return write_frame(g_channel, type, call, payload);
+  std::string frame;
+  append_frame(frame, type, call, payload);
+  const bool ok = write_channel(frame);
+  wipe(frame);
+  return ok;
+}
+
+void write_from_signal_handler(std::string_view frame) noexcept {
+  if (g_channel_taken.exchange(true)) return;  // a frame is half written: better nothing than a cut one
+  for (size_t done = 0; done < frame.size();) {
+    const ssize_t n = ::write(g_channel, frame.data() + done, frame.size() - done);
+    if (n <= 0) return;
+    done += size_t(n);
+  }
 }
 
 void end_runner(const std::string &line, int status) {
@@ -243,19 +269,14 @@ constexpr size_t kMaxQueuedBytes = 1 << 20;
 void queue_frame(credplug_call &call, Msg type, std::string_view payload) {
   append_frame(call.pending, type, call.id, payload);
   if (call.pending.size() > kMaxQueuedBytes) {
-    std::lock_guard<std::mutex> lock(g_write_mutex);
-    write_all(g_channel, call.pending);
+    write_channel(call.pending);
     wipe(call.pending);
   }
 }
 
 bool send_with_queued(credplug_call &call, Msg type, std::string_view payload) {
   append_frame(call.pending, type, call.id, payload);
-  bool ok;
-  {
-    std::lock_guard<std::mutex> lock(g_write_mutex);
-    ok = write_all(g_channel, call.pending);
-  }
+  const bool ok = write_channel(call.pending);
   wipe(call.pending);
   return ok;
 }

@@ -38,6 +38,10 @@ bool send_frame(Msg type, uint32_t call, std::string_view payload);
 void queue_frame(credplug_call &call, Msg type, std::string_view payload);
 // Writes the call's queued frames and then this one. False when the host is gone.
 bool send_with_queued(credplug_call &call, Msg type, std::string_view payload);
+// Writes a whole frame from a signal handler (async-signal-safe), unless a
+// frame is being written: then nothing. The channel stays taken: for the
+// runner's last frame only.
+void write_from_signal_handler(std::string_view frame) noexcept;
 // Sends `line` as an error log outside any call (the host tags it with the
 // plugin's id), then ends the runner with `status`: its watchdogs' way out.
 [[noreturn]] void end_runner(const std::string &line, int status);

@@ -1,4 +1,5 @@
 #include "sandbox.hpp"
+#include "sandbox_stop.hpp"
 #include "sanitizer_reports.hpp"
 
 #include "errno_text.hpp"
@@ -7,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -63,9 +65,9 @@ void drop_capabilities() {
 }
 
 // What plugin code may call, at load and after. Everything else ends the
-// runner (SIGSYS), except the requests refused below with EPERM, so that a
-// library probing for a file or a socket gets an error it can report
-// instead of dying.
+// runner (SIGSYS, the host told which call: sandbox_stop.hpp), except the
+// requests refused below with EPERM, so that a library probing for a file or
+// a socket gets an error it can report instead of dying.
 constexpr int kAllowed[] = {
     // I/O on descriptors already open: the channel, and /dev/null as 0-2.
     SCMP_SYS(read),
@@ -101,7 +103,6 @@ constexpr int kAllowed[] = {
     SCMP_SYS(getppid),
     // Signals: only this process's own (abort() raises SIGABRT).
     SCMP_SYS(rt_sigprocmask),
-    SCMP_SYS(rt_sigaction),
     SCMP_SYS(rt_sigreturn),
     SCMP_SYS(sigaltstack),
     SCMP_SYS(restart_syscall),
@@ -183,7 +184,7 @@ constexpr int kRefused[] = {
 
 struct Filter {
   scmp_filter_ctx ctx;
-  Filter() : ctx(seccomp_init(SCMP_ACT_KILL_PROCESS)) {
+  Filter() : ctx(seccomp_init(SCMP_ACT_TRAP)) {  // SIGSYS: sandbox_stop.cpp names the call, then ends the runner
     if (ctx == nullptr) throw std::runtime_error("seccomp_init failed");
     // Every thread of the runner, not only the calling one: a thread the
     // plugin started (in init(), say) is filtered like the rest.
@@ -249,6 +250,10 @@ void install_filter(Stage stage) {
   f.add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3));
   // Signals to its own threads only.
   f.add(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, uint64_t(getpid())));
+  // Any signal's action but SIGSYS's: the handler that reports a stop is
+  // not the plugin's to replace, and it ends the runner by setting it.
+  f.add(SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), SCMP_A0(SCMP_CMP_NE, SIGSYS));
+  f.add(SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), SCMP_A0(SCMP_CMP_EQ, SIGSYS));
   // Reading a limit (pthread_create reads RLIMIT_STACK), never setting one.
   f.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0));
   f.add(SCMP_ACT_ALLOW, SCMP_SYS(getrlimit));
@@ -275,6 +280,7 @@ void enter_load_sandbox() {
   drop_capabilities();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));
+  report_sandbox_stops();
   install_filter(Stage::Load);
 }
 

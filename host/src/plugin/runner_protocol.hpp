@@ -27,7 +27,7 @@
 
 namespace credplug::runner {
 
-constexpr uint32_t kProtocolVersion = 1;
+constexpr uint32_t kProtocolVersion = 2;
 constexpr std::string_view kMagic = "credplug-runner";
 // Larger than any legitimate frame: a response body is capped by the host's
 // max_response_bytes, an output by plugin.h's limits.
@@ -48,6 +48,7 @@ enum class Msg : uint8_t {
   SetError = 9,      // u32 code, str message
   HttpSend = 10,     // str method, url; u32 header count, str name, value ...; str body; u32 timeout_ms, flags
   Done = 11,         // u32 status; u64 instance (Create only)
+  Stopped = 12,      // u32 system call number, str its name: the sandbox ends the runner for it
   // host -> runner
   Call = 64,        // u8 op, u64 instance, str credential JSON (Create only)
   HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body

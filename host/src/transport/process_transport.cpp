@@ -95,7 +95,7 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
       r.stop(std::string("was stopped (") + what + " ran past its deadline of " + limit + ")");
       return fail(call, "plugin '" + id + "' did not finish " + what + " within " + limit + "; its runner was stopped");
     }
-    if (!next) return fail(call, "plugin '" + id + "' " + r.end_reason() + " during " + what);
+    if (!next) return fail(call, "plugin '" + id + "' " + r.end_reason() + " during " + what + r.end_detail());
     runner::Frame &frame = *next;
     const auto https_before = state.https_time;
     bool done;
@@ -148,7 +148,7 @@ Started start(const std::string &path, const RunnerProgram &program, long deadli
       throw LoadError("its runner did not finish loading it within " + std::to_string(deadline_ms) +
                       " ms and was stopped");
     }
-    if (!next) throw LoadError(while_loading(s.runner->end_reason()));
+    if (!next) throw LoadError(while_loading(s.runner->end_reason()) + s.runner->end_detail());
     runner::Frame &frame = *next;
     try {
       Decoder d(frame.payload);
@@ -281,7 +281,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     const auto now = Clock::now();
     const std::string plugin = "plugin '" + description_.id + "'";
     if (here.runner) {
-      here.last_end = here.runner->end_reason();
+      here.last_end = here.runner->end_reason() + here.runner->end_detail();
       here.restart_at = now + milliseconds(restart_backoff_ms(++here.ends_in_a_row));
       here.runner.reset();
     }

@@ -242,6 +242,11 @@ std::string RunnerProcess::end_reason() {
   return end_reason_;
 }
 
+std::string RunnerProcess::end_detail() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return end_detail_;
+}
+
 void RunnerProcess::finish_locked(const std::string &why) {
   if (ended_) return;
   // Whatever it is doing, it is done; it dies at once, so reaping under the
@@ -252,12 +257,16 @@ void RunnerProcess::finish_locked(const std::string &why) {
   do waited = waitpid(pid_, &status, 0);
   while (waited < 0 && errno == EINTR);
   // A runner stopped by the host says less by its SIGKILL than the reason.
-  if (!why.empty())
+  if (!why.empty()) {
     end_reason_ = why;
-  else if (waited == pid_)
+  } else if (!stopped_for_.empty()) {  // its last frame said why it ends
+    end_reason_ = "was stopped by the sandbox";
+    end_detail_ = ": it called " + stopped_for_ + ", which plugins may not make (see docs/SANDBOX.md)";
+  } else if (waited == pid_) {
     end_reason_ = describe(status);
-  else
+  } else {
     end_reason_ = "ended (its exit status is unknown: SIGCHLD is ignored in this process)";
+  }
   ended_ = true;
   // The channel stays open until the destructor: a reader may be in read().
   for (auto &[id, inbox] : calls_) inbox->ready.notify_all();
@@ -272,6 +281,14 @@ void RunnerProcess::hand_over_reading_locked(const RunnerInbox *self) {
 }
 
 bool RunnerProcess::route_locked(runner::Frame &frame, std::unique_lock<std::mutex> &lock) {
+  if (frame.call == 0 && frame.type == runner::Msg::Stopped) {  // the sandbox ends it: its last frame
+    runner::Decoder d(frame.payload);
+    const uint32_t number = d.u32();
+    const std::string name = displayable(d.str(), 64);
+    stopped_for_ = (name.empty() ? "system call " + std::to_string(number)
+                                 : name + " (system call " + std::to_string(number) + ")");
+    return true;
+  }
   const bool posted = posted_.count(frame.call) != 0;
   if (posted && frame.type != runner::Msg::Log) {
     if (frame.type == runner::Msg::HttpSend) return false;  // destroy() has no call to send with

@@ -99,9 +99,13 @@ class RunnerProcess {
   // Whether it has ended (a runner that died while no call was running is
   // noticed here: the channel hangs up).
   bool ended();
-  // Why it ended: "crashed (SIGSEGV)", "exited (status 1)", or the reason
-  // given to stop(). Empty while it runs.
+  // Why it ended: "crashed (SIGSEGV)", "exited (status 1)", "was stopped
+  // by the sandbox", or the reason given to stop(). Empty while it runs.
   std::string end_reason();
+  // What follows the reason and where it happened ("… during authenticate"):
+  // for a sandbox stop, ": it called getcwd (system call 79), which plugins
+  // may not make (see docs/SANDBOX.md)"; else empty.
+  std::string end_detail();
 
  private:
   RunnerProcess() = default;
@@ -134,7 +138,8 @@ class RunnerProcess {
   bool log_dropping_ = false;  // said so for this burst
   bool reading_ = false;       // a caller is reading the channel
   bool ended_ = false;
-  std::string end_reason_;
+  std::string end_reason_, end_detail_;
+  std::string stopped_for_;  // the system call the sandbox stopped it for, as the runner named it
 };
 
 }  // namespace credplug::host

@@ -12,8 +12,9 @@
 ** 1 KB info frames for the call straight to the channel, without end,
 ** while the call waits on an HTTPS request to "url"), spin (a thread left
 ** computing without end, then on as "ok"), threads (3,000 threads that
-** sleep, as many as it can start, then on as "ok"). "timeout" (ms) goes
-** with egress and flood requests.
+** sleep, as many as it can start, then on as "ok"), getcwd (a system call
+** the sandbox stops a plugin for, once loaded), sigsys (takes SIGSYS's
+** handler over). "timeout" (ms) goes with egress and flood requests.
 ** where: create, authenticate, test, refresh, destroy.
 **
 ** Built three more times with HOSTILE_IN=1 (a crash in
@@ -155,6 +156,12 @@ static int32_t act(hostile *h, const char *where, credplug_call *call) {
       message[got] = '\0';
       fclose(f);
     }
+  } else if (strcmp(h->action, "getcwd") == 0) {
+    char dir[512];
+    snprintf(message, sizeof message, "getcwd: %s", getcwd(dir, sizeof dir) ? dir : strerror(errno));
+  } else if (strcmp(h->action, "sigsys") == 0) {
+    snprintf(message, sizeof message, "SIGSYS ignored: %s",
+             signal(SIGSYS, SIG_IGN) == SIG_ERR ? strerror(errno) : "done");
   } else if (strcmp(h->action, "socket") == 0) {
     struct sockaddr_in to;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
