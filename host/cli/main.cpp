@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
 #include <utility>
 
 using namespace credplug;
@@ -46,7 +48,56 @@ struct Options {
   std::string shared_cache, shared_cache_key_file;  // --shared-cache
   int threads = 8;                                  // check-plugin -j
   bool metrics = false;                             // test --metrics
+  // sign
+  std::string method = "GET", url, data, body_sha256;
+  std::vector<std::string> headers;
+  std::optional<int64_t> time_s;
 };
+
+// `--header 'Name: value'` as a pair; InvalidInput naming the option otherwise.
+std::pair<std::string, std::string> header_option(const std::string &given) {
+  const size_t colon = given.find(':');
+  if (colon == std::string::npos || colon == 0)
+    throw Error(ErrorKind::InvalidInput, "--header expects 'Name: value' (got one without a name and a colon)");
+  std::string value = given.substr(colon + 1);
+  value.erase(0, value.find_first_not_of(" \t"));
+  return {given.substr(0, colon), value};
+}
+
+// --data: "@FILE" (a file's bytes), "@-" (stdin), or the text itself.
+std::string data_option(const std::string &given) {
+  if (given.empty() || given[0] != '@') return given;
+  const std::string path = given.substr(1);
+  std::ifstream file;
+  std::istream *in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) throw Error(ErrorKind::InvalidInput, "--data " + given + ": cannot read '" + path + "'");
+    in = &file;
+  }
+  return std::string(std::istreambuf_iterator<char>(*in), std::istreambuf_iterator<char>());
+}
+
+// `credplug sign ID FILE --method M --url U ...`: the signature of one request.
+int sign_request(Credential &cred, const Options &o) {
+  RequestToSign request;
+  request.method = o.method;
+  request.url = o.url;
+  for (const auto &h : o.headers) request.headers.push_back(header_option(h));
+  std::string body;
+  if (!o.data.empty()) {
+    body = data_option(o.data);
+    request.body = body;
+  }
+  request.body_sha256 = o.body_sha256;
+  if (o.time_s) {
+    if (*o.time_s < 0 || *o.time_s > 253402300799)
+      throw Error(ErrorKind::InvalidInput, "--time expects Unix seconds from 0 to 253402300799");
+    request.time_ms = *o.time_s * 1000;
+  }
+  print_signed(o.out, o.id, request, cred.sign(request));
+  return kExitOk;
+}
 
 const char *level_name(int level) {
   static const char *names[] = {"error", "warning", "info", "debug"};
@@ -167,6 +218,7 @@ int run(const std::string &command, Options &o) {
   }
   auto cred = host.open(o.id, credential.json.view(), open_options_for(o.file, credential));
   credential.json.wipe();
+  if (command == "sign") return sign_request(*cred, o);
   if (command == "auth") {
     // With a fleet-wide cache, the headers to attach are the fleet's token
     // (one request across every process), not a new one.
@@ -250,6 +302,19 @@ int run_cli(int argc, char **argv) {
   auth->add_option("ID", o.id, "Plugin id")->required();
   auth->add_option("FILE", o.file, file_help)->required();
   auth->add_flag("--reveal", o.out.reveal, "Print secret header values in clear");
+  auto *sign = app.add_subcommand(
+      "sign",
+      "Sign one request with a plugin that signs each request (AWS Signature Version 4, HMAC schemes) and\n"
+      "print the headers (and query parameters) to add, secrets masked");
+  sign->add_option("ID", o.id, "Plugin id")->required();
+  sign->add_option("FILE", o.file, file_help)->required();
+  sign->add_option("--method", o.method, "The request's method")->capture_default_str();
+  sign->add_option("--url", o.url, "The request's https:// URL, as it will be sent")->required();
+  sign->add_option("--header", o.headers, "A header the request sends, 'Name: value' (repeatable)");
+  sign->add_option("--data", o.data, "The body: text, @FILE or @- (stdin)");
+  sign->add_option("--body-sha256", o.body_sha256, "The body's SHA-256 (hex), when the body is not at hand");
+  sign->add_option("--time", o.time_s, "The signing time, Unix seconds (reproduces a signature); default: now");
+  sign->add_flag("--reveal", o.out.reveal, "Print secret values in clear");
   auto *test =
       app.add_subcommand("test",
                          "Authenticate, then run the provider's connection test. With several files or a\n"

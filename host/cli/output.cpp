@@ -47,7 +47,8 @@ std::string relative(int64_t unix_seconds) {
   return out + std::to_string(d % 60) + "s";
 }
 
-std::string expiry_text(const std::optional<int64_t> &at) {
+std::string expiry_text(const std::optional<int64_t> &at, bool never) {
+  if (never) return "does not expire (kept until the API refuses it)";
   return at ? iso_time(*at) + " (" + relative(*at) + ")" : "unknown (the provider did not say)";
 }
 
@@ -109,10 +110,29 @@ void print_auth(const OutputOptions &o, const std::string &id, const AuthResult 
   }
   std::cout << "Headers to attach (" << id << "):\n";
   print_headers_text(r.headers, o.reveal);
-  std::cout << "Expires: " << expiry_text(r.expires_at) << "\n";
+  if (r.headers.empty()) std::cout << "  (none: this provider signs each request; see credplug sign)\n";
+  std::cout << "Expires: " << expiry_text(r.expires_at, r.never_expires) << "\n";
   for (const auto &i : r.info) std::cout << i.key << ": " << shown(i.value, i.secret, o.reveal) << "\n";
   bool any_secret = false;
   for (const auto &h : r.headers) any_secret = any_secret || h.secret;
+  if (any_secret && !o.reveal) std::cout << "(secret values are masked; --reveal prints them)\n";
+}
+
+void print_signed(const OutputOptions &o, const std::string &id, const RequestToSign &request, const SignedRequest &r) {
+  if (o.json) {
+    emit(json::signed_json(id, r, o.reveal, JsonStyle::Pretty));
+    return;
+  }
+  std::cout << "Signed " << request.method << " " << (o.reveal ? r.url : json::shown_signed_url(r)) << " at "
+            << iso_time(r.time_ms / 1000) << " (" << id << ")\n";
+  std::cout << "Headers to attach:\n";
+  print_headers_text(r.headers, o.reveal);
+  for (const auto &q : r.query)
+    std::cout << "Query parameter added: " << q.name << "=" << shown(q.value, q.secret, o.reveal) << "\n";
+  for (const auto &i : r.info) std::cout << i.key << ": " << shown(i.value, i.secret, o.reveal) << "\n";
+  bool any_secret = false;
+  for (const auto &h : r.headers) any_secret = any_secret || h.secret;
+  for (const auto &q : r.query) any_secret = any_secret || q.secret;
   if (any_secret && !o.reveal) std::cout << "(secret values are masked; --reveal prints them)\n";
 }
 
@@ -125,7 +145,10 @@ void print_test(const OutputOptions &o, const std::string &id, const TestResult 
             << (r.has_test ? "authenticated and the connection test passed"
                            : "authenticated (the plugin has no connection test)")
             << " in " << r.elapsed_ms << " ms\n";
-  std::cout << "  token expires: " << expiry_text(r.auth.expires_at) << "\n";
+  if (r.auth.headers.empty() && r.auth.never_expires)
+    std::cout << "  no token: this provider signs each request (credplug sign)\n";
+  else
+    std::cout << "  token expires: " << expiry_text(r.auth.expires_at, r.auth.never_expires) << "\n";
   for (const auto &i : r.info) std::cout << "  " << i.key << ": " << shown(i.value, i.secret, false) << "\n";
 }
 

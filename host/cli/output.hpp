@@ -21,6 +21,9 @@ void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugin
 void print_validation(const OutputOptions &o, const std::string &id, const Validation &v);
 void print_auth(const OutputOptions &o, const std::string &id, const AuthResult &r);
 void print_test(const OutputOptions &o, const std::string &id, const TestResult &r);
+// `credplug sign`: the headers (and query parameters) to add, masked unless
+// --reveal; with --json, json::signed_json().
+void print_signed(const OutputOptions &o, const std::string &id, const RequestToSign &request, const SignedRequest &r);
 void print_plugin_check(const OutputOptions &o, const PluginCheck &check);
 // Prometheus text after a line saying what follows; with --json one line {"metrics": {...}}.
 void print_metrics(const OutputOptions &o, const MetricsSnapshot &m);

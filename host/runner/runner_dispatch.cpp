@@ -166,10 +166,10 @@ bool http_round_trip(credplug_call &call, std::string_view payload) {
   return call.http_result.has_value();
 }
 
-size_t idle_threads() {
+PoolShape pool_shape() {
   Dispatch &s = d();
   std::lock_guard<std::mutex> lock(s.mutex);
-  return size_t(s.idle);
+  return PoolShape{s.idle, s.running, s.reading};
 }
 
 }  // namespace credplug::runner

@@ -24,8 +24,12 @@ bool serve_calls(int fd, const std::function<void(Frame &)> &run);
 // False when the channel closed first.
 bool http_round_trip(credplug_call &call, std::string_view payload);
 
-// Threads waiting for work (woken or not): for tests that need the pool in
-// a known shape.
-size_t idle_threads();
+// The pool's shape, for tests that need it settled: threads waiting for
+// work (woken or not), calls running, and whether a thread reads.
+struct PoolShape {
+  int idle = 0, running = 0;
+  bool reading = false;
+};
+PoolShape pool_shape();
 
 }  // namespace credplug::runner

@@ -101,6 +101,10 @@ void svc_out_info(credplug_call *call, const char *key, const char *value, uint3
   out_named(Msg::OutInfo, call, key, value, flags);
 }
 
+void svc_out_query(credplug_call *call, const char *name, const char *value, uint32_t flags) noexcept {
+  out_named(Msg::OutQuery, call, name, value, flags);
+}
+
 void svc_out_expires_at(credplug_call *call, int64_t unix_seconds) noexcept {
   quietly([&] {
     if (call == nullptr) return;
@@ -143,6 +147,10 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   e.str(body);
   e.u32(CREDPLUG_HAS_FIELD(req, credplug_http_request, timeout_ms) ? req->timeout_ms : 0);
   e.u32(CREDPLUG_HAS_FIELD(req, credplug_http_request, flags) ? req->flags : 0);
+  const bool client_cert = CREDPLUG_HAS_FIELD(req, credplug_http_request, client_key_passphrase) &&
+                           req->client_cert_pem && req->client_key_pem;
+  e.str(client_cert ? req->client_cert_pem : "").str(client_cert ? req->client_key_pem : "");
+  e.str(client_cert && req->client_key_passphrase ? req->client_key_passphrase : "");
 
   const bool answered = http_round_trip(*call, e.bytes());
   wipe(e.bytes());
@@ -225,6 +233,7 @@ credplug_host_api make_table() {
   api.out_header = svc_out_header;
   api.out_expires_at = svc_out_expires_at;
   api.out_info = svc_out_info;
+  api.out_query = svc_out_query;
   api.set_error = svc_set_error;
   api.http_send = svc_http_send;
   api.http_status = svc_http_status;

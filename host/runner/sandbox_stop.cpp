@@ -49,8 +49,7 @@ void report_sandbox_stops() {
   report.sa_sigaction = on_sigsys;
   report.sa_flags = SA_SIGINFO;
   sigemptyset(&report.sa_mask);
-  if (sigaction(SIGSYS, &report, nullptr) != 0)
-    throw std::runtime_error("sigaction(SIGSYS): " + errno_text(errno));
+  if (sigaction(SIGSYS, &report, nullptr) != 0) throw std::runtime_error("sigaction(SIGSYS): " + errno_text(errno));
 }
 
 }  // namespace credplug::runner

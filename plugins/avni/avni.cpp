@@ -93,8 +93,7 @@ class Avni final : public Provider {
       case 404:
         fail(CREDPLUG_ERR_REJECTED, "the Avni server has no user '" + username_ + "' (HTTP 404)");
       default:  // 429, 5xx, ...: the kit words these, with any Retry-After
-        oauth2::parse_token_response(response.status(), response.body(), "Avni server's /api/user/generateToken",
-                                     response.header("Retry-After"));
+        oauth2::parse_token_response(call, response, "Avni server's /api/user/generateToken");
     }
     auto body = JsonDocument::parse_object(response.body());
     auto token = body ? body->string("authToken") : std::nullopt;
@@ -145,9 +144,7 @@ class Avni final : public Provider {
       fail(CREDPLUG_ERR_PROVIDER,
            "AWS Cognito refused InitiateAuth: " + (type.empty() ? std::string("HTTP 400") : type));
     }
-    if (!response.ok())
-      oauth2::parse_token_response(response.status(), response.body(), "AWS Cognito InitiateAuth endpoint",
-                                   response.header("Retry-After"));
+    if (!response.ok()) oauth2::parse_token_response(call, response, "AWS Cognito InitiateAuth endpoint");
     auto id_token = body ? body->string("/AuthenticationResult/IdToken") : std::nullopt;
     if (!id_token)
       fail(CREDPLUG_ERR_PROVIDER,

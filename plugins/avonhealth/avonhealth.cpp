@@ -33,9 +33,7 @@ class AvonHealth final : public Provider {
     http.body = SecretString(R"({"grant_type":"client_credentials","client_id":)" + json_quote(client_id_) +
                              R"(,"client_secret":)" + json_quote(client_secret_.view()) + "}");
     HttpResponse response = call.send(http);
-    oauth2::Token token = oauth2::parse_token_response(response.status(), response.body(), "Avon Health token endpoint",
-                                                       response.header("Retry-After"));
-    call.add_secret(token.access_token.view());
+    oauth2::Token token = oauth2::parse_token_response(call, response, "Avon Health token endpoint");
 
     const int64_t now = call.now_seconds();
     SecretString jwt = user_jwt(now);

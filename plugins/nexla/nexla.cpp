@@ -76,9 +76,7 @@ class Nexla final : public Provider {
   }
 
   void accept(Call &call, const HttpResponse &response, const char *endpoint) {
-    oauth2::Token token =
-        oauth2::parse_token_response(response.status(), response.body(), endpoint, response.header("Retry-After"));
-    call.add_secret(token.access_token.view());
+    oauth2::Token token = oauth2::parse_token_response(call, response, endpoint);
     auto body = JsonDocument::parse_object(response.body());
     // Nexla returns API keys with the session: secrets, never shown.
     if (body) {

@@ -32,9 +32,7 @@ class OpenCrvs final : public Provider {
     http.header("Accept", "application/json");
     HttpResponse response = call.send(http);
     wipe(http.url);
-    oauth2::Token token = oauth2::parse_token_response(response.status(), response.body(), "OpenCRVS auth service",
-                                                       response.header("Retry-After"));
-    call.add_secret(token.access_token.view());
+    oauth2::Token token = oauth2::parse_token_response(call, response, "OpenCRVS auth service");
     auto jwt = decode_jwt(token.access_token.view());
     if (!jwt || !jwt->exp())
       fail(CREDPLUG_ERR_PROVIDER, "the OpenCRVS auth service issued a token that is not a JWT with an exp claim");

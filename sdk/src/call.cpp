@@ -1,5 +1,7 @@
 #include <credplug/kit/call.hpp>
 
+#include <strings.h>
+
 #include <cstring>
 
 namespace credplug::kit {
@@ -44,6 +46,13 @@ HttpResponse Call::send(const HttpRequest &request) {
   req.body_len = request.body.size();
   req.timeout_ms = request.timeout_ms;
   req.flags = request.flags;
+  if (!request.client_cert_pem.empty() && !request.client_key_pem.empty()) {
+    if (!CREDPLUG_HAS_FIELD(api_, credplug_host_api, jwt_sign))  // the host API's minor-3 end
+      fail(CREDPLUG_ERR_PLUGIN, "a client certificate needs a host of ABI minor 3 or later");
+    req.client_cert_pem = request.client_cert_pem.c_str();
+    req.client_key_pem = request.client_key_pem.c_str();
+    req.client_key_passphrase = request.client_key_passphrase.empty() ? nullptr : request.client_key_passphrase.c_str();
+  }
   credplug_http_response *raw = nullptr;
   int32_t rc = api_->http_send(call_, &req, &raw);
   HttpResponse response(api_, raw);
@@ -66,7 +75,38 @@ void Call::header(const std::string &name, std::string_view value, bool secret) 
   if (secret) wipe(copy);
 }
 
+void Call::public_header(const std::string &name, std::string_view value) const {
+  std::string copy(value);
+  api_->out_header(call_, name.c_str(), copy.c_str(), CREDPLUG_FLAG_PUBLIC);
+}
+
 void Call::expires_at(int64_t unix_seconds) const { api_->out_expires_at(call_, unix_seconds); }
+
+void Call::query(const std::string &name, std::string_view value, bool secret) const {
+  if (!CREDPLUG_HAS_FIELD(api_, credplug_host_api, out_query) || api_->out_query == nullptr)
+    fail(CREDPLUG_ERR_PLUGIN, "sign() output a query parameter, which needs a host of ABI minor 3 or later");
+  std::string copy(value);
+  api_->out_query(call_, name.c_str(), copy.c_str(), secret ? CREDPLUG_FLAG_SECRET : 0u);
+  if (secret) wipe(copy);
+}
+
+SignRequest::SignRequest(const credplug_sign_request &req)
+    : method(req.method ? req.method : "GET"),
+      url(req.url ? req.url : ""),
+      body_sha256(req.body_sha256 ? req.body_sha256 : ""),
+      time_ms(req.time_ms) {
+  if (req.headers)
+    for (const char *const *h = req.headers; h[0] != nullptr && h[1] != nullptr; h += 2)
+      headers.emplace_back(h[0], h[1]);
+  if (req.body != nullptr || req.body_len == 0)
+    body = std::string_view(static_cast<const char *>(req.body ? req.body : ""), req.body_len);
+}
+
+std::optional<std::string_view> SignRequest::header(std::string_view name) const {
+  for (const auto &[n, v] : headers)
+    if (n.size() == name.size() && strncasecmp(n.data(), name.data(), n.size()) == 0) return v;
+  return std::nullopt;
+}
 
 void Call::output(const std::string &key, std::string_view value, bool secret) const {
   std::string copy(value);

@@ -40,6 +40,7 @@ std::string retry_hint(const std::optional<std::string> &retry_after) {
 std::optional<ClientAuth> client_auth_from_string(std::string_view name) {
   if (name == "basic") return ClientAuth::Basic;
   if (name == "post") return ClientAuth::Post;
+  if (name == "private_key_jwt") return ClientAuth::PrivateKeyJwt;
   return std::nullopt;
 }
 
@@ -112,15 +113,51 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
                                   (detail.empty() ? " without an OAuth error" : detail));
 }
 
-Token request_client_credentials(Call &call, const ClientCredentialsRequest &request) {
-  std::vector<std::pair<std::string, std::string>> form{{"grant_type", "client_credentials"}};
-  if (!request.scope.empty()) form.emplace_back("scope", request.scope);
+Token parse_token_response(Call &call, const HttpResponse &response, std::string_view endpoint_name) {
+  Token token = parse_token_response(response.status(), response.body(), endpoint_name, response.header("Retry-After"));
+  call.add_secret(token.access_token.view());
+  if (auto json = JsonDocument::parse_object(response.body()))
+    if (auto refresh = json->string("refresh_token"); refresh && !refresh->empty()) {
+      call.add_secret(*refresh);
+      wipe(*refresh);
+    }
+  return token;
+}
+
+namespace {
+
+// POSTs the form (a secret: wiped here) with any extra headers, and reads the answer.
+Token send_token_request(Call &call, const std::string &token_url,
+                         std::vector<std::pair<std::string, std::string>> &form, const std::string &endpoint_name,
+                         std::vector<std::pair<std::string, SecretString>> headers) {
   HttpRequest http;
   http.method = "POST";
-  http.url = request.token_url;
+  http.url = token_url;
   http.flags = CREDPLUG_HTTP_SECRET_BODY;
   http.header("Content-Type", "application/x-www-form-urlencoded");
   http.header("Accept", "application/json");
+  for (auto &h : headers) http.headers.push_back(std::move(h));
+  http.body = SecretString(form_encode(form));
+  for (auto &field : form) wipe(field.second);
+  call.add_secret(http.body.view());
+  HttpResponse response = call.send(http);
+  return parse_token_response(call, response, endpoint_name);
+}
+
+// A JWT of two minutes for the token endpoint, declared secret.
+SecretString assertion(Call &call, const SigningKey &key, JwtClaims claims) {
+  claims.lifetime_s = 120;
+  SecretString jwt = sign_jwt(key, claims, call.now_seconds());
+  call.add_secret(jwt.view());
+  return jwt;
+}
+
+}  // namespace
+
+Token request_client_credentials(Call &call, const ClientCredentialsRequest &request) {
+  std::vector<std::pair<std::string, std::string>> form{{"grant_type", "client_credentials"}};
+  if (!request.scope.empty()) form.emplace_back("scope", request.scope);
+  std::vector<std::pair<std::string, SecretString>> headers;
   if (request.client_auth == ClientAuth::Basic) {
     // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
     SecretString pair(url_encode(request.client_id) + ":" + url_encode(request.client_secret.view()));
@@ -129,20 +166,35 @@ Token request_client_credentials(Call &call, const ClientCredentialsRequest &req
     value.append(encoded.view());
     call.add_secret(value.view());
     call.add_secret(encoded.view());  // a server may echo the bare encoded pair
-    http.headers.emplace_back("Authorization", value);
+    headers.emplace_back("Authorization", value);
+  } else if (request.client_auth == ClientAuth::PrivateKeyJwt) {
+    if (request.assertion_key == nullptr) fail(CREDPLUG_ERR_PLUGIN, "private_key_jwt without an assertion key");
+    JwtClaims claims;
+    claims.iss = claims.sub = request.client_id;
+    claims.aud = request.token_url;
+    claims.kid = request.key_id;
+    form.emplace_back("client_id", request.client_id);
+    form.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    form.emplace_back("client_assertion", assertion(call, *request.assertion_key, claims).reveal());
   } else {
     form.emplace_back("client_id", request.client_id);
     form.emplace_back("client_secret", request.client_secret.reveal());
   }
-  http.body = SecretString(form_encode(form));
-  for (auto &field : form) wipe(field.second);
-  call.add_secret(http.body.view());
+  return send_token_request(call, request.token_url, form, request.endpoint_name, std::move(headers));
+}
 
-  HttpResponse response = call.send(http);
-  Token token =
-      parse_token_response(response.status(), response.body(), request.endpoint_name, response.header("Retry-After"));
-  call.add_secret(token.access_token.view());
-  return token;
+Token request_jwt_bearer(Call &call, const JwtBearerRequest &request) {
+  if (request.key == nullptr) fail(CREDPLUG_ERR_PLUGIN, "the JWT-bearer grant without a key");
+  JwtClaims claims;
+  claims.iss = request.issuer;
+  claims.sub = request.subject.empty() ? request.issuer : request.subject;
+  claims.aud = request.audience.empty() ? request.token_url : request.audience;
+  claims.kid = request.key_id;
+  claims.strings = request.claims;
+  std::vector<std::pair<std::string, std::string>> form{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                                                        {"assertion", assertion(call, *request.key, claims).reveal()}};
+  if (!request.scope.empty()) form.emplace_back("scope", request.scope);
+  return send_token_request(call, request.token_url, form, request.endpoint_name, {});
 }
 
 }  // namespace credplug::kit::oauth2

@@ -65,6 +65,7 @@ bool contains(const std::string &s, const std::string &part) { return s.find(par
       name##_other[], name##_other_count;
 CREDPLUG_LAYOUT(credplug_minor0)
 CREDPLUG_LAYOUT(credplug_minor1)
+CREDPLUG_LAYOUT(credplug_minor2)
 CREDPLUG_LAYOUT(credplug_current)
 
 namespace {
@@ -145,8 +146,8 @@ TEST_CASE("the good plugins in the same directory still load") {
   Fixture f;
   std::vector<std::string> ids;
   for (const auto &p : f.host.plugins()) ids.push_back(p.id);
-  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "misbehaving", "old-descriptor",
-                                        "silent-failure"});
+  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "minor2", "misbehaving",
+                                        "old-descriptor", "silent-failure"});
 }
 
 TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
@@ -231,7 +232,7 @@ void check_appended_only(const char *what, Layout frozen, Layout current) {
 #define CREDPLUG_LAYOUTS(name, part) \
   Layout { name##_##part, name##_##part##_count }
 
-TEST_CASE("each minor only appended: every field of the minor-0 and minor-1 headers keeps its offset") {
+TEST_CASE("each minor only appended: every field of the minor-0, minor-1 and minor-2 headers keeps its offset") {
   check_appended_only("plugin, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, plugin),
                       CREDPLUG_LAYOUTS(credplug_current, plugin));
   check_appended_only("plugin, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, plugin),
@@ -244,13 +245,40 @@ TEST_CASE("each minor only appended: every field of the minor-0 and minor-1 head
                       CREDPLUG_LAYOUTS(credplug_current, other));
   check_appended_only("others, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, other),
                       CREDPLUG_LAYOUTS(credplug_current, other));
+  check_appended_only("plugin, minor 2", CREDPLUG_LAYOUTS(credplug_minor2, plugin),
+                      CREDPLUG_LAYOUTS(credplug_current, plugin));
+  check_appended_only("host API, minor 2", CREDPLUG_LAYOUTS(credplug_minor2, host_api),
+                      CREDPLUG_LAYOUTS(credplug_current, host_api));
+  check_appended_only("others, minor 2", CREDPLUG_LAYOUTS(credplug_minor2, other),
+                      CREDPLUG_LAYOUTS(credplug_current, other));
   // What each minor added, where it was added: right after the previous end.
   CHECK(credplug_minor1_plugin[0] > credplug_minor0_plugin[0]);         // refresh, default_token_lifetime_s
   CHECK(credplug_current_plugin[14] == credplug_minor0_plugin[0]);      // refresh
   CHECK(credplug_minor1_host_api[0] == credplug_minor0_host_api[0]);    // minor 1 added no service
-  CHECK(credplug_current_host_api[0] > credplug_minor1_host_api[0]);    // minor 2's helpers
+  CHECK(credplug_minor2_host_api[0] > credplug_minor1_host_api[0]);     // minor 2's helpers
   CHECK(credplug_current_host_api[15] == credplug_minor1_host_api[0]);  // json_string
-  CHECK(credplug_current_plugin[0] == credplug_minor1_plugin[0]);       // minor 2 left the descriptor alone
+  CHECK(credplug_minor2_plugin[0] == credplug_minor1_plugin[0]);        // minor 2 left the descriptor alone
+  CHECK(credplug_current_plugin[0] > credplug_minor2_plugin[0]);        // minor 3: sign
+  CHECK(credplug_current_plugin[16] == credplug_minor2_plugin[0]);      // sign, right after the minor-2 end
+  CHECK(credplug_current_host_api[22] == credplug_minor2_host_api[0]);  // out_query, right after oauth2_token
+  CHECK(credplug_current_other[0] > credplug_minor2_other[0]);          // the request's client certificate
+}
+
+TEST_CASE("a plugin built against the minor-2 header loads in a minor-3 host, and its helpers answer") {
+  HostOptions options = Fixture().options();
+  options.log = nullptr;
+  Host host(options);
+  PluginInfo info = host.plugin("minor2");
+  CHECK(info.abi_minor == 2);
+  CHECK(info.default_token_lifetime_s == 3600);
+  auto cred = host.open("minor2", R"({"name": "a b&c"})");
+  auto headers = cred->headers();
+  REQUIRE(headers->find("X-Minor2-Name") != nullptr);
+  CHECK(headers->find("X-Minor2-Name")->value.reveal() == "YSBiJmM=");
+  CHECK(headers->find("X-Minor2-Form")->value.reveal() == "name=a%20b%26c");
+  TestResult result = cred->test();
+  REQUIRE(result.info.size() == 1);
+  CHECK(result.info[0].value.reveal() == "ABI 1.2");
 }
 
 TEST_CASE("a plugin built against the minor-1 header loads in a minor-2 host and renews through its refresh()") {
@@ -530,7 +558,7 @@ TEST_CASE("pinning: pinned plugins load; unpinned ones are refused; the CLI writ
       {CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "--pin-file", pins, "--json", "plugins"});
   CHECK(listed.exit_code == 0);
   for (const char *id :
-       {"huge-size", "lifecycle", "minor0", "minor1", "misbehaving", "old-descriptor", "silent-failure"})
+       {"huge-size", "lifecycle", "minor0", "minor1", "minor2", "misbehaving", "old-descriptor", "silent-failure"})
     CHECK(contains(listed.out, std::string("\"id\": \"") + id + "\""));
   std::remove(pins.c_str());
 }

@@ -1,6 +1,6 @@
 /* Sizes and field offsets of the ABI's structs as the header this is compiled
 ** against lays them out. Built three times (tests/CMakeLists.txt): against
-** the frozen minor-0 and minor-1 headers and the current one, LAYOUT naming
+** the frozen minor-0, minor-1 and minor-2 headers and the current one, LAYOUT naming
 ** the arrays, so that abi_test.cpp checks each minor only appended. */
 #include <credplug/plugin.h>
 
@@ -29,6 +29,10 @@ const size_t CAT(LAYOUT, _plugin)[] = {sizeof(credplug_plugin),
                                        OFF(credplug_plugin, refresh),
                                        OFF(credplug_plugin, default_token_lifetime_s)
 #endif
+#if CREDPLUG_ABI_MINOR >= 3
+                                           ,
+                                       OFF(credplug_plugin, sign)
+#endif
 };
 const size_t CAT(LAYOUT, _plugin_count) = sizeof CAT(LAYOUT, _plugin) / sizeof(size_t);
 
@@ -56,6 +60,17 @@ const size_t CAT(LAYOUT, _host_api)[] = {sizeof(credplug_host_api),
                                          OFF(credplug_host_api, url_encode),
                                          OFF(credplug_host_api, form_encode),
                                          OFF(credplug_host_api, oauth2_token)
+#endif
+#if CREDPLUG_ABI_MINOR >= 3
+                                             ,
+                                         OFF(credplug_host_api, out_query),
+                                         OFF(credplug_host_api, sha256),
+                                         OFF(credplug_host_api, hmac_sha256),
+                                         OFF(credplug_host_api, random_bytes),
+                                         OFF(credplug_host_api, hex_encode),
+                                         OFF(credplug_host_api, key_load),
+                                         OFF(credplug_host_api, key_free),
+                                         OFF(credplug_host_api, jwt_sign)
 #endif
 };
 const size_t CAT(LAYOUT, _host_api_count) = sizeof CAT(LAYOUT, _host_api) / sizeof(size_t);

@@ -6,6 +6,7 @@
 #include <credplug/host.h>
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,66 @@ int main(void) {
     credplug_credential_free(crash);
     credplug_credential_free(loop);
     credplug_credential_free(good);
+  }
+
+  /* Per-request signing (AWS Signature Version 4), in both isolation
+  ** modes: the published suite's get-vanilla, signed at its time. */
+  {
+    static const char aws_json[] =
+        "{\"access_key_id\":\"AKIDEXAMPLE\",\"secret_access_key\":\"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\","
+        "\"region\":\"us-east-1\",\"service\":\"service\"}";
+    static const char expected[] =
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+    const int32_t modes[2] = {CREDPLUG_ISOLATION_PROCESS, CREDPLUG_ISOLATION_IN_PROCESS};
+    int m;
+    for (m = 0; m < 2; ++m) {
+      credplug_credential *aws = NULL;
+      credplug_signed *sig = NULL;
+      credplug_request request;
+      credplug_headers *none = NULL;
+      const char *sent[] = {"Host", "example.amazonaws.com", NULL};
+      dirs[0] = env("CREDPLUG_TEST_PLUGIN_DIR");
+      dirs[1] = NULL;
+      credplug_host_options_init(&options);
+      options.plugin_dirs = dirs;
+      options.isolation = modes[m];
+      CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
+      CHECK(credplug_open(host, "aws", aws_json, sizeof aws_json - 1, &aws, NULL) == CREDPLUG_HOST_OK);
+      memset(&request, 0, sizeof request);
+      request.struct_size = sizeof request;
+      request.url = "https://example.amazonaws.com/";
+      request.headers = sent;
+      request.time_ms = 1440938160000LL;
+      CHECK(credplug_credential_sign(aws, &request, &sig, &err) == CREDPLUG_HOST_OK);
+      CHECK(credplug_signed_header_count(sig) == 2);
+      CHECK(strcmp(credplug_signed_header_name(sig, 0), "Authorization") == 0);
+      CHECK(strcmp(credplug_signed_header_value(sig, 0), expected) == 0);
+      CHECK(credplug_signed_header_secret(sig, 0) == 1);
+      CHECK(strcmp(credplug_signed_header_value(sig, 1), "20150830T123600Z") == 0);
+      CHECK(credplug_signed_header_secret(sig, 1) == 0);
+      CHECK(credplug_signed_query_count(sig) == 0);
+      CHECK(strcmp(credplug_signed_url(sig), "https://example.amazonaws.com/") == 0);
+      CHECK(credplug_signed_header_value(sig, 2) == NULL);
+      credplug_signed_release(sig);
+      /* No token: empty headers that never expire. */
+      CHECK(credplug_headers_get(aws, &none, NULL) == CREDPLUG_HOST_OK);
+      CHECK(credplug_headers_count(none) == 0);
+      CHECK(credplug_headers_expires_at(none) == INT64_MAX);
+      credplug_headers_release(none);
+      /* Not a request: refused, naming why. */
+      request.url = "http://example.amazonaws.com/";
+      sig = NULL;
+      CHECK(credplug_credential_sign(aws, &request, &sig, &err) == CREDPLUG_HOST_ERR_INVALID_INPUT && sig == NULL);
+      CHECK(err != NULL && strstr(err, "not https://") != NULL);
+      credplug_free(err);
+      err = NULL;
+      request.struct_size = 4;
+      CHECK(credplug_credential_sign(aws, &request, &sig, NULL) == CREDPLUG_HOST_ERR_MISUSE);
+      credplug_credential_free(aws);
+      credplug_host_free(host);
+    }
   }
 
   if (failures) {

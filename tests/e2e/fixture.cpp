@@ -42,6 +42,7 @@ E2E &E2E::get() {
     e->emu->add_client("avonhealth-user", "user_7", kAvonUserKey);
     e->emu->add_client("avni", "avni-app", kAvniSecret);
     e->emu->add_client("avni-user", "field.worker", kAvniPassword);
+    e->emu->add_client("aws", kAwsKeyId, kAwsSecret);
     // Never destroyed: its key must not still be in the making at exit
     // (OpenSSL cleans up then, under the thread making it).
     e->emu->wait_until_ready();
@@ -92,6 +93,11 @@ std::string E2E::avon_credential(const std::string &extra_fields, const std::str
 
 std::string E2E::avni_credential(const std::string &flow_fields) const {
   return R"({"base_url":")" + emu->origin() + "\"," + flow_fields + "}";
+}
+
+std::string E2E::aws_credential(const std::string &service, const std::string &secret) const {
+  return R"({"access_key_id":")" + kAwsKeyId + R"(","secret_access_key":")" + secret +
+         R"(","region":"eu-west-3","service":")" + service + R"(","sts_url":")" + emu->origin() + "/aws-sts\"}";
 }
 
 HostOptions E2E::host_options() const {

@@ -31,6 +31,8 @@ inline const std::string kAvonSecret = "CANARY-avon-org-secret-do-not-print";
 inline const std::string kAvonUserKey = "CANARY-avon-user-key-do-not-print";
 inline const std::string kAvniSecret = "CANARY-avni-client-secret-do-not-print";
 inline const std::string kAvniPassword = "CANARY-avni-password-do-not-print";
+inline const std::string kAwsKeyId = "AKIACREDPLUGTEST0001";
+inline const std::string kAwsSecret = "CANARY/aws+secret/access/key/do/not/print";
 inline const std::vector<std::string> kSecrets = {kCanary,
                                                   kNexlaKey,
                                                   "user-api-key-42-secret",
@@ -40,6 +42,7 @@ inline const std::vector<std::string> kSecrets = {kCanary,
                                                   kAvonUserKey,
                                                   kAvniSecret,
                                                   kAvniPassword,
+                                                  kAwsSecret,
                                                   "cognito-access-field.worker-secret",
                                                   "cognito-refresh-field.worker-secret"};
 
@@ -69,6 +72,8 @@ struct E2E {
   std::string avon_credential(const std::string &extra_fields = "", const std::string &user_key = kAvonUserKey) const;
   // An Avni credential: base_url plus the given fields of a token flow.
   std::string avni_credential(const std::string &flow_fields) const;
+  // An AWS access key for `service`, its connection test pointed at the emulator's STS.
+  std::string aws_credential(const std::string &service = "execute-api", const std::string &secret = kAwsSecret) const;
   // A Host over the built plugins that trusts the test CA, for in-process tests.
   HostOptions host_options() const;
   // cli() with --ca-file for the trusted test CA in front.

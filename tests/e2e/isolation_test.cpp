@@ -134,8 +134,9 @@ TEST_CASE("isolated: the sandbox refuses opening files, connecting sockets and r
 TEST_CASE("isolated: a system call the sandbox forbids ends the runner, and the message names the call") {
   auto r = isolated({"auth", "hostile", hostile_file("getcwd", "authenticate")});
   CHECK(r.exit_code == 7);
-  CHECK(contains(r.err, "plugin 'hostile' was stopped by the sandbox during authenticate: it called getcwd (system "
-                        "call 79), which plugins may not make (see docs/SANDBOX.md)"));
+  CHECK(contains(r.err,
+                 "plugin 'hostile' was stopped by the sandbox during authenticate: it called getcwd (system "
+                 "call 79), which plugins may not make (see docs/SANDBOX.md)"));
   // The handler that names the call is not the plugin's to take over: trying
   // ends the runner too (by SIGSYS, without a name).
   r = isolated({"test", "hostile", hostile_file("sigsys", "test")});

@@ -22,6 +22,9 @@
 namespace credplug::emulator {
 namespace {
 
+constexpr const char *kJwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+constexpr const char *kAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 void token(const ProviderDescription &d, Emulator::State &state, const httplib::Request &req, httplib::Response &res) {
   if (state.enter(d.id, d.id + ".token", req, res)) return;
   const bool json = d.token_style == "json";
@@ -32,29 +35,51 @@ void token(const ProviderDescription &d, Emulator::State &state, const httplib::
       return oauth_error(res, 400, "invalid_request", "Content-Type must be application/json");
     auto body = kit::JsonDocument::parse_object(req.body);
     if (!body) return oauth_error(res, 400, "invalid_request", "the body is not a JSON object");
-    for (const char *key : {"grant_type", "client_id", "client_secret", "scope"})
+    for (const char *key : {"grant_type", "client_id", "client_secret", "scope", "client_assertion_type",
+                            "client_assertion", "assertion"})
       if (auto v = body->string(key)) fields[key] = *v;
   } else {
     if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
       return oauth_error(res, 400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
     fields = parse_form(req.body);
   }
-  if (fields["grant_type"] != "client_credentials")
-    return oauth_error(res, 400, "unsupported_grant_type", "grant_type must be client_credentials");
+  const std::string grant = fields["grant_type"];
+  const bool jwt_bearer = grant == kJwtBearerGrant;
+  if (grant != "client_credentials" && !jwt_bearer)
+    return oauth_error(res, 400, "unsupported_grant_type",
+                       std::string("grant_type must be client_credentials or ") + kJwtBearerGrant);
   std::string accepted = state.option(d.id, "client_auth");  // a test may narrow it at run time
   if (accepted.empty()) accepted = d.client_auth;
-  std::string id, secret;
-  const bool basic = basic_credentials(req, id, secret);
-  if (!basic) {
-    id = fields["client_id"];
-    secret = fields["client_secret"];
+  const std::string audience = state.origin() + req.path;  // the token endpoint's URL
+  std::string id, secret, problem;
+  if (jwt_bearer) {  // RFC 7523 §2.1: the assertion is the grant
+    problem = state.check_assertion(d.id, fields["assertion"], audience, false, &id);
+    if (!problem.empty()) return oauth_error(res, 400, "invalid_grant", problem);
+  } else if (!fields["client_assertion"].empty() || !fields["client_assertion_type"].empty()) {  // §2.2
+    if (fields["client_assertion_type"] != kAssertionType)
+      return oauth_error(res, 401, "invalid_client", std::string("client_assertion_type must be ") + kAssertionType);
+    if (accepted == "basic" || accepted == "post")
+      return oauth_error(res, 401, "invalid_client",
+                         "this client authenticates with client_secret_" + accepted + " only");
+    problem = state.check_assertion(d.id, fields["client_assertion"], audience, true, &id);
+    if (!problem.empty()) return oauth_error(res, 401, "invalid_client", problem);
+    if (!fields["client_id"].empty() && fields["client_id"] != id)
+      return oauth_error(res, 401, "invalid_client", "client_id is not the assertion's issuer");
+  } else {
+    const bool basic = basic_credentials(req, id, secret);
+    if (!basic) {
+      id = fields["client_id"];
+      secret = fields["client_secret"];
+    }
+    if (accepted == "private_key_jwt" && !id.empty())
+      return oauth_error(res, 401, "invalid_client", "this client authenticates with private_key_jwt only");
+    if ((basic && accepted == "post") || (!basic && !id.empty() && accepted == "basic"))
+      return oauth_error(res, 401, "invalid_client",
+                         "this client authenticates with client_secret_" + accepted + " only");
+    if (id.empty()) return oauth_error(res, 401, "invalid_client", "no client authentication");
+    if (!state.client_ok(d.id, id, secret))
+      return oauth_error(res, 401, "invalid_client", "unknown client or wrong secret");
   }
-  if ((basic && accepted == "post") || (!basic && !id.empty() && accepted == "basic"))
-    return oauth_error(res, 401, "invalid_client",
-                       "this client authenticates with client_secret_" + accepted + " only");
-  if (id.empty()) return oauth_error(res, 401, "invalid_client", "no client authentication");
-  if (!state.client_ok(d.id, id, secret))
-    return oauth_error(res, 401, "invalid_client", "unknown client or wrong secret");
   const int lifetime = state.token_lifetime(d.id, d.lifetime_s);
   const std::string scope = fields["scope"];
   std::string jwt = state.issue_jwt(d.id, id, lifetime, "\"sub\":\"" + json_escape(id) + "\"");
@@ -140,7 +165,7 @@ ProviderDescription parse_description(std::string_view text) {
     throw std::runtime_error("provider description: /id must be 1-64 characters of a-z, 0-9, '_' and '-'");
   d.token_path = field(*doc, "/token/path", "/" + d.id + "/token");
   d.token_style = field(*doc, "/token/style", "form", {"form", "json"});
-  d.client_auth = field(*doc, "/token/client_auth", "any", {"basic", "post", "any"});
+  d.client_auth = field(*doc, "/token/client_auth", "any", {"basic", "post", "private_key_jwt", "any"});
   if (doc->has("/token/lifetime_s")) {
     auto lifetime = doc->integer("/token/lifetime_s");
     if (!lifetime || *lifetime < 1 || *lifetime > 315360000)

@@ -2,10 +2,12 @@
 
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/jwt.hpp>
+#include <support/test_keys.hpp>
 
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <stdexcept>
@@ -280,10 +282,12 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   install_opencrvs(*state_->server, *state_);
   install_avonhealth(*state_->server, *state_);
   install_avni(*state_->server, *state_);
+  install_aws(*state_->server, *state_);
+  install_hmac(*state_->server, *state_);
   // The plain OAuth 2.0 provider of the examples and `credplug new`.
   install_described(*state_->server, *state_, parse_description(R"({"id": "oauth2", "token": {"path": "/oauth/token"},
                                                                     "api": {"path": "/oauth/me"}})"));
-  state_->providers = {"ainua", "nexla", "opencrvs", "avonhealth", "avni", "oauth2"};
+  state_->providers = {"ainua", "nexla", "opencrvs", "avonhealth", "avni", "aws", "hmac", "oauth2"};
   for (const auto &provider : options.providers) {
     if (!state_->providers.insert(provider.id).second)
       throw std::runtime_error("emulator: provider '" + provider.id + "' is described twice, or is built in");
@@ -337,6 +341,47 @@ void Emulator::add_client(const std::string &provider, const std::string &client
     throw std::invalid_argument("--client: " + problem);
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->clients[provider][client_id] = secret;
+}
+
+void Emulator::add_client_key(const std::string &provider, const std::string &client_id,
+                              const std::string &public_key_pem) {
+  if (auto problem = State::unknown(state_->client_kinds, provider); !problem.empty())
+    throw std::invalid_argument("--client-key: " + problem);
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->client_keys[provider][client_id] = public_key_pem;
+}
+
+std::string Emulator::State::check_assertion(const std::string &provider, const std::string &jwt,
+                                             const std::string &audience, bool client_auth, std::string *client_id) {
+  auto decoded = kit::decode_jwt(jwt);
+  if (!decoded) return "the assertion is not a JWT";
+  const std::string alg = decoded->header.string("alg").value_or("");
+  if (alg != "RS256" && alg != "PS256" && alg != "ES256" && alg != "EdDSA")
+    return "the assertion's alg '" + alg + "' is not an asymmetric one (RS256, PS256, ES256, EdDSA)";
+  const std::string iss = decoded->claims.string("iss").value_or("");
+  std::string key;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto p = client_keys.find(provider);
+    if (p != client_keys.end())
+      if (auto k = p->second.find(iss); k != p->second.end()) key = k->second;
+  }
+  if (key.empty()) return "no key is registered for the assertion's issuer '" + iss + "'";
+  if (!testing::verify_jwt(jwt, alg, key)) return "the assertion's signature does not verify with the client's key";
+  if (client_auth && decoded->claims.string("sub").value_or("") != iss) return "the assertion's sub is not its iss";
+  auto aud = decoded->claims.strings("aud");
+  if (!aud || std::find(aud->begin(), aud->end(), audience) == aud->end())
+    return "the assertion's aud is not this token endpoint (" + audience + ")";
+  const int64_t now = now_seconds();
+  auto exp = decoded->claims.integer("exp");
+  if (!exp || *exp <= now) return "the assertion has expired";
+  if (*exp > now + 3600) return "the assertion lives more than an hour";
+  const std::string jti = decoded->claims.string("jti").value_or("");
+  if (jti.empty()) return "the assertion has no jti";
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!assertion_ids.insert(jti).second) return "the assertion was used before (jti replayed)";
+  *client_id = iss;
+  return "";
 }
 
 Switches &Emulator::switches(const std::string &provider) { return state_->switches_for(provider); }

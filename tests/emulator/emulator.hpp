@@ -72,6 +72,9 @@ class Emulator {
   // Provider state.
   // Throws std::invalid_argument for a provider it does not play.
   void add_client(const std::string &provider, const std::string &client_id, const std::string &secret);
+  // A client that authenticates with a signed JWT (private_key_jwt, the
+  // JWT-bearer grant): its public key, PEM. Also --client-key.
+  void add_client_key(const std::string &provider, const std::string &client_id, const std::string &public_key_pem);
   Switches &switches(const std::string &provider);
   // One switch by name (fail_status, retry_after_s, delay_ms, malformed,
   // truncated, token_lifetime_s; "reset" = 1 sets them all back, "revoke" =

@@ -29,7 +29,9 @@ struct Emulator::State {
 
   mutable std::mutex mutex;
   std::map<std::string, std::unique_ptr<Switches>> switches;
-  std::map<std::string, std::map<std::string, std::string>> clients;  // provider -> id -> secret
+  std::map<std::string, std::map<std::string, std::string>> clients;      // provider -> id -> secret
+  std::map<std::string, std::map<std::string, std::string>> client_keys;  // provider -> id -> public key PEM
+  std::set<std::string> assertion_ids;                                    // jti of every assertion taken
   // What a --client or a switch may name: a mistyped name is refused, not
   // kept where no route looks (set at start, then only read).
   std::set<std::string> providers;     // switches: built-in and described providers
@@ -69,6 +71,12 @@ struct Emulator::State {
   // (malformed: an HTML error page; truncated: half the JSON).
   void answer_token(const std::string &provider, httplib::Response &res, const std::string &json);
   bool client_ok(const std::string &provider, const std::string &id, const std::string &secret) const;
+  // Checks a client's signed JWT as RFC 7523 §3 says: signed by the key
+  // registered for its issuer, for `audience`, unexpired, at most an hour
+  // long, its jti never seen before (and sub = iss when `client_auth`).
+  // "" with *client_id set, or the reason it was refused.
+  std::string check_assertion(const std::string &provider, const std::string &jwt, const std::string &audience,
+                              bool client_auth, std::string *client_id);
   bool client_known(const std::string &provider, const std::string &id) const;
   // The client id whose secret this is, or "" (for keys that identify alone).
   std::string client_for_secret(const std::string &provider, const std::string &secret) const;
@@ -104,6 +112,8 @@ void install_nexla(httplib::Server &server, Emulator::State &state);
 void install_opencrvs(httplib::Server &server, Emulator::State &state);
 void install_avonhealth(httplib::Server &server, Emulator::State &state);
 void install_avni(httplib::Server &server, Emulator::State &state);
+void install_aws(httplib::Server &server, Emulator::State &state);
+void install_hmac(httplib::Server &server, Emulator::State &state);
 void install_described(httplib::Server &server, Emulator::State &state, const ProviderDescription &provider);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 

@@ -2,6 +2,7 @@
 // manual testing and for plugin authors (docs/EMULATOR.md).
 //   credplug-emulator --make-pki DIR            write a CA and a server cert
 //   credplug-emulator --cert C --key K [--port P] [--client PROVIDER:ID:SECRET ...]
+//                     [--client-key PROVIDER:ID:PUBLIC_KEY.pem ...]
 //                     [--provider DESCRIPTION.json ...] [--switch PROVIDER:NAME=VALUE ...]
 //                     [--background [--pid-file F]]
 // Prints "listening on https://localhost:PORT" and serves until killed.
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <thread>
 
@@ -65,7 +67,7 @@ int fork_into_background(int &ready_fd, const std::string &pid_file) {
 int run(int argc, char **argv) {
   std::string pki_dir, cert, key, port_file;
   int port = 0;
-  std::vector<std::string> clients, provider_files, switches;
+  std::vector<std::string> clients, client_keys, provider_files, switches;
   CLI::App app{"credplug-emulator: local HTTPS emulators of the credplug providers"};
   app.add_option("--make-pki", pki_dir, "Write ca.pem, server.pem and server-key.pem into DIR and exit");
   app.add_option("--cert", cert, "Server certificate (PEM)");
@@ -73,6 +75,9 @@ int run(int argc, char **argv) {
   app.add_option("--port", port, "Port on 127.0.0.1 (0: any free port)");
   app.add_option("--port-file", port_file, "Write the chosen port to this file once listening");
   app.add_option("--client", clients, "PROVIDER:CLIENT_ID:SECRET, repeatable; the secret may be @ENV to read $ENV");
+  app.add_option("--client-key", client_keys,
+                 "PROVIDER:CLIENT_ID:PEM_FILE, repeatable: a client that signs JWTs (private_key_jwt, the JWT-bearer\n"
+                 "grant) with the private half of this public key");
   app.add_option("--provider", provider_files, "A provider described in JSON (docs/EMULATOR.md), repeatable");
   app.add_option("--switch", switches,
                  "PROVIDER:NAME=VALUE, repeatable: make a provider misbehave from the start (fail_status, "
@@ -175,6 +180,21 @@ int run(int argc, char **argv) {
       }
       try {
         emulator.add_client(c.substr(0, a), c.substr(a + 1, b - a - 1), secret);
+      } catch (const std::invalid_argument &e) {
+        std::cerr << "credplug-emulator: " << e.what() << "\n";
+        return 2;
+      }
+    }
+    for (const auto &c : client_keys) {
+      size_t a = c.find(':'), b = c.find(':', a == std::string::npos ? a : a + 1);
+      std::ifstream file(b == std::string::npos ? std::string() : c.substr(b + 1));
+      std::string pem((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+      if (a == std::string::npos || b == std::string::npos || pem.find("PUBLIC KEY") == std::string::npos) {
+        std::cerr << "credplug-emulator: --client-key wants PROVIDER:CLIENT_ID:PEM_FILE of a public key\n";
+        return 2;
+      }
+      try {
+        emulator.add_client_key(c.substr(0, a), c.substr(a + 1, b - a - 1), pem);
       } catch (const std::invalid_argument &e) {
         std::cerr << "credplug-emulator: " << e.what() << "\n";
         return 2;

@@ -84,7 +84,9 @@ for how in by_path by_symlink by_bare_argv0; do
     grep -q "^ainua .*$prefix/lib/credplug/plugins/credplug-ainua.so" <<<"$out" ||
       fail "$what: plugins does not list the installed ainua plugin: $out"
     grep -q planted <<<"$out" && fail "$what: plugins loaded from the working directory: $out"
-    $how --json plugins | grep -q "\"isolation\": \"$isolation\"" || fail "$what: the plugins do not run $isolation"
+    # Read whole: grep -q leaving early would end credplug's write with SIGPIPE.
+    out=$($how --json plugins) || fail "$what: plugins --json failed"
+    grep -q "\"isolation\": \"$isolation\"" <<<"$out" || fail "$what: the plugins do not run $isolation"
     $how schema ainua | grep -q '"client_secret"' || fail "$what: schema failed"
     $how validate ainua "$prefix/ainua.json" >/dev/null || fail "$what: validate failed"
     out=$($how auth ainua "$prefix/ainua.json") || fail "$what: auth failed: $out"

@@ -80,6 +80,7 @@ const char *credplug_status_string(int32_t status);
 typedef struct credplug_host credplug_host;             /* plugins, HTTPS, cache policy */
 typedef struct credplug_credential credplug_credential; /* one opened credential */
 typedef struct credplug_headers credplug_headers;       /* one token's headers */
+typedef struct credplug_signed credplug_signed;         /* what to add to one signed request */
 
 /* Receives log lines, already redacted. `level`: 0 error .. 3 debug.
 ** Called from any thread, including background refresh threads. */
@@ -279,7 +280,9 @@ size_t credplug_headers_count(const credplug_headers *headers);
 const char *credplug_headers_name(const credplug_headers *headers, size_t i);
 const char *credplug_headers_value(const credplug_headers *headers, size_t i);
 int32_t credplug_headers_secret(const credplug_headers *headers, size_t i);
-/* Unix seconds when these headers stop being valid; 0 when unknown. */
+/* Unix seconds when these headers stop being valid; 0 when unknown;
+** INT64_MAX when they never expire (a static API key: kept until
+** credplug_invalidate()). */
 int64_t credplug_headers_expires_at(const credplug_headers *headers);
 /* Which token of the credential these are: 1, 2, ... */
 uint64_t credplug_headers_generation(const credplug_headers *headers);
@@ -289,6 +292,42 @@ void credplug_headers_release(credplug_headers *headers); /* NULL is a no-op */
 ** credplug_headers_get() authenticates once (see Credential::invalidate).
 ** `rejected` NULL drops whatever is cached. */
 int32_t credplug_invalidate(credplug_credential *credential, const credplug_headers *rejected, char **errmsg);
+
+/* A request to sign (credplug_credential_sign). Set struct_size =
+** sizeof(credplug_request); fields added later read as absent. Strings are
+** the caller's, read during the call. */
+typedef struct credplug_request {
+  uint32_t struct_size;
+  const char *method;         /* NULL: "GET" */
+  const char *url;            /* the https:// URL as it will be sent */
+  const char *const *headers; /* the request's headers {n0, v0, ..., NULL}; may be NULL */
+  const void *body;           /* the body, or NULL (then body_sha256, or an empty body) */
+  size_t body_len;
+  const char *body_sha256; /* lowercase hex, when the body is not at hand; may be NULL */
+  int64_t time_ms;         /* the signing time, Unix ms; 0: now */
+} credplug_request;
+
+/* For a plugin that signs each request (AWS Signature Version 4): the
+** headers (the credential's and the signature's) and query parameters to
+** add to this one request, never cached. Thread-safe. On success *out is
+** released with credplug_signed_release(). A request that is not one (no
+** https:// URL, a header with a control character, a body hash that does
+** not match the body) or a plugin without sign() is
+** CREDPLUG_HOST_ERR_INVALID_INPUT. */
+int32_t credplug_credential_sign(credplug_credential *credential, const credplug_request *request,
+                                 credplug_signed **out, char **errmsg);
+/* The headers to add: as credplug_headers_* (valid until released). */
+size_t credplug_signed_header_count(const credplug_signed *s);
+const char *credplug_signed_header_name(const credplug_signed *s, size_t i);
+const char *credplug_signed_header_value(const credplug_signed *s, size_t i);
+int32_t credplug_signed_header_secret(const credplug_signed *s, size_t i);
+/* The query parameters the signature adds, and the URL with them appended
+** (send it; never log it when a parameter is secret). */
+size_t credplug_signed_query_count(const credplug_signed *s);
+const char *credplug_signed_query_name(const credplug_signed *s, size_t i);
+const char *credplug_signed_query_value(const credplug_signed *s, size_t i);
+const char *credplug_signed_url(const credplug_signed *s);
+void credplug_signed_release(credplug_signed *s); /* NULL is a no-op; wipes the values */
 
 /* Authenticates and runs the provider's connection test. On success
 ** *result_json (may be NULL if unwanted) is the JSON object `credplug --json

@@ -207,6 +207,18 @@ class Credential {
   // authenticate(), then the plugin's connection test. Throws Error.
   TestResult test();
 
+  // For a plugin that signs each request (PluginInfo::signs_requests; AWS
+  // Signature Version 4): what to add to this one request, never cached —
+  // the credential's headers (as headers() gives them, authenticating
+  // first when none is valid) and the plugin's signature of `request`
+  // (headers, query parameters). Thread-safe; as concurrent as headers()
+  // when the plugin allows calls on one instance at once, else one
+  // signature at a time per credential. Throws Error(InvalidInput) for a
+  // request that is not one (a method that is no HTTP token, a URL not
+  // https://, a header with a control character, a body hash that does not
+  // match) or a plugin without sign(); else as headers() and the plugin.
+  SignedRequest sign(const RequestToSign &request);
+
   const std::string &plugin_id() const;
   const std::string &label() const;  // OpenOptions::label; may be empty
   // `text` with every secret of this credential masked.

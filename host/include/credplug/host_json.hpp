@@ -17,12 +17,19 @@ std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vect
                          const std::vector<std::string> &search_path, JsonStyle style);
 std::string validation_json(const std::string &id, const Validation &v, JsonStyle style);
 std::string auth_json(const std::string &id, const AuthResult &r, bool reveal, JsonStyle style);
+// `credplug sign`: {"ok", "plugin", "url", "headers": [{"name", "value",
+// "secret"}], "query": [{"name", "value", "secret"}], "time_ms",
+// "time_iso", "info", "elapsed_ms"}; secret values null, and masked in
+// "url", unless `reveal`.
+std::string signed_json(const std::string &id, const SignedRequest &r, bool reveal, JsonStyle style);
+// The signed URL with secret query values shown as ****.
+std::string shown_signed_url(const SignedRequest &r);
 // `file`: the credential file it came from, when there is one ("" omits it).
 std::string test_json(const std::string &id, const TestResult &r, const std::string &file, JsonStyle style);
 std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style);
 std::string internal_error_json(const std::string &message, JsonStyle style);
 std::string cache_status_json(const CacheStatus &s);
-// {"plugin", "label", "state", "has_token", "expires_at", "expires_at_iso",
+// {"plugin", "label", "state", "has_token", "never_expires", "expires_at", "expires_at_iso",
 // "last_success_ms", "failing_since_ms", "consecutive_failures",
 // "last_error_kind", "last_error", "next_attempt_ms"}: absent values are null.
 std::string credential_status_json(const CredentialStatus &s);

@@ -183,6 +183,7 @@ struct PluginInfo {
   uint32_t abi_major = 0, abi_minor = 0;  // the negotiated interface version
   bool has_test = false;
   bool has_refresh = false;               // renews through the provider's refresh operation
+  bool signs_requests = false;            // has sign(): Credential::sign() (ABI minor 3)
   uint32_t default_token_lifetime_s = 0;  // the plugin's, when tokens do not say; 0: none
   std::string isolation;                  // where its code runs: "process" or "in-process"
   // What its author should fix, one sentence each naming the field: a field
@@ -230,9 +231,21 @@ struct Info {
   bool secret = false;
 };
 
+// A query parameter a signature adds to a request's URL (a presigned URL).
+struct QueryParam {
+  std::string name;
+  SecretString value;
+  bool secret = false;
+};
+
 struct AuthResult {
   std::vector<Header> headers;
   std::optional<int64_t> expires_at;  // Unix seconds, when known
+  bool never_expires = false;         // the plugin said so: kept until invalidate()
+  // Where the expiry came from: "plugin" (out_expires_at), "token" (a JWT's
+  // exp), "plugin_default" (its default_token_lifetime_s), "host_default"
+  // (CachePolicy::default_lifetime_ms), or "never".
+  std::string expiry_source;
   std::vector<Info> info;
   long elapsed_ms = 0;
 };
@@ -243,17 +256,45 @@ struct AuthResult {
 struct HeaderSet {
   std::vector<Header> headers;
   std::optional<int64_t> expires_at;  // Unix seconds, before the policy's skew
+  bool never_expires = false;         // the plugin said so (a static API key): kept until invalidate()
   uint64_t generation = 0;            // which token of this credential (1, 2, ...)
   // The header named `name` (case-insensitive), or nullptr.
   const Header *find(std::string_view name) const;
 };
 using HeadersPtr = std::shared_ptr<const HeaderSet>;
 
+// A request to sign (Credential::sign): what the plugin's sign() sees. The
+// views must stay valid during the call.
+struct RequestToSign {
+  std::string_view method = "GET";                           // a token; upper-cased before signing
+  std::string_view url;                                      // absolute https:// URL, as it will be sent
+  std::vector<std::pair<std::string, std::string>> headers;  // the request's own, as it will send them
+  // The body, or only its SHA-256 (lowercase hex) when the body is streamed
+  // and not at hand. Neither: an empty body. Both: they must agree.
+  std::optional<std::string_view> body;
+  std::string body_sha256;
+  // The signing time, Unix ms; absent: now. Fix it to reproduce a signature.
+  std::optional<int64_t> time_ms;
+};
+
+// What to add to that request: never cached, valid for that request only.
+struct SignedRequest {
+  // The credential's headers (as headers() gives them) and the
+  // signature's, which win over a header of the same name.
+  std::vector<Header> headers;
+  std::vector<QueryParam> query;  // to append to the URL, in this order
+  std::string url;                // the URL with `query` appended (secret values included: send, never show)
+  std::vector<Info> info;         // what sign() reported (canonical request, ...)
+  int64_t time_ms = 0;            // the signing time used
+  long elapsed_ms = 0;
+};
+
 // What a credential's token cache holds and is doing, for dashboards and tests.
 struct CacheStatus {
   bool has_token = false;             // a token that has not expired (after skew)
   uint64_t generation = 0;            // of the newest token, 0 before the first
   std::optional<int64_t> expires_at;  // Unix seconds, of the newest token
+  bool never_expires = false;         // the newest token never expires
   uint64_t token_requests = 0;        // plugin authenticate()/refresh() calls made by the cache
   uint64_t background_refreshes = 0;  // of which started ahead of expiry
   int consecutive_failures = 0;
@@ -285,6 +326,7 @@ struct CredentialStatus {
   CredentialState state = CredentialState::Idle;
   bool has_token = false;                    // a token that has not expired (after skew)
   std::optional<int64_t> expires_at;         // Unix seconds, of the newest token
+  bool never_expires = false;                // the newest token never expires
   std::optional<int64_t> last_success_ms;    // Unix ms: when the newest token arrived
   std::optional<int64_t> failing_since_ms;   // Unix ms: the first of the failures in a row
   int consecutive_failures = 0;              //

@@ -96,12 +96,22 @@ host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vecto
   credplug_call call = make_call();
   int32_t rc = invoke(op, call);
   if (rc != CREDPLUG_OK || !call.refused_output.empty()) raise(call, rc, what);
-  if (call.headers.empty())
+  // A plugin that signs each request may need no header of its own (AWS).
+  if (call.headers.empty() && !plugin->description().has_sign)
     throw host::FetchFailure(ErrorKind::Plugin,
                              "the plugin's " + std::string(what) + "() succeeded but produced no header to attach",
                              std::nullopt);
   out.set = std::make_shared<HeaderSet>();
-  const int64_t expires_ms = expiry_ms(call, sent_ms);
+  if (call.expires_at == CREDPLUG_EXPIRES_NEVER) {
+    out.never_expires = out.set->never_expires = true;
+    out.lifetime_ms = host::kNeverExpiresLifetimeMs;
+    out.expires_unix_ms = sent_ms + host::kNeverExpiresLifetimeMs;
+    out.expiry_source = "never";
+    out.set->headers = std::move(call.headers);
+    if (info) *info = std::move(call.info);
+    return out;
+  }
+  const int64_t expires_ms = expiry_ms(call, sent_ms, &out.expiry_source);
   out.set->expires_at = expires_ms / 1000;
   out.expires_unix_ms = expires_ms;
   out.set->headers = std::move(call.headers);
@@ -114,16 +124,17 @@ host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vecto
 // the token's JWT exp, else the plugin's declared default, else the
 // policy's. A time already past or more than 10 years away is refused:
 // the provider is broken, and it would overflow arithmetic in ms.
-int64_t Credential::Impl::expiry_ms(const credplug_call &call, int64_t sent_ms) const {
+int64_t Credential::Impl::expiry_ms(const credplug_call &call, int64_t sent_ms, const char **from) const {
   const int64_t now_s = sent_ms / 1000;
   int64_t at;
   std::string source;
   if (call.expires_at) {
-    at = *call.expires_at, source = "the expiry the plugin reported";
+    at = *call.expires_at, source = "the expiry the plugin reported", *from = "plugin";
   } else if (auto exp = jwt_expiry(call.headers)) {
-    at = *exp, source = "the token's exp claim";
+    at = *exp, source = "the token's exp claim", *from = "token";
   } else {
     const uint32_t declared = plugin->description().default_token_lifetime_s;
+    *from = declared ? "plugin_default" : "host_default";
     int64_t lifetime_ms = declared ? int64_t(declared) * 1000 : int64_t(shared->cache.default_lifetime_ms);
     return sent_ms + lifetime_ms;
   }
@@ -206,6 +217,7 @@ CredentialStatus Credential::status() const {
   s.state = host::state_of(cache);
   s.has_token = cache.has_token;
   s.expires_at = cache.expires_at;
+  s.never_expires = cache.never_expires;
   s.last_success_ms = cache.last_success_ms;
   s.failing_since_ms = cache.failing_since_ms;
   s.consecutive_failures = cache.consecutive_failures;
@@ -227,6 +239,8 @@ AuthResult Credential::authenticate() {
   host::Fetched fetched = impl_->request_token(host::PluginOp::Authenticate, &result.info);
   result.headers = fetched.set->headers;
   result.expires_at = fetched.set->expires_at;
+  result.never_expires = fetched.set->never_expires;
+  result.expiry_source = fetched.expiry_source;
   impl_->here().cache->publish(std::move(fetched));
   result.elapsed_ms = ms_since(start);
   return result;

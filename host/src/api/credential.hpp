@@ -108,7 +108,7 @@ struct Credential::Impl {
   // Host's metrics by outcome.
   host::Fetched request_token(host::PluginOp op, std::vector<Info> *info = nullptr);
   host::Fetched request_token_once(host::PluginOp op, std::vector<Info> *info);
-  int64_t expiry_ms(const credplug_call &call, int64_t sent_ms) const;
+  int64_t expiry_ms(const credplug_call &call, int64_t sent_ms, const char **source) const;
   // The cache's fetcher: through the fleet's cache when there is one.
   host::Fetched fetch(host::FetchKind kind);
   // A token request by this process.

@@ -78,6 +78,7 @@ PluginInfo info_of(const host::PluginTransport &p) {
                     d.abi_minor,
                     d.has_test,
                     d.has_refresh,
+                    d.has_sign,
                     d.default_token_lifetime_s,
                     p.isolation(),
                     p.schema().warnings(),

@@ -31,6 +31,10 @@ struct credplug_headers {
   credplug::HeadersPtr set;
 };
 
+struct credplug_signed {
+  credplug::SignedRequest result;
+};
+
 namespace {
 
 using namespace credplug;
@@ -381,6 +385,7 @@ int32_t credplug_headers_secret(const credplug_headers *h, size_t i) {
 }
 
 int64_t credplug_headers_expires_at(const credplug_headers *h) {
+  if (h && h->set->never_expires) return INT64_MAX;
   return h && h->set->expires_at ? *h->set->expires_at : 0;
 }
 
@@ -397,6 +402,58 @@ int32_t credplug_invalidate(credplug_credential *credential, const credplug_head
       credential->credential->invalidate();
     return CREDPLUG_HOST_OK;
   });
+}
+
+int32_t credplug_credential_sign(credplug_credential *credential, const credplug_request *request,
+                                 credplug_signed **out, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (out == nullptr) return misuse(errmsg, "credplug_credential_sign: `out` is NULL");
+    *out = nullptr;
+    if (credential == nullptr || !CREDPLUG_HAS_FIELD(request, credplug_request, time_ms) || request->url == nullptr)
+      return misuse(errmsg, "credplug_credential_sign: `credential` is NULL, or `request` has no URL or struct_size");
+    RequestToSign r;
+    if (request->method) r.method = request->method;
+    r.url = request->url;
+    if (request->headers)
+      for (const char *const *h = request->headers; h[0] != nullptr && h[1] != nullptr; h += 2)
+        r.headers.emplace_back(h[0], h[1]);
+    if (request->body) r.body = std::string_view(static_cast<const char *>(request->body), request->body_len);
+    if (request->body_sha256) r.body_sha256 = request->body_sha256;
+    if (request->time_ms != 0) r.time_ms = request->time_ms;
+    *out = new credplug_signed{credential->credential->sign(r)};
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+size_t credplug_signed_header_count(const credplug_signed *s) { return s ? s->result.headers.size() : 0; }
+
+const char *credplug_signed_header_name(const credplug_signed *s, size_t i) {
+  return s && i < s->result.headers.size() ? s->result.headers[i].name.c_str() : nullptr;
+}
+
+const char *credplug_signed_header_value(const credplug_signed *s, size_t i) {
+  return s && i < s->result.headers.size() ? s->result.headers[i].value.c_str() : nullptr;
+}
+
+int32_t credplug_signed_header_secret(const credplug_signed *s, size_t i) {
+  return s && i < s->result.headers.size() && s->result.headers[i].secret ? 1 : 0;
+}
+
+size_t credplug_signed_query_count(const credplug_signed *s) { return s ? s->result.query.size() : 0; }
+
+const char *credplug_signed_query_name(const credplug_signed *s, size_t i) {
+  return s && i < s->result.query.size() ? s->result.query[i].name.c_str() : nullptr;
+}
+
+const char *credplug_signed_query_value(const credplug_signed *s, size_t i) {
+  return s && i < s->result.query.size() ? s->result.query[i].value.c_str() : nullptr;
+}
+
+const char *credplug_signed_url(const credplug_signed *s) { return s ? s->result.url.c_str() : nullptr; }
+
+void credplug_signed_release(credplug_signed *s) {
+  if (s != nullptr) kit::wipe(s->result.url);
+  delete s;
 }
 
 int32_t credplug_test(credplug_credential *credential, char **result_json, char **errmsg) {

@@ -1,4 +1,5 @@
 #include <credplug/host_json.hpp>
+#include <credplug/kit/encoding.hpp>
 
 #include "cache/metrics.hpp"
 
@@ -32,8 +33,10 @@ void str(W &w, const std::string &s) {
   w.String(s.c_str(), rapidjson::SizeType(s.size()));
 }
 
+// Never expiring: "expires_at" null and "never_expires" true.
 template <class W>
-void write_expiry(W &w, const std::optional<int64_t> &at) {
+void write_expiry(W &w, const std::optional<int64_t> &at, bool never = false) {
+  w.Key("never_expires"), w.Bool(never);
   w.Key("expires_at");
   if (at)
     w.Int64(*at);
@@ -44,6 +47,25 @@ void write_expiry(W &w, const std::optional<int64_t> &at) {
     str(w, iso_time(*at));
   else
     w.Null();
+}
+
+// [{"name", "value" (null when secret, unless `reveal`), "secret"}]: headers, query parameters.
+template <class W, class Named>
+void write_named_values(W &w, const char *key, const std::vector<Named> &values, bool reveal) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto &v : values) {
+    w.StartObject();
+    w.Key("name"), str(w, v.name);
+    w.Key("value");
+    if (v.secret && !reveal)
+      w.Null();
+    else
+      str(w, v.value.reveal());
+    w.Key("secret"), w.Bool(v.secret);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 template <class W>
@@ -156,25 +178,43 @@ std::string auth_json(const std::string &id, const AuthResult &r, bool reveal, J
     w.StartObject();
     w.Key("ok"), w.Bool(true);
     w.Key("plugin"), str(w, id);
-    w.Key("headers");
-    w.StartArray();
-    for (const auto &h : r.headers) {
-      w.StartObject();
-      w.Key("name"), str(w, h.name);
-      w.Key("value");
-      if (h.secret && !reveal)
-        w.Null();
-      else
-        str(w, h.value.reveal());
-      w.Key("secret"), w.Bool(h.secret);
-      w.EndObject();
-    }
-    w.EndArray();
-    write_expiry(w, r.expires_at);
+    write_named_values(w, "headers", r.headers, reveal);
+    write_expiry(w, r.expires_at, r.never_expires);
     write_info(w, r.info, reveal);
     w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
     w.EndObject();
   });
+}
+
+std::string signed_json(const std::string &id, const SignedRequest &r, bool reveal, JsonStyle style) {
+  return document(style, [&](auto &w) {
+    w.StartObject();
+    w.Key("ok"), w.Bool(true);
+    w.Key("plugin"), str(w, id);
+    w.Key("url"), str(w, reveal ? r.url : shown_signed_url(r));
+    write_named_values(w, "headers", r.headers, reveal);
+    write_named_values(w, "query", r.query, reveal);
+    w.Key("time_ms"), w.Int64(r.time_ms);
+    w.Key("time_iso"), str(w, iso_time(r.time_ms / 1000));
+    write_info(w, r.info, reveal);
+    w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
+    w.EndObject();
+  });
+}
+
+std::string shown_signed_url(const SignedRequest &r) {
+  bool any_secret = false;
+  for (const auto &q : r.query) any_secret = any_secret || q.secret;
+  if (!any_secret) return r.url;
+  // The URL as given, then the added parameters with secret values masked.
+  std::string shown = r.url;
+  for (const auto &q : r.query) {
+    if (!q.secret) continue;
+    const std::string value = kit::url_encode(q.value.view());
+    for (size_t at = shown.find(value); at != std::string::npos; at = shown.find(value, at + 4))
+      shown.replace(at, value.size(), "****");
+  }
+  return shown;
 }
 
 std::string test_json(const std::string &id, const TestResult &r, const std::string &file, JsonStyle style) {
@@ -184,7 +224,7 @@ std::string test_json(const std::string &id, const TestResult &r, const std::str
     w.Key("ok"), w.Bool(true);
     w.Key("plugin"), str(w, id);
     w.Key("tested"), w.Bool(r.has_test);
-    write_expiry(w, r.auth.expires_at);
+    write_expiry(w, r.auth.expires_at, r.auth.never_expires);
     write_info(w, r.info, false);
     w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
     w.EndObject();
@@ -221,7 +261,7 @@ std::string cache_status_json(const CacheStatus &s) {
     w.StartObject();
     w.Key("has_token"), w.Bool(s.has_token);
     w.Key("generation"), w.Uint64(s.generation);
-    write_expiry(w, s.expires_at);
+    write_expiry(w, s.expires_at, s.never_expires);
     w.Key("token_requests"), w.Uint64(s.token_requests);
     w.Key("background_refreshes"), w.Uint64(s.background_refreshes);
     w.Key("consecutive_failures"), w.Int(s.consecutive_failures);
@@ -254,7 +294,7 @@ std::string credential_status_json(const CredentialStatus &s) {
     w.Key("label"), str(w, s.label);
     w.Key("state"), w.String(to_string(s.state));
     w.Key("has_token"), w.Bool(s.has_token);
-    write_expiry(w, s.expires_at);
+    write_expiry(w, s.expires_at, s.never_expires);
     optional_ms(w, "last_success_ms", s.last_success_ms);
     optional_ms(w, "failing_since_ms", s.failing_since_ms);
     w.Key("consecutive_failures"), w.Int(s.consecutive_failures);

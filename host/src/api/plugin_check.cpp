@@ -9,16 +9,22 @@
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "bounded_json.hpp"
@@ -57,12 +63,51 @@ std::string random_hex(size_t bytes) {
 
 // --- A credential made up from the schema, for the offline checks ----------
 
+// What a made-up secret starts with; only what follows is searched for in
+// parts (the prefix is no secret, and "credplug" is in many a log line).
+constexpr std::string_view kCanaryPrefix = "credplug-canary-";
+
+// A throwaway private key, PEM, for a field that holds one: RSA when the
+// field's words say RSA (RS256, PS256), Ed25519 when they say so, else
+// P-256. Empty if OpenSSL cannot make one.
+std::string throwaway_key_pem(const std::string &words) {
+  EVP_PKEY *key = nullptr;
+  if (words.find("RSA") != std::string::npos || words.find("RS256") != std::string::npos ||
+      words.find("PS256") != std::string::npos)
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(2048));
+  else if (words.find("Ed25519") != std::string::npos || words.find("EdDSA") != std::string::npos)
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  else
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  if (key == nullptr) return "";
+  BIO *out = BIO_new(BIO_s_secmem());
+  std::string pem;
+  if (out && PEM_write_bio_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
+    char *data = nullptr;
+    const long len = BIO_get_mem_data(out, &data);
+    if (len > 0) pem.assign(data, size_t(len));
+  }
+  BIO_free(out);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
+bool holds_private_key(const std::string &name) {
+  std::string lower = name;
+  for (auto &c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const char *part : {"private_key", "privatekey", "private-key", "key_pem", "keypem", "signing_key"})
+    if (lower.find(part) != std::string::npos) return true;
+  return false;
+}
+
 class Synthesiser {
  public:
   explicit Synthesiser(const rapidjson::Value &root) : root_(root) {}
 
   // The canary values put in writeOnly (or secret-named) string fields.
   std::vector<std::string> canaries;
+  // The first required field no value could be made up for, and where.
+  std::string unfilled;
 
   std::string credential() {
     rapidjson::Document out(rapidjson::kObjectType);
@@ -81,9 +126,17 @@ class Synthesiser {
   bool string_for(const std::string &name, const rapidjson::Value &property, rapidjson::Value &out, Alloc &a) {
     const bool secret = host::declared_write_only(property) || host::name_says_secret(name);
     std::vector<std::string> candidates;
-    if (secret) candidates.push_back("credplug-canary-" + random_hex(8));
-    candidates.insert(candidates.end(), {"https://example.com", "example.com", "credplug-check", "a1", "1",
-                                         "https://example.com/path", "user@example.com", "abcdefgh-1234"});
+    if (holds_private_key(name)) {
+      std::string words;
+      for (const char *key : {"title", "description"})
+        if (auto it = property.FindMember(key); it != property.MemberEnd() && it->value.IsString())
+          words += std::string(it->value.GetString()) + " ";
+      if (std::string pem = throwaway_key_pem(words); !pem.empty()) candidates.push_back(std::move(pem));
+    }
+    if (secret) candidates.push_back(std::string(kCanaryPrefix) + random_hex(8));
+    candidates.insert(candidates.end(),
+                      {"https://example.com", "example.com", "credplug-check", "a1", "1", "https://example.com/path",
+                       "user@example.com", "abcdefgh-1234", "us-east-1", "AKIAIOSFODNN7EXAMPLE", "CREDPLUG1"});
     rapidjson::Document rules(rapidjson::kObjectType);
     rules.AddMember("type", "string", rules.GetAllocator());
     for (const char *key : {"minLength", "maxLength", "pattern", "format"})
@@ -180,6 +233,7 @@ class Synthesiser {
         const rapidjson::Value *property = find_property(schema, part, r.GetString());
         rapidjson::Value v;
         if (property == nullptr || !value_for(r.GetString(), *property, v, a, depth)) {
+          if (unfilled.empty()) unfilled = r.GetString();
           ok = false;
           continue;
         }
@@ -228,6 +282,22 @@ std::vector<std::pair<const char *, std::string>> forms_of(const std::string &se
 constexpr size_t kMinSecretLength = 6;
 constexpr const char *kWhyUnmasked = " (the host masks a secret it knows; transformed or hidden, it cannot)";
 
+// The 8-character parts of a secret searched for besides the whole (a
+// logged key prefix, a split secret): of secrets of 12 characters or more,
+// the parts with 4 different characters or more (not "aaaaaaaa"); of a
+// made-up secret, only those in its random part.
+constexpr size_t kFragmentLength = 8, kMinFragmentedLength = 12;
+std::vector<std::string_view> fragments_of(std::string_view secret) {
+  std::vector<std::string_view> out;
+  if (secret.size() < kMinFragmentedLength) return out;
+  const size_t from = secret.substr(0, kCanaryPrefix.size()) == kCanaryPrefix ? kCanaryPrefix.size() : 0;
+  for (size_t at = from; at + kFragmentLength <= secret.size(); ++at) {
+    const std::string_view part = secret.substr(at, kFragmentLength);
+    if (std::set<char>(part.begin(), part.end()).size() >= 4) out.push_back(part);
+  }
+  return out;
+}
+
 // How (never what) a secret appears in `text`, or "".
 std::string leaked_form(const std::vector<std::string> &secrets, const std::string &text) {
   for (const auto &s : secrets) {
@@ -235,6 +305,9 @@ std::string leaked_form(const std::vector<std::string> &secrets, const std::stri
     for (const auto &[how, form] : forms_of(s))
       if (text.find(form) != std::string::npos) return how;
   }
+  for (const auto &s : secrets)
+    for (std::string_view part : fragments_of(s))
+      if (text.find(part) != std::string::npos) return "in part (8 characters of it; a key prefix is a leak too)";
   return "";
 }
 
@@ -439,9 +512,11 @@ void PluginChecker::check_create() {
                  "); pass --credential FILE to check with a real one";
     }));
   } else {
-    report.results.push_back(skipped("create",
-                                     "no credential satisfying the schema could be made up from it; pass "
-                                     "--credential FILE"));
+    report.results.push_back(skipped(
+        "create",
+        "no credential satisfying the schema could be made up from it" +
+            (synthesiser.unfilled.empty() ? std::string() : " (no value fits field '" + synthesiser.unfilled + "')") +
+            "; pass --credential FILE"));
   }
 }
 
@@ -456,8 +531,10 @@ void PluginChecker::check_live() {
       search_result(secrets, t.auth, t.info, found);
       for (auto &f : found) r.problems.push_back(f);
       r.detail = "authenticated (" + std::to_string(t.auth.headers.size()) + " header(s)" +
-                 (t.auth.expires_at ? ", expiry given" : ", no expiry") + ") and " +
-                 (t.has_test ? "the connection test passed" : "no connection test") + " in " +
+                 (t.auth.expiry_source == "plugin" || t.auth.expiry_source == "token" ? ", expiry given"
+                  : t.auth.never_expires                                              ? ", never expires"
+                                                                                      : ", no expiry given") +
+                 ") and " + (t.has_test ? "the connection test passed" : "no connection test") + " in " +
                  std::to_string(t.elapsed_ms) + " ms";
     }));
   } else {
@@ -514,13 +591,20 @@ void PluginChecker::check_secrets() {
   live.reset();
   report.results.push_back(run_check("secrets", [&](CheckResult &r) {
     std::lock_guard<std::mutex> lock(outputs.mutex);
-    size_t leaking = 0, first = 0;
-    std::string how;
-    for (size_t i = 0; i < outputs.logs.size(); ++i)
-      if (std::string h = leaked_form(secrets, outputs.logs[i]); !h.empty() && leaking++ == 0) first = i + 1, how = h;
-    if (leaking > 0)
-      r.problems.push_back("a secret of the credential appears " + how + " in " + std::to_string(leaking) +
-                           " log line(s), the first is line " + std::to_string(first) + kWhyUnmasked);
+    // One problem per form found: lines, and the first of them.
+    std::vector<std::pair<std::string, std::pair<size_t, size_t>>> leaks;
+    for (size_t i = 0; i < outputs.logs.size(); ++i) {
+      const std::string how = leaked_form(secrets, outputs.logs[i]);
+      if (how.empty()) continue;
+      auto same = std::find_if(leaks.begin(), leaks.end(), [&](const auto &l) { return l.first == how; });
+      if (same == leaks.end())
+        leaks.push_back({how, {1, i + 1}});
+      else
+        ++same->second.first;
+    }
+    for (const auto &[how, where] : leaks)
+      r.problems.push_back("a secret of the credential appears " + how + " in " + std::to_string(where.first) +
+                           " log line(s), the first is line " + std::to_string(where.second) + kWhyUnmasked);
     // And in this report's own text (error messages the host passed on):
     // found there, a secret is masked before anyone prints the report.
     for (auto &result : report.results) {
@@ -537,7 +621,7 @@ void PluginChecker::check_secrets() {
       for (auto &p : result.problems) scrub(p);
     }
     r.detail = std::to_string(secrets.size()) + " secret(s) searched for, in " + std::to_string(forms_of("x").size()) +
-               " forms each, in " + std::to_string(outputs.logs.size()) +
+               " forms each and in 8-character parts, in " + std::to_string(outputs.logs.size()) +
                " log line(s), the messages and every non-secret output";
   }));
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 namespace credplug::host {
 namespace {
@@ -189,6 +190,7 @@ void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
   current_ = std::move(fetched.set);
   expire_at_ = sent + usable;
   refresh_at_ = expire_at_ - std::max<int64_t>(window, 0);
+  if (fetched.never_expires) expire_at_ = refresh_at_ = std::numeric_limits<int64_t>::max();
   held_.reset();
   failures_ = 0;
   failing_since_ms_ = 0;
@@ -287,6 +289,7 @@ CacheStatus TokenCache::status() const {
   s.has_token = current_ && now < expire_at_;
   s.generation = generation_;
   if (current_) s.expires_at = current_->expires_at;
+  s.never_expires = current_ && current_->never_expires;
   s.token_requests = token_requests_;
   s.background_refreshes = background_refreshes_;
   s.consecutive_failures = failures_;

@@ -42,7 +42,15 @@ struct Fetched {
   // The same expiry on the Unix clock, to the millisecond, as the fleet
   // shares it (every token request sets it).
   int64_t expires_unix_ms = 0;
+  // The plugin said the headers never expire: served until invalidate(),
+  // never renewed ahead. lifetime_ms and expires_unix_ms then say
+  // kNeverExpiresLifetimeMs from now (for the fleet's keys' lifetime).
+  bool never_expires = false;
+  const char *expiry_source = "";  // AuthResult::expiry_source
 };
+
+// What a token that never expires counts as where a number is needed.
+constexpr long kNeverExpiresLifetimeMs = 10L * 365 * 24 * 3600 * 1000;
 
 // A failed token request: an Error, and the server's Retry-After if it sent one.
 class FetchFailure : public Error {

@@ -309,6 +309,10 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     f.set = std::make_shared<HeaderSet>();
     f.set->headers = std::move(t.headers);
     f.set->expires_at = t.expires_at_ms / 1000;
+    if (f.lifetime_ms >= kNeverExpiresLifetimeMs) {  // stored as such by a process told it never expires
+      f.never_expires = f.set->never_expires = true;
+      f.set->expires_at.reset();
+    }
     return remember(f, t.fence);
   };
   const int64_t give_up = clock.now_ns() + int64_t(policy.max_wait_ms) * 1000000;

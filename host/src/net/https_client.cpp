@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <variant>
 
 namespace credplug::host {
 namespace {
@@ -321,6 +322,13 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
       return refuse("invalid HTTP header '" + (has_line_break(name) ? std::string("?") : name) +
                     "' (line break or colon)");
 
+  std::optional<ReadyClientCertificate> client_cert;
+  if (request.client_cert) {
+    auto ready = ready_client_certificate(*request.client_cert);
+    if (auto *why = std::get_if<std::string>(&ready)) return refuse(*why);
+    client_cert = std::move(std::get<ReadyClientCertificate>(ready));
+  }
+
   std::string url = request.url;
   std::string method = request.method;
   bool send_body = true;
@@ -366,6 +374,17 @@ HttpResult HttpsClient::send(const HttpRequestSpec &request) const {
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "credplug/" CREDPLUG_VERSION_STRING);
+    // Blobs without copies: libcurl reads our (wiped) memory during the
+    // transfer, and the reset that returns the handle drops the pointers.
+    curl_blob cert_blob{}, key_blob{};
+    if (client_cert) {
+      cert_blob = {const_cast<char *>(client_cert->cert_pem.c_str()), client_cert->cert_pem.size(), CURL_BLOB_NOCOPY};
+      key_blob = {const_cast<char *>(client_cert->key_pem.c_str()), client_cert->key_pem.size(), CURL_BLOB_NOCOPY};
+      curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+      curl_easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert_blob);
+      curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+      curl_easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key_blob);
+    }
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);

@@ -5,11 +5,14 @@
 // header such as AUTH-TOKEN is never sent to another host).
 #pragma once
 
+#include "net/client_certificate.hpp"
+
 #include <credplug/kit/secret.hpp>
 #include <credplug/types.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,7 +33,8 @@ struct HttpRequestSpec {
   std::string url;
   std::vector<std::pair<std::string, kit::SecretString>> headers;
   kit::SecretString body;
-  long timeout_ms = 0;  // 0: the client's default
+  long timeout_ms = 0;                           // 0: the client's default
+  std::optional<ClientCertificate> client_cert;  // mTLS, in memory only
 };
 
 struct HttpResult {

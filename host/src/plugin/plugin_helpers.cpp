@@ -1,5 +1,6 @@
 #include "plugin_helpers.hpp"
 
+#include <credplug/kit/crypto.hpp>
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
 #include <credplug/kit/oauth2.hpp>
@@ -177,6 +178,98 @@ int32_t oauth2_token(const credplug_host_api &api, credplug_call *call, CallStri
     failed(CREDPLUG_ERR_PLUGIN, "out of memory reading the " + where + "'s answer");
     return deliver(CREDPLUG_ERR_PLUGIN);
   }
+}
+
+int32_t sha256(const void *data, size_t len, uint8_t *out) {
+  if (out == nullptr || (data == nullptr && len > 0)) return CREDPLUG_ERR_PLUGIN;
+  return quietly(
+      [&] {
+        const kit::Sha256 digest = kit::sha256(std::string_view(static_cast<const char *>(data), data ? len : 0));
+        std::memcpy(out, digest.data(), digest.size());
+        return int32_t(CREDPLUG_OK);
+      },
+      int32_t(CREDPLUG_ERR_PLUGIN));
+}
+
+int32_t hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out) {
+  if (out == nullptr || (key == nullptr && key_len > 0) || (data == nullptr && len > 0)) return CREDPLUG_ERR_PLUGIN;
+  return quietly(
+      [&] {
+        kit::SecretString mac = kit::hmac_sha256(std::string_view(static_cast<const char *>(key), key ? key_len : 0),
+                                                 std::string_view(static_cast<const char *>(data), data ? len : 0));
+        std::memcpy(out, mac.c_str(), mac.size());
+        return int32_t(CREDPLUG_OK);
+      },
+      int32_t(CREDPLUG_ERR_PLUGIN));
+}
+
+int32_t random_bytes(void *out, size_t len) {
+  if (out == nullptr && len > 0) return CREDPLUG_ERR_PLUGIN;
+  return quietly(
+      [&] {
+        kit::random_bytes(out, len);
+        return int32_t(CREDPLUG_OK);
+      },
+      int32_t(CREDPLUG_ERR_PLUGIN));
+}
+
+const char *hex_encode(const credplug_host_api &api, credplug_call *call, CallStrings &strings, const void *data,
+                       size_t len, uint32_t flags) {
+  if (data == nullptr && len > 0) return nullptr;
+  return quietly(
+      [&] {
+        return finish(api, call, strings,
+                      kit::hex_encode(std::string_view(static_cast<const char *>(data), data ? len : 0)), flags);
+      },
+      nullptr);
+}
+
+int32_t key_load(const credplug_host_api &api, credplug_call *call, const char *alg, const char *text, size_t len,
+                 const char *passphrase, credplug_key **out) {
+  if (out == nullptr) return CREDPLUG_ERR_PLUGIN;
+  *out = nullptr;
+  auto failed = [&](int32_t code, const std::string &message) {
+    api.set_error(call, code, message.c_str());
+    return code;
+  };
+  try {
+    auto parsed_alg = kit::jwt_alg_from_string(alg ? alg : "");
+    if (!parsed_alg)
+      return failed(CREDPLUG_ERR_PLUGIN, "key_load(): unknown algorithm; expected HS256, RS256, PS256, ES256 or EdDSA");
+    if (text == nullptr) return failed(CREDPLUG_ERR_INVALID_CONFIG, "key_load(): no key was given");
+    std::optional<kit::SecretString> pass;
+    if (passphrase != nullptr) pass.emplace(std::string_view(passphrase));
+    *out = new credplug_key{
+        kit::SigningKey::load(*parsed_alg, std::string_view(text, len), pass ? &*pass : nullptr, "the private key")};
+    return CREDPLUG_OK;
+  } catch (const kit::Failure &failure) {
+    return failed(failure.code(), failure.what());
+  } catch (...) {
+    return failed(CREDPLUG_ERR_PLUGIN, "out of memory loading a key");
+  }
+}
+
+void key_free(credplug_key *key) { delete key; }
+
+const char *jwt_sign(const credplug_host_api &api, credplug_call *call, CallStrings &strings, const credplug_key *key,
+                     const credplug_jwt_claims *claims) {
+  if (key == nullptr || !CREDPLUG_HAS_FIELD(claims, credplug_jwt_claims, claims_json)) return nullptr;
+  return quietly(
+      [&]() -> const char * {
+        kit::JwtClaims c;
+        c.iss = claims->iss ? claims->iss : "";
+        c.sub = claims->sub ? claims->sub : "";
+        c.aud = claims->aud ? claims->aud : "";
+        c.lifetime_s = claims->lifetime_s == 0 ? 300 : claims->lifetime_s;
+        c.kid = claims->kid ? claims->kid : "";
+        if (claims->claims)
+          for (const char *const *f = claims->claims; f[0] != nullptr; f += 2)
+            if (f[1] != nullptr) c.strings.emplace_back(f[0], f[1]);
+        c.json = claims->claims_json ? claims->claims_json : "";
+        kit::SecretString jwt = kit::sign_jwt(key->key, c, api.now_ms() / 1000);
+        return finish(api, call, strings, std::string(jwt.view()), CREDPLUG_FLAG_SECRET);
+      },
+      nullptr);
 }
 
 }  // namespace credplug::helpers

@@ -24,7 +24,9 @@ void keep_loaded(boost::dll::shared_library library) {
 // The bytes of credplug_plugin that ABI 1.<minor> defines.
 size_t descriptor_layout_size(uint32_t minor) {
   if (minor == 0) return offsetof(credplug_plugin, destroy) + sizeof(credplug_plugin::destroy);
-  return sizeof(credplug_plugin);  // minor 1, this header's
+  if (minor <= 2)
+    return offsetof(credplug_plugin, default_token_lifetime_s) + sizeof(credplug_plugin::default_token_lifetime_s);
+  return sizeof(credplug_plugin);  // minor 3, this header's
 }
 
 // Checks the descriptor's required fields; returns an empty string when fine.
@@ -118,6 +120,7 @@ OpenedPlugin open_plugin(const std::string &path) {
   out.destroy = READABLE(destroy) ? d->destroy : nullptr;
   out.refresh = READABLE(refresh) ? d->refresh : nullptr;
   out.default_token_lifetime_s = READABLE(default_token_lifetime_s) ? d->default_token_lifetime_s : 0;
+  out.sign = READABLE(sign) ? d->sign : nullptr;
 #undef READABLE
   out.concurrent_instance = (d->capabilities & CREDPLUG_CAP_CONCURRENT_INSTANCE) != 0;
   return out;

@@ -31,6 +31,7 @@ struct OpenedPlugin {
   decltype(credplug_plugin::destroy) destroy = nullptr;
   decltype(credplug_plugin::refresh) refresh = nullptr;  // minor 1
   uint32_t default_token_lifetime_s = 0;                 // minor 1; 0: unknown
+  decltype(credplug_plugin::sign) sign = nullptr;        // minor 3
   bool concurrent_instance = false;
 };
 

@@ -67,6 +67,52 @@ std::string encode_call(Op op, uint64_t instance, std::string_view credential_js
   return std::move(e.bytes());
 }
 
+std::string encode_sign_request(const credplug_sign_request &req) {
+  Encoder e;
+  e.str(req.method ? req.method : "").str(req.url ? req.url : "");
+  std::vector<std::pair<const char *, const char *>> headers;
+  if (req.headers)
+    for (const char *const *h = req.headers; h[0] != nullptr && h[1] != nullptr; h += 2)
+      headers.emplace_back(h[0], h[1]);
+  e.u32(uint32_t(headers.size()));
+  for (const auto &[name, value] : headers) e.str(name).str(value);
+  e.u8(req.body != nullptr ? 1 : 0)
+      .str(req.body ? std::string_view(static_cast<const char *>(req.body), req.body_len) : std::string_view())
+      .str(req.body_sha256 ? req.body_sha256 : "")
+      .i64(req.time_ms);
+  return std::move(e.bytes());
+}
+
+DecodedSignRequest::DecodedSignRequest(std::string_view payload) {
+  Decoder d(payload);
+  strings_.emplace_back(d.cstr());  // method
+  strings_.emplace_back(d.cstr());  // url
+  const uint32_t count = d.u32();
+  if (count > 1024) throw ProtocolError("a request to sign with more than 1024 headers");
+  std::vector<std::string> headers;
+  for (uint32_t i = 0; i < 2 * count; ++i) headers.emplace_back(d.cstr());
+  const bool has_body = d.u8() != 0;
+  strings_.emplace_back(d.str());   // body
+  strings_.emplace_back(d.cstr());  // body_sha256
+  req_.time_ms = d.i64();
+  d.end();
+  for (auto &h : headers) strings_.push_back(std::move(h));
+  for (size_t i = 4; i < strings_.size(); ++i) headers_.push_back(strings_[i].c_str());
+  headers_.push_back(nullptr);
+  headers_.push_back(nullptr);
+  req_.struct_size = sizeof req_;
+  req_.method = strings_[0].c_str();
+  req_.url = strings_[1].c_str();
+  req_.headers = headers_.data();
+  req_.body = has_body ? strings_[2].data() : nullptr;
+  req_.body_len = has_body ? strings_[2].size() : 0;
+  req_.body_sha256 = strings_[3].c_str();
+}
+
+DecodedSignRequest::~DecodedSignRequest() {
+  for (auto &s : strings_) wipe(s);
+}
+
 void append_frame(std::string &out, Msg type, uint32_t call, std::string_view payload) {
   char head[9];
   uint32_t length = uint32_t(payload.size() + 5);

@@ -16,6 +16,8 @@
 // frame that is too long, malformed or out of place ends the runner.
 #pragma once
 
+#include <credplug/plugin.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -46,18 +48,20 @@ enum class Msg : uint8_t {
   OutExpiresAt = 7,  // i64 unix seconds
   OutInfo = 8,       // str key, value; u32 flags
   SetError = 9,      // u32 code, str message
-  HttpSend = 10,     // str method, url; u32 header count, str name, value ...; str body; u32 timeout_ms, flags
+  HttpSend = 10,     // str method, url; u32 header count, str name, value ...; str body; u32 timeout_ms, flags;
+                     // str client certificate, key, passphrase ("": none)
   Done = 11,         // u32 status; u64 instance (Create only)
   Stopped = 12,      // u32 system call number, str its name: the sandbox ends the runner for it
+  OutQuery = 13,     // str name, value; u32 flags
   // host -> runner
-  Call = 64,        // u8 op, u64 instance, str credential JSON (Create only)
+  Call = 64,        // u8 op, u64 instance, str credential JSON (Create) or the request (Sign: encode_sign_request)
   HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body
 };
 
-enum class Op : uint8_t { Create = 1, Authenticate = 2, Test = 3, Refresh = 4, Destroy = 5 };
+enum class Op : uint8_t { Create = 1, Authenticate = 2, Test = 3, Refresh = 4, Destroy = 5, Sign = 6 };
 
 // Loaded flags.
-constexpr uint32_t kHasTest = 0x1, kHasRefresh = 0x2, kHasDestroy = 0x4, kConcurrentInstance = 0x8;
+constexpr uint32_t kHasTest = 0x1, kHasRefresh = 0x2, kHasDestroy = 0x4, kConcurrentInstance = 0x8, kHasSign = 0x10;
 
 class ProtocolError : public std::runtime_error {
  public:
@@ -123,6 +127,27 @@ class Decoder {
 
 // A Call frame's payload.
 std::string encode_call(Op op, uint64_t instance, std::string_view credential_json = {});
+
+// sign()'s request as a Call frame carries it: str method, url; u32 header
+// count, str name, value ...; u8 has body, str body; str body_sha256; i64
+// time_ms.
+std::string encode_sign_request(const credplug_sign_request &req);
+
+// The request decoded in the runner: strings it owns, and the struct the
+// plugin sees pointing into them. Throws ProtocolError.
+class DecodedSignRequest {
+ public:
+  explicit DecodedSignRequest(std::string_view payload);
+  DecodedSignRequest(const DecodedSignRequest &) = delete;
+  DecodedSignRequest &operator=(const DecodedSignRequest &) = delete;
+  ~DecodedSignRequest();
+  const credplug_sign_request &get() const { return req_; }
+
+ private:
+  std::vector<std::string> strings_;  // method, url, body, body_sha256, then the headers
+  std::vector<const char *> headers_;
+  credplug_sign_request req_{};
+};
 
 // Appends a whole frame to `out`: frames that need no answer are batched and
 // written with the next one that does (one system call, not one each).

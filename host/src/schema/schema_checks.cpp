@@ -96,9 +96,14 @@ bool name_says_secret(const std::string &name) {
       start = i;
   }
   const std::string last = lower(name.substr(start));
-  for (const char *word : {"secret", "password", "passwd", "pwd", "passphrase", "token", "key", "apikey", "pin",
-                           "credential", "credentials", "privatekey"})
+  for (const char *word :
+       {"secret", "password", "passwd", "pwd", "passphrase", "passcode", "token", "key", "apikey", "pin", "credential",
+        "credentials", "privatekey", "license", "licence", "signature", "cookie"})
     if (last == word) return true;
+  // Wherever it stands: "private_key_pem", "password_sha1".
+  const std::string whole = lower(name);
+  for (const char *part : {"privatekey", "private_key", "private-key", "password", "passphrase"})
+    if (whole.find(part) != std::string::npos) return true;
   return false;
 }
 

@@ -1,5 +1,6 @@
 #include "secrets/output_rules.hpp"
 
+#include <cctype>
 #include <cstdio>
 
 namespace credplug::host {
@@ -96,6 +97,29 @@ std::optional<std::string> label_problem(std::string_view label) {
   if (label.find('\n') != std::string_view::npos || displayable(label, kMaxLabelBytes) != label)
     return "the credential's label holds a control character or invalid UTF-8; it must be printable text";
   return std::nullopt;
+}
+
+std::optional<std::string> query_problem(std::string_view name, std::string_view value) {
+  auto has_control = [](std::string_view s) {
+    for (unsigned char c : s)
+      if (c < 0x20 || c == 0x7f) return true;
+    return false;
+  };
+  if (name.empty() || name.size() > kMaxHeaderNameBytes || has_control(name))
+    return "a query parameter whose name is empty, over " + std::to_string(kMaxHeaderNameBytes) +
+           " bytes or holds a control character";
+  if (value.size() > kMaxHeaderValueBytes || has_control(value))
+    return "query parameter '" + std::string(name) + "' with a value over " + std::to_string(kMaxHeaderValueBytes) +
+           " bytes or holding a control character";
+  return std::nullopt;
+}
+
+bool header_name_says_secret(std::string_view name) {
+  std::string lower(name);
+  for (auto &c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const char *hint : {"auth", "key", "token", "secret", "signature", "session", "password", "jwt", "cookie"})
+    if (lower.find(hint) != std::string::npos) return true;
+  return false;
 }
 
 }  // namespace credplug::host

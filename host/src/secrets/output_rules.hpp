@@ -28,6 +28,17 @@ constexpr size_t kMaxSecretBytesPerCall = size_t{1} << 20;
 // The answer never quotes the value.
 std::optional<std::string> header_problem(std::string_view name, std::string_view value);
 
+// Why `name=value` cannot be a query parameter sign() adds, or nullopt:
+// a name of 1 to 256 bytes, no control characters in either, a value of
+// at most kMaxHeaderValueBytes (both are percent-encoded when appended).
+std::optional<std::string> query_problem(std::string_view name, std::string_view value);
+
+// Whether a header of this name carries a credential: Authorization,
+// Proxy-Authorization, Cookie, or a name holding "auth", "key", "token",
+// "secret", "signature", "session", "password", "jwt" or "cookie". Such a
+// header is secret unless its plugin marks it CREDPLUG_FLAG_PUBLIC.
+bool header_name_says_secret(std::string_view name);
+
 // A credential's label (OpenOptions::label): why it cannot be one, or
 // nullopt when it can: at most kMaxLabelBytes of UTF-8 without control
 // characters, so a log line shows it as given.

@@ -78,10 +78,13 @@ void svc_add_secret(credplug_call *call, const char *value, size_t len) noexcept
 void svc_out_header(credplug_call *call, const char *name, const char *value, uint32_t flags) noexcept {
   quietly([&] {
     if (call == nullptr || name == nullptr || value == nullptr) return;
-    // Secret when flagged, or when it holds any value known secret (given to
-    // add_secret(), a writeOnly field, a $env/$file/$stdin value): the
-    // host keeps the secret whatever flag the plugin forgot.
-    bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0 || call->redactor->apply(value) != value;
+    // Secret when flagged, when its name says it carries a credential
+    // (unless flagged public), or when it holds any value known secret
+    // (given to add_secret(), a writeOnly field, a $env/$file/$stdin
+    // value): the host keeps the secret whatever flag the plugin forgot.
+    const bool public_flag = (flags & CREDPLUG_FLAG_PUBLIC) != 0 && (flags & CREDPLUG_FLAG_SECRET) == 0;
+    bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0 || (!public_flag && header_name_says_secret(name)) ||
+                  call->redactor->apply(value) != value;
     if (secret) call->redactor->add(value);
     if (auto problem = header_problem(name, value)) return refuse_output(call, "output " + *problem);
     for (auto &h : call->headers)
@@ -98,6 +101,19 @@ void svc_out_header(credplug_call *call, const char *name, const char *value, ui
 
 void svc_out_expires_at(credplug_call *call, int64_t unix_seconds) noexcept {
   if (call) call->expires_at = unix_seconds;
+}
+
+void svc_out_query(credplug_call *call, const char *name, const char *value, uint32_t flags) noexcept {
+  quietly([&] {
+    if (call == nullptr || name == nullptr || value == nullptr) return;
+    if (!call->signing) return refuse_output(call, "output a query parameter outside sign()");
+    const bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0 || call->redactor->apply(value) != value;
+    if (secret) call->redactor->add(value);
+    if (auto problem = query_problem(name, value)) return refuse_output(call, "output " + *problem);
+    if (call->query.size() >= kMaxHeaders)
+      return refuse_output(call, "output more than " + std::to_string(kMaxHeaders) + " query parameters");
+    call->query.push_back(QueryParam{name, SecretString(std::string_view(value)), secret});
+  });
 }
 
 void svc_out_info(credplug_call *call, const char *key, const char *value, uint32_t flags) noexcept {
@@ -135,10 +151,10 @@ void svc_set_error(credplug_call *call, int32_t code, const char *message) noexc
 void declare_if_credential(credplug_call *call, std::string_view name, std::string_view value) {
   std::string lower(name);
   for (auto &c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-  bool credential = false;
-  for (const char *hint : {"auth", "token", "key", "secret", "jwt", "cookie", "session", "password"})
-    if (lower.find(hint) != std::string::npos) credential = true;
-  if (!credential) return;
+  // An identifier ("X-Key-Id", "Client-Id") names a credential; it is none.
+  const bool identifier = lower.size() > 3 && (lower.compare(lower.size() - 3, 3, "-id") == 0 ||
+                                               lower.compare(lower.size() - 3, 3, "_id") == 0);
+  if (identifier || !header_name_says_secret(lower)) return;
   call->redactor->add(value);
   if (size_t space = value.find(' '); space != std::string_view::npos) call->redactor->add(value.substr(space + 1));
 }
@@ -174,6 +190,18 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   if (CREDPLUG_HAS_FIELD(req, credplug_http_request, body_len) && req->body && req->body_len)
     spec.body = SecretString(static_cast<const char *>(req->body), req->body_len);
   if (CREDPLUG_HAS_FIELD(req, credplug_http_request, timeout_ms)) spec.timeout_ms = long(req->timeout_ms);
+  if (CREDPLUG_HAS_FIELD(req, credplug_http_request, client_key_passphrase) && req->client_cert_pem &&
+      req->client_key_pem) {
+    // Secrets of the call, all three: a server's error page may echo any.
+    spec.client_cert.emplace();
+    spec.client_cert->cert_pem = SecretString(std::string_view(req->client_cert_pem));
+    spec.client_cert->key_pem = SecretString(std::string_view(req->client_key_pem));
+    call->redactor->add(req->client_key_pem);
+    if (req->client_key_passphrase) {
+      spec.client_cert->passphrase = SecretString(std::string_view(req->client_key_passphrase));
+      call->redactor->add(req->client_key_passphrase);
+    }
+  }
 
   resp.result = call->http->send(spec);
   const std::string shown = HttpsClient::display_url(spec.url);
@@ -245,6 +273,7 @@ credplug_host_api make_table() {
   api.out_header = svc_out_header;
   api.out_expires_at = svc_out_expires_at;
   api.out_info = svc_out_info;
+  api.out_query = svc_out_query;
   api.set_error = svc_set_error;
   api.http_send = svc_http_send;
   api.http_status = svc_http_status;

@@ -34,6 +34,11 @@ struct credplug_call {
   // Where its HTTPS requests may go; nullptr: anywhere (no credential).
   const credplug::host::EgressPolicy *egress = nullptr;
 
+  // sign(): the request, and the query parameters it added (out_query is
+  // refused in any other call).
+  const credplug_sign_request *signing = nullptr;
+  std::vector<credplug::QueryParam> query;
+
   std::vector<credplug::Header> headers;
   std::optional<int64_t> expires_at;
   // The last response's Retry-After (429/503), for the token cache's backoff.

@@ -20,6 +20,8 @@ const char *op_name(PluginOp op) {
       return "test";
     case PluginOp::Refresh:
       return "refresh";
+    case PluginOp::Sign:
+      return "sign";
   }
   return "call";
 }
@@ -53,6 +55,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
                     opened.test != nullptr,
                     opened.refresh != nullptr,
                     opened.concurrent_instance,
+                    opened.sign != nullptr,
                     opened.default_token_lifetime_s,
                     false,
                     "in-process isolation runs plugin code in this process, behind no wall",
@@ -90,6 +93,8 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
         return opened_.test ? opened_.test(inst, &call) : CREDPLUG_ERR_PLUGIN;
       case PluginOp::Refresh:
         return opened_.refresh ? opened_.refresh(inst, &call) : CREDPLUG_ERR_PLUGIN;
+      case PluginOp::Sign:
+        return opened_.sign && call.signing ? opened_.sign(inst, &call, call.signing) : CREDPLUG_ERR_PLUGIN;
     }
     return CREDPLUG_ERR_PLUGIN;
   }

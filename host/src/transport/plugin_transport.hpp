@@ -26,6 +26,7 @@ struct PluginDescription {
   std::string id, display_name, version, path;
   uint32_t abi_major = 0, abi_minor = 0;  // negotiated
   bool has_test = false, has_refresh = false, concurrent_instance = false;
+  bool has_sign = false;                  // signs each request (minor 3)
   uint32_t default_token_lifetime_s = 0;  // 0: the plugin does not say
   // The runner's second wall (docs/SANDBOX.md, "Namespaces"): entered, or
   // why not ("" in-process, where no wall stands).
@@ -34,7 +35,8 @@ struct PluginDescription {
   FileIdentity file;  // the file as it was when loaded
 };
 
-enum class PluginOp { Authenticate, Test, Refresh };
+// Sign: the request is the call's `signing`.
+enum class PluginOp { Authenticate, Test, Refresh, Sign };
 
 const char *op_name(PluginOp op);  // "authenticate", ...
 

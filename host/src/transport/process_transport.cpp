@@ -239,8 +239,15 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     }
     runner::Op wire = op == PluginOp::Authenticate ? runner::Op::Authenticate
                       : op == PluginOp::Test       ? runner::Op::Test
-                                                   : runner::Op::Refresh;
-    int32_t rc = exchange(*r, description_.id, wire, handle, {}, call, op_name(op));
+                      : op == PluginOp::Refresh    ? runner::Op::Refresh
+                                                   : runner::Op::Sign;
+    std::string request;
+    if (op == PluginOp::Sign) {
+      if (call.signing == nullptr) return CREDPLUG_ERR_PLUGIN;
+      request = runner::encode_sign_request(*call.signing);
+    }
+    int32_t rc = exchange(*r, description_.id, wire, handle, request, call, op_name(op));
+    runner::wipe(request);
     if (rc == CREDPLUG_OK) {
       std::atomic<int> &ends = runners_.get().ends_in_a_row;
       if (ends.load(std::memory_order_relaxed) != 0) ends.store(0);

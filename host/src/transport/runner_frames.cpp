@@ -26,13 +26,26 @@ std::string http_exchange(Decoder &d, credplug_call &call, CallFrames &state) {
   for (uint32_t i = 0; i < 2 * n; ++i) fields.emplace_back(d.cstr());
   std::string_view body = d.str();
   uint32_t timeout_ms = d.u32(), flags = d.u32();
+  std::string cert(d.cstr()), key(d.cstr()), passphrase(d.cstr());
   d.end();
   std::vector<const char *> headers;
   headers.reserve(fields.size() + 1);
   for (const auto &f : fields) headers.push_back(f.c_str());
   headers.push_back(nullptr);
-  credplug_http_request req{sizeof req,  method.c_str(), url.c_str(), headers.data(),
-                            body.data(), body.size(),    timeout_ms,  flags};
+  credplug_http_request req{};
+  req.struct_size = sizeof req;
+  req.method = method.c_str();
+  req.url = url.c_str();
+  req.headers = headers.data();
+  req.body = body.data();
+  req.body_len = body.size();
+  req.timeout_ms = timeout_ms;
+  req.flags = flags;
+  if (!cert.empty() && !key.empty()) {
+    req.client_cert_pem = cert.c_str();
+    req.client_key_pem = key.c_str();
+    req.client_key_passphrase = passphrase.empty() ? nullptr : passphrase.c_str();
+  }
   credplug_http_response *resp = nullptr;
   int32_t rc;
   if (++state.http_requests > kMaxHttpRequestsPerCall) {
@@ -51,6 +64,8 @@ std::string http_exchange(Decoder &d, credplug_call &call, CallFrames &state) {
   answer.str(resp->result.body.view());
   host_services()->http_release(resp);
   for (auto &f : fields) runner::wipe(f);
+  runner::wipe(key);
+  runner::wipe(passphrase);
   return std::move(answer.bytes());
 }
 
@@ -80,11 +95,15 @@ bool apply_call_frame(const runner::Frame &frame, credplug_call &call, CallFrame
       return false;
     }
     case Msg::OutHeader:
-    case Msg::OutInfo: {
+    case Msg::OutInfo:
+    case Msg::OutQuery: {
       std::string name(d.cstr()), value(d.cstr());
       uint32_t flags = d.u32();
       d.end();
-      (frame.type == Msg::OutHeader ? svc->out_header : svc->out_info)(&call, name.c_str(), value.c_str(), flags);
+      const auto out = frame.type == Msg::OutHeader ? svc->out_header
+                       : frame.type == Msg::OutInfo ? svc->out_info
+                                                    : svc->out_query;
+      out(&call, name.c_str(), value.c_str(), flags);
       runner::wipe(value);
       return false;
     }
@@ -135,6 +154,7 @@ PluginDescription parse_loaded(const runner::Frame &frame, const std::string &pa
   p.path = path;
   p.has_test = flags & runner::kHasTest;
   p.has_refresh = flags & runner::kHasRefresh;
+  p.has_sign = flags & runner::kHasSign;
   p.concurrent_instance = flags & runner::kConcurrentInstance;
   return p;
 }

@@ -3,6 +3,7 @@
 
 #include <credplug/plugin.h>
 #include <credplug/kit/call.hpp>
+#include <credplug/kit/crypto.hpp>
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/failure.hpp>
 #include <credplug/kit/json.hpp>

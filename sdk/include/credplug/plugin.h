@@ -71,12 +71,18 @@ extern "C" {
 **   2 — credplug_host_api gains helpers, so a C plugin never hand-writes JSON
 **       or encodings: json_string/json_number/json_bool, base64_encode,
 **       url_encode, form_encode and oauth2_token (credplug_oauth2_token).
-** A plugin built against an older minor keeps loading: tests/abi/minor0/ and
-** tests/abi/minor1/ hold those headers, frozen, and a plugin built against
-** each. A plugin that calls a minor-2 helper requires minor 2: it answers
-** credplug_get_interface() with CREDPLUG_ERR_INCOMPATIBLE and minor 2 when
-** host_minor_max is lower (the host then names both versions). */
-#define CREDPLUG_ABI_MINOR 2
+**   3 — every way a provider authenticates: credplug_plugin gains sign()
+**       (per-request signatures, credplug_sign_request); credplug_host_api
+**       gains out_query, crypto (sha256, hmac_sha256, random_bytes,
+**       hex_encode) and keys and JWTs (key_load, key_free, jwt_sign);
+**       credplug_http_request gains a client certificate (mTLS);
+**       CREDPLUG_EXPIRES_NEVER and CREDPLUG_FLAG_PUBLIC.
+** A plugin built against an older minor keeps loading: tests/abi/minor0/,
+** minor1/ and minor2/ hold those headers, frozen, and a plugin built against
+** each. A plugin that calls a newer helper requires that minor: it answers
+** credplug_get_interface() with CREDPLUG_ERR_INCOMPATIBLE and the minor it
+** needs when host_minor_max is lower (the host then names both versions). */
+#define CREDPLUG_ABI_MINOR 3
 
 /* True when a struct of the given size contains FIELD in full. */
 #define CREDPLUG_HAS_FIELD(ptr, type, field) \
@@ -137,6 +143,17 @@ typedef struct credplug_http_response credplug_http_response;
 
 /* Output flags. */
 #define CREDPLUG_FLAG_SECRET 0x1u /* mask in output, wipe when done */
+/* out_header() (minor 3): this header is not a secret, although its name
+** says it may be. A minor-3 host treats a header named Authorization,
+** Proxy-Authorization or Cookie, or whose name holds "key", "token",
+** "secret", "signature", "session", "password" or "auth", as SECRET unless
+** it carries this flag ("X-Api-Key-Id: public-id"). */
+#define CREDPLUG_FLAG_PUBLIC 0x4u
+
+/* out_expires_at() (minor 3): the headers never expire (a static API key):
+** the host keeps them until the API refuses them (Credential::invalidate).
+** A host older than minor 3 refuses it as more than 10 years away. */
+#define CREDPLUG_EXPIRES_NEVER INT64_MAX
 
 /* base64_encode() flag (minor 2): the URL-safe alphabet of RFC 4648 §5,
 ** without padding (JWTs, PKCE), instead of §4's with padding. */
@@ -161,7 +178,60 @@ typedef struct credplug_http_request {
   size_t body_len;
   uint32_t timeout_ms; /* total time limit; 0 or more than the host's: the host's */
   uint32_t flags;      /* CREDPLUG_HTTP_* */
+  /* --- end of minor 0 --- */
+
+  /* Minor 3, optional: a client certificate for this request (mTLS), PEM
+  ** text, NUL-terminated: the certificate and any intermediates, the
+  ** private key (PKCS#8, PKCS#1 or SEC1; encrypted when a passphrase is
+  ** given). Handed to TLS in memory, never written to a file; all three are
+  ** secrets of the call. NULL: no client certificate. An older host ignores
+  ** them: require minor 3 when you set them. */
+  const char *client_cert_pem;
+  const char *client_key_pem;
+  const char *client_key_passphrase; /* may be NULL */
 } credplug_http_request;
+
+/* jwt_sign()'s claims (minor 3). The host adds "iat" (now), "exp" (iat +
+** lifetime_s) and "jti" (16 random bytes, base64url), and the header
+** {"alg", "typ":"JWT", "kid"}. Strings are the plugin's, read during the
+** call. */
+typedef struct credplug_jwt_claims {
+  uint32_t struct_size; /* sizeof(credplug_jwt_claims), set by the plugin */
+  const char *iss;      /* each of these three: NULL leaves it out */
+  const char *sub;
+  const char *aud;
+  int64_t lifetime_s; /* 1 .. 86400; 0: 300 */
+  const char *kid;    /* the header's key id; NULL leaves it out */
+  /* More string claims {n0, v0, n1, v1, ..., NULL} ("scope", ...): a pair
+  ** whose value is NULL is left out. May be NULL. */
+  const char *const *claims;
+  /* More claims of any type: the text of a JSON object, whose members are
+  ** added. May be NULL. */
+  const char *claims_json;
+} credplug_jwt_claims;
+
+/* A parsed private key (minor 3): made by key_load(), freed by key_free()
+** (both the host's), wiped when freed. */
+typedef struct credplug_key credplug_key;
+
+/* The request sign() signs (minor 3). Owned by the host; valid during the
+** call. */
+typedef struct credplug_sign_request {
+  uint32_t struct_size; /* set by the host */
+  const char *method;   /* "GET", "POST", ..., upper case */
+  const char *url;      /* absolute https:// URL, as it will be sent */
+  /* The request's headers {n0, v0, ..., NULL}, names as given; not the
+  ** ones sign() will add. Never NULL. */
+  const char *const *headers;
+  /* The body, when the caller gave it; NULL when it gave only its hash. */
+  const void *body;
+  size_t body_len;
+  const char *body_sha256; /* lowercase hex SHA-256 of the body; always set */
+  /* When the request is signed, Unix milliseconds: sign with this, never
+  ** your own clock (`credplug sign --time` fixes it to reproduce a
+  ** signature). */
+  int64_t time_ms;
+} credplug_sign_request;
 
 /* A token endpoint's answer, as oauth2_token() (minor 2) reads it. Strings
 ** belong to the call, like every helper's; absent ones are NULL. */
@@ -294,6 +364,46 @@ typedef struct credplug_host_api {
   int32_t (*oauth2_token)(credplug_call *call, const credplug_http_response *resp, const char *endpoint_name,
                           credplug_oauth2_token *out);
   /* --- end of minor 2 --- */
+
+  /* Minor 3: signing, crypto and keys. Check CREDPLUG_HAS_FIELD(host,
+  ** credplug_host_api, jwt_sign) in init(), or require minor 3. They run
+  ** where the plugin runs; strings they return belong to the call, as
+  ** minor 2's do. */
+
+  /* sign(): a query parameter to add to this request's URL (a presigned
+  ** URL). Flags: SECRET masks it in output. Copied. */
+  void (*out_query)(credplug_call *call, const char *name, const char *value, uint32_t flags);
+
+  /* SHA-256 of `len` bytes into out[32]. CREDPLUG_OK, or CREDPLUG_ERR_PLUGIN
+  ** when data (with len > 0) or out is NULL. */
+  int32_t (*sha256)(const void *data, size_t len, uint8_t *out);
+  /* HMAC-SHA-256 (RFC 2104) of `len` bytes under a key of `key_len` bytes,
+  ** into out[32]. Wipe the result when it is a key (SigV4's derived keys). */
+  int32_t (*hmac_sha256)(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
+  /* `len` bytes from the operating system's generator (nonces, jti). */
+  int32_t (*random_bytes)(void *out, size_t len);
+  /* `len` bytes as lowercase hex. Flags as base64_encode(). */
+  const char *(*hex_encode)(credplug_call *call, const void *data, size_t len, uint32_t flags);
+
+  /* Parses a key for jwt_sign(), once per instance (in create()): `alg` is
+  ** "RS256", "PS256" (RSA, 2048 bits or more), "ES256" (P-256), "EdDSA"
+  ** (Ed25519) with a PEM private key of `len` bytes (PKCS#8, PKCS#1 or SEC1;
+  ** encrypted PKCS#8 when `passphrase` is not NULL), or "HS256" with the
+  ** shared secret's bytes. The text is a credential value, never a file
+  ** name. CREDPLUG_OK with *out set; else *out is NULL and the call's error
+  ** (set_error) says what is wrong with the key, never its text:
+  ** CREDPLUG_ERR_INVALID_CONFIG. The plugin frees the key with key_free(),
+  ** in destroy(). A key is read by any thread. */
+  int32_t (*key_load)(credplug_call *call, const char *alg, const char *key, size_t len, const char *passphrase,
+                      credplug_key **out);
+  /* Frees and wipes a key. NULL is a no-op. */
+  void (*key_free)(credplug_key *key);
+  /* A signed JWT (RFC 7519, compact form) with the key's alg: the client
+  ** assertion of private_key_jwt, the assertion of the JWT-bearer grant
+  ** (RFC 7523). A secret of the call. NULL when `claims` is not as
+  ** described (claims_json not an object, a lifetime out of range). */
+  const char *(*jwt_sign)(credplug_call *call, const credplug_key *key, const credplug_jwt_claims *claims);
+  /* --- end of minor 3 --- */
 } credplug_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -370,6 +480,19 @@ typedef struct credplug_plugin {
   ** and the host applies its own default. */
   uint32_t default_token_lifetime_s;
   /* --- end of minor 1 --- */
+
+  /* Minor 3, optional. Sign one request: out_header() (and out_query())
+  ** for that request only, never cached (AWS Signature Version 4, an HMAC
+  ** of method, path, time and body). The host calls it for each request an
+  ** embedder signs (Credential::sign), once the credential's headers are
+  ** at hand (from the cache, or a new authenticate()), and attaches those
+  ** too; authenticate() of a plugin with sign() may output no header.
+  ** Depend on nothing but create()'s state: an instance may be made again
+  ** (a restarted runner) and signed before its next authenticate(). Same
+  ** concurrency rules as authenticate(). CREDPLUG_OK, or an error code
+  ** after set_error(). */
+  int32_t (*sign)(credplug_instance *inst, credplug_call *call, const credplug_sign_request *req);
+  /* --- end of minor 3 --- */
 } credplug_plugin;
 
 /* ------------------------------------------------------------------------ */

@@ -217,7 +217,8 @@ static const credplug_plugin descriptor = {
     NULL,
     NULL,
     NULL,
-    0};
+    0,
+    NULL};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t minor_max,
                                                credplug_interface_answer *answer) {

@@ -333,7 +333,7 @@ static const credplug_plugin descriptor = {
     /* api_key lacks writeOnly on purpose: the host must treat it as secret and warn. */
     "{\"type\":\"object\",\"properties\":{\"action\":{\"type\":\"string\"},\"where\":{\"type\":\"string\"},"
     "\"api_key\":{\"type\":\"string\"}}}",
-    0, h_init, NULL, h_create, h_authenticate, h_test, h_destroy, h_refresh, 0};
+    0, h_init, NULL, h_create, h_authenticate, h_test, h_destroy, h_refresh, 0, NULL};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t minor_max,
                                                credplug_interface_answer *answer) {

@@ -46,6 +46,7 @@ static const credplug_plugin descriptor = {offsetof(credplug_plugin, refresh),
                                            NULL,
                                            lc_destroy,
                                            NULL,
-                                           0};
+                                           0,
+                                           NULL};
 
 ABI_ENTRY(descriptor)

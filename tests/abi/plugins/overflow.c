@@ -32,6 +32,7 @@ static const credplug_plugin descriptor = {sizeof(credplug_plugin),
                                            NULL,
                                            NULL,
                                            NULL,
-                                           0};
+                                           0,
+                                           NULL};
 
 ABI_ENTRY(descriptor)

@@ -3,7 +3,8 @@
 ** MAJOR.MINOR.PATCH, an empty display name, a schema without $schema, titles,
 ** descriptions or pattern hints and with a secret-named field lacking
 ** writeOnly, and a create() that logs the client secret hex-encoded (the
-** host cannot recognise it in that form; base64 it now masks). */
+** host cannot recognise it in that form; base64 it now masks) and its last
+** ten characters (a part: the host cannot know it is one). */
 #include "abi_common.h"
 
 #include <stdio.h>
@@ -30,6 +31,10 @@ static int32_t sloppy_create(credplug_call *call, const char *json, size_t len, 
       hex((const unsigned char *)start, (size_t)(end - start), encoded);
       snprintf(line, sizeof line, "debug: secret is %s", encoded);
       abi_host->log(call, CREDPLUG_LOG_INFO, line);
+      if (end - start > 10) {
+        snprintf(line, sizeof line, "debug: using the key ending in %.10s", end - 10);
+        abi_host->log(call, CREDPLUG_LOG_INFO, line);
+      }
     }
   }
   return abi_create(call, json, len, out);
@@ -53,6 +58,7 @@ static const credplug_plugin descriptor = {
     NULL,
     NULL,
     NULL,
-    0};
+    0,
+    NULL};
 
 ABI_ENTRY(descriptor)

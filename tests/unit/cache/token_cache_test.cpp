@@ -33,6 +33,7 @@ struct ScriptedProvider {
   std::mutex mutex;
   std::deque<FetchFailure> failures;
   std::atomic<int> calls{0};
+  std::atomic<bool> never_expires{false};  // the plugin says the headers never expire
 
   Fetched operator()(FetchKind) {
     ++calls;
@@ -51,6 +52,11 @@ struct ScriptedProvider {
     out.set->headers.push_back(
         Header{"Authorization", SecretString("exp_ns=" + std::to_string(out.sent_ns + lifetime_ms * kMs)), true});
     out.set->expires_at = (clock.unix_ms() + lifetime_ms) / 1000;
+    if (never_expires) {  // as Credential::Impl says it
+      out.never_expires = out.set->never_expires = true;
+      out.lifetime_ms = kNeverExpiresLifetimeMs;
+      out.set->expires_at.reset();
+    }
     return out;
   }
   void fail(ErrorKind kind, std::optional<long> retry_after_ms = std::nullopt) {
@@ -408,4 +414,23 @@ TEST_CASE("cache events: a rejection is not retryable; the API refusing tokens t
   const size_t told = rig.event_count();
   rig.cache->invalidate(first->generation);  // an older token: nothing happens, nothing is told
   CHECK(rig.event_count() == told);
+}
+
+TEST_CASE("cache clock: headers that never expire are served for ten years and more, until invalidate()") {
+  Rig rig;
+  rig.provider.never_expires = true;
+  auto first = rig.cache->get();
+  CHECK(first->never_expires);
+  CHECK(rig.cache->status().never_expires);
+  CHECK_FALSE(rig.cache->status().expires_at.has_value());
+  for (int year = 0; year < 12; ++year) {
+    rig.clock.advance_ms(int64_t(366) * 24 * 3600 * 1000);
+    CHECK(rig.cache->get().get() == first.get());  // no refresh ahead, no expiry
+  }
+  CHECK(rig.provider.calls == 1);
+  CHECK(rig.cache->status().background_refreshes == 0);
+  // The API refused it: the next get() asks again, once.
+  rig.cache->invalidate(first->generation);
+  CHECK(rig.cache->get()->generation == 2);
+  CHECK(rig.provider.calls == 2);
 }

@@ -79,8 +79,13 @@ TEST_CASE("runner dispatch: two calls read back to back while one waits on the n
   CHECK(sent->type == Msg::HttpSend);
   REQUIRE(write_frame(host, Msg::Call, 2, "c2"));
   REQUIRE(seen.wait_for(2));
-  // The thread that ran call 2 goes idle; call 1's thread reads the channel.
-  REQUIRE(wait_until([] { return idle_threads() >= 1; }));
+  // Settled: call 1 runs, and a thread reads: call 1's, with call 2's thread
+  // idle (the shape that once lost call 4), or call 2's, with call 1's
+  // waiting for its answer. Either must run calls 3 and 4 at once.
+  REQUIRE(wait_until([] {
+    const PoolShape shape = pool_shape();
+    return shape.running == 1 && shape.reading;
+  }));
   std::string both;
   append_frame(both, Msg::Call, 3, "c3");
   append_frame(both, Msg::Call, 4, "c4");

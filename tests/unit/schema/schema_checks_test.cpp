@@ -40,8 +40,28 @@ TEST_CASE("schema checks: an invalid draft-04 schema is refused with the JSON po
 }
 
 TEST_CASE("schema checks: which property names say secret") {
-  for (const char *name : {"client_secret", "password", "api_key", "apiKey", "user_secret_key", "refreshToken",
-                           "access_token", "service_key", "private_key", "passphrase", "pin", "SECRET"})
+  for (const char *name : {"client_secret",
+                           "password",
+                           "api_key",
+                           "apiKey",
+                           "user_secret_key",
+                           "refreshToken",
+                           "access_token",
+                           "service_key",
+                           "private_key",
+                           "passphrase",
+                           "pin",
+                           "SECRET",
+                           "license",
+                           "licenseKey",
+                           "signing_secret",
+                           "private_key_pem",
+                           "privateKeyPem",
+                           "client_key_passphrase",
+                           "session_cookie",
+                           "hmac_signature",
+                           "passcode",
+                           "password_sha1"})
     CHECK_MESSAGE(name_says_secret(name), name);
   for (const char *name : {"token_url", "token_flow", "key_id", "client_id", "keycloak_realm", "base_url", "tokenizer",
                            "monkey", "secretary", "auth_url"})
@@ -75,5 +95,5 @@ TEST_CASE("schema checks: every shipped schema is valid draft-04 and declares it
     CHECK(s.warnings().empty());
     ++checked;
   }
-  CHECK(checked == 5);
+  CHECK(checked == 6);
 }

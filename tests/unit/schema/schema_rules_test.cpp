@@ -23,6 +23,8 @@ const std::map<std::string, std::string> kValidExamples = {
     {"ainua", R"({"ainua_url":"tenant.ainua.fi","client_id":"c","client_secret":"s"})"},
     {"avni",
      R"({"base_url":"https://app.avniproject.org","token_flow":"avni_password","username":"u","password":"p"})"},
+    {"aws",
+     R"({"access_key_id":"AKIDEXAMPLE","secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","region":"us-east-1","service":"s3","session_token":"t"})"},
     {"avonhealth",
      R"({"base_url":"https://demo.avonhealth.com","client_id":"c","client_secret":"s","user_id":"u","user_secret_key":"k"})"},
     {"nexla", R"({"service_key":"k"})"},

@@ -5,6 +5,8 @@
 
 #include <credplug/plugin.h>
 
+#include <support/host_call.hpp>
+
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -15,12 +17,7 @@ using credplug::host::host_services;
 
 namespace {
 
-struct Call {
-  credplug::host::Redactor redactor;
-  credplug_call call;
-  Call() { call.redactor = &redactor; }
-  bool secret(const std::string &value) const { return redactor.apply(value) != value; }
-};
+using Call = credplug::testing::HostCall;
 
 credplug_http_response response(int status, const std::string &body,
                                 std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -35,11 +32,13 @@ const credplug_host_api &api() { return *host_services(); }
 
 }  // namespace
 
-TEST_CASE("helpers: the host table is minor 2 and has every helper") {
-  CHECK(api().abi_minor == 2);
-  CHECK(CREDPLUG_HAS_FIELD(&api(), credplug_host_api, oauth2_token));
+TEST_CASE("helpers: the host table is minor 3 and has every helper") {
+  CHECK(api().abi_minor == 3);
+  CHECK(CREDPLUG_HAS_FIELD(&api(), credplug_host_api, jwt_sign));
   CHECK(bool(api().json_string));
   CHECK(bool(api().oauth2_token));
+  CHECK(bool(api().out_query));
+  CHECK(bool(api().jwt_sign));
 }
 
 TEST_CASE("helpers: JSON values by member name or JSON pointer, NULL or the fallback otherwise") {

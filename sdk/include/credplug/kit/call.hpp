@@ -23,6 +23,9 @@ struct HttpRequest {
   SecretString body;
   uint32_t timeout_ms = 0;  // 0: the host's default
   uint32_t flags = 0;       // CREDPLUG_HTTP_*
+  // A client certificate (mTLS; ABI minor 3): PEM chain and key, and the
+  // key's passphrase when it is encrypted. Handed to TLS in memory only.
+  SecretString client_cert_pem, client_key_pem, client_key_passphrase;
 
   HttpRequest &header(std::string name, std::string_view value) {
     headers.emplace_back(std::move(name), SecretString(value));
@@ -66,6 +69,20 @@ struct ApiAnswer {
 };
 void expect_success(const HttpResponse &response, const ApiAnswer &answer);
 
+// The request sign() signs (plugin.h, credplug_sign_request), as views
+// valid during the call.
+struct SignRequest {
+  std::string_view method, url;
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  std::optional<std::string_view> body;  // nullopt when the caller gave only its hash
+  std::string_view body_sha256;          // lowercase hex, always set
+  int64_t time_ms = 0;                   // sign with this time, never the clock
+
+  explicit SignRequest(const credplug_sign_request &req);
+  // The value of a header by case-insensitive name, or nullopt.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
 class Call {
  public:
   Call(const credplug_host_api *api, credplug_call *call) : api_(api), call_(call) {}
@@ -83,8 +100,18 @@ class Call {
   void add_secret(std::string_view value) const;
 
   // Outputs of authenticate(): headers to attach and when they expire.
+  // A header whose name says it holds a credential (Authorization, *key*,
+  // *token*, ...) is secret even when `secret` is false: a minor-3 host
+  // insists. public_header() says such a header is not one.
   void header(const std::string &name, std::string_view value, bool secret) const;
+  void public_header(const std::string &name, std::string_view value) const;
   void expires_at(int64_t unix_seconds) const;
+  // The headers never expire (a static API key): kept until the API refuses
+  // them. Needs a minor-3 host (an older one refuses the call, saying so).
+  void never_expires() const { expires_at(CREDPLUG_EXPIRES_NEVER); }
+  // Output of sign(): a query parameter for this request. Throws
+  // Failure(PLUGIN) on a host older than minor 3.
+  void query(const std::string &name, std::string_view value, bool secret) const;
   // A fact for the user (test results, token details).
   void output(const std::string &key, std::string_view value, bool secret = false) const;
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <credplug/kit/call.hpp>
+#include <credplug/kit/crypto.hpp>
 #include <credplug/kit/secret.hpp>
 
 #include <cstdint>
@@ -16,11 +17,12 @@ namespace credplug::kit::oauth2 {
 
 // How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
 enum class ClientAuth {
-  Basic,  // client_secret_basic: Authorization: Basic b64(urlenc(id):urlenc(secret))
-  Post,   // client_secret_post: client_id and client_secret in the form body
+  Basic,          // client_secret_basic: Authorization: Basic b64(urlenc(id):urlenc(secret))
+  Post,           // client_secret_post: client_id and client_secret in the form body
+  PrivateKeyJwt,  // private_key_jwt (RFC 7523 §2.2): a JWT signed with the client's key, in the body
 };
 
-// "basic" / "post" as written in schemas; nullopt for anything else.
+// "basic" / "post" / "private_key_jwt" as written in schemas; nullopt for anything else.
 std::optional<ClientAuth> client_auth_from_string(std::string_view name);
 
 struct ClientCredentialsRequest {
@@ -28,6 +30,10 @@ struct ClientCredentialsRequest {
   std::string client_id;
   SecretString client_secret;
   ClientAuth client_auth = ClientAuth::Post;
+  // PrivateKeyJwt: the key that signs the assertion (iss = sub = client_id,
+  // aud = token_url, 2 minutes, a random jti), and its id at the provider.
+  const SigningKey *assertion_key = nullptr;
+  std::string key_id;
   std::string scope;  // sent only when not empty
   // The provider's name in messages: "Ainua token endpoint".
   std::string endpoint_name = "token endpoint";
@@ -51,8 +57,30 @@ struct Token {
 // The token (and the Basic header) are declared secret to the host at once.
 Token request_client_credentials(Call &call, const ClientCredentialsRequest &request);
 
+// The JWT-bearer grant (RFC 7523 §2.1; service accounts): a JWT signed with
+// `key` is the grant. Errors as request_client_credentials().
+struct JwtBearerRequest {
+  std::string token_url;
+  const SigningKey *key = nullptr;
+  std::string issuer;    // the client or service account
+  std::string subject;   // whom the token acts for; empty: the issuer
+  std::string audience;  // empty: token_url
+  std::string key_id;
+  std::string scope;                                        // sent as the form's scope when not empty
+  std::vector<std::pair<std::string, std::string>> claims;  // more string claims (Google's "scope")
+  std::string endpoint_name = "token endpoint";
+};
+Token request_jwt_bearer(Call &call, const JwtBearerRequest &request);
+
 // The parsing half, for providers whose request differs (query-string or
-// JSON token requests). `endpoint_name` is used in messages.
+// JSON token requests): the response's status, body and Retry-After, and
+// the token (with a refresh_token, if sent) declared secret to the host at
+// once, as request_client_credentials() does. `endpoint_name` is used in
+// messages.
+Token parse_token_response(Call &call, const HttpResponse &response, std::string_view endpoint_name);
+
+// The same without a call: nothing is declared secret (declare the token
+// yourself, at once). For tests and tools.
 Token parse_token_response(int status, std::string_view body, std::string_view endpoint_name,
                            const std::optional<std::string> &retry_after = std::nullopt);
 

@@ -12,6 +12,8 @@
 //     void refresh(credplug::kit::Call &call) override;
 //     // Optional (ABI minor 1): token lifetime when the provider does not say.
 //     static constexpr uint32_t kDefaultTokenLifetimeSeconds = 3600;
+//     // Optional (ABI minor 3): sign one request (call.header, call.query).
+//     void sign(credplug::kit::Call &call, const credplug::kit::SignRequest &request) override;
 //   };
 //   CREDPLUG_PLUGIN(MyProvider, "myid", "My Provider", "1.0.0", credplug_credential_schema, 0)
 #pragma once
@@ -43,6 +45,9 @@ class Provider {
   // exported only when a provider overrides this; the host then calls it to
   // renew, and authenticate() when it fails.
   virtual void refresh(Call &call) { authenticate(call); }
+  // Per-request signing (plugin.h, sign()). The hook is exported only when a
+  // provider overrides this; authenticate() may then output no header.
+  virtual void sign(Call &, const SignRequest &) { fail(CREDPLUG_ERR_PLUGIN, "this provider does not sign requests"); }
 };
 
 namespace detail {
@@ -111,12 +116,23 @@ inline int32_t refresh(credplug_instance *inst, credplug_call *call) noexcept {
   return guarded(call, [&](Call &c) { provider(inst)->refresh(c); });
 }
 
+inline int32_t sign(credplug_instance *inst, credplug_call *call, const credplug_sign_request *req) noexcept {
+  if (inst == nullptr || req == nullptr) return CREDPLUG_ERR_PLUGIN;
+  return guarded(call, [&](Call &c) { provider(inst)->sign(c, SignRequest(*req)); });
+}
+
 inline void destroy(credplug_instance *inst) noexcept { delete provider(inst); }
 
 // The refresh hook when P overrides Provider::refresh, else NULL.
 template <class P>
 constexpr decltype(credplug_plugin::refresh) refresh_hook() {
   return std::is_same_v<decltype(&P::refresh), void (Provider::*)(Call &)> ? nullptr : &refresh;
+}
+
+// The sign hook when P overrides Provider::sign, else NULL.
+template <class P>
+constexpr decltype(credplug_plugin::sign) sign_hook() {
+  return std::is_same_v<decltype(&P::sign), void (Provider::*)(Call &, const SignRequest &)> ? nullptr : &sign;
 }
 
 // P::kDefaultTokenLifetimeSeconds when P declares it, else 0 (unknown).
@@ -144,7 +160,8 @@ constexpr credplug_plugin make_descriptor(const char *id, const char *display_na
                          &test,
                          &destroy,
                          refresh_hook<P>(),
-                         default_lifetime<P>::value};
+                         default_lifetime<P>::value,
+                         sign_hook<P>()};
 }
 
 }  // namespace detail
