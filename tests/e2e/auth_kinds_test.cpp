@@ -3,7 +3,9 @@
 // and per-request HMAC signing (hmac_signer.c), against the emulator, which
 // verifies assertions with the client's public key and each signature with
 // the shared secret; through the CLI and the C++ API, in whichever isolation
-// mode the suite runs. A key never shows in any output.
+// mode the suite runs; and a client certificate (mTLS) from credential
+// values, against the emulator's port that wants one. A key never shows in
+// any output.
 #include "fixture.hpp"
 #include "net/https_client.hpp"
 
@@ -11,6 +13,9 @@
 #include <support/test_keys.hpp>
 
 #include <doctest/doctest.h>
+
+#include <fstream>
+#include <iterator>
 
 using namespace credplug;
 using namespace credplug::testing;
@@ -156,4 +161,70 @@ TEST_CASE("auth kinds: check-plugin makes a throwaway key for a key field, so cr
   CHECK(r.exit_code == 0);
   CHECK(contains(r.out, "  ok    create: create() accepted a credential made from the schema"));
   CHECK_FALSE(contains(r.out, "PRIVATE KEY"));
+}
+
+namespace {
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A credential for the emulator's client-certificate port.
+std::string mtls_credential(const std::string &cert, const std::string &key, const std::string &passphrase = "") {
+  return R"({"url":")" + E2E::get().emu->mtls_origin() + R"(","client_certificate":)" + kit::json_quote(cert) +
+         R"(,"client_key":)" + kit::json_quote(key) +
+         (passphrase.empty() ? "" : R"(,"client_key_passphrase":)" + kit::json_quote(passphrase)) + "}";
+}
+
+ProcessResult run_mtls(const std::vector<std::string> &args) {
+  std::vector<std::string> full{"--plugin-dir", CREDPLUG_KIT_PLUGIN_DIR};
+  full.insert(full.end(), args.begin(), args.end());
+  auto r = E2E::get().trusted(full);
+  CHECK_FALSE(contains(r.out + r.err, "PRIVATE KEY"));
+  CHECK_FALSE(contains(r.out + r.err, kTestClientKeyPassphrase));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("auth kinds: a client certificate from credential values reaches a server that wants one") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string cert = slurp(env.pki.client_cert);
+  auto r = run_mtls({"auth", "mtls-client", env.write_new("mtls", mtls_credential(cert, slurp(env.pki.client_key)))});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, std::string("X-Mtls-Subject: ") + kTestClientName));
+  CHECK(contains(r.out, "does not expire"));
+  // An encrypted key with its passphrase: decrypted in memory, never a file.
+  r = run_mtls(
+      {"test", "mtls-client",
+       env.write_new("mtls", mtls_credential(cert, slurp(env.pki.client_key_encrypted), kTestClientKeyPassphrase))});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, std::string("subject: ") + kTestClientName));
+  CHECK(env.emu->count("mtls.api") == 3);  // auth, then test: authenticate() and test()
+}
+
+TEST_CASE("auth kinds: a client certificate that cannot be used is named before anything is sent") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string cert = slurp(env.pki.client_cert);
+  auto r = run_mtls({"auth", "mtls-client",
+                     env.write_new("mtls", mtls_credential(cert, slurp(env.pki.client_key_encrypted), "wrong"))});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "the passphrase does not decrypt the client key"));
+  r = run_mtls(
+      {"auth", "mtls-client", env.write_new("mtls", mtls_credential(cert, slurp(env.pki.client_key_encrypted)))});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "the client key is encrypted and no passphrase was given"));
+  r = run_mtls({"auth", "mtls-client", env.write_new("mtls", mtls_credential(cert, slurp(env.other_pki.client_key)))});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "the client key does not match the client certificate"));
+  CHECK(env.emu->count("mtls.api") == 0);
+  // A certificate another CA signed: the server's handshake refuses it.
+  r = run_mtls(
+      {"auth", "mtls-client",
+       env.write_new("mtls", mtls_credential(slurp(env.other_pki.client_cert), slurp(env.other_pki.client_key)))});
+  CHECK(r.exit_code == 5);
+  CHECK(env.emu->count("mtls.api") == 0);
 }

@@ -34,7 +34,7 @@ E2E &E2E::get() {
     e->pki = make_test_pki(e->dir + "/pki");
     e->other_pki = make_test_pki(e->dir + "/other-pki", "unrelated test CA");
     e->emu = std::make_unique<emulator::Emulator>(
-        emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key, "127.0.0.1", 0, {}});
+        emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key, "127.0.0.1", 0, {}, e->pki.ca_cert});
     e->emu->add_client("ainua", kClientId, kCanary);
     e->emu->add_client("nexla", "42", kNexlaKey);
     e->emu->add_client("opencrvs", kOpenCrvsClient, kOpenCrvsSecret);

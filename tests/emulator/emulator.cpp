@@ -6,6 +6,8 @@
 
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
@@ -287,7 +289,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   // The plain OAuth 2.0 provider of the examples and `credplug new`.
   install_described(*state_->server, *state_, parse_description(R"({"id": "oauth2", "token": {"path": "/oauth/token"},
                                                                     "api": {"path": "/oauth/me"}})"));
-  state_->providers = {"ainua", "nexla", "opencrvs", "avonhealth", "avni", "aws", "hmac", "oauth2"};
+  state_->providers = {"ainua", "nexla", "opencrvs", "avonhealth", "avni", "aws", "hmac", "mtls", "oauth2"};
   for (const auto &provider : options.providers) {
     if (!state_->providers.insert(provider.id).second)
       throw std::runtime_error("emulator: provider '" + provider.id + "' is described twice, or is built in");
@@ -313,11 +315,40 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
                              (options.port ? ":" + std::to_string(options.port) + " (is the port in use?)" : ""));
   state_->thread = std::thread([s = state_.get()] { s->server->listen_after_bind(); });
   while (!state_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!options.client_ca_file.empty()) start_mtls(options);
+}
+
+// A server of its own: a TLS server asks for client certificates on every
+// connection or on none. The handshake refuses a client without one (or
+// with one another CA signed); the route names the one it got.
+void Emulator::start_mtls(const Options &options) {
+  auto &s = *state_;
+  s.mtls_server = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str(),
+                                                       options.client_ca_file.c_str());
+  if (!s.mtls_server->is_valid()) throw std::runtime_error("emulator: cannot load " + options.client_ca_file);
+  s.mtls_server->Get("/mtls/me", [&s](const httplib::Request &req, httplib::Response &res) {
+    if (s.enter("mtls", "mtls.api", req, res)) return;
+    X509 *peer = req.ssl ? SSL_get1_peer_certificate(req.ssl) : nullptr;
+    char cn[256] = "";
+    if (peer) X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+    X509_free(peer);
+    res.set_content("{\"subject\":\"" + json_escape(cn) + "\"}", "application/json");
+  });
+  s.mtls_port = s.mtls_server->bind_to_any_port(options.bind_address);
+  if (s.mtls_port <= 0) throw std::runtime_error("emulator: cannot listen for mTLS on " + options.bind_address);
+  s.mtls_thread = std::thread([m = s.mtls_server.get()] { m->listen_after_bind(); });
+  while (!s.mtls_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 Emulator::~Emulator() {
   state_->server->stop();
   if (state_->thread.joinable()) state_->thread.join();
+  if (state_->mtls_server) state_->mtls_server->stop();
+  if (state_->mtls_thread.joinable()) state_->mtls_thread.join();
+}
+
+std::string Emulator::mtls_origin() const {
+  return state_->mtls_port > 0 ? "https://localhost:" + std::to_string(state_->mtls_port) : "";
 }
 
 // Also when the Emulator's constructor throws: the key is made (waited for)

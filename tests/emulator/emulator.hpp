@@ -55,6 +55,9 @@ class Emulator {
     std::string bind_address = "127.0.0.1";
     int port = 0;                                // 0: any free port
     std::vector<ProviderDescription> providers;  // besides the built-in ones
+    // Set: a second port that takes only clients with a certificate this CA
+    // signed (mTLS); GET /mtls/me there answers {"subject": "<its CN>"}.
+    std::string client_ca_file;
   };
   explicit Emulator(const Options &options);
   ~Emulator();  // stops the server
@@ -68,6 +71,8 @@ class Emulator {
   // listens; tests that never use RS256 need not.
   void wait_until_ready() const;
   std::string origin() const;  // "https://localhost:<port>"
+  // The client-certificate port's origin; "" without Options::client_ca_file.
+  std::string mtls_origin() const;
 
   // Provider state.
   // Throws std::invalid_argument for a provider it does not play.
@@ -105,6 +110,7 @@ class Emulator {
   struct State;
 
  private:
+  void start_mtls(const Options &options);
   std::unique_ptr<State> state_;
 };
 

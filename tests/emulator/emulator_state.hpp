@@ -26,6 +26,9 @@ struct Emulator::State {
   std::unique_ptr<httplib::SSLServer> server;
   std::thread thread;
   int port = 0;
+  std::unique_ptr<httplib::SSLServer> mtls_server;  // with Options::client_ca_file
+  std::thread mtls_thread;
+  int mtls_port = 0;
 
   mutable std::mutex mutex;
   std::map<std::string, std::unique_ptr<Switches>> switches;

@@ -72,6 +72,10 @@ int run(int argc, char **argv) {
   app.add_option("--make-pki", pki_dir, "Write ca.pem, server.pem and server-key.pem into DIR and exit");
   app.add_option("--cert", cert, "Server certificate (PEM)");
   app.add_option("--key", key, "Server private key (PEM)");
+  std::string client_ca;
+  app.add_option("--client-ca", client_ca,
+                 "CA (PEM) of the client certificates a second port takes (mTLS): GET /mtls/me there answers\n"
+                 "{\"subject\": CN}; printed as 'mTLS on https://localhost:PORT'");
   app.add_option("--port", port, "Port on 127.0.0.1 (0: any free port)");
   app.add_option("--port-file", port_file, "Write the chosen port to this file once listening");
   app.add_option("--client", clients, "PROVIDER:CLIENT_ID:SECRET, repeatable; the secret may be @ENV to read $ENV");
@@ -146,7 +150,7 @@ int run(int argc, char **argv) {
     // is the caller's to fix: a usage error.
     std::optional<credplug::emulator::Emulator> serving;
     try {
-      serving.emplace(credplug::emulator::Emulator::Options{cert, key, "127.0.0.1", port, providers});
+      serving.emplace(credplug::emulator::Emulator::Options{cert, key, "127.0.0.1", port, providers, client_ca});
     } catch (const std::exception &e) {
       std::cerr << "credplug-emulator: " << e.what() << "\n";
       return 2;
@@ -203,6 +207,7 @@ int run(int argc, char **argv) {
     emulator.wait_until_ready();
     if (!port_file.empty()) std::ofstream(port_file) << emulator.port() << "\n";
     std::cout << "listening on " << emulator.origin() << std::endl;
+    if (!emulator.mtls_origin().empty()) std::cout << "mTLS on " << emulator.mtls_origin() << std::endl;
     if (ready_fd >= 0) {  // tell the parent, and let go of the caller's stderr
       const std::string origin = emulator.origin();
       (void)!write(ready_fd, origin.data(), origin.size());

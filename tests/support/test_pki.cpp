@@ -82,10 +82,28 @@ TestPki make_test_pki(const std::string &dir, const std::string &ca_name) {
   add_ext(server.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
   check(X509_sign(server.get(), ca_key.get(), EVP_sha256()) > 0, "signing the server certificate");
 
-  TestPki pki{dir + "/ca.pem", dir + "/server.pem", dir + "/server-key.pem"};
+  Key client_key = new_key();
+  Cert client = new_cert(client_key.get(), kTestClientName, ++serial);
+  X509_set_issuer_name(client.get(), X509_get_subject_name(ca.get()));
+  add_ext(client.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
+  add_ext(client.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
+  add_ext(client.get(), ca.get(), NID_ext_key_usage, "clientAuth");
+  add_ext(client.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
+  check(X509_sign(client.get(), ca_key.get(), EVP_sha256()) > 0, "signing the client certificate");
+
+  TestPki pki{dir + "/ca.pem",     dir + "/server.pem",     dir + "/server-key.pem",
+              dir + "/client.pem", dir + "/client-key.pem", dir + "/client-key-encrypted.pem"};
   write_pem(pki.ca_cert, ca.get(), nullptr);
   write_pem(pki.server_cert, server.get(), nullptr);
   write_pem(pki.server_key, nullptr, server_key.get());
+  write_pem(pki.client_cert, client.get(), nullptr);
+  write_pem(pki.client_key, nullptr, client_key.get());
+  FILE *f = std::fopen(pki.client_key_encrypted.c_str(), "w");
+  check(f != nullptr, "opening a PEM file");
+  const bool ok = PEM_write_PKCS8PrivateKey(f, client_key.get(), EVP_aes_256_cbc(), nullptr, 0, nullptr,
+                                            const_cast<char *>(kTestClientKeyPassphrase)) == 1;
+  std::fclose(f);
+  check(ok, "writing the encrypted client key");
   return pki;
 }
 
