@@ -1,7 +1,10 @@
 // The client-credentials request on the wire, observed through a fake host
-// service table: both client-authentication styles of RFC 6749 §2.3.1.
+// service table: both client-authentication styles of RFC 6749 §2.3.1,
+// private_key_jwt and the JWT-bearer grant (RFC 7523).
 #include <credplug/kit/encoding.hpp>
+#include <credplug/kit/jwt.hpp>
 #include <credplug/kit/oauth2.hpp>
+#include <support/test_keys.hpp>
 
 #include <doctest/doctest.h>
 
@@ -38,6 +41,7 @@ credplug_host_api fake_host() {
   credplug_host_api api{};
   api.struct_size = sizeof api;
   api.add_secret = [](credplug_call *, const char *v, size_t n) { g.secrets.emplace_back(v, n); };
+  api.now_ms = []() -> int64_t { return 1700000000000; };
   api.http_send = fake_send;
   api.http_status = [](const credplug_http_response *r) -> int32_t { return r->status; };
   api.http_body = [](const credplug_http_response *r, size_t *n) -> const char * {
@@ -128,4 +132,87 @@ TEST_CASE("expect_success words a connection test's failures alike for every plu
   CHECK(failure_for(503) ==
         std::pair<int32_t, std::string>{CREDPLUG_ERR_PROVIDER, "the Example API answered GET /me with HTTP 503"});
   CHECK(failure_for(302).first == CREDPLUG_ERR_PROVIDER);
+}
+
+namespace {
+
+// The form's value for `name`, decoded ("" when absent).
+std::string form_value(const std::string &body, const std::string &name) {
+  for (size_t start = 0; start < body.size();) {
+    size_t end = body.find('&', start);
+    if (end == std::string::npos) end = body.size();
+    const std::string pair = body.substr(start, end - start);
+    if (pair.rfind(name + "=", 0) == 0) {
+      std::string out, v = pair.substr(name.size() + 1);
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '%' && i + 2 < v.size()) {
+          out += char(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          out += v[i];
+        }
+      }
+      return out;
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("private_key_jwt: a client assertion signed with the client's key, no secret, client_id beside it") {
+  g = Captured{};
+  credplug_host_api api = fake_host();
+  Call call(&api, nullptr);
+  const std::string pem = credplug::testing::make_private_key_pem("p256");
+  const SigningKey key = SigningKey::load(JwtAlg::ES256, pem);
+  auto r = request(oauth2::ClientAuth::PrivateKeyJwt);
+  r.assertion_key = &key;
+  r.key_id = "k1";
+  auto token = oauth2::request_client_credentials(call, r);
+  CHECK(token.access_token.reveal() == "tok-123456");
+  CHECK(g.headers.count("Authorization") == 0);
+  CHECK(form_value(g.body, "client_id") == "my client");
+  CHECK(form_value(g.body, "client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  CHECK(form_value(g.body, "client_secret").empty());
+  const std::string assertion = form_value(g.body, "client_assertion");
+  CHECK(credplug::testing::verify_jwt(assertion, "ES256", pem));
+  auto jwt = decode_jwt(assertion);
+  REQUIRE(jwt);
+  CHECK(jwt->header.string("kid") == "k1");
+  CHECK(jwt->claims.string("iss") == "my client");
+  CHECK(jwt->claims.string("sub") == "my client");
+  CHECK(jwt->claims.string("aud") == "https://idp.example/oauth2/token");
+  CHECK(jwt->iat() == 1700000000);
+  CHECK(*jwt->exp() - *jwt->iat() == 120);
+  CHECK(std::find(g.secrets.begin(), g.secrets.end(), assertion) != g.secrets.end());
+  CHECK(oauth2::client_auth_from_string("private_key_jwt") == oauth2::ClientAuth::PrivateKeyJwt);
+}
+
+TEST_CASE("JWT-bearer grant: the assertion is the grant, for a subject, with the scope") {
+  g = Captured{};
+  credplug_host_api api = fake_host();
+  Call call(&api, nullptr);
+  const std::string pem = credplug::testing::make_private_key_pem("rsa2048");
+  const SigningKey key = SigningKey::load(JwtAlg::RS256, pem);
+  oauth2::JwtBearerRequest r;
+  r.token_url = "https://oauth2.example/token";
+  r.key = &key;
+  r.issuer = "svc@project.example";
+  r.subject = "user@example.com";
+  r.scope = "read";
+  r.claims = {{"target", "api"}};
+  auto token = oauth2::request_jwt_bearer(call, r);
+  CHECK(token.access_token.reveal() == "tok-123456");
+  CHECK(form_value(g.body, "grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer");
+  CHECK(form_value(g.body, "scope") == "read");
+  const std::string assertion = form_value(g.body, "assertion");
+  CHECK(credplug::testing::verify_jwt(assertion, "RS256", pem));
+  auto jwt = decode_jwt(assertion);
+  REQUIRE(jwt);
+  CHECK(jwt->claims.string("iss") == "svc@project.example");
+  CHECK(jwt->claims.string("sub") == "user@example.com");
+  CHECK(jwt->claims.string("aud") == "https://oauth2.example/token");
+  CHECK(jwt->claims.string("target") == "api");
 }
