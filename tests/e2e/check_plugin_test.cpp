@@ -89,6 +89,7 @@ TEST_CASE("check-plugin --credential: a live run against the emulator, as JSON")
                                                      {"concurrency", "pass"},
                                                      {"secrets", "pass"}});
   CHECK(contains(r.out, "6 threads x 4 rounds of create/destroy and authenticate on one instance"));
+  CHECK(contains(r.out, "authenticated (1 header(s), expiry given) and the connection test passed"));
   // 1 for the test, then 6 x 4 authenticate() calls: each a token request.
   CHECK(env.emu->count("oauth2.token") == 25);
   // A credential the provider refuses: the live check fails, naming why.
@@ -102,4 +103,21 @@ TEST_CASE("check-plugin --credential: a live run against the emulator, as JSON")
   CHECK(r.exit_code == 7);
   CHECK(contains(r.out, "FAIL  live"));
   CHECK(contains(r.out, "rejected the client credentials: invalid_client"));
+}
+
+TEST_CASE("check-plugin --credential: says an expiry was given only when the plugin or the token gave one") {
+  auto &env = E2E::get();
+  env.reset();
+  // No expiry at all: the host's default lifetime applies, and is not "given".
+  auto r = env.trusted({"check-plugin", std::string(CREDPLUG_ABI_PLUGIN_DIR) + "/credplug-minor0.so", "--credential",
+                        env.write_new("check", "{}")});
+  CHECK(contains(r.out, "authenticated (1 header(s), no expiry given)"));
+  // A key that never expires says so.
+  env.emu->add_client("hmac", "check-key", "CANARY-check-hmac-secret-0001");
+  r = env.trusted(
+      {"check-plugin", std::string(CREDPLUG_EXAMPLE_PLUGIN_DIR) + "/credplug-hmac-signer-c.so", "--credential",
+       env.write_new("check", R"({"api_url":")" + env.emu->origin() +
+                                  R"(/hmac","key_id":"check-key","secret":"CANARY-check-hmac-secret-0001"})")});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "authenticated (0 header(s), never expires) and the connection test passed"));
 }
