@@ -1,7 +1,5 @@
 #include <credplug/kit/call.hpp>
 
-#include <strings.h>
-
 #include <cstring>
 
 namespace credplug::kit {
@@ -100,12 +98,6 @@ SignRequest::SignRequest(const credplug_sign_request &req)
       headers.emplace_back(h[0], h[1]);
   if (req.body != nullptr || req.body_len == 0)
     body = std::string_view(static_cast<const char *>(req.body ? req.body : ""), req.body_len);
-}
-
-std::optional<std::string_view> SignRequest::header(std::string_view name) const {
-  for (const auto &[n, v] : headers)
-    if (n.size() == name.size() && strncasecmp(n.data(), name.data(), n.size()) == 0) return v;
-  return std::nullopt;
 }
 
 void Call::output(const std::string &key, std::string_view value, bool secret) const {

@@ -47,6 +47,14 @@ int passphrase_callback(char *buf, int size, int, void *user) {
   return int(pass->size());
 }
 
+// An EC key's curve as OpenSSL names it ("prime256v1", "secp384r1").
+std::string ec_group(EVP_PKEY *key) {
+  char group[64] = "";
+  size_t len = 0;
+  EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len);
+  return group;
+}
+
 // What the key is, in words: "an RSA key of 1024 bits", "an EC key on P-384".
 std::string describe(EVP_PKEY *key) {
   switch (EVP_PKEY_get_base_id(key)) {
@@ -54,10 +62,8 @@ std::string describe(EVP_PKEY *key) {
     case EVP_PKEY_RSA_PSS:
       return "an RSA key of " + std::to_string(EVP_PKEY_get_bits(key)) + " bits";
     case EVP_PKEY_EC: {
-      char group[64] = "";
-      size_t len = 0;
-      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len);
-      return std::string("an EC key on ") + (std::strcmp(group, "prime256v1") == 0 ? "P-256" : group);
+      const std::string group = ec_group(key);
+      return "an EC key on " + (group == "prime256v1" ? std::string("P-256") : group);
     }
     case EVP_PKEY_ED25519:
       return "an Ed25519 key";
@@ -80,7 +86,7 @@ std::string unsuitable(JwtAlg alg, EVP_PKEY *key) {
         return describe(key) + "; " + name + " needs 2048 bits or more (RFC 7518, section 3.3)";
       return "";
     case JwtAlg::ES256:
-      if (type != EVP_PKEY_EC || describe(key) != "an EC key on P-256")
+      if (type != EVP_PKEY_EC || ec_group(key) != "prime256v1")
         return describe(key) + "; ES256 needs an EC key on P-256";
       return "";
     case JwtAlg::EdDSA:

@@ -102,17 +102,15 @@ host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vecto
                              "the plugin's " + std::string(what) + "() succeeded but produced no header to attach",
                              std::nullopt);
   out.set = std::make_shared<HeaderSet>();
-  if (call.expires_at == CREDPLUG_EXPIRES_NEVER) {
+  int64_t expires_ms;
+  if (call.expires_at == CREDPLUG_EXPIRES_NEVER) {  // no expires_at; the numbers say 10 years (token_cache.hpp)
     out.never_expires = out.set->never_expires = true;
-    out.lifetime_ms = host::kNeverExpiresLifetimeMs;
-    out.expires_unix_ms = sent_ms + host::kNeverExpiresLifetimeMs;
     out.expiry_source = "never";
-    out.set->headers = std::move(call.headers);
-    if (info) *info = std::move(call.info);
-    return out;
+    expires_ms = sent_ms + host::kNeverExpiresLifetimeMs;
+  } else {
+    expires_ms = expiry_ms(call, sent_ms, &out.expiry_source);
+    out.set->expires_at = expires_ms / 1000;
   }
-  const int64_t expires_ms = expiry_ms(call, sent_ms, &out.expiry_source);
-  out.set->expires_at = expires_ms / 1000;
   out.expires_unix_ms = expires_ms;
   out.set->headers = std::move(call.headers);
   out.lifetime_ms = long(expires_ms - sent_ms);

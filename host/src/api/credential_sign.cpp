@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <cstring>
 
 namespace credplug {
 namespace {
@@ -24,13 +23,6 @@ constexpr size_t kMaxRequestHeaders = 256;
 constexpr int64_t kLastSigningTimeMs = 253402300799999;  // 9999-12-31T23:59:59.999Z: what any format can write
 
 [[noreturn]] void bad(const std::string &message) { throw Error(ErrorKind::InvalidInput, message); }
-
-// RFC 9110 §5.6.2: a method is a token.
-bool is_token(std::string_view s) {
-  if (s.empty() || s.size() > 32) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](unsigned char c) { return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr; });
-}
 
 bool is_sha256_hex(std::string_view s) {
   return s.size() == 64 &&
@@ -73,7 +65,8 @@ SignedRequest Credential::sign(const RequestToSign &request) {
   if (!impl_->plugin->description().has_sign)
     bad("plugin '" + impl_->id + "' does not sign requests (it has no sign()); attach headers() instead");
   const std::string method = upper(request.method);
-  if (!is_token(method)) bad("the method to sign is not an HTTP method (RFC 9110 token of at most 32 characters)");
+  if (method.size() > 32 || !host::is_http_token(method))
+    bad("the method to sign is not an HTTP method (RFC 9110 token of at most 32 characters)");
   check_url(request.url);
   if (request.headers.size() > kMaxRequestHeaders)
     bad("the request to sign has more than " + std::to_string(kMaxRequestHeaders) + " headers");

@@ -13,6 +13,13 @@ bool token_char(unsigned char c) {
   return false;
 }
 
+// The first control character (C0 or DEL) in `s`, if any.
+std::optional<unsigned char> control_char(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return c;
+  return std::nullopt;
+}
+
 std::string hex_byte(unsigned char c) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "\\x%02x", c);
@@ -49,11 +56,17 @@ std::optional<std::string> header_problem(std::string_view name, std::string_vie
   if (value.size() > kMaxHeaderValueBytes)
     return "header '" + std::string(name) + "': its value is " + std::to_string(value.size()) + " bytes, over the " +
            std::to_string(kMaxHeaderValueBytes) + "-byte limit";
-  for (unsigned char c : value)
-    if (c < 0x20 || c == 0x7f)
-      return "header '" + std::string(name) + "': its value contains the control character " + hex_byte(c) +
-             " (CR, LF or NUL would let it inject or cut headers)";
+  if (auto c = control_char(value))
+    return "header '" + std::string(name) + "': its value contains the control character " + hex_byte(*c) +
+           " (CR, LF or NUL would let it inject or cut headers)";
   return std::nullopt;
+}
+
+bool is_http_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s)
+    if (!token_char(c)) return false;
+  return true;
 }
 
 std::string displayable(std::string_view text, size_t max_bytes) {
@@ -100,15 +113,10 @@ std::optional<std::string> label_problem(std::string_view label) {
 }
 
 std::optional<std::string> query_problem(std::string_view name, std::string_view value) {
-  auto has_control = [](std::string_view s) {
-    for (unsigned char c : s)
-      if (c < 0x20 || c == 0x7f) return true;
-    return false;
-  };
-  if (name.empty() || name.size() > kMaxHeaderNameBytes || has_control(name))
+  if (name.empty() || name.size() > kMaxHeaderNameBytes || control_char(name))
     return "a query parameter whose name is empty, over " + std::to_string(kMaxHeaderNameBytes) +
            " bytes or holds a control character";
-  if (value.size() > kMaxHeaderValueBytes || has_control(value))
+  if (value.size() > kMaxHeaderValueBytes || control_char(value))
     return "query parameter '" + std::string(name) + "' with a value over " + std::to_string(kMaxHeaderValueBytes) +
            " bytes or holding a control character";
   return std::nullopt;

@@ -28,6 +28,10 @@ constexpr size_t kMaxSecretBytesPerCall = size_t{1} << 20;
 // The answer never quotes the value.
 std::optional<std::string> header_problem(std::string_view name, std::string_view value);
 
+// Whether `s` is an RFC 9110 token (a header name, a method): not empty,
+// letters, digits and !#$%&'*+-.^_`|~ only.
+bool is_http_token(std::string_view s);
+
 // Why `name=value` cannot be a query parameter sign() adds, or nullopt:
 // a name of 1 to 256 bytes, no control characters in either, a value of
 // at most kMaxHeaderValueBytes (both are percent-encoded when appended).

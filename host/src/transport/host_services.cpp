@@ -192,7 +192,8 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
   if (CREDPLUG_HAS_FIELD(req, credplug_http_request, timeout_ms)) spec.timeout_ms = long(req->timeout_ms);
   if (CREDPLUG_HAS_FIELD(req, credplug_http_request, client_key_passphrase) && req->client_cert_pem &&
       req->client_key_pem) {
-    // Secrets of the call, all three: a server's error page may echo any.
+    // The key and passphrase are secrets of the call (a server's error page
+    // may echo either); the certificate is public.
     spec.client_cert.emplace();
     spec.client_cert->cert_pem = SecretString(std::string_view(req->client_cert_pem));
     spec.client_cert->key_pem = SecretString(std::string_view(req->client_key_pem));

@@ -183,8 +183,9 @@ typedef struct credplug_http_request {
   /* Minor 3, optional: a client certificate for this request (mTLS), PEM
   ** text, NUL-terminated: the certificate and any intermediates, the
   ** private key (PKCS#8, PKCS#1 or SEC1; encrypted when a passphrase is
-  ** given). Handed to TLS in memory, never written to a file; all three are
-  ** secrets of the call. NULL: no client certificate. An older host ignores
+  ** given). Handed to TLS in memory, never written to a file; the key and
+  ** the passphrase are secrets of the call (the certificate is public). NULL: no client certificate. An older host
+  *ignores
   ** them: require minor 3 when you set them. */
   const char *client_cert_pem;
   const char *client_key_pem;

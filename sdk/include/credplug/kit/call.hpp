@@ -79,8 +79,6 @@ struct SignRequest {
   int64_t time_ms = 0;                   // sign with this time, never the clock
 
   explicit SignRequest(const credplug_sign_request &req);
-  // The value of a header by case-insensitive name, or nullopt.
-  std::optional<std::string_view> header(std::string_view name) const;
 };
 
 class Call {
