@@ -329,9 +329,11 @@ int run_cli(int argc, char **argv) {
                          "a README and test.sh (builds it and runs `credplug test` against credplug-emulator)");
   scaffold_cmd->add_option("ID", o.id, "The new plugin's id: a-z, 0-9, '_' and '-'")->required();
   scaffold_cmd->add_option("DIR", o.dir, "Where to write it (a new or empty directory; default: ./ID)");
-  scaffold_cmd->add_option("--lang", o.lang, "c (the host's C helpers) or cpp (the C++ kit)")
+  scaffold_cmd
+      ->add_option("--lang", o.lang,
+                   "c (the host's C helpers), cpp (the C++ kit) or json (a provider described without code)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"c", "cpp"}));
+      ->check(CLI::IsMember({"c", "cpp", "json"}));
   auto *check_cmd = app.add_subcommand(
       "check-plugin",
       "Check a plugin file before shipping it: its exports, descriptor and schema conventions, an offline\n"

@@ -125,8 +125,12 @@ void print_signed(const OutputOptions &o, const std::string &id, const RequestTo
   }
   std::cout << "Signed " << request.method << " " << (o.reveal ? r.url : json::shown_signed_url(r)) << " at "
             << iso_time(r.time_ms / 1000) << " (" << id << ")\n";
-  std::cout << "Headers to attach:\n";
-  print_headers_text(r.headers, o.reveal);
+  if (r.headers.empty()) {
+    std::cout << "Headers to attach: none\n";
+  } else {
+    std::cout << "Headers to attach:\n";
+    print_headers_text(r.headers, o.reveal);
+  }
   for (const auto &q : r.query)
     std::cout << "Query parameter added: " << q.name << "=" << shown(q.value, q.secret, o.reveal) << "\n";
   for (const auto &i : r.info) std::cout << i.key << ": " << shown(i.value, i.secret, o.reveal) << "\n";
@@ -246,6 +250,11 @@ void print_scaffold(const OutputOptions &o, const std::string &id, const std::st
       w.Key("test"), str(w, dir + "/test.sh");
       w.EndObject();
     });
+    return;
+  }
+  if (lang == "json") {
+    std::cout << "credplug: wrote " << dir << "/ (a provider described in JSON, " << source_lines
+              << " lines, no code); test it with " << dir << "/test.sh\n";
     return;
   }
   std::cout << "credplug: wrote " << dir << "/ (a " << (lang == "c" ? "C" : "C++") << " plugin, " << source_lines

@@ -9,7 +9,7 @@
 
 // The examples' files, embedded at build time (EmbedFile.cmake).
 extern "C" const char credplug_template_c_source[], credplug_template_c_schema[], credplug_template_cpp_source[],
-    credplug_template_cpp_schema[];
+    credplug_template_cpp_schema[], credplug_template_json_description[];
 
 namespace credplug::cli {
 namespace {
@@ -72,11 +72,8 @@ std::string readme(const std::string &id, bool c, const std::string &source) {
          "credential names). The ABI rules are beside each declaration in `credplug/plugin.h`.\n";
 }
 
-std::string test_script(const std::string &id) {
-  return R"SH(#!/usr/bin/env bash
-# Builds the plugin, then runs `credplug test` on it against credplug-emulator's
-# plain OAuth 2.0 provider (POST /oauth/token, GET /oauth/me) over HTTPS with
-# a CA made for the run. Exit 0 when the connection test passes.
+// The head of every test.sh: where credplug is.
+const char *kFindCredplug = R"SH(#!/usr/bin/env bash
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # credplug and credplug-emulator: from CREDPLUG_BIN, else wherever PATH has them.
@@ -85,6 +82,13 @@ if [[ -z ${CREDPLUG_BIN:-} ]]; then
   CREDPLUG_BIN=$(dirname "$(readlink -f "$found")")
 fi
 bin=$CREDPLUG_BIN
+)SH";
+
+std::string test_script(const std::string &id) {
+  return std::string(kFindCredplug) +
+         R"SH(# Builds the plugin, then runs `credplug test` on it against credplug-emulator's
+# plain OAuth 2.0 provider (POST /oauth/token, GET /oauth/me) over HTTPS with
+# a CA made for the run. Exit 0 when the connection test passes.
 build=${BUILD_DIR:-$here/build}
 cmake -S "$here" -B "$build" -DCMAKE_PREFIX_PATH="$bin/.." >/dev/null
 cmake --build "$build" >/dev/null
@@ -107,6 +111,51 @@ JSON
 )SH";
 }
 
+std::string json_readme(const std::string &id) {
+  return "# " + id +
+         "\n\n"
+         "A credplug provider described in JSON, scaffolded by `credplug new --lang json`: an API that takes a\n"
+         "key in the `X-Api-Key` header. No code and nothing to build: the host reads `credplug-" +
+         id +
+         ".provider.json`\n"
+         "and does what it says (docs/DESCRIBED_PROVIDERS.md has every member, and where a provider needs code).\n\n"
+         "- `credplug-" +
+         id +
+         ".provider.json`: the credential's JSON Schema (draft-04; secrets `\"writeOnly\": true`), how\n"
+         "  the credential becomes the request's header (`auth`) and the connection test (`test`).\n"
+         "- `test.sh`: runs `credplug check-plugin` and `credplug test` on it against `credplug-emulator`,\n"
+         "  which plays an API taking such a key, with a test CA it makes.\n\n"
+         "```sh\n./test.sh                     # CREDPLUG_BIN=/opt/credplug/bin if credplug is elsewhere\n"
+         "credplug --plugin-dir . test " +
+         id + " my-credential.json\n```\n";
+}
+
+std::string json_test_script(const std::string &id) {
+  return std::string(kFindCredplug) +
+         R"SH(# The description's checks, then `credplug test` against credplug-emulator
+# playing an API that takes a key in X-Api-Key (GET /)SH" +
+         id + R"SH(/me), over HTTPS with a CA made
+# for the run. Exit 0 when both pass.
+work=$(mktemp -d)
+trap '[[ -s $work/pid ]] && kill "$(cat "$work/pid")" 2>/dev/null; rm -rf "$work"' EXIT
+"$bin/credplug-emulator" --make-pki "$work/pki" >/dev/null
+export TEST_KEY="test-key-$RANDOM$RANDOM"
+cat >"$work/api.json" <<'JSON'
+{"id": ")SH" +
+         id + R"SH(", "auth": "api_key", "api": {"header": "X-Api-Key"}}
+JSON
+"$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port"   --provider "$work/api.json" --client ")SH" +
+         id + R"SH(:test-account:@TEST_KEY" --background --pid-file "$work/pid" >/dev/null
+cat >"$work/credential.json" <<JSON
+{"api_url": "https://localhost:$(cat "$work/port")", "api_key": {"\$env": "TEST_KEY"}}
+JSON
+"$bin/credplug" --ca-file "$work/pki/ca.pem" check-plugin "$here/credplug-)SH" +
+         id + R"SH(.provider.json" --credential "$work/credential.json" >/dev/null
+"$bin/credplug" --ca-file "$work/pki/ca.pem" --plugin-dir "$here" test )SH" +
+         id + R"SH( "$work/credential.json"
+)SH";
+}
+
 }  // namespace
 
 ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, std::string dir) {
@@ -114,7 +163,8 @@ ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, st
     throw Error(
         ErrorKind::InvalidInput,
         "the plugin id '" + id + "' is not 1-64 characters of a-z, 0-9, '_' and '-' starting with a letter or digit");
-  if (lang != "c" && lang != "cpp") throw Error(ErrorKind::InvalidInput, "--lang must be c or cpp, not '" + lang + "'");
+  if (lang != "c" && lang != "cpp" && lang != "json")
+    throw Error(ErrorKind::InvalidInput, "--lang must be c, cpp or json, not '" + lang + "'");
   const bool c = lang == "c";
   if (dir.empty()) dir = id;
   std::error_code ec;
@@ -122,6 +172,17 @@ ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, st
     throw Error(ErrorKind::InvalidInput, dir + " exists and is not empty; name a new directory");
   fs::create_directories(dir, ec);
   if (ec) throw Error(ErrorKind::InvalidInput, "cannot create " + dir + ": " + ec.message());
+  const fs::path root(dir);
+
+  if (lang == "json") {
+    const std::string name = "credplug-" + id + ".provider.json";
+    const std::string description = replace_all(replace_all(credplug_template_json_description, "keyed-api", id),
+                                                "Keyed API (API key in a header)", id);
+    write_file(root / name, description);
+    write_file(root / "README.md", json_readme(id));
+    write_file(root / "test.sh", json_test_script(id), /*executable=*/true);
+    return {dir, {name, "README.md", "test.sh"}, int(std::count(description.begin(), description.end(), '\n'))};
+  }
 
   const std::string example_id = c ? "oauth2-client-c" : "oauth2-client-cpp";
   const std::string example_name = c ? "OAuth 2.0 client (C example)" : "OAuth 2.0 client (C++ example)";
@@ -130,7 +191,6 @@ ScaffoldReport write_scaffold(const std::string &id, const std::string &lang, st
   };
   const std::string source_name = id + (c ? ".c" : ".cpp");
   const std::string source = adapt(c ? credplug_template_c_source : credplug_template_cpp_source);
-  const fs::path root(dir);
   write_file(root / source_name, source);
   write_file(root / (id + ".schema.json"), adapt(c ? credplug_template_c_schema : credplug_template_cpp_schema));
   write_file(root / "CMakeLists.txt", cmake_lists(id, c, source_name));

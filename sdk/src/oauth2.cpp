@@ -45,7 +45,7 @@ std::optional<ClientAuth> client_auth_from_string(std::string_view name) {
 }
 
 Token parse_token_response(int status, std::string_view body, std::string_view endpoint_name,
-                           const std::optional<std::string> &retry_after) {
+                           const std::optional<std::string> &retry_after, const TokenFields &fields) {
   const std::string where(endpoint_name);
   std::string unparsed;
   auto json = JsonDocument::parse_object(body, &unparsed);
@@ -60,23 +60,26 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
     if (error)
       fail(CREDPLUG_ERR_PROVIDER,
            "the " + where + " answered with an error: " + describe_oauth_error(*error, description));
-    auto access = json->string("access_token");
+    auto access = json->string(fields.access_token);
     if (!access || access->empty())
-      fail(CREDPLUG_ERR_PROVIDER, "the " + where + " answered without an access_token (RFC 6749 §5.1 requires one)");
+      fail(CREDPLUG_ERR_PROVIDER,
+           "the " + where + " answered without " +
+               (fields.access_token == "access_token" ? std::string("an access_token (RFC 6749 §5.1 requires one)")
+                                                      : "a token at " + fields.access_token));
     Token token;
     token.access_token = SecretString(std::move(*access));
     wipe(*access);
-    token.token_type = json->string("token_type").value_or("");
+    token.token_type = json->string(fields.token_type).value_or("");
     if (!token.token_type.empty() && lower(token.token_type) != "bearer")
       fail(CREDPLUG_ERR_PROVIDER, "the " + where + " issued a token of type '" + sanitize(token.token_type) +
                                       "'; only Bearer tokens are supported");
-    if (json->has("expires_in")) {
-      auto expires_in = json->integer("expires_in");
+    if (json->has(fields.expires_in)) {
+      auto expires_in = json->integer(fields.expires_in);
       if (!expires_in || *expires_in <= 0)
         fail(CREDPLUG_ERR_PROVIDER,
-             "the " + where + " sent an invalid expires_in (expected a positive number of seconds)");
+             "the " + where + " sent an invalid " + fields.expires_in + " (expected a positive number of seconds)");
       if (*expires_in > kMaxTokenLifetimeSeconds)
-        fail(CREDPLUG_ERR_PROVIDER, "the " + where + " sent expires_in " + std::to_string(*expires_in) +
+        fail(CREDPLUG_ERR_PROVIDER, "the " + where + " sent " + fields.expires_in + " " + std::to_string(*expires_in) +
                                         ", more than 10 years; refusing an absurd token lifetime");
       token.expires_in = expires_in;
     }
@@ -113,8 +116,10 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
                                   (detail.empty() ? " without an OAuth error" : detail));
 }
 
-Token parse_token_response(Call &call, const HttpResponse &response, std::string_view endpoint_name) {
-  Token token = parse_token_response(response.status(), response.body(), endpoint_name, response.header("Retry-After"));
+Token parse_token_response(Call &call, const HttpResponse &response, std::string_view endpoint_name,
+                           const TokenFields &fields) {
+  Token token =
+      parse_token_response(response.status(), response.body(), endpoint_name, response.header("Retry-After"), fields);
   call.add_secret(token.access_token.view());
   if (auto json = JsonDocument::parse_object(response.body()))
     if (auto refresh = json->string("refresh_token"); refresh && !refresh->empty()) {
@@ -129,7 +134,7 @@ namespace {
 // POSTs the form (a secret: wiped here) with any extra headers, and reads the answer.
 Token send_token_request(Call &call, const std::string &token_url,
                          std::vector<std::pair<std::string, std::string>> &form, const std::string &endpoint_name,
-                         std::vector<std::pair<std::string, SecretString>> headers) {
+                         std::vector<std::pair<std::string, SecretString>> headers, const TokenFields &fields) {
   HttpRequest http;
   http.method = "POST";
   http.url = token_url;
@@ -141,7 +146,7 @@ Token send_token_request(Call &call, const std::string &token_url,
   for (auto &field : form) wipe(field.second);
   call.add_secret(http.body.view());
   HttpResponse response = call.send(http);
-  return parse_token_response(call, response, endpoint_name);
+  return parse_token_response(call, response, endpoint_name, fields);
 }
 
 // A JWT of two minutes for the token endpoint, declared secret.
@@ -157,6 +162,7 @@ SecretString assertion(Call &call, const SigningKey &key, JwtClaims claims) {
 Token request_client_credentials(Call &call, const ClientCredentialsRequest &request) {
   std::vector<std::pair<std::string, std::string>> form{{"grant_type", "client_credentials"}};
   if (!request.scope.empty()) form.emplace_back("scope", request.scope);
+  for (const auto &parameter : request.parameters) form.push_back(parameter);
   std::vector<std::pair<std::string, SecretString>> headers;
   if (request.client_auth == ClientAuth::Basic) {
     // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
@@ -180,7 +186,7 @@ Token request_client_credentials(Call &call, const ClientCredentialsRequest &req
     form.emplace_back("client_id", request.client_id);
     form.emplace_back("client_secret", request.client_secret.reveal());
   }
-  return send_token_request(call, request.token_url, form, request.endpoint_name, std::move(headers));
+  return send_token_request(call, request.token_url, form, request.endpoint_name, std::move(headers), request.fields);
 }
 
 Token request_jwt_bearer(Call &call, const JwtBearerRequest &request) {
@@ -194,7 +200,7 @@ Token request_jwt_bearer(Call &call, const JwtBearerRequest &request) {
   std::vector<std::pair<std::string, std::string>> form{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
                                                         {"assertion", assertion(call, *request.key, claims).reveal()}};
   if (!request.scope.empty()) form.emplace_back("scope", request.scope);
-  return send_token_request(call, request.token_url, form, request.endpoint_name, {});
+  return send_token_request(call, request.token_url, form, request.endpoint_name, {}, {});
 }
 
 }  // namespace credplug::kit::oauth2

@@ -395,6 +395,52 @@ int main(void) {
     }
   }
 
+  /* A provider described in JSON (examples/json-provider), no code: an API
+  ** key in a header, against the emulator's API that takes it; in both
+  ** isolation modes (the host interprets a description in either). */
+  {
+    const int32_t modes[2] = {CREDPLUG_ISOLATION_PROCESS, CREDPLUG_ISOLATION_IN_PROCESS};
+    int m;
+    for (m = 0; m < 2; ++m) {
+      char keyed_json[512];
+      credplug_credential *keyed = NULL, *wrong = NULL;
+      credplug_headers *h = NULL;
+      char *result = NULL;
+      dirs[0] = env("CREDPLUG_TEST_DESCRIBED_DIR");
+      dirs[1] = NULL;
+      credplug_host_options_init(&options);
+      options.plugin_dirs = dirs;
+      options.use_environment = CREDPLUG_OFF;
+      options.use_default_dir = CREDPLUG_OFF;
+      options.ca_file = env("CREDPLUG_CA_FILE");
+      options.isolation = modes[m];
+      CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
+      snprintf(keyed_json, sizeof keyed_json, "{\"api_url\":\"https://%s\",\"api_key\":\"%s\"}", ainua,
+               env("CREDPLUG_TEST_STATIC_KEY"));
+      CHECK(credplug_open(host, "keyed-api", keyed_json, strlen(keyed_json), &keyed, NULL) == CREDPLUG_HOST_OK);
+      CHECK(credplug_headers_get(keyed, &h, NULL) == CREDPLUG_HOST_OK);
+      CHECK(credplug_headers_count(h) == 1);
+      CHECK(strcmp(credplug_headers_name(h, 0), "X-Api-Key") == 0);
+      CHECK(strcmp(credplug_headers_value(h, 0), env("CREDPLUG_TEST_STATIC_KEY")) == 0);
+      CHECK(credplug_headers_secret(h, 0) == 1);
+      CHECK(credplug_headers_expires_at(h) == INT64_MAX); /* a static key never expires */
+      credplug_headers_release(h);
+      CHECK(credplug_test(keyed, &result, &err) == CREDPLUG_HOST_OK);
+      CHECK(result != NULL && strstr(result, "keyed-account") != NULL);
+      CHECK(result != NULL && strstr(result, env("CREDPLUG_TEST_STATIC_KEY")) == NULL);
+      credplug_free(result);
+      snprintf(keyed_json, sizeof keyed_json, "{\"api_url\":\"https://%s\",\"api_key\":\"not-the-key-1\"}", ainua);
+      CHECK(credplug_open(host, "keyed-api", keyed_json, strlen(keyed_json), &wrong, NULL) == CREDPLUG_HOST_OK);
+      CHECK(credplug_test(wrong, NULL, &err) == CREDPLUG_HOST_ERR_REJECTED);
+      CHECK(err != NULL && strstr(err, "refused the key") != NULL);
+      credplug_free(err);
+      err = NULL;
+      credplug_credential_free(wrong);
+      credplug_credential_free(keyed);
+      credplug_host_free(host);
+    }
+  }
+
   if (failures) {
     fprintf(stderr, "capi_test: %d check(s) failed\n", failures);
     return 1;

@@ -14,14 +14,19 @@ cleanup() {
 trap cleanup EXIT
 
 export CREDPLUG_TEST_AINUA_SECRET="capi-secret-$RANDOM$RANDOM"
+export CREDPLUG_TEST_STATIC_KEY="capi-static-key-$RANDOM$RANDOM"
 "$bin/credplug-emulator" --make-pki "$work/pki" >/dev/null
+# The API the described keyed-api provider (examples/json-provider) talks to.
+echo '{"id": "keyed-api", "auth": "api_key", "api": {"header": "X-Api-Key"}}' >"$work/keyed-api.json"
 # --background returns once it listens (or with why it cannot).
 "$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port" \
-  --client "ainua:connector-1:@CREDPLUG_TEST_AINUA_SECRET" --background --pid-file "$work/emulator.pid" >/dev/null
+  --client "ainua:connector-1:@CREDPLUG_TEST_AINUA_SECRET" --provider "$work/keyed-api.json" \
+  --client "keyed-api:keyed-account:@CREDPLUG_TEST_STATIC_KEY" --background --pid-file "$work/emulator.pid" >/dev/null
 emulator_pid=$(cat "$work/emulator.pid")
 
 export CREDPLUG_TEST_PLUGIN_DIR=$plugins
 export CREDPLUG_TEST_HOSTILE_DIR=$hostile
+export CREDPLUG_TEST_DESCRIBED_DIR=$src/../../examples/json-provider
 export CREDPLUG_CA_FILE=$work/pki/ca.pem
 export CREDPLUG_TEST_AINUA_HOST=localhost:$(cat "$work/port")
 export CREDPLUG_TEST_HOST_LIB=$lib/libcredplug-host.so

@@ -40,7 +40,7 @@ NOT_RUN_HERE = {
     "scripts/format.sh": ".ci/run runs check-source.sh (format --check), tidy.sh, sanitize.sh and fuzz.sh",
 }
 
-DOCUMENTS = ["README.md", "CONTRIBUTING.md", "docs/ARCHITECTURE.md", "docs/EMULATOR.md", "docs/SANDBOX.md",
+DOCUMENTS = ["README.md", "CONTRIBUTING.md", "docs/ARCHITECTURE.md", "docs/DESCRIBED_PROVIDERS.md", "docs/EMULATOR.md", "docs/SANDBOX.md",
              "docs/SHARED_CACHE.md", "docs/WRITING_PLUGINS.md", "examples/embed/README.md",
              "examples/c-plugin/README.md", "examples/cpp-plugin/README.md"] + [
     f"plugins/{p}/README.md" for p in ("ainua", "avni", "avonhealth", "aws", "nexla", "opencrvs")]

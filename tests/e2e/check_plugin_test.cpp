@@ -54,7 +54,9 @@ TEST_CASE("check-plugin: every mistake is named, and the run exits 7") {
   CHECK(contains(r.out, "FAIL  exports"));
   r = E2E::get().cli({"check-plugin", "/etc/hostname"});
   CHECK(r.exit_code == 7);
-  CHECK(contains(r.out, "the host finds plugins only as credplug-<id>.so"));
+  CHECK(contains(
+      r.out,
+      "the host finds plugins only as credplug-<id>.so, and described providers as credplug-<id>.provider.json"));
 }
 
 TEST_CASE("check-plugin --credential: a live run against the emulator, as JSON") {
@@ -120,4 +122,36 @@ TEST_CASE("check-plugin --credential: says an expiry was given only when the plu
                                   R"(/hmac","key_id":"check-key","secret":"CANARY-check-hmac-secret-0001"})")});
   CHECK(r.exit_code == 0);
   CHECK(contains(r.out, "authenticated (0 header(s), never expires) and the connection test passed"));
+}
+
+TEST_CASE("check-plugin: every shipped description is clean; live, a key is searched for in every output") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string dir = std::string(CREDPLUG_SOURCE_DIR) + "/examples/json-provider";
+  int checked = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(dir)) {
+    CAPTURE(entry.path().string());
+    auto r = env.cli({"check-plugin", entry.path().string()});
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "  ok    file: named for described provider '"));
+    CHECK(contains(r.out, "  skip  exports: a described provider is data"));
+    CHECK(contains(r.out, "  ok    create: create() accepted a credential made from the schema"));
+    CHECK(contains(r.out, "\nclean ("));
+    ++checked;
+  }
+  CHECK(checked == 6);
+  const std::string credential = env.write_new(
+      "check-described", R"({"api_url": ")" + env.emu->origin() + R"(", "api_key": ")" + kStaticKey + "\"}");
+  auto r = env.trusted({"check-plugin", dir + "/credplug-keyed-api.provider.json", "--credential", credential});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "  ok    live: authenticated (1 header(s), never expires) and the connection test passed"));
+  CHECK(
+      contains(r.out, "  ok    concurrency: 8 threads x 4 rounds of create/destroy and authenticate on one instance"));
+  // A description the host refuses fails the load step, naming the member.
+  const std::string bad_dir = env.new_dir("check-described");
+  const std::string bad = env.write(bad_dir + "/credplug-x.provider.json", R"({"credplug_provider": 1, "id": "x"})");
+  r = env.cli({"check-plugin", bad});
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.out, "FAIL  load"));
+  CHECK(contains(r.out, "display_name is required"));
 }

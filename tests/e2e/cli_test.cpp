@@ -356,7 +356,9 @@ TEST_CASE("a mistyped command is named, with the nearest command; a --plugin-dir
   CHECK(file.exit_code == 3);
   CHECK(contains(file.err, "is a file, not a directory"));
   auto unknown = env.trusted({"auth", "nope", cred_file()});
-  CHECK(contains(unknown.err, "for a plugin elsewhere, name the directory that holds credplug-nope.so (--plugin-dir"));
+  CHECK(contains(unknown.err,
+                 "for a plugin elsewhere, name the directory that holds credplug-nope.so or "
+                 "credplug-nope.provider.json (--plugin-dir"));
 }
 
 TEST_CASE("test: many files or a directory, concurrently; a summary table; JSON per credential; first failure's code") {

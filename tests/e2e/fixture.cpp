@@ -34,7 +34,20 @@ E2E &E2E::get() {
     e->pki = make_test_pki(e->dir + "/pki");
     e->other_pki = make_test_pki(e->dir + "/other-pki", "unrelated test CA");
     e->emu = std::make_unique<emulator::Emulator>(
-        emulator::Emulator::Options{e->pki.server_cert, e->pki.server_key, "127.0.0.1", 0, {}, e->pki.ca_cert});
+        emulator::Emulator::Options{e->pki.server_cert,
+                                    e->pki.server_key,
+                                    "127.0.0.1",
+                                    0,
+                                    // APIs that take a static key or a user and password, for
+                                    // the described providers of examples/json-provider.
+                                    {emulator::parse_description(R"({"id": "keyed-api", "auth": "api_key",
+                                                                     "api": {"header": "X-Api-Key"}})"),
+                                     emulator::parse_description(R"({"id": "query-key-api", "auth": "api_key",
+                                                                     "api": {"query": "api_key"}})"),
+                                     emulator::parse_description(R"({"id": "bearer-api", "auth": "api_key",
+                                                                     "api": {"scheme": "Bearer"}})"),
+                                     emulator::parse_description(R"({"id": "basic-api", "auth": "basic"})")},
+                                    e->pki.ca_cert});
     e->emu->add_client("ainua", kClientId, kCanary);
     e->emu->add_client("nexla", "42", kNexlaKey);
     e->emu->add_client("opencrvs", kOpenCrvsClient, kOpenCrvsSecret);
@@ -43,6 +56,10 @@ E2E &E2E::get() {
     e->emu->add_client("avni", "avni-app", kAvniSecret);
     e->emu->add_client("avni-user", "field.worker", kAvniPassword);
     e->emu->add_client("aws", kAwsKeyId, kAwsSecret);
+    e->emu->add_client("keyed-api", "keyed-account", kStaticKey);
+    e->emu->add_client("query-key-api", "query-account", kStaticKey);
+    e->emu->add_client("bearer-api", "bearer-account", kStaticKey);
+    e->emu->add_client("basic-api", "basic-user", kStaticKey);
     // Never destroyed: its key must not still be in the making at exit
     // (OpenSSL cleans up then, under the thread making it).
     e->emu->wait_until_ready();

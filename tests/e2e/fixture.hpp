@@ -33,7 +33,10 @@ inline const std::string kAvniSecret = "CANARY-avni-client-secret-do-not-print";
 inline const std::string kAvniPassword = "CANARY-avni-password-do-not-print";
 inline const std::string kAwsKeyId = "AKIACREDPLUGTEST0001";
 inline const std::string kAwsSecret = "CANARY/aws+secret/access/key/do/not/print";
+// The key (or password) of the described providers' APIs (examples/json-provider).
+inline const std::string kStaticKey = "CANARY-static-api-key-do-not-print";
 inline const std::vector<std::string> kSecrets = {kCanary,
+                                                  kStaticKey,
                                                   kNexlaKey,
                                                   "user-api-key-42-secret",
                                                   "org-api-key-42-secret",

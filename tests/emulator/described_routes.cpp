@@ -7,6 +7,7 @@
 // apply to both endpoints.
 #include "emulator_state.hpp"
 
+#include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
 
 #include <rapidjson/document.h>
@@ -90,8 +91,49 @@ void token(const ProviderDescription &d, Emulator::State &state, const httplib::
   state.answer_token(d.id, res, body);
 }
 
+// 401 with what the API expected, as a server that knows its scheme says it.
+void refuse(const ProviderDescription &d, httplib::Response &res, const std::string &expected) {
+  res.status = 401;
+  if (d.api_header == "Authorization" && !d.api_scheme.empty() && d.api_query.empty())
+    res.set_header("WWW-Authenticate",
+                   d.api_scheme + (d.auth == "basic" ? " realm=\"" + d.id + "\"" : " error=\"invalid_token\""));
+  res.set_content("{\"error\":\"invalid_token\",\"expected\":\"" + json_escape(expected) + "\"}", "application/json");
+}
+
+// The client a static key or a Basic user:password names, or "".
+std::string static_client(const ProviderDescription &d, Emulator::State &state, const httplib::Request &req) {
+  if (d.auth == "api_key") {
+    std::string key = d.api_query.empty() ? req.get_header_value(d.api_header) : req.get_param_value(d.api_query);
+    if (d.api_query.empty() && !d.api_scheme.empty()) {
+      if (key.size() <= d.api_scheme.size() ||
+          strncasecmp(key.c_str(), d.api_scheme.c_str(), d.api_scheme.size()) != 0 || key[d.api_scheme.size()] != ' ')
+        return "";
+      key = key.substr(d.api_scheme.size() + 1);
+    }
+    return key.empty() ? "" : state.client_for_secret(d.id, key);
+  }
+  // RFC 7617: base64(user-id ":" password), neither form-encoded.
+  std::string value = req.get_header_value("Authorization");
+  if (value.size() < 7 || strncasecmp(value.c_str(), "Basic ", 6) != 0) return "";
+  auto decoded = kit::base64_decode(value.substr(6));
+  size_t colon = decoded ? decoded->find(':') : std::string::npos;
+  if (colon == std::string::npos) return "";
+  const std::string user = decoded->substr(0, colon);
+  return state.client_ok(d.id, user, decoded->substr(colon + 1)) ? user : "";
+}
+
 void api(const ProviderDescription &d, Emulator::State &state, const httplib::Request &req, httplib::Response &res) {
   if (state.enter(d.id, d.id + ".api", req, res)) return;
+  if (d.auth != "oauth2") {
+    const std::string client = static_client(d, state, req);
+    if (client.empty())
+      return refuse(d, res,
+                    d.auth == "basic"      ? "Authorization: Basic <base64(user:password)>"
+                    : !d.api_query.empty() ? "?" + d.api_query + "=<key>"
+                    : d.api_scheme.empty() ? d.api_header + ": <key>"
+                                           : d.api_header + ": " + d.api_scheme + " <key>");
+    return res.set_content("{\"client_id\":\"" + json_escape(client) + "\"}", "application/json");
+  }
   std::string value = req.get_header_value(d.api_header);
   std::string token;
   if (d.api_scheme.empty()) {
@@ -102,14 +144,8 @@ void api(const ProviderDescription &d, Emulator::State &state, const httplib::Re
     token = value.substr(d.api_scheme.size() + 1);
   }
   const IssuedToken *issued = token.empty() ? nullptr : state.valid_token(d.id, token);
-  if (issued == nullptr) {
-    res.status = 401;
-    if (d.api_header == "Authorization" && !d.api_scheme.empty())
-      res.set_header("WWW-Authenticate", d.api_scheme + " error=\"invalid_token\"");
-    return res.set_content("{\"error\":\"invalid_token\",\"expected\":\"" + json_escape(d.api_header) + ": " +
-                               json_escape(d.api_scheme.empty() ? "<token>" : d.api_scheme + " <token>") + "\"}",
-                           "application/json");
-  }
+  if (issued == nullptr)
+    return refuse(d, res, d.api_header + ": " + (d.api_scheme.empty() ? "<token>" : d.api_scheme + " <token>"));
   res.set_content("{\"client_id\":\"" + json_escape(issued->client_id) + "\"}", "application/json");
 }
 
@@ -134,9 +170,9 @@ void refuse_unknown_members(std::string_view text) {
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return;  // the kit's parser says what is wrong
   const std::map<std::string, std::set<std::string>> allowed = {
-      {"", {"id", "token", "api"}},
+      {"", {"id", "auth", "token", "api"}},
       {"/token", {"path", "style", "client_auth", "lifetime_s"}},
-      {"/api", {"path", "header", "scheme"}}};
+      {"/api", {"path", "header", "scheme", "query"}}};
   for (const auto &[where, names] : allowed) {
     const rapidjson::Value *object = where.empty() ? &doc : rapidjson::Pointer(where.c_str()).Get(doc);
     if (object == nullptr) continue;
@@ -163,6 +199,10 @@ ProviderDescription parse_description(std::string_view text) {
   d.id = field(*doc, "/id", "");
   if (!std::regex_match(d.id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
     throw std::runtime_error("provider description: /id must be 1-64 characters of a-z, 0-9, '_' and '-'");
+  d.auth = field(*doc, "/auth", "oauth2", {"oauth2", "api_key", "basic"});
+  if (d.auth != "oauth2" && doc->has("/token"))
+    throw std::runtime_error("provider description: /token is for auth \"oauth2\"; a provider with auth \"" + d.auth +
+                             "\" has no token endpoint");
   d.token_path = field(*doc, "/token/path", "/" + d.id + "/token");
   d.token_style = field(*doc, "/token/style", "form", {"form", "json"});
   d.client_auth = field(*doc, "/token/client_auth", "any", {"basic", "post", "private_key_jwt", "any"});
@@ -174,7 +214,14 @@ ProviderDescription parse_description(std::string_view text) {
   }
   d.api_path = field(*doc, "/api/path", "/" + d.id + "/me");
   d.api_header = field(*doc, "/api/header", "Authorization");
-  d.api_scheme = field(*doc, "/api/scheme", "Bearer");
+  d.api_scheme = field(*doc, "/api/scheme", d.auth == "basic" ? "Basic" : d.auth == "api_key" ? "" : "Bearer");
+  d.api_query = field(*doc, "/api/query", "");
+  if (!d.api_query.empty() && d.auth != "api_key")
+    throw std::runtime_error("provider description: /api/query is for auth \"api_key\" (a key in the query string)");
+  if (d.auth == "basic" && (d.api_header != "Authorization" || d.api_scheme != "Basic"))
+    throw std::runtime_error(
+        "provider description: auth \"basic\" is Authorization: Basic (RFC 7617); leave out "
+        "/api/header and /api/scheme");
   for (const auto *path : {&d.token_path, &d.api_path})
     if (!std::regex_match(*path, std::regex("/[A-Za-z0-9._~/-]*")) || path->rfind("/_emulator", 0) == 0)
       throw std::runtime_error("provider description: '" + *path + "' is not a plain absolute path outside /_emulator");
@@ -182,8 +229,9 @@ ProviderDescription parse_description(std::string_view text) {
 }
 
 void install_described(httplib::Server &server, Emulator::State &state, const ProviderDescription &d) {
-  server.Post(d.token_path,
-              [&state, d](const httplib::Request &req, httplib::Response &res) { token(d, state, req, res); });
+  if (d.auth == "oauth2")
+    server.Post(d.token_path,
+                [&state, d](const httplib::Request &req, httplib::Response &res) { token(d, state, req, res); });
   server.Get(d.api_path, [&state, d](const httplib::Request &req, httplib::Response &res) { api(d, state, req, res); });
 }
 

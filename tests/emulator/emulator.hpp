@@ -37,6 +37,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // the API endpoint that checks the token.
 struct ProviderDescription {
   std::string id;
+  // How the API takes a client: "oauth2" (a token from the token endpoint),
+  // "api_key" (a --client's secret, as is) or "basic" (RFC 7617 user:password
+  // of a --client). Only "oauth2" has a token endpoint.
+  std::string auth = "oauth2";
   std::string token_path;            // default /<id>/token
   std::string token_style = "form";  // "form" (RFC 6749) or "json" (a JSON body)
   std::string client_auth = "any";   // "basic", "post" or "any"
@@ -44,6 +48,7 @@ struct ProviderDescription {
   std::string api_path;  // default /<id>/me
   std::string api_header = "Authorization";
   std::string api_scheme = "Bearer";  // "": the header is the bare token
+  std::string api_query;              // api_key: the query parameter with the key instead of a header
 };
 // Throws std::runtime_error naming the field that is wrong.
 ProviderDescription parse_description(std::string_view json);

@@ -172,6 +172,13 @@ for lang in c cpp; do
   grep -q "acme-$lang: OK" <<<"$out" || fail "the scaffolded $lang plugin did not pass its test: $out"
   grep -q "client_id: acme-$lang-client" <<<"$out" || fail "the scaffolded $lang plugin's test output is unexpected: $out"
 done
+# ... and a provider described in JSON: nothing to build, its test.sh passes
+# against the installed emulator with the installed credplug.
+(cd "$prefix" && credplug new acme-json --lang json >/dev/null) || fail "credplug new --lang json failed"
+[[ -f $prefix/acme-json/credplug-acme-json.provider.json ]] || fail "credplug new --lang json wrote no description"
+out=$("$prefix/acme-json/test.sh" 2>&1) || fail "the scaffolded described provider's test.sh failed: $out"
+grep -q "acme-json: OK" <<<"$out" || fail "the scaffolded described provider did not pass its test: $out"
+grep -q "account: test-account" <<<"$out" || fail "the scaffolded described provider's test output is unexpected: $out"
 # The README's "Write a plugin" snippets, exactly as printed there, build
 # against the installed package.
 mkdir -p "$prefix/readme"
@@ -206,4 +213,4 @@ rc=$?
 set -e
 [[ $rc == 6 ]] || fail "the C example against a failing described provider exited $rc, not 6: $out"
 grep -q "is failing (HTTP 503).*retry after 9 s" <<<"$out" || fail "the outage was not reported: $out"
-echo "out_of_tree: OK (installed SDK and docs, find_package, the installed examples in C++ and C, the README snippet, credplug new, a described provider)"
+echo "out_of_tree: OK (installed SDK and docs, find_package, the installed examples in C++ and C, the README snippet, credplug new in C, C++ and JSON, a provider described to the emulator)"

@@ -1,5 +1,6 @@
 #include <credplug/plugin_check.hpp>
 
+#include "described/provider_description.hpp"
 #include "plugin/elf_exports.hpp"
 #include "schema/rapidjson_schema.hpp"
 #include "schema/schema_checks.hpp"
@@ -328,7 +329,7 @@ void search_result(const std::vector<std::string> &secrets, const AuthResult &au
 
 std::string id_from_file(const fs::path &file) {
   const std::string name = file.filename().string();
-  static const std::regex kName("credplug-([a-z0-9_-]+)\\.so");
+  static const std::regex kName("credplug-([a-z0-9_-]+)\\.(so|provider\\.json)");
   std::smatch m;
   return std::regex_match(name, m, kName) ? m[1].str() : "";
 }
@@ -371,6 +372,7 @@ class PluginChecker {
 
  private:
   bool last_passed() const { return report.results.back().status != "fail"; }
+  bool described() const { return host::is_provider_description_file(options.file); }
 
   const PluginCheckOptions &options;
   const Clock::time_point start;
@@ -394,14 +396,19 @@ bool PluginChecker::check_file() {
     if (!fs::is_regular_file(file, ec)) return r.problems.push_back(options.file + " is not a file");
     if (report.id.empty())
       r.problems.push_back("the file is named " + file.filename().string() +
-                           "; the host finds plugins only as credplug-<id>.so (id: a-z, 0-9, '_', '-')");
+                           "; the host finds plugins only as credplug-<id>.so, and described providers as "
+                           "credplug-<id>.provider.json (id: a-z, 0-9, '_', '-')");
     else
-      r.detail = "named for plugin '" + report.id + "'";
+      r.detail = "named for " + std::string(described() ? "described provider '" : "plugin '") + report.id + "'";
   }));
   return last_passed();
 }
 
 bool PluginChecker::check_exports() {
+  if (described()) {
+    report.results.push_back(skipped("exports", "a described provider is data: it exports nothing and runs no code"));
+    return true;
+  }
   bool entry_missing = false;  // read, and without the entry point: nothing more to check
   report.results.push_back(run_check("exports", [&](CheckResult &r) {
     // Every global symbol it defines: exactly the entry point is allowed.
@@ -445,6 +452,11 @@ bool PluginChecker::check_load() {
   plugin_host = std::make_unique<Host>(ho);
   report.results.push_back(run_check("load", [&](CheckResult &r) {
     info = plugin_host->plugin(report.id);  // its Error is the problem (run_check)
+    if (described()) {
+      r.detail = info.id + " " + info.version + ", read and checked by the host, which interprets it (" +
+                 info.no_namespaces + ")";
+      return;
+    }
     r.detail = info.id + " " + info.version + ", ABI " + std::to_string(info.abi_major) + "." +
                std::to_string(info.abi_minor) + ", isolation " + info.isolation +
                (info.namespaces ? " in namespaces" : " without namespaces (" + info.no_namespaces + ")");
@@ -457,7 +469,9 @@ void PluginChecker::check_descriptor() {
     if (info.display_name.empty()) r.problems.push_back("display_name is empty: it is what users see");
     if (!std::regex_match(info.version, std::regex("[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.+-]*)?")))
       r.problems.push_back("version '" + info.version + "' is not MAJOR.MINOR.PATCH (Semantic Versioning)");
-    if (info.abi_minor < CREDPLUG_ABI_MINOR)
+    if (described())
+      r.detail = "described (credplug_provider " + std::to_string(host::kProviderDescriptionFormat) + ")";
+    else if (info.abi_minor < CREDPLUG_ABI_MINOR)
       r.detail = "built against ABI 1." + std::to_string(info.abi_minor) + " (this host speaks 1." +
                  std::to_string(CREDPLUG_ABI_MINOR) + "; it keeps loading)";
     else

@@ -53,11 +53,12 @@ bool valid_plugin_id(std::string_view id) {
 
 std::string conventional_plugin_id(const std::string &file) {
   std::string name = fs::path(file).filename().string();
-  const std::string prefix = "credplug-", suffix = ".so";
-  if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
-      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return "";
-  return name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  const std::string prefix = "credplug-";
+  for (const std::string suffix : {".so", ".provider.json"})
+    if (name.size() > prefix.size() + suffix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  return "";
 }
 
 std::string canonical_path(const std::string &path) {

@@ -22,7 +22,8 @@ bool valid_plugin_id(std::string_view id);
 // file for the process-wide registries of loaded plugins.
 std::string canonical_path(const std::string &path);
 
-// "ainua" for ".../credplug-ainua.so"; "" for a name without that shape.
+// "ainua" for ".../credplug-ainua.so" (a plugin) or ".../credplug-ainua.provider.json"
+// (a described provider); "" for a name without either shape.
 std::string conventional_plugin_id(const std::string &file);
 
 }  // namespace credplug::host

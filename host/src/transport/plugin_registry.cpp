@@ -1,5 +1,7 @@
 #include "transport/plugin_registry.hpp"
 
+#include "described/described_transport.hpp"
+#include "described/provider_description.hpp"
 #include "plugin/plugin_paths.hpp"
 #include "transport/in_process_transport.hpp"
 #include "transport/process_transport.hpp"
@@ -20,7 +22,9 @@ std::vector<std::string> plugin_files(const std::string &dir) {
   std::vector<std::string> files;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().extension() == ".so" && it->is_regular_file(ec)) files.push_back(it->path().string());
+    if ((it->path().extension() == ".so" || is_provider_description_file(it->path().string())) &&
+        it->is_regular_file(ec))
+      files.push_back(it->path().string());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -46,9 +50,16 @@ std::string check_key(const LoadPolicy &policy) {
   return key;
 }
 
+// The names a plugin with this id may have in a directory, in the order looked for.
+std::vector<std::string> file_names_for(const std::string &id) {
+  return {"credplug-" + id + ".so", "credplug-" + id + kProviderDescriptionSuffix};
+}
+
 }  // namespace
 
 std::shared_ptr<PluginTransport> PluginRegistry::load(const std::string &path) {
+  // A description is data: the host reads it here, whatever the isolation.
+  if (is_provider_description_file(path)) return load_described(path);
   if (policy_.isolated)
     return load_in_runner(
         path, policy_.runner, policy_.load_deadline_ms,
@@ -88,8 +99,8 @@ void PluginRegistry::accept(const std::string &path, const std::string &pinned_a
   // A lookup by id loads credplug-<id>.so and never credplug-<other>.so, so
   // a file must hold the plugin its name says.
   if (!named.empty() && named != id) {
-    problems_[path] =
-        "it is named for plugin '" + named + "' but holds plugin '" + id + "'; rename it credplug-" + id + ".so";
+    problems_[path] = "it is named for plugin '" + named + "' but holds plugin '" + id + "'; rename it credplug-" + id +
+                      (is_provider_description_file(path) ? kProviderDescriptionSuffix : ".so");
     return;
   }
   if (auto it = by_id_.find(id); it != by_id_.end() && it->second != plugin) {
@@ -189,7 +200,7 @@ bool PluginRegistry::replaced(const std::shared_ptr<PluginTransport> &plugin) {
   } catch (const LoadError &) {  // removed: the loaded plugin keeps serving
     return false;
   }
-  if (policy_.isolated) return true;
+  if (policy_.isolated || is_provider_description_file(d.path)) return true;
   // Its code is mapped in this process, and dlopen() would hand it back.
   if (warned_replaced_.insert(d.path).second)
     logger_.write(CREDPLUG_LOG_WARN, "plugin '" + d.id + "': " + d.path +
@@ -207,15 +218,16 @@ std::shared_ptr<PluginTransport> PluginRegistry::find(const std::string &id) {
     by_id_.erase(it);
   }
   // The conventional file name first, so one command loads one plugin.
-  for (const auto &dir : dirs_) {
-    std::string path = (fs::path(dir) / ("credplug-" + id + ".so")).string();
-    std::error_code ec;
-    if (!fs::exists(path, ec)) continue;
-    try_load(path);
-    if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
-    if (auto p = problems_.find(path); p != problems_.end())
-      throw Error(ErrorKind::Plugin, "the plugin file for '" + id + "' (" + path + ") cannot be used: " + p->second);
-  }
+  for (const auto &dir : dirs_)
+    for (const auto &name : file_names_for(id)) {
+      std::string path = (fs::path(dir) / name).string();
+      std::error_code ec;
+      if (!fs::exists(path, ec)) continue;
+      try_load(path);
+      if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
+      if (auto p = problems_.find(path); p != problems_.end())
+        throw Error(ErrorKind::Plugin, "the plugin file for '" + id + "' (" + path + ") cannot be used: " + p->second);
+    }
   // Then files whose names do not say which plugin they hold; a file named
   // for another plugin is not loaded (its code is not run) for this lookup.
   std::set<std::string> known_ids;
@@ -233,11 +245,11 @@ std::shared_ptr<PluginTransport> PluginRegistry::find(const std::string &id) {
   for (const auto &known_id : known_ids) known += (known.empty() ? "" : ", ") + known_id;
   std::string searched;
   for (const auto &d : dirs_) searched += (searched.empty() ? "" : ", ") + d;
-  throw Error(ErrorKind::InvalidInput, "no plugin with id '" + id +
-                                           "'; available: " + (known.empty() ? "none" : known) +
-                                           " (searched: " + (searched.empty() ? "no directories" : searched) +
-                                           "); for a plugin elsewhere, name the directory that holds credplug-" + id +
-                                           ".so (--plugin-dir DIR, or CREDPLUG_PLUGIN_PATH)");
+  throw Error(ErrorKind::InvalidInput,
+              "no plugin with id '" + id + "'; available: " + (known.empty() ? "none" : known) +
+                  " (searched: " + (searched.empty() ? "no directories" : searched) +
+                  "); for a plugin elsewhere, name the directory that holds credplug-" + id + ".so or credplug-" + id +
+                  kProviderDescriptionSuffix + " (--plugin-dir DIR, or CREDPLUG_PLUGIN_PATH)");
 }
 
 }  // namespace credplug::host

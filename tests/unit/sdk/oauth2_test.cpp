@@ -106,3 +106,25 @@ TEST_CASE("token responses: nesting, encodings and absurd lifetimes are refused 
   CHECK(oauth2::parse_token_response(200, R"({"access_token":"abc","expires_in":315360000})", "t").expires_in ==
         315360000);
 }
+
+TEST_CASE("token response: a provider's own field names, as member names or JSON pointers") {
+  oauth2::TokenFields fields;
+  fields.access_token = "/data/token";
+  fields.expires_in = "ttl";
+  auto token = parse_token_response(200, R"({"data":{"token":"abc"},"ttl":90})", "x", std::nullopt, fields);
+  CHECK(token.access_token.reveal() == "abc");
+  CHECK(token.expires_in.value() == 90);
+  try {
+    parse_token_response(200, R"({"access_token":"abc"})", "Acme token endpoint", std::nullopt, fields);
+    FAIL("a token where the mapping does not look was taken");
+  } catch (const Failure &f) {
+    CHECK(f.code() == CREDPLUG_ERR_PROVIDER);
+    CHECK(std::string(f.what()) == "the Acme token endpoint answered without a token at /data/token");
+  }
+  try {
+    parse_token_response(200, R"({"data":{"token":"abc"},"ttl":-1})", "x", std::nullopt, fields);
+    FAIL("a negative lifetime was taken");
+  } catch (const Failure &f) {
+    CHECK(std::string(f.what()).find("sent an invalid ttl") != std::string::npos);
+  }
+}

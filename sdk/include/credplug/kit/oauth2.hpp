@@ -25,6 +25,14 @@ enum class ClientAuth {
 // "basic" / "post" / "private_key_jwt" as written in schemas; nullopt for anything else.
 std::optional<ClientAuth> client_auth_from_string(std::string_view name);
 
+// Where a token response keeps the token and its lifetime: a member name or
+// an RFC 6901 pointer ("/data/token") each. The defaults are RFC 6749 §5.1's.
+struct TokenFields {
+  std::string access_token = "access_token";
+  std::string expires_in = "expires_in";
+  std::string token_type = "token_type";
+};
+
 struct ClientCredentialsRequest {
   std::string token_url;
   std::string client_id;
@@ -35,6 +43,9 @@ struct ClientCredentialsRequest {
   const SigningKey *assertion_key = nullptr;
   std::string key_id;
   std::string scope;  // sent only when not empty
+  // More form parameters the provider wants ("audience"), sent as given.
+  std::vector<std::pair<std::string, std::string>> parameters;
+  TokenFields fields;  // where the answer keeps the token
   // The provider's name in messages: "Ainua token endpoint".
   std::string endpoint_name = "token endpoint";
 };
@@ -77,11 +88,13 @@ Token request_jwt_bearer(Call &call, const JwtBearerRequest &request);
 // the token (with a refresh_token, if sent) declared secret to the host at
 // once, as request_client_credentials() does. `endpoint_name` is used in
 // messages.
-Token parse_token_response(Call &call, const HttpResponse &response, std::string_view endpoint_name);
+Token parse_token_response(Call &call, const HttpResponse &response, std::string_view endpoint_name,
+                           const TokenFields &fields = {});
 
 // The same without a call: nothing is declared secret (declare the token
 // yourself, at once). For tests and tools.
 Token parse_token_response(int status, std::string_view body, std::string_view endpoint_name,
-                           const std::optional<std::string> &retry_after = std::nullopt);
+                           const std::optional<std::string> &retry_after = std::nullopt,
+                           const TokenFields &fields = {});
 
 }  // namespace credplug::kit::oauth2
