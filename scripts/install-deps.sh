@@ -23,12 +23,15 @@ packages=(
   clang libclang-rt-14-dev  # fuzz/: libFuzzer (scripts/fuzz.sh)
   clang-format clang-tidy   # scripts/check-source.sh, scripts/tidy.sh
   python3-requests python3-authlib  # bench/: the Python thread-pool baseline
+  nodejs                # tests/oidc: node-oidc-provider, a real authorization server
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm comes with some builds of nodejs (NodeSource's) and apart in Debian's.
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]} == 0)); then
   exit 0
 fi
