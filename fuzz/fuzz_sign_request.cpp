@@ -45,7 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   key.secret_access_key = credplug::kit::SecretString(std::string_view("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"));
   key.region = "us-east-1";
   key.service = size % 2 ? "s3" : "service";
-  const auto s = credplug::aws::sign_v4(key, r, credplug::aws::options_for_service(key.service));
+  auto options = credplug::aws::options_for_service(key.service);
+  if (size % 3 == 0) options.presign_expires_s = int64_t(size % 604800) + 1;  // and every third presigned
+  const auto s = credplug::aws::sign_v4(key, r, options);
   if (s.signature.size() != 64) __builtin_trap();
+  if ((options.presign_expires_s > 0) != !s.query.empty()) __builtin_trap();
   return 0;
 }

@@ -9,7 +9,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 using namespace credplug::kit;
 using credplug::aws::SigV4Credentials;
@@ -68,9 +70,21 @@ class Aws final : public Provider {
   // never expires, so the host never calls this again.
   void authenticate(Call &call) override { call.never_expires(); }
 
+  // A URL with X-Amz-Expires=N is presigned: the signature goes in its
+  // query (N seconds, at most 7 days), as AWS's SDKs presign. Otherwise the
+  // Authorization header. An X-Amz-Content-Sha256: UNSIGNED-PAYLOAD header
+  // (S3) is signed as the payload's hash; a presigned S3 URL always is.
   void sign(Call &call, const SignRequest &request) override {
-    const auto signature =
-        sign_with(key_, request.method, request.url, request.headers, request.body_sha256, request.time_ms / 1000);
+    const auto signature = sign_with(key_, request.method, request.url, request.headers, payload_hash(request),
+                                     request.time_ms / 1000, true);
+    if (!signature.query.empty()) {
+      for (const auto &[name, value] : signature.query)
+        if (name == "X-Amz-Signature" || name == "X-Amz-Security-Token")
+          call.query(name, value, true);   // whoever has the URL has the access it grants
+        else if (name != "X-Amz-Expires")  // already in the URL
+          call.query(name, value, false);
+      return;
+    }
     call.header("Authorization", signature.authorization.view(), true);
     for (const auto &[name, value] : signature.added)
       if (name == "X-Amz-Security-Token")
@@ -84,7 +98,7 @@ class Aws final : public Provider {
     sts.service = "sts";
     const std::vector<std::pair<std::string_view, std::string_view>> headers{
         {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-    const auto signature = sign_with(sts, "POST", sts_url_, headers, sha256_hex(kStsBody), call.now_seconds());
+    const auto signature = sign_with(sts, "POST", sts_url_, headers, sha256_hex(kStsBody), call.now_seconds(), false);
     HttpRequest http;
     http.method = "POST";
     http.url = sts_url_;
@@ -109,24 +123,65 @@ class Aws final : public Provider {
   }
 
  private:
+  // The body's hash, or UNSIGNED-PAYLOAD when the request's own
+  // X-Amz-Content-Sha256 says so.
+  static std::string payload_hash(const SignRequest &request) {
+    for (const auto &[name, value] : request.headers)
+      if (strncasecmp(std::string(name).c_str(), "x-amz-content-sha256", 21) == 0) {
+        if (value == credplug::aws::kUnsignedPayload) return credplug::aws::kUnsignedPayload;
+        if (value != request.body_sha256)
+          fail(CREDPLUG_ERR_INVALID_CONFIG,
+               "the request's X-Amz-Content-Sha256 is neither UNSIGNED-PAYLOAD nor the body's SHA-256");
+      }
+    return std::string(request.body_sha256);
+  }
+
+  // Takes X-Amz-Expires=N out of `query` (sign_v4 puts it back, signed): N,
+  // or 0 when the URL is not to be presigned.
+  static int64_t presign_seconds(std::string &query) {
+    const std::string name = "X-Amz-Expires=";
+    std::string rest;
+    int64_t seconds = 0;
+    for (size_t start = 0; start < query.size();) {
+      const size_t end = std::min(query.find('&', start), query.size());
+      const std::string pair = query.substr(start, end - start);
+      start = end + 1;
+      if (pair.compare(0, name.size(), name) != 0) {
+        rest += (rest.empty() ? "" : "&") + pair;
+        continue;
+      }
+      const std::string value = pair.substr(name.size());
+      char *stop = nullptr;
+      const long long n = std::strtoll(value.c_str(), &stop, 10);
+      if (value.empty() || *stop != '\0' || n < 1 || n > credplug::aws::kMaxPresignSeconds || seconds != 0)
+        fail(CREDPLUG_ERR_INVALID_CONFIG, "X-Amz-Expires must be given once, 1 to 604800 seconds (7 days)");
+      seconds = n;
+    }
+    if (seconds != 0) query = rest;
+    return seconds;
+  }
+
   static credplug::aws::SigV4Signature sign_with(
       const SigV4Credentials &key, std::string_view method, std::string_view url,
-      const std::vector<std::pair<std::string_view, std::string_view>> &given, std::string_view payload_sha256,
-      int64_t time_s) {
+      const std::vector<std::pair<std::string_view, std::string_view>> &given, std::string payload_sha256,
+      int64_t time_s, bool may_presign) {
     const UrlParts parts = split(url);
     credplug::aws::SigV4Request r;
     r.method = std::string(method);
     r.path = parts.path;
     r.query = parts.query;
+    auto options = credplug::aws::options_for_service(key.service);
+    if (may_presign) options.presign_expires_s = presign_seconds(r.query);
+    if (options.presign_expires_s > 0 && key.service == "s3") payload_sha256 = credplug::aws::kUnsignedPayload;
     bool has_host = false;
     for (const auto &[name, value] : given) {
       r.headers.emplace_back(std::string(name), std::string(value));
       has_host = has_host || (name.size() == 4 && strncasecmp(name.data(), "host", 4) == 0);
     }
     if (!has_host) r.headers.emplace_back("Host", parts.host);
-    r.payload_sha256 = std::string(payload_sha256);
+    r.payload_sha256 = std::move(payload_sha256);
     r.time_s = time_s;
-    return credplug::aws::sign_v4(key, r, credplug::aws::options_for_service(key.service));
+    return credplug::aws::sign_v4(key, r, options);
   }
 
   SigV4Credentials key_;

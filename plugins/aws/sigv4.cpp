@@ -156,10 +156,16 @@ SigV4Signature sign_v4(const SigV4Credentials &c, const SigV4Request &request, c
   const std::string date = date_time.substr(0, 8);
   const std::string scope = date + "/" + c.region + "/" + c.service + "/aws4_request";
 
-  out.added.emplace_back("X-Amz-Date", date_time);
-  if (options.content_sha256_header) out.added.emplace_back("X-Amz-Content-Sha256", request.payload_sha256);
-  if (!c.session_token.empty() && !options.omit_session_token)
-    out.added.emplace_back("X-Amz-Security-Token", c.session_token.reveal());
+  const bool presign = options.presign_expires_s > 0;
+  bool has_content_sha256 = false;
+  for (const auto &h : request.headers) has_content_sha256 |= lower(h.first) == "x-amz-content-sha256";
+  if (!presign) {  // a presigned URL carries these in its query
+    out.added.emplace_back("X-Amz-Date", date_time);
+    if (options.content_sha256_header && !has_content_sha256)
+      out.added.emplace_back("X-Amz-Content-Sha256", request.payload_sha256);
+    if (!c.session_token.empty() && !options.omit_session_token)
+      out.added.emplace_back("X-Amz-Security-Token", c.session_token.reveal());
+  }
 
   std::map<std::string, std::string> headers;  // sorted by lower-case name
   auto add = [&](const std::string &name, std::string_view value) {
@@ -180,8 +186,20 @@ SigV4Signature sign_v4(const SigV4Credentials &c, const SigV4Request &request, c
     canonical_headers += name + ":" + value + "\n";
     out.signed_headers += (out.signed_headers.empty() ? "" : ";") + name;
   }
-  out.canonical_request = request.method + "\n" + path + "\n" + canonical_query(request.query) + "\n" +
-                          canonical_headers + "\n" + out.signed_headers + "\n" + request.payload_sha256;
+  std::string query = request.query;
+  if (presign) {
+    out.query = {{"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+                 {"X-Amz-Credential", c.access_key_id + "/" + scope},
+                 {"X-Amz-Date", date_time},
+                 {"X-Amz-SignedHeaders", out.signed_headers},
+                 {"X-Amz-Expires", std::to_string(options.presign_expires_s)}};
+    if (!c.session_token.empty()) out.query.emplace_back("X-Amz-Security-Token", c.session_token.reveal());
+    for (const auto &[name, value] : out.query)
+      if (name != "X-Amz-Security-Token" || !options.omit_session_token)
+        query += (query.empty() ? "" : "&") + name + "=" + uri_encode(value, false);
+  }
+  out.canonical_request = request.method + "\n" + path + "\n" + canonical_query(query) + "\n" + canonical_headers +
+                          "\n" + out.signed_headers + "\n" + request.payload_sha256;
   out.string_to_sign = "AWS4-HMAC-SHA256\n" + date_time + "\n" + scope + "\n" + kit::sha256_hex(out.canonical_request);
 
   kit::SecretString key(std::string_view("AWS4"));
@@ -191,6 +209,10 @@ SigV4Signature sign_v4(const SigV4Credentials &c, const SigV4Request &request, c
   const kit::SecretString k_service = kit::hmac_sha256(k_region.view(), c.service);
   const kit::SecretString k_signing = kit::hmac_sha256(k_service.view(), "aws4_request");
   out.signature = kit::hex_encode(kit::hmac_sha256(k_signing.view(), out.string_to_sign).view());
+  if (presign) {
+    out.query.emplace_back("X-Amz-Signature", out.signature);
+    return out;
+  }
   out.authorization = kit::SecretString("AWS4-HMAC-SHA256 Credential=" + c.access_key_id + "/" + scope +
                                         ", SignedHeaders=" + out.signed_headers + ", Signature=" + out.signature);
   if (!c.session_token.empty() && options.omit_session_token)

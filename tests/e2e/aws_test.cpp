@@ -5,9 +5,12 @@
 #include "fixture.hpp"
 #include "net/https_client.hpp"
 
+#include <credplug/kit/json.hpp>
+
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -91,6 +94,94 @@ TEST_CASE("aws: credplug sign reproduces the published SigV4 vectors with --time
   CHECK(contains(masked.out, "Authorization: <secret, "));
   CHECK(contains(masked.out, "X-Amz-Date: 20150830T123600Z"));
   CHECK_FALSE(contains(masked.out, "Signature="));
+}
+
+TEST_CASE("aws: a URL with X-Amz-Expires is presigned, reproducing the published query-signing vectors") {
+  auto &env = E2E::get();
+  for (const auto &one : std::vector<std::pair<std::string, std::string>>{
+           {"get-vanilla", "https://example.amazonaws.com/?X-Amz-Expires=3600"},
+           {"get-vanilla-query-order-key-case",
+            "https://example.amazonaws.com/?Param2=value2&X-Amz-Expires=3600&Param1=value1"}}) {
+    const std::string &name = one.first, &url = one.second;
+    CAPTURE(name);
+    auto r = env.trusted({"sign", "aws", example_file(), "--url", url, "--time", "1440938160", "--reveal", "--json"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(contains(r.out, "\"url\": \"" + url + "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F"));
+    CHECK(contains(r.out, "&X-Amz-Signature=" + vector_file(name, "query-signature.txt") + "\""));
+    CHECK(contains(r.out, "\"headers\": []"));
+  }
+  // Masked without --reveal, in the URL too.
+  auto r = env.trusted({"sign", "aws", example_file(), "--url", "https://example.amazonaws.com/?X-Amz-Expires=60"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "&X-Amz-Signature=**** at "));
+  CHECK(contains(r.out, "Query parameter added: X-Amz-Signature=<secret, 64 characters>"));
+  CHECK(contains(r.out, "Headers to attach: none"));
+  // AWS's limits: 1 second to 7 days.
+  for (const char *bad : {"0", "604801", "soon"}) {
+    r = env.trusted(
+        {"sign", "aws", example_file(), "--url", std::string("https://example.amazonaws.com/?X-Amz-Expires=") + bad});
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "X-Amz-Expires must be given once, 1 to 604800 seconds (7 days)"));
+  }
+}
+
+TEST_CASE("aws: a presigned GetCallerIdentity fetched with curl: STS accepts it, refuses it changed or expired") {
+  auto &env = E2E::get();
+  env.reset();
+  const std::string cred = aws_file("sts");
+  const std::string base = env.emu->origin() + "/aws-sts/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=";
+  auto presign = [&](const std::string &url, const std::vector<std::string> &more = {}) {
+    std::vector<std::string> args{"sign", "aws", cred, "--url", url, "--reveal", "--json"};
+    args.insert(args.end(), more.begin(), more.end());
+    auto r = env.trusted(args);
+    REQUIRE(r.exit_code == 0);
+    auto doc = kit::JsonDocument::parse_object(r.out);
+    REQUIRE(doc);
+    return doc->string("url").value();
+  };
+  auto curl = [&](const std::string &url) {
+    return run_process({"/usr/bin/curl", "-sS", "--cacert", env.pki.ca_cert, "-w", "\n%{http_code}", url}, {}, "");
+  };
+  const std::string url = presign(base + "60");
+  auto got = curl(url);
+  CHECK(contains(got.out, "<Arn>arn:aws:iam::123456789012:user/" + kAwsKeyId + "</Arn>"));
+  CHECK(contains(got.out, "\n200"));
+  CHECK(env.emu->count("aws.sts") == 1);
+  // One parameter changed: the signature no longer holds.
+  std::string changed = url;
+  changed.replace(changed.find("Version=2011-06-15"), 18, "Version=2011-06-16");
+  got = curl(changed);
+  CHECK(contains(got.out, "<Code>SignatureDoesNotMatch</Code>"));
+  CHECK(contains(got.out, "\n403"));
+  // Signed an hour ago for a minute: expired.
+  const std::string old_time = std::to_string(std::time(nullptr) - 3600);
+  got = curl(presign(base + "60", {"--time", old_time}));
+  CHECK(contains(got.out, "<Code>ExpiredToken</Code>"));
+  CHECK(contains(got.out, "\n403"));
+  // Signed an hour ago for two: still good.
+  got = curl(presign(base + "7200", {"--time", old_time}));
+  CHECK(contains(got.out, "\n200"));
+}
+
+TEST_CASE("aws: S3's UNSIGNED-PAYLOAD header is signed as the payload's hash; another value must be the body's") {
+  auto &env = E2E::get();
+  const std::string cred = aws_file("s3");
+  auto r = env.trusted({"--json", "sign", "aws", cred, "--method", "PUT", "--url",
+                        "https://bucket.s3.eu-west-3.amazonaws.com/key", "--header",
+                        "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD", "--data", "streamed body", "--reveal"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "SignedHeaders=host;x-amz-content-sha256;x-amz-date"));
+  CHECK_FALSE(contains(r.out, "\"X-Amz-Content-Sha256\""));  // the request has it already: not added twice
+  r = env.trusted({"sign", "aws", cred, "--method", "PUT", "--url", "https://bucket.s3.eu-west-3.amazonaws.com/key",
+                   "--header", "X-Amz-Content-Sha256: " + std::string(64, 'a'), "--data", "streamed body"});
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "neither UNSIGNED-PAYLOAD nor the body's SHA-256"));
+  // A presigned S3 URL signs UNSIGNED-PAYLOAD and carries no payload hash.
+  r = env.trusted({"sign", "aws", cred, "--url", "https://bucket.s3.eu-west-3.amazonaws.com/key?X-Amz-Expires=300",
+                   "--reveal", "--json"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "X-Amz-SignedHeaders=host&X-Amz-Signature="));
+  CHECK_FALSE(contains(r.out, "Content-Sha256"));
 }
 
 TEST_CASE("aws: a request that is not one is refused with exit 3, naming what is wrong") {

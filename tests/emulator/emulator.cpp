@@ -36,7 +36,6 @@ std::string json_escape(const std::string &s) {
   return out;
 }
 
-namespace {
 std::string url_decode(const std::string &s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -52,7 +51,6 @@ std::string url_decode(const std::string &s) {
   }
   return out;
 }
-}  // namespace
 
 std::map<std::string, std::string> parse_form(const std::string &text) {
   std::map<std::string, std::string> out;

@@ -103,6 +103,8 @@ struct Emulator::State {
 
 std::string json_escape(const std::string &s);
 std::map<std::string, std::string> parse_form(const std::string &text);
+// application/x-www-form-urlencoded decoding: %XX and '+' as a space.
+std::string url_decode(const std::string &s);
 // "Bearer <x>" -> x (scheme case-insensitive); empty if not that shape.
 std::string bearer_token(const httplib::Request &req);
 // An RFC 6749 §5.2 error answer: {"error", "error_description"?}.
