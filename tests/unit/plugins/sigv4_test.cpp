@@ -67,6 +67,36 @@ std::string authorization_line(const std::string &signed_request) {
   return "";
 }
 
+// One case of the suite: its key, options and request, from context.json
+// and request.txt; `presign` for its query-* files.
+struct Case {
+  aws::SigV4Credentials key;
+  aws::SigV4Options options;
+  aws::SigV4Request request;
+};
+
+Case load_case(const fs::path &dir, bool presign) {
+  Case c;
+  auto context = kit::JsonDocument::parse_object(slurp(dir / "context.json"));
+  REQUIRE(context);
+  c.key.access_key_id = context->string("/credentials/access_key_id").value();
+  c.key.secret_access_key = kit::SecretString(context->string("/credentials/secret_access_key").value());
+  c.key.session_token = kit::SecretString(context->string("/credentials/token").value_or(""));
+  c.key.region = context->string("region").value();
+  c.key.service = context->string("service").value();
+  c.options.normalize_path = context->boolean("normalize").value_or(true);
+  c.options.omit_session_token = context->boolean("omit_session_token").value_or(false);
+  if (presign)
+    c.options.presign_expires_s = context->integer("expiration_in_seconds").value();
+  else
+    c.options.content_sha256_header = context->boolean("sign_body").value_or(false);
+  std::string body;
+  c.request = parse_request(slurp(dir / "request.txt"), body);
+  c.request.payload_sha256 = kit::sha256_hex(body);
+  c.request.time_s = parse_time(context->string("timestamp").value());
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("sigv4: every header-signing case of AWS's test suite, byte for byte") {
@@ -75,24 +105,8 @@ TEST_CASE("sigv4: every header-signing case of AWS's test suite, byte for byte")
     if (!entry.is_directory()) continue;
     const fs::path &dir = entry.path();
     CAPTURE(dir.filename().string());
-    auto context = kit::JsonDocument::parse_object(slurp(dir / "context.json"));
-    REQUIRE(context);
-    aws::SigV4Credentials c;
-    c.access_key_id = context->string("/credentials/access_key_id").value();
-    c.secret_access_key = kit::SecretString(context->string("/credentials/secret_access_key").value());
-    c.session_token = kit::SecretString(context->string("/credentials/token").value_or(""));
-    c.region = context->string("region").value();
-    c.service = context->string("service").value();
-    aws::SigV4Options options;
-    options.normalize_path = context->boolean("normalize").value_or(true);
-    options.content_sha256_header = context->boolean("sign_body").value_or(false);
-    options.omit_session_token = context->boolean("omit_session_token").value_or(false);
-    std::string body;
-    aws::SigV4Request request = parse_request(slurp(dir / "request.txt"), body);
-    request.payload_sha256 = kit::sha256_hex(body);
-    request.time_s = parse_time(context->string("timestamp").value());
-
-    const aws::SigV4Signature s = aws::sign_v4(c, request, options);
+    const Case c = load_case(dir, false);
+    const aws::SigV4Signature s = aws::sign_v4(c.key, c.request, c.options);
     CHECK(s.canonical_request == slurp(dir / "header-canonical-request.txt"));
     CHECK(s.string_to_sign == slurp(dir / "header-string-to-sign.txt"));
     CHECK(s.signature == slurp(dir / "header-signature.txt"));
@@ -108,24 +122,8 @@ TEST_CASE("sigv4: every query-signing (presigned URL) case of AWS's test suite, 
     if (!entry.is_directory()) continue;
     const fs::path &dir = entry.path();
     CAPTURE(dir.filename().string());
-    auto context = kit::JsonDocument::parse_object(slurp(dir / "context.json"));
-    REQUIRE(context);
-    aws::SigV4Credentials c;
-    c.access_key_id = context->string("/credentials/access_key_id").value();
-    c.secret_access_key = kit::SecretString(context->string("/credentials/secret_access_key").value());
-    c.session_token = kit::SecretString(context->string("/credentials/token").value_or(""));
-    c.region = context->string("region").value();
-    c.service = context->string("service").value();
-    aws::SigV4Options options;
-    options.normalize_path = context->boolean("normalize").value_or(true);
-    options.omit_session_token = context->boolean("omit_session_token").value_or(false);
-    options.presign_expires_s = context->integer("expiration_in_seconds").value();
-    std::string body;
-    aws::SigV4Request request = parse_request(slurp(dir / "request.txt"), body);
-    request.payload_sha256 = kit::sha256_hex(body);
-    request.time_s = parse_time(context->string("timestamp").value());
-
-    const aws::SigV4Signature s = aws::sign_v4(c, request, options);
+    const Case c = load_case(dir, true);
+    const aws::SigV4Signature s = aws::sign_v4(c.key, c.request, c.options);
     CHECK(s.canonical_request == slurp(dir / "query-canonical-request.txt"));
     CHECK(s.string_to_sign == slurp(dir / "query-string-to-sign.txt"));
     CHECK(s.signature == slurp(dir / "query-signature.txt"));
@@ -134,7 +132,7 @@ TEST_CASE("sigv4: every query-signing (presigned URL) case of AWS's test suite, 
     std::string target = slurp(dir / "query-signed-request.txt");
     target = target.substr(target.find(' ') + 1);
     target = target.substr(0, target.find(" HTTP/1.1"));
-    std::string expected_query = target.substr(target.find('?') + 1), ours = request.query;
+    std::string expected_query = target.substr(target.find('?') + 1), ours = c.request.query;
     for (const auto &[name, value] : s.query) ours += (ours.empty() ? "" : "&") + name + "=" + kit::url_encode(value);
     CHECK(ours == expected_query);
     ++cases;
