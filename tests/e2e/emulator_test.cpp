@@ -5,6 +5,10 @@
 #include "net/https_client.hpp"
 
 #include <doctest/doctest.h>
+
+#include <strings.h>
+#include <credplug/kit/crypto.hpp>
+#include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
 
 using namespace credplug;
@@ -204,4 +208,178 @@ TEST_CASE("emulator: the program refuses usage mistakes with exit 2, keeps a CA 
                          "nexal:fail_status=503"});
   CHECK(sw.exit_code == 2);
   CHECK(contains(sw.err, "unknown provider 'nexal'"));
+}
+
+namespace {
+
+// The value of `name` in a URL's query ("" if absent), form-decoded.
+std::string query_value(const std::string &url, const std::string &name) {
+  const size_t q = url.find('?');
+  if (q == std::string::npos) return "";
+  for (size_t start = q + 1; start < url.size();) {
+    const size_t end = std::min(url.find('&', start), url.size());
+    const std::string pair = url.substr(start, end - start);
+    if (pair.rfind(name + "=", 0) == 0) {
+      std::string out;
+      const std::string v = pair.substr(name.size() + 1);
+      for (size_t i = 0; i < v.size(); ++i)
+        if (v[i] == '%' && i + 2 < v.size()) {
+          out += char(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          out += v[i] == '+' ? ' ' : v[i];
+        }
+      return out;
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+struct Consent {
+  Described &d;
+  const std::string redirect = "http://127.0.0.1:5555/callback";
+  const std::string verifier = "verifier-" + std::string(50, 'v');
+
+  std::string challenge() const {
+    const auto digest = kit::sha256(verifier);
+    return kit::base64url_encode(std::string_view(reinterpret_cast<const char *>(digest.data()), digest.size()));
+  }
+  // GET /oauth/authorize: the Location it redirects to.
+  std::string authorize(const std::string &client, const std::string &extra = "") {
+    auto r = d.send("GET", "/oauth/authorize?response_type=code&client_id=" + client +
+                               "&redirect_uri=" + kit::url_encode(redirect) + "&state=st-42&scope=read" + extra);
+    REQUIRE(r.status == 302);
+    for (const auto &[name, value] : r.headers)
+      if (strcasecmp(name.c_str(), "Location") == 0) return value;
+    return "";
+  }
+  std::string code(const std::string &client) {
+    return query_value(authorize(client, "&code_challenge=" + challenge() + "&code_challenge_method=S256"), "code");
+  }
+  host::HttpResult token(const std::string &form) {
+    return d.send("POST", "/oauth/token", form, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  }
+  host::HttpResult redeem(const std::string &client, const std::string &code, const std::string &v = "") {
+    return token("grant_type=authorization_code&client_id=" + client + "&code=" + code +
+                 "&redirect_uri=" + kit::url_encode(redirect) + "&code_verifier=" + (v.empty() ? verifier : v));
+  }
+  host::HttpResult refresh(const std::string &client, const std::string &refresh_token) {
+    return token("grant_type=refresh_token&client_id=" + client + "&refresh_token=" + kit::url_encode(refresh_token));
+  }
+  int me(const std::string &access) {
+    return d.send("GET", "/oauth/me", "", {{"Authorization", "Bearer " + access}}).status;
+  }
+};
+
+std::string member(const host::HttpResult &r, const char *name) {
+  auto doc = kit::JsonDocument::parse_object(r.body.view());
+  return doc ? doc->string(name).value_or("") : "";
+}
+
+}  // namespace
+
+TEST_CASE("emulator: the authorization code grant with PKCE: approved, redirected with state and iss, single-use") {
+  Described d({});
+  d.emu.add_client("oauth2", "native-app", "");  // a public client: PKCE is its proof
+  Consent c{d};
+  const std::string location =
+      c.authorize("native-app", "&code_challenge=" + c.challenge() + "&code_challenge_method=S256");
+  CHECK(location.rfind(c.redirect + "?code=", 0) == 0);
+  CHECK(query_value(location, "state") == "st-42");
+  CHECK(query_value(location, "iss") == d.emu.origin());
+  auto tokens = c.redeem("native-app", query_value(location, "code"));
+  REQUIRE(tokens.status == 200);
+  const std::string access = member(tokens, "access_token");
+  CHECK_FALSE(member(tokens, "refresh_token").empty());
+  CHECK(member(tokens, "scope") == "read");
+  CHECK(c.me(access) == 200);
+  // The code again: refused, and what it gave is revoked (RFC 6749 §4.1.2).
+  auto replay = c.redeem("native-app", query_value(location, "code"));
+  CHECK(replay.status == 400);
+  CHECK(member(replay, "error") == "invalid_grant");
+  CHECK(c.me(access) == 401);
+  // A wrong verifier, another redirect URI: refused.
+  auto wrong = c.redeem("native-app", c.code("native-app"), "another-verifier-" + std::string(40, 'x'));
+  CHECK(member(wrong, "error_description") == "code_verifier does not match the code_challenge (PKCE S256)");
+  const std::string code = c.code("native-app");
+  auto elsewhere = c.token("grant_type=authorization_code&client_id=native-app&code=" + code +
+                           "&redirect_uri=http%3A%2F%2F127.0.0.1%3A6666%2Fcallback&code_verifier=" + c.verifier);
+  CHECK(member(elsewhere, "error_description") == "redirect_uri is not the one of the authorization request");
+  // A public client has no client credentials grant.
+  auto cc = c.token("grant_type=client_credentials&client_id=native-app");
+  CHECK(cc.status == 401);
+}
+
+TEST_CASE("emulator: authorization refused: without PKCE, by the user, to an unknown client or redirect URI") {
+  Described d({});
+  d.emu.add_client("oauth2", "native-app", "");
+  Consent c{d};
+  std::string location = c.authorize("native-app");  // no code_challenge
+  CHECK(query_value(location, "error") == "invalid_request");
+  CHECK(query_value(location, "state") == "st-42");
+  d.emu.set_switch("oauth2", "deny_authorization", "1");
+  location = c.authorize("native-app", "&code_challenge=" + c.challenge() + "&code_challenge_method=S256");
+  CHECK(query_value(location, "error") == "access_denied");
+  CHECK(query_value(location, "code").empty());
+  // Never redirected where it cannot be trusted: 400 here.
+  CHECK(
+      d.send("GET", "/oauth/authorize?response_type=code&client_id=nobody&redirect_uri=" + kit::url_encode(c.redirect))
+          .status == 400);
+  CHECK(d.send("GET", "/oauth/authorize?response_type=code&client_id=native-app&redirect_uri=" +
+                          kit::url_encode("http://evil.example/cb"))
+            .status == 400);
+}
+
+TEST_CASE("emulator: refresh tokens rotate; one used twice revokes the whole family (RFC 9700 §4.14.2)") {
+  Described d({});
+  d.emu.add_client("oauth2", "web-app", "web-secret-123");
+  Consent c{d};
+  const std::string basic = "Basic " + kit::base64_encode("web-app:web-secret-123");
+  auto first = d.send("POST", "/oauth/token",
+                      "grant_type=authorization_code&code=" + c.code("web-app") +
+                          "&redirect_uri=" + kit::url_encode(c.redirect) + "&code_verifier=" + c.verifier,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  REQUIRE(first.status == 200);
+  const std::string r1 = member(first, "refresh_token");
+  auto refresh = [&](const std::string &token) {
+    return d.send("POST", "/oauth/token", "grant_type=refresh_token&refresh_token=" + kit::url_encode(token),
+                  {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  };
+  auto second = refresh(r1);
+  REQUIRE(second.status == 200);
+  const std::string r2 = member(second, "refresh_token"), a2 = member(second, "access_token");
+  CHECK(r2 != r1);
+  CHECK(c.me(a2) == 200);
+  CHECK(d.emu.count("oauth2.refresh") == 1);
+  // r1 again: reuse. The family goes: r2 and a2 too.
+  auto reuse = refresh(r1);
+  CHECK(reuse.status == 400);
+  CHECK(member(reuse, "error") == "invalid_grant");
+  CHECK(d.emu.count("oauth2.refresh_reuse") == 1);
+  CHECK(member(refresh(r2), "error_description") == "the refresh token was revoked");
+  CHECK(c.me(a2) == 401);
+  // Another client cannot use this client's refresh token; without rotation it stays.
+  d.emu.add_client("oauth2", "other-app", "other-secret-123");
+  d.emu.set_switch("oauth2", "keep_refresh_token", "1");
+  auto fresh = d.send("POST", "/oauth/token",
+                      "grant_type=authorization_code&code=" + c.code("web-app") +
+                          "&redirect_uri=" + kit::url_encode(c.redirect) + "&code_verifier=" + c.verifier,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  const std::string kept = member(fresh, "refresh_token");
+  CHECK(member(refresh(kept), "refresh_token") == kept);
+  CHECK(member(refresh(kept), "refresh_token") == kept);
+  auto stolen = d.send("POST", "/oauth/token", "grant_type=refresh_token&refresh_token=" + kit::url_encode(kept),
+                       {{"Content-Type", "application/x-www-form-urlencoded"},
+                        {"Authorization", "Basic " + kit::base64_encode("other-app:other-secret-123")}});
+  CHECK(member(stolen, "error_description") == "the refresh token was issued to another client");
+  // Short lifetimes by switch: a refresh token of 1 s is refused once the clock moves on.
+  d.emu.set_switch("oauth2", "refresh_lifetime_s", "1");
+  d.emu.set_switch("oauth2", "keep_refresh_token", "0");
+  auto brief = d.send("POST", "/oauth/token",
+                      "grant_type=authorization_code&code=" + c.code("web-app") +
+                          "&redirect_uri=" + kit::url_encode(c.redirect) + "&code_verifier=" + c.verifier,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  d.emu.advance_clock(5);
+  CHECK(member(refresh(member(brief, "refresh_token")), "error_description") == "the refresh token has expired");
 }

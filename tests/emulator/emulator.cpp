@@ -233,7 +233,7 @@ std::string Emulator::State::issue_jwt(const std::string &provider, const std::s
     token = input + "." + kit::base64url_encode(rs256_sign(rsa.get().key, input));
   }
   std::lock_guard<std::mutex> lock(mutex);
-  tokens[token] = IssuedToken{provider, client_id, now + lifetime_s, generation[provider]};
+  tokens[token] = IssuedToken{provider, client_id, now + lifetime_s, generation[provider], false, ""};
   return token;
 }
 
@@ -243,7 +243,7 @@ TokenStatus Emulator::State::token_status(const std::string &provider, const std
   if (it == tokens.end() || it->second.provider != provider) return TokenStatus::Invalid;
   auto g = generation.find(provider);
   if (it->second.generation != (g == generation.end() ? 0 : g->second)) return TokenStatus::Invalid;
-  if (it->second.refreshed_away) {
+  if (it->second.refreshed_away || (!it->second.family.empty() && revoked_families.count(it->second.family))) {
     ++counts[provider + ".revoked_token"];
     return TokenStatus::Invalid;
   }
@@ -286,6 +286,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   install_hmac(*state_->server, *state_);
   // The plain OAuth 2.0 provider of the examples and `credplug new`.
   install_described(*state_->server, *state_, parse_description(R"({"id": "oauth2", "token": {"path": "/oauth/token"},
+                                                                    "authorize": {"path": "/oauth/authorize"},
                                                                     "api": {"path": "/oauth/me"}})"));
   state_->providers = {"ainua", "nexla", "opencrvs", "avonhealth", "avni", "aws", "hmac", "mtls", "oauth2"};
   for (const auto &provider : options.providers) {
@@ -447,6 +448,12 @@ std::string Emulator::State::set_switch(const std::string &provider, const std::
     sw.token_lifetime_s = n;
   else if (name == "refresh_revokes")
     sw.refresh_revokes = n != 0;
+  else if (name == "deny_authorization")
+    sw.deny_authorization = n != 0;
+  else if (name == "refresh_lifetime_s")
+    sw.refresh_lifetime_s = n;
+  else if (name == "keep_refresh_token")
+    sw.keep_refresh_token = n != 0;
   else if (name == "reset" && n == 1)
     sw.clear();
   else if (name == "revoke" && n == 1) {
@@ -455,7 +462,8 @@ std::string Emulator::State::set_switch(const std::string &provider, const std::
   } else {
     return "unknown switch '" + name +
            "' (fail_status, retry_after_s, delay_ms, malformed, truncated, "
-           "token_lifetime_s, refresh_revokes, reset, revoke)";
+           "token_lifetime_s, refresh_revokes, deny_authorization, refresh_lifetime_s, keep_refresh_token, reset, "
+           "revoke)";
   }
   return "";
 }

@@ -25,9 +25,13 @@ struct Switches {
   std::atomic<int> token_lifetime_s{0};  // 0: the provider's own default
   // A rotating refresh: a refresh endpoint (Nexla's) revokes the token it renews.
   std::atomic<bool> refresh_revokes{false};
-  void clear() {  // every switch off
-    delay_ms = fail_status = retry_after_s = token_lifetime_s = 0;
-    malformed = truncated = refresh_revokes = false;
+  // The authorization endpoint (authorization_routes.cpp): the user says no.
+  std::atomic<bool> deny_authorization{false};
+  std::atomic<int> refresh_lifetime_s{0};       // 0: 30 days
+  std::atomic<bool> keep_refresh_token{false};  // answer a refresh with the same refresh token (no rotation)
+  void clear() {                                // every switch off
+    delay_ms = fail_status = retry_after_s = token_lifetime_s = refresh_lifetime_s = 0;
+    malformed = truncated = refresh_revokes = deny_authorization = keep_refresh_token = false;
   }
 };
 
@@ -42,6 +46,7 @@ struct ProviderDescription {
   // of a --client). Only "oauth2" has a token endpoint.
   std::string auth = "oauth2";
   std::string token_path;            // default /<id>/token
+  std::string authorize_path;        // default /<id>/authorize (the authorization code grant)
   std::string token_style = "form";  // "form" (RFC 6749) or "json" (a JSON body)
   std::string client_auth = "any";   // "basic", "post" or "any"
   int lifetime_s = 3600;

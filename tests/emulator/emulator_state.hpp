@@ -20,6 +20,16 @@ struct IssuedToken {
   int64_t expires_at = 0;
   int generation = 0;
   bool refreshed_away = false;  // renewed by a rotating refresh: refused
+  std::string family;           // the authorization it came from (codes and refresh tokens), or ""
+};
+
+// An authorization code or a refresh token: what it grants, to whom.
+struct Grant {
+  std::string provider, client_id, scope;
+  std::string family;                   // every token of one user's authorization: revoked together
+  std::string redirect_uri, challenge;  // codes: bound to the authorization request
+  int64_t expires_at = 0;
+  bool used = false;  // a code redeemed, a refresh token rotated away
 };
 
 struct Emulator::State {
@@ -35,6 +45,8 @@ struct Emulator::State {
   std::map<std::string, std::map<std::string, std::string>> clients;      // provider -> id -> secret
   std::map<std::string, std::map<std::string, std::string>> client_keys;  // provider -> id -> public key PEM
   std::set<std::string> assertion_ids;                                    // jti of every assertion taken
+  std::map<std::string, Grant> codes, refresh_tokens;                     // authorization_routes.cpp
+  std::set<std::string> revoked_families;                                 // a refresh token reused: all revoked
   // What a --client or a switch may name: a mistyped name is refused, not
   // kept where no route looks (set at start, then only read).
   std::set<std::string> providers;     // switches: built-in and described providers
@@ -120,6 +132,15 @@ void install_avni(httplib::Server &server, Emulator::State &state);
 void install_aws(httplib::Server &server, Emulator::State &state);
 void install_hmac(httplib::Server &server, Emulator::State &state);
 void install_described(httplib::Server &server, Emulator::State &state, const ProviderDescription &provider);
+// The authorization code grant (RFC 6749 §4.1 with PKCE, RFC 7636) and
+// rotating refresh tokens (RFC 9700 §4.14.2) of a described provider:
+// GET <authorize_path>, and the token endpoint's two grants.
+void install_authorization(httplib::Server &server, Emulator::State &state, const ProviderDescription &provider);
+void redeem_code(const ProviderDescription &d, Emulator::State &state, std::map<std::string, std::string> &fields,
+                 const std::string &client_id, httplib::Response &res);
+void redeem_refresh_token(const ProviderDescription &d, Emulator::State &state,
+                          std::map<std::string, std::string> &fields, const std::string &client_id,
+                          httplib::Response &res);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 
 }  // namespace credplug::emulator
