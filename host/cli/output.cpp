@@ -83,10 +83,14 @@ void print_plugins(const OutputOptions &o, const std::vector<PluginInfo> &plugin
       wname = std::max(wname, p.display_name.size());
     }
     auto pad = [](const std::string &s, size_t n) { return s + std::string(n > s.size() ? n - s.size() : 0, ' '); };
-    std::cout << pad("ID", wid) << "  " << pad("VERSION", wver) << "  ABI  " << pad("NAME", wname) << "  PATH\n";
-    for (const auto &p : plugins)
-      std::cout << pad(p.id, wid) << "  " << pad(p.version, wver) << "  " << p.abi_major << "." << p.abi_minor << "  "
+    std::cout << pad("ID", wid) << "  " << pad("VERSION", wver) << "  ABI   " << pad("NAME", wname) << "  PATH\n";
+    for (const auto &p : plugins) {
+      // A described provider has no ABI: it is data the host reads.
+      const std::string abi =
+          p.isolation == "described" ? "json" : std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor);
+      std::cout << pad(p.id, wid) << "  " << pad(p.version, wver) << "  " << pad(abi, 4) << "  "
                 << pad(p.display_name, wname) << "  " << p.path << "\n";
+    }
   }
   for (const auto &p : problems) std::cerr << "credplug: warning: skipped " << p.path << ": " << p.message << "\n";
 }

@@ -92,6 +92,8 @@ TEST_CASE("described: an API key in a header, with zero code: test, auth masked,
   CHECK(r.exit_code == 3);
   CHECK(contains(r.out + r.err, "api_key"));
   // Listed like a plugin, with what it is.
+  r = run({"plugins"});
+  CHECK(contains(r.out, "1.0.0    json  Keyed API (API key in a header)"));
   r = run({"--json", "plugins"});
   auto listed = kit::JsonDocument::parse_object("{\"p\":" + r.out + "}");
   REQUIRE(listed);
