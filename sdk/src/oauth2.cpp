@@ -177,7 +177,7 @@ Token request_client_credentials(Call &call, const ClientCredentialsRequest &req
     if (request.assertion_key == nullptr) fail(CREDPLUG_ERR_PLUGIN, "private_key_jwt without an assertion key");
     JwtClaims claims;
     claims.iss = claims.sub = request.client_id;
-    claims.aud = request.token_url;
+    claims.aud = request.assertion_audience.empty() ? request.token_url : request.assertion_audience;
     claims.kid = request.key_id;
     form.emplace_back("client_id", request.client_id);
     form.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");

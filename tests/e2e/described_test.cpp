@@ -233,6 +233,11 @@ TEST_CASE("described: OAuth 2.0 client credentials: basic, post and private_key_
   body = env.emu->last_request("oauth2.token").second;
   CHECK(contains(body, "client_assertion=ey"));
   CHECK_FALSE(contains(body, "client_secret"));
+  // With an issuer, the assertion is for it: this server wants its token URL, and says so.
+  r = run({"auth", "oauth2-jwt-described",
+           env.write_new("oauth2", jwt_cred.substr(0, jwt_cred.size() - 1) + R"(, "issuer": ")" + origin + "\"}")});
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.err, "the assertion's aud is not this token endpoint"));
   // Not a key: exit 3 naming the field, never the text.
   std::string not_a_key;
   for (int i = 0; i < 5; ++i) not_a_key += "not-a-key-at-all";

@@ -2,7 +2,8 @@
 # private_key_jwt (RFC 7523 §2.2) against a real authorization server:
 # node-oidc-provider from npm (server.mjs), over HTTPS with a test CA. The
 # provider described in JSON (the kit's client) and the C example (the host's
-# C helpers) each get a token with an ES256, RS256 or EdDSA key, in both
+# C helpers) each get a token with an ES256, RS256 or EdDSA key (the
+# described one also with the issuer as the assertion's audience), in both
 # isolation modes; a key the server does not hold is refused with exit 4.
 # Usage: run.sh BIN_DIR SOURCE_DIR EXAMPLE_PLUGIN_DIR NODE_DIR
 set -euo pipefail
@@ -63,6 +64,10 @@ for isolation in process in-process; do
 JSON
   expect_token "described ES256 ($isolation)" --isolation $isolation --plugin-dir "$src/examples/json-provider" \
     auth oauth2-jwt-described "$work/described.json"
+  # The issuer identifier as the assertion's audience (FAPI 2.0's choice).
+  sed "s|\"api_url\"|\"issuer\": \"$origin\", \"api_url\"|" "$work/described.json" >"$work/issuer.json"
+  expect_token "described ES256, aud the issuer ($isolation)" --isolation $isolation \
+    --plugin-dir "$src/examples/json-provider" auth oauth2-jwt-described "$work/issuer.json"
   for alg in RS256 EdDSA; do
     lower=$(tr 'A-Z' 'a-z' <<<"$alg")
     cat >"$work/c.json" <<JSON
@@ -82,4 +87,4 @@ JSON
   [[ $rc == 4 ]] || fail "a key the server does not hold ($isolation) exited $rc, not 4: $out"
   grep -q "invalid_client" <<<"$out" || fail "the refusal does not say invalid_client: $out"
 done
-echo "oidc: OK (private_key_jwt against node-oidc-provider: the described provider ES256, the C example RS256 and EdDSA, in both isolation modes; a stranger's key refused)"
+echo "oidc: OK (private_key_jwt against node-oidc-provider: the described provider ES256 with the token URL or the issuer as audience, the C example RS256 and EdDSA, in both isolation modes; a stranger's key refused)"

@@ -133,7 +133,8 @@ class DescribedTransport final : public PluginTransport {
       if (!credential) kit::fail(CREDPLUG_ERR_INVALID_CONFIG, "the credential is not a JSON object: " + problem);
       // Every value auth needs is there (an optional scope may be absent).
       for (const auto &use : d_.auth.templates()) {
-        if (use.where == "auth.scope" || use.where == "auth.key_id" || use.where.rfind("auth.parameters.", 0) == 0)
+        if (use.where == "auth.scope" || use.where == "auth.key_id" || use.where == "auth.assertion_audience" ||
+            use.where.rfind("auth.parameters.", 0) == 0)
           continue;
         value(*credential, *use.text, use.where);
       }
@@ -228,6 +229,7 @@ class DescribedTransport final : public PluginTransport {
     if (inst.key) {
       request.assertion_key = &*inst.key;
       if (auto kid = optional_value(inst.credential, a.key_id)) request.key_id = kid->reveal();
+      if (auto aud = optional_value(inst.credential, a.assertion_audience)) request.assertion_audience = aud->reveal();
     } else {
       request.client_secret = value(inst.credential, a.client_secret, "auth.client_secret");
     }

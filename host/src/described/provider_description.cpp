@@ -138,10 +138,25 @@ std::string json_text(const rapidjson::Value &v) {
 }
 
 DescribedAuth read_auth(const rapidjson::Value &value) {
-  static const std::set<std::string> kMembers = {
-      "kind",     "header",    "scheme",    "query",         "value",          "username",
-      "password", "token_url", "client_id", "client_secret", "client_auth",    "private_key",
-      "key_alg",  "key_id",    "scope",     "parameters",    "token_response", "default_lifetime_s"};
+  static const std::set<std::string> kMembers = {"kind",
+                                                 "header",
+                                                 "scheme",
+                                                 "query",
+                                                 "value",
+                                                 "username",
+                                                 "password",
+                                                 "token_url",
+                                                 "client_id",
+                                                 "client_secret",
+                                                 "client_auth",
+                                                 "private_key",
+                                                 "key_alg",
+                                                 "key_id",
+                                                 "scope",
+                                                 "parameters",
+                                                 "token_response",
+                                                 "default_lifetime_s",
+                                                 "assertion_audience"};
   Members m(value, "auth", kMembers);
   DescribedAuth a;
   m.required_string("kind");
@@ -176,8 +191,8 @@ DescribedAuth read_auth(const rapidjson::Value &value) {
     a.header = header_name(m, "header", "Authorization");
     a.scheme = scheme_of(m, "Bearer");
   } else {
-    only({"token_url", "client_id", "client_secret", "client_auth", "private_key", "key_alg", "key_id", "scope",
-          "parameters", "token_response", "default_lifetime_s", "header", "scheme"});
+    only({"token_url", "client_id", "client_secret", "client_auth", "private_key", "key_alg", "key_id",
+          "assertion_audience", "scope", "parameters", "token_response", "default_lifetime_s", "header", "scheme"});
     a.kind = DescribedAuthKind::OAuth2ClientCredentials;
     a.token_url = m.required_text("token_url");
     https_only(m, "token_url", a.token_url);
@@ -189,8 +204,9 @@ DescribedAuth read_auth(const rapidjson::Value &value) {
       a.private_key = m.required_text("private_key");
       a.key_alg = *kit::jwt_alg_from_string(m.one_of("key_alg", "RS256", {"RS256", "PS256", "ES256", "EdDSA"}));
       a.key_id = m.text("key_id");
+      a.assertion_audience = m.text("assertion_audience");
     } else {
-      for (const char *member : {"private_key", "key_alg", "key_id"})
+      for (const char *member : {"private_key", "key_alg", "key_id", "assertion_audience"})
         m.not_for(member, "oauth2_client_credentials with client_auth basic or post");
       a.client_secret = m.required_text("client_secret");
     }
@@ -272,6 +288,7 @@ std::vector<DescribedAuth::Use> DescribedAuth::templates() const {
                            {"auth.client_secret", &client_secret, true},
                            {"auth.private_key", &private_key, true},
                            {"auth.key_id", &key_id, false},
+                           {"auth.assertion_audience", &assertion_audience, false},
                            {"auth.scope", &scope, false}};
   for (const auto &[name, text] : parameters) uses.push_back({"auth.parameters." + name, &text, false});
   uses.erase(std::remove_if(uses.begin(), uses.end(), [](const Use &u) { return !u.text->given(); }), uses.end());

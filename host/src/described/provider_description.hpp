@@ -40,6 +40,7 @@ struct DescribedAuth {
   TemplateText token_url, client_id;  // oauth2_client_credentials
   TemplateText client_secret;         // basic and post
   TemplateText private_key, key_id;   // private_key_jwt
+  TemplateText assertion_audience;    // private_key_jwt: the assertion's aud when not the token URL (the issuer)
   TemplateText scope;                 // sent when its fields are present
   kit::oauth2::ClientAuth client_auth = kit::oauth2::ClientAuth::Basic;
   kit::JwtAlg key_alg = kit::JwtAlg::RS256;

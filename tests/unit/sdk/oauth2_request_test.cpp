@@ -188,6 +188,12 @@ TEST_CASE("private_key_jwt: a client assertion signed with the client's key, no 
   CHECK(*jwt->exp() - *jwt->iat() == 120);
   CHECK(std::find(g.secrets.begin(), g.secrets.end(), assertion) != g.secrets.end());
   CHECK(oauth2::client_auth_from_string("private_key_jwt") == oauth2::ClientAuth::PrivateKeyJwt);
+  // For a server that wants its issuer identifier as the audience (FAPI 2.0).
+  r.assertion_audience = "https://idp.example";
+  oauth2::request_client_credentials(call, r);
+  auto for_issuer = decode_jwt(form_value(g.body, "client_assertion"));
+  REQUIRE(for_issuer);
+  CHECK(for_issuer->claims.string("aud") == "https://idp.example");
 }
 
 TEST_CASE("JWT-bearer grant: the assertion is the grant, for a subject, with the scope") {

@@ -42,6 +42,9 @@ struct ClientCredentialsRequest {
   // aud = token_url, 2 minutes, a random jti), and its id at the provider.
   const SigningKey *assertion_key = nullptr;
   std::string key_id;
+  // The assertion's aud when not the token URL: the issuer identifier, which
+  // FAPI 2.0 and RFC 9126 servers want (and RFC 7523 servers accept).
+  std::string assertion_audience;
   std::string scope;  // sent only when not empty
   // More form parameters the provider wants ("audience"), sent as given.
   std::vector<std::pair<std::string, std::string>> parameters;
