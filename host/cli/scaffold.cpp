@@ -144,7 +144,8 @@ cat >"$work/api.json" <<'JSON'
 {"id": ")SH" +
          id + R"SH(", "auth": "api_key", "api": {"header": "X-Api-Key"}}
 JSON
-"$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port"   --provider "$work/api.json" --client ")SH" +
+"$bin/credplug-emulator" --cert "$work/pki/server.pem" --key "$work/pki/server-key.pem" --port-file "$work/port" \
+  --provider "$work/api.json" --client ")SH" +
          id + R"SH(:test-account:@TEST_KEY" --background --pid-file "$work/pid" >/dev/null
 cat >"$work/credential.json" <<JSON
 {"api_url": "https://localhost:$(cat "$work/port")", "api_key": {"\$env": "TEST_KEY"}}

@@ -127,7 +127,7 @@ class Aws final : public Provider {
   // X-Amz-Content-Sha256 says so.
   static std::string payload_hash(const SignRequest &request) {
     for (const auto &[name, value] : request.headers)
-      if (strncasecmp(std::string(name).c_str(), "x-amz-content-sha256", 21) == 0) {
+      if (name.size() == 20 && strncasecmp(name.data(), "x-amz-content-sha256", 20) == 0) {
         if (value == credplug::aws::kUnsignedPayload) return credplug::aws::kUnsignedPayload;
         if (value != request.body_sha256)
           fail(CREDPLUG_ERR_INVALID_CONFIG,

@@ -336,10 +336,14 @@ TEST_CASE("emulator: refresh tokens rotate; one used twice revokes the whole fam
   d.emu.add_client("oauth2", "web-app", "web-secret-123");
   Consent c{d};
   const std::string basic = "Basic " + kit::base64_encode("web-app:web-secret-123");
-  auto first = d.send("POST", "/oauth/token",
-                      "grant_type=authorization_code&code=" + c.code("web-app") +
-                          "&redirect_uri=" + kit::url_encode(c.redirect) + "&code_verifier=" + c.verifier,
-                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  // A fresh authorization of the confidential client, redeemed with its secret.
+  auto authorized = [&] {
+    return d.send("POST", "/oauth/token",
+                  "grant_type=authorization_code&code=" + c.code("web-app") +
+                      "&redirect_uri=" + kit::url_encode(c.redirect) + "&code_verifier=" + c.verifier,
+                  {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  };
+  auto first = authorized();
   REQUIRE(first.status == 200);
   const std::string r1 = member(first, "refresh_token");
   auto refresh = [&](const std::string &token) {
@@ -362,10 +366,7 @@ TEST_CASE("emulator: refresh tokens rotate; one used twice revokes the whole fam
   // Another client cannot use this client's refresh token; without rotation it stays.
   d.emu.add_client("oauth2", "other-app", "other-secret-123");
   d.emu.set_switch("oauth2", "keep_refresh_token", "1");
-  auto fresh = d.send("POST", "/oauth/token",
-                      "grant_type=authorization_code&code=" + c.code("web-app") +
-                          "&redirect_uri=" + kit::url_encode(c.redirect) + "&code_verifier=" + c.verifier,
-                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  auto fresh = authorized();
   const std::string kept = member(fresh, "refresh_token");
   CHECK(member(refresh(kept), "refresh_token") == kept);
   CHECK(member(refresh(kept), "refresh_token") == kept);
@@ -376,10 +377,7 @@ TEST_CASE("emulator: refresh tokens rotate; one used twice revokes the whole fam
   // Short lifetimes by switch: a refresh token of 1 s is refused once the clock moves on.
   d.emu.set_switch("oauth2", "refresh_lifetime_s", "1");
   d.emu.set_switch("oauth2", "keep_refresh_token", "0");
-  auto brief = d.send("POST", "/oauth/token",
-                      "grant_type=authorization_code&code=" + c.code("web-app") +
-                          "&redirect_uri=" + kit::url_encode(c.redirect) + "&code_verifier=" + c.verifier,
-                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", basic}});
+  auto brief = authorized();
   d.emu.advance_clock(5);
   CHECK(member(refresh(member(brief, "refresh_token")), "error_description") == "the refresh token has expired");
 }

@@ -2,6 +2,7 @@
 
 #include "described/provider_description.hpp"
 #include "plugin/elf_exports.hpp"
+#include "plugin/plugin_paths.hpp"
 #include "schema/rapidjson_schema.hpp"
 #include "schema/schema_checks.hpp"
 #include "schema/schema_validator.hpp"
@@ -327,11 +328,10 @@ void search_result(const std::vector<std::string> &secrets, const AuthResult &au
       if (!i.secret) search(secrets, i.value.reveal(), "the non-secret info " + i.key, found);
 }
 
+// The id the file's name gives, as the registry reads it; "" if none.
 std::string id_from_file(const fs::path &file) {
-  const std::string name = file.filename().string();
-  static const std::regex kName("credplug-([a-z0-9_-]+)\\.(so|provider\\.json)");
-  std::smatch m;
-  return std::regex_match(name, m, kName) ? m[1].str() : "";
+  std::string id = host::conventional_plugin_id(file.string());
+  return host::valid_plugin_id(id) ? id : "";
 }
 
 }  // namespace

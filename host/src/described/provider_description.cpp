@@ -2,12 +2,12 @@
 
 #include "bounded_json.hpp"
 #include "plugin/plugin_paths.hpp"
+#include "secrets/output_rules.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 #include <stdexcept>
 
@@ -100,14 +100,8 @@ class Members {
   std::set<std::string> allowed_;
 };
 
-// RFC 9110 token: a header or method name.
-bool http_token(const std::string &s) {
-  static const std::string kExtra = "!#$%&'*+-.^_`|~";
-  if (s.empty() || s.size() > 128) return false;
-  for (unsigned char c : s)
-    if (!std::isalnum(c) && kExtra.find(char(c)) == std::string::npos) return false;
-  return true;
-}
+// An RFC 9110 token (a header name, an auth scheme) of at most 128 bytes.
+bool http_token(const std::string &s) { return s.size() <= 128 && is_http_token(s); }
 
 std::string header_name(const Members &m, const char *member, const std::string &fallback) {
   std::string h = m.string(member).value_or(fallback);
@@ -264,20 +258,6 @@ DescribedTest read_test(const rapidjson::Value &value) {
 }
 
 }  // namespace
-
-const char *to_string(DescribedAuthKind kind) {
-  switch (kind) {
-    case DescribedAuthKind::ApiKey:
-      return "api_key";
-    case DescribedAuthKind::Basic:
-      return "basic";
-    case DescribedAuthKind::Bearer:
-      return "bearer";
-    case DescribedAuthKind::OAuth2ClientCredentials:
-      return "oauth2_client_credentials";
-  }
-  return "?";
-}
 
 std::vector<DescribedAuth::Use> DescribedAuth::templates() const {
   std::vector<Use> uses = {{"auth.value", &value, true},

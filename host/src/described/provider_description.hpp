@@ -26,7 +26,6 @@ constexpr size_t kMaxProviderDescriptionBytes = size_t{256} * 1024;
 constexpr const char *kProviderDescriptionSuffix = ".provider.json";
 
 enum class DescribedAuthKind { ApiKey, Basic, Bearer, OAuth2ClientCredentials };
-const char *to_string(DescribedAuthKind kind);  // "api_key", ...
 
 // How the credential becomes what each request carries.
 struct DescribedAuth {
