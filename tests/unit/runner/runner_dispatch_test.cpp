@@ -96,6 +96,9 @@ TEST_CASE("runner dispatch: two calls read back to back while one waits on the n
   REQUIRE(write_frame(host, Msg::HttpResult, 1, ""));
   shutdown(host, SHUT_RDWR);  // the host goes: serve_calls() returns
   server.join();
+  // Call 3's thread may still be leaving seen.wait_for(4): `seen` must
+  // outlive it (it once did not, and the test crashed one run in 900).
+  REQUIRE(wait_until([] { return pool_shape().running == 0; }));
   close(host);
   close(runner);
 }
