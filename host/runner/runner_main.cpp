@@ -166,7 +166,10 @@ void run_call(Frame &frame) {
     auto op = Op(d.u8());
     uint64_t handle = d.u64();
     std::string_view json = d.str();
+    const bool has_state = d.u8() != 0;
+    std::string_view state = d.str();
     d.end();
+    if (has_state) call.state = std::string(state);
     if (op == Op::Create) {
       // create() reads a NUL-terminated copy (plugin.h), wiped afterwards.
       std::string text(json);
@@ -218,6 +221,7 @@ void run_call(Frame &frame) {
     fail(call, "the runner could not read the host's request");
   }
   wipe(frame.payload);
+  if (call.state) wipe(*call.state);
   call_ends();
   Encoder e;
   e.u32(uint32_t(rc)).u64(created);

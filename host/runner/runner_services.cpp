@@ -105,6 +105,23 @@ void svc_out_query(credplug_call *call, const char *name, const char *value, uin
   out_named(Msg::OutQuery, call, name, value, flags);
 }
 
+const char *svc_state(credplug_call *call, size_t *len) noexcept {
+  const bool has = call != nullptr && call->state.has_value();
+  if (len) *len = has ? call->state->size() : 0;
+  return has ? call->state->c_str() : nullptr;
+}
+
+// Checked by the host (secrets/credential_state.hpp), which alone may trust it.
+void svc_out_state(credplug_call *call, const char *json, size_t len) noexcept {
+  quietly([&] {
+    if (call == nullptr || json == nullptr) return;
+    Encoder e;
+    e.str(std::string_view(json, len));
+    queue_frame(*call, Msg::OutState, e.bytes());
+    wipe(e.bytes());
+  });
+}
+
 void svc_out_expires_at(credplug_call *call, int64_t unix_seconds) noexcept {
   quietly([&] {
     if (call == nullptr) return;
@@ -234,6 +251,8 @@ credplug_host_api make_table() {
   api.out_expires_at = svc_out_expires_at;
   api.out_info = svc_out_info;
   api.out_query = svc_out_query;
+  api.state = svc_state;
+  api.out_state = svc_out_state;
   api.set_error = svc_set_error;
   api.http_send = svc_http_send;
   api.http_status = svc_http_status;

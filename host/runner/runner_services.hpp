@@ -24,6 +24,7 @@ struct credplug_call {
   std::string pending;
   std::condition_variable answered;
   std::optional<std::string> http_result;  // payload of the awaited HttpResult
+  std::optional<std::string> state;        // the credential's state, for state() (wiped with the call)
   // What the minor-2 helpers returned to the plugin (wiped with the call).
   credplug::helpers::CallStrings helper_strings;
 };

@@ -100,6 +100,23 @@ SignRequest::SignRequest(const credplug_sign_request &req)
     body = std::string_view(static_cast<const char *>(req.body ? req.body : ""), req.body_len);
 }
 
+std::optional<JsonDocument> Call::state() const {
+  if (!CREDPLUG_HAS_FIELD(api_, credplug_host_api, out_state) || api_->state == nullptr) return std::nullopt;
+  size_t len = 0;
+  const char *json = api_->state(call_, &len);
+  if (json == nullptr) return std::nullopt;
+  std::string problem;
+  auto parsed = JsonDocument::parse_object(std::string_view(json, len), &problem);
+  if (!parsed) fail(CREDPLUG_ERR_PLUGIN, "the credential's state is not a JSON object: " + problem);
+  return parsed;
+}
+
+void Call::set_state(std::string_view json) const {
+  if (!CREDPLUG_HAS_FIELD(api_, credplug_host_api, out_state) || api_->out_state == nullptr)
+    fail(CREDPLUG_ERR_PLUGIN, "the plugin output credential state, which needs a host of ABI minor 4 or later");
+  api_->out_state(call_, json.data(), json.size());
+}
+
 void Call::output(const std::string &key, std::string_view value, bool secret) const {
   std::string copy(value);
   api_->out_info(call_, key.c_str(), copy.c_str(), secret ? CREDPLUG_FLAG_SECRET : 0u);

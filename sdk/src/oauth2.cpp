@@ -84,6 +84,10 @@ Token parse_token_response(int status, std::string_view body, std::string_view e
       token.expires_in = expires_in;
     }
     token.scope = json->string("scope").value_or("");
+    if (auto refresh = json->string("refresh_token"); refresh && !refresh->empty()) {
+      token.refresh_token = SecretString(*refresh);
+      wipe(*refresh);
+    }
     return token;
   }
 
@@ -121,20 +125,16 @@ Token parse_token_response(Call &call, const HttpResponse &response, std::string
   Token token =
       parse_token_response(response.status(), response.body(), endpoint_name, response.header("Retry-After"), fields);
   call.add_secret(token.access_token.view());
-  if (auto json = JsonDocument::parse_object(response.body()))
-    if (auto refresh = json->string("refresh_token"); refresh && !refresh->empty()) {
-      call.add_secret(*refresh);
-      wipe(*refresh);
-    }
+  if (!token.refresh_token.empty()) call.add_secret(token.refresh_token.view());
   return token;
 }
 
 namespace {
 
-// POSTs the form (a secret: wiped here) with any extra headers, and reads the answer.
-Token send_token_request(Call &call, const std::string &token_url,
-                         std::vector<std::pair<std::string, std::string>> &form, const std::string &endpoint_name,
-                         std::vector<std::pair<std::string, SecretString>> headers, const TokenFields &fields) {
+// A POST of the form (a secret: wiped here) with any extra headers.
+HttpRequest token_http_request(Call &call, const std::string &token_url,
+                               std::vector<std::pair<std::string, std::string>> &form,
+                               std::vector<std::pair<std::string, SecretString>> headers) {
   HttpRequest http;
   http.method = "POST";
   http.url = token_url;
@@ -145,7 +145,14 @@ Token send_token_request(Call &call, const std::string &token_url,
   http.body = SecretString(form_encode(form));
   for (auto &field : form) wipe(field.second);
   call.add_secret(http.body.view());
-  HttpResponse response = call.send(http);
+  return http;
+}
+
+// POSTs the form (a secret: wiped here) with any extra headers, and reads the answer.
+Token send_token_request(Call &call, const std::string &token_url,
+                         std::vector<std::pair<std::string, std::string>> &form, const std::string &endpoint_name,
+                         std::vector<std::pair<std::string, SecretString>> headers, const TokenFields &fields) {
+  HttpResponse response = call.send(token_http_request(call, token_url, form, std::move(headers)));
   return parse_token_response(call, response, endpoint_name, fields);
 }
 
@@ -157,6 +164,37 @@ SecretString assertion(Call &call, const SigningKey &key, JwtClaims claims) {
   return jwt;
 }
 
+// How the client authenticates at the token endpoint (RFC 6749 §2.3.1, RFC
+// 7523 §2.2): a header, or members of the form.
+void add_client_auth(Call &call, ClientAuth how, const std::string &client_id, const SecretString &client_secret,
+                     const SigningKey *assertion_key, const std::string &key_id, const std::string &audience,
+                     std::vector<std::pair<std::string, std::string>> &form,
+                     std::vector<std::pair<std::string, SecretString>> &headers) {
+  if (how == ClientAuth::Basic) {
+    // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+    SecretString pair(url_encode(client_id) + ":" + url_encode(client_secret.view()));
+    SecretString encoded(base64_encode(pair.view()));
+    SecretString value(std::string_view("Basic "));
+    value.append(encoded.view());
+    call.add_secret(value.view());
+    call.add_secret(encoded.view());  // a server may echo the bare encoded pair
+    headers.emplace_back("Authorization", value);
+  } else if (how == ClientAuth::PrivateKeyJwt) {
+    if (assertion_key == nullptr) fail(CREDPLUG_ERR_PLUGIN, "private_key_jwt without an assertion key");
+    JwtClaims claims;
+    claims.iss = claims.sub = client_id;
+    claims.aud = audience;
+    claims.kid = key_id;
+    form.emplace_back("client_id", client_id);
+    form.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    form.emplace_back("client_assertion", assertion(call, *assertion_key, claims).reveal());
+  } else {
+    form.emplace_back("client_id", client_id);
+    // A public client (RFC 6749 §2.1) has no secret: its id alone.
+    if (!client_secret.empty()) form.emplace_back("client_secret", client_secret.reveal());
+  }
+}
+
 }  // namespace
 
 Token request_client_credentials(Call &call, const ClientCredentialsRequest &request) {
@@ -164,29 +202,39 @@ Token request_client_credentials(Call &call, const ClientCredentialsRequest &req
   if (!request.scope.empty()) form.emplace_back("scope", request.scope);
   for (const auto &parameter : request.parameters) form.push_back(parameter);
   std::vector<std::pair<std::string, SecretString>> headers;
-  if (request.client_auth == ClientAuth::Basic) {
-    // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
-    SecretString pair(url_encode(request.client_id) + ":" + url_encode(request.client_secret.view()));
-    SecretString encoded(base64_encode(pair.view()));
-    SecretString value(std::string_view("Basic "));
-    value.append(encoded.view());
-    call.add_secret(value.view());
-    call.add_secret(encoded.view());  // a server may echo the bare encoded pair
-    headers.emplace_back("Authorization", value);
-  } else if (request.client_auth == ClientAuth::PrivateKeyJwt) {
-    if (request.assertion_key == nullptr) fail(CREDPLUG_ERR_PLUGIN, "private_key_jwt without an assertion key");
-    JwtClaims claims;
-    claims.iss = claims.sub = request.client_id;
-    claims.aud = request.assertion_audience.empty() ? request.token_url : request.assertion_audience;
-    claims.kid = request.key_id;
-    form.emplace_back("client_id", request.client_id);
-    form.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-    form.emplace_back("client_assertion", assertion(call, *request.assertion_key, claims).reveal());
-  } else {
-    form.emplace_back("client_id", request.client_id);
-    form.emplace_back("client_secret", request.client_secret.reveal());
-  }
+  add_client_auth(call, request.client_auth, request.client_id, request.client_secret, request.assertion_key,
+                  request.key_id, request.assertion_audience.empty() ? request.token_url : request.assertion_audience,
+                  form, headers);
   return send_token_request(call, request.token_url, form, request.endpoint_name, std::move(headers), request.fields);
+}
+
+Token request_refresh_token(Call &call, const RefreshTokenRequest &request) {
+  std::vector<std::pair<std::string, std::string>> form{{"grant_type", "refresh_token"},
+                                                        {"refresh_token", request.refresh_token.reveal()}};
+  if (!request.scope.empty()) form.emplace_back("scope", request.scope);
+  for (const auto &parameter : request.parameters) form.push_back(parameter);
+  std::vector<std::pair<std::string, SecretString>> headers;
+  add_client_auth(call, request.client_auth, request.client_id, request.client_secret, request.assertion_key,
+                  request.key_id, request.assertion_audience.empty() ? request.token_url : request.assertion_audience,
+                  form, headers);
+  HttpRequest http = token_http_request(call, request.token_url, form, std::move(headers));
+  HttpResponse response = call.send(http);
+  // A rotated refresh token first, whatever else the answer holds: the one
+  // presented is dead once the provider has answered with another.
+  if (response.ok())
+    if (auto json = JsonDocument::parse_object(response.body()))
+      if (auto refresh = json->string(request.fields.refresh_token); refresh && !refresh->empty()) {
+        call.add_secret(*refresh);
+        if (request.rotated) request.rotated(SecretString(*refresh));
+        wipe(*refresh);
+      }
+  if (!response.ok())
+    if (auto json = JsonDocument::parse_object(response.body()))
+      if (json->string("error").value_or("") == "invalid_grant")
+        fail(CREDPLUG_ERR_REAUTHORIZE, "the " + request.endpoint_name + " refused the refresh token: " +
+                                           describe_oauth_error("invalid_grant", json->string("error_description")) +
+                                           "; connect the account again");
+  return parse_token_response(call, response, request.endpoint_name, request.fields);
 }
 
 Token request_jwt_bearer(Call &call, const JwtBearerRequest &request) {

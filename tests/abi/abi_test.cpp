@@ -66,6 +66,7 @@ bool contains(const std::string &s, const std::string &part) { return s.find(par
 CREDPLUG_LAYOUT(credplug_minor0)
 CREDPLUG_LAYOUT(credplug_minor1)
 CREDPLUG_LAYOUT(credplug_minor2)
+CREDPLUG_LAYOUT(credplug_minor3)
 CREDPLUG_LAYOUT(credplug_current)
 
 namespace {
@@ -146,8 +147,8 @@ TEST_CASE("the good plugins in the same directory still load") {
   Fixture f;
   std::vector<std::string> ids;
   for (const auto &p : f.host.plugins()) ids.push_back(p.id);
-  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "minor2", "misbehaving",
-                                        "old-descriptor", "silent-failure"});
+  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "minor2", "minor3", "misbehaving",
+                                        "old-descriptor", "silent-failure", "state-counter"});
 }
 
 TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
@@ -232,7 +233,7 @@ void check_appended_only(const char *what, Layout frozen, Layout current) {
 #define CREDPLUG_LAYOUTS(name, part) \
   Layout { name##_##part, name##_##part##_count }
 
-TEST_CASE("each minor only appended: every field of the minor-0, minor-1 and minor-2 headers keeps its offset") {
+TEST_CASE("each minor only appended: every field of the minor-0 ... minor-3 headers keeps its offset") {
   check_appended_only("plugin, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, plugin),
                       CREDPLUG_LAYOUTS(credplug_current, plugin));
   check_appended_only("plugin, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, plugin),
@@ -251,6 +252,12 @@ TEST_CASE("each minor only appended: every field of the minor-0, minor-1 and min
                       CREDPLUG_LAYOUTS(credplug_current, host_api));
   check_appended_only("others, minor 2", CREDPLUG_LAYOUTS(credplug_minor2, other),
                       CREDPLUG_LAYOUTS(credplug_current, other));
+  check_appended_only("plugin, minor 3", CREDPLUG_LAYOUTS(credplug_minor3, plugin),
+                      CREDPLUG_LAYOUTS(credplug_current, plugin));
+  check_appended_only("host API, minor 3", CREDPLUG_LAYOUTS(credplug_minor3, host_api),
+                      CREDPLUG_LAYOUTS(credplug_current, host_api));
+  check_appended_only("others, minor 3", CREDPLUG_LAYOUTS(credplug_minor3, other),
+                      CREDPLUG_LAYOUTS(credplug_current, other));
   // What each minor added, where it was added: right after the previous end.
   CHECK(credplug_minor1_plugin[0] > credplug_minor0_plugin[0]);         // refresh, default_token_lifetime_s
   CHECK(credplug_current_plugin[14] == credplug_minor0_plugin[0]);      // refresh
@@ -258,10 +265,112 @@ TEST_CASE("each minor only appended: every field of the minor-0, minor-1 and min
   CHECK(credplug_minor2_host_api[0] > credplug_minor1_host_api[0]);     // minor 2's helpers
   CHECK(credplug_current_host_api[15] == credplug_minor1_host_api[0]);  // json_string
   CHECK(credplug_minor2_plugin[0] == credplug_minor1_plugin[0]);        // minor 2 left the descriptor alone
-  CHECK(credplug_current_plugin[0] > credplug_minor2_plugin[0]);        // minor 3: sign
-  CHECK(credplug_current_plugin[16] == credplug_minor2_plugin[0]);      // sign, right after the minor-2 end
-  CHECK(credplug_current_host_api[22] == credplug_minor2_host_api[0]);  // out_query, right after oauth2_token
-  CHECK(credplug_current_other[0] > credplug_minor2_other[0]);          // the request's client certificate
+  CHECK(credplug_minor3_plugin[0] > credplug_minor2_plugin[0]);         // minor 3: sign
+  CHECK(credplug_minor3_plugin[16] == credplug_minor2_plugin[0]);       // sign, right after the minor-2 end
+  CHECK(credplug_minor3_host_api[22] == credplug_minor2_host_api[0]);   // out_query, right after oauth2_token
+  CHECK(credplug_minor3_other[0] > credplug_minor2_other[0]);           // the request's client certificate
+  CHECK(credplug_current_plugin[0] == credplug_minor3_plugin[0]);       // minor 4 left the descriptor alone
+  CHECK(credplug_current_host_api[0] > credplug_minor3_host_api[0]);    // minor 4: state, out_state
+  CHECK(credplug_current_host_api[30] == credplug_minor3_host_api[0]);  // state, right after jwt_sign
+  CHECK(credplug_current_other[0] == credplug_minor3_other[0]);         // and nothing else
+}
+
+TEST_CASE(
+    "a plugin built against the minor-3 header loads in a minor-4 host: its crypto, sign() and never-expiring "
+    "headers") {
+  HostOptions options = Fixture().options();
+  options.log = nullptr;
+  Host host(options);
+  PluginInfo info = host.plugin("minor3");
+  CHECK(info.abi_minor == 3);
+  CHECK(info.signs_requests);
+  auto cred = host.open("minor3", R"({"name": "abc"})");
+  auto headers = cred->headers();
+  REQUIRE(headers->find("X-Minor3-Digest") != nullptr);
+  CHECK(headers->find("X-Minor3-Digest")->value.reveal() ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");  // SHA-256("abc")
+  CHECK(headers->never_expires);
+  RequestToSign request;
+  request.method = "PUT";
+  request.url = "https://example.com/x";
+  SignedRequest signed_request = cred->sign(request);
+  bool found = false;
+  for (const auto &h : signed_request.headers)
+    found = found || (h.name == "X-Minor3-Signed" && h.value.reveal() == "PUT");
+  CHECK(found);
+  CHECK(cred->state().empty());
+}
+
+TEST_CASE("credential state from a C plugin: read in each call, replaced by out_state(), handed to the sink first") {
+  Fixture f;
+  std::vector<std::string> saved;
+  OpenOptions options;
+  options.on_state = [&](const SecretString &state) { saved.push_back(state.reveal()); };
+  auto cred = f.host.open("state-counter", "{}", options);
+  for (int n = 1; n <= 3; ++n) {
+    AuthResult auth = cred->authenticate();
+    REQUIRE(auth.headers.size() == 1);
+    CHECK(auth.headers[0].value.reveal() == std::to_string(n));
+    REQUIRE(saved.size() == size_t(n));
+    CHECK(contains(saved.back(), "\"n\": " + std::to_string(n)));
+  }
+  CHECK(cred->state().reveal() == saved.back());
+  TestResult test = cred->test();  // authenticate (4), then test() sees 4
+  REQUIRE(test.info.size() == 1);
+  CHECK(test.info[0].value.reveal() == "4");
+  // Every string in the state is a secret of the credential.
+  CHECK_FALSE(contains(cred->redact("note: state-secret-4"), "state-secret-4"));
+  for (const auto &line : f.logs) CHECK_FALSE(contains(line, "state-secret-"));
+
+  // A state given when opening is what the first call sees.
+  OpenOptions given;
+  given.state = SecretString(std::string_view(R"({"n": 41})"));
+  CHECK(f.host.open("state-counter", R"({"misuse": ""})", given)->authenticate().headers[0].value.reveal() == "42");
+  given.state = SecretString(std::string_view(R"({"n": "x", "s": )"));
+  std::string message;
+  CHECK(kind_of_failure([&] { f.host.open("state-counter", R"({"misuse": "x"})", given); }, message) ==
+        ErrorKind::InvalidInput);
+  CHECK(contains(message, "the credential's state: it is not valid JSON"));
+}
+
+TEST_CASE("credential state: what a plugin may not output is refused, and the state before it kept") {
+  Fixture f;
+  OpenOptions options;
+  options.state = SecretString(std::string_view(R"({"n": 7})"));
+  const std::pair<const char *, const char *> cases[] = {
+      {"array", "it is not a JSON object"},
+      {"huge", "over the limit of 65536"},
+      {"deep", "nested deeper than 16 levels"},
+  };
+  for (const auto &[misuse, why] : cases) {
+    CAPTURE(misuse);
+    auto cred = f.host.open("state-counter", std::string(R"({"misuse": ")") + misuse + "\"}", options);
+    std::string message;
+    CHECK(kind_of_failure([&] { cred->authenticate(); }, message) == ErrorKind::Provider);
+    CHECK(contains(message, "output state that cannot be kept"));
+    CHECK(contains(message, why));
+    CHECK(cred->state().reveal() == R"({"n": 7})");
+  }
+  // Outside authenticate() and refresh(): refused.
+  auto in_test = f.host.open("state-counter", R"({"misuse": "in_test"})", options);
+  std::string message;
+  CHECK(kind_of_failure([&] { in_test->test(); }, message) == ErrorKind::Provider);
+  CHECK(contains(message, "output state outside authenticate() and refresh()"));
+  // New state, then a failure: the state is kept and saved all the same.
+  std::vector<std::string> saved;
+  OpenOptions sink = options;
+  sink.on_state = [&](const SecretString &state) { saved.push_back(state.reveal()); };
+  auto then_fail = f.host.open("state-counter", R"({"misuse": "then_fail"})", sink);
+  CHECK(kind_of_failure([&] { then_fail->authenticate(); }, message) == ErrorKind::Provider);
+  REQUIRE(saved.size() == 1);
+  CHECK(contains(saved[0], "\"n\": 8"));
+  CHECK(then_fail->state().reveal() == saved[0]);
+  // CREDPLUG_ERR_REAUTHORIZE: its own kind, and the credential is held.
+  auto gone = f.host.open("state-counter", R"({"misuse": "reauthorize"})", options);
+  CHECK(kind_of_failure([&] { gone->headers(); }, message) == ErrorKind::Reauthorize);
+  CHECK(gone->status().state == CredentialState::NeedsReauthorization);
+  CHECK(kind_of_failure([&] { gone->headers(); }, message) == ErrorKind::Reauthorize);
+  CHECK(contains(message, "not retried"));
 }
 
 TEST_CASE("a plugin built against the minor-2 header loads in a minor-3 host, and its helpers answer") {
@@ -557,8 +666,8 @@ TEST_CASE("pinning: pinned plugins load; unpinned ones are refused; the CLI writ
   auto listed = credplug::testing::run_process(
       {CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "--pin-file", pins, "--json", "plugins"});
   CHECK(listed.exit_code == 0);
-  for (const char *id :
-       {"huge-size", "lifecycle", "minor0", "minor1", "minor2", "misbehaving", "old-descriptor", "silent-failure"})
+  for (const char *id : {"huge-size", "lifecycle", "minor0", "minor1", "minor2", "minor3", "misbehaving",
+                         "old-descriptor", "silent-failure", "state-counter"})
     CHECK(contains(listed.out, std::string("\"id\": \"") + id + "\""));
   std::remove(pins.c_str());
 }

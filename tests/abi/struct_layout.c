@@ -1,6 +1,6 @@
 /* Sizes and field offsets of the ABI's structs as the header this is compiled
-** against lays them out. Built three times (tests/CMakeLists.txt): against
-** the frozen minor-0, minor-1 and minor-2 headers and the current one, LAYOUT naming
+** against lays them out. Built once per frozen header (tests/CMakeLists.txt): against
+** the frozen minor-0 ... minor-3 headers and the current one, LAYOUT naming
 ** the arrays, so that abi_test.cpp checks each minor only appended. */
 #include <credplug/plugin.h>
 
@@ -71,6 +71,11 @@ const size_t CAT(LAYOUT, _host_api)[] = {sizeof(credplug_host_api),
                                          OFF(credplug_host_api, key_load),
                                          OFF(credplug_host_api, key_free),
                                          OFF(credplug_host_api, jwt_sign)
+#endif
+#if CREDPLUG_ABI_MINOR >= 4
+                                             ,
+                                         OFF(credplug_host_api, state),
+                                         OFF(credplug_host_api, out_state)
 #endif
 };
 const size_t CAT(LAYOUT, _host_api_count) = sizeof CAT(LAYOUT, _host_api) / sizeof(size_t);

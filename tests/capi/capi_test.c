@@ -2,7 +2,8 @@
 ** emulator. Run by run.sh, which starts the emulator and sets:
 **   CREDPLUG_TEST_PLUGIN_DIR, CREDPLUG_CA_FILE, CREDPLUG_TEST_AINUA_HOST
 **   (localhost:PORT), CREDPLUG_TEST_AINUA_SECRET, CREDPLUG_TEST_HOSTILE_DIR
-**   (tests/abi/plugins/hostile.c built). */
+**   (tests/abi/plugins/hostile.c built), CREDPLUG_TEST_ABI_DIR (the ABI
+**   suite's plugins: state_counter.c). */
 #include <credplug/host.h>
 
 #include <stddef.h>
@@ -49,6 +50,80 @@ static void capture(void *user, int32_t level, const char *message) {
   (void)user;
   (void)level;
   snprintf(logged + used, sizeof logged - used, "%s\n", message);
+}
+
+/* The embedder's state sink: refuses `refusals` times, then keeps a copy. */
+struct state_sink {
+  int refusals, calls;
+  char saved[256];
+};
+static int save_state(void *data, const char *state_json, size_t len) {
+  struct state_sink *sink = data;
+  ++sink->calls;
+  if (sink->refusals > 0) {
+    --sink->refusals;
+    return 1;
+  }
+  if (len >= sizeof sink->saved) return 1;
+  memcpy(sink->saved, state_json, len);
+  sink->saved[len] = '\0';
+  return 0;
+}
+
+/* The credential's state through the C API (state_counter.c counts in it). */
+static void check_state(void) {
+  const char *dirs[2];
+  credplug_host_options options;
+  credplug_open_options open_options;
+  credplug_host *host = NULL;
+  credplug_credential *cred = NULL;
+  credplug_headers *h = NULL;
+  struct state_sink sink;
+  char *err = NULL, *state = NULL;
+  const char *given = "{\"n\": 41}";
+  int32_t rc;
+  dirs[0] = env("CREDPLUG_TEST_ABI_DIR");
+  dirs[1] = NULL;
+  credplug_host_options_init(&options);
+  options.plugin_dirs = dirs;
+  options.use_environment = CREDPLUG_OFF;
+  options.use_default_dir = CREDPLUG_OFF;
+  options.cache_max_attempts = 1; /* each refusal is seen by the caller */
+  CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
+  memset(&sink, 0, sizeof sink);
+  sink.refusals = 1;
+  memset(&open_options, 0, sizeof open_options);
+  open_options.struct_size = sizeof open_options;
+  open_options.state = given;
+  open_options.state_len = strlen(given);
+  open_options.on_state = save_state;
+  open_options.on_state_data = &sink;
+  CHECK(credplug_open_with(host, "state-counter", "{}", 2, &open_options, &cred, NULL) == CREDPLUG_HOST_OK);
+  /* The sink refuses: not saved, kept; the next call saves it first. */
+  rc = credplug_headers_get(cred, &h, &err);
+  CHECK(rc == CREDPLUG_HOST_ERR_STATE_NOT_SAVED && h == NULL);
+  CHECK(err != NULL && strstr(err, "could not be saved") != NULL);
+  CHECK(strcmp(credplug_status_name(rc), "state_not_saved") == 0);
+  credplug_free(err);
+  err = NULL;
+  CHECK(credplug_credential_state(cred, &state, NULL) == CREDPLUG_HOST_OK);
+  CHECK(state != NULL && strstr(state, "\"n\": 42") != NULL);
+  credplug_free(state);
+  CHECK(credplug_invalidate(cred, NULL, NULL) == CREDPLUG_HOST_OK); /* no backoff: try again now */
+  CHECK(credplug_headers_get(cred, &h, NULL) == CREDPLUG_HOST_OK);
+  CHECK(h != NULL && strcmp(credplug_headers_value(h, 0), "43") == 0); /* 42 saved, then 43 */
+  credplug_headers_release(h);
+  CHECK(sink.calls == 3 && strstr(sink.saved, "\"n\": 43") != NULL);
+  /* The embedder's own state (the person connected again): taken as saved. */
+  CHECK(credplug_credential_set_state(cred, "{\"n\": 7}", 8, NULL) == CREDPLUG_HOST_OK);
+  CHECK(credplug_headers_get(cred, &h, NULL) == CREDPLUG_HOST_OK);
+  CHECK(h != NULL && strcmp(credplug_headers_value(h, 0), "8") == 0);
+  credplug_headers_release(h);
+  CHECK(credplug_credential_set_state(cred, "[7]", 3, &err) == CREDPLUG_HOST_ERR_INVALID_INPUT);
+  CHECK(err != NULL && strstr(err, "not a JSON object") != NULL);
+  credplug_free(err);
+  credplug_credential_free(cred);
+  credplug_host_free(host);
 }
 
 int main(void) {
@@ -440,6 +515,8 @@ int main(void) {
       credplug_host_free(host);
     }
   }
+
+  check_state();
 
   if (failures) {
     fprintf(stderr, "capi_test: %d check(s) failed\n", failures);

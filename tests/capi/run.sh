@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Starts the provider emulator, then drives the C embedding API from C
 # (capi_test) and from Python ctypes (capi_test.py) against it.
-# Usage: run.sh BIN_DIR LIB_DIR PLUGIN_DIR SOURCE_DIR HOSTILE_PLUGIN_DIR
+# Usage: run.sh BIN_DIR LIB_DIR PLUGIN_DIR SOURCE_DIR HOSTILE_PLUGIN_DIR ABI_PLUGIN_DIR
 set -euo pipefail
-bin=$1 lib=$2 plugins=$3 src=$4 hostile=$5
+bin=$1 lib=$2 plugins=$3 src=$4 hostile=$5 abi=$6
 work=$(mktemp -d)
 emulator_pid=""
 cleanup() {
@@ -26,6 +26,7 @@ emulator_pid=$(cat "$work/emulator.pid")
 
 export CREDPLUG_TEST_PLUGIN_DIR=$plugins
 export CREDPLUG_TEST_HOSTILE_DIR=$hostile
+export CREDPLUG_TEST_ABI_DIR=$abi
 export CREDPLUG_TEST_DESCRIBED_DIR=$src/../../examples/json-provider
 export CREDPLUG_CA_FILE=$work/pki/ca.pem
 export CREDPLUG_TEST_AINUA_HOST=localhost:$(cat "$work/port")

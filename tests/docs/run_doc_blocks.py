@@ -43,7 +43,7 @@ NOT_RUN_HERE = {
 DOCUMENTS = ["README.md", "CONTRIBUTING.md", "docs/ARCHITECTURE.md", "docs/DESCRIBED_PROVIDERS.md", "docs/EMULATOR.md", "docs/SANDBOX.md",
              "docs/SHARED_CACHE.md", "docs/WRITING_PLUGINS.md", "examples/embed/README.md",
              "examples/c-plugin/README.md", "examples/cpp-plugin/README.md"] + [
-    f"plugins/{p}/README.md" for p in ("ainua", "avni", "avonhealth", "aws", "nexla", "opencrvs")]
+    f"plugins/{p}/README.md" for p in ("ainua", "avni", "avonhealth", "aws", "nexla", "oauth2", "opencrvs")]
 
 EXPECT_EXIT = re.compile(r"\s#\s*exit (\d+)\b[^\n]*$")
 EXPECT_PRINTS = re.compile(r'\s#\s*prints "(.*)"[^"\n]*$')

@@ -16,7 +16,7 @@ TEST_CASE("check-plugin: the shipped plugins and both examples are clean") {
   for (const char *dir : {CREDPLUG_PLUGIN_DIR, CREDPLUG_EXAMPLE_PLUGIN_DIR})
     for (const auto &entry : std::filesystem::directory_iterator(dir))
       if (entry.path().extension() == ".so") files.push_back(entry.path().string());
-  REQUIRE(files.size() == 10);
+  REQUIRE(files.size() == 11);
   for (const auto &file : files) {
     CAPTURE(file);
     auto r = E2E::get().cli({"check-plugin", file});

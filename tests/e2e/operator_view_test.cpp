@@ -67,8 +67,8 @@ TEST_CASE("operators see a rejected credential and an outage at the default leve
   options.cache.backoff_initial_ms = 50;
   options.cache.max_attempts = 2;
   Host host(options);
-  auto good = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-good", {}});
-  auto bad = host.open("ainua", env.ainua_credential("", kWrongSecret), OpenOptions{"tenant-bad", {}});
+  auto good = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-good", {}, {}, {}});
+  auto bad = host.open("ainua", env.ainua_credential("", kWrongSecret), OpenOptions{"tenant-bad", {}, {}, {}});
   CHECK(good->label() == "tenant-good");
   CHECK(good->status().state == CredentialState::Idle);
   CHECK(states_of(host, "ainua")[CredentialState::Idle] == 2);
@@ -159,7 +159,7 @@ TEST_CASE("operators: JSON lines carry the plugin, the label, the event, its fig
   options.log_format = LogFormat::JsonLines;
   options.cache.max_attempts = 1;
   Host host(options);
-  auto cred = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant \"7\"", {}});
+  auto cred = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant \"7\"", {}, {}, {}});
   auto first = cred->headers();
   env.emu->switches("ainua").fail_status = 503;
   env.emu->switches("ainua").retry_after_s = 9;
@@ -201,15 +201,15 @@ TEST_CASE("operators: a label is part of the credential's identity, and must be 
   auto &env = E2E::get();
   env.reset();
   Host host(env.host_options());
-  auto a = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-a", {}});
-  auto a_again = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-a", {}});
-  auto b = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-b", {}});
+  auto a = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-a", {}, {}, {}});
+  auto a_again = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-a", {}, {}, {}});
+  auto b = host.open("ainua", env.ainua_credential(), OpenOptions{"tenant-b", {}, {}, {}});
   CHECK(a->headers()->generation == 1);
   CHECK(a_again->cache_status().generation == 1);  // one credential: one token
   CHECK(b->cache_status().generation == 0);        // another tenant's: its own
   for (const std::string &label : {std::string(129, 'x'), std::string("a\nb"), std::string("\x1b[31mred")}) {
     try {
-      host.open("ainua", env.ainua_credential(), OpenOptions{label, {}});
+      host.open("ainua", env.ainua_credential(), OpenOptions{label, {}, {}, {}});
       FAIL("a bad label was taken");
     } catch (const Error &e) {
       CHECK(e.kind() == ErrorKind::InvalidInput);

@@ -6,6 +6,13 @@
 //   {"$stdin": true}    standard input (one trailing newline dropped)
 // and the file itself may be "-" for standard input.
 //
+// A top-level "$state" member holds the credential's state (OpenOptions::
+// state: a refresh token its provider rotates), which credplug writes: it
+// is taken out of the credential, never resolved, and given as the state.
+// When the plugin changes it, open_options_for()'s sink rewrites the file
+// (write_credential_state) with nothing else changed: references stay
+// references.
+//
 // Limits: the credential file and every referenced file or stream are read
 // up to kMaxCredentialBytes (1 MiB) and refused beyond; the JSON nests at
 // most 64 levels, is valid UTF-8 and holds no "\u0000". A value loaded
@@ -34,8 +41,9 @@ class CredentialSourceError : public Error {
 };
 
 struct CredentialText {
-  kit::SecretString json;                 // every reference resolved
+  kit::SecretString json;                 // every reference resolved, "$state" taken out
   std::vector<kit::SecretString> loaded;  // the values references loaded
+  kit::SecretString state;                // the "$state" member's JSON; empty: none
 };
 
 // The credential with every reference resolved. Throws CredentialSourceError
@@ -49,9 +57,21 @@ using ReferenceLoader =
     std::function<kit::SecretString(const std::string &kind, const std::string &argument, const std::string &field)>;
 
 // How to open a credential read from `path`: the path as its label (when it
-// is at most 128 printable ASCII bytes; else none), and the values its
-// references loaded as secrets. What the CLI does.
+// is at most 128 printable ASCII bytes; else none), the values its
+// references loaded as secrets, its "$state" as the state, and a state sink
+// that writes new state into the file (write_credential_state; for "-",
+// standard input, one that fails: new state has nowhere to go). What the
+// CLI does.
 OpenOptions open_options_for(const std::string &path, const CredentialText &credential);
+
+// Sets the "$state" member of the credential file at `path` (a symbolic
+// link: of its target) to `state_json`, leaving every other member as the
+// file has it, and replaces the file atomically: a new file of mode 0600
+// beside it, written, fsync'ed and renamed over it, then the directory
+// fsync'ed. A reader sees the old file or the new one, never a mix; a
+// crash leaves one of them. Throws CredentialSourceError naming the file
+// and what failed.
+void write_credential_state(const std::string &path, const kit::SecretString &state_json);
 
 // read_credential()'s work on text already read; `origin` names it in
 // messages ("credential file 'x.json'"). For the fuzzer, and for callers

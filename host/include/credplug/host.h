@@ -61,13 +61,15 @@ extern "C" {
 ** vocabulary: each maps to one of these, never by equal numbers
 ** (CREDPLUG_ERR_REJECTED, 2, arrives here as CREDPLUG_HOST_ERR_REJECTED, 4). */
 #define CREDPLUG_HOST_OK 0
-#define CREDPLUG_HOST_ERR_INTERNAL 1      /* out of memory, an unexpected fault */
-#define CREDPLUG_HOST_ERR_MISUSE 2        /* a NULL or invalid argument */
-#define CREDPLUG_HOST_ERR_INVALID_INPUT 3 /* bad credential JSON, schema violation, unknown plugin */
-#define CREDPLUG_HOST_ERR_REJECTED 4      /* the provider refused the credentials */
-#define CREDPLUG_HOST_ERR_NETWORK 5       /* DNS, connect, TLS verification, timeout */
-#define CREDPLUG_HOST_ERR_PROVIDER 6      /* the provider answered outside its contract */
-#define CREDPLUG_HOST_ERR_PLUGIN 7        /* the plugin failed to load or failed itself */
+#define CREDPLUG_HOST_ERR_INTERNAL 1        /* out of memory, an unexpected fault */
+#define CREDPLUG_HOST_ERR_MISUSE 2          /* a NULL or invalid argument */
+#define CREDPLUG_HOST_ERR_INVALID_INPUT 3   /* bad credential JSON, schema violation, unknown plugin */
+#define CREDPLUG_HOST_ERR_REJECTED 4        /* the provider refused the credentials */
+#define CREDPLUG_HOST_ERR_NETWORK 5         /* DNS, connect, TLS verification, timeout */
+#define CREDPLUG_HOST_ERR_PROVIDER 6        /* the provider answered outside its contract */
+#define CREDPLUG_HOST_ERR_PLUGIN 7          /* the plugin failed to load or failed itself */
+#define CREDPLUG_HOST_ERR_REAUTHORIZE 8     /* the user must connect the account again (invalid_grant) */
+#define CREDPLUG_HOST_ERR_STATE_NOT_SAVED 9 /* the embedder could not persist the credential's new state */
 
 /* A status's name, as --json output and credplug_test() results spell it:
 ** "ok", "internal", "misuse", "invalid_input", "rejected", "network",
@@ -253,6 +255,22 @@ typedef struct credplug_open_options {
   ** UTF-8, never a secret; NULL or "" for none. Part of what makes two opens
   ** one credential. Copied. */
   const char *label;
+  /* --- the credential's state (Credential state in docs/EMBEDDING.md) --- */
+  /* The state as you last persisted it: a JSON object of `state_len` bytes
+  ** (at most 64 KiB), secret; NULL for none yet. Copied; wipe yours. */
+  const char *state;
+  size_t state_len;
+  /* Called with the credential's new state (`len` bytes of JSON, valid
+  ** during the call; the host wipes it after) whenever its plugin changes
+  ** it (a rotated refresh token), before anything uses what came with it.
+  ** Persist it beside the credential and return 0; return non-zero when it
+  ** could not be persisted: the host keeps it in memory, the token request
+  ** fails with CREDPLUG_HOST_ERR_STATE_NOT_SAVED, and the callback is called
+  ** again before the plugin's next call. Called from the thread that asked
+  ** for the token, one call at a time per credential. NULL: the state lives
+  ** in memory only. `on_state_data` is passed back. */
+  int (*on_state)(void *on_state_data, const char *state_json, size_t len);
+  void *on_state_data;
 } credplug_open_options;
 
 /* credplug_open() with options (NULL: the same as credplug_open()). A label
@@ -292,6 +310,17 @@ void credplug_headers_release(credplug_headers *headers); /* NULL is a no-op */
 ** credplug_headers_get() authenticates once (see Credential::invalidate).
 ** `rejected` NULL drops whatever is cached. */
 int32_t credplug_invalidate(credplug_credential *credential, const credplug_headers *rejected, char **errmsg);
+
+/* The credential's state now (Credential::state): JSON text in *state_json
+** (a secret: the caller's, freed with credplug_free(), which wipes it), or
+** NULL when it has none. */
+int32_t credplug_credential_state(credplug_credential *credential, char **state_json, char **errmsg);
+/* Replaces the credential's state with `len` bytes of JSON the embedder
+** obtained (the user connected the account again; Credential::set_state):
+** taken as persisted, and the next token request uses it. A state that is
+** not an object or over the limits is CREDPLUG_HOST_ERR_INVALID_INPUT. */
+int32_t credplug_credential_set_state(credplug_credential *credential, const char *state_json, size_t len,
+                                      char **errmsg);
 
 /* A request to sign (credplug_credential_sign). Set struct_size =
 ** sizeof(credplug_request); fields added later read as absent. Strings are

@@ -219,6 +219,16 @@ class Credential {
   // match) or a plugin without sign(); else as headers() and the plugin.
   SignedRequest sign(const RequestToSign &request);
 
+  // The credential's state (OpenOptions::state, or what its plugin made
+  // of it since): a JSON object, secret; empty when it has none.
+  SecretString state() const;
+  // Replaces the credential's state with one the embedder obtained (the
+  // user connected the account again): checked as OpenOptions::state
+  // (Error(InvalidInput) naming the limit), taken as persisted (on_state is
+  // not called for it), and ends a hold of needs_reauthorization: the next
+  // headers() requests a token with it.
+  void set_state(const SecretString &state);
+
   const std::string &plugin_id() const;
   const std::string &label() const;  // OpenOptions::label; may be empty
   // `text` with every secret of this credential masked.

@@ -28,6 +28,14 @@ enum class ErrorKind {
   Network,       // DNS, connect, TLS verification, timeout, size cap
   Provider,      // the provider answered outside its contract (5xx, bad JSON)
   Plugin,        // the plugin failed to load, broke the ABI, or failed itself
+  // The grant in the credential's state is gone for good (invalid_grant on
+  // a refresh token): the user must connect the account again. No retries
+  // until new state arrives.
+  Reauthorize,
+  // The credential's new state (a rotated refresh token) was not persisted:
+  // the state sink failed. Kept in memory and saved again before the next
+  // plugin call; nothing it came with is used until it is saved.
+  StateNotSaved,
 };
 // "credentials rejected": the label people read (the CLI's "error (...)").
 const char *to_string(ErrorKind kind);
@@ -128,11 +136,16 @@ enum class CredentialState {
   // next_attempt_ms (CachePolicy::rejection_hold_ms) or invalidate(): fix
   // the credential, or the plugin.
   Rejected,
+  // The grant in the credential's state is gone for good (kind
+  // Reauthorize): nothing is asked of the provider until new state arrives
+  // (Credential::set_state, the user connecting the account again).
+  NeedsReauthorization,
 };
-const char *to_string(CredentialState state);  // "idle", "ok", "refreshing", "failing", "rejected"
-inline constexpr CredentialState kCredentialStates[] = {CredentialState::Idle, CredentialState::Ok,
-                                                        CredentialState::Refreshing, CredentialState::Failing,
-                                                        CredentialState::Rejected};
+// "idle", "ok", "refreshing", "failing", "rejected", "needs_reauthorization"
+const char *to_string(CredentialState state);
+inline constexpr CredentialState kCredentialStates[] = {
+    CredentialState::Idle,    CredentialState::Ok,       CredentialState::Refreshing,
+    CredentialState::Failing, CredentialState::Rejected, CredentialState::NeedsReauthorization};
 
 // Latencies in fixed buckets: counts[i] fell at or below bounds_ms[i] (and
 // above the bound before it); the last count is above every bound.
@@ -317,6 +330,24 @@ struct OpenOptions {
   // Values to mask in every message, log and output of this credential
   // whatever the schema says (see Host::validate()).
   std::vector<SecretString> also_secret;
+  // The credential's state as the embedder last persisted it (plugin.h,
+  // minor 4: a refresh token the provider rotates, granted scopes): a JSON
+  // object of at most 64 KiB whose every string is secret. Empty: none yet.
+  // Not part of what makes two opens the same credential: a second open of
+  // an open credential keeps the state (and the sink) it has.
+  SecretString state;
+  // Called with the credential's new state whenever its plugin changes it,
+  // before anything uses what came with it (the token of the same answer):
+  // persist it beside the credential, atomically, and return. Throw (any
+  // std::exception; its message is shown, redacted) when it could not be
+  // persisted: the new state is kept in memory, the token request fails
+  // with ErrorKind::StateNotSaved, and the sink is called again before the
+  // plugin's next call, which sees the new state (the old refresh token is
+  // never presented again). Called from the thread that requested the
+  // token, one call at a time per credential, never with a lock of
+  // credplug held that another thread would wait on for long. Empty: the
+  // state lives in memory only (lost with the process).
+  std::function<void(const SecretString &state)> on_state;
 };
 
 // Where a credential stands (CredentialState above), for an operator.

@@ -1,5 +1,6 @@
 #include "api/credential.hpp"
 #include "api/error_kinds.hpp"
+#include "secrets/credential_state.hpp"
 
 #include <credplug/host_json.hpp>
 
@@ -90,11 +91,20 @@ host::Fetched Credential::Impl::request_token(host::PluginOp op, std::vector<Inf
 host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vector<Info> *info) {
   const char *what = host::op_name(op);
   host::Fetched out;
-  const host::CacheClock &clock = here().cache->clock();
+  Live &live_here = here();
+  std::lock_guard<std::mutex> one_at_a_time(live_here.token_mutex);
+  save_state();  // a state the sink refused before: the plugin must never see the one before it
+  const host::CacheClock &clock = live_here.cache->clock();
   out.sent_ns = clock.now_ns();
   const int64_t sent_ms = clock.unix_ms();
   credplug_call call = make_call();
+  const std::shared_ptr<const SecretString> state_before = state_now();
+  call.state = state_before.get();
+  call.may_set_state = true;
   int32_t rc = invoke(op, call);
+  // New state first, whatever else the call did: it may hold a refresh
+  // token that replaced the one just presented.
+  if (call.new_state) adopt_state(std::move(*call.new_state));
   if (rc != CREDPLUG_OK || !call.refused_output.empty()) raise(call, rc, what);
   // A plugin that signs each request may need no header of its own (AWS).
   if (call.headers.empty() && !plugin->description().has_sign)
@@ -177,6 +187,49 @@ host::Fetched Credential::Impl::fetch_here(host::FetchKind kind) {
   return request_token(host::PluginOp::Authenticate);
 }
 
+std::shared_ptr<const SecretString> Credential::Impl::state_now() const {
+  std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
+  return state;
+}
+
+void Credential::Impl::adopt_state(SecretString json) {
+  {
+    std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
+    state = std::make_shared<const SecretString>(std::move(json));
+    state_unsaved = static_cast<bool>(on_state);
+  }
+  save_state();
+}
+
+void Credential::Impl::save_state() {
+  if (!on_state) return;
+  std::lock_guard<std::mutex> in_order(here().save_mutex);
+  std::shared_ptr<const SecretString> unsaved;
+  {
+    std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
+    if (!state_unsaved) return;
+    unsaved = state;
+  }
+  std::string why;
+  try {
+    on_state(*unsaved);
+  } catch (const std::exception &e) {
+    why = e.what();
+  } catch (...) {
+    why = "it threw something other than a std::exception";
+  }
+  if (why.empty()) {
+    std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
+    if (state == unsaved) state_unsaved = false;  // else newer state came meanwhile, unsaved yet
+    shared->logger.write(CREDPLUG_LOG_INFO, about, "new credential state saved", "state_saved");
+    return;
+  }
+  throw host::FetchFailure(ErrorKind::StateNotSaved,
+                           redactor.apply("the credential's new state could not be saved (" + why +
+                                          "); it is kept in memory and saved again before the next token request"),
+                           std::nullopt);
+}
+
 Credential::Credential(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Credential::~Credential() = default;
@@ -225,6 +278,25 @@ CredentialStatus Credential::status() const {
   return s;
 }
 
+SecretString Credential::state() const {
+  auto now = impl_->state_now();
+  return now ? *now : SecretString();
+}
+
+void Credential::set_state(const SecretString &state) {
+  for (auto &secret : host::state_secrets(state.view())) impl_->redactor.add(secret.view());
+  if (auto problem = host::state_problem(state.view()))
+    throw Error(ErrorKind::InvalidInput, "the credential's state: " + *problem);
+  {
+    Impl::Live &live = impl_->here();
+    std::lock_guard<std::mutex> one_at_a_time(live.token_mutex);  // not beside a token request
+    std::lock_guard<host::ForkGuardedMutex> lock(impl_->state_mutex);
+    impl_->state = std::make_shared<const SecretString>(state);
+    impl_->state_unsaved = false;
+  }
+  invalidate();  // the token came from the state before
+}
+
 const std::string &Credential::plugin_id() const { return impl_->id; }
 
 const std::string &Credential::label() const { return impl_->label; }
@@ -252,8 +324,10 @@ TestResult Credential::test() {
     result.has_test = false;
   } else {
     credplug_call call = impl_->make_call();
+    const std::shared_ptr<const SecretString> state = impl_->state_now();
+    call.state = state.get();
     int32_t rc = impl_->invoke(host::PluginOp::Test, call);
-    if (rc != CREDPLUG_OK) impl_->raise(call, rc, "test");
+    if (rc != CREDPLUG_OK || !call.refused_output.empty()) impl_->raise(call, rc, "test");
     result.info = std::move(call.info);
   }
   result.elapsed_ms = ms_since(start);
@@ -265,6 +339,7 @@ TestResult Credential::test() {
 namespace credplug::host {
 
 CredentialState state_of(const CacheStatus &s) {
+  if (s.last_error_kind == ErrorKind::Reauthorize) return CredentialState::NeedsReauthorization;
   if (s.last_error_kind) return s.retryable ? CredentialState::Failing : CredentialState::Rejected;
   if (s.refreshing) return CredentialState::Refreshing;
   return s.generation > 0 ? CredentialState::Ok : CredentialState::Idle;
@@ -285,7 +360,14 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   impl->egress = std::make_unique<EgressPolicy>(plugin->schema().egress(), plugin->schema().secret_fields(),
                                                 also_secret, credential_json, plugin->schema().address_fields());
   impl->credential_json = SecretString(credential_json);  // NUL-terminated, wiped when closed
-  impl->here();                                           // create() in this process, now
+  impl->on_state = options.on_state;
+  if (!options.state.empty()) {
+    for (auto &secret : state_secrets(options.state.view())) impl->redactor.add(secret.view());
+    if (auto problem = state_problem(options.state.view()))
+      throw Error(ErrorKind::InvalidInput, "the credential's state: " + *problem);
+    impl->state = std::make_shared<const SecretString>(options.state);
+  }
+  impl->here();  // create() in this process, now
   return std::make_unique<Credential>(std::move(impl));
 }
 

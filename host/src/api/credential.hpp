@@ -5,6 +5,7 @@
 // lives behind a PluginTransport.
 #pragma once
 
+#include "base/fork_guarded_mutex.hpp"
 #include "base/fork_local.hpp"
 #include "cache/metrics.hpp"
 #include "cache/refresh_pool.hpp"
@@ -75,11 +76,19 @@ struct Credential::Impl {
   std::shared_ptr<host::PluginTransport> plugin;
   std::shared_ptr<host::Shared> shared;
   std::string id;
-  std::string label;                                 // OpenOptions::label
-  host::LogContext about;                            // {id, label}: named in every log line of this credential
-  host::Redactor redactor;                           // learns tokens; a child of fork() keeps it
-  std::unique_ptr<const host::EgressPolicy> egress;  // from the credential and the schema
-  SecretString credential_json;                      // to create the instance in a child of fork()
+  std::string label;                                   // OpenOptions::label
+  host::LogContext about;                              // {id, label}: named in every log line of this credential
+  host::Redactor redactor;                             // learns tokens; a child of fork() keeps it
+  std::unique_ptr<const host::EgressPolicy> egress;    // from the credential and the schema
+  SecretString credential_json;                        // to create the instance in a child of fork()
+  std::function<void(const SecretString &)> on_state;  // OpenOptions::on_state; may be empty
+
+  // The credential's state (plugin.h, minor 4), one for all its processes'
+  // calls: replaced whole, never changed in place, so a call keeps the
+  // state it started with. `state_unsaved`: on_state has not taken it yet.
+  mutable host::ForkGuardedMutex state_mutex{host::ForkGuardedMutex::kCredentialState};
+  std::shared_ptr<const SecretString> state;  // null: none yet
+  bool state_unsaved = false;
 
   // The plugin instance and the token cache: one per process. A child of
   // fork() creates the instance again on first use, and has its own tokens.
@@ -88,6 +97,10 @@ struct Credential::Impl {
     std::mutex call_mutex;  // used unless the plugin allows concurrent calls
     std::unique_ptr<host::TokenCache> cache;
     std::unique_ptr<host::SharedCredential> fleet;  // with a shared cache
+    // One token request at a time on this instance, whatever asks
+    // (headers(), authenticate(), test()): a refresh token is presented once.
+    std::mutex token_mutex;
+    std::mutex save_mutex;  // one on_state call at a time, in order
     ~Live();
   };
   host::ForkLocal<Live> live{[this] { return make_live(); }};
@@ -109,6 +122,13 @@ struct Credential::Impl {
   host::Fetched request_token(host::PluginOp op, std::vector<Info> *info = nullptr);
   host::Fetched request_token_once(host::PluginOp op, std::vector<Info> *info);
   int64_t expiry_ms(const credplug_call &call, int64_t sent_ms, const char **source) const;
+  // The state as it stands, for a call to read (null: none).
+  std::shared_ptr<const SecretString> state_now() const;
+  // Makes `json` the state (already checked), unsaved, then saves it.
+  void adopt_state(SecretString json);
+  // Hands an unsaved state to on_state; throws FetchFailure(StateNotSaved)
+  // when the sink fails. Nothing to do when saved (or no sink).
+  void save_state();
   // The cache's fetcher: through the fleet's cache when there is one.
   host::Fetched fetch(host::FetchKind kind);
   // A token request by this process.

@@ -56,7 +56,9 @@ Line obtained(const host::Logger &log, const host::CacheEvent &e) {
 }
 
 Line failed(const host::CacheEvent &e) {
-  const CredentialState state = e.retryable ? CredentialState::Failing : CredentialState::Rejected;
+  const CredentialState state = e.kind == ErrorKind::Reauthorize ? CredentialState::NeedsReauthorization
+                                : e.retryable                    ? CredentialState::Failing
+                                                                 : CredentialState::Rejected;
   const int64_t next_at = e.unix_ms + e.next_attempt_in_ms;
   std::vector<LogField> fields{{"kind", std::string(json::kind_slug(e.kind))},
                                {"failures", int64_t(e.failures)},

@@ -105,6 +105,8 @@ SignedRequest Credential::sign(const RequestToSign &request) {
   req.time_ms = time_ms;
   credplug_call call = impl_->make_call();
   call.signing = &req;
+  const std::shared_ptr<const SecretString> state = impl_->state_now();
+  call.state = state.get();
   const int32_t rc = impl_->invoke(host::PluginOp::Sign, call);
   if (rc != CREDPLUG_OK || !call.refused_output.empty()) impl_->raise(call, rc, "sign");
 

@@ -27,6 +27,10 @@ constexpr Row kRows[] = {
     {ErrorKind::Network, CREDPLUG_ERR_NETWORK, CREDPLUG_HOST_ERR_NETWORK, "network", "network or TLS failure"},
     {ErrorKind::Provider, CREDPLUG_ERR_PROVIDER, CREDPLUG_HOST_ERR_PROVIDER, "provider", "provider error"},
     {ErrorKind::Plugin, CREDPLUG_ERR_PLUGIN, CREDPLUG_HOST_ERR_PLUGIN, "plugin", "plugin failure"},
+    {ErrorKind::Reauthorize, CREDPLUG_ERR_REAUTHORIZE, CREDPLUG_HOST_ERR_REAUTHORIZE, "reauthorize",
+     "needs reauthorization"},
+    // No plugin reports it: the host's own (the embedder's state sink).
+    {ErrorKind::StateNotSaved, -1, CREDPLUG_HOST_ERR_STATE_NOT_SAVED, "state_not_saved", "state not saved"},
 };
 
 // The statuses that are not a kind of failure.
@@ -43,7 +47,7 @@ constexpr struct {
 const Row &row(ErrorKind kind) {
   for (const auto &r : kRows)
     if (r.kind == kind) return r;
-  return kRows[4];  // unreachable: every kind has a row
+  return kRows[4];  // unreachable: every kind has a row (kRows[4] is Plugin)
 }
 
 }  // namespace
@@ -54,7 +58,7 @@ int32_t status_code(ErrorKind kind) { return row(kind).host_status; }
 
 ErrorKind kind_of_plugin_status(int32_t status) {
   for (const auto &r : kRows)
-    if (r.plugin_status == status) return r.kind;
+    if (r.plugin_status == status && status > 0) return r.kind;
   return ErrorKind::Plugin;  // CREDPLUG_ERR_INCOMPATIBLE, or a code no header defines: the plugin's fault
 }
 

@@ -61,6 +61,8 @@ const char *to_string(CredentialState state) {
       return "failing";
     case CredentialState::Rejected:
       return "rejected";
+    case CredentialState::NeedsReauthorization:
+      return "needs_reauthorization";
   }
   return "unknown";
 }
@@ -351,7 +353,7 @@ Validation Host::validate(const std::string &id, std::string_view credential_jso
   // no network calls (plugin.h), so a rule a schema cannot express — with the
   // corrected value in its message — is caught here too.
   try {
-    host::create_credential(impl_->shared, plugin, credential_json, OpenOptions{"", also_secret});
+    host::create_credential(impl_->shared, plugin, credential_json, OpenOptions{"", also_secret, {}, {}});
   } catch (const Error &e) {
     if (e.kind() != ErrorKind::InvalidInput) throw;
     v.errors.push_back({"", "plugin", e.what(), "", ""});
@@ -376,7 +378,7 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
 
 std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json,
                                        const std::vector<SecretString> &also_secret) {
-  return open(id, credential_json, OpenOptions{"", also_secret});
+  return open(id, credential_json, OpenOptions{"", also_secret, {}, {}});
 }
 
 std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view credential_json,

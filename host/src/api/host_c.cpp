@@ -334,6 +334,16 @@ int32_t credplug_open_with(credplug_host *host, const char *plugin_id, const cha
                                "; set it to sizeof(credplug_open_options)")
                                   .c_str());
       if (options->label != nullptr) open.label = options->label;
+      if (CREDPLUG_HAS_FIELD(options, credplug_open_options, on_state_data)) {
+        if (options->state != nullptr) open.state = SecretString(options->state, options->state_len);
+        if (auto *sink = options->on_state) {
+          void *data = options->on_state_data;
+          open.on_state = [sink, data](const SecretString &state) {
+            if (sink(data, state.c_str(), state.size()) != 0)
+              throw std::runtime_error("the embedder's on_state callback returned failure");
+          };
+        }
+      }
     }
     auto credential = std::make_unique<credplug_credential>();
     credential->credential = host->host->open(plugin_id, std::string_view(credential_json, len), open);
@@ -400,6 +410,27 @@ int32_t credplug_invalidate(credplug_credential *credential, const credplug_head
       credential->credential->invalidate(*rejected->set);
     else
       credential->credential->invalidate();
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+int32_t credplug_credential_state(credplug_credential *credential, char **state_json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (state_json == nullptr) return misuse(errmsg, "credplug_credential_state: `state_json` is NULL");
+    *state_json = nullptr;
+    if (credential == nullptr) return misuse(errmsg, "credplug_credential_state: `credential` is NULL");
+    SecretString state = credential->credential->state();
+    if (!state.empty()) *state_json = dup_string(state.reveal());
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+int32_t credplug_credential_set_state(credplug_credential *credential, const char *state_json, size_t len,
+                                      char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (credential == nullptr || state_json == nullptr)
+      return misuse(errmsg, "credplug_credential_set_state: `credential` or `state_json` is NULL");
+    credential->credential->set_state(SecretString(state_json, len));
     return CREDPLUG_HOST_OK;
   });
 }

@@ -19,7 +19,7 @@ class ForkGuardedMutex {
  public:
   // Lower ranks are locked first by fork(): a section under one may take
   // one of a higher rank.
-  enum Rank : int { kInProcessPlugins = 1, kRunnerPlugins = 2, kRunners = 3, kRedactor = 4 };
+  enum Rank : int { kInProcessPlugins = 1, kRunnerPlugins = 2, kRunners = 3, kRedactor = 4, kCredentialState = 5 };
 
   explicit ForkGuardedMutex(Rank rank);
   ~ForkGuardedMutex();

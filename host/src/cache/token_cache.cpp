@@ -10,6 +10,8 @@ namespace credplug::host {
 namespace {
 
 constexpr int64_t kNsPerMs = 1000000;
+// "Never" for a grant gone for good: a year, far from overflowing in ns.
+constexpr long kReauthorizeHoldMs = 365L * 24 * 3600 * 1000;
 
 // A shard's own owner of the current token: copying the aliasing pointer
 // touches this holder's reference count, not one shared by all threads.
@@ -110,7 +112,9 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
     try {
       fetched = fetch_(kind);
     } catch (const FetchFailure &e) {
-      bool retryable = e.kind() == ErrorKind::Network || e.kind() == ErrorKind::Provider;
+      // A state not saved is saved again on the next attempt, backing off.
+      bool retryable =
+          e.kind() == ErrorKind::Network || e.kind() == ErrorKind::Provider || e.kind() == ErrorKind::StateNotSaved;
       failure = Held{e.kind(), e.what(), retryable};
       retry_after = e.retry_after_ms;
     } catch (const Error &e) {
@@ -132,9 +136,12 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
     event.background = background;
     if (failing_since_ms_ == 0) failing_since_ms_ = clock_.unix_ms();
     ++failures_;
+    // A grant gone for good is never asked for again: only new state (which
+    // invalidates) or invalidate() ends the hold.
     long wait_ms = failure->retryable
                        ? jittered_backoff_ms(failures_, policy_.backoff_initial_ms, policy_.backoff_max_ms)
-                       : policy_.rejection_hold_ms;
+                   : failure->kind == ErrorKind::Reauthorize ? kReauthorizeHoldMs
+                                                             : policy_.rejection_hold_ms;
     if (failure->retryable && retry_after) wait_ms = std::max(wait_ms, std::min(*retry_after, 24L * 3600 * 1000));
     held_ = std::move(failure);
     next_attempt_ = now + wait_ms * kNsPerMs;
@@ -272,7 +279,9 @@ void TokenCache::invalidate(uint64_t generation) {
 
 void TokenCache::throw_held(int64_t now) const {
   std::string when;
-  if (held_->retryable) {
+  if (held_->kind == ErrorKind::Reauthorize) {
+    when = " (not retried: connect the account again, which gives the credential new state)";
+  } else if (held_->retryable) {
     when = " (failed " + std::to_string(std::max(failures_, invalidations_in_a_row_)) +
            " time(s) in a row; the next attempt is in " + seconds_text(next_attempt_ - now) + ")";
   } else {

@@ -61,9 +61,9 @@ bool write_all(int fd, std::string_view bytes) {
   return true;
 }
 
-std::string encode_call(Op op, uint64_t instance, std::string_view credential_json) {
+std::string encode_call(Op op, uint64_t instance, std::string_view credential_json, const std::string *state) {
   Encoder e;
-  e.u8(uint8_t(op)).u64(instance).str(credential_json);
+  e.u8(uint8_t(op)).u64(instance).str(credential_json).u8(state ? 1 : 0).str(state ? *state : std::string_view());
   return std::move(e.bytes());
 }
 

@@ -29,7 +29,8 @@
 
 namespace credplug::runner {
 
-constexpr uint32_t kProtocolVersion = 2;
+// 3: Call frames carry the credential's state; OutState (ABI minor 4).
+constexpr uint32_t kProtocolVersion = 3;
 constexpr std::string_view kMagic = "credplug-runner";
 // Larger than any legitimate frame: a response body is capped by the host's
 // max_response_bytes, an output by plugin.h's limits.
@@ -53,8 +54,10 @@ enum class Msg : uint8_t {
   Done = 11,         // u32 status; u64 instance (Create only)
   Stopped = 12,      // u32 system call number, str its name: the sandbox ends the runner for it
   OutQuery = 13,     // str name, value; u32 flags
+  OutState = 14,     // str the state's JSON text
   // host -> runner
-  Call = 64,        // u8 op, u64 instance, str credential JSON (Create) or the request (Sign: encode_sign_request)
+  Call = 64,        // u8 op, u64 instance, str credential JSON (Create) or the request (Sign: encode_sign_request),
+                    // u8 has state, str the credential's state (plugin.h, state())
   HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body
 };
 
@@ -125,8 +128,10 @@ class Decoder {
   size_t pos_ = 0;
 };
 
-// A Call frame's payload.
-std::string encode_call(Op op, uint64_t instance, std::string_view credential_json = {});
+// A Call frame's payload; `state` is the credential's state as the plugin's
+// state() gives it (nullptr: none).
+std::string encode_call(Op op, uint64_t instance, std::string_view credential_json = {},
+                        const std::string *state = nullptr);
 
 // sign()'s request as a Call frame carries it: str method, url; u32 header
 // count, str name, value ...; u8 has body, str body; str body_sha256; i64

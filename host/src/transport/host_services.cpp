@@ -2,6 +2,7 @@
 
 #include "base/unix_time.hpp"
 #include "net/retry_after.hpp"
+#include "secrets/credential_state.hpp"
 #include "secrets/output_rules.hpp"
 
 #include <openssl/crypto.h>
@@ -113,6 +114,25 @@ void svc_out_query(credplug_call *call, const char *name, const char *value, uin
     if (call->query.size() >= kMaxHeaders)
       return refuse_output(call, "output more than " + std::to_string(kMaxHeaders) + " query parameters");
     call->query.push_back(QueryParam{name, SecretString(std::string_view(value)), secret});
+  });
+}
+
+const char *svc_state(credplug_call *call, size_t *len) noexcept {
+  const bool has = call != nullptr && call->state != nullptr;
+  if (len) *len = has ? call->state->size() : 0;
+  return has ? call->state->c_str() : nullptr;
+}
+
+void svc_out_state(credplug_call *call, const char *json, size_t len) noexcept {
+  quietly([&] {
+    if (call == nullptr) return;
+    if (!call->may_set_state) return refuse_output(call, "output state outside authenticate() and refresh()");
+    if (json == nullptr) return refuse_output(call, "output state that is NULL");
+    const std::string_view text(json, len);
+    // Secret before anything can quote it, even when refused.
+    for (const auto &secret : state_secrets(text)) call->redactor->add(secret.view());
+    if (auto problem = state_problem(text)) return refuse_output(call, "output state that cannot be kept: " + *problem);
+    call->new_state = SecretString(text);
   });
 }
 
@@ -275,6 +295,8 @@ credplug_host_api make_table() {
   api.out_expires_at = svc_out_expires_at;
   api.out_info = svc_out_info;
   api.out_query = svc_out_query;
+  api.state = svc_state;
+  api.out_state = svc_out_state;
   api.set_error = svc_set_error;
   api.http_send = svc_http_send;
   api.http_status = svc_http_status;

@@ -39,6 +39,13 @@ struct credplug_call {
   const credplug_sign_request *signing = nullptr;
   std::vector<credplug::QueryParam> query;
 
+  // The credential's state for state() (nullptr: none yet), whether
+  // out_state() may replace it (authenticate, refresh), and what it output
+  // (checked: an object within the limits; its strings are secrets).
+  const credplug::SecretString *state = nullptr;
+  bool may_set_state = false;
+  std::optional<credplug::SecretString> new_state;
+
   std::vector<credplug::Header> headers;
   std::optional<int64_t> expires_at;
   // The last response's Retry-After (429/503), for the token cache's backoff.

@@ -75,7 +75,8 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
     ~Closer() { r.close_call(id); }
   } closer{r, call_id};
   {
-    std::string request = runner::encode_call(op, handle, payload);
+    std::string request = runner::encode_call(op, handle, payload,
+                                              call.state && op != runner::Op::Create ? &call.state->reveal() : nullptr);
     if (!r.send(Msg::Call, call_id, request)) r.stop("");  // it is gone: say how it ended
     runner::wipe(request);
   }

@@ -107,6 +107,13 @@ bool apply_call_frame(const runner::Frame &frame, credplug_call &call, CallFrame
       runner::wipe(value);
       return false;
     }
+    case Msg::OutState: {
+      std::string json(d.str());
+      d.end();
+      svc->out_state(&call, json.data(), json.size());
+      runner::wipe(json);
+      return false;
+    }
     case Msg::OutExpiresAt: {
       int64_t at = d.i64();
       d.end();

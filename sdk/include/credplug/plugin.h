@@ -77,12 +77,15 @@ extern "C" {
 **       hex_encode) and keys and JWTs (key_load, key_free, jwt_sign);
 **       credplug_http_request gains a client certificate (mTLS);
 **       CREDPLUG_EXPIRES_NEVER and CREDPLUG_FLAG_PUBLIC.
+**   4 — users' own accounts: credplug_host_api gains the credential's state
+**       (state, out_state: a refresh token the provider rotates) and
+**       CREDPLUG_ERR_REAUTHORIZE (the user must connect the account again).
 ** A plugin built against an older minor keeps loading: tests/abi/minor0/,
-** minor1/ and minor2/ hold those headers, frozen, and a plugin built against
+** minor1/, minor2/ and minor3/ hold those headers, frozen, and a plugin built against
 ** each. A plugin that calls a newer helper requires that minor: it answers
 ** credplug_get_interface() with CREDPLUG_ERR_INCOMPATIBLE and the minor it
 ** needs when host_minor_max is lower (the host then names both versions). */
-#define CREDPLUG_ABI_MINOR 3
+#define CREDPLUG_ABI_MINOR 4
 
 /* True when a struct of the given size contains FIELD in full. */
 #define CREDPLUG_HAS_FIELD(ptr, type, field) \
@@ -113,6 +116,12 @@ extern "C" {
 #define CREDPLUG_ERR_PLUGIN 5
 /* credplug_get_interface(): the requested interface/version is not offered. */
 #define CREDPLUG_ERR_INCOMPATIBLE 6
+/* (minor 4) The grant the credential's state holds is gone for good (OAuth
+** invalid_grant on a refresh token: revoked, expired, or presented twice):
+** only the user, connecting the account again, can mend it. The host holds
+** the credential (no retries) until new state arrives. A host older than
+** minor 4 reports it as a plugin failure. */
+#define CREDPLUG_ERR_REAUTHORIZE 7
 
 /* ------------------------------------------------------------------------ */
 /* Opaque handles                                                            */
@@ -154,6 +163,9 @@ typedef struct credplug_http_response credplug_http_response;
 ** the host keeps them until the API refuses them (Credential::invalidate).
 ** A host older than minor 3 refuses it as more than 10 years away. */
 #define CREDPLUG_EXPIRES_NEVER INT64_MAX
+
+/* out_state() (minor 4): the largest state, in bytes of JSON text. */
+#define CREDPLUG_MAX_STATE_BYTES 65536
 
 /* base64_encode() flag (minor 2): the URL-safe alphabet of RFC 4648 §5,
 ** without padding (JWTs, PKCE), instead of §4's with padding. */
@@ -405,6 +417,32 @@ typedef struct credplug_host_api {
   ** described (claims_json not an object, a lifetime out of range). */
   const char *(*jwt_sign)(credplug_call *call, const credplug_key *key, const credplug_jwt_claims *claims);
   /* --- end of minor 3 --- */
+
+  /* Minor 4: the credential's state. Check CREDPLUG_HAS_FIELD(host,
+  ** credplug_host_api, out_state) in init(), or require minor 4.
+  **
+  ** A credential's state is what the plugin learns and must keep, apart from
+  ** what the user typed: a refresh token the provider rotates, the scopes it
+  ** granted. It is a JSON object of at most 64 KiB (CREDPLUG_MAX_STATE_BYTES),
+  ** nesting at most 16 levels; every string in it is a secret. The embedder
+  ** persists it (the CLI: the credential file's "$state" member) and gives
+  ** it back when it opens the credential, in every process. */
+
+  /* The state as it stands for this call: JSON text of *len bytes, owned by
+  ** the host, valid until the call returns. NULL (and *len 0) when the
+  ** credential has none yet. In authenticate(), refresh(), test(), sign();
+  ** NULL in create() (state may change after an instance is made). */
+  const char *(*state)(credplug_call *call, size_t *len);
+  /* Replaces the state with `json` (`len` bytes, copied) when the call
+  ** succeeds: the host hands it to the embedder to persist before anything
+  ** uses what this call produced, and every later call sees it. Call it as
+  ** soon as the provider answered with new state (a rotated refresh token),
+  ** whatever else fails after: the old refresh token is then never
+  ** presented again, even when the call fails. Not an object, too large or
+  ** too deep: the call fails, and the state is kept as it was. In
+  ** authenticate() and refresh() only. */
+  void (*out_state)(credplug_call *call, const char *json, size_t len);
+  /* --- end of minor 4 --- */
 } credplug_host_api;
 
 /* ------------------------------------------------------------------------ */

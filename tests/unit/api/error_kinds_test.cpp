@@ -27,6 +27,7 @@ TEST_CASE("errors: each plugin status, kind, C status, exit code and name line u
       {CREDPLUG_ERR_NETWORK, ErrorKind::Network, CREDPLUG_HOST_ERR_NETWORK, "network"},
       {CREDPLUG_ERR_PROVIDER, ErrorKind::Provider, CREDPLUG_HOST_ERR_PROVIDER, "provider"},
       {CREDPLUG_ERR_PLUGIN, ErrorKind::Plugin, CREDPLUG_HOST_ERR_PLUGIN, "plugin"},
+      {CREDPLUG_ERR_REAUTHORIZE, ErrorKind::Reauthorize, CREDPLUG_HOST_ERR_REAUTHORIZE, "reauthorize"},
   };
   for (const auto &r : rows) {
     CAPTURE(r.name);
@@ -42,5 +43,10 @@ TEST_CASE("errors: each plugin status, kind, C status, exit code and name line u
   CHECK(kind_of_plugin_status(CREDPLUG_OK) == ErrorKind::Plugin);
   CHECK(kind_of_plugin_status(1234) == ErrorKind::Plugin);
   CHECK(std::string(credplug_status_name(CREDPLUG_HOST_ERR_INTERNAL)) == "internal");
-  CHECK(std::string(credplug_status_name(8)) == "unknown");
+  // The host's own kind: no plugin status means it, not even a negative one.
+  CHECK(status_code(ErrorKind::StateNotSaved) == CREDPLUG_HOST_ERR_STATE_NOT_SAVED);
+  CHECK(cli::exit_code_for(ErrorKind::StateNotSaved) == 9);
+  CHECK(std::string(credplug_status_name(9)) == "state_not_saved");
+  CHECK(kind_of_plugin_status(-1) == ErrorKind::Plugin);
+  CHECK(std::string(credplug_status_name(10)) == "unknown");
 }

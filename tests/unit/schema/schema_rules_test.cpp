@@ -23,6 +23,7 @@ const std::map<std::string, std::string> kValidExamples = {
     {"ainua", R"({"ainua_url":"tenant.ainua.fi","client_id":"c","client_secret":"s"})"},
     {"avni",
      R"({"base_url":"https://app.avniproject.org","token_flow":"avni_password","username":"u","password":"p"})"},
+    {"oauth2", R"({"token_url":"https://login.example.com/oauth/token","client_id":"c"})"},
     {"aws",
      R"({"access_key_id":"AKIDEXAMPLE","secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","region":"us-east-1","service":"s3","session_token":"t"})"},
     {"avonhealth",

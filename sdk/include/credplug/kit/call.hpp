@@ -5,6 +5,7 @@
 
 #include <credplug/plugin.h>
 #include <credplug/kit/failure.hpp>
+#include <credplug/kit/json.hpp>
 #include <credplug/kit/secret.hpp>
 
 #include <cstdint>
@@ -112,6 +113,15 @@ class Call {
   void query(const std::string &name, std::string_view value, bool secret) const;
   // A fact for the user (test results, token details).
   void output(const std::string &key, std::string_view value, bool secret = false) const;
+
+  // The credential's state (plugin.h, minor 4: a refresh token the provider
+  // rotates), parsed; nullopt when it has none yet, or the host is older.
+  std::optional<JsonDocument> state() const;
+  // Replaces the state with this JSON object (build it with json_quote()):
+  // the host persists it before anything uses this call's token. Call it
+  // as soon as the provider's answer holds new state, before anything else
+  // may fail. Throws Failure(PLUGIN) on a host older than minor 4.
+  void set_state(std::string_view json) const;
 
   int64_t now_ms() const { return api_->now_ms(); }
   int64_t now_seconds() const { return api_->now_ms() / 1000; }

@@ -7,6 +7,7 @@
 #include <credplug/kit/secret.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@ struct TokenFields {
   std::string access_token = "access_token";
   std::string expires_in = "expires_in";
   std::string token_type = "token_type";
+  std::string refresh_token = "refresh_token";
 };
 
 struct ClientCredentialsRequest {
@@ -62,6 +64,7 @@ struct Token {
   std::string token_type;             // as sent; may be empty
   std::optional<int64_t> expires_in;  // seconds
   std::string scope;                  // as granted, if sent
+  SecretString refresh_token;         // if sent (declared secret to the host at once)
 };
 
 // Sends the request through the host and parses the answer. Throws Failure:
@@ -85,6 +88,34 @@ struct JwtBearerRequest {
   std::string endpoint_name = "token endpoint";
 };
 Token request_jwt_bearer(Call &call, const JwtBearerRequest &request);
+
+// The refresh-token grant (RFC 6749 §6): a new access token, and from a
+// provider that rotates them (RFC 9700 §4.14.2) a new refresh token in
+// Token::refresh_token that replaces the one presented, which is dead from
+// now on: put it in the credential's state (Call::set_state) before
+// anything else. invalid_grant (the refresh token revoked, expired or
+// presented twice) throws Failure(CREDPLUG_ERR_REAUTHORIZE): only the user,
+// connecting the account again, can mend it. Other errors as
+// request_client_credentials(); the client authenticates as there (a
+// public client: ClientAuth::Post with an empty secret sends only its id).
+struct RefreshTokenRequest {
+  std::string token_url;
+  std::string client_id;
+  SecretString client_secret;
+  ClientAuth client_auth = ClientAuth::Post;
+  const SigningKey *assertion_key = nullptr;  // PrivateKeyJwt
+  std::string key_id;
+  std::string assertion_audience;
+  SecretString refresh_token;
+  std::string scope;  // sent only when not empty (a narrower scope)
+  std::vector<std::pair<std::string, std::string>> parameters;
+  TokenFields fields;
+  std::string endpoint_name = "token endpoint";
+  // Called with a new refresh token as soon as the answer is read, before
+  // anything in it is checked: make it the credential's state here.
+  std::function<void(const SecretString &)> rotated;
+};
+Token request_refresh_token(Call &call, const RefreshTokenRequest &request);
 
 // The parsing half, for providers whose request differs (query-string or
 // JSON token requests): the response's status, body and Retry-After, and

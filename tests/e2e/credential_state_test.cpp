@@ -1,0 +1,290 @@
+// A credential's state (plugin.h, minor 4) with the generic oauth2 plugin
+// against the emulator's authorization server, whose refresh tokens rotate
+// on every use and whose reuse detection revokes the whole family (RFC 9700
+// §4.14.2): a refresh token presented twice shows up as
+// oauth2.refresh_reuse. Through the CLI (the credential file rewritten) and
+// the C++ API (the embedder's sink), in whichever isolation mode the suite
+// runs.
+#include "fixture.hpp"
+
+#include "net/https_client.hpp"
+
+#include <credplug/kit/crypto.hpp>
+#include <credplug/kit/encoding.hpp>
+#include <credplug/kit/json.hpp>
+
+#include <doctest/doctest.h>
+
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <thread>
+
+using namespace credplug;
+using namespace credplug::testing;
+
+namespace {
+
+const std::string kApp = "state-app";
+const std::string kAppSecret = "CANARY-state-app-secret-do-not-print";
+const std::string kRedirect = "http://127.0.0.1:5555/callback";
+
+std::string read(const std::string &path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string json_member(std::string_view json, const std::string &pointer) {
+  auto doc = kit::JsonDocument::parse_object(json);
+  return doc ? doc->string(pointer).value_or("") : "";
+}
+
+// What a person's consent gives: the emulator approves at once; the code is
+// redeemed with PKCE. Returns the first refresh token of a new family.
+std::string connect_account() {
+  auto &env = E2E::get();
+  host::HttpsClient http(host::HttpOptions{env.pki.ca_cert});
+  const std::string verifier = "verifier-" + std::string(50, 'w');
+  const auto digest = kit::sha256(verifier);
+  const std::string challenge =
+      kit::base64url_encode(std::string_view(reinterpret_cast<const char *>(digest.data()), digest.size()));
+  host::HttpRequestSpec authorize;
+  authorize.url = env.emu->origin() + "/oauth/authorize?response_type=code&client_id=" + kApp +
+                  "&redirect_uri=" + kit::url_encode(kRedirect) + "&state=s&code_challenge=" + challenge +
+                  "&code_challenge_method=S256";
+  auto answer = http.send(authorize);
+  REQUIRE(answer.status == 302);
+  std::string location;
+  for (const auto &[name, value] : answer.headers)
+    if (strcasecmp(name.c_str(), "Location") == 0) location = value;
+  const size_t at = location.find("code=");
+  REQUIRE(at != std::string::npos);
+  const std::string code = location.substr(at + 5, location.find('&', at) - at - 5);
+  host::HttpRequestSpec redeem;
+  redeem.method = "POST";
+  redeem.url = env.emu->origin() + "/oauth/token";
+  redeem.headers.emplace_back("Content-Type", kit::SecretString(std::string_view("application/x-www-form-urlencoded")));
+  redeem.body =
+      kit::SecretString("grant_type=authorization_code&client_id=" + kApp + "&client_secret=" + kAppSecret +
+                        "&code=" + code + "&redirect_uri=" + kit::url_encode(kRedirect) + "&code_verifier=" + verifier);
+  auto tokens = http.send(redeem);
+  REQUIRE(tokens.status == 200);
+  std::string refresh = json_member(tokens.body.view(), "refresh_token");
+  REQUIRE_FALSE(refresh.empty());
+  return refresh;
+}
+
+// The credential without its state; the client secret by reference.
+std::string credential(const std::string &extra = "") {
+  const std::string origin = E2E::get().emu->origin();
+  return R"({"token_url": ")" + origin + R"(/oauth/token", "client_id": ")" + kApp +
+         R"(", "client_secret": {"$env": "STATE_APP_SECRET"}, "userinfo_url": ")" + origin + R"(/oauth/me")" + extra +
+         "}";
+}
+
+std::string with_state(const std::string &credential_json, const std::string &refresh_token) {
+  return credential_json.substr(0, credential_json.size() - 1) + R"(, "$state": {"refresh_token": ")" + refresh_token +
+         "\"}}";
+}
+
+const std::map<std::string, std::string> kEnv{{"STATE_APP_SECRET", kAppSecret}};
+
+void fresh_emulator() {
+  auto &env = E2E::get();
+  env.reset();
+  env.emu->add_client("oauth2", kApp, kAppSecret);
+}
+
+// The credential as the C++ API takes it: the secret inline.
+std::string inline_credential() {
+  std::string text = credential();
+  const std::string ref = R"({"$env": "STATE_APP_SECRET"})";
+  return text.replace(text.find(ref), ref.size(), "\"" + kAppSecret + "\"");
+}
+
+std::string state_of(const std::string &refresh_token) { return R"({"refresh_token": ")" + refresh_token + "\"}"; }
+
+}  // namespace
+
+TEST_CASE("credential state: the CLI writes each rotated refresh token into the file, atomically, references kept") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  const std::string first = connect_account();
+  const std::string file = env.write_new("state", with_state(credential(), first));
+  ::chmod(file.c_str(), 0644);
+  std::string previous = first;
+  for (int i = 1; i <= 3; ++i) {
+    CAPTURE(i);
+    auto r = env.trusted({i == 3 ? "test" : "auth", "oauth2", file}, kEnv);
+    CHECK(r.exit_code == 0);
+    const std::string text = read(file);
+    const std::string now = json_member(text, "/$state/refresh_token");
+    CHECK_FALSE(now.empty());
+    CHECK(now != previous);                                                       // rotated, and kept
+    CHECK_FALSE(contains(r.out + r.err, now));                                    // never shown
+    CHECK_FALSE(contains(r.out + r.err, previous));                               //
+    CHECK(contains(text, R"("$env": "STATE_APP_SECRET")"));                       // the reference stays one
+    CHECK_FALSE(contains(text, kAppSecret));                                      // and is never resolved into the file
+    CHECK(json_member(text, "token_url") == env.emu->origin() + "/oauth/token");  // the rest as it was
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    previous = now;
+  }
+  CHECK(env.emu->count("oauth2.refresh") == 3);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  // No temporary file is left beside it.
+  const std::string dir = file.substr(0, file.rfind('/'));
+  for (const auto &entry : std::filesystem::directory_iterator(dir))
+    CHECK_FALSE(contains(entry.path().filename().string(), ".XXXXXX"));
+}
+
+TEST_CASE("credential state: a stale copy presents a rotated refresh token: needs reauthorization, exit 8, no retry") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  const std::string stale = env.write_new("stale", with_state(credential(), connect_account()));
+  const std::string live = env.write_new("live", read(stale));
+  REQUIRE(env.trusted({"auth", "oauth2", live}, kEnv).exit_code == 0);
+  auto r = env.trusted({"auth", "oauth2", stale, "--json"}, kEnv);
+  CHECK(r.exit_code == 8);
+  CHECK(json_member(r.out, "/error/kind") == "reauthorize");
+  CHECK(contains(r.out, "connect the account again"));
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 1);
+  // The provider revoked the whole family: the live copy must reconnect too.
+  r = env.trusted({"auth", "oauth2", live}, kEnv);
+  CHECK(r.exit_code == 8);
+  CHECK(contains(r.err, "needs reauthorization"));
+  // Without any refresh token: the same, before any request.
+  const int before = env.emu->count("oauth2.token");
+  r = env.trusted({"auth", "oauth2", env.write_new("none", credential())}, kEnv);
+  CHECK(r.exit_code == 8);
+  CHECK(contains(r.err, "no refresh token yet"));
+  CHECK(env.emu->count("oauth2.token") == before);
+}
+
+TEST_CASE("credential state: from standard input new state has nowhere to go: exit 9, and the token is not shown") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  auto r = env.trusted({"auth", "oauth2", "-"}, kEnv, with_state(credential(), connect_account()));
+  CHECK(r.exit_code == 9);
+  CHECK(contains(r.err, "state not saved"));
+  CHECK(contains(r.err, "standard input"));
+  CHECK_FALSE(contains(r.out, "Authorization"));
+}
+
+TEST_CASE("credential state: the embedder's sink fails twice then succeeds: nothing lost, no refresh token reused") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  Host host(env.host_options());
+  std::mutex mutex;
+  std::vector<std::string> saved;
+  int failures_left = 2, sink_calls = 0;
+  OpenOptions options;
+  options.state = SecretString(state_of(connect_account()));
+  options.on_state = [&](const SecretString &state) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++sink_calls;
+    if (failures_left > 0) {
+      --failures_left;
+      throw std::runtime_error("disk full");
+    }
+    saved.push_back(state.reveal());
+  };
+  auto cred = host.open("oauth2", inline_credential(), options);
+  int not_saved = 0;
+  HeadersPtr headers;
+  for (int attempt = 0; attempt < 4 && !headers; ++attempt) {
+    try {
+      headers = cred->headers();
+    } catch (const Error &e) {
+      CHECK(e.kind() == ErrorKind::StateNotSaved);
+      CHECK(contains(e.what(), "disk full"));
+      CHECK_FALSE(contains(e.what(), "refresh_token\":"));
+      ++not_saved;
+      cred->invalidate();  // skip the backoff: the next headers() tries again at once
+    }
+  }
+  REQUIRE(headers);
+  CHECK(failures_left == 0);
+  CHECK(not_saved <= 2);  // the token cache may retry within one headers() call, backing off
+  // The first rotation was refused twice, saved on the third attempt before
+  // anything else; then a second rotation gave the token.
+  CHECK(env.emu->count("oauth2.refresh") == 2);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  REQUIRE(saved.size() == 2);
+  CHECK(saved.back() == cred->state().reveal());
+  CHECK(sink_calls == 4);
+  // What the embedder holds now works in another process's open.
+  Host other(env.host_options());
+  OpenOptions reopened;
+  reopened.state = SecretString(saved.back());
+  CHECK_NOTHROW(other.open("oauth2", inline_credential(), reopened)->headers());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}
+
+TEST_CASE("credential state: 16 threads asking for new tokens at once present each refresh token once") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  Host host(env.host_options());
+  OpenOptions options;
+  options.state = SecretString(state_of(connect_account()));
+  std::atomic<int> saves{0};
+  options.on_state = [&](const SecretString &) { ++saves; };
+  auto cred = host.open("oauth2", inline_credential(), options);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) try {
+          cred->authenticate();  // bypasses the cache: each one a token request
+          cred->headers();
+        } catch (const std::exception &) {
+          ++failures;
+        }
+    });
+  for (auto &t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  CHECK(env.emu->count("oauth2.refresh") == saves.load());
+  CHECK(saves.load() >= 48);
+}
+
+TEST_CASE("credential state: invalid_grant holds the credential at needs_reauthorization until set_state()") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  Host host(env.host_options());
+  OpenOptions options;
+  options.state = SecretString(state_of("never-issued-refresh-token"));
+  auto cred = host.open("oauth2", inline_credential(), options);
+  try {
+    cred->headers();
+    FAIL("a refresh token the provider never issued was taken");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::Reauthorize);
+    CHECK_FALSE(contains(e.what(), "never-issued-refresh-token"));
+  }
+  CHECK(cred->status().state == CredentialState::NeedsReauthorization);
+  CHECK(std::string(to_string(cred->status().state)) == "needs_reauthorization");
+  const int asked = env.emu->count("oauth2.token");
+  CHECK_THROWS_AS(cred->headers(), Error);
+  CHECK(env.emu->count("oauth2.token") == asked);  // held: nothing asked of the provider
+  // The user connected the account again.
+  cred->set_state(SecretString(state_of(connect_account())));
+  CHECK_NOTHROW(cred->headers());
+  CHECK(cred->status().state == CredentialState::Ok);
+  CHECK_FALSE(json_member(cred->state().view(), "refresh_token").empty());
+  // A state that is no object is refused, naming why, never quoting it.
+  try {
+    cred->set_state(SecretString(std::string_view(R"(["secret-looking-value"])")));
+    FAIL("an array was taken as state");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::InvalidInput);
+    CHECK(contains(e.what(), "not a JSON object"));
+    CHECK_FALSE(contains(e.what(), "secret-looking-value"));
+  }
+}
