@@ -7,7 +7,8 @@
 #   TSan (build-tsan/): the concurrent parts: validation on many threads,
 #     the token cache, the many-file CLI (test --jobs), the C API from threads,
 #     Credential::sign() from threads (aws:*), a described provider's
-#     headers() from threads (described:*),
+#     headers() from threads (described:*), token requests of one credential
+#     on 16 threads, one redemption per refresh token (credential state:*),
 #     check-plugin's concurrency check, the shared cache.
 # Usage: sanitize.sh [asan|tsan]...   (default: both)
 set -euo pipefail
@@ -69,7 +70,7 @@ for kind in "${kinds[@]}"; do
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so):$(gcc -print-file-name=libstdc++.so.6) TSAN_OPTIONS=halt_on_error=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,cache events:*,shared token store:*,metrics:*,runner process:*'
       "$dir/bin/abi_tests"
-      "$dir/bin/e2e_tests" -tc='cache:*,operators*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*,aws:*,described:*'
+      "$dir/bin/e2e_tests" -tc='cache:*,operators*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*,aws:*,described:*,credential state:*'
       (cd "$dir" && ctest --output-on-failure -R '^capi$')
       reports_clean "$dir"
       ;;
