@@ -1,6 +1,7 @@
 // credplug — load provider plugins and check credentials from a shell.
 #include <credplug/credential_file.hpp>
 #include "command_words.hpp"
+#include "connect.hpp"
 #include "crash_report.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
@@ -52,6 +53,8 @@ struct Options {
   std::string method = "GET", url, data, body_sha256;
   std::vector<std::string> headers;
   std::optional<int64_t> time_s;
+  ConnectOptions connect;  // connect
+  bool no_browser = false;
 };
 
 // `--header 'Name: value'` as a pair; InvalidInput naming the option otherwise.
@@ -211,6 +214,10 @@ int run(const std::string &command, Options &o) {
     o.file = o.files[0];
   }
   CredentialText credential = read_credential(o.file, !o.no_references);
+  if (command == "connect") {
+    o.connect.open_browser = !o.no_browser;
+    return connect_account(host, o.id, o.file, credential, o.connect, o.out);
+  }
   if (command == "validate") {
     Validation v = host.validate(o.id, credential.json.view(), credential.loaded);
     print_validation(o.out, o.id, v);
@@ -245,7 +252,7 @@ int run_cli(int argc, char **argv) {
   CLI::App app{
       "credplug — load credential plugins, validate credentials, authenticate and test them.\n"
       "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 credentials rejected,\n"
-      "5 network/TLS failure, 6 provider error, 7 plugin failure.",
+      "5 network/TLS failure, 6 provider error, 7 plugin failure, 8 needs reauthorization, 9 state not saved.",
       "credplug"};
   app.set_version_flag("--version", std::string("credplug " CREDPLUG_VERSION_STRING " (plugin ABI ") +
                                         std::to_string(CREDPLUG_ABI_MAJOR) + "." + std::to_string(CREDPLUG_ABI_MINOR) +
@@ -315,6 +322,21 @@ int run_cli(int argc, char **argv) {
   sign->add_option("--body-sha256", o.body_sha256, "The body's SHA-256 (hex), when the body is not at hand");
   sign->add_option("--time", o.time_s, "The signing time, Unix seconds (reproduces a signature); default: now");
   sign->add_flag("--reveal", o.out.reveal, "Print secret values in clear");
+  auto *connect = app.add_subcommand(
+      "connect",
+      "Connect a person's account (OAuth authorization code with PKCE): print the address to open (and open\n"
+      "it in a browser), wait for the provider's redirect on 127.0.0.1, and write the account's refresh token\n"
+      "into FILE (\"$state\")");
+  connect->add_option("ID", o.id, "Plugin id (one that connects accounts: oauth2)")->required();
+  connect->add_option("FILE", o.file, "Credential JSON file; it is rewritten with the new state")->required();
+  connect->add_flag("--no-browser", o.no_browser,
+                    "Open no browser and listen for nothing: paste the address the browser was sent to on stdin\n"
+                    "(a browser on another machine)");
+  connect->add_option("--port", o.connect.port, "The redirect's port on 127.0.0.1 (default: any free one)")
+      ->check(CLI::Range(1, 65535));
+  connect->add_option("--wait", o.connect.wait_s, "Seconds to wait for the person to come back")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600));
   auto *test =
       app.add_subcommand("test",
                          "Authenticate, then run the provider's connection test. With several files or a\n"

@@ -203,6 +203,16 @@ void run_call(Frame &frame) {
         fail(call, "the plugin has no such function");
       else
         rc = g_plugin.sign(inst, &call, &request.get());
+    } else if (op == Op::Authorize) {
+      const InstanceHold held(handle);
+      credplug_instance *inst = held.get();
+      const DecodedAuthorization authorization(json);
+      if (inst == nullptr)
+        fail(call, "the runner has no such instance");
+      else if (g_plugin.authorize == nullptr)
+        fail(call, "the plugin has no such function");
+      else
+        rc = g_plugin.authorize(inst, &call, &authorization.get());
     } else {
       const InstanceHold held(handle);
       credplug_instance *inst = held.get();
@@ -302,7 +312,7 @@ int serve(const char *given_path, bool namespaces) {
   loaded.u32(g_plugin.abi_major).u32(g_plugin.abi_minor);
   loaded.u32((g_plugin.test ? kHasTest : 0) | (g_plugin.refresh ? kHasRefresh : 0) |
              (g_plugin.destroy ? kHasDestroy : 0) | (g_plugin.concurrent_instance ? kConcurrentInstance : 0) |
-             (g_plugin.sign ? kHasSign : 0));
+             (g_plugin.sign ? kHasSign : 0) | (g_plugin.authorize ? kHasAuthorize : 0));
   loaded.u32(g_plugin.default_token_lifetime_s);
   loaded.u32(walls.entered ? 1 : 0).str(walls.why_not);
   if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;

@@ -111,6 +111,15 @@ const char *svc_state(credplug_call *call, size_t *len) noexcept {
   return has ? call->state->c_str() : nullptr;
 }
 
+void svc_out_url(credplug_call *call, const char *url) noexcept {
+  quietly([&] {
+    if (call == nullptr || url == nullptr) return;
+    Encoder e;
+    e.str(url);
+    queue_frame(*call, Msg::OutUrl, e.bytes());
+  });
+}
+
 // Checked by the host (secrets/credential_state.hpp), which alone may trust it.
 void svc_out_state(credplug_call *call, const char *json, size_t len) noexcept {
   quietly([&] {
@@ -253,6 +262,7 @@ credplug_host_api make_table() {
   api.out_query = svc_out_query;
   api.state = svc_state;
   api.out_state = svc_out_state;
+  api.out_url = svc_out_url;
   api.set_error = svc_set_error;
   api.http_send = svc_http_send;
   api.http_status = svc_http_status;

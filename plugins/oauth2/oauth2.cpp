@@ -25,6 +25,8 @@ class OAuth2 final : public Provider {
     // A public client has no secret to send: its id goes in the body.
     client_auth_ = client_secret_.empty() ? oauth2::ClientAuth::Post : *auth;
     scope_ = credential.string("scope").value_or("");
+    if (auto url = credential.string("authorization_url"))
+      authorization_url_ = parse_https_url("authorization_url", *url).str();
     typed_refresh_token_ = SecretString(credential.string("refresh_token").value_or(""));
   }
 
@@ -46,6 +48,33 @@ class OAuth2 final : public Provider {
     call.header("Authorization", "Bearer " + access_token_.reveal(), /*secret=*/true);
     if (token.expires_in) call.expires_at(sent + *token.expires_in);
     if (!token.scope.empty()) call.output("scope", token.scope);
+  }
+
+  // The authorization code grant: the URL, then the code redeemed for the
+  // refresh token that becomes the state.
+  void authorize(Call &call, const credplug_authorization &auth) override {
+    if (auth.code == nullptr) {
+      if (authorization_url_.empty())
+        fail(CREDPLUG_ERR_INVALID_CONFIG,
+             "authorization_url: required to connect an account (the provider's "
+             "authorization endpoint)");
+      call.url(oauth2::authorization_url(authorization_url_, client_id_, auth, scope_));
+      return;
+    }
+    oauth2::AuthorizationCodeRequest request;
+    request.token_url = token_url_;
+    request.client_id = client_id_;
+    request.client_secret = client_secret_;
+    request.client_auth = client_auth_;
+    request.code = SecretString(std::string_view(auth.code));
+    request.redirect_uri = auth.redirect_uri;
+    request.code_verifier = SecretString(std::string_view(auth.code_verifier ? auth.code_verifier : ""));
+    oauth2::Token token = oauth2::request_authorization_code(call, request);
+    if (token.refresh_token.empty())
+      fail(CREDPLUG_ERR_PROVIDER,
+           "the token endpoint redeemed the code but issued no refresh token, so the account "
+           "cannot be kept connected (does the provider want a scope such as offline_access?)");
+    call.set_state("{\"refresh_token\":" + json_quote(token.refresh_token.view()) + "}");
   }
 
   // GET userinfo_url with the token; without one, the token was the test.
@@ -79,7 +108,7 @@ class OAuth2 final : public Provider {
     return typed_refresh_token_;
   }
 
-  std::string token_url_, userinfo_url_, client_id_, scope_;
+  std::string token_url_, authorization_url_, userinfo_url_, client_id_, scope_;
   SecretString client_secret_, typed_refresh_token_;
   oauth2::ClientAuth client_auth_ = oauth2::ClientAuth::Basic;
   SecretString access_token_;

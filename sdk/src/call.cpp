@@ -117,6 +117,12 @@ void Call::set_state(std::string_view json) const {
   api_->out_state(call_, json.data(), json.size());
 }
 
+void Call::url(const std::string &url) const {
+  if (!CREDPLUG_HAS_FIELD(api_, credplug_host_api, out_url) || api_->out_url == nullptr)
+    fail(CREDPLUG_ERR_PLUGIN, "the plugin output an authorization URL, which needs a host of ABI minor 4 or later");
+  api_->out_url(call_, url.c_str());
+}
+
 void Call::output(const std::string &key, std::string_view value, bool secret) const {
   std::string copy(value);
   api_->out_info(call_, key.c_str(), copy.c_str(), secret ? CREDPLUG_FLAG_SECRET : 0u);

@@ -237,6 +237,34 @@ Token request_refresh_token(Call &call, const RefreshTokenRequest &request) {
   return parse_token_response(call, response, request.endpoint_name, request.fields);
 }
 
+std::string authorization_url(const std::string &authorization_endpoint, const std::string &client_id,
+                              const credplug_authorization &auth, const std::string &scope,
+                              const std::vector<std::pair<std::string, std::string>> &parameters) {
+  auto text = [](const char *s) { return std::string(s ? s : ""); };
+  std::vector<std::pair<std::string, std::string>> query{{"response_type", "code"},
+                                                         {"client_id", client_id},
+                                                         {"redirect_uri", text(auth.redirect_uri)},
+                                                         {"state", text(auth.state)},
+                                                         {"code_challenge", text(auth.code_challenge)},
+                                                         {"code_challenge_method", text(auth.code_challenge_method)}};
+  if (!scope.empty()) query.emplace_back("scope", scope);
+  for (const auto &parameter : parameters) query.push_back(parameter);
+  const char joiner = authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
+  return authorization_endpoint + joiner + form_encode(query);
+}
+
+Token request_authorization_code(Call &call, const AuthorizationCodeRequest &request) {
+  std::vector<std::pair<std::string, std::string>> form{{"grant_type", "authorization_code"},
+                                                        {"code", request.code.reveal()},
+                                                        {"redirect_uri", request.redirect_uri},
+                                                        {"code_verifier", request.code_verifier.reveal()}};
+  std::vector<std::pair<std::string, SecretString>> headers;
+  add_client_auth(call, request.client_auth, request.client_id, request.client_secret, request.assertion_key,
+                  request.key_id, request.assertion_audience.empty() ? request.token_url : request.assertion_audience,
+                  form, headers);
+  return send_token_request(call, request.token_url, form, request.endpoint_name, std::move(headers), request.fields);
+}
+
 Token request_jwt_bearer(Call &call, const JwtBearerRequest &request) {
   if (request.key == nullptr) fail(CREDPLUG_ERR_PLUGIN, "the JWT-bearer grant without a key");
   JwtClaims claims;

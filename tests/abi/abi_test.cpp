@@ -269,10 +269,11 @@ TEST_CASE("each minor only appended: every field of the minor-0 ... minor-3 head
   CHECK(credplug_minor3_plugin[16] == credplug_minor2_plugin[0]);       // sign, right after the minor-2 end
   CHECK(credplug_minor3_host_api[22] == credplug_minor2_host_api[0]);   // out_query, right after oauth2_token
   CHECK(credplug_minor3_other[0] > credplug_minor2_other[0]);           // the request's client certificate
-  CHECK(credplug_current_plugin[0] == credplug_minor3_plugin[0]);       // minor 4 left the descriptor alone
+  CHECK(credplug_current_plugin[0] > credplug_minor3_plugin[0]);        // minor 4: authorize
+  CHECK(credplug_current_plugin[17] == credplug_minor3_plugin[0]);      // authorize, right after sign
   CHECK(credplug_current_host_api[0] > credplug_minor3_host_api[0]);    // minor 4: state, out_state
   CHECK(credplug_current_host_api[30] == credplug_minor3_host_api[0]);  // state, right after jwt_sign
-  CHECK(credplug_current_other[0] == credplug_minor3_other[0]);         // and nothing else
+  CHECK(credplug_current_other[0] == credplug_minor3_other[0]);         // the request alone
 }
 
 TEST_CASE(

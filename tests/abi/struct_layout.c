@@ -33,6 +33,10 @@ const size_t CAT(LAYOUT, _plugin)[] = {sizeof(credplug_plugin),
                                            ,
                                        OFF(credplug_plugin, sign)
 #endif
+#if CREDPLUG_ABI_MINOR >= 4
+                                           ,
+                                       OFF(credplug_plugin, authorize)
+#endif
 };
 const size_t CAT(LAYOUT, _plugin_count) = sizeof CAT(LAYOUT, _plugin) / sizeof(size_t);
 
@@ -75,7 +79,8 @@ const size_t CAT(LAYOUT, _host_api)[] = {sizeof(credplug_host_api),
 #if CREDPLUG_ABI_MINOR >= 4
                                              ,
                                          OFF(credplug_host_api, state),
-                                         OFF(credplug_host_api, out_state)
+                                         OFF(credplug_host_api, out_state),
+                                         OFF(credplug_host_api, out_url)
 #endif
 };
 const size_t CAT(LAYOUT, _host_api_count) = sizeof CAT(LAYOUT, _host_api) / sizeof(size_t);

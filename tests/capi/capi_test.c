@@ -126,6 +126,45 @@ static void check_state(void) {
   credplug_host_free(host);
 }
 
+/* The authorization code grant's two calls (no person to approve: the
+** second is given a forged redirect, which must be refused). */
+static void check_authorization(void) {
+  const char *dirs[2];
+  credplug_host_options options;
+  credplug_host *host = NULL;
+  char *url = NULL, *pending = NULL, *state = NULL, *err = NULL, credential[512];
+  int64_t expires_at = 0;
+  dirs[0] = env("CREDPLUG_TEST_PLUGIN_DIR");
+  dirs[1] = NULL;
+  credplug_host_options_init(&options);
+  options.plugin_dirs = dirs;
+  options.use_environment = CREDPLUG_OFF;
+  options.use_default_dir = CREDPLUG_OFF;
+  CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
+  snprintf(credential, sizeof credential,
+           "{\"token_url\": \"https://%s/oauth/token\", \"authorization_url\": \"https://%s/oauth/authorize\", "
+           "\"client_id\": \"capi-app\"}",
+           env("CREDPLUG_TEST_AINUA_HOST"), env("CREDPLUG_TEST_AINUA_HOST"));
+  CHECK(credplug_begin_authorization(host, "oauth2", credential, strlen(credential), "https://app.example/cb", &url,
+                                     &pending, &expires_at, NULL) == CREDPLUG_HOST_OK);
+  CHECK(url != NULL && strstr(url, "/oauth/authorize?response_type=code&client_id=capi-app") != NULL);
+  CHECK(url != NULL && strstr(url, "code_challenge_method=S256") != NULL);
+  CHECK(pending != NULL && strlen(pending) > 100);
+  CHECK(expires_at > 0);
+  CHECK(credplug_complete_authorization(host, pending, "https://app.example/cb?code=x&state=forged", &state, &err) ==
+        CREDPLUG_HOST_ERR_INVALID_INPUT);
+  CHECK(state == NULL && err != NULL && strstr(err, "CSRF") != NULL);
+  credplug_free(err);
+  credplug_free(url);
+  credplug_free(pending);
+  err = NULL;
+  CHECK(credplug_begin_authorization(host, "oauth2", credential, strlen(credential), "http://app.example/cb", &url,
+                                     &pending, NULL, &err) == CREDPLUG_HOST_ERR_INVALID_INPUT);
+  CHECK(url == NULL && pending == NULL);
+  credplug_free(err);
+  credplug_host_free(host);
+}
+
 int main(void) {
   const char *dirs[2];
   const char *secret = env("CREDPLUG_TEST_AINUA_SECRET");
@@ -517,6 +556,7 @@ int main(void) {
   }
 
   check_state();
+  check_authorization();
 
   if (failures) {
     fprintf(stderr, "capi_test: %d check(s) failed\n", failures);

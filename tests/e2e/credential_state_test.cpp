@@ -288,3 +288,178 @@ TEST_CASE("credential state: invalid_grant holds the credential at needs_reautho
     CHECK_FALSE(contains(e.what(), "secret-looking-value"));
   }
 }
+
+namespace {
+
+// The credential of a connectable account: with its authorization endpoint.
+std::string connectable(const std::string &origin) {
+  return R"({"token_url": ")" + origin + R"(/oauth/token", "authorization_url": ")" + origin +
+         R"(/oauth/authorize", "client_id": ")" + kApp + R"(", "client_secret": {"$env": "STATE_APP_SECRET"}, )" +
+         R"("scope": "read", "userinfo_url": ")" + origin + R"(/oauth/me"})";
+}
+
+std::string inline_connectable() {
+  std::string text = connectable(E2E::get().emu->origin());
+  const std::string ref = R"({"$env": "STATE_APP_SECRET"})";
+  return text.replace(text.find(ref), ref.size(), "\"" + kAppSecret + "\"");
+}
+
+// A person who approves: follows the authorization URL to the emulator and
+// returns where it redirects (the redirect URI with code and state).
+std::string approve(const std::string &authorization_url) {
+  host::HttpsClient http(host::HttpOptions{E2E::get().pki.ca_cert});
+  host::HttpRequestSpec get;
+  get.url = authorization_url;
+  auto answer = http.send(get);
+  REQUIRE(answer.status == 302);
+  for (const auto &[name, value] : answer.headers)
+    if (strcasecmp(name.c_str(), "Location") == 0) return value;
+  FAIL("no Location");
+  return "";
+}
+
+// A file holding `text` for a shell script: a browser, a key file.
+std::string script(const std::string &name, const std::string &text) {
+  std::string path = E2E::get().write_new(name, text);
+  ::chmod(path.c_str(), 0700);
+  return path;
+}
+
+std::string with_query(std::string url, const std::string &name, const std::string &value) {
+  const size_t at = url.find(name + "=");
+  REQUIRE(at != std::string::npos);
+  const size_t end = std::min(url.find('&', at), url.size());
+  return url.replace(at, end - at, name + "=" + value);
+}
+
+}  // namespace
+
+TEST_CASE("credential state: credplug connect, a browser (curl) following the redirect to its loopback listener") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  const std::string file = env.write_new("connect", connectable(env.emu->origin()));
+  const std::string browser =
+      script("browser", "#!/bin/sh\nexec /usr/bin/curl -s -L --cacert '" + env.pki.ca_cert + "' \"$1\"\n");
+  std::map<std::string, std::string> vars = kEnv;
+  vars["BROWSER"] = browser;
+  auto r = env.trusted({"connect", "oauth2", file}, vars);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "Open this address in a browser"));
+  CHECK(contains(r.out, "code_challenge_method=S256"));
+  CHECK(contains(r.out, "oauth2: connected"));
+  const std::string refresh = json_member(read(file), "/$state/refresh_token");
+  REQUIRE_FALSE(refresh.empty());
+  CHECK_FALSE(contains(r.out + r.err, refresh));
+  CHECK(contains(read(file), R"("$env": "STATE_APP_SECRET")"));
+  CHECK(env.emu->count("oauth2.authorize") >= 1);
+  // The account works, and keeps working as its refresh token rotates.
+  CHECK(env.trusted({"test", "oauth2", file}, kEnv).exit_code == 0);
+  CHECK(env.trusted({"auth", "oauth2", file}, kEnv).exit_code == 0);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  // The person says no: exit 4, and the file keeps the grant it had.
+  const std::string before = read(file);
+  env.emu->set_switch("oauth2", "deny_authorization", "1");
+  r = env.trusted({"connect", "oauth2", file, "--json"}, vars);
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.out, "did not allow access"));
+  CHECK(read(file) == before);
+}
+
+TEST_CASE("credential state: credplug connect --no-browser takes the pasted redirect address") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  const std::string file = env.write_new("paste", connectable(env.emu->origin()));
+  // A person at a terminal: reads the address, opens it elsewhere, pastes
+  // where the browser was sent (bash's coprocess plays both sides).
+  const std::string person =
+      script("person", "#!/bin/bash\nset -euo pipefail\ncoproc CONNECT { '" CREDPLUG_CLI "' --ca-file '" +
+                           env.pki.ca_cert + "' connect oauth2 '" + file +
+                           "' --no-browser 2>/dev/null; }\n"
+                           "pid=$CONNECT_PID\n"
+                           "read -r _ <&\"${CONNECT[0]}\"; read -r url <&\"${CONNECT[0]}\"\n"
+                           "where=$(/usr/bin/curl -s -o /dev/null -w '%{redirect_url}' --cacert '" +
+                           env.pki.ca_cert +
+                           "' \"$url\")\n"
+                           "echo \"$where\" >&\"${CONNECT[1]}\"\n"
+                           "cat <&\"${CONNECT[0]}\"\nwait \"$pid\"\n");
+  auto r = run_process({"/bin/bash", person}, kEnv);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "oauth2: connected"));
+  CHECK_FALSE(json_member(read(file), "/$state/refresh_token").empty());
+  CHECK(env.trusted({"auth", "oauth2", file}, kEnv).exit_code == 0);
+  // Standard input cannot hold the state: refused before any request.
+  auto stdin_run = env.trusted({"connect", "oauth2", "-", "--no-browser"}, kEnv, connectable(env.emu->origin()));
+  CHECK(stdin_run.exit_code == 3);
+  CHECK(contains(stdin_run.err, "give a file"));
+}
+
+TEST_CASE("credential state: begin in one Host, complete in another with the same key; every forgery refused") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  const std::string key_file = env.write_new("authorization-key", std::string(64, 'a') + "\n");
+  HostOptions options = env.host_options();
+  options.authorization_key_file = key_file;
+  Host web(options), worker(options);
+  const std::string redirect = "https://platform.example/oauth/callback";
+  PendingAuthorization begun = web.begin_authorization("oauth2", inline_connectable(), redirect);
+  CHECK(contains(begun.url, "state="));
+  CHECK(begun.expires_at > std::time(nullptr) + 590);
+  CHECK_FALSE(contains(begun.pending.reveal(), kAppSecret));  // sealed, not just encoded
+  const std::string location = approve(begun.url);
+  CHECK(location.rfind(redirect + "?code=", 0) == 0);
+
+  // Another Host (process) with the same key completes it.
+  SecretString state = worker.complete_authorization(begun.pending.view(), location);
+  CHECK_FALSE(json_member(state.view(), "refresh_token").empty());
+  OpenOptions opened;
+  opened.state = state;
+  CHECK_NOTHROW(worker.open("oauth2", inline_connectable(), opened)->headers());
+
+  auto refused = [&](Host &host, std::string_view pending, const std::string &url, ErrorKind kind,
+                     const std::string &why) {
+    CAPTURE(why);
+    try {
+      host.complete_authorization(pending, url);
+      FAIL("completed");
+    } catch (const Error &e) {
+      CHECK(e.kind() == kind);
+      CHECK(contains(e.what(), why));
+      CHECK_FALSE(contains(e.what(), kAppSecret));
+    }
+  };
+  // The same code again: the provider refuses it (and revokes what it gave).
+  refused(worker, begun.pending.view(), location, ErrorKind::Rejected, "");
+  CHECK(env.emu->count("oauth2.code_reuse") == 1);
+  // A Host with another key cannot open it.
+  HostOptions other = env.host_options();
+  other.authorization_key_file = env.write_new("other-key", std::string(64, 'b') + "\n");
+  Host stranger(other);
+  PendingAuthorization second = web.begin_authorization("oauth2", inline_connectable(), redirect);
+  const std::string second_location = approve(second.url);
+  refused(stranger, second.pending.view(), second_location, ErrorKind::InvalidInput, "not one this Host can open");
+  // A redirect with another state: forged or crossed.
+  refused(worker, second.pending.view(), with_query(second_location, "state", "forged"), ErrorKind::InvalidInput,
+          "CSRF");
+  // To another redirect URI.
+  std::string elsewhere = second_location;
+  elsewhere.replace(0, redirect.size(), "https://evil.example/oauth/callback");
+  refused(worker, second.pending.view(), elsewhere, ErrorKind::InvalidInput, "not to this authorization's");
+  // One bit of the sealed text changed.
+  std::string tampered = second.pending.reveal();
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  refused(worker, tampered, second_location, ErrorKind::InvalidInput, "not one this Host can open");
+  // None of these reached the provider: the untouched second completes.
+  CHECK_NOTHROW(worker.complete_authorization(second.pending.view(), second_location));
+  // A code bound to another verifier: the provider refuses it (PKCE).
+  PendingAuthorization third = web.begin_authorization("oauth2", inline_connectable(), redirect);
+  PendingAuthorization fourth = web.begin_authorization("oauth2", inline_connectable(), redirect);
+  const size_t at = third.url.find("state=") + 6;
+  const std::string crossed =
+      with_query(approve(fourth.url), "state", third.url.substr(at, third.url.find('&', at) - at));
+  refused(worker, third.pending.view(), crossed, ErrorKind::Rejected, "");
+  // A redirect URI that is no redirect URI.
+  CHECK_THROWS_AS(web.begin_authorization("oauth2", inline_connectable(), "http://platform.example/cb"), Error);
+  CHECK_THROWS_AS(web.begin_authorization("oauth2", inline_connectable(), "https://platform.example/cb#x"), Error);
+  // A plugin that connects no account.
+  CHECK_THROWS_AS(web.begin_authorization("ainua", env.ainua_credential(), redirect), Error);
+}

@@ -311,6 +311,25 @@ void credplug_headers_release(credplug_headers *headers); /* NULL is a no-op */
 ** `rejected` NULL drops whatever is cached. */
 int32_t credplug_invalidate(credplug_credential *credential, const credplug_headers *rejected, char **errmsg);
 
+/* The authorization code grant with PKCE (Host::begin_authorization): for a
+** plugin that connects a person's account, the URL to send the person to
+** (*url) and the pending authorization to keep until they come back
+** (*pending: sealed, secret), both the caller's (credplug_free), and when
+** it expires (*expires_at, Unix seconds; may be NULL). `redirect_uri` is
+** https://, or http:// on 127.0.0.1 or [::1]. */
+int32_t credplug_begin_authorization(credplug_host *host, const char *plugin_id, const char *credential_json,
+                                     size_t len, const char *redirect_uri, char **url, char **pending,
+                                     int64_t *expires_at, char **errmsg);
+/* The person came back to `redirect_url` (the whole URL, with code and
+** state): checks it answers `pending`, redeems the code, and gives the
+** credential's state to keep in *state_json (secret; credplug_free).
+** Any process whose Host has the same authorization key may complete it.
+** A forged, crossed or expired redirect: CREDPLUG_HOST_ERR_INVALID_INPUT;
+** the person refused, or the provider refused the code:
+** CREDPLUG_HOST_ERR_REJECTED. */
+int32_t credplug_complete_authorization(credplug_host *host, const char *pending, const char *redirect_url,
+                                        char **state_json, char **errmsg);
+
 /* The credential's state now (Credential::state): JSON text in *state_json
 ** (a secret: the caller's, freed with credplug_free(), which wipes it), or
 ** NULL when it has none. */

@@ -107,6 +107,12 @@ struct HostOptions {
   std::string shared_cache_key_file;
   // How long any one Redis command may take before Redis counts as down.
   long shared_cache_timeout_ms = 250;
+  // Seals pending authorizations (begin_authorization): a key file like
+  // the shared cache's (the first key seals, every one opens), so that any
+  // process of the fleet completes what another began. Empty: the shared
+  // cache's key file when one is set (or CREDPLUG_AUTHORIZATION_KEY_FILE),
+  // else a key of this Host alone.
+  std::string authorization_key_file;
 };
 
 class Credential;
@@ -158,6 +164,28 @@ class Host {
   // With values to mask (OpenOptions::also_secret), no label.
   std::unique_ptr<Credential> open(const std::string &id, std::string_view credential_json,
                                    const std::vector<SecretString> &also_secret);
+
+  // The authorization code grant (RFC 6749 §4.1) with PKCE (RFC 7636, S256)
+  // for a plugin that connects a person's account (PluginInfo::
+  // connects_accounts): the URL to send the person to, whom the provider
+  // sends back to `redirect_uri` (exactly as registered with it: https://,
+  // or http:// on a loopback address, RFC 8252 §7.3; no fragment), and the
+  // pending authorization to keep until then. The credential is validated
+  // as open() does. Throws Error(InvalidInput) for a redirect URI that is
+  // none of these or a plugin that connects no account; else as open().
+  PendingAuthorization begin_authorization(const std::string &id, std::string_view credential_json,
+                                           const std::string &redirect_uri);
+  // The person came back: `redirect_url` is the whole URL the provider
+  // redirected to (its code and state). Checks that it answers this
+  // pending authorization (its state; sealed by a key of this Host's;
+  // within 10 minutes; to the same redirect URI), redeems the code with the
+  // verifier, and returns the credential's state to keep (OpenOptions::
+  // state). Any process with the same authorization key may complete it.
+  // Throws Error(InvalidInput) for a redirect that does not answer it (a
+  // forged or crossed one, an expired one), Error(Rejected) when the person
+  // refused (access_denied) or the provider refused the code, else as the
+  // plugin fails.
+  SecretString complete_authorization(std::string_view pending, std::string_view redirect_url);
 
   // The directories searched, in order.
   std::vector<std::string> search_path() const;

@@ -197,6 +197,7 @@ struct PluginInfo {
   bool has_test = false;
   bool has_refresh = false;               // renews through the provider's refresh operation
   bool signs_requests = false;            // has sign(): Credential::sign() (ABI minor 3)
+  bool connects_accounts = false;         // has authorize(): Host::begin_authorization() (ABI minor 4)
   uint32_t default_token_lifetime_s = 0;  // the plugin's, when tokens do not say; 0: none
   std::string isolation;                  // where its code runs: "process" or "in-process"
   // What its author should fix, one sentence each naming the field: a field
@@ -348,6 +349,16 @@ struct OpenOptions {
   // credplug held that another thread would wait on for long. Empty: the
   // state lives in memory only (lost with the process).
   std::function<void(const SecretString &state)> on_state;
+};
+
+// The authorization code grant under way (Host::begin_authorization).
+struct PendingAuthorization {
+  std::string url;  // send the person here (a redirect, a link, a browser)
+  // Keep it until the person comes back (a server-side session, a cookie):
+  // opaque, sealed with AES-256-GCM under the authorization key, it holds
+  // the credential, the PKCE verifier and the state. Secret.
+  SecretString pending;
+  int64_t expires_at = 0;  // Unix seconds: 10 minutes after it began
 };
 
 // Where a credential stands (CredentialState above), for an operator.

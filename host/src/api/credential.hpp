@@ -126,6 +126,13 @@ struct Credential::Impl {
   std::shared_ptr<const SecretString> state_now() const;
   // Makes `json` the state (already checked), unsaved, then saves it.
   void adopt_state(SecretString json);
+  // One authorize() call (credential_authorize.cpp): the first step's URL,
+  // or the second's state. Throws Error.
+  struct Authorized {
+    std::string url;
+    std::optional<SecretString> state;
+  };
+  Authorized authorize(const credplug_authorization &auth);
   // Hands an unsaved state to on_state; throws FetchFailure(StateNotSaved)
   // when the sink fails. Nothing to do when saved (or no sink).
   void save_state();

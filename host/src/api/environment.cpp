@@ -38,6 +38,7 @@ EnvironmentOptions read_environment() {
   e.ca_file = variable("CREDPLUG_CA_FILE");
   e.shared_cache_url = variable("CREDPLUG_SHARED_CACHE");
   e.shared_cache_key_file = variable("CREDPLUG_SHARED_CACHE_KEY_FILE");
+  e.authorization_key_file = variable("CREDPLUG_AUTHORIZATION_KEY_FILE");
   e.pin_file = variable("CREDPLUG_PIN_FILE");
   e.isolation = variable("CREDPLUG_ISOLATION", /*empty_is_unset=*/true);
   e.log_format = variable("CREDPLUG_LOG_FORMAT", /*empty_is_unset=*/true);

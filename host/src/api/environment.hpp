@@ -15,12 +15,13 @@ namespace credplug::host {
 // What the environment says, each field unset when its variable is unset
 // (or empty, for the ones where empty means nothing).
 struct EnvironmentOptions {
-  std::optional<std::string> ca_file;                // CREDPLUG_CA_FILE
-  std::optional<std::string> shared_cache_url;       // CREDPLUG_SHARED_CACHE
-  std::optional<std::string> shared_cache_key_file;  // CREDPLUG_SHARED_CACHE_KEY_FILE
-  std::optional<std::string> pin_file;               // CREDPLUG_PIN_FILE
-  std::optional<std::string> isolation;              // CREDPLUG_ISOLATION, as written (not empty)
-  std::optional<std::string> log_format;             // CREDPLUG_LOG_FORMAT, as written (not empty)
+  std::optional<std::string> ca_file;                 // CREDPLUG_CA_FILE
+  std::optional<std::string> shared_cache_url;        // CREDPLUG_SHARED_CACHE
+  std::optional<std::string> shared_cache_key_file;   // CREDPLUG_SHARED_CACHE_KEY_FILE
+  std::optional<std::string> authorization_key_file;  // CREDPLUG_AUTHORIZATION_KEY_FILE
+  std::optional<std::string> pin_file;                // CREDPLUG_PIN_FILE
+  std::optional<std::string> isolation;               // CREDPLUG_ISOLATION, as written (not empty)
+  std::optional<std::string> log_format;              // CREDPLUG_LOG_FORMAT, as written (not empty)
   // CREDPLUG_RUNNER: the program that receives every credential of an
   // isolated plugin; so it obeys use_environment like the rest.
   std::optional<std::string> runner;

@@ -7,6 +7,7 @@
 #include "api/credential.hpp"
 #include "api/environment.hpp"
 #include "api/install_layout.hpp"
+#include "api/pending_authorization.hpp"
 #include "base/fork_gate.hpp"
 #include "fleet/shared_token_store.hpp"
 #include "secrets/core_dumps.hpp"
@@ -18,7 +19,10 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <credplug/kit/encoding.hpp>
+
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <set>
@@ -81,6 +85,7 @@ PluginInfo info_of(const host::PluginTransport &p) {
                     d.has_test,
                     d.has_refresh,
                     d.has_sign,
+                    d.has_authorize,
                     d.default_token_lifetime_s,
                     p.isolation(),
                     p.schema().warnings(),
@@ -114,6 +119,8 @@ constexpr long kPluginDeadlineMarginMs = 2000;
 
 struct Host::Impl {
   std::shared_ptr<host::Shared> shared;
+  // Seals pending authorizations (HostOptions::authorization_key_file).
+  std::optional<host::KeyRing> authorization_keys;
   unsigned char cache_key[32];  // for open credentials' keys
   // Where plugins are found and how they load; each process discovers
   // them itself (a child of fork() does not wait on its parent's loading).
@@ -225,6 +232,23 @@ void open_shared_cache(host::Shared &shared, const ResolvedOptions &r) {
   shared.lease_ms = r.given.total_timeout_ms + 1000;  // a healthy token request ends by then
 }
 
+// The key that seals pending authorizations: the given file, else the
+// shared cache's, else one of this Host's own (only it can complete them).
+host::KeyRing authorization_keys(const ResolvedOptions &r) {
+  std::string file = r.given.authorization_key_file;
+  if (file.empty() && r.env.authorization_key_file) file = *r.env.authorization_key_file;
+  if (file.empty()) file = r.shared_cache_key_file;
+  if (!file.empty()) return host::KeyRing::load(file);
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw Error(ErrorKind::Plugin, "the system's random generator failed to make an authorization key");
+  std::string key = kit::hex_encode(std::string_view(reinterpret_cast<const char *>(bytes), sizeof bytes));
+  OPENSSL_cleanse(bytes, sizeof bytes);
+  auto keys = host::KeyRing::from_text(key, "this Host's own authorization key");
+  kit::wipe(key);
+  return keys;
+}
+
 // Which plugin files may load, and where their code runs.
 host::LoadPolicy load_policy(const ResolvedOptions &r) {
   host::LoadPolicy policy;
@@ -293,6 +317,48 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->policy = load_policy(r);
   if (r.given.disable_core_dumps) host::disable_core_dumps();
   impl_->dirs = plugin_search_path(r, impl_->policy.allow_unsafe_paths, logger, impl_->ignored);
+  impl_->authorization_keys = authorization_keys(r);
+}
+
+PendingAuthorization Host::begin_authorization(const std::string &id, std::string_view credential_json,
+                                               const std::string &redirect_uri) {
+  if (auto problem = host::redirect_uri_problem(redirect_uri)) throw Error(ErrorKind::InvalidInput, *problem);
+  auto credential = open(id, credential_json);
+  host::Pending pending = host::new_pending(id, credential_json, redirect_uri, std::time(nullptr));
+  const std::string challenge = host::code_challenge(pending.verifier.view());
+  credplug_authorization auth{};
+  auth.struct_size = sizeof auth;
+  auth.redirect_uri = pending.redirect_uri.c_str();
+  auth.state = pending.state.c_str();
+  auth.code_challenge = challenge.c_str();
+  auth.code_challenge_method = "S256";
+  auto first = credential->impl_->authorize(auth);
+  if (auto problem = host::authorization_url_problem(first.url, pending.state, challenge))
+    throw Error(ErrorKind::Plugin, "plugin '" + id + "' gave an authorization URL that cannot be used: " + *problem);
+  return PendingAuthorization{first.url, host::seal_pending(*impl_->authorization_keys, pending), pending.expires_at};
+}
+
+SecretString Host::complete_authorization(std::string_view pending_text, std::string_view redirect_url) {
+  host::Pending pending = host::open_pending(*impl_->authorization_keys, pending_text, std::time(nullptr));
+  const SecretString code = host::code_from_redirect(pending, redirect_url);
+  OpenOptions options;
+  options.label = pending.label;
+  auto credential = open(pending.plugin, pending.credential.view(), options);
+  const std::string challenge = host::code_challenge(pending.verifier.view());
+  credplug_authorization auth{};
+  auth.struct_size = sizeof auth;
+  auth.redirect_uri = pending.redirect_uri.c_str();
+  auth.state = pending.state.c_str();
+  auth.code_challenge = challenge.c_str();
+  auth.code_challenge_method = "S256";
+  auth.code = code.c_str();
+  auth.code_verifier = pending.verifier.c_str();
+  auto second = credential->impl_->authorize(auth);
+  if (!second.state)
+    throw Error(ErrorKind::Plugin, "plugin '" + pending.plugin + "' redeemed the code but output no state to keep");
+  // The credential open in this Host, if it is, uses the new grant at once.
+  credential->set_state(*second.state);
+  return std::move(*second.state);
 }
 
 Host::~Host() { host::clear_process_logger(&impl_->shared->logger); }

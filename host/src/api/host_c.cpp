@@ -414,6 +414,38 @@ int32_t credplug_invalidate(credplug_credential *credential, const credplug_head
   });
 }
 
+int32_t credplug_begin_authorization(credplug_host *host, const char *plugin_id, const char *credential_json,
+                                     size_t len, const char *redirect_uri, char **url, char **pending,
+                                     int64_t *expires_at, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (url == nullptr || pending == nullptr)
+      return misuse(errmsg, "credplug_begin_authorization: `url` or `pending` is NULL");
+    *url = *pending = nullptr;
+    if (host == nullptr || plugin_id == nullptr || credential_json == nullptr || redirect_uri == nullptr)
+      return misuse(errmsg,
+                    "credplug_begin_authorization: `host`, `plugin_id`, `credential_json` or `redirect_uri` is NULL");
+    PendingAuthorization begun =
+        host->host->begin_authorization(plugin_id, std::string_view(credential_json, len), redirect_uri);
+    *url = dup_string(begun.url);
+    *pending = dup_string(begun.pending.reveal());
+    if (expires_at) *expires_at = begun.expires_at;
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+int32_t credplug_complete_authorization(credplug_host *host, const char *pending, const char *redirect_url,
+                                        char **state_json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (state_json == nullptr) return misuse(errmsg, "credplug_complete_authorization: `state_json` is NULL");
+    *state_json = nullptr;
+    if (host == nullptr || pending == nullptr || redirect_url == nullptr)
+      return misuse(errmsg, "credplug_complete_authorization: `host`, `pending` or `redirect_url` is NULL");
+    SecretString state = host->host->complete_authorization(pending, redirect_url);
+    *state_json = dup_string(state.reveal());
+    return CREDPLUG_HOST_OK;
+  });
+}
+
 int32_t credplug_credential_state(credplug_credential *credential, char **state_json, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
     if (state_json == nullptr) return misuse(errmsg, "credplug_credential_state: `state_json` is NULL");

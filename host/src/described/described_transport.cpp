@@ -115,6 +115,7 @@ class DescribedTransport final : public PluginTransport {
                     false,
                     true,  // an instance is read-only after create(): calls may overlap
                     !d_.auth.query.empty(),
+                    false,  // connects no person's account
                     d_.auth.default_lifetime_s,
                     false,
                     "a described provider runs no plugin code: the host interprets its description",
@@ -159,6 +160,8 @@ class DescribedTransport final : public PluginTransport {
           return test(inst, c);
         case PluginOp::Sign:
           return c.query(d_.auth.query, value(inst.credential, d_.auth.value, "auth.value").view(), true);
+        case PluginOp::Authorize:
+          kit::fail(CREDPLUG_ERR_PLUGIN, "a described provider connects no person's account");
       }
     });
   }

@@ -29,9 +29,10 @@ struct OpenedPlugin {
   decltype(credplug_plugin::shutdown) shutdown = nullptr;
   decltype(credplug_plugin::test) test = nullptr;
   decltype(credplug_plugin::destroy) destroy = nullptr;
-  decltype(credplug_plugin::refresh) refresh = nullptr;  // minor 1
-  uint32_t default_token_lifetime_s = 0;                 // minor 1; 0: unknown
-  decltype(credplug_plugin::sign) sign = nullptr;        // minor 3
+  decltype(credplug_plugin::refresh) refresh = nullptr;      // minor 1
+  uint32_t default_token_lifetime_s = 0;                     // minor 1; 0: unknown
+  decltype(credplug_plugin::sign) sign = nullptr;            // minor 3
+  decltype(credplug_plugin::authorize) authorize = nullptr;  // minor 4
   bool concurrent_instance = false;
 };
 

@@ -113,6 +113,34 @@ DecodedSignRequest::~DecodedSignRequest() {
   for (auto &s : strings_) wipe(s);
 }
 
+std::string encode_authorization(const credplug_authorization &auth) {
+  auto text = [](const char *s) { return s ? std::string_view(s) : std::string_view(); };
+  Encoder e;
+  e.str(text(auth.redirect_uri)).str(text(auth.state)).str(text(auth.code_challenge));
+  e.str(text(auth.code_challenge_method)).u8(auth.code ? 1 : 0).str(text(auth.code)).str(text(auth.code_verifier));
+  return std::move(e.bytes());
+}
+
+DecodedAuthorization::DecodedAuthorization(std::string_view payload) {
+  Decoder d(payload);
+  for (int i = 0; i < 4; ++i) strings_[i] = std::string(d.cstr());
+  const bool has_code = d.u8() != 0;
+  strings_[4] = std::string(d.cstr());
+  strings_[5] = std::string(d.cstr());
+  d.end();
+  auth_.struct_size = sizeof auth_;
+  auth_.redirect_uri = strings_[0].c_str();
+  auth_.state = strings_[1].c_str();
+  auth_.code_challenge = strings_[2].c_str();
+  auth_.code_challenge_method = strings_[3].c_str();
+  auth_.code = has_code ? strings_[4].c_str() : nullptr;
+  auth_.code_verifier = has_code ? strings_[5].c_str() : nullptr;
+}
+
+DecodedAuthorization::~DecodedAuthorization() {
+  for (auto &s : strings_) wipe(s);
+}
+
 void append_frame(std::string &out, Msg type, uint32_t call, std::string_view payload) {
   char head[9];
   uint32_t length = uint32_t(payload.size() + 5);

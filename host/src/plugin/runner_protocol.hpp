@@ -55,16 +55,19 @@ enum class Msg : uint8_t {
   Stopped = 12,      // u32 system call number, str its name: the sandbox ends the runner for it
   OutQuery = 13,     // str name, value; u32 flags
   OutState = 14,     // str the state's JSON text
+  OutUrl = 15,       // str the authorization request's URL
   // host -> runner
-  Call = 64,        // u8 op, u64 instance, str credential JSON (Create) or the request (Sign: encode_sign_request),
+  Call = 64,        // u8 op, u64 instance, str credential JSON (Create) or the request (Sign: encode_sign_request;
+                    // Authorize: encode_authorization),
                     // u8 has state, str the credential's state (plugin.h, state())
   HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body
 };
 
-enum class Op : uint8_t { Create = 1, Authenticate = 2, Test = 3, Refresh = 4, Destroy = 5, Sign = 6 };
+enum class Op : uint8_t { Create = 1, Authenticate = 2, Test = 3, Refresh = 4, Destroy = 5, Sign = 6, Authorize = 7 };
 
 // Loaded flags.
-constexpr uint32_t kHasTest = 0x1, kHasRefresh = 0x2, kHasDestroy = 0x4, kConcurrentInstance = 0x8, kHasSign = 0x10;
+constexpr uint32_t kHasTest = 0x1, kHasRefresh = 0x2, kHasDestroy = 0x4, kConcurrentInstance = 0x8, kHasSign = 0x10,
+                   kHasAuthorize = 0x20;
 
 class ProtocolError : public std::runtime_error {
  public:
@@ -152,6 +155,25 @@ class DecodedSignRequest {
   std::vector<std::string> strings_;  // method, url, body, body_sha256, then the headers
   std::vector<const char *> headers_;
   credplug_sign_request req_{};
+};
+
+// authorize()'s values as a Call frame carries them: str redirect_uri, state,
+// code_challenge, code_challenge_method; u8 has code, str code,
+// code_verifier.
+std::string encode_authorization(const credplug_authorization &auth);
+
+// The values decoded in the runner, as DecodedSignRequest. Throws ProtocolError.
+class DecodedAuthorization {
+ public:
+  explicit DecodedAuthorization(std::string_view payload);
+  DecodedAuthorization(const DecodedAuthorization &) = delete;
+  DecodedAuthorization &operator=(const DecodedAuthorization &) = delete;
+  ~DecodedAuthorization();
+  const credplug_authorization &get() const { return auth_; }
+
+ private:
+  std::string strings_[6];
+  credplug_authorization auth_{};
 };
 
 // Appends a whole frame to `out`: frames that need no answer are batched and

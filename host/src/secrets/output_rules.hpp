@@ -12,6 +12,8 @@ namespace credplug::host {
 
 // Limits on one call's outputs (plugin.h, "Limits").
 constexpr size_t kMaxHeaders = 32;
+// authorize()'s URL: browsers take 8 KiB and more; no provider needs more.
+constexpr size_t kMaxAuthorizationUrlBytes = 8192;
 constexpr size_t kMaxHeaderNameBytes = 256;
 constexpr size_t kMaxHeaderValueBytes = size_t{64} * 1024;  // the largest JWTs seen are ~16 KiB
 constexpr size_t kMaxInfoEntries = 64;

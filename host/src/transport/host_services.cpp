@@ -136,6 +136,17 @@ void svc_out_state(credplug_call *call, const char *json, size_t len) noexcept {
   });
 }
 
+void svc_out_url(credplug_call *call, const char *url) noexcept {
+  quietly([&] {
+    if (call == nullptr || url == nullptr) return;
+    if (!call->authorization || call->authorization->code != nullptr)
+      return refuse_output(call, "output a URL outside authorize()'s first step");
+    if (std::strlen(url) > kMaxAuthorizationUrlBytes)
+      return refuse_output(call, "output a URL over " + std::to_string(kMaxAuthorizationUrlBytes) + " bytes");
+    call->url = url;
+  });
+}
+
 void svc_out_info(credplug_call *call, const char *key, const char *value, uint32_t flags) noexcept {
   quietly([&] {
     if (call == nullptr || key == nullptr || value == nullptr) return;
@@ -297,6 +308,7 @@ credplug_host_api make_table() {
   api.out_query = svc_out_query;
   api.state = svc_state;
   api.out_state = svc_out_state;
+  api.out_url = svc_out_url;
   api.set_error = svc_set_error;
   api.http_send = svc_http_send;
   api.http_status = svc_http_status;

@@ -37,6 +37,9 @@ struct credplug_call {
   // sign(): the request, and the query parameters it added (out_query is
   // refused in any other call).
   const credplug_sign_request *signing = nullptr;
+  // authorize(): its two steps' values, and the URL the first output.
+  const credplug_authorization *authorization = nullptr;
+  std::string url;
   std::vector<credplug::QueryParam> query;
 
   // The credential's state for state() (nullptr: none yet), whether

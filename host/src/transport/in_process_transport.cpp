@@ -22,6 +22,8 @@ const char *op_name(PluginOp op) {
       return "refresh";
     case PluginOp::Sign:
       return "sign";
+    case PluginOp::Authorize:
+      return "authorize";
   }
   return "call";
 }
@@ -56,6 +58,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
                     opened.refresh != nullptr,
                     opened.concurrent_instance,
                     opened.sign != nullptr,
+                    opened.authorize != nullptr,
                     opened.default_token_lifetime_s,
                     false,
                     "in-process isolation runs plugin code in this process, behind no wall",
@@ -95,6 +98,9 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
         return opened_.refresh ? opened_.refresh(inst, &call) : CREDPLUG_ERR_PLUGIN;
       case PluginOp::Sign:
         return opened_.sign && call.signing ? opened_.sign(inst, &call, call.signing) : CREDPLUG_ERR_PLUGIN;
+      case PluginOp::Authorize:
+        return opened_.authorize && call.authorization ? opened_.authorize(inst, &call, call.authorization)
+                                                       : CREDPLUG_ERR_PLUGIN;
     }
     return CREDPLUG_ERR_PLUGIN;
   }

@@ -27,6 +27,7 @@ struct PluginDescription {
   uint32_t abi_major = 0, abi_minor = 0;  // negotiated
   bool has_test = false, has_refresh = false, concurrent_instance = false;
   bool has_sign = false;                  // signs each request (minor 3)
+  bool has_authorize = false;             // connects a person's account (minor 4)
   uint32_t default_token_lifetime_s = 0;  // 0: the plugin does not say
   // The runner's second wall (docs/SANDBOX.md, "Namespaces"): entered, or
   // why not ("" in-process, where no wall stands).
@@ -35,8 +36,9 @@ struct PluginDescription {
   FileIdentity file;  // the file as it was when loaded
 };
 
-// Sign: the request is the call's `signing`.
-enum class PluginOp { Authenticate, Test, Refresh, Sign };
+// Sign: the request is the call's `signing`; Authorize: the call's
+// `authorization`.
+enum class PluginOp { Authenticate, Test, Refresh, Sign, Authorize };
 
 const char *op_name(PluginOp op);  // "authenticate", ...
 

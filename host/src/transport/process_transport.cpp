@@ -241,11 +241,15 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     runner::Op wire = op == PluginOp::Authenticate ? runner::Op::Authenticate
                       : op == PluginOp::Test       ? runner::Op::Test
                       : op == PluginOp::Refresh    ? runner::Op::Refresh
+                      : op == PluginOp::Authorize  ? runner::Op::Authorize
                                                    : runner::Op::Sign;
     std::string request;
     if (op == PluginOp::Sign) {
       if (call.signing == nullptr) return CREDPLUG_ERR_PLUGIN;
       request = runner::encode_sign_request(*call.signing);
+    } else if (op == PluginOp::Authorize) {
+      if (call.authorization == nullptr) return CREDPLUG_ERR_PLUGIN;
+      request = runner::encode_authorization(*call.authorization);
     }
     int32_t rc = exchange(*r, description_.id, wire, handle, request, call, op_name(op));
     runner::wipe(request);

@@ -107,6 +107,12 @@ bool apply_call_frame(const runner::Frame &frame, credplug_call &call, CallFrame
       runner::wipe(value);
       return false;
     }
+    case Msg::OutUrl: {
+      std::string url(d.cstr());
+      d.end();
+      svc->out_url(&call, url.c_str());
+      return false;
+    }
     case Msg::OutState: {
       std::string json(d.str());
       d.end();
@@ -162,6 +168,7 @@ PluginDescription parse_loaded(const runner::Frame &frame, const std::string &pa
   p.has_test = flags & runner::kHasTest;
   p.has_refresh = flags & runner::kHasRefresh;
   p.has_sign = flags & runner::kHasSign;
+  p.has_authorize = flags & runner::kHasAuthorize;
   p.concurrent_instance = flags & runner::kConcurrentInstance;
   return p;
 }

@@ -79,7 +79,9 @@ extern "C" {
 **       CREDPLUG_EXPIRES_NEVER and CREDPLUG_FLAG_PUBLIC.
 **   4 — users' own accounts: credplug_host_api gains the credential's state
 **       (state, out_state: a refresh token the provider rotates) and
-**       CREDPLUG_ERR_REAUTHORIZE (the user must connect the account again).
+**       out_url; credplug_plugin gains authorize() (the authorization code
+**       grant with PKCE, credplug_authorization); CREDPLUG_ERR_REAUTHORIZE
+**       (the user must connect the account again).
 ** A plugin built against an older minor keeps loading: tests/abi/minor0/,
 ** minor1/, minor2/ and minor3/ hold those headers, frozen, and a plugin built against
 ** each. A plugin that calls a newer helper requires that minor: it answers
@@ -226,6 +228,22 @@ typedef struct credplug_jwt_claims {
 /* A parsed private key (minor 3): made by key_load(), freed by key_free()
 ** (both the host's), wiped when freed. */
 typedef struct credplug_key credplug_key;
+
+/* The authorization code grant (RFC 6749 §4.1, PKCE RFC 7636) as
+** authorize() (minor 4) sees it. Owned by the host; valid during the call.
+** The host makes the verifier, the challenge and the state, and checks the
+** state and the redirect itself. */
+typedef struct credplug_authorization {
+  uint32_t struct_size;              /* set by the host */
+  const char *redirect_uri;          /* exactly as registered with the provider */
+  const char *state;                 /* send as "state" */
+  const char *code_challenge;        /* send as "code_challenge" */
+  const char *code_challenge_method; /* "S256": send as "code_challenge_method" */
+  /* The second step (NULL in the first): the code the redirect carried,
+  ** and the verifier to redeem it with (with redirect_uri again). */
+  const char *code;
+  const char *code_verifier;
+} credplug_authorization;
 
 /* The request sign() signs (minor 3). Owned by the host; valid during the
 ** call. */
@@ -442,6 +460,9 @@ typedef struct credplug_host_api {
   ** too deep: the call fails, and the state is kept as it was. In
   ** authenticate() and refresh() only. */
   void (*out_state)(credplug_call *call, const char *json, size_t len);
+  /* authorize()'s first step: the URL to send the person to (an https://
+  ** URL of at most 8 KiB that carries the state). Copied. */
+  void (*out_url)(credplug_call *call, const char *url);
   /* --- end of minor 4 --- */
 } credplug_host_api;
 
@@ -532,6 +553,22 @@ typedef struct credplug_plugin {
   ** after set_error(). */
   int32_t (*sign)(credplug_instance *inst, credplug_call *call, const credplug_sign_request *req);
   /* --- end of minor 3 --- */
+
+  /* Minor 4 (optional; NULL: the plugin connects no person's account). The
+  ** authorization code grant, in two steps with the same `auth` values:
+  **   code NULL: output the authorization request's URL with out_url():
+  **     the provider's authorization endpoint with response_type=code,
+  **     client_id, redirect_uri, state, code_challenge,
+  **     code_challenge_method and the scopes; no network call.
+  **   code set: redeem it at the token endpoint (grant_type=
+  **     authorization_code, code, redirect_uri, code_verifier, the client's
+  **     authentication) and output the state to keep (out_state: the
+  **     refresh token) and may output the access token as authenticate()
+  **     does. A refused code: CREDPLUG_ERR_REJECTED.
+  ** Each step may run in another process than the one before, on an
+  ** instance made for it. CREDPLUG_OK, or an error after set_error(). */
+  int32_t (*authorize)(credplug_instance *inst, credplug_call *call, const credplug_authorization *auth);
+  /* --- end of minor 4 --- */
 } credplug_plugin;
 
 /* ------------------------------------------------------------------------ */

@@ -47,6 +47,7 @@ static const credplug_plugin descriptor = {offsetof(credplug_plugin, refresh),
                                            lc_destroy,
                                            NULL,
                                            0,
+                                           NULL,
                                            NULL};
 
 ABI_ENTRY(descriptor)

@@ -17,6 +17,7 @@ static const credplug_plugin descriptor = {sizeof(credplug_plugin),
                                            NULL,
                                            NULL,
                                            0,
+                                           NULL,
                                            NULL};
 
 ABI_ENTRY(descriptor)

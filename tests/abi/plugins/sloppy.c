@@ -59,6 +59,7 @@ static const credplug_plugin descriptor = {
     NULL,
     NULL,
     0,
+    NULL,
     NULL};
 
 ABI_ENTRY(descriptor)

@@ -109,6 +109,7 @@ static const credplug_plugin descriptor = {sizeof(credplug_plugin),
                                            sc_destroy,
                                            NULL,
                                            3600,
+                                           NULL,
                                            NULL};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t host_minor_max,

@@ -122,6 +122,9 @@ class Call {
   // as soon as the provider's answer holds new state, before anything else
   // may fail. Throws Failure(PLUGIN) on a host older than minor 4.
   void set_state(std::string_view json) const;
+  // authorize()'s first step: the URL to send the person to. Throws
+  // Failure(PLUGIN) on a host older than minor 4.
+  void url(const std::string &url) const;
 
   int64_t now_ms() const { return api_->now_ms(); }
   int64_t now_seconds() const { return api_->now_ms() / 1000; }

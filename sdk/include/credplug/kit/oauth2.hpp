@@ -117,6 +117,35 @@ struct RefreshTokenRequest {
 };
 Token request_refresh_token(Call &call, const RefreshTokenRequest &request);
 
+// The authorization code grant (RFC 6749 §4.1, PKCE RFC 7636), the two
+// halves of Provider::authorize(). The URL to send the person to: the
+// authorization endpoint with response_type=code, client_id, the host's
+// redirect_uri, state and challenge, the scope when not empty, and more
+// parameters the provider wants ("access_type=offline", "prompt=consent").
+std::string authorization_url(const std::string &authorization_endpoint, const std::string &client_id,
+                              const credplug_authorization &auth, const std::string &scope = "",
+                              const std::vector<std::pair<std::string, std::string>> &parameters = {});
+
+// Redeems the code (with the same redirect_uri and the verifier) at the
+// token endpoint; the client authenticates as in RefreshTokenRequest. A
+// refused code (used, expired, a wrong verifier): Failure(REJECTED). The
+// answer's refresh token is in Token::refresh_token.
+struct AuthorizationCodeRequest {
+  std::string token_url;
+  std::string client_id;
+  SecretString client_secret;
+  ClientAuth client_auth = ClientAuth::Post;
+  const SigningKey *assertion_key = nullptr;
+  std::string key_id;
+  std::string assertion_audience;
+  SecretString code;
+  std::string redirect_uri;
+  SecretString code_verifier;
+  TokenFields fields;
+  std::string endpoint_name = "token endpoint";
+};
+Token request_authorization_code(Call &call, const AuthorizationCodeRequest &request);
+
 // The parsing half, for providers whose request differs (query-string or
 // JSON token requests): the response's status, body and Retry-After, and
 // the token (with a refresh_token, if sent) declared secret to the host at

@@ -14,6 +14,9 @@
 //     static constexpr uint32_t kDefaultTokenLifetimeSeconds = 3600;
 //     // Optional (ABI minor 3): sign one request (call.header, call.query).
 //     void sign(credplug::kit::Call &call, const credplug::kit::SignRequest &request) override;
+//     // Optional (ABI minor 4): the authorization code grant (call.url, then
+//     // call.set_state with the refresh token).
+//     void authorize(credplug::kit::Call &call, const credplug_authorization &auth) override;
 //   };
 //   CREDPLUG_PLUGIN(MyProvider, "myid", "My Provider", "1.0.0", credplug_credential_schema, 0)
 #pragma once
@@ -48,6 +51,13 @@ class Provider {
   // Per-request signing (plugin.h, sign()). The hook is exported only when a
   // provider overrides this; authenticate() may then output no header.
   virtual void sign(Call &, const SignRequest &) { fail(CREDPLUG_ERR_PLUGIN, "this provider does not sign requests"); }
+  // The authorization code grant (plugin.h, authorize()): with auth.code
+  // NULL, output the authorization URL (call.url); with it set, redeem the
+  // code and output the state (call.set_state). Exported only when a
+  // provider overrides this; require minor 4 (CREDPLUG_PLUGIN_REQUIRING).
+  virtual void authorize(Call &, const credplug_authorization &) {
+    fail(CREDPLUG_ERR_PLUGIN, "this provider connects no person's account");
+  }
 };
 
 namespace detail {
@@ -121,6 +131,11 @@ inline int32_t sign(credplug_instance *inst, credplug_call *call, const credplug
   return guarded(call, [&](Call &c) { provider(inst)->sign(c, SignRequest(*req)); });
 }
 
+inline int32_t authorize(credplug_instance *inst, credplug_call *call, const credplug_authorization *auth) noexcept {
+  if (inst == nullptr || auth == nullptr) return CREDPLUG_ERR_PLUGIN;
+  return guarded(call, [&](Call &c) { provider(inst)->authorize(c, *auth); });
+}
+
 inline void destroy(credplug_instance *inst) noexcept { delete provider(inst); }
 
 // The refresh hook when P overrides Provider::refresh, else NULL.
@@ -133,6 +148,14 @@ constexpr decltype(credplug_plugin::refresh) refresh_hook() {
 template <class P>
 constexpr decltype(credplug_plugin::sign) sign_hook() {
   return std::is_same_v<decltype(&P::sign), void (Provider::*)(Call &, const SignRequest &)> ? nullptr : &sign;
+}
+
+// The authorize hook when P overrides Provider::authorize, else NULL.
+template <class P>
+constexpr decltype(credplug_plugin::authorize) authorize_hook() {
+  return std::is_same_v<decltype(&P::authorize), void (Provider::*)(Call &, const credplug_authorization &)>
+             ? nullptr
+             : &authorize;
 }
 
 // P::kDefaultTokenLifetimeSeconds when P declares it, else 0 (unknown).
@@ -161,7 +184,8 @@ constexpr credplug_plugin make_descriptor(const char *id, const char *display_na
                          &destroy,
                          refresh_hook<P>(),
                          default_lifetime<P>::value,
-                         sign_hook<P>()};
+                         sign_hook<P>(),
+                         authorize_hook<P>()};
 }
 
 }  // namespace detail
