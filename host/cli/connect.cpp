@@ -27,21 +27,16 @@ constexpr size_t kMaxPastedUrl = 8192;
 // Starts `$BROWSER URL` (its first ':'-separated entry; "%s" is the URL),
 // else xdg-open where a display is; its output goes nowhere. The child,
 // if any, to reap.
-// credplug never sets the environment: reading it is safe on any thread.
-const char *variable(const char *name) {
-  return std::getenv(name);  // NOLINT(concurrency-mt-unsafe): as above
-}
-
-std::optional<pid_t> open_in_browser(const std::string &url) {
+std::optional<pid_t> open_in_browser(const std::string &url, const ConnectOptions &options) {
   std::vector<std::string> argv;
-  if (const char *browser = variable("BROWSER"); browser && *browser) {
-    std::string command(browser);
+  if (!options.browser.empty()) {
+    std::string command = options.browser;
     command = command.substr(0, command.find(':'));
     if (size_t at = command.find("%s"); at != std::string::npos)
       argv = {"/bin/sh", "-c", command.replace(at, 2, "\"$1\""), "sh", url};
     else
       argv = {command, url};
-  } else if (variable("DISPLAY") || variable("WAYLAND_DISPLAY")) {
+  } else if (options.display) {
     argv = {"xdg-open", url};
   } else {
     return std::nullopt;
@@ -130,7 +125,7 @@ int connect_account(Host &host, const std::string &id, const std::string &file, 
                            "text/html; charset=utf-8");
     });
     listener = std::thread([&] { server.listen_after_bind(); });
-    browser = open_in_browser(pending.url);
+    browser = open_in_browser(pending.url, options);
     std::cerr << (browser ? "credplug: opened it in a browser; waiting for the redirect to " + redirect_uri + "\n"
                           : "credplug: waiting for the redirect to " + redirect_uri + "\n");
   } else {

@@ -13,7 +13,9 @@
 namespace credplug::cli {
 
 struct ConnectOptions {
-  bool open_browser = true;  // $BROWSER, else xdg-open where there is a display
+  bool open_browser = true;  // `browser`, else xdg-open where there is a display
+  std::string browser;       // --browser, $BROWSER (its first ':'-separated entry; "%s": the URL)
+  bool display = false;      // $DISPLAY or $WAYLAND_DISPLAY is set
   int port = 0;              // the loopback redirect's port; 0: any free one
   int wait_s = 600;          // for the person to come back (the pending authorization's life)
 };

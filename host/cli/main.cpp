@@ -55,6 +55,7 @@ struct Options {
   std::optional<int64_t> time_s;
   ConnectOptions connect;  // connect
   bool no_browser = false;
+  std::string display, wayland_display;  // where xdg-open can show a browser
 };
 
 // `--header 'Name: value'` as a pair; InvalidInput naming the option otherwise.
@@ -216,6 +217,7 @@ int run(const std::string &command, Options &o) {
   CredentialText credential = read_credential(o.file, !o.no_references);
   if (command == "connect") {
     o.connect.open_browser = !o.no_browser;
+    o.connect.display = !o.display.empty() || !o.wayland_display.empty();
     return connect_account(host, o.id, o.file, credential, o.connect, o.out);
   }
   if (command == "validate") {
@@ -332,6 +334,13 @@ int run_cli(int argc, char **argv) {
   connect->add_flag("--no-browser", o.no_browser,
                     "Open no browser and listen for nothing: paste the address the browser was sent to on stdin\n"
                     "(a browser on another machine)");
+  connect
+      ->add_option("--browser", o.connect.browser,
+                   "The command that opens the address (env BROWSER; '%s' stands for it); default: xdg-open\n"
+                   "when there is a display")
+      ->envname("BROWSER");
+  connect->add_option("--display", o.display)->envname("DISPLAY")->group("");  // read, never given
+  connect->add_option("--wayland-display", o.wayland_display)->envname("WAYLAND_DISPLAY")->group("");
   connect->add_option("--port", o.connect.port, "The redirect's port on 127.0.0.1 (default: any free one)")
       ->check(CLI::Range(1, 65535));
   connect->add_option("--wait", o.connect.wait_s, "Seconds to wait for the person to come back")

@@ -158,6 +158,7 @@ void print_test(const OutputOptions &o, const std::string &id, const TestResult 
   else
     std::cout << "  token expires: " << expiry_text(r.auth.expires_at, r.auth.never_expires) << "\n";
   for (const auto &i : r.info) std::cout << "  " << i.key << ": " << shown(i.value, i.secret, false) << "\n";
+  for (const auto &e : r.events) std::cout << "  event: " << to_string(e.type) << " — " << e.message << "\n";
 }
 
 void print_error(const OutputOptions &o, ErrorKind kind, const std::string &message) {

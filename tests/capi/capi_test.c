@@ -70,6 +70,14 @@ static int save_state(void *data, const char *state_json, size_t len) {
   return 0;
 }
 
+/* Credential events as JSON lines: how many said the state rotated. */
+static void count_event(void *data, const char *event_json) {
+  int *rotated = data;
+  if (strstr(event_json, "\"event\":\"state_rotated\"") != NULL &&
+      strstr(event_json, "\"plugin\":\"state-counter\"") != NULL)
+    ++*rotated;
+}
+
 /* The credential's state through the C API (state_counter.c counts in it). */
 static void check_state(void) {
   const char *dirs[2];
@@ -82,6 +90,7 @@ static void check_state(void) {
   char *err = NULL, *state = NULL;
   const char *given = "{\"n\": 41}";
   int32_t rc;
+  int rotated = 0;
   dirs[0] = env("CREDPLUG_TEST_ABI_DIR");
   dirs[1] = NULL;
   credplug_host_options_init(&options);
@@ -89,6 +98,8 @@ static void check_state(void) {
   options.use_environment = CREDPLUG_OFF;
   options.use_default_dir = CREDPLUG_OFF;
   options.cache_max_attempts = 1; /* each refusal is seen by the caller */
+  options.on_event = count_event;
+  options.on_event_data = &rotated;
   CHECK(credplug_host_new(&options, &host, NULL) == CREDPLUG_HOST_OK);
   memset(&sink, 0, sizeof sink);
   sink.refusals = 1;
@@ -114,6 +125,7 @@ static void check_state(void) {
   CHECK(h != NULL && strcmp(credplug_headers_value(h, 0), "43") == 0); /* 42 saved, then 43 */
   credplug_headers_release(h);
   CHECK(sink.calls == 3 && strstr(sink.saved, "\"n\": 43") != NULL);
+  CHECK(rotated == 1); /* 42 was refused once, so only 43's rotation saved at once */
   /* The embedder's own state (the person connected again): taken as saved. */
   CHECK(credplug_credential_set_state(cred, "{\"n\": 7}", 8, NULL) == CREDPLUG_HOST_OK);
   CHECK(credplug_headers_get(cred, &h, NULL) == CREDPLUG_HOST_OK);

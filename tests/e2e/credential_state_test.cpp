@@ -8,7 +8,9 @@
 #include "fixture.hpp"
 
 #include "net/https_client.hpp"
+#include "support/redis_server.hpp"
 
+#include <credplug/host_json.hpp>
 #include <credplug/kit/crypto.hpp>
 #include <credplug/kit/encoding.hpp>
 #include <credplug/kit/json.hpp>
@@ -131,6 +133,7 @@ TEST_CASE("credential state: the CLI writes each rotated refresh token into the 
     CHECK(contains(text, R"("$env": "STATE_APP_SECRET")"));                       // the reference stays one
     CHECK_FALSE(contains(text, kAppSecret));                                      // and is never resolved into the file
     CHECK(json_member(text, "token_url") == env.emu->origin() + "/oauth/token");  // the rest as it was
+    if (i == 3) CHECK(contains(r.out, "event: state_rotated"));                   // test shows what happened
     struct stat st {};
     REQUIRE(::stat(file.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
@@ -462,4 +465,161 @@ TEST_CASE("credential state: begin in one Host, complete in another with the sam
   CHECK_THROWS_AS(web.begin_authorization("oauth2", inline_connectable(), "https://platform.example/cb#x"), Error);
   // A plugin that connects no account.
   CHECK_THROWS_AS(web.begin_authorization("ainua", env.ainua_credential(), redirect), Error);
+}
+
+namespace {
+
+// Hosts sharing one Redis and one key: processes of a fleet.
+struct StateFleet {
+  RedisServer redis;
+  std::string key_file = E2E::get().write_new("state-fleet-key", std::string(64, 'c') + "\n");
+  HostOptions options() const {
+    HostOptions o = E2E::get().host_options();
+    o.shared_cache_url = redis.url();
+    o.shared_cache_key_file = key_file;
+    o.log = nullptr;
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("credential state: 4 Hosts x 8 threads over 20 rotations through the shared cache: one redemption each") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  env.emu->switches("oauth2").token_lifetime_s = 1;
+  StateFleet fleet;
+  const std::string first = state_of(connect_account());
+  std::vector<std::unique_ptr<Host>> hosts;
+  std::vector<std::unique_ptr<Credential>> creds;
+  std::atomic<int> saves{0}, errors{0}, calls{0};
+  for (int i = 0; i < 4; ++i) {
+    hosts.push_back(std::make_unique<Host>(fleet.options()));
+    OpenOptions options;
+    options.state = SecretString(first);  // what the platform's database held when each started
+    options.on_state = [&](const SecretString &) { ++saves; };
+    creds.push_back(hosts.back()->open("oauth2", inline_credential(), options));
+  }
+  std::vector<std::thread> threads;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  for (int t = 0; t < 32; ++t)
+    threads.emplace_back([&, t] {
+      while (env.emu->count("oauth2.refresh") < 20 && std::chrono::steady_clock::now() < deadline) {
+        try {
+          creds[size_t(t % 4)]->headers();
+          ++calls;
+        } catch (const std::exception &) {
+          ++errors;
+        }
+        std::this_thread::yield();
+      }
+    });
+  for (auto &t : threads) t.join();
+  const int redemptions = env.emu->count("oauth2.refresh");
+  CAPTURE(redemptions);
+  CAPTURE(calls.load());
+  CHECK(redemptions >= 20);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  CHECK(errors == 0);
+  // Every redemption's new state reached the fleet and a sink: nothing lost.
+  CHECK(saves.load() >= redemptions);
+  // A fifth process started from the first state (the oldest the database
+  // ever held) takes the fleet's newest, and never presents the old one.
+  Host late(fleet.options());
+  OpenOptions stale;
+  stale.state = SecretString(first);
+  auto cred = late.open("oauth2", inline_credential(), stale);
+  env.emu->switches("oauth2").token_lifetime_s = 3600;
+  cred->invalidate();
+  CHECK_NOTHROW(cred->headers());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}
+
+TEST_CASE("credential state: a process that rotated and died before its sink saved it: the fleet's record keeps it") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  StateFleet fleet;
+  const std::string first = state_of(connect_account());
+  {
+    Host dying(fleet.options());
+    OpenOptions options;
+    options.state = SecretString(first);
+    options.on_state = [](const SecretString &) { throw std::runtime_error("killed before the write-back"); };
+    auto cred = dying.open("oauth2", inline_credential(), options);
+    CHECK_THROWS_AS(cred->headers(), Error);
+  }  // gone, with the rotated refresh token never saved by its embedder
+  CHECK(env.emu->count("oauth2.refresh") >= 1);
+  Host next(fleet.options());
+  std::string saved;
+  OpenOptions options;
+  options.state = SecretString(first);  // all the database has
+  options.on_state = [&](const SecretString &state) { saved = state.reveal(); };
+  auto cred = next.open("oauth2", inline_credential(), options);
+  CHECK_NOTHROW(cred->headers());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  CHECK_FALSE(saved.empty());
+  CHECK(saved != first);
+}
+
+TEST_CASE("credential events: rotated, failing, recovered, needs reauthorization: to the embedder and in metrics") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  std::mutex mutex;
+  std::vector<CredentialEvent> events;
+  HostOptions options = env.host_options();
+  options.cache.max_attempts = 1;  // each failure is the caller's to see
+  options.cache.backoff_initial_ms = options.cache.backoff_max_ms = 1;
+  options.on_event = [&](const CredentialEvent &e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    events.push_back(e);
+  };
+  Host host(options);
+  OpenOptions open;
+  open.label = "tenant-9";
+  open.state = SecretString(state_of(connect_account()));
+  auto cred = host.open("oauth2", inline_credential(), open);
+  auto types = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::string out;
+    for (const auto &e : events) out += std::string(out.empty() ? "" : ",") + to_string(e.type);
+    return out;
+  };
+  cred->headers();
+  CHECK(types() == "state_rotated");
+  // The provider fails: one failing event for the run, then one recovered.
+  env.emu->set_switch("oauth2", "fail_status", "503");
+  cred->invalidate(*cred->headers());
+  CHECK_THROWS_AS(cred->headers(), Error);
+  CHECK_THROWS_AS(cred->headers(), Error);
+  env.emu->set_switch("oauth2", "fail_status", "0");
+  REQUIRE(eventually([&] {
+    try {
+      cred->headers();
+      return true;
+    } catch (const Error &) {
+      return false;
+    }
+  }));
+  CHECK(types() == "state_rotated,failing,state_rotated,recovered");
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const CredentialEvent &failing = events[1];
+    CHECK(failing.plugin_id == "oauth2");
+    CHECK(failing.label == "tenant-9");
+    CHECK(failing.state == CredentialState::Failing);
+    CHECK(failing.kind == ErrorKind::Provider);
+    CHECK(contains(failing.message, "503"));
+  }
+  // A grant the provider no longer knows (revoked): needs reauthorization, once.
+  cred->set_state(SecretString(state_of("revoked-refresh-token")));
+  CHECK_THROWS_AS(cred->headers(), Error);
+  CHECK_THROWS_AS(cred->headers(), Error);
+  CHECK(types() == "state_rotated,failing,state_rotated,recovered,needs_reauthorization");
+  MetricsSnapshot m = host.metrics();
+  REQUIRE(m.credential_events.size() == 1);
+  CHECK(m.credential_events[0].counts["state_rotated"] == 2);
+  CHECK(m.credential_events[0].counts["needs_reauthorization"] == 1);
+  CHECK(contains(json::metrics_prometheus(m),
+                 "credplug_credential_events_total{plugin=\"oauth2\",event=\"recovered\"} 1"));
+  for (const auto &e : events) CHECK_FALSE(contains(e.message, kAppSecret));
 }

@@ -175,6 +175,17 @@ typedef struct credplug_host_options {
   ** CREDPLUG_LOG_FORMAT_DEFAULT: CREDPLUG_LOG_FORMAT ("text" or "json")
   ** when use_environment, else text. */
   int32_t log_format;
+  /* --- 0.8 (appended) --- */
+  /* Seals pending authorizations (HostOptions::authorization_key_file); NULL:
+  ** the shared cache's key file, else a key of this host alone. Copied. */
+  const char *authorization_key_file;
+  /* Every credential event (CredentialEvent in credplug/types.hpp: failing,
+  ** rejected, needs_reauthorization, recovered, state_rotated) as one JSON
+  ** object, {"event", "plugin", "label", "state", "kind"?, "message",
+  ** "unix_ms"}, valid during the call, never a secret; on whatever thread it
+  ** happens. Keep it short; call no credplug function from it. NULL: none. */
+  void (*on_event)(void *on_event_data, const char *event_json);
+  void *on_event_data;
 } credplug_host_options;
 
 #define CREDPLUG_LOG_FORMAT_DEFAULT 0

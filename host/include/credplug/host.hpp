@@ -91,7 +91,12 @@ struct HostOptions {
   // library (<prefix>/libexec/credplug/credplug-plugin-runner), or
   // CREDPLUG_RUNNER when set.
   std::string runner_path;
-  LogSink log;        // messages are already redacted; may be empty
+  LogSink log;  // messages are already redacted; may be empty
+  // Every credential event (CredentialEvent) of every credential opened from
+  // this Host, as it happens, on the thread it happens on (a caller's, or a
+  // background refresh): keep it short, and call no Credential from it.
+  // Also counted in metrics (credplug_credential_events_total). May be empty.
+  EventSink on_event;
   int log_level = 1;  // CREDPLUG_LOG_WARN
   // Text lines, or one JSON object per message (LogFormat). Unset:
   // CREDPLUG_LOG_FORMAT ("text" or "json") when use_environment, else text.

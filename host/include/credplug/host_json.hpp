@@ -26,6 +26,8 @@ std::string signed_json(const std::string &id, const SignedRequest &r, bool reve
 std::string shown_signed_url(const SignedRequest &r);
 // `file`: the credential file it came from, when there is one ("" omits it).
 std::string test_json(const std::string &id, const TestResult &r, const std::string &file, JsonStyle style);
+// {"event", "plugin", "label", "state", "kind"?, "message", "unix_ms"}
+std::string event_json(const CredentialEvent &event, JsonStyle style);
 std::string error_json(ErrorKind kind, const std::string &message, const std::string &file, JsonStyle style);
 std::string internal_error_json(const std::string &message, JsonStyle style);
 std::string cache_status_json(const CacheStatus &s);

@@ -183,6 +183,12 @@ struct MetricsSnapshot {
     std::map<CredentialState, uint64_t> by_state;
   };
   std::vector<PluginCredentials> credentials;
+  // Credential events by plugin and type (CredentialEvent::Type's names).
+  struct PluginEvents {
+    std::string plugin;
+    std::map<std::string, uint64_t> counts;
+  };
+  std::vector<PluginEvents> credential_events;
 };
 
 // The Host's HTTPS traffic so far (every credential's, and the refreshes').
@@ -377,11 +383,37 @@ struct CredentialStatus {
   std::optional<int64_t> next_attempt_ms;    // Unix ms: no token request before this
 };
 
+// A change in where a credential stands, as it happens (HostOptions::
+// on_event, TestResult::events): for the embedder to alert on (a webhook,
+// a page) what an operator would otherwise find in the logs.
+struct CredentialEvent {
+  enum class Type {
+    Failing,               // a token request failed after success (retried by itself)
+    Rejected,              // the provider refused the credential; held (Credential::status)
+    NeedsReauthorization,  // its grant is gone (revoked, expired, used twice): connect again
+    Recovered,             // a token again after failures
+    StateRotated,          // its state changed (a rotated refresh token), handed to the sink
+  } type = Type::Failing;
+  std::string plugin_id;
+  std::string label;                            // OpenOptions::label; may be empty
+  CredentialState state = CredentialState::Ok;  // where it stands now
+  std::optional<ErrorKind> kind;                // the failure's (Failing, Rejected, NeedsReauthorization)
+  std::string message;                          // redacted: never a secret
+  int64_t unix_ms = 0;
+};
+// "failing", "rejected", "needs_reauthorization", "recovered", "state_rotated"
+const char *to_string(CredentialEvent::Type type);
+inline constexpr CredentialEvent::Type kCredentialEventTypes[] = {
+    CredentialEvent::Type::Failing, CredentialEvent::Type::Rejected, CredentialEvent::Type::NeedsReauthorization,
+    CredentialEvent::Type::Recovered, CredentialEvent::Type::StateRotated};
+using EventSink = std::function<void(const CredentialEvent &event)>;
+
 struct TestResult {
   AuthResult auth;
   std::vector<Info> info;
-  bool has_test = true;  // false: the plugin has no connection test
-  long elapsed_ms = 0;   // authenticate + test
+  std::vector<CredentialEvent> events;  // what happened to the credential during the test (its state rotated)
+  bool has_test = true;                 // false: the plugin has no connection test
+  long elapsed_ms = 0;                  // authenticate + test
 };
 
 }  // namespace credplug

@@ -168,8 +168,13 @@ host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
   // opened it, and a rotating refresh (Nexla's) would revoke the token the
   // rest of the fleet is still presenting. The old token then lives out its
   // lifetime, and no process ever holds one a newer token has revoked.
+  // Under the lease, the fleet's newest state first: a refresh token
+  // another process rotated is the one to redeem, never the one before it.
   return host::fetch_shared(*live_here.fleet, kind, shared->cache, shared->lease_ms, live_here.cache->clock(),
-                            [this](host::FetchKind) { return fetch_here(host::FetchKind::Authenticate); });
+                            [this, &live_here](host::FetchKind) {
+                              adopt_fleet_state(*live_here.fleet);
+                              return fetch_here(host::FetchKind::Authenticate);
+                            });
 }
 
 // A refresh goes through the plugin's hook when it has one, and through
@@ -193,12 +198,47 @@ std::shared_ptr<const SecretString> Credential::Impl::state_now() const {
 }
 
 void Credential::Impl::adopt_state(SecretString json) {
+  std::shared_ptr<const SecretString> adopted;
   {
     std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
-    state = std::make_shared<const SecretString>(std::move(json));
+    state = adopted = std::make_shared<const SecretString>(std::move(json));
     state_unsaved = static_cast<bool>(on_state);
   }
+  // The fleet's record first: a process killed before its sink returns
+  // leaves the state where the next process redeeming will find it.
+  if (host::SharedCredential *fleet = here().fleet.get()) {
+    uint64_t fence;
+    {
+      std::lock_guard<std::mutex> lock(fleet->mutex);
+      fence = fleet->lease_fence;
+    }
+    if (fence != 0 && fleet->store->publish_state(fleet->names[0], fence, *adopted)) {
+      std::lock_guard<std::mutex> lock(fleet->mutex);
+      fleet->state_fence = std::max(fleet->state_fence, fence);
+    }
+  }
   save_state();
+  raise_event(CredentialEvent::Type::StateRotated, CredentialState::Ok, std::nullopt,
+              on_state ? "its state changed (a rotated refresh token) and was saved"
+                       : "its state changed (a rotated refresh token); kept in memory only (no state sink)");
+}
+
+void Credential::Impl::adopt_fleet_state(host::SharedCredential &fleet) {
+  auto newest = fleet.store->read_state(fleet.names);
+  {
+    std::lock_guard<std::mutex> lock(fleet.mutex);
+    if (!newest || newest->fence <= fleet.state_fence) return;
+    fleet.state_fence = newest->fence;
+  }
+  for (auto &secret : host::state_secrets(newest->state.view())) redactor.add(secret.view());
+  {
+    std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
+    state = std::make_shared<const SecretString>(std::move(newest->state));
+    state_unsaved = static_cast<bool>(on_state);  // this process's embedder keeps it too
+  }
+  save_state();
+  raise_event(CredentialEvent::Type::StateRotated, CredentialState::Ok, std::nullopt,
+              "another process of the fleet rotated its state; taken from the shared cache");
 }
 
 void Credential::Impl::save_state() {
@@ -319,6 +359,10 @@ AuthResult Credential::authenticate() {
 TestResult Credential::test() {
   auto start = std::chrono::steady_clock::now();
   TestResult result;
+  Impl::collect_events(&result.events);
+  struct StopCollecting {
+    ~StopCollecting() { Impl::collect_events(nullptr); }
+  } stop;
   result.auth = authenticate();
   if (!impl_->plugin->description().has_test) {
     result.has_test = false;
@@ -388,6 +432,7 @@ std::unique_ptr<Credential::Impl::Live> Credential::Impl::make_live() {
     made->fleet->store = process.store;
     made->fleet->metrics = &process.metrics;
     made->fleet->names = process.store->names(id, credential_json.view());
+    made->fleet->exclusive = [this] { return plugin->description().has_authorize || state_now() != nullptr; };
   }
   made->cache = std::make_unique<host::TokenCache>(
       shared->cache, [this](host::FetchKind kind) { return fetch(kind); }, process.refreshers,

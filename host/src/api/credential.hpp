@@ -31,6 +31,7 @@ namespace credplug::host {
 struct Shared {
   HttpOptions http_options;
   Logger logger;
+  EventSink on_event;  // HostOptions::on_event; may be empty
   CachePolicy cache;
   long plugin_deadline_ms;  // per plugin call, for runners (credplug_call::deadline_ms)
   long lease_ms = 0;        // how long one token request may hold the fleet's lease
@@ -124,8 +125,11 @@ struct Credential::Impl {
   int64_t expiry_ms(const credplug_call &call, int64_t sent_ms, const char **source) const;
   // The state as it stands, for a call to read (null: none).
   std::shared_ptr<const SecretString> state_now() const;
-  // Makes `json` the state (already checked), unsaved, then saves it.
+  // Makes `json` the state (already checked), unsaved, then publishes it
+  // to the fleet (under the lease this process holds) and saves it.
   void adopt_state(SecretString json);
+  // The fleet's state, when newer than this process's: taken, then saved.
+  void adopt_fleet_state(host::SharedCredential &fleet);
   // One authorize() call (credential_authorize.cpp): the first step's URL,
   // or the second's state. Throws Error.
   struct Authorized {
@@ -141,8 +145,15 @@ struct Credential::Impl {
   // A token request by this process.
   host::Fetched fetch_here(host::FetchKind kind);
   // The token cache's observer: logs what became of each token request and
-  // refused token (credential_events.cpp).
+  // refused token, and raises the credential events they are
+  // (credential_events.cpp).
   void log_cache_event(const host::CacheEvent &event) const;
+  // A credential event: counted, handed to HostOptions::on_event, and kept
+  // for a test() running on this thread (credential_events.cpp).
+  void raise_event(CredentialEvent::Type type, CredentialState state, std::optional<ErrorKind> kind,
+                   const std::string &message) const;
+  // Keeps this thread's events in `into` from now on (nullptr: stops).
+  static void collect_events(std::vector<CredentialEvent> *into);
 };
 
 }  // namespace credplug

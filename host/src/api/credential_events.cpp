@@ -5,6 +5,7 @@
 // carries the event's figures and the state it leaves the credential in.
 #include "api/credential.hpp"
 
+#include "base/unix_time.hpp"
 #include "secrets/output_rules.hpp"
 
 #include <credplug/host_json.hpp>
@@ -105,7 +106,43 @@ Line invalidated(const host::Logger &log, const host::CacheEvent &e) {
 
 }  // namespace
 
+// The events of a test() running on this thread (TestResult::events).
+thread_local std::vector<CredentialEvent> *g_test_events = nullptr;
+
+void Credential::Impl::raise_event(CredentialEvent::Type type, CredentialState state, std::optional<ErrorKind> kind,
+                                   const std::string &message) const {
+  try {
+    shared->here().metrics.credential_event(id, to_string(type));
+    CredentialEvent e;
+    e.type = type;
+    e.plugin_id = id;
+    e.label = label;
+    e.state = state;
+    e.kind = kind;
+    e.message = host::displayable(redactor.apply(message), host::kMaxLogLineBytes);
+    e.unix_ms = host::unix_ms_now();
+    if (g_test_events) g_test_events->push_back(e);
+    if (shared->on_event) shared->on_event(e);
+  } catch (...) {  // an embedder's callback that throws loses its event, never the token
+  }
+}
+
+void Credential::Impl::collect_events(std::vector<CredentialEvent> *into) { g_test_events = into; }
+
 void Credential::Impl::log_cache_event(const host::CacheEvent &event) const {
+  // Transitions only: the first failure of a run, and the success that ends one.
+  if (event.type == host::CacheEvent::Failed && event.failures == 1)
+    raise_event(event.kind == ErrorKind::Reauthorize ? CredentialEvent::Type::NeedsReauthorization
+                : event.retryable                    ? CredentialEvent::Type::Failing
+                                                     : CredentialEvent::Type::Rejected,
+                event.kind == ErrorKind::Reauthorize ? CredentialState::NeedsReauthorization
+                : event.retryable                    ? CredentialState::Failing
+                                                     : CredentialState::Rejected,
+                event.kind, event.message);
+  else if (event.type == host::CacheEvent::Obtained && event.failures > 0)
+    raise_event(CredentialEvent::Type::Recovered, CredentialState::Ok, std::nullopt,
+                "a token again after " + plural(event.failures, "failure", "failures") + " in " +
+                    seconds(event.failing_for_ms));
   const host::Logger &log = shared->logger;
   if (!log.wants(CREDPLUG_LOG_ERROR)) return;
   try {

@@ -71,6 +71,22 @@ const char *to_string(CredentialState state) {
   return "unknown";
 }
 
+const char *to_string(CredentialEvent::Type type) {
+  switch (type) {
+    case CredentialEvent::Type::Failing:
+      return "failing";
+    case CredentialEvent::Type::Rejected:
+      return "rejected";
+    case CredentialEvent::Type::NeedsReauthorization:
+      return "needs_reauthorization";
+    case CredentialEvent::Type::Recovered:
+      return "recovered";
+    case CredentialEvent::Type::StateRotated:
+      return "state_rotated";
+  }
+  return "unknown";
+}
+
 namespace {
 
 PluginInfo info_of(const host::PluginTransport &p) {
@@ -309,6 +325,7 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
     throw Error(ErrorKind::Plugin, "the system random generator failed (needed for the token cache key)");
   host::Logger &logger = impl_->shared->logger;
   logger.sink = std::move(r.given.log);
+  impl_->shared->on_event = std::move(r.given.on_event);
   logger.level = r.given.log_level;
   logger.format = r.log_format;
   host::set_process_logger(&logger);

@@ -228,6 +228,11 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
                              "; use a CREDPLUG_ISOLATION_* value")
                                 .c_str());
     if (o.runner_path) h.runner_path = o.runner_path;
+    if (o.authorization_key_file) h.authorization_key_file = o.authorization_key_file;
+    if (auto *sink = o.on_event)
+      h.on_event = [sink, data = o.on_event_data](const CredentialEvent &e) {
+        sink(data, json::event_json(e, json::JsonStyle::Line).c_str());
+      };
     h.keep_dumpable_with_runners = o.keep_dumpable_with_runners != 0;  // older structs: the default, 0
     h.runners_without_namespaces = o.runners_without_namespaces != 0;
     if (!c_choice(o.log_format,

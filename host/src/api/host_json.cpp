@@ -217,6 +217,25 @@ std::string shown_signed_url(const SignedRequest &r) {
   return shown;
 }
 
+namespace {
+template <class Writer>
+void write_event(Writer &w, const CredentialEvent &e) {
+  w.StartObject();
+  w.Key("event"), str(w, to_string(e.type));
+  w.Key("plugin"), str(w, e.plugin_id);
+  w.Key("label"), str(w, e.label);
+  w.Key("state"), str(w, to_string(e.state));
+  if (e.kind) w.Key("kind"), str(w, kind_slug(*e.kind));
+  w.Key("message"), str(w, e.message);
+  w.Key("unix_ms"), w.Int64(e.unix_ms);
+  w.EndObject();
+}
+}  // namespace
+
+std::string event_json(const CredentialEvent &event, JsonStyle style) {
+  return document(style, [&](auto &w) { write_event(w, event); });
+}
+
 std::string test_json(const std::string &id, const TestResult &r, const std::string &file, JsonStyle style) {
   return document(style, [&](auto &w) {
     w.StartObject();
@@ -226,6 +245,12 @@ std::string test_json(const std::string &id, const TestResult &r, const std::str
     w.Key("tested"), w.Bool(r.has_test);
     write_expiry(w, r.auth.expires_at, r.auth.never_expires);
     write_info(w, r.info, false);
+    if (!r.events.empty()) {
+      w.Key("events");
+      w.StartArray();
+      for (const auto &e : r.events) write_event(w, e);
+      w.EndArray();
+    }
     w.Key("elapsed_ms"), w.Int64(r.elapsed_ms);
     w.EndObject();
   });
@@ -478,6 +503,18 @@ std::string metrics_json(const MetricsSnapshot &m, JsonStyle style) {
       w.EndObject();
     }
     w.EndObject();
+    w.Key("credential_events");
+    w.StartObject();
+    for (const auto &p : m.credential_events) {
+      w.Key(p.plugin.c_str());
+      w.StartObject();
+      for (CredentialEvent::Type type : kCredentialEventTypes) {
+        auto it = p.counts.find(to_string(type));
+        w.Key(to_string(type)), w.Uint64(it == p.counts.end() ? 0 : it->second);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
     w.EndObject();
   });
 }
@@ -503,6 +540,14 @@ std::string metrics_prometheus(const MetricsSnapshot &m) {
       auto it = p.by_state.find(state);
       out += "credplug_credentials{plugin=\"" + label(p.plugin) + "\",state=\"" + to_string(state) + "\"} " +
              std::to_string(it == p.by_state.end() ? 0 : it->second) + "\n";
+    }
+  prometheus_family(out, "credplug_credential_events_total", "counter",
+                    "Credential events by plugin and type (HostOptions::on_event).");
+  for (const auto &p : m.credential_events)
+    for (CredentialEvent::Type type : kCredentialEventTypes) {
+      auto it = p.counts.find(to_string(type));
+      out += "credplug_credential_events_total{plugin=\"" + label(p.plugin) + "\",event=\"" + to_string(type) + "\"} " +
+             std::to_string(it == p.counts.end() ? 0 : it->second) + "\n";
     }
   return out;
 }

@@ -44,6 +44,11 @@ void Metrics::token_request(const std::string &plugin, const char *outcome, doub
   p->latency.observe(ms);
 }
 
+void Metrics::credential_event(const std::string &plugin, const char *type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++events_[plugin][type];
+}
+
 MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) const {
   MetricsSnapshot s;
   s.shared_cache = shared_cache;
@@ -57,6 +62,7 @@ MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) cons
   s.redis_errors = redis_errors;  // the catalogue's one row counted elsewhere
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto &[plugin, p] : plugins_) s.token_requests.push_back({plugin, p->outcomes, p->latency.snapshot()});
+  for (const auto &[plugin, counts] : events_) s.credential_events.push_back({plugin, counts});
   return s;
 }
 

@@ -147,6 +147,8 @@ class Metrics {
   // A token request the plugin made: its plugin, outcome ("ok" or an error
   // kind's name) and duration.
   void token_request(const std::string &plugin, const char *outcome, double ms);
+  // A credential event (CredentialEvent::Type's name) of a plugin's credential.
+  void credential_event(const std::string &plugin, const char *type);
   // `redis_errors`: the shared cache's count, when there is one.
   MetricsSnapshot snapshot(bool shared_cache, uint64_t redis_errors) const;
 
@@ -159,6 +161,7 @@ class Metrics {
   };
   mutable std::mutex mutex_;  // the map; a token request is rare next to headers()
   std::map<std::string, std::unique_ptr<PerPlugin>> plugins_;
+  std::map<std::string, std::map<std::string, uint64_t>> events_;  // plugin -> type -> count, under mutex_
 };
 
 }  // namespace credplug::host

@@ -2,6 +2,7 @@
 
 #include "base/unix_time.hpp"
 #include "fleet/fleet_state.hpp"
+#include "secrets/credential_state.hpp"
 #include "secrets/json_wipe.hpp"
 #include "secrets/output_rules.hpp"
 
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "bounded_json.hpp"
 
@@ -54,6 +56,16 @@ if tonumber(ARGV[1]) > current then
 end
 if redis.call('GET', KEYS[2]) == ARGV[7] then redis.call('DEL', KEYS[2]) end
 return wrote)";
+
+// The state: only over an older one.
+constexpr const char *kPublishStateScript = R"(
+local current = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') or 0
+if tonumber(ARGV[1]) > current then
+  redis.call('HSET', KEYS[1], 'fence', ARGV[1], 'rec', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0)";
 
 // Give the lease back; waiters hear of it and try for it at once.
 constexpr const char *kReleaseScript = R"(
@@ -242,6 +254,32 @@ bool SharedTokenStore::publish(const std::string &name, const SharedToken &token
   return reply && reply->type == RedisReply::Integer && reply->integer == 1;
 }
 
+bool SharedTokenStore::publish_state(const std::string &name, uint64_t fence, const SecretString &state) {
+  const std::string key = name + ":state";
+  std::string sealed = keys_.seal(state.view(), key + ":" + std::to_string(fence));
+  auto reply =
+      redis_.run({"EVAL", kPublishStateScript, "1", key, std::to_string(fence), sealed, std::to_string(kMaxRecordMs)});
+  return reply && reply->type == RedisReply::Integer && reply->integer == 1;
+}
+
+std::optional<SharedTokenStore::SharedState> SharedTokenStore::read_state(const std::vector<std::string> &names) {
+  std::optional<SharedState> best;
+  for (const auto &name : names) {
+    const std::string key = name + ":state";
+    auto reply = redis_.run({"HMGET", key, "fence", "rec"});
+    if (!reply || reply->type != RedisReply::Array || reply->elements.size() != 2 ||
+        reply->elements[0].type != RedisReply::String || reply->elements[1].type != RedisReply::String)
+      continue;
+    const uint64_t fence = std::strtoull(reply->elements[0].text.c_str(), nullptr, 10);
+    // The fence is sealed in with it: a record moved to another fence does not open.
+    auto plain = keys_.open(reply->elements[1].text, key + ":" + std::to_string(fence));
+    kit::wipe(reply->elements[1].text);
+    if (!plain || state_problem(plain->view())) continue;
+    if (!best || fence > best->fence) best = SharedState{fence, std::move(*plain)};
+  }
+  return best;
+}
+
 void SharedTokenStore::release(const std::string &name, const std::string &lease) {
   redis_.run({"EVAL", kReleaseScript, "1", name + ":lease", lease, name, SharedCacheNews::kChannel});
 }
@@ -335,10 +373,20 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
         }
         Fetched f;
         try {
+          {
+            std::lock_guard<std::mutex> lock(c.mutex);
+            c.lease_fence = lease.fence;
+          }
           f = here(kind);
         } catch (...) {
+          std::lock_guard<std::mutex> lock(c.mutex);
+          c.lease_fence = 0;
           store.release(c.names[0], lease.value);
           throw;
+        }
+        {
+          std::lock_guard<std::mutex> lock(c.mutex);
+          c.lease_fence = 0;
         }
         // The obtainer's own expiry, to the millisecond: taken from the time
         // before here() instead, a taker's whole-second expires_at fell a
@@ -355,6 +403,12 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     if (!waiting_since) waiting_since = clock.now_ns();
     if (clock.now_ns() >= give_up) {
       end_wait();
+      if (c.exclusive && c.exclusive())
+        throw FetchFailure(ErrorKind::Network,
+                           "another process of the fleet has held this credential's lease for " +
+                               std::to_string(policy.max_wait_ms) +
+                               " ms; its refresh token is not presented beside it (that would present it twice)",
+                           std::nullopt);
       return here(kind);
     }
     if (!news) {  // listen first, then look again: news from now on is not missed

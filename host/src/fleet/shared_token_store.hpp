@@ -70,6 +70,18 @@ class SharedTokenStore {
   // `lease` either way. False when not written.
   bool publish(const std::string &name, const SharedToken &token, const std::string &lease);
   void release(const std::string &name, const std::string &lease);
+  // The credential's state (plugin.h, minor 4: a refresh token rotated on
+  // every use) as the fleet keeps it: under `name`:state, sealed, with the
+  // fence of the token request that made it, for 7 days whatever its
+  // tokens' lifetimes, so that whichever process redeems next redeems the
+  // newest. Written only over an older fence. False when not written.
+  bool publish_state(const std::string &name, uint64_t fence, const SecretString &state);
+  struct SharedState {
+    uint64_t fence = 0;
+    SecretString state;
+  };
+  // The newest state under any of the names; nullopt when none (or down).
+  std::optional<SharedState> read_state(const std::vector<std::string> &names);
   // Drops the token of this fence (only that one) under every name.
   void invalidate(const std::vector<std::string> &names, uint64_t fence);
 
@@ -95,6 +107,14 @@ struct SharedCredential {
   std::mutex mutex;
   uint64_t last_fence = 0;         // of the token this process holds
   uint64_t invalidated_fence = 0;  // never take this one again from L2
+  // The credential's state: the fence of the newest this process has, and
+  // of the lease it holds now (0: none).
+  uint64_t state_fence = 0;
+  uint64_t lease_fence = 0;
+  // True when obtaining a token without the lease, beside its holder,
+  // would present a refresh token twice (the credential has state): then a
+  // long wait fails instead.
+  std::function<bool()> exclusive;
   // Recent tokens handed to the cache and their fences, for invalidate().
   std::deque<std::pair<std::weak_ptr<const HeaderSet>, uint64_t>> recent;
   uint64_t fence_of(const HeaderSet &set);  // 0: not one of the recent
