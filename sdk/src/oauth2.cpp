@@ -195,16 +195,25 @@ void add_client_auth(Call &call, ClientAuth how, const std::string &client_id, c
   }
 }
 
+// The client's authentication of any request with the fields of
+// ClientCredentialsRequest's (client_auth ... assertion_audience, token_url).
+template <class Request>
+std::vector<std::pair<std::string, SecretString>> authenticate_client(
+    Call &call, const Request &request, std::vector<std::pair<std::string, std::string>> &form) {
+  std::vector<std::pair<std::string, SecretString>> headers;
+  add_client_auth(call, request.client_auth, request.client_id, request.client_secret, request.assertion_key,
+                  request.key_id, request.assertion_audience.empty() ? request.token_url : request.assertion_audience,
+                  form, headers);
+  return headers;
+}
+
 }  // namespace
 
 Token request_client_credentials(Call &call, const ClientCredentialsRequest &request) {
   std::vector<std::pair<std::string, std::string>> form{{"grant_type", "client_credentials"}};
   if (!request.scope.empty()) form.emplace_back("scope", request.scope);
   for (const auto &parameter : request.parameters) form.push_back(parameter);
-  std::vector<std::pair<std::string, SecretString>> headers;
-  add_client_auth(call, request.client_auth, request.client_id, request.client_secret, request.assertion_key,
-                  request.key_id, request.assertion_audience.empty() ? request.token_url : request.assertion_audience,
-                  form, headers);
+  auto headers = authenticate_client(call, request, form);
   return send_token_request(call, request.token_url, form, request.endpoint_name, std::move(headers), request.fields);
 }
 
@@ -213,10 +222,7 @@ Token request_refresh_token(Call &call, const RefreshTokenRequest &request) {
                                                         {"refresh_token", request.refresh_token.reveal()}};
   if (!request.scope.empty()) form.emplace_back("scope", request.scope);
   for (const auto &parameter : request.parameters) form.push_back(parameter);
-  std::vector<std::pair<std::string, SecretString>> headers;
-  add_client_auth(call, request.client_auth, request.client_id, request.client_secret, request.assertion_key,
-                  request.key_id, request.assertion_audience.empty() ? request.token_url : request.assertion_audience,
-                  form, headers);
+  auto headers = authenticate_client(call, request, form);
   HttpRequest http = token_http_request(call, request.token_url, form, std::move(headers));
   HttpResponse response = call.send(http);
   // A rotated refresh token first, whatever else the answer holds: the one
@@ -258,10 +264,7 @@ Token request_authorization_code(Call &call, const AuthorizationCodeRequest &req
                                                         {"code", request.code.reveal()},
                                                         {"redirect_uri", request.redirect_uri},
                                                         {"code_verifier", request.code_verifier.reveal()}};
-  std::vector<std::pair<std::string, SecretString>> headers;
-  add_client_auth(call, request.client_auth, request.client_id, request.client_secret, request.assertion_key,
-                  request.key_id, request.assertion_audience.empty() ? request.token_url : request.assertion_audience,
-                  form, headers);
+  auto headers = authenticate_client(call, request, form);
   return send_token_request(call, request.token_url, form, request.endpoint_name, std::move(headers), request.fields);
 }
 

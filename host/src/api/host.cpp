@@ -248,6 +248,17 @@ void open_shared_cache(host::Shared &shared, const ResolvedOptions &r) {
   shared.lease_ms = r.given.total_timeout_ms + 1000;  // a healthy token request ends by then
 }
 
+// authorize()'s values for `pending` (the first step's: no code yet).
+credplug_authorization authorization_of(const host::Pending &pending, const std::string &challenge) {
+  credplug_authorization auth{};
+  auth.struct_size = sizeof auth;
+  auth.redirect_uri = pending.redirect_uri.c_str();
+  auth.state = pending.state.c_str();
+  auth.code_challenge = challenge.c_str();
+  auth.code_challenge_method = "S256";
+  return auth;
+}
+
 // The key that seals pending authorizations: the given file, else the
 // shared cache's, else one of this Host's own (only it can complete them).
 host::KeyRing authorization_keys(const ResolvedOptions &r) {
@@ -343,12 +354,7 @@ PendingAuthorization Host::begin_authorization(const std::string &id, std::strin
   auto credential = open(id, credential_json);
   host::Pending pending = host::new_pending(id, credential_json, redirect_uri, std::time(nullptr));
   const std::string challenge = host::code_challenge(pending.verifier.view());
-  credplug_authorization auth{};
-  auth.struct_size = sizeof auth;
-  auth.redirect_uri = pending.redirect_uri.c_str();
-  auth.state = pending.state.c_str();
-  auth.code_challenge = challenge.c_str();
-  auth.code_challenge_method = "S256";
+  const credplug_authorization auth = authorization_of(pending, challenge);
   auto first = credential->impl_->authorize(auth);
   if (auto problem = host::authorization_url_problem(first.url, pending.state, challenge))
     throw Error(ErrorKind::Plugin, "plugin '" + id + "' gave an authorization URL that cannot be used: " + *problem);
@@ -362,12 +368,7 @@ SecretString Host::complete_authorization(std::string_view pending_text, std::st
   options.label = pending.label;
   auto credential = open(pending.plugin, pending.credential.view(), options);
   const std::string challenge = host::code_challenge(pending.verifier.view());
-  credplug_authorization auth{};
-  auth.struct_size = sizeof auth;
-  auth.redirect_uri = pending.redirect_uri.c_str();
-  auth.state = pending.state.c_str();
-  auth.code_challenge = challenge.c_str();
-  auth.code_challenge_method = "S256";
+  credplug_authorization auth = authorization_of(pending, challenge);
   auth.code = code.c_str();
   auth.code_verifier = pending.verifier.c_str();
   auto second = credential->impl_->authorize(auth);
