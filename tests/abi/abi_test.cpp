@@ -343,7 +343,8 @@ TEST_CASE("credential state: what a plugin may not output is refused, and the st
       {"huge", "over the limit of 65536"},
       {"deep", "nested deeper than 16 levels"},
   };
-  for (const auto &[misuse, why] : cases) {
+  for (const auto &rule : cases) {
+    const char *misuse = rule.first, *why = rule.second;
     CAPTURE(misuse);
     auto cred = f.host.open("state-counter", std::string(R"({"misuse": ")") + misuse + "\"}", options);
     std::string message;

@@ -623,3 +623,27 @@ TEST_CASE("credential events: rotated, failing, recovered, needs reauthorization
                  "credplug_credential_events_total{plugin=\"oauth2\",event=\"recovered\"} 1"));
   for (const auto &e : events) CHECK_FALSE(contains(e.message, kAppSecret));
 }
+
+TEST_CASE("credential state: two people's accounts of one client in the fleet never share a token") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  StateFleet fleet;
+  Host first(fleet.options()), second(fleet.options());
+  auto open = [&](Host &host, const std::string &label, const std::string &refresh_token) {
+    OpenOptions options;
+    options.label = label;  // the account
+    options.state = SecretString(state_of(refresh_token));
+    return host.open("oauth2", inline_credential(), options);
+  };
+  auto alice = open(first, "alice", connect_account());
+  auto bob = open(second, "bob", connect_account());
+  const std::string alice_token = alice->headers()->headers[0].value.reveal();
+  const std::string bob_token = bob->headers()->headers[0].value.reveal();
+  CHECK(alice_token != bob_token);  // one JSON, one shared cache: still two people
+  CHECK(env.emu->count("oauth2.refresh") == 2);
+  // The same account in another process shares its token.
+  auto alice_elsewhere = open(second, "alice", "a-refresh-token-never-presented");
+  CHECK(alice_elsewhere->headers()->headers[0].value.reveal() == alice_token);
+  CHECK(env.emu->count("oauth2.refresh") == 2);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}

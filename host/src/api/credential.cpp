@@ -431,7 +431,11 @@ std::unique_ptr<Credential::Impl::Live> Credential::Impl::make_live() {
     made->fleet = std::make_unique<host::SharedCredential>();
     made->fleet->store = process.store;
     made->fleet->metrics = &process.metrics;
-    made->fleet->names = process.store->names(id, credential_json.view());
+    // A plugin that connects people's accounts serves many with one JSON
+    // (the client's): each account is its label in the fleet, never a
+    // token or a refresh token of another person's.
+    made->fleet->names =
+        process.store->names(id, credential_json.view(), plugin->description().has_authorize ? label : std::string());
     made->fleet->exclusive = [this] { return plugin->description().has_authorize || state_now() != nullptr; };
   }
   made->cache = std::make_unique<host::TokenCache>(

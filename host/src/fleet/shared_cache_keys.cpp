@@ -206,11 +206,13 @@ std::string canonical_credential(std::string_view credential_json) {
   return out;
 }
 
-std::string KeyRing::record_name(size_t i, std::string_view plugin_id, std::string_view credential_json) const {
+std::string KeyRing::record_name(size_t i, std::string_view plugin_id, std::string_view credential_json,
+                                 const std::string &account) const {
   std::string data(plugin_id);
   data += '\0';
   std::string canonical = canonical_credential(credential_json);
   data += canonical;
+  if (!account.empty()) data += '\0' + account;  // printable: no NUL in it
   kit::wipe(canonical);
   std::string mac = hmac(keys_[i].naming.view(), data);
   kit::wipe(data);

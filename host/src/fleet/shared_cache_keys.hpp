@@ -48,7 +48,9 @@ class KeyRing {
   // The Redis key that names (plugin, credential) under key i: the same in
   // every process with that key and that credential however its JSON is
   // spaced or ordered (canonical_credential), and no credential text in it.
-  std::string record_name(size_t i, std::string_view plugin_id, std::string_view credential_json) const;
+  // `account` (a label, "" for none) tells apart credentials of one JSON.
+  std::string record_name(size_t i, std::string_view plugin_id, std::string_view credential_json,
+                          const std::string &account = "") const;
 
   // AES-256-GCM under the current key: version | key id | nonce | ciphertext
   // | tag. `context` (the Redis key) is authenticated too, so a record moved

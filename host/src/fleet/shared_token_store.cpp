@@ -180,9 +180,10 @@ void SharedTokenStore::check_keys(const std::string &key_origin) {
   // when a process starts with it: a key that sealed nothing bars no one.
 }
 
-std::vector<std::string> SharedTokenStore::names(std::string_view plugin_id, std::string_view credential_json) const {
+std::vector<std::string> SharedTokenStore::names(std::string_view plugin_id, std::string_view credential_json,
+                                                 const std::string &account) const {
   std::vector<std::string> out;
-  for (size_t i = 0; i < keys_.size(); ++i) out.push_back(keys_.record_name(i, plugin_id, credential_json));
+  for (size_t i = 0; i < keys_.size(); ++i) out.push_back(keys_.record_name(i, plugin_id, credential_json, account));
   return out;
 }
 

@@ -52,8 +52,10 @@ class SharedTokenStore {
   SharedTokenStore(RedisAddress address, KeyRing keys, const std::string &key_origin, long timeout_ms,
                    std::function<void(int, const std::string &)> log);
 
-  // The Redis names of a credential, one per key, the current key's first.
-  std::vector<std::string> names(std::string_view plugin_id, std::string_view credential_json) const;
+  // The Redis names of a credential, one per key, the current key's first;
+  // `account` (a label) tells apart credentials of one JSON ("": none).
+  std::vector<std::string> names(std::string_view plugin_id, std::string_view credential_json,
+                                 const std::string &account = "") const;
   // The newest token under any of the names, nullopt when none (or down).
   std::optional<SharedToken> read(const std::vector<std::string> &names);
   enum class Lease { Acquired, Held, Unavailable };

@@ -56,7 +56,7 @@ static int32_t sc_authenticate(credplug_instance *inst, credplug_call *call) {
     size_t size = CREDPLUG_MAX_STATE_BYTES + 10, i;
     char *big = malloc(size + 1);
     if (big == NULL) return CREDPLUG_ERR_PLUGIN;
-    memcpy(big, "{\"pad\": \"", 9);
+    strcpy(big, "{\"pad\": \""); /* 9 characters, then the padding over its NUL */
     for (i = 9; i < size - 2; ++i) big[i] = 'x';
     memcpy(big + size - 2, "\"}", 3);
     host->out_state(call, big, size);
