@@ -7,6 +7,8 @@
 // the old one is never presented again.
 #include <credplug/kit.hpp>
 
+#include <cctype>
+
 using namespace credplug::kit;
 
 namespace {
@@ -18,15 +20,34 @@ class OAuth2 final : public Provider {
     if (auto url = credential.string("userinfo_url")) userinfo_url_ = parse_https_url("userinfo_url", *url).str();
     client_id_ = credential.string("client_id").value_or("");
     client_secret_ = SecretString(credential.string("client_secret").value_or(""));
-    const std::string how = credential.string("client_auth").value_or("basic");
+    // A private key says how the client authenticates unless told otherwise.
+    const std::string how =
+        credential.string("client_auth").value_or(credential.has("private_key") ? "private_key_jwt" : "basic");
     auto auth = oauth2::client_auth_from_string(how);
-    if (!auth || *auth == oauth2::ClientAuth::PrivateKeyJwt)
-      fail(CREDPLUG_ERR_INVALID_CONFIG, "client_auth: expected basic or post");
-    // A public client has no secret to send: its id goes in the body.
-    client_auth_ = client_secret_.empty() ? oauth2::ClientAuth::Post : *auth;
+    if (!auth) fail(CREDPLUG_ERR_INVALID_CONFIG, "client_auth: expected basic, post or private_key_jwt");
+    if (*auth == oauth2::ClientAuth::PrivateKeyJwt) {
+      load_assertion_key(credential);
+      client_auth_ = *auth;
+    } else {
+      // A public client has no secret to send: its id goes in the body.
+      client_auth_ = client_secret_.empty() ? oauth2::ClientAuth::Post : *auth;
+    }
     scope_ = credential.string("scope").value_or("");
     if (auto url = credential.string("authorization_url"))
       authorization_url_ = parse_https_url("authorization_url", *url).str();
+    if (auto params = credential.string_members("authorization_params")) {
+      for (const auto &param : *params)
+        if (!is_parameter_name(param.first))
+          fail(CREDPLUG_ERR_INVALID_CONFIG,
+               "authorization_params: a parameter's name must be 1 to 64 letters, "
+               "digits, '_', '.' or '-'");
+        else if (is_protocol_parameter(param.first))
+          fail(CREDPLUG_ERR_INVALID_CONFIG,
+               "authorization_params/" + param.first + ": the connection sets this parameter itself; leave it out");
+      authorization_params_ = std::move(*params);
+    }
+    header_name_ = credential.string("header_name").value_or("Authorization");
+    header_prefix_ = credential.string("header_prefix").value_or("Bearer ");
     typed_refresh_token_ = SecretString(credential.string("refresh_token").value_or(""));
   }
 
@@ -36,6 +57,9 @@ class OAuth2 final : public Provider {
     request.client_id = client_id_;
     request.client_secret = client_secret_;
     request.client_auth = client_auth_;
+    request.assertion_key = assertion_key_ ? &*assertion_key_ : nullptr;
+    request.key_id = key_id_;
+    request.assertion_audience = assertion_audience_;
     request.scope = scope_;
     request.refresh_token = refresh_token(call);
     request.endpoint_name = "token endpoint";
@@ -45,7 +69,7 @@ class OAuth2 final : public Provider {
     const int64_t sent = call.now_seconds();
     oauth2::Token token = oauth2::request_refresh_token(call, request);
     access_token_ = std::move(token.access_token);
-    call.header("Authorization", "Bearer " + access_token_.reveal(), /*secret=*/true);
+    call.header(header_name_, header_prefix_ + access_token_.reveal(), /*secret=*/true);
     if (token.expires_in) call.expires_at(sent + *token.expires_in);
     if (!token.scope.empty()) call.output("scope", token.scope);
   }
@@ -58,7 +82,7 @@ class OAuth2 final : public Provider {
         fail(CREDPLUG_ERR_INVALID_CONFIG,
              "authorization_url: required to connect an account (the provider's "
              "authorization endpoint)");
-      call.url(oauth2::authorization_url(authorization_url_, client_id_, auth, scope_));
+      call.url(oauth2::authorization_url(authorization_url_, client_id_, auth, scope_, authorization_params_));
       return;
     }
     oauth2::AuthorizationCodeRequest request;
@@ -66,6 +90,9 @@ class OAuth2 final : public Provider {
     request.client_id = client_id_;
     request.client_secret = client_secret_;
     request.client_auth = client_auth_;
+    request.assertion_key = assertion_key_ ? &*assertion_key_ : nullptr;
+    request.key_id = key_id_;
+    request.assertion_audience = assertion_audience_;
     request.code = SecretString(std::string_view(auth.code));
     request.redirect_uri = auth.redirect_uri;
     request.code_verifier = SecretString(std::string_view(auth.code_verifier ? auth.code_verifier : ""));
@@ -77,7 +104,8 @@ class OAuth2 final : public Provider {
     call.set_state("{\"refresh_token\":" + json_quote(token.refresh_token.view()) + "}");
   }
 
-  // GET userinfo_url with the token; without one, the token was the test.
+  // GET userinfo_url with the token as it is attached; without one, the
+  // token was the test.
   void test(Call &call) override {
     if (userinfo_url_.empty()) {
       call.output("test", "a token was obtained (no userinfo_url to call)");
@@ -85,7 +113,7 @@ class OAuth2 final : public Provider {
     }
     HttpRequest http;
     http.url = userinfo_url_;
-    http.header("Authorization", "Bearer " + access_token_.reveal());
+    http.header(header_name_, header_prefix_ + access_token_.reveal());
     http.header("Accept", "application/json");
     HttpResponse response = call.send(http);
     expect_success(response, {"the provider's API", "GET userinfo_url", "userinfo_url",
@@ -94,6 +122,37 @@ class OAuth2 final : public Provider {
   }
 
  private:
+  // private_key_jwt (RFC 7523 §2.2): the client's key, parsed once.
+  void load_assertion_key(const JsonDocument &credential) {
+    auto text = credential.string("private_key");
+    if (!text)
+      fail(CREDPLUG_ERR_INVALID_CONFIG,
+           "private_key: required for client_auth private_key_jwt (the client's PEM private key)");
+    const SecretString pem(std::move(*text));  // wiped however this ends
+    auto alg = jwt_alg_from_string(credential.string("signing_alg").value_or("RS256"));
+    if (!alg || *alg == JwtAlg::HS256)
+      fail(CREDPLUG_ERR_INVALID_CONFIG, "signing_alg: expected RS256, PS256, ES256 or EdDSA");
+    assertion_key_.emplace(SigningKey::load(*alg, pem.view(), nullptr, "private_key"));
+    key_id_ = credential.string("key_id").value_or("");
+    assertion_audience_ = credential.string("issuer").value_or("");
+  }
+
+  static bool is_parameter_name(const std::string &name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+    return true;
+  }
+
+  // What the authorization request carries already (RFC 6749 §4.1.1, RFC
+  // 7636 §4.3): a duplicate would be ambiguous at best.
+  static bool is_protocol_parameter(const std::string &name) {
+    for (const char *own :
+         {"response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method"})
+      if (name == own) return true;
+    return false;
+  }
+
   // The state's refresh token (the newest), else the one typed in.
   SecretString refresh_token(Call &call) const {
     if (auto state = call.state())
@@ -109,8 +168,11 @@ class OAuth2 final : public Provider {
   }
 
   std::string token_url_, authorization_url_, userinfo_url_, client_id_, scope_;
+  std::string header_name_, header_prefix_, key_id_, assertion_audience_;
+  std::vector<std::pair<std::string, std::string>> authorization_params_;
   SecretString client_secret_, typed_refresh_token_;
   oauth2::ClientAuth client_auth_ = oauth2::ClientAuth::Basic;
+  std::optional<SigningKey> assertion_key_;
   SecretString access_token_;
 };
 

@@ -128,6 +128,19 @@ std::optional<std::vector<std::string>> JsonDocument::strings(std::string_view p
   return out;
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> JsonDocument::string_members(
+    std::string_view pointer) const {
+  const auto *v = find(impl_->doc, pointer);
+  if (v == nullptr || !v->IsObject()) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto &m : v->GetObject()) {
+    if (!m.value.IsString()) return std::nullopt;
+    out.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
+                     std::string(m.value.GetString(), m.value.GetStringLength()));
+  }
+  return out;
+}
+
 std::optional<std::string> JsonDocument::raw(std::string_view pointer) const {
   const auto *v = find(impl_->doc, pointer);
   if (v == nullptr) return std::nullopt;

@@ -467,6 +467,53 @@ TEST_CASE("credential state: begin in one Host, complete in another with the sam
   CHECK_THROWS_AS(web.begin_authorization("ainua", env.ainua_credential(), redirect), Error);
 }
 
+TEST_CASE("credential state: oauth2's extra authorization parameters reach the URL; its mistakes are named") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  Host host(env.host_options());
+  const std::string redirect = "https://platform.example/oauth/callback";
+  auto with = [](std::string json, const std::string &members) { return json.insert(json.size() - 1, members); };
+  const std::string params = R"(, "authorization_params": {"prompt": "consent", "access_type": "offline"})";
+  PendingAuthorization begun = host.begin_authorization("oauth2", with(inline_connectable(), params), redirect);
+  CHECK(contains(begun.url, "&prompt=consent&access_type=offline"));
+  // The host's own parameters were not displaced.
+  CHECK(contains(begun.url, "code_challenge_method=S256"));
+  const std::string location = approve(begun.url);
+  CHECK(location.rfind(redirect + "?code=", 0) == 0);
+
+  auto refused = [&](const std::string &members, const std::string &why) {
+    CAPTURE(members);
+    try {
+      host.begin_authorization("oauth2", with(inline_connectable(), members), redirect);
+      FAIL("begun");
+    } catch (const Error &e) {
+      CHECK(e.kind() == ErrorKind::InvalidInput);
+      CHECK(contains(e.what(), why));
+    }
+  };
+  refused(R"(, "authorization_params": {"state": "mine"})", "authorization_params/state");
+  refused(R"(, "authorization_params": {"code_challenge": "x"})", "authorization_params/code_challenge");
+  refused(R"(, "authorization_params": {"a b": "x"})", "a parameter's name");
+  refused(R"(, "client_auth": "private_key_jwt")", "private_key: required");
+  const std::string p256 = env.write_new("p256.pem", "");
+  CHECK(run_process(
+            {"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", p256})
+            .exit_code == 0);
+  std::string pem = read(p256);
+  std::string quoted = kit::json_quote(pem);
+  // An EC key told to sign RS256: named, the key never quoted.
+  try {
+    host.begin_authorization("oauth2", with(inline_connectable(), R"(, "private_key": )" + quoted), redirect);
+    FAIL("begun");
+  } catch (const Error &e) {
+    CHECK(e.kind() == ErrorKind::InvalidInput);
+    CHECK(contains(e.what(), "private_key"));
+    CHECK_FALSE(contains(e.what(), "PRIVATE KEY"));
+  }
+  CHECK_NOTHROW(host.begin_authorization(
+      "oauth2", with(inline_connectable(), R"(, "private_key": )" + quoted + R"(, "signing_alg": "ES256")"), redirect));
+}
+
 namespace {
 
 // Hosts sharing one Redis and one key: processes of a fleet.

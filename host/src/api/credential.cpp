@@ -198,29 +198,9 @@ std::shared_ptr<const SecretString> Credential::Impl::state_now() const {
 }
 
 void Credential::Impl::adopt_state(SecretString json) {
-  std::shared_ptr<const SecretString> adopted;
-  {
-    std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
-    state = adopted = std::make_shared<const SecretString>(std::move(json));
-    state_unsaved = static_cast<bool>(on_state);
-  }
-  // The fleet's record first: a process killed before its sink returns
-  // leaves the state where the next process redeeming will find it.
-  if (host::SharedCredential *fleet = here().fleet.get()) {
-    uint64_t fence;
-    {
-      std::lock_guard<std::mutex> lock(fleet->mutex);
-      fence = fleet->lease_fence;
-    }
-    if (fence != 0 && fleet->store->publish_state(fleet->names[0], fence, *adopted)) {
-      std::lock_guard<std::mutex> lock(fleet->mutex);
-      fleet->state_fence = std::max(fleet->state_fence, fence);
-    }
-  }
-  save_state();
-  raise_event(CredentialEvent::Type::StateRotated, CredentialState::Ok, std::nullopt,
-              on_state ? "its state changed (a rotated refresh token) and was saved"
-                       : "its state changed (a rotated refresh token); kept in memory only (no state sink)");
+  replace_state(std::make_shared<const SecretString>(std::move(json)), Publish::ToFleet,
+                on_state ? "its state changed (a rotated refresh token) and was saved"
+                         : "its state changed (a rotated refresh token); kept in memory only (no state sink)");
 }
 
 void Credential::Impl::adopt_fleet_state(host::SharedCredential &fleet) {
@@ -231,14 +211,33 @@ void Credential::Impl::adopt_fleet_state(host::SharedCredential &fleet) {
     fleet.state_fence = newest->fence;
   }
   for (auto &secret : host::state_secrets(newest->state.view())) redactor.add(secret.view());
+  replace_state(std::make_shared<const SecretString>(std::move(newest->state)), Publish::No,
+                "another process of the fleet rotated its state; taken from the shared cache");
+}
+
+void Credential::Impl::replace_state(const std::shared_ptr<const SecretString> &newer, Publish publish,
+                                     const char *why) {
   {
     std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
-    state = std::make_shared<const SecretString>(std::move(newest->state));
-    state_unsaved = static_cast<bool>(on_state);  // this process's embedder keeps it too
+    state = newer;
+    state_unsaved = static_cast<bool>(on_state);  // this process's embedder keeps every state it runs on
+  }
+  // The fleet's record before the sink: a process killed before its sink
+  // returns leaves the state where the next process redeeming will find it.
+  host::SharedCredential *fleet = here().fleet.get();
+  if (publish == Publish::ToFleet && fleet != nullptr) {
+    uint64_t fence;
+    {
+      std::lock_guard<std::mutex> lock(fleet->mutex);
+      fence = fleet->lease_fence;
+    }
+    if (fence != 0 && fleet->store->publish_state(fleet->names[0], fence, *newer)) {
+      std::lock_guard<std::mutex> lock(fleet->mutex);
+      fleet->state_fence = std::max(fleet->state_fence, fence);
+    }
   }
   save_state();
-  raise_event(CredentialEvent::Type::StateRotated, CredentialState::Ok, std::nullopt,
-              "another process of the fleet rotated its state; taken from the shared cache");
+  raise_event(CredentialEvent::Type::StateRotated, CredentialState::Ok, std::nullopt, why);
 }
 
 void Credential::Impl::save_state() {
@@ -324,8 +323,7 @@ SecretString Credential::state() const {
 }
 
 void Credential::set_state(const SecretString &state) {
-  for (auto &secret : host::state_secrets(state.view())) impl_->redactor.add(secret.view());
-  if (auto problem = host::state_problem(state.view()))
+  if (auto problem = host::accept_state(impl_->redactor, state.view()))
     throw Error(ErrorKind::InvalidInput, "the credential's state: " + *problem);
   {
     Impl::Live &live = impl_->here();
@@ -406,8 +404,7 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   impl->credential_json = SecretString(credential_json);  // NUL-terminated, wiped when closed
   impl->on_state = options.on_state;
   if (!options.state.empty()) {
-    for (auto &secret : state_secrets(options.state.view())) impl->redactor.add(secret.view());
-    if (auto problem = state_problem(options.state.view()))
+    if (auto problem = accept_state(impl->redactor, options.state.view()))
       throw Error(ErrorKind::InvalidInput, "the credential's state: " + *problem);
     impl->state = std::make_shared<const SecretString>(options.state);
   }

@@ -130,6 +130,10 @@ struct Credential::Impl {
   void adopt_state(SecretString json);
   // The fleet's state, when newer than this process's: taken, then saved.
   void adopt_fleet_state(host::SharedCredential &fleet);
+  // What both adoptions share: `newer` becomes the state (unsaved), goes to
+  // the fleet's record when asked, then to the sink; StateRotated is raised.
+  enum class Publish { No, ToFleet };
+  void replace_state(const std::shared_ptr<const SecretString> &newer, Publish publish, const char *why);
   // One authorize() call (credential_authorize.cpp): the first step's URL,
   // or the second's state. Throws Error.
   struct Authorized {

@@ -2,6 +2,8 @@
 // what a plugin may hand the embedder to persist, and what of it is secret.
 #pragma once
 
+#include "secrets/redactor.hpp"
+
 #include <credplug/types.hpp>
 
 #include <optional>
@@ -22,5 +24,10 @@ std::optional<std::string> state_problem(std::string_view json);
 // Every string in a state that passed state_problem(), keys aside: each is
 // a secret wherever the credential's text goes.
 std::vector<SecretString> state_secrets(std::string_view json);
+
+// What every door a state comes in by does: its strings become secrets of
+// `redactor` first (even a refused state may be quoted by whoever refused
+// it), then state_problem(). nullopt when the state can be kept.
+std::optional<std::string> accept_state(Redactor &redactor, std::string_view json);
 
 }  // namespace credplug::host

@@ -129,9 +129,8 @@ void svc_out_state(credplug_call *call, const char *json, size_t len) noexcept {
     if (!call->may_set_state) return refuse_output(call, "output state outside authenticate() and refresh()");
     if (json == nullptr) return refuse_output(call, "output state that is NULL");
     const std::string_view text(json, len);
-    // Secret before anything can quote it, even when refused.
-    for (const auto &secret : state_secrets(text)) call->redactor->add(secret.view());
-    if (auto problem = state_problem(text)) return refuse_output(call, "output state that cannot be kept: " + *problem);
+    if (auto problem = accept_state(*call->redactor, text))
+      return refuse_output(call, "output state that cannot be kept: " + *problem);
     call->new_state = SecretString(text);
   });
 }

@@ -52,6 +52,12 @@ TEST_CASE("JsonDocument reads keys, pointers and loose numbers") {
   CHECK_FALSE(doc->string("n").has_value());
   CHECK_FALSE(doc->has("missing"));
   CHECK(doc->raw("user").value() == R"({"id":7})");
+  auto params = JsonDocument::parse_object(R"({"p":{"prompt":"consent","access_type":"offline"},"q":{"n":1}})");
+  REQUIRE(params);
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  CHECK(params->string_members("p").value() == Pairs{{"prompt", "consent"}, {"access_type", "offline"}});
+  CHECK_FALSE(params->string_members("q").has_value());  // a value that is no string
+  CHECK_FALSE(doc->string_members("a").has_value());     // not an object
   CHECK_FALSE(JsonDocument::parse_object("[1]").has_value());
   CHECK_FALSE(JsonDocument::parse_object("{").has_value());
   CHECK_FALSE(JsonDocument::parse_object("").has_value());

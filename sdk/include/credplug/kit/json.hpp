@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace credplug::kit {
@@ -33,6 +34,9 @@ class JsonDocument {
   std::optional<double> number(std::string_view pointer) const;  // a JSON number only
   // A string, or the strings of an array of strings (JWT "aud", "scope").
   std::optional<std::vector<std::string>> strings(std::string_view pointer) const;
+  // The members of an object whose values are all strings, in document
+  // order ({"prompt": "consent"}: extra request parameters).
+  std::optional<std::vector<std::pair<std::string, std::string>>> string_members(std::string_view pointer) const;
   // Any value re-serialised as compact JSON (numbers, objects: for display).
   std::optional<std::string> raw(std::string_view pointer) const;
 
