@@ -20,6 +20,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <csignal>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -579,6 +581,171 @@ TEST_CASE("credential state: 4 Hosts x 8 threads over 20 rotations through the s
   env.emu->switches("oauth2").token_lifetime_s = 3600;
   cred->invalidate();
   CHECK_NOTHROW(cred->headers());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}
+
+namespace {
+
+// A fleet worker (tests/capi/fleet_worker.c: the C API in a process of its
+// own) on the connected account, its state kept in `state_file` as a
+// platform's database would keep it; the suite's isolation mode.
+ProcessResult state_worker(const StateFleet &fleet, const std::string &credential_file, const std::string &state_file,
+                           const std::vector<std::string> &options, long ms) {
+  auto &env = E2E::get();
+  std::vector<std::string> argv{CREDPLUG_FLEET_WORKER, "--state", state_file, "--label", "account-1"};
+  if (env.host_options().isolation == Isolation::InProcess) argv.emplace_back("--in-process");
+  argv.insert(argv.end(), options.begin(), options.end());
+  const std::vector<std::string> positional{CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, fleet.redis.url(),
+                                            fleet.key_file,      "oauth2",        credential_file,
+                                            std::to_string(ms)};
+  argv.insert(argv.end(), positional.begin(), positional.end());
+  return run_process(argv);
+}
+
+}  // namespace
+
+TEST_CASE("credential state: 4 processes x 8 threads (the C API) over 20 rotations: no reuse, nothing lost") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  env.emu->switches("oauth2").token_lifetime_s = 1;
+  StateFleet fleet;
+  const std::string first = state_of(connect_account());
+  const std::string credential_file = env.write_new("fleet-account", inline_credential());
+  const std::string database = env.write_new("fleet-account-state", first);
+  const std::string stop = env.write_new("fleet-stop", "");
+  std::filesystem::remove(stop);
+  std::vector<ProcessResult> results(4);
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < 4; ++i)
+    workers.emplace_back([&, i] {
+      results[i] = state_worker(fleet, credential_file, database, {"--threads", "8", "--stop-file", stop}, 55000);
+    });
+  // Until 20 rotations, however long this machine takes for them.
+  const bool rotated = eventually([&] { return env.emu->count("oauth2.refresh") >= 20; }, 50000);
+  std::ofstream(stop).put('\n');
+  for (auto &t : workers) t.join();
+  CHECK(rotated);
+  const int redemptions = env.emu->count("oauth2.refresh");
+  CAPTURE(redemptions);
+  long saves = 0;
+  for (const auto &r : results) {
+    CAPTURE(r.out);
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 0);  // no error, no expired token
+    const size_t at = r.out.find("saves=");
+    if (at != std::string::npos) saves += std::atol(r.out.c_str() + at + 6);
+  }
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  CHECK(saves >= redemptions);  // every redemption's state written by its redeemer, at least
+  // Nothing lost: the database holds the newest refresh token, which a
+  // process without the fleet redeems (the provider would revoke the whole
+  // grant for any older one).
+  Host alone(env.host_options());
+  OpenOptions options;
+  options.state = SecretString(read(database));
+  CHECK(options.state.reveal() != first);
+  CHECK_NOTHROW(alone.open("oauth2", inline_credential(), options)->authenticate());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}
+
+TEST_CASE("credential state: a process killed after its redemption, before its write-back: the next one goes on") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  StateFleet fleet;
+  const std::string first = state_of(connect_account());
+  const std::string credential_file = env.write_new("killed-account", inline_credential());
+  const std::string database = env.write_new("killed-account-state", first);
+  // Its token requests hold the fleet's lease at most 2 s (1 s + 1 s): the
+  // next process, which will not redeem beside a holder, waits that long.
+  const ProcessResult killed =
+      state_worker(fleet, credential_file, database, {"--die-in-sink", "--timeout-ms", "1000"}, 2000);
+  CAPTURE(killed.err);
+  CHECK(killed.exit_code == 128 + SIGKILL);
+  CHECK(env.emu->count("oauth2.refresh") == 1);
+  CHECK(read(database) == first);  // the database never heard of the rotation
+  // The next process starts from the database's (spent) refresh token: once
+  // the dead holder's lease has ended, it takes the fleet's sealed record
+  // instead, redeems that, and writes it back.
+  const ProcessResult next = state_worker(fleet, credential_file, database, {"--timeout-ms", "1000"}, 300);
+  CAPTURE(next.out);
+  CAPTURE(next.err);
+  CHECK(next.exit_code == 0);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  CHECK(read(database) != first);
+}
+
+TEST_CASE("credential state: Redis down mid-life: the process redeems alone and never loses what it rotated") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  StateFleet fleet;
+  const std::string first = state_of(connect_account());
+  Host host(fleet.options());
+  std::vector<std::string> saved;
+  OpenOptions options;
+  options.state = SecretString(first);
+  options.on_state = [&](const SecretString &state) { saved.push_back(state.reveal()); };
+  auto cred = host.open("oauth2", inline_credential(), options);
+  CHECK_NOTHROW(cred->headers());  // through the fleet
+  CHECK(saved.size() == 1);
+  fleet.redis.kill();
+  // Each rotation while Redis is gone: redeemed here, one at a time, saved.
+  for (int i = 0; i < 5; ++i) {
+    cred->invalidate();
+    CHECK_NOTHROW(cred->headers());
+  }
+  CHECK_NOTHROW(cred->authenticate());
+  CHECK(env.emu->count("oauth2.refresh") == 7);
+  CHECK(saved.size() == 7);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  // Redis back, empty (its record of the state lost with it): the process
+  // goes on from its own state, the newest, and the fleet learns it again.
+  fleet.redis.start();
+  cred->invalidate();
+  CHECK_NOTHROW(cred->headers());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+  // What the embedder saved last is the live refresh token.
+  Host alone(env.host_options());
+  OpenOptions last;
+  last.state = SecretString(saved.back());
+  CHECK_NOTHROW(alone.open("oauth2", inline_credential(), last)->authenticate());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}
+
+TEST_CASE("credential state: authenticate() and test() across 3 Hosts of the fleet redeem under the lease, in turn") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  StateFleet fleet;
+  const std::string first = state_of(connect_account());
+  std::vector<std::unique_ptr<Host>> hosts;
+  std::vector<std::unique_ptr<Credential>> creds;
+  for (int i = 0; i < 3; ++i) {
+    hosts.push_back(std::make_unique<Host>(fleet.options()));
+    OpenOptions options;
+    options.state = SecretString(first);
+    creds.push_back(hosts.back()->open("oauth2", inline_credential(), options));
+  }
+  std::atomic<int> errors{0}, asked{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 4; ++round) {
+        try {
+          // Each asks the provider itself: a fresh token, never the fleet's.
+          if (round % 2 == 0)
+            creds[size_t(t % 3)]->authenticate();
+          else
+            creds[size_t(t % 3)]->test();
+          ++asked;
+        } catch (const std::exception &e) {
+          ++errors;
+          MESSAGE(e.what());
+        }
+      }
+    });
+  for (auto &t : threads) t.join();
+  CHECK(errors == 0);
+  CHECK(asked == 48);
+  CHECK(env.emu->count("oauth2.refresh") == 48);  // one redemption each, none shared
   CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
 }
 

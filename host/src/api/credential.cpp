@@ -177,6 +177,20 @@ host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
                             });
 }
 
+host::Fetched Credential::Impl::authenticate_now(std::vector<Info> *info) {
+  Live &live_here = here();
+  host::SharedCredential *fleet = live_here.fleet.get();
+  if (fleet == nullptr || !fleet->exclusive || !fleet->exclusive())
+    return request_token(host::PluginOp::Authenticate, info);
+  return host::fetch_shared(
+      *fleet, host::FetchKind::Authenticate, shared->cache, shared->lease_ms, live_here.cache->clock(),
+      [this, fleet, info](host::FetchKind) {
+        adopt_fleet_state(*fleet);
+        return request_token(host::PluginOp::Authenticate, info);
+      },
+      host::SharedFetch::Fresh);
+}
+
 // A refresh goes through the plugin's hook when it has one, and through
 // authenticate() when it has none or the hook fails.
 host::Fetched Credential::Impl::fetch_here(host::FetchKind kind) {
@@ -344,7 +358,7 @@ std::string Credential::redact(std::string_view text) const { return impl_->reda
 AuthResult Credential::authenticate() {
   auto start = std::chrono::steady_clock::now();
   AuthResult result;
-  host::Fetched fetched = impl_->request_token(host::PluginOp::Authenticate, &result.info);
+  host::Fetched fetched = impl_->authenticate_now(&result.info);
   result.headers = fetched.set->headers;
   result.expires_at = fetched.set->expires_at;
   result.never_expires = fetched.set->never_expires;

@@ -122,6 +122,11 @@ struct Credential::Impl {
   // Host's metrics by outcome.
   host::Fetched request_token(host::PluginOp op, std::vector<Info> *info = nullptr);
   host::Fetched request_token_once(host::PluginOp op, std::vector<Info> *info);
+  // authenticate() and test(): a new token from the provider, never the
+  // fleet's. A fleet credential whose refresh token rotates (exclusive)
+  // redeems under the lease, from the fleet's newest state, and publishes
+  // the token: never beside another process's redemption.
+  host::Fetched authenticate_now(std::vector<Info> *info);
   int64_t expiry_ms(const credplug_call &call, int64_t sent_ms, const char **source) const;
   // The state as it stands, for a call to read (null: none).
   std::shared_ptr<const SecretString> state_now() const;

@@ -310,7 +310,7 @@ void SharedCredential::invalidate(uint64_t fence) {
 }
 
 Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &policy, long lease_ms,
-                     const CacheClock &clock, const std::function<Fetched(FetchKind)> &here) {
+                     const CacheClock &clock, const std::function<Fetched(FetchKind)> &here, SharedFetch mode) {
   SharedTokenStore &store = *c.store;
   auto remember = [&](Fetched &f, uint64_t fence) {
     std::lock_guard<std::mutex> lock(c.mutex);
@@ -323,6 +323,7 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
   // valid past the skew the cache would apply to it (TokenCache::install:
   // the policy's, at most a quarter of its lifetime).
   auto usable = [&](const SharedToken &t) {
+    if (mode == SharedFetch::Fresh) return false;
     std::lock_guard<std::mutex> lock(c.mutex);
     const int64_t skew = std::min<int64_t>(policy.skew_ms, (t.expires_at_ms - t.issued_at_ms) / 4);
     if (t.fence == c.invalidated_fence || t.expires_at_ms - skew <= clock.unix_ms()) return false;
@@ -358,7 +359,8 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
   long pause_ms = 5;  // then 7, 10, 15 ... 200, unless news comes first
   std::optional<SharedCacheNews::Ticket> news;
   for (;;) {
-    if (auto t = store.read(c.names); t && usable(*t)) return take(*t);
+    if (mode == SharedFetch::Reuse)
+      if (auto t = store.read(c.names); t && usable(*t)) return take(*t);
     SharedTokenStore::LeaseHeld lease;
     switch (store.try_lease(c.names[0], lease_ms, &lease)) {
       case SharedTokenStore::Lease::Unavailable:
@@ -368,10 +370,11 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
         end_wait();
         // Another holder may have finished between our read and our lease:
         // its token is then the one to take (and the lease goes back).
-        if (auto t = store.read(c.names); t && usable(*t)) {
-          store.release(c.names[0], lease.value);
-          return take(*t);
-        }
+        if (mode == SharedFetch::Reuse)
+          if (auto t = store.read(c.names); t && usable(*t)) {
+            store.release(c.names[0], lease.value);
+            return take(*t);
+          }
         Fetched f;
         try {
           {

@@ -126,11 +126,19 @@ struct SharedCredential {
   void invalidate(uint64_t fence);
 };
 
+// Whether fetch_shared() may hand back a token another process obtained
+// (Reuse), or must ask the provider itself, under the lease (Fresh: an
+// explicit authenticate() of a credential whose refresh token rotates).
+enum class SharedFetch { Reuse, Fresh };
+
 // The cache's fetcher with L2 in front of `here` (the plugin): a usable
-// shared token is taken; else this process obtains one under the lease, or
-// waits (polling) for the holder's, at most `policy.max_wait_ms`, then
-// obtains one itself. The wait ends early on news (shared_cache_news.hpp).
+// shared token is taken (Reuse only); else this process obtains one under
+// the lease, or waits (polling) for the holder's record or the lease's end,
+// at most `policy.max_wait_ms`, then obtains one itself (or fails, when the
+// credential is exclusive). The wait ends early on news
+// (shared_cache_news.hpp).
 Fetched fetch_shared(SharedCredential &credential, FetchKind kind, const CachePolicy &policy, long lease_ms,
-                     const CacheClock &clock, const std::function<Fetched(FetchKind)> &here);
+                     const CacheClock &clock, const std::function<Fetched(FetchKind)> &here,
+                     SharedFetch mode = SharedFetch::Reuse);
 
 }  // namespace credplug::host
