@@ -179,7 +179,7 @@ Run run(BenchEnv &env, const std::string &self, const std::string &redis_url, co
 
 int main(int argc, char **argv) {
   if (argc == 9 && std::string(argv[1]) == "--worker") return worker(argv);
-  int credentials = 1000, lifetimes = 5, lifetime_s = 2, procs = 4;
+  int credentials = 1000, lifetimes = 3, lifetime_s = 10, procs = 4;
   read_flags(argc, argv,
              {{"--credentials", &credentials},
               {"--lifetimes", &lifetimes},
