@@ -159,4 +159,16 @@ int connect_account(Host &host, const std::string &id, const std::string &file, 
   return kExitOk;
 }
 
+int disconnect_account(Credential &credential, const std::string &id, const std::string &file,
+                       const OutputOptions &out) {
+  credential.revoke();
+  if (out.json)
+    std::cout << "{\"ok\": true, \"plugin\": " << kit::json_quote(id) << ", \"file\": " << kit::json_quote(file) << "}"
+              << std::endl;
+  else
+    std::cout << id << ": disconnected; the grant was revoked at the provider and " << file
+              << "'s \"$state\" emptied (connect again to use it)" << std::endl;
+  return kExitOk;
+}
+
 }  // namespace credplug::cli

@@ -1,6 +1,7 @@
 // `credplug connect ID FILE`: a person connects their account (the
 // authorization code grant with PKCE) and its refresh token lands in the
-// credential file's "$state".
+// credential file's "$state". `credplug disconnect ID FILE`: the grant is
+// revoked at the provider and the file's "$state" emptied.
 #pragma once
 
 #include "output.hpp"
@@ -26,5 +27,10 @@ struct ConnectOptions {
 // writes the state into `file`. Throws Error.
 int connect_account(Host &host, const std::string &id, const std::string &file, const CredentialText &credential,
                     const ConnectOptions &options, const OutputOptions &out);
+
+// Revokes the account's grant (Credential::revoke) on `credential`, opened
+// with `file`'s state sink, which then writes "$state": {}. Throws Error.
+int disconnect_account(Credential &credential, const std::string &id, const std::string &file,
+                       const OutputOptions &out);
 
 }  // namespace credplug::cli

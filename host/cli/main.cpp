@@ -225,8 +225,11 @@ int run(const std::string &command, Options &o) {
     print_validation(o.out, o.id, v);
     return v.ok() ? kExitOk : kExitInvalidInput;
   }
+  if (command == "disconnect" && o.file == "-")
+    throw Error(ErrorKind::InvalidInput, "disconnect empties the credential file's \"$state\": give a file, not -");
   auto cred = host.open(o.id, credential.json.view(), open_options_for(o.file, credential));
   credential.json.wipe();
+  if (command == "disconnect") return disconnect_account(*cred, o.id, o.file, o.out);
   if (command == "sign") return sign_request(*cred, o);
   if (command == "auth") {
     // With a fleet-wide cache, the headers to attach are the fleet's token
@@ -346,6 +349,12 @@ int run_cli(int argc, char **argv) {
   connect->add_option("--wait", o.connect.wait_s, "Seconds to wait for the person to come back")
       ->capture_default_str()
       ->check(CLI::Range(1, 600));
+  auto *disconnect = app.add_subcommand(
+      "disconnect",
+      "Disconnect a person's account: revoke its grant at the provider (the refresh token in FILE's \"$state\",\n"
+      "RFC 7009) and empty that state");
+  disconnect->add_option("ID", o.id, "Plugin id (one that disconnects accounts: oauth2)")->required();
+  disconnect->add_option("FILE", o.file, "Credential JSON file; its \"$state\" is emptied")->required();
   auto *test =
       app.add_subcommand("test",
                          "Authenticate, then run the provider's connection test. With several files or a\n"

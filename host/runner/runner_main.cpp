@@ -219,6 +219,7 @@ void run_call(Frame &frame) {
       decltype(credplug_plugin::authenticate) fn = op == Op::Authenticate ? g_plugin.descriptor->authenticate
                                                    : op == Op::Test       ? g_plugin.test
                                                    : op == Op::Refresh    ? g_plugin.refresh
+                                                   : op == Op::Revoke     ? g_plugin.revoke
                                                                           : nullptr;
       if (inst == nullptr)
         fail(call, "the runner has no such instance");
@@ -312,7 +313,8 @@ int serve(const char *given_path, bool namespaces) {
   loaded.u32(g_plugin.abi_major).u32(g_plugin.abi_minor);
   loaded.u32((g_plugin.test ? kHasTest : 0) | (g_plugin.refresh ? kHasRefresh : 0) |
              (g_plugin.destroy ? kHasDestroy : 0) | (g_plugin.concurrent_instance ? kConcurrentInstance : 0) |
-             (g_plugin.sign ? kHasSign : 0) | (g_plugin.authorize ? kHasAuthorize : 0));
+             (g_plugin.sign ? kHasSign : 0) | (g_plugin.authorize ? kHasAuthorize : 0) |
+             (g_plugin.revoke ? kHasRevoke : 0));
   loaded.u32(g_plugin.default_token_lifetime_s);
   loaded.u32(walls.entered ? 1 : 0).str(walls.why_not);
   if (!send_frame(Msg::Loaded, 0, loaded.bytes())) return 1;

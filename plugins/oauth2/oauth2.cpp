@@ -35,6 +35,7 @@ class OAuth2 final : public Provider {
     scope_ = credential.string("scope").value_or("");
     if (auto url = credential.string("authorization_url"))
       authorization_url_ = parse_https_url("authorization_url", *url).str();
+    if (auto url = credential.string("revocation_url")) revocation_url_ = parse_https_url("revocation_url", *url).str();
     if (auto params = credential.string_members("authorization_params")) {
       for (const auto &param : *params)
         if (!is_parameter_name(param.first))
@@ -104,6 +105,27 @@ class OAuth2 final : public Provider {
     call.set_state("{\"refresh_token\":" + json_quote(token.refresh_token.view()) + "}");
   }
 
+  // Disconnecting (RFC 7009): the state's refresh token revoked, and with
+  // it the grant. Without a revocation_url there is nothing to ask the
+  // provider, which is said rather than pretended.
+  void revoke(Call &call) override {
+    if (revocation_url_.empty())
+      fail(CREDPLUG_ERR_INVALID_CONFIG,
+           "revocation_url: required to disconnect the account at the provider (its revocation endpoint, "
+           "revocation_endpoint in /.well-known/openid-configuration)");
+    oauth2::RevocationRequest request;
+    request.revocation_url = revocation_url_;
+    request.token_url = token_url_;
+    request.client_id = client_id_;
+    request.client_secret = client_secret_;
+    request.client_auth = client_auth_;
+    request.assertion_key = assertion_key_ ? &*assertion_key_ : nullptr;
+    request.key_id = key_id_;
+    request.assertion_audience = assertion_audience_;
+    request.token = refresh_token(call);
+    oauth2::revoke_token(call, request);
+  }
+
   // GET userinfo_url with the token as it is attached; without one, the
   // token was the test.
   void test(Call &call) override {
@@ -153,21 +175,26 @@ class OAuth2 final : public Provider {
     return false;
   }
 
-  // The state's refresh token (the newest), else the one typed in.
+  // The state's refresh token (the newest), else the one typed in. A state
+  // without one is a disconnected account (revoke() left {}): the typed
+  // one went with the grant.
   SecretString refresh_token(Call &call) const {
-    if (auto state = call.state())
+    if (auto state = call.state()) {
       if (auto saved = state->string("refresh_token"); saved && !saved->empty()) {
         SecretString out(*saved);
         wipe(*saved);
         return out;
       }
+      fail(CREDPLUG_ERR_REAUTHORIZE,
+           "the account was disconnected (its state holds no refresh token): connect it again");
+    }
     if (typed_refresh_token_.empty())
       fail(CREDPLUG_ERR_REAUTHORIZE,
            "the credential has no refresh token yet: connect the account, or give one in refresh_token");
     return typed_refresh_token_;
   }
 
-  std::string token_url_, authorization_url_, userinfo_url_, client_id_, scope_;
+  std::string token_url_, authorization_url_, revocation_url_, userinfo_url_, client_id_, scope_;
   std::string header_name_, header_prefix_, key_id_, assertion_audience_;
   std::vector<std::pair<std::string, std::string>> authorization_params_;
   SecretString client_secret_, typed_refresh_token_;
@@ -178,4 +205,4 @@ class OAuth2 final : public Provider {
 
 }  // namespace
 
-CREDPLUG_PLUGIN_REQUIRING(4, OAuth2, "oauth2", "OAuth 2.0 account", "1.0.0", credplug_credential_schema, 0)
+CREDPLUG_PLUGIN_REQUIRING(4, OAuth2, "oauth2", "OAuth 2.0 account", "1.1.0", credplug_credential_schema, 0)

@@ -259,6 +259,29 @@ std::string authorization_url(const std::string &authorization_endpoint, const s
   return authorization_endpoint + joiner + form_encode(query);
 }
 
+void revoke_token(Call &call, const RevocationRequest &request) {
+  std::vector<std::pair<std::string, std::string>> form{{"token", request.token.reveal()}};
+  if (!request.token_type_hint.empty()) form.emplace_back("token_type_hint", request.token_type_hint);
+  auto headers = authenticate_client(call, request, form);
+  HttpResponse response = call.send(token_http_request(call, request.revocation_url, form, std::move(headers)));
+  if (response.status() == 200) return;
+  std::optional<std::string> error, description;
+  if (auto json = JsonDocument::parse_object(response.body())) {
+    error = json->string("error");
+    description = json->string("error_description");
+  }
+  const int status = response.status();
+  const std::string said = error ? ": " + describe_oauth_error(*error, description) : "";
+  int32_t code = CREDPLUG_ERR_PROVIDER;
+  if (status == 401 || status == 403 || error.value_or("") == "invalid_client" ||
+      error.value_or("") == "unauthorized_client")
+    code = CREDPLUG_ERR_REJECTED;
+  else if (status == 404 || error.value_or("") == "unsupported_token_type")
+    code = CREDPLUG_ERR_INVALID_CONFIG;
+  fail(code, "the " + request.endpoint_name + " answered HTTP " + std::to_string(status) + said +
+                 (status == 503 ? " (try again later)" : "") + "; the grant was not revoked");
+}
+
 Token request_authorization_code(Call &call, const AuthorizationCodeRequest &request) {
   std::vector<std::pair<std::string, std::string>> form{{"grant_type", "authorization_code"},
                                                         {"code", request.code.reveal()},

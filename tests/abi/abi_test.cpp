@@ -67,6 +67,7 @@ CREDPLUG_LAYOUT(credplug_minor0)
 CREDPLUG_LAYOUT(credplug_minor1)
 CREDPLUG_LAYOUT(credplug_minor2)
 CREDPLUG_LAYOUT(credplug_minor3)
+CREDPLUG_LAYOUT(credplug_minor4)
 CREDPLUG_LAYOUT(credplug_current)
 
 namespace {
@@ -147,8 +148,8 @@ TEST_CASE("the good plugins in the same directory still load") {
   Fixture f;
   std::vector<std::string> ids;
   for (const auto &p : f.host.plugins()) ids.push_back(p.id);
-  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "minor2", "minor3", "misbehaving",
-                                        "old-descriptor", "silent-failure", "state-counter"});
+  CHECK(ids == std::vector<std::string>{"huge-size", "lifecycle", "minor0", "minor1", "minor2", "minor3", "minor4",
+                                        "misbehaving", "old-descriptor", "silent-failure", "state-counter"});
 }
 
 TEST_CASE("no exception crosses the boundary; each becomes a categorised error") {
@@ -233,7 +234,7 @@ void check_appended_only(const char *what, Layout frozen, Layout current) {
 #define CREDPLUG_LAYOUTS(name, part) \
   Layout { name##_##part, name##_##part##_count }
 
-TEST_CASE("each minor only appended: every field of the minor-0 ... minor-3 headers keeps its offset") {
+TEST_CASE("each minor only appended: every field of the minor-0 ... minor-4 headers keeps its offset") {
   check_appended_only("plugin, minor 0", CREDPLUG_LAYOUTS(credplug_minor0, plugin),
                       CREDPLUG_LAYOUTS(credplug_current, plugin));
   check_appended_only("plugin, minor 1", CREDPLUG_LAYOUTS(credplug_minor1, plugin),
@@ -258,6 +259,12 @@ TEST_CASE("each minor only appended: every field of the minor-0 ... minor-3 head
                       CREDPLUG_LAYOUTS(credplug_current, host_api));
   check_appended_only("others, minor 3", CREDPLUG_LAYOUTS(credplug_minor3, other),
                       CREDPLUG_LAYOUTS(credplug_current, other));
+  check_appended_only("plugin, minor 4", CREDPLUG_LAYOUTS(credplug_minor4, plugin),
+                      CREDPLUG_LAYOUTS(credplug_current, plugin));
+  check_appended_only("host API, minor 4", CREDPLUG_LAYOUTS(credplug_minor4, host_api),
+                      CREDPLUG_LAYOUTS(credplug_current, host_api));
+  check_appended_only("others, minor 4", CREDPLUG_LAYOUTS(credplug_minor4, other),
+                      CREDPLUG_LAYOUTS(credplug_current, other));
   // What each minor added, where it was added: right after the previous end.
   CHECK(credplug_minor1_plugin[0] > credplug_minor0_plugin[0]);         // refresh, default_token_lifetime_s
   CHECK(credplug_current_plugin[14] == credplug_minor0_plugin[0]);      // refresh
@@ -269,11 +276,15 @@ TEST_CASE("each minor only appended: every field of the minor-0 ... minor-3 head
   CHECK(credplug_minor3_plugin[16] == credplug_minor2_plugin[0]);       // sign, right after the minor-2 end
   CHECK(credplug_minor3_host_api[22] == credplug_minor2_host_api[0]);   // out_query, right after oauth2_token
   CHECK(credplug_minor3_other[0] > credplug_minor2_other[0]);           // the request's client certificate
-  CHECK(credplug_current_plugin[0] > credplug_minor3_plugin[0]);        // minor 4: authorize
-  CHECK(credplug_current_plugin[17] == credplug_minor3_plugin[0]);      // authorize, right after sign
-  CHECK(credplug_current_host_api[0] > credplug_minor3_host_api[0]);    // minor 4: state, out_state
-  CHECK(credplug_current_host_api[30] == credplug_minor3_host_api[0]);  // state, right after jwt_sign
-  CHECK(credplug_current_other[0] == credplug_minor3_other[0]);         // the request alone
+  CHECK(credplug_minor4_plugin[0] > credplug_minor3_plugin[0]);         // minor 4: authorize
+  CHECK(credplug_minor4_plugin[17] == credplug_minor3_plugin[0]);       // authorize, right after sign
+  CHECK(credplug_minor4_host_api[0] > credplug_minor3_host_api[0]);     // minor 4: state, out_state
+  CHECK(credplug_minor4_host_api[30] == credplug_minor3_host_api[0]);   // state, right after jwt_sign
+  CHECK(credplug_minor4_other[0] == credplug_minor3_other[0]);          // the request alone
+  CHECK(credplug_current_plugin[0] > credplug_minor4_plugin[0]);        // minor 5: revoke
+  CHECK(credplug_current_plugin[18] == credplug_minor4_plugin[0]);      // revoke, right after authorize
+  CHECK(credplug_current_host_api[0] == credplug_minor4_host_api[0]);   // minor 5 added no service
+  CHECK(credplug_current_other[0] == credplug_minor4_other[0]);
 }
 
 TEST_CASE(
@@ -332,6 +343,65 @@ TEST_CASE("credential state from a C plugin: read in each call, replaced by out_
   CHECK(kind_of_failure([&] { f.host.open("state-counter", R"({"misuse": "x"})", given); }, message) ==
         ErrorKind::InvalidInput);
   CHECK(contains(message, "the credential's state: it is not valid JSON"));
+}
+
+TEST_CASE("revoke() (minor 5): the state emptied and saved, the token dropped, a Revoked event; refusals keep it") {
+  Fixture f;
+  std::vector<CredentialEvent> events;
+  HostOptions options = f.options();
+  options.on_event = [&](const CredentialEvent &e) { events.push_back(e); };
+  Host host(options);
+  CHECK(host.plugin("state-counter").disconnects_accounts);
+  std::vector<std::string> saved;
+  OpenOptions open;
+  open.state = SecretString(std::string_view(R"({"n": 7})"));
+  open.on_state = [&](const SecretString &state) { saved.push_back(state.reveal()); };
+  auto cred = host.open("state-counter", "{}", open);
+  CHECK(cred->headers()->find("X-State-N")->value.reveal() == "8");
+  cred->revoke();
+  CHECK(cred->state().reveal() == "{}");
+  REQUIRE_FALSE(saved.empty());
+  CHECK(saved.back() == "{}");
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().type == CredentialEvent::Type::Revoked);
+  CHECK(events.back().state == CredentialState::NeedsReauthorization);
+  // The token of the revoked grant is not served again: the next one comes
+  // from the plugin, which sees the empty state.
+  std::string message;
+  CHECK(kind_of_failure([&] { cred->headers(); }, message) == ErrorKind::Plugin);
+  CHECK(contains(message, "the state has no counter"));
+
+  // A failure at the provider: still connected, the state kept.
+  auto failing = host.open("state-counter", R"({"misuse": "revoke_fails"})", open);
+  CHECK(kind_of_failure([&] { failing->revoke(); }, message) == ErrorKind::Provider);
+  CHECK(contains(message, "503"));
+  CHECK(failing->state().reveal() == R"({"n": 7})");
+  // revoke() may not output state.
+  auto outputs = host.open("state-counter", R"({"misuse": "in_revoke"})", open);
+  CHECK(kind_of_failure([&] { outputs->revoke(); }, message) == ErrorKind::Provider);
+  CHECK(contains(message, "output state outside authenticate() and refresh()"));
+  CHECK(outputs->state().reveal() == R"({"n": 7})");
+  // The plugin sees the state it revokes: none here.
+  CHECK(kind_of_failure([&] { host.open("state-counter", R"({"misuse": "none"})")->revoke(); }, message) ==
+        ErrorKind::InvalidInput);
+  CHECK(contains(message, "there is no state to revoke"));
+  // Built against minor 4: no revoke(), said so.
+  CHECK_FALSE(host.plugin("minor4").disconnects_accounts);
+  CHECK(kind_of_failure([&] { host.open("minor4", "{}", open)->revoke(); }, message) == ErrorKind::InvalidInput);
+  CHECK(contains(message, "no revoke()"));
+}
+
+TEST_CASE("a plugin built against the minor-4 header loads in a minor-5 host: its state, kept and rotated") {
+  HostOptions options = Fixture().options();
+  options.log = nullptr;
+  Host host(options);
+  PluginInfo info = host.plugin("minor4");
+  CHECK(info.abi_minor == 4);
+  OpenOptions open;
+  open.state = SecretString(std::string_view(R"({"n": 1})"));
+  auto cred = host.open("minor4", "{}", open);
+  CHECK(cred->authenticate().headers[0].value.reveal() == "2");
+  CHECK(contains(cred->state().reveal(), "\"n\": 2"));
 }
 
 TEST_CASE("credential state: what a plugin may not output is refused, and the state before it kept") {
@@ -668,7 +738,7 @@ TEST_CASE("pinning: pinned plugins load; unpinned ones are refused; the CLI writ
   auto listed = credplug::testing::run_process(
       {CREDPLUG_CLI, "--plugin-dir", CREDPLUG_ABI_PLUGIN_DIR, "--pin-file", pins, "--json", "plugins"});
   CHECK(listed.exit_code == 0);
-  for (const char *id : {"huge-size", "lifecycle", "minor0", "minor1", "minor2", "minor3", "misbehaving",
+  for (const char *id : {"huge-size", "lifecycle", "minor0", "minor1", "minor2", "minor3", "minor4", "misbehaving",
                          "old-descriptor", "silent-failure", "state-counter"})
     CHECK(contains(listed.out, std::string("\"id\": \"") + id + "\""));
   std::remove(pins.c_str());

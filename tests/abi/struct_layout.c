@@ -1,6 +1,6 @@
 /* Sizes and field offsets of the ABI's structs as the header this is compiled
 ** against lays them out. Built once per frozen header (tests/CMakeLists.txt): against
-** the frozen minor-0 ... minor-3 headers and the current one, LAYOUT naming
+** the frozen minor-0 ... minor-4 headers and the current one, LAYOUT naming
 ** the arrays, so that abi_test.cpp checks each minor only appended. */
 #include <credplug/plugin.h>
 
@@ -36,6 +36,10 @@ const size_t CAT(LAYOUT, _plugin)[] = {sizeof(credplug_plugin),
 #if CREDPLUG_ABI_MINOR >= 4
                                            ,
                                        OFF(credplug_plugin, authorize)
+#endif
+#if CREDPLUG_ABI_MINOR >= 5
+                                           ,
+                                       OFF(credplug_plugin, revoke)
 #endif
 };
 const size_t CAT(LAYOUT, _plugin_count) = sizeof CAT(LAYOUT, _plugin) / sizeof(size_t);

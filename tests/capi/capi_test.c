@@ -134,6 +134,16 @@ static void check_state(void) {
   CHECK(credplug_credential_set_state(cred, "[7]", 3, &err) == CREDPLUG_HOST_ERR_INVALID_INPUT);
   CHECK(err != NULL && strstr(err, "not a JSON object") != NULL);
   credplug_free(err);
+  err = NULL;
+  /* Disconnected: the state {} handed to the sink, the old token not served. */
+  CHECK(credplug_credential_revoke(cred, NULL) == CREDPLUG_HOST_OK);
+  CHECK(strcmp(sink.saved, "{}") == 0);
+  CHECK(credplug_headers_get(cred, &h, &err) == CREDPLUG_HOST_ERR_PLUGIN && h == NULL);
+  CHECK(err != NULL && strstr(err, "the state has no counter") != NULL);
+  credplug_free(err);
+  err = NULL;
+  CHECK(credplug_credential_revoke(NULL, &err) == CREDPLUG_HOST_ERR_MISUSE);
+  credplug_free(err);
   credplug_credential_free(cred);
   credplug_host_free(host);
 }

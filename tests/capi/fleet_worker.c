@@ -110,6 +110,9 @@ static void *call_until_done(void *data) {
   if (r->api_url != NULL && (curl = curl_easy_init()) == NULL) errors = 1;
   do {
     credplug_headers *h = NULL;
+    /* Expired when served: past its expiry already when asked for (a token
+    ** that expires while this thread waits for a core is not). */
+    const long long asked_ms = now_ms(CLOCK_REALTIME);
     ++calls;
     if (credplug_headers_get(r->cred, &h, &err) != CREDPLUG_HOST_OK) {
       ++errors;
@@ -120,7 +123,7 @@ static void *call_until_done(void *data) {
       err = NULL;
     } else {
       long long expires = credplug_headers_expires_at(h);
-      if (expires != 0 && expires * 1000 <= now_ms(CLOCK_REALTIME)) ++expired;
+      if (expires != 0 && expires * 1000 <= asked_ms) ++expired;
       if (curl != NULL) {
         long status = present(curl, r->api_url, r->ca_file, h);
         if (status == 401) {

@@ -370,6 +370,57 @@ TEST_CASE("credential state: credplug connect, a browser (curl) following the re
   CHECK(read(file) == before);
 }
 
+TEST_CASE("credential state: credplug disconnect revokes the grant at the provider (RFC 7009) and empties the state") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  const std::string origin = env.emu->origin();
+  std::string text = connectable(origin);
+  const std::string file = env.write_new(
+      "disconnect", text.insert(text.size() - 1, R"(, "revocation_url": ")" + origin + R"(/oauth/revoke")"));
+  const std::string browser =
+      script("browser", "#!/bin/sh\nexec /usr/bin/curl -s -L --cacert '" + env.pki.ca_cert + "' \"$1\"\n");
+  std::map<std::string, std::string> vars = kEnv;
+  vars["BROWSER"] = browser;
+  REQUIRE(env.trusted({"connect", "oauth2", file}, vars).exit_code == 0);
+  REQUIRE(env.trusted({"auth", "oauth2", file}, kEnv).exit_code == 0);
+  const std::string stolen = read(file);  // a copy someone kept
+  // The provider is down: the account stays connected, and the file as it was.
+  env.emu->set_switch("oauth2", "fail_status", "503");
+  auto r = env.trusted({"disconnect", "oauth2", file}, kEnv);
+  CHECK(r.exit_code == 6);
+  CHECK(contains(r.err, "503"));
+  CHECK(read(file) == stolen);
+  env.emu->set_switch("oauth2", "fail_status", "0");
+  r = env.trusted({"disconnect", "oauth2", file}, kEnv);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "oauth2: disconnected"));
+  CHECK(env.emu->count("oauth2.revoked") == 1);
+  CHECK(json_member(read(file), "/$state/refresh_token").empty());
+  CHECK(contains(read(file), R"("$state": {})"));
+  CHECK(contains(read(file), R"("$env": "STATE_APP_SECRET")"));
+  // Neither the file nor the stolen copy gets a token: exit 8.
+  r = env.trusted({"auth", "oauth2", file}, kEnv);
+  CHECK(r.exit_code == 8);
+  CHECK(contains(r.err, "disconnected"));
+  const std::string copy = env.write_new("stolen", stolen);
+  r = env.trusted({"auth", "oauth2", copy}, kEnv);
+  CHECK(r.exit_code == 8);
+  CHECK(contains(r.err, "revoked"));
+  // Connecting again mends it.
+  REQUIRE(env.trusted({"connect", "oauth2", file}, vars).exit_code == 0);
+  CHECK(env.trusted({"auth", "oauth2", file}, kEnv).exit_code == 0);
+  // Without a revocation endpoint there is nothing to ask: said, exit 3.
+  const std::string bare = env.write_new("no-revocation", connectable(origin));
+  REQUIRE(env.trusted({"connect", "oauth2", bare}, vars).exit_code == 0);
+  r = env.trusted({"disconnect", "oauth2", bare}, kEnv);
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "revocation_url: required"));
+  // From standard input there is no file to empty.
+  r = env.trusted({"disconnect", "oauth2", "-"}, kEnv, read(bare));
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "give a file, not -"));
+}
+
 TEST_CASE("credential state: credplug connect --no-browser takes the pasted redirect address") {
   auto &env = E2E::get();
   fresh_emulator();

@@ -13,6 +13,8 @@
 
 #include <openssl/rand.h>
 
+#include <optional>
+
 namespace credplug::emulator {
 namespace {
 
@@ -183,6 +185,30 @@ void redeem_refresh_token(const ProviderDescription &d, Emulator::State &state,
     ++state.counts[d.id + ".refresh"];
   }
   answer_tokens(d, state, grant, keep ? presented : new_refresh_token(d, state, grant), res);
+}
+
+void revoke_token(const ProviderDescription &d, Emulator::State &state, std::map<std::string, std::string> &fields,
+                  const std::string &client_id, httplib::Response &res) {
+  const std::string &token = fields["token"];
+  if (token.empty()) return oauth_error(res, 400, "invalid_request", "token is required (RFC 7009 §2.1)");
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    // Whose token it is, of which family: a refresh token, else an access token of a grant.
+    std::optional<std::pair<std::string, std::string>> owner_family;
+    if (auto it = state.refresh_tokens.find(token); it != state.refresh_tokens.end() && it->second.provider == d.id)
+      owner_family.emplace(it->second.client_id, it->second.family);
+    else if (auto at = state.tokens.find(token);
+             at != state.tokens.end() && at->second.provider == d.id && !at->second.family.empty())
+      owner_family.emplace(at->second.client_id, at->second.family);
+    if (owner_family) {
+      if (owner_family->first != client_id)
+        return oauth_error(res, 400, "invalid_request", "the token was issued to another client");
+      state.revoked_families.insert(owner_family->second);
+      ++state.counts[d.id + ".revoked"];
+    }
+  }
+  res.status = 200;
+  res.set_header("Cache-Control", "no-store");
 }
 
 void install_authorization(httplib::Server &server, Emulator::State &state, const ProviderDescription &d) {

@@ -26,8 +26,11 @@ namespace {
 constexpr const char *kJwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 constexpr const char *kAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-void token(const ProviderDescription &d, Emulator::State &state, const httplib::Request &req, httplib::Response &res) {
-  if (state.enter(d.id, d.id + ".token", req, res)) return;
+// The token endpoint, or with `revocation` the revocation endpoint (RFC
+// 7009), whose client authenticates the same way.
+void token(const ProviderDescription &d, Emulator::State &state, const httplib::Request &req, httplib::Response &res,
+           bool revocation = false) {
+  if (state.enter(d.id, d.id + (revocation ? ".revoke" : ".token"), req, res)) return;
   const bool json = d.token_style == "json";
   const std::string type = req.get_header_value("Content-Type");
   std::map<std::string, std::string> fields;
@@ -36,8 +39,9 @@ void token(const ProviderDescription &d, Emulator::State &state, const httplib::
       return oauth_error(res, 400, "invalid_request", "Content-Type must be application/json");
     auto body = kit::JsonDocument::parse_object(req.body);
     if (!body) return oauth_error(res, 400, "invalid_request", "the body is not a JSON object");
-    for (const char *key : {"grant_type", "client_id", "client_secret", "scope", "client_assertion_type",
-                            "client_assertion", "assertion", "code", "code_verifier", "redirect_uri", "refresh_token"})
+    for (const char *key :
+         {"grant_type", "client_id", "client_secret", "scope", "client_assertion_type", "client_assertion", "assertion",
+          "code", "code_verifier", "redirect_uri", "refresh_token", "token", "token_type_hint"})
       if (auto v = body->string(key)) fields[key] = *v;
   } else {
     if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
@@ -46,14 +50,14 @@ void token(const ProviderDescription &d, Emulator::State &state, const httplib::
   }
   const std::string grant = fields["grant_type"];
   const bool jwt_bearer = grant == kJwtBearerGrant;
-  const bool user_grant = grant == "authorization_code" || grant == "refresh_token";
-  if (grant != "client_credentials" && !jwt_bearer && !user_grant)
+  const bool user_grant = revocation || grant == "authorization_code" || grant == "refresh_token";
+  if (!revocation && grant != "client_credentials" && !jwt_bearer && !user_grant)
     return oauth_error(
         res, 400, "unsupported_grant_type",
         std::string("grant_type must be client_credentials, authorization_code, refresh_token or ") + kJwtBearerGrant);
   std::string accepted = state.option(d.id, "client_auth");  // a test may narrow it at run time
   if (accepted.empty()) accepted = d.client_auth;
-  const std::string audience = state.origin() + req.path;  // the token endpoint's URL
+  const std::string audience = state.origin() + d.token_path;  // the token endpoint's URL, whichever is called
   std::string id, secret, problem;
   if (jwt_bearer) {  // RFC 7523 §2.1: the assertion is the grant
     problem = state.check_assertion(d.id, fields["assertion"], audience, false, &id);
@@ -86,6 +90,7 @@ void token(const ProviderDescription &d, Emulator::State &state, const httplib::
     if (!state.client_ok(d.id, id, secret))
       return oauth_error(res, 401, "invalid_client", "unknown client or wrong secret");
   }
+  if (revocation) return revoke_token(d, state, fields, id, res);
   if (grant == "authorization_code") return redeem_code(d, state, fields, id, res);
   if (grant == "refresh_token") return redeem_refresh_token(d, state, fields, id, res);
   const int lifetime = state.token_lifetime(d.id, d.lifetime_s);
@@ -177,8 +182,9 @@ void refuse_unknown_members(std::string_view text) {
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return;  // the kit's parser says what is wrong
   const std::map<std::string, std::set<std::string>> allowed = {
-      {"", {"id", "auth", "token", "authorize", "api"}},
+      {"", {"id", "auth", "token", "authorize", "revoke", "api"}},
       {"/authorize", {"path"}},
+      {"/revoke", {"path"}},
       {"/token", {"path", "style", "client_auth", "lifetime_s"}},
       {"/api", {"path", "header", "scheme", "query"}}};
   for (const auto &[where, names] : allowed) {
@@ -208,13 +214,14 @@ ProviderDescription parse_description(std::string_view text) {
   if (!std::regex_match(d.id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
     throw std::runtime_error("provider description: /id must be 1-64 characters of a-z, 0-9, '_' and '-'");
   d.auth = field(*doc, "/auth", "oauth2", {"oauth2", "api_key", "basic"});
-  if (d.auth != "oauth2" && (doc->has("/token") || doc->has("/authorize")))
+  if (d.auth != "oauth2" && (doc->has("/token") || doc->has("/authorize") || doc->has("/revoke")))
     throw std::runtime_error(
         "provider description: /token and /authorize are for auth \"oauth2\"; a provider with "
         "auth \"" +
         d.auth + "\" has no token endpoint");
   d.token_path = field(*doc, "/token/path", "/" + d.id + "/token");
   d.authorize_path = field(*doc, "/authorize/path", "/" + d.id + "/authorize");
+  d.revoke_path = field(*doc, "/revoke/path", "/" + d.id + "/revoke");
   d.token_style = field(*doc, "/token/style", "form", {"form", "json"});
   d.client_auth = field(*doc, "/token/client_auth", "any", {"basic", "post", "private_key_jwt", "any"});
   if (doc->has("/token/lifetime_s")) {
@@ -233,7 +240,7 @@ ProviderDescription parse_description(std::string_view text) {
     throw std::runtime_error(
         "provider description: auth \"basic\" is Authorization: Basic (RFC 7617); leave out "
         "/api/header and /api/scheme");
-  for (const auto *path : {&d.token_path, &d.authorize_path, &d.api_path})
+  for (const auto *path : {&d.token_path, &d.authorize_path, &d.revoke_path, &d.api_path})
     if (!std::regex_match(*path, std::regex("/[A-Za-z0-9._~/-]*")) || path->rfind("/_emulator", 0) == 0)
       throw std::runtime_error("provider description: '" + *path + "' is not a plain absolute path outside /_emulator");
   return d;
@@ -243,6 +250,8 @@ void install_described(httplib::Server &server, Emulator::State &state, const Pr
   if (d.auth == "oauth2") {
     server.Post(d.token_path,
                 [&state, d](const httplib::Request &req, httplib::Response &res) { token(d, state, req, res); });
+    server.Post(d.revoke_path,
+                [&state, d](const httplib::Request &req, httplib::Response &res) { token(d, state, req, res, true); });
     install_authorization(server, state, d);
   }
   server.Get(d.api_path, [&state, d](const httplib::Request &req, httplib::Response &res) { api(d, state, req, res); });

@@ -287,6 +287,7 @@ Emulator::Emulator(const Options &options) : state_(std::make_unique<State>()) {
   // The plain OAuth 2.0 provider of the examples and `credplug new`.
   install_described(*state_->server, *state_, parse_description(R"({"id": "oauth2", "token": {"path": "/oauth/token"},
                                                                     "authorize": {"path": "/oauth/authorize"},
+                                                                    "revoke": {"path": "/oauth/revoke"},
                                                                     "api": {"path": "/oauth/me"}})"));
   state_->providers = {"ainua", "nexla", "opencrvs", "avonhealth", "avni", "aws", "hmac", "mtls", "oauth2"};
   for (const auto &provider : options.providers) {

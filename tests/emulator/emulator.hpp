@@ -47,6 +47,7 @@ struct ProviderDescription {
   std::string auth = "oauth2";
   std::string token_path;            // default /<id>/token
   std::string authorize_path;        // default /<id>/authorize (the authorization code grant)
+  std::string revoke_path;           // default /<id>/revoke (token revocation, RFC 7009)
   std::string token_style = "form";  // "form" (RFC 6749) or "json" (a JSON body)
   std::string client_auth = "any";   // "basic", "post" or "any"
   int lifetime_s = 3600;

@@ -141,6 +141,11 @@ void redeem_code(const ProviderDescription &d, Emulator::State &state, std::map<
 void redeem_refresh_token(const ProviderDescription &d, Emulator::State &state,
                           std::map<std::string, std::string> &fields, const std::string &client_id,
                           httplib::Response &res);
+// RFC 7009 for the authorization code grant's tokens: a refresh token (or
+// an access token) of this client revokes its whole family; one unknown is
+// answered 200 all the same (§2.2). Counted as <id>.revoked.
+void revoke_token(const ProviderDescription &d, Emulator::State &state, std::map<std::string, std::string> &fields,
+                  const std::string &client_id, httplib::Response &res);
 void install_test_routes(httplib::Server &server, Emulator::State &state);
 
 }  // namespace credplug::emulator

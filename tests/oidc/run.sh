@@ -10,8 +10,9 @@
 #    authorization code grant with PKCE; curl is the browser), refresh tokens
 #    the server rotates on every use written back into the file, a stale copy
 #    presented once (the server's reuse detection revokes the grant: exit 8
-#    for both copies), connecting again, client_secret_basic with another
-#    header form, and a refused consent.
+#    for both copies), connecting again, disconnecting (the grant revoked at
+#    the server: exit 8 for the file and an old copy), client_secret_basic
+#    with another header form, and a refused consent.
 # Usage: run.sh BIN_DIR SOURCE_DIR EXAMPLE_PLUGIN_DIR NODE_DIR
 set -euo pipefail
 bin=$1 src=$2 examples=$3 node_dir=$4
@@ -122,7 +123,7 @@ connect() {  # connect FILE: the account connected, its refresh token in FILE
 }
 cat >"$work/jwt.json" <<JSON
 {"authorization_url": "$origin/auth", "token_url": "$origin/token", "userinfo_url": "$origin/me",
- "client_id": "app-jwt", "private_key": {"\$file": "$work/account.pem"}, "signing_alg": "EdDSA",
+ "revocation_url": "$origin/token/revocation", "client_id": "app-jwt", "private_key": {"\$file": "$work/account.pem"}, "signing_alg": "EdDSA",
  "scope": "openid offline_access", "authorization_params": {"prompt": "consent"}}
 JSON
 connect "$work/jwt.json"
@@ -142,6 +143,12 @@ expect_exit "the current file after the server revoked the grant" 8 "reauthoriz"
 grep -q "refresh token already used" "$work/server.log" || fail "the server did not see the reuse: $(cat "$work/server.log")"
 connect "$work/jwt.json"  # the person connects again: mended
 expect_token "auth after connecting again" auth oauth2 "$work/jwt.json"
+cp "$work/jwt.json" "$work/kept.json"
+out=$(credplug disconnect oauth2 "$work/jwt.json" 2>&1) || fail "disconnect: $out"
+grep -q "oauth2: disconnected" <<<"$out" || fail "disconnect: $out"
+grep -q '"\$state": {}' "$work/jwt.json" || fail "disconnect left state behind: $(cat "$work/jwt.json")"
+expect_exit "the file after disconnecting" 8 "disconnected" auth oauth2 "$work/jwt.json"
+expect_exit "a copy kept from before disconnecting" 8 "reauthoriz" auth oauth2 "$work/kept.json"
 
 cat >"$work/basic.json" <<JSON
 {"authorization_url": "$origin/auth", "token_url": "$origin/token", "userinfo_url": "$origin/me",
@@ -154,4 +161,4 @@ grep -q "X-Access-Token: <secret" <<<"$out" || fail "the header form was not fol
 ! grep -q "app-secret" <<<"$out" || fail "the client secret was printed"
 sed 's/"app-basic"/"refused-app"/' "$work/basic.json" >"$work/refused.json"
 expect_exit "a refused consent" 4 "access_denied" connect --wait 60 oauth2 "$work/refused.json"
-echo "oidc: OK (node-oidc-provider: private_key_jwt for the described provider ES256 with the token URL or the issuer as audience and the C example RS256 and EdDSA, in both isolation modes, a stranger's key refused; people's accounts with oauth2: connect with PKCE, two rotations written back, a stale copy's reuse revoking the grant (exit 8), connecting again, client_secret_basic with another header, a refused consent)"
+echo "oidc: OK (node-oidc-provider: private_key_jwt for the described provider ES256 with the token URL or the issuer as audience and the C example RS256 and EdDSA, in both isolation modes, a stranger's key refused; people's accounts with oauth2: connect with PKCE, two rotations written back, a stale copy's reuse revoking the grant (exit 8), connecting again, disconnecting (revoked at the server), client_secret_basic with another header, a refused consent)"

@@ -10,7 +10,8 @@
 // A client whose ID starts with "refused" has every consent refused. The
 // person's login and consent are approved at once (no pages): the rest is
 // node-oidc-provider's own, from single-use codes bound to the challenge to
-// refresh tokens rotated on every use, whose reuse revokes the whole grant.
+// refresh tokens rotated on every use, whose reuse revokes the whole grant,
+// and revocation (RFC 7009) at /token/revocation.
 // The port (any free one) is written to PORT_FILE once the server listens;
 // SIGTERM stops it.
 import https from 'node:https';
@@ -74,7 +75,7 @@ server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
   const provider = new Provider(`https://localhost:${port}`, {
     clients,
-    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
+    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false }, revocation: { enabled: true } },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     rotateRefreshToken: true,
     clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],

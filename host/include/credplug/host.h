@@ -351,6 +351,13 @@ int32_t credplug_credential_state(credplug_credential *credential, char **state_
 ** not an object or over the limits is CREDPLUG_HOST_ERR_INVALID_INPUT. */
 int32_t credplug_credential_set_state(credplug_credential *credential, const char *state_json, size_t len,
                                       char **errmsg);
+/* Disconnects the account (Credential::revoke): the plugin revokes at the
+** provider the grant the state holds, then the state becomes {} (handed to
+** on_state) and the cached token is dropped; token requests then fail with
+** CREDPLUG_HOST_ERR_REAUTHORIZE until credplug_credential_set_state(). A
+** plugin without revoke() is CREDPLUG_HOST_ERR_INVALID_INPUT; a failure at
+** the provider keeps the state (still connected). */
+int32_t credplug_credential_revoke(credplug_credential *credential, char **errmsg);
 
 /* A request to sign (credplug_credential_sign). Set struct_size =
 ** sizeof(credplug_request); fields added later read as absent. Strings are

@@ -261,6 +261,17 @@ class Credential {
   // not called for it), and ends a hold of needs_reauthorization: the next
   // headers() requests a token with it.
   void set_state(const SecretString &state);
+  // Disconnects the account (PluginInfo::disconnects_accounts): the plugin
+  // revokes at the provider the grant the state holds (RFC 7009), then the
+  // state becomes {} (handed to on_state), the cached token is dropped
+  // (fleet-wide too), and a Revoked event is raised. From then on token
+  // requests fail with ErrorKind::Reauthorize until set_state() gives it a
+  // new connection. Serialised with the credential's token requests. Throws
+  // Error: InvalidInput for a plugin without revoke(); the provider's or
+  // plugin's failure (the state is then kept: still connected); or
+  // StateNotSaved (revoked, but {} not persisted: kept in memory, saved
+  // again before the next call).
+  void revoke();
 
   const std::string &plugin_id() const;
   const std::string &label() const;  // OpenOptions::label; may be empty

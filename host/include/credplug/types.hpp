@@ -204,6 +204,7 @@ struct PluginInfo {
   bool has_refresh = false;               // renews through the provider's refresh operation
   bool signs_requests = false;            // has sign(): Credential::sign() (ABI minor 3)
   bool connects_accounts = false;         // has authorize(): Host::begin_authorization() (ABI minor 4)
+  bool disconnects_accounts = false;      // has revoke(): Credential::revoke() (ABI minor 5)
   uint32_t default_token_lifetime_s = 0;  // the plugin's, when tokens do not say; 0: none
   std::string isolation;                  // where its code runs: "process" or "in-process"
   // What its author should fix, one sentence each naming the field: a field
@@ -393,6 +394,7 @@ struct CredentialEvent {
     NeedsReauthorization,  // its grant is gone (revoked, expired, used twice): connect again
     Recovered,             // a token again after failures
     StateRotated,          // its state changed (a rotated refresh token), handed to the sink
+    Revoked,               // disconnected: its grant revoked at the provider (Credential::revoke)
   } type = Type::Failing;
   std::string plugin_id;
   std::string label;                            // OpenOptions::label; may be empty
@@ -401,11 +403,12 @@ struct CredentialEvent {
   std::string message;                          // redacted: never a secret
   int64_t unix_ms = 0;
 };
-// "failing", "rejected", "needs_reauthorization", "recovered", "state_rotated"
+// "failing", "rejected", "needs_reauthorization", "recovered", "state_rotated",
+// "revoked"
 const char *to_string(CredentialEvent::Type type);
 inline constexpr CredentialEvent::Type kCredentialEventTypes[] = {
-    CredentialEvent::Type::Failing, CredentialEvent::Type::Rejected, CredentialEvent::Type::NeedsReauthorization,
-    CredentialEvent::Type::Recovered, CredentialEvent::Type::StateRotated};
+    CredentialEvent::Type::Failing,   CredentialEvent::Type::Rejected,     CredentialEvent::Type::NeedsReauthorization,
+    CredentialEvent::Type::Recovered, CredentialEvent::Type::StateRotated, CredentialEvent::Type::Revoked};
 using EventSink = std::function<void(const CredentialEvent &event)>;
 
 struct TestResult {

@@ -1,5 +1,6 @@
-// authorize() on a credential's instance (plugin.h, minor 4): one call of
-// either step of the authorization code grant, serialised with the
+// Connecting and disconnecting a person's account on a credential's
+// instance: authorize() (plugin.h, minor 4), one call of either step of the
+// authorization code grant; revoke() (minor 5). Each is serialised with the
 // credential's token requests.
 #include "api/credential.hpp"
 
@@ -21,6 +22,29 @@ Credential::Impl::Authorized Credential::Impl::authorize(const credplug_authoriz
   if (rc != CREDPLUG_OK || !call.refused_output.empty()) raise(call, rc, "authorize");
   out.url = std::move(call.url);
   return out;
+}
+
+void Credential::revoke() {
+  if (!impl_->plugin->description().has_revoke)
+    throw Error(ErrorKind::InvalidInput,
+                "plugin '" + impl_->id + "' has no grant to revoke (it has no revoke(), plugin.h minor 5)");
+  Impl::Live &live = impl_->here();
+  {
+    std::lock_guard<std::mutex> one_at_a_time(live.token_mutex);
+    impl_->save_state();  // a state the sink refused before is the one revoked, and never lost
+    credplug_call call = impl_->make_call();
+    const std::shared_ptr<const SecretString> revoked = impl_->state_now();
+    call.state = revoked.get();
+    const int32_t rc = impl_->invoke(host::PluginOp::Revoke, call);
+    if (rc != CREDPLUG_OK || !call.refused_output.empty()) impl_->raise(call, rc, "revoke");
+    std::lock_guard<host::ForkGuardedMutex> lock(impl_->state_mutex);
+    impl_->state = std::make_shared<const SecretString>(std::string_view("{}"));
+    impl_->state_unsaved = static_cast<bool>(impl_->on_state);
+  }
+  invalidate();  // its tokens came from the grant just revoked
+  impl_->raise_event(CredentialEvent::Type::Revoked, CredentialState::NeedsReauthorization, std::nullopt,
+                     "disconnected: its grant was revoked at the provider; connect the account again to use it");
+  impl_->save_state();
 }
 
 }  // namespace credplug

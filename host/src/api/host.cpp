@@ -83,6 +83,8 @@ const char *to_string(CredentialEvent::Type type) {
       return "recovered";
     case CredentialEvent::Type::StateRotated:
       return "state_rotated";
+    case CredentialEvent::Type::Revoked:
+      return "revoked";
   }
   return "unknown";
 }
@@ -92,23 +94,12 @@ namespace {
 PluginInfo info_of(const host::PluginTransport &p) {
   const auto &d = p.description();
   const auto &fields = p.schema().address_fields();
-  return PluginInfo{d.id,
-                    d.display_name,
-                    d.version,
-                    d.path,
-                    d.abi_major,
-                    d.abi_minor,
-                    d.has_test,
-                    d.has_refresh,
-                    d.has_sign,
-                    d.has_authorize,
-                    d.default_token_lifetime_s,
-                    p.isolation(),
-                    p.schema().warnings(),
-                    p.schema().egress(),
-                    std::vector<std::string>(fields.begin(), fields.end()),
-                    d.namespaces,
-                    d.no_namespaces};
+  return PluginInfo{
+      d.id,          d.display_name,        d.version,           d.path,
+      d.abi_major,   d.abi_minor,           d.has_test,          d.has_refresh,
+      d.has_sign,    d.has_authorize,       d.has_revoke,        d.default_token_lifetime_s,
+      p.isolation(), p.schema().warnings(), p.schema().egress(), std::vector<std::string>(fields.begin(), fields.end()),
+      d.namespaces,  d.no_namespaces};
 }
 
 // The schema's verdict, with `also_secret` masked in its messages.

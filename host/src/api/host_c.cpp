@@ -472,6 +472,14 @@ int32_t credplug_credential_set_state(credplug_credential *credential, const cha
   });
 }
 
+int32_t credplug_credential_revoke(credplug_credential *credential, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (credential == nullptr) return misuse(errmsg, "credplug_credential_revoke: `credential` is NULL");
+    credential->credential->revoke();
+    return CREDPLUG_HOST_OK;
+  });
+}
+
 int32_t credplug_credential_sign(credplug_credential *credential, const credplug_request *request,
                                  credplug_signed **out, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {

@@ -116,6 +116,7 @@ class DescribedTransport final : public PluginTransport {
                     true,  // an instance is read-only after create(): calls may overlap
                     !d_.auth.query.empty(),
                     false,  // connects no person's account
+                    false,  // so revokes none
                     d_.auth.default_lifetime_s,
                     false,
                     "a described provider runs no plugin code: the host interprets its description",
@@ -161,6 +162,7 @@ class DescribedTransport final : public PluginTransport {
         case PluginOp::Sign:
           return c.query(d_.auth.query, value(inst.credential, d_.auth.value, "auth.value").view(), true);
         case PluginOp::Authorize:
+        case PluginOp::Revoke:
           kit::fail(CREDPLUG_ERR_PLUGIN, "a described provider connects no person's account");
       }
     });

@@ -27,7 +27,8 @@ size_t descriptor_layout_size(uint32_t minor) {
   if (minor <= 2)
     return offsetof(credplug_plugin, default_token_lifetime_s) + sizeof(credplug_plugin::default_token_lifetime_s);
   if (minor == 3) return offsetof(credplug_plugin, sign) + sizeof(credplug_plugin::sign);
-  return sizeof(credplug_plugin);  // minor 4, this header's
+  if (minor == 4) return offsetof(credplug_plugin, authorize) + sizeof(credplug_plugin::authorize);
+  return sizeof(credplug_plugin);  // minor 5, this header's
 }
 
 // Checks the descriptor's required fields; returns an empty string when fine.
@@ -123,6 +124,7 @@ OpenedPlugin open_plugin(const std::string &path) {
   out.default_token_lifetime_s = READABLE(default_token_lifetime_s) ? d->default_token_lifetime_s : 0;
   out.sign = READABLE(sign) ? d->sign : nullptr;
   out.authorize = READABLE(authorize) ? d->authorize : nullptr;
+  out.revoke = READABLE(revoke) ? d->revoke : nullptr;
 #undef READABLE
   out.concurrent_instance = (d->capabilities & CREDPLUG_CAP_CONCURRENT_INSTANCE) != 0;
   return out;

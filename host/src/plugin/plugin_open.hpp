@@ -33,6 +33,7 @@ struct OpenedPlugin {
   uint32_t default_token_lifetime_s = 0;                     // minor 1; 0: unknown
   decltype(credplug_plugin::sign) sign = nullptr;            // minor 3
   decltype(credplug_plugin::authorize) authorize = nullptr;  // minor 4
+  decltype(credplug_plugin::revoke) revoke = nullptr;        // minor 5
   bool concurrent_instance = false;
 };
 

@@ -30,7 +30,8 @@
 namespace credplug::runner {
 
 // 3: Call frames carry the credential's state; OutState (ABI minor 4).
-constexpr uint32_t kProtocolVersion = 3;
+// 4: Op::Revoke, kHasRevoke (ABI minor 5).
+constexpr uint32_t kProtocolVersion = 4;
 constexpr std::string_view kMagic = "credplug-runner";
 // Larger than any legitimate frame: a response body is capped by the host's
 // max_response_bytes, an output by plugin.h's limits.
@@ -63,11 +64,20 @@ enum class Msg : uint8_t {
   HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body
 };
 
-enum class Op : uint8_t { Create = 1, Authenticate = 2, Test = 3, Refresh = 4, Destroy = 5, Sign = 6, Authorize = 7 };
+enum class Op : uint8_t {
+  Create = 1,
+  Authenticate = 2,
+  Test = 3,
+  Refresh = 4,
+  Destroy = 5,
+  Sign = 6,
+  Authorize = 7,
+  Revoke = 8,
+};
 
 // Loaded flags.
 constexpr uint32_t kHasTest = 0x1, kHasRefresh = 0x2, kHasDestroy = 0x4, kConcurrentInstance = 0x8, kHasSign = 0x10,
-                   kHasAuthorize = 0x20;
+                   kHasAuthorize = 0x20, kHasRevoke = 0x40;
 
 class ProtocolError : public std::runtime_error {
  public:

@@ -24,6 +24,8 @@ const char *op_name(PluginOp op) {
       return "sign";
     case PluginOp::Authorize:
       return "authorize";
+    case PluginOp::Revoke:
+      return "revoke";
   }
   return "call";
 }
@@ -59,6 +61,7 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
                     opened.concurrent_instance,
                     opened.sign != nullptr,
                     opened.authorize != nullptr,
+                    opened.revoke != nullptr,
                     opened.default_token_lifetime_s,
                     false,
                     "in-process isolation runs plugin code in this process, behind no wall",
@@ -101,6 +104,8 @@ class InProcessTransport final : public PluginTransport, public std::enable_shar
       case PluginOp::Authorize:
         return opened_.authorize && call.authorization ? opened_.authorize(inst, &call, call.authorization)
                                                        : CREDPLUG_ERR_PLUGIN;
+      case PluginOp::Revoke:
+        return opened_.revoke ? opened_.revoke(inst, &call) : CREDPLUG_ERR_PLUGIN;
     }
     return CREDPLUG_ERR_PLUGIN;
   }

@@ -28,6 +28,7 @@ struct PluginDescription {
   bool has_test = false, has_refresh = false, concurrent_instance = false;
   bool has_sign = false;                  // signs each request (minor 3)
   bool has_authorize = false;             // connects a person's account (minor 4)
+  bool has_revoke = false;                // disconnects it at the provider (minor 5)
   uint32_t default_token_lifetime_s = 0;  // 0: the plugin does not say
   // The runner's second wall (docs/SANDBOX.md, "Namespaces"): entered, or
   // why not ("" in-process, where no wall stands).
@@ -38,7 +39,7 @@ struct PluginDescription {
 
 // Sign: the request is the call's `signing`; Authorize: the call's
 // `authorization`.
-enum class PluginOp { Authenticate, Test, Refresh, Sign, Authorize };
+enum class PluginOp { Authenticate, Test, Refresh, Sign, Authorize, Revoke };
 
 const char *op_name(PluginOp op);  // "authenticate", ...
 

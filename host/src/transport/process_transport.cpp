@@ -242,6 +242,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
                       : op == PluginOp::Test       ? runner::Op::Test
                       : op == PluginOp::Refresh    ? runner::Op::Refresh
                       : op == PluginOp::Authorize  ? runner::Op::Authorize
+                      : op == PluginOp::Revoke     ? runner::Op::Revoke
                                                    : runner::Op::Sign;
     std::string request;
     if (op == PluginOp::Sign) {

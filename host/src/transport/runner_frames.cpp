@@ -169,6 +169,7 @@ PluginDescription parse_loaded(const runner::Frame &frame, const std::string &pa
   p.has_refresh = flags & runner::kHasRefresh;
   p.has_sign = flags & runner::kHasSign;
   p.has_authorize = flags & runner::kHasAuthorize;
+  p.has_revoke = flags & runner::kHasRevoke;
   p.concurrent_instance = flags & runner::kConcurrentInstance;
   return p;
 }

@@ -82,12 +82,14 @@ extern "C" {
 **       out_url; credplug_plugin gains authorize() (the authorization code
 **       grant with PKCE, credplug_authorization); CREDPLUG_ERR_REAUTHORIZE
 **       (the user must connect the account again).
-** A plugin built against an older minor keeps loading: tests/abi/minor0/,
-** minor1/, minor2/ and minor3/ hold those headers, frozen, and a plugin built against
-** each. A plugin that calls a newer helper requires that minor: it answers
+**   5 — credplug_plugin gains revoke() (disconnecting an account: its grant
+**       revoked at the provider, RFC 7009).
+** A plugin built against an older minor keeps loading: tests/abi/minor0/
+** ... minor4/ hold those headers, frozen, and a plugin built against each. A plugin that calls a newer helper requires
+*that minor: it answers
 ** credplug_get_interface() with CREDPLUG_ERR_INCOMPATIBLE and the minor it
 ** needs when host_minor_max is lower (the host then names both versions). */
-#define CREDPLUG_ABI_MINOR 4
+#define CREDPLUG_ABI_MINOR 5
 
 /* True when a struct of the given size contains FIELD in full. */
 #define CREDPLUG_HAS_FIELD(ptr, type, field) \
@@ -569,6 +571,17 @@ typedef struct credplug_plugin {
   ** instance made for it. CREDPLUG_OK, or an error after set_error(). */
   int32_t (*authorize)(credplug_instance *inst, credplug_call *call, const credplug_authorization *auth);
   /* --- end of minor 4 --- */
+
+  /* Minor 5 (optional; NULL: nothing to revoke). Disconnect the account:
+  ** revoke at the provider the grant the call's state() holds (RFC 7009:
+  ** the refresh token, which ends its access tokens with it), so that
+  ** nobody holding a copy of the state can use it again. The host then
+  ** empties the state itself: output none. A token the provider no longer
+  ** knows counts as revoked (RFC 7009 §2.2 answers 200). CREDPLUG_OK, or
+  ** an error after set_error() (the state is then kept, and the account
+  ** stays connected). Same concurrency rules as authenticate(). */
+  int32_t (*revoke)(credplug_instance *inst, credplug_call *call);
+  /* --- end of minor 5 --- */
 } credplug_plugin;
 
 /* ------------------------------------------------------------------------ */

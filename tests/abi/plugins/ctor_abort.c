@@ -24,6 +24,7 @@ static const credplug_plugin descriptor = {sizeof(credplug_plugin),
                                            NULL,
                                            0,
                                            NULL,
+                                           NULL,
                                            NULL};
 
 ABI_ENTRY(descriptor)

@@ -10,6 +10,7 @@ static const credplug_plugin descriptor = {
     ABI_SCHEMA,  0,           abi_init,
     NULL,        abi_create,  abi_authenticate,
     NULL,        NULL,        (int32_t(*)(credplug_instance *, credplug_call *))1,
-    1111638594u, NULL,        NULL};
+    1111638594u, NULL,        NULL,
+    NULL};
 
 ABI_ENTRY(descriptor)

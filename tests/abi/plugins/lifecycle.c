@@ -48,6 +48,7 @@ static const credplug_plugin descriptor = {offsetof(credplug_plugin, refresh),
                                            NULL,
                                            0,
                                            NULL,
+                                           NULL,
                                            NULL};
 
 ABI_ENTRY(descriptor)

@@ -8,6 +8,6 @@ static const credplug_plugin descriptor = {offsetof(credplug_plugin, test), 1, 0
                                            /* beyond struct_size: garbage the host must never call */
                                            (int32_t (*)(credplug_instance *, credplug_call *))1,
                                            (void (*)(credplug_instance *))1,
-                                           (int32_t(*)(credplug_instance *, credplug_call *))1, 1, NULL, NULL};
+                                           (int32_t(*)(credplug_instance *, credplug_call *))1, 1, NULL, NULL, NULL};
 
 ABI_ENTRY(descriptor)

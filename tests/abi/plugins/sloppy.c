@@ -60,6 +60,7 @@ static const credplug_plugin descriptor = {
     NULL,
     0,
     NULL,
+    NULL,
     NULL};
 
 ABI_ENTRY(descriptor)

@@ -4,8 +4,20 @@
 ** "misuse" makes it break a rule on purpose: "array" (state that is not an
 ** object), "huge" (over 64 KiB), "deep" (nested past the limit), "in_test"
 ** (out_state() in test()), "then_fail" (new state, then the call fails),
-** "reauthorize" (CREDPLUG_ERR_REAUTHORIZE). */
+** "reauthorize" (CREDPLUG_ERR_REAUTHORIZE). revoke() (minor 5) wants a
+** state to revoke; "revoke_fails" makes it fail, "in_revoke" outputs state
+** there (refused). Built against the frozen minor-4 header too
+** (FROZEN_MINOR4, id "minor4"): then it has no revoke(). */
 #include <credplug/plugin.h>
+
+#ifdef FROZEN_MINOR4
+#if CREDPLUG_ABI_MINOR != 4
+#error "FROZEN_MINOR4: build against the frozen minor-4 header"
+#endif
+#define PLUGIN_ID "minor4"
+#else
+#define PLUGIN_ID "state-counter"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,12 +102,28 @@ static int32_t sc_test(credplug_instance *inst, credplug_call *call) {
   return CREDPLUG_OK;
 }
 
+#if CREDPLUG_ABI_MINOR >= 5
+static int32_t sc_revoke(credplug_instance *inst, credplug_call *call) {
+  const counter_instance *c = (const counter_instance *)(void *)inst;
+  if (host->state(call, NULL) == NULL) {
+    host->set_error(call, CREDPLUG_ERR_INVALID_CONFIG, "there is no state to revoke");
+    return CREDPLUG_ERR_INVALID_CONFIG;
+  }
+  if (strcmp(c->misuse, "revoke_fails") == 0) {
+    host->set_error(call, CREDPLUG_ERR_PROVIDER, "the revocation endpoint answered 503");
+    return CREDPLUG_ERR_PROVIDER;
+  }
+  if (strcmp(c->misuse, "in_revoke") == 0) out_state_text(call, "{\"n\": 100}");
+  return CREDPLUG_OK;
+}
+#endif
+
 static void sc_destroy(credplug_instance *inst) { free(inst); }
 
 static const credplug_plugin descriptor = {sizeof(credplug_plugin),
                                            CREDPLUG_ABI_MAJOR,
                                            CREDPLUG_ABI_MINOR,
-                                           "state-counter",
+                                           PLUGIN_ID,
                                            "Counts in its state",
                                            "1.0.0",
                                            "{\"type\":\"object\","
@@ -110,7 +138,12 @@ static const credplug_plugin descriptor = {sizeof(credplug_plugin),
                                            NULL,
                                            3600,
                                            NULL,
-                                           NULL};
+                                           NULL
+#if CREDPLUG_ABI_MINOR >= 5
+                                           ,
+                                           sc_revoke
+#endif
+};
 
 CREDPLUG_EXPORT int32_t credplug_get_interface(const char *name, uint32_t major, uint32_t host_minor_max,
                                                credplug_interface_answer *answer) {

@@ -146,6 +146,29 @@ struct AuthorizationCodeRequest {
 };
 Token request_authorization_code(Call &call, const AuthorizationCodeRequest &request);
 
+// Token revocation (RFC 7009), Provider::revoke(): POSTs the token (a
+// refresh token revokes its whole grant) to the revocation endpoint, the
+// client authenticated as in RefreshTokenRequest (a private_key_jwt
+// assertion's audience: assertion_audience, else token_url). 200 is
+// success, also for a token the provider no longer knows (RFC 7009 §2.2).
+// Throws Failure: REJECTED for invalid_client, 401 or 403; INVALID_CONFIG
+// for unsupported_token_type or a 404 URL; PROVIDER for anything else
+// (503 among them: try again later); NETWORK when nothing arrived.
+struct RevocationRequest {
+  std::string revocation_url;
+  std::string token_url;
+  std::string client_id;
+  SecretString client_secret;
+  ClientAuth client_auth = ClientAuth::Post;
+  const SigningKey *assertion_key = nullptr;
+  std::string key_id;
+  std::string assertion_audience;
+  SecretString token;
+  std::string token_type_hint = "refresh_token";  // sent when not empty
+  std::string endpoint_name = "revocation endpoint";
+};
+void revoke_token(Call &call, const RevocationRequest &request);
+
 // The parsing half, for providers whose request differs (query-string or
 // JSON token requests): the response's status, body and Retry-After, and
 // the token (with a refresh_token, if sent) declared secret to the host at

@@ -58,6 +58,10 @@ class Provider {
   virtual void authorize(Call &, const credplug_authorization &) {
     fail(CREDPLUG_ERR_PLUGIN, "this provider connects no person's account");
   }
+  // Disconnecting the account (plugin.h, revoke()): revoke at the provider
+  // the grant call.state() holds; the host empties the state after.
+  // Exported only when a provider overrides this; require minor 5.
+  virtual void revoke(Call &) { fail(CREDPLUG_ERR_PLUGIN, "this provider has nothing to revoke"); }
 };
 
 namespace detail {
@@ -136,6 +140,11 @@ inline int32_t authorize(credplug_instance *inst, credplug_call *call, const cre
   return guarded(call, [&](Call &c) { provider(inst)->authorize(c, *auth); });
 }
 
+inline int32_t revoke(credplug_instance *inst, credplug_call *call) noexcept {
+  if (inst == nullptr) return CREDPLUG_ERR_PLUGIN;
+  return guarded(call, [&](Call &c) { provider(inst)->revoke(c); });
+}
+
 inline void destroy(credplug_instance *inst) noexcept { delete provider(inst); }
 
 // The refresh hook when P overrides Provider::refresh, else NULL.
@@ -156,6 +165,12 @@ constexpr decltype(credplug_plugin::authorize) authorize_hook() {
   return std::is_same_v<decltype(&P::authorize), void (Provider::*)(Call &, const credplug_authorization &)>
              ? nullptr
              : &authorize;
+}
+
+// The revoke hook when P overrides Provider::revoke, else NULL.
+template <class P>
+constexpr decltype(credplug_plugin::revoke) revoke_hook() {
+  return std::is_same_v<decltype(&P::revoke), void (Provider::*)(Call &)> ? nullptr : &revoke;
 }
 
 // P::kDefaultTokenLifetimeSeconds when P declares it, else 0 (unknown).
@@ -185,7 +200,8 @@ constexpr credplug_plugin make_descriptor(const char *id, const char *display_na
                          refresh_hook<P>(),
                          default_lifetime<P>::value,
                          sign_hook<P>(),
-                         authorize_hook<P>()};
+                         authorize_hook<P>(),
+                         revoke_hook<P>()};
 }
 
 }  // namespace detail
