@@ -55,12 +55,7 @@ class OAuth2 final : public Provider {
   void authenticate(Call &call) override {
     oauth2::RefreshTokenRequest request;
     request.token_url = token_url_;
-    request.client_id = client_id_;
-    request.client_secret = client_secret_;
-    request.client_auth = client_auth_;
-    request.assertion_key = assertion_key_ ? &*assertion_key_ : nullptr;
-    request.key_id = key_id_;
-    request.assertion_audience = assertion_audience_;
+    as_client(request);
     request.scope = scope_;
     request.refresh_token = refresh_token(call);
     request.endpoint_name = "token endpoint";
@@ -88,12 +83,7 @@ class OAuth2 final : public Provider {
     }
     oauth2::AuthorizationCodeRequest request;
     request.token_url = token_url_;
-    request.client_id = client_id_;
-    request.client_secret = client_secret_;
-    request.client_auth = client_auth_;
-    request.assertion_key = assertion_key_ ? &*assertion_key_ : nullptr;
-    request.key_id = key_id_;
-    request.assertion_audience = assertion_audience_;
+    as_client(request);
     request.code = SecretString(std::string_view(auth.code));
     request.redirect_uri = auth.redirect_uri;
     request.code_verifier = SecretString(std::string_view(auth.code_verifier ? auth.code_verifier : ""));
@@ -116,12 +106,7 @@ class OAuth2 final : public Provider {
     oauth2::RevocationRequest request;
     request.revocation_url = revocation_url_;
     request.token_url = token_url_;
-    request.client_id = client_id_;
-    request.client_secret = client_secret_;
-    request.client_auth = client_auth_;
-    request.assertion_key = assertion_key_ ? &*assertion_key_ : nullptr;
-    request.key_id = key_id_;
-    request.assertion_audience = assertion_audience_;
+    as_client(request);
     request.token = refresh_token(call);
     oauth2::revoke_token(call, request);
   }
@@ -144,6 +129,17 @@ class OAuth2 final : public Provider {
   }
 
  private:
+  // The client's authentication, the same in every request to the provider.
+  template <class Request>
+  void as_client(Request &request) const {
+    request.client_id = client_id_;
+    request.client_secret = client_secret_;
+    request.client_auth = client_auth_;
+    request.assertion_key = assertion_key_ ? &*assertion_key_ : nullptr;
+    request.key_id = key_id_;
+    request.assertion_audience = assertion_audience_;
+  }
+
   // private_key_jwt (RFC 7523 §2.2): the client's key, parsed once.
   void load_assertion_key(const JsonDocument &credential) {
     auto text = credential.string("private_key");
