@@ -16,7 +16,7 @@
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
 
-#include "net/https_client.hpp"
+#include "support/emulator_account.hpp"
 
 #include <credplug/kit/crypto.hpp>
 #include <credplug/kit/encoding.hpp>
@@ -102,37 +102,6 @@ int worker(char **argv) {
   return 0;
 }
 
-// A person's consent, played: the first refresh token of a new grant.
-std::string connect_account(BenchEnv &env, host::HttpsClient &http) {
-  const std::string verifier = kit::random_id(32);
-  const auto digest = kit::sha256(verifier);
-  const std::string challenge =
-      kit::base64url_encode(std::string_view(reinterpret_cast<const char *>(digest.data()), digest.size()));
-  host::HttpRequestSpec authorize;
-  authorize.url = env.emu->origin() + "/oauth/authorize?response_type=code&client_id=" + kApp +
-                  "&redirect_uri=" + kit::url_encode(kRedirect) + "&state=s&code_challenge=" + challenge +
-                  "&code_challenge_method=S256";
-  auto answer = http.send(authorize);
-  std::string location;
-  for (const auto &[name, value] : answer.headers)
-    if (name == "Location" || name == "location") location = value;
-  const size_t at = location.find("code=");
-  require(at != std::string::npos, "the emulator gave no code");
-  const std::string code = location.substr(at + 5, location.find('&', at) - at - 5);
-  host::HttpRequestSpec redeem;
-  redeem.method = "POST";
-  redeem.url = env.emu->origin() + "/oauth/token";
-  redeem.headers.emplace_back("Content-Type", kit::SecretString(std::string_view("application/x-www-form-urlencoded")));
-  redeem.body =
-      kit::SecretString("grant_type=authorization_code&client_id=" + kApp + "&client_secret=" + kSecret +
-                        "&code=" + code + "&redirect_uri=" + kit::url_encode(kRedirect) + "&code_verifier=" + verifier);
-  auto tokens = http.send(redeem);
-  auto doc = kit::JsonDocument::parse_object(tokens.body.view());
-  std::string refresh = doc ? doc->string("refresh_token").value_or("") : "";
-  require(!refresh.empty(), "the emulator redeemed no code");
-  return refresh;
-}
-
 struct Run {
   int redemptions = 0, reuse = 0;
   long calls = 0, errors = 0, saves = 0;
@@ -197,11 +166,12 @@ int main(int argc, char **argv) {
   const int ms = lifetimes * lifetime_s * 1000;
   // Each run starts from grants of its own: a grant the baseline rotated is
   // not the fleet's to redeem again.
-  host::HttpsClient http(host::HttpOptions{env.pki.ca_cert});
+  const testing::EmulatorAccount account{env.emu->port(), env.pki.ca_cert, kApp, kSecret, kRedirect};
   auto grants = [&](const std::string &name) {
     std::string file = env.dir + "/" + name + ".states";
     std::ofstream out(file);
-    for (int i = 0; i < credentials; ++i) out << R"({"refresh_token":")" << connect_account(env, http) << "\"}\n";
+    for (int i = 0; i < credentials; ++i)
+      out << R"({"refresh_token":")" << testing::connect_emulator_account(account) << "\"}\n";
     return file;
   };
   std::printf(

@@ -8,6 +8,7 @@
 #include "fixture.hpp"
 
 #include "net/https_client.hpp"
+#include "support/emulator_account.hpp"
 #include "support/redis_server.hpp"
 
 #include <credplug/host_json.hpp>
@@ -52,35 +53,7 @@ std::string json_member(std::string_view json, const std::string &pointer) {
 // redeemed with PKCE. Returns the first refresh token of a new family.
 std::string connect_account() {
   auto &env = E2E::get();
-  host::HttpsClient http(host::HttpOptions{env.pki.ca_cert});
-  const std::string verifier = "verifier-" + std::string(50, 'w');
-  const auto digest = kit::sha256(verifier);
-  const std::string challenge =
-      kit::base64url_encode(std::string_view(reinterpret_cast<const char *>(digest.data()), digest.size()));
-  host::HttpRequestSpec authorize;
-  authorize.url = env.emu->origin() + "/oauth/authorize?response_type=code&client_id=" + kApp +
-                  "&redirect_uri=" + kit::url_encode(kRedirect) + "&state=s&code_challenge=" + challenge +
-                  "&code_challenge_method=S256";
-  auto answer = http.send(authorize);
-  REQUIRE(answer.status == 302);
-  std::string location;
-  for (const auto &[name, value] : answer.headers)
-    if (strcasecmp(name.c_str(), "Location") == 0) location = value;
-  const size_t at = location.find("code=");
-  REQUIRE(at != std::string::npos);
-  const std::string code = location.substr(at + 5, location.find('&', at) - at - 5);
-  host::HttpRequestSpec redeem;
-  redeem.method = "POST";
-  redeem.url = env.emu->origin() + "/oauth/token";
-  redeem.headers.emplace_back("Content-Type", kit::SecretString(std::string_view("application/x-www-form-urlencoded")));
-  redeem.body =
-      kit::SecretString("grant_type=authorization_code&client_id=" + kApp + "&client_secret=" + kAppSecret +
-                        "&code=" + code + "&redirect_uri=" + kit::url_encode(kRedirect) + "&code_verifier=" + verifier);
-  auto tokens = http.send(redeem);
-  REQUIRE(tokens.status == 200);
-  std::string refresh = json_member(tokens.body.view(), "refresh_token");
-  REQUIRE_FALSE(refresh.empty());
-  return refresh;
+  return connect_emulator_account({env.emu->port(), env.pki.ca_cert, kApp, kAppSecret, kRedirect});
 }
 
 // The credential without its state; the client secret by reference.
