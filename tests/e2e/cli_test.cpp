@@ -48,6 +48,16 @@ TEST_CASE("plugins: lists ainua from the default directory beside the binary") {
   CHECK(facts["nexla"] == std::make_pair(true, 3600u));
   CHECK(facts["ainua"] == std::make_pair(false, 300u));
   CHECK(facts["opencrvs"] == std::make_pair(false, 600u));
+  // What each can do beyond a token: sign requests (minor 3), connect and
+  // disconnect a person's account (minors 4 and 5).
+  std::map<std::string, std::string> can;
+  for (const auto &p : json["plugins"].GetArray())
+    can[p["id"].GetString()] = std::string(p["signs_requests"].GetBool() ? "s" : "-") +
+                               (p["connects_accounts"].GetBool() ? "c" : "-") +
+                               (p["disconnects_accounts"].GetBool() ? "d" : "-");
+  CHECK(can["oauth2"] == "-cd");
+  CHECK(can["aws"] == "s--");
+  CHECK(can["ainua"] == "---");
 }
 
 TEST_CASE("schema: prints the credential schema with the secret marked writeOnly") {

@@ -107,6 +107,9 @@ std::string plugins_json(const std::vector<PluginInfo> &plugins, const std::vect
       w.Key("abi"), str(w, std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor));
       w.Key("has_test"), w.Bool(p.has_test);
       w.Key("has_refresh"), w.Bool(p.has_refresh);
+      w.Key("signs_requests"), w.Bool(p.signs_requests);
+      w.Key("connects_accounts"), w.Bool(p.connects_accounts);
+      w.Key("disconnects_accounts"), w.Bool(p.disconnects_accounts);
       w.Key("default_token_lifetime_s"), w.Uint(p.default_token_lifetime_s);
       w.Key("isolation"), str(w, p.isolation);
       w.Key("namespaces"), w.Bool(p.namespaces);
