@@ -97,8 +97,13 @@ int worker(char **argv) {
   for (auto &s : samples) all.insert(all.end(), s.begin(), s.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0 : all[size_t(p * double(all.size() - 1))]; };
-  std::printf("{\"calls\":%ld,\"errors\":%ld,\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"saves\":%ld}\n", calls.load(),
-              errors.load(), pct(0.5), pct(0.99), saves.load());
+  const MetricsSnapshot m = host.metrics();
+  std::printf(
+      "{\"calls\":%ld,\"errors\":%ld,\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"saves\":%ld,\"waits\":%llu,\"wait_ms\":%.1f,"
+      "\"lease_waits\":%llu,\"lease_wait_ms\":%.1f,\"l2_hits\":%llu}\n",
+      calls.load(), errors.load(), pct(0.5), pct(0.99), saves.load(), (unsigned long long)m.waits,
+      m.wait_duration.sum_ms, (unsigned long long)m.lease_waits, m.lease_wait_duration.sum_ms,
+      (unsigned long long)m.l2_hits);
   return 0;
 }
 
@@ -106,6 +111,10 @@ struct Run {
   int redemptions = 0, reuse = 0;
   long calls = 0, errors = 0, saves = 0;
   double p50_ns = 0, p99_ns = 0;
+  // Callers that waited for a token request under way (theirs or the
+  // fleet's), waits for another process's redemption, tokens taken from it.
+  long waits = 0, lease_waits = 0, l2_hits = 0;
+  double wait_ms = 0, lease_wait_ms = 0;
 };
 
 Run run(BenchEnv &env, const std::string &self, const std::string &redis_url, const std::string &key_file,
@@ -136,6 +145,11 @@ Run run(BenchEnv &env, const std::string &self, const std::string &redis_url, co
     r.calls += long(doc->integer("calls").value_or(0));
     r.errors += long(doc->integer("errors").value_or(0));
     r.saves += long(doc->integer("saves").value_or(0));
+    r.waits += long(doc->integer("waits").value_or(0));
+    r.lease_waits += long(doc->integer("lease_waits").value_or(0));
+    r.l2_hits += long(doc->integer("l2_hits").value_or(0));
+    r.wait_ms += doc->number("wait_ms").value_or(0);
+    r.lease_wait_ms += doc->number("lease_wait_ms").value_or(0);
     p50.push_back(std::stod(doc->raw("p50_ns").value_or("0")));
     p99.push_back(std::stod(doc->raw("p99_ns").value_or("0")));
   }
@@ -193,6 +207,12 @@ int main(int argc, char **argv) {
               alone.p50_ns, alone.p99_ns, procs, fleet.p50_ns, fleet.p99_ns, fleet.calls);
   std::printf("10c. states handed to sinks   one process: %ld   %d processes: %ld (every redemption's, at least: %s)\n",
               alone.saves, procs, fleet.saves, fleet.saves >= fleet.redemptions ? "met" : "MISSED");
+  auto mean = [](double sum, long n) { return n > 0 ? sum / double(n) : 0.0; };
+  std::printf(
+      "10d. waits   one process: %ld callers waited for a token request (mean %.2f ms)   %d processes: %ld callers "
+      "(mean %.2f ms); %ld waits for another process's redemption (mean %.2f ms); %ld tokens taken from the fleet\n",
+      alone.waits, mean(alone.wait_ms, alone.waits), procs, fleet.waits, mean(fleet.wait_ms, fleet.waits),
+      fleet.lease_waits, mean(fleet.lease_wait_ms, fleet.lease_waits), fleet.l2_hits);
   require(fleet.saves >= fleet.redemptions, "a rotated state reached no sink");
   return failures() == 0 ? 0 : 1;
 }
