@@ -85,8 +85,8 @@ extern "C" {
 **   5 — credplug_plugin gains revoke() (disconnecting an account: its grant
 **       revoked at the provider, RFC 7009).
 ** A plugin built against an older minor keeps loading: tests/abi/minor0/
-** ... minor4/ hold those headers, frozen, and a plugin built against each. A plugin that calls a newer helper requires
-*that minor: it answers
+** ... minor4/ hold those headers, frozen, and a plugin built against each.
+** A plugin that calls a newer helper requires that minor: it answers
 ** credplug_get_interface() with CREDPLUG_ERR_INCOMPATIBLE and the minor it
 ** needs when host_minor_max is lower (the host then names both versions). */
 #define CREDPLUG_ABI_MINOR 5
