@@ -203,8 +203,9 @@ int run(const std::string &command, Options &o) {
     return kExitOk;
   }
   if (command == "test" && host.metrics().shared_cache)
-    std::cerr << "credplug: note: test asks the provider for a new token, to prove the credential works now; it "
-                 "neither takes nor shares the fleet's token (auth does)\n";
+    std::cerr << "credplug: note: test asks the provider for a new token, to prove the credential works now, "
+                 "never the fleet's (auth takes that); one whose refresh token rotates redeems it under the "
+                 "fleet's lease\n";
   if (command == "test") {
     std::error_code ec;
     if (o.files.size() > 1 || std::filesystem::is_directory(o.files[0], ec)) {
