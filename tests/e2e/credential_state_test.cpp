@@ -493,6 +493,42 @@ TEST_CASE("credential state: begin in one Host, complete in another with the sam
   CHECK_THROWS_AS(web.begin_authorization("ainua", env.ainua_credential(), redirect), Error);
 }
 
+TEST_CASE("credential state: begin in one process, complete in another (the C API), with the same key file") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  const std::string key_file = env.write_new("step-key", std::string(64, 'd') + "\n");
+  const std::string credential = env.write_new("step-credential", inline_connectable());
+  const std::string redirect = "https://platform.example/oauth/callback";
+  auto step = [&](std::vector<std::string> args, const std::string &key) {
+    args.insert(args.begin() + 1, {CREDPLUG_PLUGIN_DIR, env.pki.ca_cert, key});
+    args.insert(args.begin(), CREDPLUG_AUTHORIZATION_STEP);
+    return run_process(args);
+  };
+  const ProcessResult begun = step({"begin", "oauth2", credential, redirect}, key_file);
+  REQUIRE(begun.exit_code == 0);
+  const size_t newline = begun.out.find('\n');
+  const std::string url = begun.out.substr(0, newline);
+  const std::string pending = begun.out.substr(newline + 1, begun.out.find('\n', newline + 1) - newline - 1);
+  CHECK_FALSE(contains(pending, kAppSecret));
+  const std::string location = approve(url);
+  // Another process without the key cannot open it.
+  const std::string other_key = env.write_new("step-other-key", std::string(64, 'e') + "\n");
+  const ProcessResult stranger = step({"complete", pending, location}, other_key);
+  CHECK(stranger.exit_code == 3);
+  CHECK(contains(stranger.err, "not one this Host can open"));
+  // The process with it completes: the state it prints is a live grant.
+  const ProcessResult completed = step({"complete", pending, location}, key_file);
+  CAPTURE(completed.err);
+  REQUIRE(completed.exit_code == 0);
+  const std::string state = completed.out.substr(0, completed.out.find('\n'));
+  CHECK_FALSE(json_member(state, "refresh_token").empty());
+  Host host(env.host_options());
+  OpenOptions opened;
+  opened.state = SecretString(state);
+  CHECK_NOTHROW(host.open("oauth2", inline_connectable(), opened)->headers());
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}
+
 TEST_CASE("credential state: oauth2's extra authorization parameters reach the URL; its mistakes are named") {
   auto &env = E2E::get();
   fresh_emulator();
