@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static int fail(int32_t rc, char *err) {
+/* Says why, and releases everything (a leak checker watches these runs). */
+static int fail(int32_t rc, char *err, credplug_host *host) {
   fprintf(stderr, "authorization_step: %s\n", err ? err : credplug_status_name(rc));
   credplug_free(err);
+  credplug_host_free(host);
   return (int)rc;
 }
 
@@ -42,19 +44,19 @@ int main(int argc, char **argv) {
   o.use_default_dir = CREDPLUG_OFF;
   o.ca_file = argv[3];
   o.authorization_key_file = argv[4];
-  if ((rc = credplug_host_new(&o, &host, &err)) != CREDPLUG_HOST_OK) return fail(rc, err);
+  if ((rc = credplug_host_new(&o, &host, &err)) != CREDPLUG_HOST_OK) return fail(rc, err, host);
   if (begin) {
     f = fopen(argv[6], "rb");
-    if (f == NULL) return 2;
+    if (f == NULL) return fail(CREDPLUG_HOST_ERR_INVALID_INPUT, NULL, host);
     len = fread(text, 1, sizeof text, f);
     fclose(f);
     rc = credplug_begin_authorization(host, argv[5], text, len, argv[7], &url, &pending, NULL, &err);
     memset(text, 0, sizeof text);
-    if (rc != CREDPLUG_HOST_OK) return fail(rc, err);
+    if (rc != CREDPLUG_HOST_OK) return fail(rc, err, host);
     printf("%s\n%s\n", url, pending);
   } else {
     rc = credplug_complete_authorization(host, argv[5], argv[6], &state, &err);
-    if (rc != CREDPLUG_HOST_OK) return fail(rc, err);
+    if (rc != CREDPLUG_HOST_OK) return fail(rc, err, host);
     printf("%s\n", state);
   }
   credplug_free(url);
