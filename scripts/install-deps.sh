@@ -23,6 +23,8 @@ packages=(
   clang libclang-rt-14-dev  # fuzz/: libFuzzer (scripts/fuzz.sh)
   clang-format clang-tidy   # scripts/check-source.sh, scripts/tidy.sh
   python3-requests python3-authlib  # bench/: the Python thread-pool baseline
+  pybind11-dev python3-dev python3-venv  # python/: the Python package (a pybind11 extension; pip install in a venv)
+  python3-pytest python3-httpx          # python/tests: pytest, and the httpx adapter
   nodejs                # tests/oidc: node-oidc-provider, a real authorization server
 )
 
