@@ -6,6 +6,7 @@
 #include "exit_codes.hpp"
 #include "output.hpp"
 #include "scaffold.hpp"
+#include "serve.hpp"
 #include "test_many.hpp"
 
 #include <credplug/plugin.h>
@@ -56,6 +57,7 @@ struct Options {
   ConnectOptions connect;  // connect
   bool no_browser = false;
   std::string display, wayland_display;  // where xdg-open can show a browser
+  ServeOptions serve;                    // serve
 };
 
 // `--header 'Name: value'` as a pair; InvalidInput naming the option otherwise.
@@ -198,6 +200,7 @@ int run(const std::string &command, Options &o) {
     return kExitOk;
   }
   if (command == "pin") return write_pins(host, o);
+  if (command == "serve") return serve(host, o.serve, o.out);
   if (command == "schema") {
     std::cout << host.schema(o.id);
     return kExitOk;
@@ -386,6 +389,26 @@ int run_cli(int argc, char **argv) {
   check_cmd->add_option("-j,--threads", o.threads, "Threads of the concurrency check")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  auto *serve_cmd = app.add_subcommand(
+      "serve",
+      "Serve a local HTTP API for programs in any language: register credentials by name, then GET their\n"
+      "headers (one Host and token cache for every client). On a Unix socket (mode 0600; the default) or\n"
+      "--listen 127.0.0.1:PORT with a bearer token. SIGTERM finishes the requests in flight (docs/SIDECAR.md)");
+  serve_cmd->add_option("--socket", o.serve.socket_path,
+                        "The Unix socket to listen on (default: /run/user/UID/credplug.sock, else\n"
+                        "/tmp/credplug-UID/credplug.sock)");
+  serve_cmd->add_option("--listen", o.serve.listen, "Listen on TCP instead, HOST:PORT (PORT 0: any free one)")
+      ->excludes("--socket");
+  serve_cmd->add_option("--token-file", o.serve.token_file,
+                        "The bearer token every request must carry (made, 0600, when the file does not exist);\n"
+                        "required with --listen");
+  serve_cmd->add_option("--port-file", o.serve.port_file, "With --listen: write the port here once listening");
+  serve_cmd->add_option("--threads", o.serve.threads, "Requests served at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  serve_cmd->add_option("--max-body", o.serve.max_body_bytes, "The largest request body taken, in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 16 * 1024 * 1024));
   test->add_flag(
       "--metrics", o.metrics,
       "After the run, print the host's metrics: Prometheus text (with --json: one more line, {\"metrics\": ...})");

@@ -41,7 +41,7 @@ NOT_RUN_HERE = {
 }
 
 DOCUMENTS = ["README.md", "CONTRIBUTING.md", "docs/ARCHITECTURE.md", "docs/DESCRIBED_PROVIDERS.md", "docs/EMULATOR.md", "docs/SANDBOX.md",
-             "docs/SHARED_CACHE.md", "docs/WRITING_PLUGINS.md", "examples/embed/README.md",
+             "docs/SHARED_CACHE.md", "docs/SIDECAR.md", "docs/WRITING_PLUGINS.md", "examples/embed/README.md",
              "examples/c-plugin/README.md", "examples/cpp-plugin/README.md"] + [
     f"plugins/{p}/README.md" for p in ("ainua", "avni", "avonhealth", "aws", "nexla", "oauth2", "opencrvs")]
 
