@@ -50,6 +50,7 @@ struct Options {
   std::string shared_cache, shared_cache_key_file;  // --shared-cache
   int threads = 8;                                  // check-plugin -j
   bool metrics = false;                             // test --metrics
+  bool form = false;                                // schema --form
   // sign
   std::string method = "GET", url, data, body_sha256;
   std::vector<std::string> headers;
@@ -202,7 +203,7 @@ int run(const std::string &command, Options &o) {
   if (command == "pin") return write_pins(host, o);
   if (command == "serve") return serve(host, o.serve, o.out);
   if (command == "schema") {
-    std::cout << host.schema(o.id);
+    std::cout << (o.form ? host.form_schema(o.id) : host.schema(o.id));
     return kExitOk;
   }
   if (command == "test" && host.metrics().shared_cache)
@@ -308,6 +309,9 @@ int run_cli(int argc, char **argv) {
   pin->add_option("-o,--output", o.output, "Write it to this file instead of stdout");
   auto *schema = app.add_subcommand("schema", "Print a plugin's credential JSON Schema");
   schema->add_option("ID", o.id, "Plugin id")->required();
+  schema->add_flag("--form", o.form,
+                   "As a form: {\"schema\": draft-07, \"uiSchema\"} for react-jsonschema-form (password widgets,\n"
+                   "order, placeholders, help, labelled choices, one selector per mode)");
   const char *file_help =
       "Credential JSON file, or - for stdin. A field may be {\"$env\": NAME}, {\"$file\": PATH} or {\"$stdin\": true}";
   auto *validate = app.add_subcommand("validate", "Check a credential file against the plugin's schema");

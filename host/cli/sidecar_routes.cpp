@@ -416,7 +416,8 @@ void Sidecar::install(httplib::Server &server, std::string token) {
   server.Get(R"(/v1/plugins/([^/]+)/schema)", guarded([this](const httplib::Request &req, httplib::Response &res) {
                const std::string id = req.matches[1];
                host_.plugin(id);
-               reply(res, host_.schema(id));
+               const std::string form = req.get_param_value("form");
+               reply(res, form == "1" || form == "true" ? host_.form_schema(id) : host_.schema(id));
              }));
   server.Post(R"(/v1/plugins/([^/]+)/validate)", guarded([this](const httplib::Request &req, httplib::Response &res) {
                 const std::string id = req.matches[1];

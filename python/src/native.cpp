@@ -445,13 +445,14 @@ class Host {
     check(credplug_host_reload_plugins(h->host, err.out()), err);
   }
 
-  py::object schema(const std::string &plugin) const {
+  py::object schema(const std::string &plugin, bool form) const {
     auto h = use();
     CString json, err;
     int32_t status;
     {
       py::gil_scoped_release nogil;
-      status = credplug_host_schema(h->host, plugin.c_str(), json.out(), err.out());
+      status = form ? credplug_host_schema_form(h->host, plugin.c_str(), json.out(), err.out())
+                    : credplug_host_schema(h->host, plugin.c_str(), json.out(), err.out());
     }
     check(status, err);
     return json_loads(json);
@@ -676,7 +677,7 @@ PYBIND11_MODULE(_native, m) {
            py::arg("json_logs") = false, py::arg("on_event") = py::none())
       .def("plugins", &Host::plugins)
       .def("reload_plugins", &Host::reload_plugins)
-      .def("schema", &Host::schema, py::arg("plugin"))
+      .def("schema", &Host::schema, py::arg("plugin"), py::kw_only(), py::arg("form") = false)
       .def("validate_json", &Host::validate, py::arg("plugin"), py::arg("credential"))
       .def("open", &Host::open, py::arg("plugin"), py::arg("credential"), py::kw_only(), py::arg("label") = py::none(),
            py::arg("state") = py::none(), py::arg("on_state") = py::none())

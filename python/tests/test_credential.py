@@ -58,6 +58,10 @@ def test_errors_by_kind(host: credplug.Host, emulator: Emulator) -> None:
         host.open("no-such-plugin", {})
     assert unknown.value.fields == () and "no-such-plugin" in str(unknown.value)
 
+    form = host.schema("avni", form=True)
+    assert form["schema"]["$schema"].endswith("draft-07/schema#")
+    assert form["uiSchema"]["password"]["ui:widget"] == "password"
+    assert host.schema("avni")["$schema"].endswith("draft-04/schema#")
     assert host.validate("oauth2", emulator.account()) == []
     assert {f.pointer for f in host.validate("oauth2", "{}")} == {"/token_url", "/client_id"}
 

@@ -297,6 +297,15 @@ int main(void) {
   credplug_free(json);
   CHECK(credplug_host_schema(host, "no-such-plugin", &json, &err) == CREDPLUG_HOST_ERR_INVALID_INPUT && json == NULL);
   credplug_free(err);
+  /* The form: draft-07, and the secret as a password widget. */
+  CHECK(credplug_host_schema_form(host, "ainua", &json, &err) == CREDPLUG_HOST_OK);
+  CHECK(json != NULL && strstr(json, "draft-07") != NULL && strstr(json, "\"uiSchema\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"ui:widget\": \"password\"") != NULL);
+  credplug_free(json);
+  CHECK(credplug_host_schema_form(host, "no-such-plugin", &json, &err) == CREDPLUG_HOST_ERR_INVALID_INPUT &&
+        json == NULL);
+  credplug_free(err);
+  CHECK(credplug_host_schema_form(host, "ainua", NULL, NULL) == CREDPLUG_HOST_ERR_MISUSE);
   text = "{\"client_id\":\"x\"}";
   CHECK(credplug_validate_json(host, "ainua", text, strlen(text), &json, &err) == CREDPLUG_HOST_OK);
   CHECK(json != NULL && strstr(json, "\"valid\":false") != NULL);

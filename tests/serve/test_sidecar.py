@@ -19,6 +19,9 @@ def test_plugins_schema_validate(sidecar: Sidecar) -> None:
     assert "ainua" in {p["id"] for p in plugins["plugins"]}
     schema = sidecar.get("/v1/plugins/ainua/schema").json()
     assert schema["properties"]["client_secret"]["writeOnly"] is True
+    form = sidecar.get("/v1/plugins/avni/schema?form=1").json()
+    assert form["uiSchema"]["client_secret"]["ui:widget"] == "password"
+    assert list(form["schema"]["dependencies"]) == ["token_flow"]
     valid = sidecar.post("/v1/plugins/ainua/validate", data='{"ainua_url": "x.example", "client_id": "c"}').json()
     assert valid["valid"] is False and [e["pointer"] for e in valid["errors"]] == ["/client_secret"]
     unknown = sidecar.get("/v1/plugins/nope/schema")

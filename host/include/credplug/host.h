@@ -250,6 +250,14 @@ int32_t credplug_validate_json(credplug_host *host, const char *plugin_id, const
 ** caller's (credplug_free). */
 int32_t credplug_host_schema(credplug_host *host, const char *plugin_id, char **schema_json, char **errmsg);
 
+/* The same schema as a form (`credplug schema ID --form`): {"schema":
+** draft-07, "uiSchema": ...} for react-jsonschema-form: password widgets
+** for secrets, field order, placeholders, help, labelled enums, and a
+** plugin's modes (Avni's token_flow) as one selector showing that mode's
+** fields (docs/WRITING_PLUGINS.md, "The form"). *form_json is the
+** caller's (credplug_free). */
+int32_t credplug_host_schema_form(credplug_host *host, const char *plugin_id, char **form_json, char **errmsg);
+
 /* Validates the credential once and opens it. `credential_json` is copied
 ** and the copy wiped; wipe yours. Opening the same text again while it is
 ** open shares one plugin instance and one token cache. On success *out is

@@ -150,6 +150,9 @@ class Host {
   PluginInfo plugin(const std::string &id);
   // The plugin's credential JSON Schema text.
   std::string schema(const std::string &id);
+  // The same as a form: {"schema": draft-07, "uiSchema"} for
+  // react-jsonschema-form (docs/WRITING_PLUGINS.md, "The form").
+  std::string form_schema(const std::string &id);
   // Checks a credential (JSON text) against the plugin's schema. The text
   // must be valid UTF-8, nest at most 64 levels and hold no "\u0000".
   Validation validate(const std::string &id, std::string_view credential_json);

@@ -10,6 +10,7 @@
 #include "api/pending_authorization.hpp"
 #include "base/fork_gate.hpp"
 #include "fleet/shared_token_store.hpp"
+#include "schema/form_schema.hpp"
 #include "secrets/core_dumps.hpp"
 #include "secrets/output_rules.hpp"
 #include "secrets/redactor.hpp"
@@ -414,6 +415,8 @@ std::vector<PluginProblem> Host::problems() {
 PluginInfo Host::plugin(const std::string &id) { return info_of(*impl_->registry().find(id)); }
 
 std::string Host::schema(const std::string &id) { return impl_->registry().find(id)->schema().text(); }
+
+std::string Host::form_schema(const std::string &id) { return host::form_schema_json(schema(id)); }
 
 Validation Host::validate(const std::string &id, std::string_view credential_json) {
   return validate(id, credential_json, std::vector<SecretString>{});

@@ -325,6 +325,16 @@ int32_t credplug_host_schema(credplug_host *host, const char *plugin_id, char **
   });
 }
 
+int32_t credplug_host_schema_form(credplug_host *host, const char *plugin_id, char **form_json, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (form_json == nullptr) return misuse(errmsg, "credplug_host_schema_form: `form_json` is NULL");
+    *form_json = nullptr;
+    if (host == nullptr || plugin_id == nullptr)
+      return misuse(errmsg, "credplug_host_schema_form: `host` or `plugin_id` is NULL");
+    return give(form_json, host->host->form_schema(plugin_id));
+  });
+}
+
 int32_t credplug_open_with(credplug_host *host, const char *plugin_id, const char *credential_json, size_t len,
                            const credplug_open_options *options, credplug_credential **out, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
