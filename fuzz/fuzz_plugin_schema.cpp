@@ -4,7 +4,9 @@
 // validate a credential (the rest). Never a crash, a hang or a read past the
 // end; a refusal names what is wrong; and a secret field's value (the seeds'
 // start "SECRET-") never reaches a validation message unless the schema or
-// another part of the credential spells it too.
+// another part of the credential spells it too. A schema that compiles is
+// also exported as a form (`credplug schema --form`): JSON, or a refusal.
+#include "schema/form_schema.hpp"
 #include "schema/schema_checks.hpp"
 #include "schema/schema_validator.hpp"
 
@@ -39,6 +41,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   } catch (const std::runtime_error &e) {
     if (std::string_view(e.what()).empty()) __builtin_trap();  // a refusal says why
     return 0;
+  }
+  try {
+    const std::string form = host::form_schema_json(schema_text);
+    rapidjson::Document exported;
+    exported.Parse(form.data(), form.size());
+    if (exported.HasParseError() || !exported.IsObject() || !exported.HasMember("schema") ||
+        !exported.HasMember("uiSchema"))
+      __builtin_trap();
+  } catch (const std::runtime_error &e) {
+    if (std::string_view(e.what()).empty()) __builtin_trap();
   }
   // What check-plugin reports on it, on the same text.
   rapidjson::Document doc;

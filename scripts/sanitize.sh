@@ -9,7 +9,8 @@
 #     Credential::sign() from threads (aws:*), a described provider's
 #     headers() from threads (described:*), token requests of one credential
 #     on 16 threads, one redemption per refresh token (credential state:*),
-#     check-plugin's concurrency check, the shared cache.
+#     check-plugin's concurrency check, the shared cache, the sidecar
+#     (`credplug serve` with 16 clients at once; serve runs under ASan too).
 # Usage: sanitize.sh [asan|tsan]...   (default: both)
 set -euo pipefail
 # Nothing built here may be writable by every user: credplug refuses to load
@@ -26,7 +27,7 @@ build() {  # build DIR SANITIZERS
     -DCREDPLUG_SANITIZE="$2" >/dev/null
   # Quiet when it builds; the compiler's last words when it does not.
   if ! cmake --build "$1" -j "$jobs" --target unit_tests runner_unit_tests abi_tests e2e_tests capi_test credplug \
-    credplug-emulator credplug_host_shared >"$1/build.log" 2>&1; then
+    credplug-emulator credplug_host_shared credplug-aws credplug-oauth2 credplug-ainua >"$1/build.log" 2>&1; then
     grep -E -A8 'error|FAILED' "$1/build.log" | head -n 60 >&2 || tail -n 40 "$1/build.log" >&2
     echo "sanitize.sh: the build in $1 failed (full log: $1/build.log)" >&2
     exit 1
@@ -58,7 +59,7 @@ for kind in "${kinds[@]}"; do
       # throw it intercepts) must be loaded first, and
       # the interpreter's own allocations are not ours to check for leaks.
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libstdc++.so.6) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:exitcode=86"
-      (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|runner_unit|abi|abi_in_process|e2e|e2e_in_process|capi)$')
+      (cd "$dir" && ctest --output-on-failure -j "$jobs" -R '^(unit|runner_unit|abi|abi_in_process|e2e|e2e_in_process|capi|serve)$')
       reports_clean "$dir"
       ;;
     tsan)
@@ -71,7 +72,7 @@ for kind in "${kinds[@]}"; do
       "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,cache events:*,shared token store:*,metrics:*,runner process:*'
       "$dir/bin/abi_tests"
       "$dir/bin/e2e_tests" -tc='cache:*,operators*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*,aws:*,described:*,credential state:*'
-      (cd "$dir" && ctest --output-on-failure -R '^capi$')
+      (cd "$dir" && ctest --output-on-failure -R '^(capi|serve)$')
       reports_clean "$dir"
       ;;
     *) echo "sanitize.sh: unknown kind '$kind' (asan or tsan)" >&2; exit 2 ;;

@@ -221,7 +221,8 @@ Value field_ui(const Value &field, Allocator &a) {
 
 std::string form_schema_json(std::string_view schema_text) {
   Document source;
-  if (!bounded_json::parse(source, schema_text).ok || !source.IsObject() || !member(source, "properties"))
+  if (!bounded_json::parse(source, schema_text).ok || !source.IsObject() || !member(source, "properties") ||
+      !source["properties"].IsObject())
     throw Error(ErrorKind::Plugin, "the plugin's schema is not an object schema with properties");
   Document out;
   out.SetObject();
