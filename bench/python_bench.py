@@ -2,7 +2,8 @@
 """Benchmark 11: credplug from Python, beside what a Python platform uses
 today, in the same run against the emulator (its own TLS, a CA made here).
 
-  11a  a cached token's headers, one thread: credplug's `cred.headers()`;
+  11a  a cached token's headers, one thread: credplug's `cred.headers()`
+       (and awaited: `headers_async()`);
        the same through ctypes over the C API (what a platform wrote before
        the package); authlib's OAuth2Session token check and header
        (`OAuth2Auth.ensure_active_token()` + `prepare()`).
@@ -17,6 +18,7 @@ Prints a table; the figures are each run's median.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ctypes as C
 import json
 import os
@@ -147,14 +149,23 @@ try:
                 authlib_auth.ensure_active_token()
                 authlib_auth.prepare(api, {"Accept": "application/json"}, None)
 
+        def credplug_async_loop(n: int) -> None:
+            async def main() -> None:
+                headers_async = cred.headers_async
+                for _ in range(n):
+                    await headers_async()
+            asyncio.run(main())
+
         tokens_before = count("ainua.token")
         a = per_call_ns(credplug_loop, args.calls)
         a2 = per_call_ns(credplug_attach_loop, args.calls)
+        a3 = per_call_ns(credplug_async_loop, args.calls // 10)
         assert count("ainua.token") == tokens_before, "a cached headers() asked for a token"
         b = per_call_ns(ctypes_loop, args.calls // 10)
         c = per_call_ns(authlib_loop, args.calls // 10)
         rows += [("11a", "credplug `cred.headers()` (cached)", f"{a:.0f} ns"),
                  ("11a", "credplug `headers()` attached to a dict", f"{a2:.0f} ns"),
+                 ("11a", "credplug `await cred.headers_async()` (cached)", f"{a3:.0f} ns"),
                  ("11a", "the C API through ctypes (before the package)", f"{b:.0f} ns"),
                  ("11a", "authlib OAuth2Auth token check + header", f"{c:.0f} ns")]
 

@@ -256,8 +256,20 @@ class Credential {
   }
   bool closed() const { return !handle_; }
 
+  // A cached token is read with the GIL held (it never waits): releasing
+  // the GIL for 100 ns would send the thread to the back of the GIL's
+  // queue behind every other thread (the convoy effect). Only a token
+  // request runs without it.
+  std::unique_ptr<Headers> cached(const std::shared_ptr<CredentialHandle> &h) const {
+    credplug_headers *out = nullptr;
+    CString err;
+    check(credplug_headers_get_cached(h->credential, &out, err.out()), err);
+    return out ? std::make_unique<Headers>(out) : nullptr;
+  }
+
   std::unique_ptr<Headers> headers() const {
     auto h = use();
+    if (auto ready = cached(h)) return ready;
     credplug_headers *out = nullptr;
     CString err;
     int32_t status;
@@ -267,6 +279,13 @@ class Credential {
     }
     check(status, err);
     return std::make_unique<Headers>(out);
+  }
+
+  // headers() for asyncio: a cached token at once, else a token request on
+  // the loop's executor.
+  py::object headers_async(const py::object &self) const {
+    if (auto ready = cached(use())) return py::module_::import("credplug._aio").attr("ready")(std::move(ready));
+    return to_thread(self, "headers");
   }
 
   void invalidate(const Headers *rejected) const {
@@ -646,7 +665,7 @@ PYBIND11_MODULE(_native, m) {
            py::arg("body") = py::none(), py::arg("body_sha256") = py::none(), py::arg("time_ms") = 0)
       // The same calls for asyncio: each runs on the loop's default
       // executor, so a token request never blocks the event loop.
-      .def("headers_async", [](const py::object &self) { return to_thread(self, "headers"); })
+      .def("headers_async", [](const py::object &self) { return self.cast<const Credential &>().headers_async(self); })
       .def("test_async", [](const py::object &self) { return to_thread(self, "test"); })
       .def("revoke_async", [](const py::object &self) { return to_thread(self, "revoke"); })
       .def(

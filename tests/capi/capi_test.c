@@ -331,7 +331,14 @@ int main(void) {
     fprintf(stderr, "open: %s\n", err ? err : "?");
     return 1;
   }
+  /* Nothing cached yet: no headers, and no token request started. */
+  h2 = (credplug_headers *)1;
+  CHECK(credplug_headers_get_cached(cred, &h2, &err) == CREDPLUG_HOST_OK && h2 == NULL && err == NULL);
+  CHECK(credplug_headers_get_cached(cred, NULL, NULL) == CREDPLUG_HOST_ERR_MISUSE);
   CHECK(credplug_headers_get(cred, &h1, &err) == CREDPLUG_HOST_OK);
+  CHECK(credplug_headers_get_cached(cred, &h2, NULL) == CREDPLUG_HOST_OK && h2 != NULL);
+  CHECK(h2 != NULL && credplug_headers_generation(h2) == credplug_headers_generation(h1));
+  credplug_headers_release(h2);
   CHECK(credplug_headers_count(h1) == 1);
   CHECK(strcmp(credplug_headers_name(h1, 0), "Authorization") == 0);
   CHECK(strncmp(credplug_headers_value(h1, 0), "Bearer ", 7) == 0);

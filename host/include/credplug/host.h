@@ -310,6 +310,12 @@ void credplug_credential_free(credplug_credential *credential);
 ** when a valid token is cached, one shared token request when none is. On
 ** success *out is released with credplug_headers_release(). */
 int32_t credplug_headers_get(credplug_credential *credential, credplug_headers **out, char **errmsg);
+/* credplug_headers_get() when it would not wait (an event loop, an
+** interpreter lock held): CREDPLUG_HOST_OK with *out the cached token's
+** headers, or with *out NULL when no token is valid now (no token request
+** is started: call credplug_headers_get() where waiting is fine). Never
+** blocks on the network. */
+int32_t credplug_headers_get_cached(credplug_credential *credential, credplug_headers **out, char **errmsg);
 size_t credplug_headers_count(const credplug_headers *headers);
 /* Name and value of header i (< count), valid until the headers are
 ** released. The value is a secret when credplug_headers_secret() says so:

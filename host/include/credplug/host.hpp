@@ -221,6 +221,11 @@ class Credential {
   // callers then share one token request and its result or error. Throws
   // Error naming what failed and when the next attempt will be made.
   HeadersPtr headers();
+  // headers() when it would not wait: the cached token's headers, or null
+  // when none is valid now (then no token request is started; call
+  // headers()). For an event loop or an interpreter lock: never blocks on
+  // the network.
+  HeadersPtr cached_headers();
   // The API refused these headers (HTTP 401): drop that token, so the next
   // headers() authenticates anew. Only the token `rejected` came from is
   // dropped: many threads reporting the same 401 cause one new token, and a

@@ -295,6 +295,8 @@ const Header *HeaderSet::find(std::string_view name) const {
 
 HeadersPtr Credential::headers() { return impl_->here().cache->get(); }
 
+HeadersPtr Credential::cached_headers() { return impl_->here().cache->get_cached(); }
+
 void Credential::invalidate(const HeaderSet &rejected) {
   Impl::Live &live = impl_->here();
   impl_->shared->here().metrics.count<&MetricsSnapshot::invalidations>();

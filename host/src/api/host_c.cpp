@@ -418,6 +418,18 @@ uint64_t credplug_headers_generation(const credplug_headers *h) { return h ? h->
 
 void credplug_headers_release(credplug_headers *h) { delete h; }
 
+int32_t credplug_headers_get_cached(credplug_credential *credential, credplug_headers **out, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (out == nullptr) return misuse(errmsg, "credplug_headers_get_cached: `out` is NULL");
+    *out = nullptr;
+    if (credential == nullptr) return misuse(errmsg, "credplug_headers_get_cached: `credential` is NULL");
+    HeadersPtr cached = credential->credential->cached_headers();
+    if (!cached) return CREDPLUG_HOST_OK;
+    *out = new credplug_headers{std::move(cached)};
+    return CREDPLUG_HOST_OK;
+  });
+}
+
 int32_t credplug_invalidate(credplug_credential *credential, const credplug_headers *rejected, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
     if (credential == nullptr) return misuse(errmsg, "credplug_invalidate: `credential` is NULL");

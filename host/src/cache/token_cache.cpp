@@ -51,6 +51,23 @@ HeadersPtr TokenCache::get() {
   return get_slow();
 }
 
+HeadersPtr TokenCache::get_cached() {
+  const int64_t now = now_ns();
+  Shard &shard = shards_[this_thread_slot() % kShards];
+  {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    if (shard.set && now < shard.fresh_until) {
+      if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
+      return shard.set;
+    }
+  }
+  std::unique_lock<std::mutex> lock(mutex_);  // held by no network call: the fetch runs unlocked
+  if (!current_ || now >= expire_at_) return nullptr;
+  if (now >= refresh_at_ && !inflight_ && now >= next_attempt_ && !closing_) start_background(lock);
+  if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
+  return current_;
+}
+
 HeadersPtr TokenCache::get_slow() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {

@@ -106,6 +106,10 @@ class TokenCache {
   TokenCache &operator=(const TokenCache &) = delete;
 
   HeadersPtr get();
+  // get() when it would not wait: the valid token, or null when there is
+  // none now (a token request is then not started, nor waited for). In
+  // the refresh window it queues the background refresh as get() does.
+  HeadersPtr get_cached();
   // Drops the token of this generation if it is still the current one; 0
   // drops whatever is current and forgets held failures.
   void invalidate(uint64_t generation);

@@ -154,6 +154,23 @@ TEST_CASE("cache clock: in the refresh window one background refresh runs; calle
   CHECK(rig.provider.calls == 2);
 }
 
+TEST_CASE("cache clock: get_cached() never fetches: the valid token, or null") {
+  Rig rig;                          // usable 75 s, refresh from 60 s
+  CHECK(!rig.cache->get_cached());  // nothing yet: no token request started
+  CHECK(rig.provider.calls == 0);
+  auto first = rig.cache->get();
+  CHECK(rig.cache->get_cached().get() == first.get());
+  rig.clock.advance_ms(60000);  // in the refresh window: served, refresh queued as get() does
+  CHECK(rig.cache->get_cached().get() == first.get());
+  REQUIRE(rig.calls_reach(2));
+  CHECK(rig.cache->get_cached()->generation == 2);
+  rig.clock.advance_ms(75000);  // past the second token's use: nothing valid
+  CHECK(!rig.cache->get_cached());
+  CHECK(rig.provider.calls == 2);
+  rig.cache->invalidate(0);
+  CHECK(!rig.cache->get_cached());
+}
+
 TEST_CASE("cache clock: failures back off exponentially with equal jitter; callers in between get the held error") {
   CachePolicy p = one_attempt();
   p.backoff_initial_ms = 200;
