@@ -26,7 +26,8 @@ packages=(
   pybind11-dev python3-dev python3-venv  # python/: the Python package (a pybind11 extension; pip install in a venv)
   python3-pytest python3-httpx          # python/tests: pytest, and the httpx adapter
   python3-requests-unixsocket           # tests/serve: Python requests over the sidecar's Unix socket
-  nodejs                # tests/oidc: node-oidc-provider, a real authorization server
+  nodejs                # tests/oidc: node-oidc-provider, a real authorization server; tests/forms: AJV 8, rjsf
+  chromium              # tests/forms: react-jsonschema-form renders the form export in headless Chromium
 )
 
 missing=()
