@@ -122,11 +122,12 @@ def _reset(emulator: Emulator) -> None:
 
 
 def start(work: str, emulator: Emulator, *args: str, tcp: bool = False, token_file: Optional[str] = None,
-          verbose: bool = False) -> Sidecar:
+          verbose: bool = False, global_args: Optional[List[str]] = None) -> Sidecar:
     n = secrets.token_hex(4)
     log = f"{work}/serve-{n}.log"
     command = [os.path.join(BIN, "credplug"), "--plugin-dir", PLUGINS, "--ca-file", emulator.ca_file]
     command += ["-vv"] if verbose else []
+    command += global_args or []
     command += ["serve", *args]
     if tcp:
         token_file = token_file or f"{work}/token-{n}"

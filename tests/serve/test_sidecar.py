@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import socket
 import stat
 import subprocess
 import threading
@@ -210,3 +212,48 @@ def test_signing_through_the_sidecar(sidecar: Sidecar) -> None:
         "Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")  # AWS's vector
     bad = sidecar.post("/v1/credentials/aws/sign", data=json.dumps({"url": "http://plain.example/"}))
     assert bad.status_code == 400
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_sidecars_share_the_fleet_cache(work: str, emulator: Emulator) -> None:
+    """Sidecars on two machines of a fleet (--shared-cache): one token request for both."""
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--logfile", ""], stdout=subprocess.DEVNULL)
+    key_file = f"{work}/fleet.key"
+    with open(key_file, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+    os.chmod(key_file, 0o600)
+    fleet = ["--shared-cache", f"redis://127.0.0.1:{port}/0", "--shared-cache-key-file", key_file]
+    try:
+        def answers() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+        wait_for(answers, "redis-server")
+        first, second = start(work, emulator, global_args=fleet), start(work, emulator, global_args=fleet)
+        try:
+            tokens = emulator.count("ainua.token")
+            emulator.switch(delay_ms=300)  # both ask while the one request is in flight
+            register(first, emulator, "shared")
+            register(second, emulator, "shared")
+            seen = {}
+            threads = [threading.Thread(target=lambda s=s, n=n: seen.__setitem__(
+                n, s.get("/v1/credentials/shared/headers").json()["headers"]["Authorization"]))
+                for n, s in (("first", first), ("second", second))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert seen["first"] == seen["second"]
+            assert emulator.count("ainua.token") == tokens + 1
+            assert "credplug_shared_cache" in first.get("/metrics").text
+        finally:
+            assert first.stop() == 0 and second.stop() == 0
+    finally:
+        redis.kill()
+        redis.wait()
