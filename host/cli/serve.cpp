@@ -87,8 +87,21 @@ int bind_unix_socket(const std::string &path) {
     }
     unlink(path.c_str());  // a stale socket of a server that ended
   }
+  // Bound under a temporary name, then renamed once it listens: the path
+  // appears only when a client's connect() succeeds (no moment where the
+  // file exists and connecting is refused).
+  const std::string bound_path = path + ".binding-" + std::to_string(getpid());
+  sockaddr_un temp{};
+  temp.sun_family = AF_UNIX;
+  if (bound_path.size() >= sizeof temp.sun_path) {
+    close(fd);
+    refuse("--socket " + path + ": a Unix socket path is at most " + std::to_string(sizeof temp.sun_path - 21) +
+           " bytes");
+  }
+  std::memcpy(temp.sun_path, bound_path.c_str(), bound_path.size() + 1);
+  unlink(bound_path.c_str());
   const mode_t old = umask(0177);
-  const int bound = bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+  const int bound = bind(fd, reinterpret_cast<sockaddr *>(&temp), sizeof temp);
   const int bind_errno = errno;
   umask(old);
   if (bound != 0) {
@@ -96,9 +109,12 @@ int bind_unix_socket(const std::string &path) {
     errno = bind_errno;
     refuse("--socket " + path + ": bind(): " + errno_text());
   }
-  if (listen(fd, SOMAXCONN) != 0) {
+  if (listen(fd, SOMAXCONN) != 0 || rename(bound_path.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
     close(fd);
-    refuse("--socket " + path + ": listen(): " + errno_text());
+    unlink(bound_path.c_str());
+    errno = saved;
+    refuse("--socket " + path + ": " + errno_text());
   }
   return fd;
 }
