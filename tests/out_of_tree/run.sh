@@ -122,6 +122,9 @@ complete_words() {  # complete_words WORD... : what pressing TAB after the last 
 [[ $(complete_words credplug --plugin-dir "$prefix/oot" schema st) == static-key ]] ||
   fail "completion of an id under --plugin-dir: $(complete_words credplug --plugin-dir "$prefix/oot" schema st)"
 [[ $(complete_words credplug test --me) == --metrics ]] || fail "completion of test's options"
+[[ $(complete_words credplug se) == serve ]] || fail "completion of 'se': $(complete_words credplug se)"
+[[ $(complete_words credplug serve --to) == --token-file ]] || fail "completion of serve's options"
+[[ $(complete_words credplug schema --fo) == --form ]] || fail "completion of schema --form"
 (cd "$prefix" && [[ $(complete_words credplug auth ainua ainua.js) == ainua.json ]]) || fail "completion of a credential file"
 
 # A credplug copied away from its installation says where it looked, and
