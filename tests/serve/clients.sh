@@ -50,9 +50,34 @@ if command -v node >/dev/null; then
 else
   echo "serve clients: no node: the Node client was not run" >&2
 fi
+# The socket's mode is the wall: another user cannot connect (curl's exit 7).
+if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
+  chmod 755 "$work"
+  other=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  rc=0
+  "${other[@]}" curl -sS "${sock[@]}" http://sidecar/v1/credentials/acme/headers >/dev/null 2>&1 || rc=$?
+  [[ $rc == 7 ]] || fail "another user reached the sidecar's socket (curl exit $rc)"
+  echo "serve clients: uid 65534 cannot connect to the 0600 socket"
+fi
 kill -TERM "${pids[-1]}"
 wait "${pids[-1]}" || fail "serve exited $?"
 ! grep -q "$secret" "$work/serve.log" || fail "the secret is in the sidecar's log"
+
+# An unprivileged user's default socket: a private directory of its own.
+if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
+  private=/tmp/credplug-65534
+  setpriv --reuid=65534 --regid=65534 --clear-groups env -u CREDPLUG_PLUGIN_PATH "$build/bin/credplug" \
+    --plugin-dir "$build/lib/credplug/plugins" serve 2>"$work/serve-user.log" &
+  pids+=($!)
+  for _ in $(seq 3000); do [[ -S $private/credplug.sock ]] && break; sleep 0.01; done
+  [[ -S $private/credplug.sock ]] || fail "no default socket for uid 65534: $(cat "$work/serve-user.log")"
+  [[ $(stat -c '%u %a' "$private") == "65534 700" ]] || fail "$private is $(stat -c '%u %a' "$private")"
+  [[ $(stat -c '%u %a' "$private/credplug.sock") == "65534 600" ]] || fail "the socket is $(stat -c '%u %a' "$private/credplug.sock")"
+  kill -TERM "${pids[-1]}"
+  wait "${pids[-1]}" || fail "serve (uid 65534) exited $?"
+  [[ ! -e $private/credplug.sock ]] || fail "the socket stayed after serve stopped"
+  echo "serve clients: uid 65534's default socket: $private/credplug.sock (0600, in a 0700 directory of its own)"
+fi
 
 # TCP with a bearer token.
 env -u CREDPLUG_PLUGIN_PATH "$build/bin/credplug" --plugin-dir "$build/lib/credplug/plugins" --ca-file "$work/pki/ca.pem" \
