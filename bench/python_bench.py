@@ -23,9 +23,7 @@ import ctypes as C
 import json
 import os
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,16 +46,14 @@ from authlib.integrations.requests_client import OAuth2Session  # noqa: E402
 import credplug  # noqa: E402
 from credplug.auth import RequestsAuth  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+from emulator_process import start_emulator  # noqa: E402
+
 work = tempfile.mkdtemp(prefix="credplug-pybench-")
 secret = "bench-" + secrets.token_hex(8)
-emulator = os.path.join(args.build, "bin", "credplug-emulator")
-subprocess.run([emulator, "--make-pki", work + "/pki"], check=True, stdout=subprocess.DEVNULL)
-subprocess.run([emulator, "--cert", work + "/pki/server.pem", "--key", work + "/pki/server-key.pem", "--port-file",
-                work + "/port", "--client", "ainua:bench:@S", "--background", "--pid-file", work + "/pid"],
-               check=True, stdout=subprocess.DEVNULL, env={**os.environ, "S": secret})
-emulator_pid = int(open(work + "/pid").read())
-origin = "https://localhost:" + open(work + "/port").read().strip()
-ca = work + "/pki/ca.pem"
+emulator = start_emulator(os.path.join(args.build, "bin"), work, ["ainua:bench"], secret)
+origin = emulator.origin
+ca = emulator.ca_file
 api = origin + "/api/integrations/v1/items"
 token_url = origin + "/realms/ncp/protocol/openid-connect/token"
 credential = {"ainua_url": origin, "client_id": "bench", "client_secret": secret}
@@ -221,7 +217,7 @@ try:
                  ("11c", "16 threads of requests, a fixed header (no adapter)", f"{g:,.0f} requests/s")]
         assert count("ainua.token") == tokens_before, "the workload asked for a token"
 finally:
-    os.kill(emulator_pid, signal.SIGTERM)
+    emulator.stop()
 
 print(f"benchmark 11: credplug from Python (median of {args.runs} runs; {args.calls:,} calls for credplug, "
       f"{args.calls // 10:,} for the others)")

@@ -7,18 +7,21 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import ssl
-import subprocess
+import sys
 import tempfile
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 import credplug
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from emulator_process import start_emulator  # noqa: E402
 
 
 @dataclass
@@ -57,23 +60,13 @@ class Emulator:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
-    bin_dir = os.environ["CREDPLUG_TEST_BIN"]
     work = tempfile.mkdtemp(prefix="credplug-py-")
     secret = "py-secret-" + secrets.token_hex(8)
-    exe = os.path.join(bin_dir, "credplug-emulator")
-    subprocess.run([exe, "--make-pki", work + "/pki"], check=True, stdout=subprocess.DEVNULL)
-    # --background returns once it listens.
-    subprocess.run([exe, "--cert", work + "/pki/server.pem", "--key", work + "/pki/server-key.pem",
-                    "--port-file", work + "/port", "--client", "oauth2:py-client:@PY_CLIENT_SECRET",
-                    "--client", "ainua:py-client:@PY_CLIENT_SECRET",
-                    "--background", "--pid-file", work + "/pid"],
-                   check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PY_CLIENT_SECRET": secret})
-    pid = int(open(work + "/pid").read())
-    port = open(work + "/port").read().strip()
+    process = start_emulator(os.environ["CREDPLUG_TEST_BIN"], work, ["oauth2:py-client", "ainua:py-client"], secret)
     try:
-        yield Emulator(origin="https://localhost:" + port, ca_file=work + "/pki/ca.pem", secret=secret)
+        yield Emulator(origin=process.origin, ca_file=process.ca_file, secret=secret)
     finally:
-        os.kill(pid, signal.SIGKILL)
+        process.stop()
 
 
 @pytest.fixture(autouse=True)

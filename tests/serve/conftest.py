@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -17,6 +18,9 @@ from typing import Iterator, List, Optional
 import pytest
 import requests
 import requests_unixsocket
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from emulator_process import start_emulator  # noqa: E402
 
 BIN = os.environ.get("CREDPLUG_TEST_BIN", "")
 PLUGINS = os.environ.get("CREDPLUG_TEST_PLUGIN_DIR", "")
@@ -100,19 +104,12 @@ def work() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def emulator(work: str) -> Iterator[Emulator]:
-    exe = os.path.join(BIN, "credplug-emulator")
     secret = "sidecar-" + secrets.token_hex(8)
-    subprocess.run([exe, "--make-pki", work + "/pki"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([exe, "--cert", work + "/pki/server.pem", "--key", work + "/pki/server-key.pem", "--port-file",
-                    work + "/emulator.port", "--client", "ainua:sidecar-client:@S", "--client",
-                    "oauth2:sidecar-client:@S", "--background", "--pid-file", work + "/emulator.pid"],
-                   check=True, stdout=subprocess.DEVNULL, env={**os.environ, "S": secret})
-    pid = int(open(work + "/emulator.pid").read())
-    port = open(work + "/emulator.port").read().strip()
+    process = start_emulator(BIN, work, ["ainua:sidecar-client", "oauth2:sidecar-client"], secret)
     try:
-        yield Emulator("https://localhost:" + port, work + "/pki/ca.pem", secret)
+        yield Emulator(process.origin, process.ca_file, secret)
     finally:
-        os.kill(pid, signal.SIGKILL)
+        process.stop()
 
 
 @pytest.fixture(autouse=True)
