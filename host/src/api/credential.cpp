@@ -95,7 +95,12 @@ host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vecto
   std::lock_guard<std::mutex> one_at_a_time(live_here.token_mutex);
   save_state();  // a state the sink refused before: the plugin must never see the one before it
   const host::CacheClock &clock = live_here.cache->clock();
-  out.sent_ns = clock.now_ns();
+  // The wall clock reads whole milliseconds (truncated): the request leaves
+  // up to 1 ms after sent_ms, so the token may expire up to 1 ms sooner
+  // than (expiry - sent_ms) after now. Counted from 1 ms earlier, the cache
+  // never serves it past its expiry, however short its life (a 1-second
+  // token the plugin rounded down to the second can have a few ms).
+  out.sent_ns = clock.now_ns() - 1000000;
   const int64_t sent_ms = clock.unix_ms();
   credplug_call call = make_call();
   const std::shared_ptr<const SecretString> state_before = state_now();

@@ -342,7 +342,9 @@ Fetched fetch_shared(SharedCredential &c, FetchKind kind, const CachePolicy &pol
     // Installed as if requested when it was: the cache's skew and refresh
     // point then fall where they do in the process that obtained it.
     Fetched f;
-    const int64_t age_ms = std::max<int64_t>(0, clock.unix_ms() - t.issued_at_ms);
+    // + 1: both wall-clock readings are truncated to the millisecond, and
+    // a token taken from the fleet must not outlive its expiry by one.
+    const int64_t age_ms = std::max<int64_t>(0, clock.unix_ms() - t.issued_at_ms) + 1;
     f.sent_ns = clock.now_ns() - age_ms * 1000000;
     f.lifetime_ms = long(t.expires_at_ms - t.issued_at_ms);
     f.expires_unix_ms = t.expires_at_ms;

@@ -74,9 +74,10 @@ TEST_CASE("shared token store: a token taken from the fleet has its obtainer's e
   CHECK(taken.set->headers[0].value.view() == "Bearer t1");
   CHECK(taken.set->expires_at == mine.set->expires_at);
   CHECK(taken.expires_unix_ms == mine.expires_unix_ms);
-  // Installed as if requested when it was: expiry on the monotonic clock too.
+  // Installed as if requested when it was: expiry on the monotonic clock
+  // too, 1 ms sooner (the wall clock's milliseconds are truncated).
   CHECK(taken.sent_ns + int64_t(taken.lifetime_ms) * FakeClock::kMs ==
-        mine.sent_ns + int64_t(mine.lifetime_ms) * FakeClock::kMs);
+        mine.sent_ns + int64_t(mine.lifetime_ms) * FakeClock::kMs - FakeClock::kMs);
 }
 
 TEST_CASE("shared token store: a stale writer never overwrites a newer token; invalidation drops only its fence") {
