@@ -30,12 +30,17 @@ std::mutex g_write_mutex;
 // Held by the writer of the moment (under g_write_mutex), or for good by the
 // SIGSYS handler, which cannot take a mutex: no frame is cut by another.
 std::atomic<bool> g_channel_taken{false};
+// This thread is the writer of the moment: a SIGSYS handler that interrupts
+// it must not wait for itself.
+thread_local bool t_writing = false;
 
 // Writes whole frames, one writer at a time.
 bool write_channel(std::string_view bytes) {
   std::lock_guard<std::mutex> lock(g_write_mutex);
   while (g_channel_taken.exchange(true)) std::this_thread::yield();  // the handler's: the runner is ending
+  t_writing = true;
   const bool ok = write_all(g_channel, bytes);
+  t_writing = false;
   g_channel_taken.store(false);
   return ok;
 }
@@ -287,7 +292,18 @@ bool send_frame(Msg type, uint32_t call, std::string_view payload) {
 }
 
 void write_from_signal_handler(std::string_view frame) noexcept {
-  if (g_channel_taken.exchange(true)) return;  // a frame is half written: better nothing than a cut one
+  // This thread's own frame half written: better nothing than a cut one.
+  // Another thread's (a log line flushed as the plugin made the call): wait
+  // for it, up to 200 ms, so the host still learns which call it was.
+  if (t_writing) return;
+  timespec start{}, now{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (g_channel_taken.exchange(true)) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > 200000000L) return;
+    const timespec pause{0, 100000};  // nanosleep: async-signal-safe, and allowed by the filter
+    nanosleep(&pause, nullptr);
+  }
   for (size_t done = 0; done < frame.size();) {
     const ssize_t n = ::write(g_channel, frame.data() + done, frame.size() - done);
     if (n <= 0) return;
