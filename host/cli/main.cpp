@@ -407,7 +407,9 @@ int run_cli(int argc, char **argv) {
                         "The bearer token every request must carry (made, 0600, when the file does not exist);\n"
                         "required with --listen");
   serve_cmd->add_option("--port-file", o.serve.port_file, "With --listen: write the port here once listening");
-  serve_cmd->add_option("--threads", o.serve.threads, "Requests served at once")
+  serve_cmd
+      ->add_option("--threads", o.serve.threads,
+                   "Connections served at once (each kept-alive client holds one until it is idle 5 s)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   serve_cmd->add_option("--max-body", o.serve.max_body_bytes, "The largest request body taken, in bytes")

@@ -232,12 +232,11 @@ int serve(Host &host, ServeOptions o, const OutputOptions &) {
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // After each exchange: one log line (never a body, never a header value),
   // and both bodies wiped: they carried credentials, states or tokens.
-  server.set_logger([&host](const httplib::Request &req, const httplib::Response &res) {
+  server.set_logger([](const httplib::Request &req, const httplib::Response &res) {
     auto &request_body = const_cast<std::string &>(req.body);
     auto &response_body = const_cast<std::string &>(res.body);
     OPENSSL_cleanse(request_body.data(), request_body.size());
     OPENSSL_cleanse(response_body.data(), response_body.size());
-    (void)host;
     if (res.status >= 500)
       std::cerr << "credplug serve: " << req.method << " " << req.path << " " << res.status << "\n";
   });

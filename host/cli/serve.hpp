@@ -17,7 +17,9 @@ struct ServeOptions {
   std::string listen;       // --listen HOST:PORT (PORT 0: any free one)
   std::string token_file;   // --token-file: required with --listen, optional on a socket
   std::string port_file;    // --port-file: the TCP port written once listening
-  int threads = 16;         // requests served at once
+  // Connections served at once: httplib gives each kept-alive connection a
+  // thread until it goes quiet (5 s), so this bounds concurrent clients.
+  int threads = 64;
   size_t max_body_bytes = size_t{256} * 1024;
   int read_timeout_s = 10;  // a client that sends its request slower than this is dropped
 };
