@@ -38,29 +38,22 @@ TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &po
 
 TokenCache::~TokenCache() { close(); }
 
-HeadersPtr TokenCache::get() {
-  const int64_t now = now_ns();
+HeadersPtr TokenCache::from_shard(int64_t now) {
   Shard &shard = shards_[this_thread_slot() % kShards];  // each thread reads through one shard
-  {
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    if (shard.set && now < shard.fresh_until) {
-      if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
-      return shard.set;
-    }
-  }
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  if (!shard.set || now >= shard.fresh_until) return nullptr;
+  if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
+  return shard.set;
+}
+
+HeadersPtr TokenCache::get() {
+  if (HeadersPtr fresh = from_shard(now_ns())) return fresh;
   return get_slow();
 }
 
 HeadersPtr TokenCache::get_cached() {
   const int64_t now = now_ns();
-  Shard &shard = shards_[this_thread_slot() % kShards];
-  {
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    if (shard.set && now < shard.fresh_until) {
-      if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
-      return shard.set;
-    }
-  }
+  if (HeadersPtr fresh = from_shard(now)) return fresh;
   std::unique_lock<std::mutex> lock(mutex_);  // held by no network call: the fetch runs unlocked
   if (!current_ || now >= expire_at_) return nullptr;
   if (now >= refresh_at_ && !inflight_ && now >= next_attempt_ && !closing_) start_background(lock);

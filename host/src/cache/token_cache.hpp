@@ -136,6 +136,9 @@ class TokenCache {
   };
 
   int64_t now_ns() const { return clock_.now_ns(); }
+  // The calling thread's shard's token while it is fresh, else null: the
+  // read path of get() and get_cached().
+  HeadersPtr from_shard(int64_t now);
   HeadersPtr get_slow();
   void install(std::unique_lock<std::mutex> &lock, Fetched fetched);  // lock held
   // install(), and the event that tells of it (with the failures it ends).
