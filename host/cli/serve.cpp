@@ -119,6 +119,23 @@ int bind_unix_socket(const std::string &path) {
   return fd;
 }
 
+// The port file appears whole: written beside it, then renamed, so a script
+// that waits for the file never reads it empty (the first CI run did).
+void write_port_file(const std::string &path, int port) {
+  const std::string temp = path + ".tmp" + std::to_string(getpid());
+  bool written = false;
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    written = static_cast<bool>(out.flush());
+  }
+  if (!written || rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    unlink(temp.c_str());
+    refuse("--port-file " + path + ": " + why);
+  }
+}
+
 // A TCP socket listening on ADDRESS:PORT (a numeric address; port 0: any
 // free one, written back to `port`).
 int bind_tcp_socket(const std::string &listen_option, const std::string &address, int &port) {
@@ -258,7 +275,7 @@ int serve(Host &host, ServeOptions o, const OutputOptions &) {
     if (port < 0 || port > 65535) refuse("--listen " + o.listen + ": the port is 0 to 65535");
     fd = bind_tcp_socket(o.listen, address, port);
     where = "http://" + o.listen.substr(0, colon) + ":" + std::to_string(port);
-    if (!o.port_file.empty()) std::ofstream(o.port_file) << port << "\n";
+    if (!o.port_file.empty()) write_port_file(o.port_file, port);
   } else {
     fd = bind_unix_socket(o.socket_path);
     where = "unix:" + o.socket_path;
