@@ -69,7 +69,7 @@ for kind in "${kinds[@]}"; do
       rm -rf "$dir/sanitizer-reports"
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
       export CREDPLUG_PYTHON_ENV="LD_PRELOAD=$(gcc -print-file-name=libtsan.so):$(gcc -print-file-name=libstdc++.so.6) TSAN_OPTIONS=halt_on_error=1:exitcode=88:suppressions=$root/scripts/tsan.supp"
-      "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,cache events:*,shared token store:*,metrics:*,runner process:*'
+      "$dir/bin/unit_tests" -tc='*threads*,cache clock:*,cache events:*,cache read path:*,system clock:*,shared token store:*,metrics:*,runner process:*'
       "$dir/bin/abi_tests"
       "$dir/bin/e2e_tests" -tc='cache:*,operators*,test: many files*,*kept-alive*,isolated*,egress*,check-plugin*,shared cache*,aws:*,described:*,credential state:*'
       (cd "$dir" && ctest --output-on-failure -R '^(capi|serve)$')

@@ -350,10 +350,24 @@ int main(void) {
   CHECK(credplug_headers_generation(h2) == 1);
   CHECK(strcmp(credplug_headers_value(h1, 0), credplug_headers_value(h2, 0)) == 0);
 
+  /* Borrowed: the same token, no handle to release. */
+  {
+    const credplug_headers *view = NULL;
+    CHECK(credplug_headers_borrow(cred, &view, &err) == CREDPLUG_HOST_OK && view != NULL && err == NULL);
+    CHECK(view != NULL && credplug_headers_generation(view) == 1);
+    CHECK(view != NULL && strcmp(credplug_headers_value(view, 0), credplug_headers_value(h1, 0)) == 0);
+    CHECK(credplug_headers_borrow(cred, NULL, NULL) == CREDPLUG_HOST_ERR_MISUSE);
+    CHECK(credplug_headers_borrow(NULL, &view, NULL) == CREDPLUG_HOST_ERR_MISUSE && view == NULL);
+  }
+
   /* A 401 from the API: invalidate, and the next call brings a new token. */
   CHECK(credplug_invalidate(cred, h1, NULL) == CREDPLUG_HOST_OK);
   CHECK(credplug_headers_get(cred, &h3, NULL) == CREDPLUG_HOST_OK);
   CHECK(credplug_headers_generation(h3) == 2);
+  {
+    const credplug_headers *view = NULL;
+    CHECK(credplug_headers_borrow(cred, &view, NULL) == CREDPLUG_HOST_OK && credplug_headers_generation(view) == 2);
+  }
   /* Released headers of an old token stay readable until released. */
   CHECK(strncmp(credplug_headers_value(h1, 0), "Bearer ", 7) == 0);
   credplug_headers_release(h1);

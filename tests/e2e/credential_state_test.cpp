@@ -232,6 +232,32 @@ TEST_CASE("credential state: 16 threads asking for new tokens at once present ea
   CHECK(saves.load() >= 48);
 }
 
+// The redactor keeps what the last few token requests brought, not every
+// token and refresh token of the credential's life (Redactor::retire_before).
+TEST_CASE("credential state: after 12 rotations the current token and refresh token are masked, the first ones not") {
+  auto &env = E2E::get();
+  fresh_emulator();
+  Host host(env.host_options());
+  OpenOptions options;
+  options.state = SecretString(state_of(connect_account()));
+  auto cred = host.open("oauth2", inline_credential(), options);
+  auto bare_token = [&] {
+    const std::string value(cred->headers()->headers.at(0).value.view());
+    return value.substr(value.find(' ') + 1);
+  };
+  auto refresh_token = [&] { return json_member(cred->state().reveal(), "/refresh_token"); };
+  const std::string first_token = bare_token();
+  const std::string first_rotated = refresh_token();  // brought by that first token request
+  CHECK(cred->redact(first_token) == "[REDACTED]");
+  CHECK(cred->redact(first_rotated) == "[REDACTED]");
+  for (int i = 0; i < 12; ++i) cred->authenticate();
+  CHECK(cred->redact(bare_token()) == "[REDACTED]");
+  CHECK(cred->redact(refresh_token()) == "[REDACTED]");
+  CHECK(cred->redact(first_token) == first_token);  // replaced twelve times over: dropped
+  CHECK(cred->redact(first_rotated) == first_rotated);
+  CHECK(env.emu->count("oauth2.refresh_reuse") == 0);
+}
+
 TEST_CASE("credential state: invalid_grant holds the credential at needs_reauthorization until set_state()") {
   auto &env = E2E::get();
   fresh_emulator();

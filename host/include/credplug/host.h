@@ -316,6 +316,15 @@ int32_t credplug_headers_get(credplug_credential *credential, credplug_headers *
 ** is started: call credplug_headers_get() where waiting is fine). Never
 ** blocks on the network. */
 int32_t credplug_headers_get_cached(credplug_credential *credential, credplug_headers **out, char **errmsg);
+/* credplug_headers_get() without a reference to release: *out is the calling
+** thread's own handle, owned by the credential. It stays valid until this
+** thread's next call on this credential, or until the credential closes;
+** never pass it to credplug_headers_release(). The fastest read (no
+** allocation, no lock, no atomic write): for a caller that attaches the
+** headers at once. Errors as credplug_headers_get(); also
+** CREDPLUG_HOST_ERR_PLUGIN when called while the thread exits (from a
+** thread-local destructor). */
+int32_t credplug_headers_borrow(credplug_credential *credential, const credplug_headers **out, char **errmsg);
 size_t credplug_headers_count(const credplug_headers *headers);
 /* Name and value of header i (< count), valid until the headers are
 ** released. The value is a secret when credplug_headers_secret() says so:

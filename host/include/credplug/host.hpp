@@ -46,6 +46,8 @@
 #include <string_view>
 #include <vector>
 
+struct credplug_credential;  // the C API's handle (host.h), a friend of Credential
+
 namespace credplug {
 
 struct HostOptions {
@@ -226,6 +228,13 @@ class Credential {
   // headers()). For an event loop or an interpreter lock: never blocks on
   // the network.
   HeadersPtr cached_headers();
+  // headers() without a reference: the calling thread's own copy of them,
+  // valid until this thread's next headers(), cached_headers() or
+  // headers_view() on this credential, or until the credential closes. The
+  // fastest read (no lock, no atomic write): for a caller that attaches the
+  // headers at once. Throws as headers() does, and Error(Plugin) when called
+  // while the thread's thread-local objects are being destroyed.
+  const HeaderSet &headers_view();
   // The API refused these headers (HTTP 401): drop that token, so the next
   // headers() authenticates anew. Only the token `rejected` came from is
   // dropped: many threads reporting the same 401 cause one new token, and a
@@ -291,7 +300,8 @@ class Credential {
 
  private:
   friend class Host;
-  std::shared_ptr<Impl> impl_;  // shared by handles opened from the same credential
+  friend struct ::credplug_credential;  // credplug_headers_borrow()
+  std::shared_ptr<Impl> impl_;          // shared by handles opened from the same credential
 };
 
 }  // namespace credplug

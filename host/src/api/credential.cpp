@@ -44,6 +44,9 @@ Credential::Impl::Live::~Live() {
 credplug_call Credential::Impl::make_call() {
   credplug_call call;
   call.redactor = &redactor;
+  // What a call declares lives as long as the newest token's secrets do
+  // (create() and token requests set their own).
+  call.secret_epoch = token_epoch.load(std::memory_order_relaxed);
   call.http = &shared->here().http;
   call.logger = &shared->logger;
   call.about = about;
@@ -55,14 +58,14 @@ credplug_call Credential::Impl::make_call() {
 void Credential::Impl::raise(const credplug_call &call, int32_t rc, const char *what) {
   if (!call.refused_output.empty())
     throw host::FetchFailure(ErrorKind::Provider,
-                             redactor.apply("the plugin's " + std::string(what) + "() " + call.refused_output),
+                             call.redactor->apply("the plugin's " + std::string(what) + "() " + call.refused_output),
                              std::nullopt);
   int32_t code = call.error_set && call.error_code != CREDPLUG_OK ? call.error_code : rc;
   std::string message =
       call.error_set && !call.error_message.empty()
           ? call.error_message
           : "the plugin's " + std::string(what) + "() failed with status " + std::to_string(rc) + " and gave no reason";
-  throw host::FetchFailure(kind_of_plugin_status(code), redactor.apply(message), call.retry_after_ms);
+  throw host::FetchFailure(kind_of_plugin_status(code), call.redactor->apply(message), call.retry_after_ms);
 }
 
 int32_t Credential::Impl::invoke(host::PluginOp op, credplug_call &call) {
@@ -103,6 +106,7 @@ host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vecto
   out.sent_ns = clock.now_ns() - 1000000;
   const int64_t sent_ms = clock.unix_ms();
   credplug_call call = make_call();
+  call.secret_epoch = ++token_epoch;  // the token, and a rotated refresh token, are this request's
   const std::shared_ptr<const SecretString> state_before = state_now();
   call.state = state_before.get();
   call.may_set_state = true;
@@ -130,7 +134,15 @@ host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vecto
   out.set->headers = std::move(call.headers);
   out.lifetime_ms = long(expires_ms - sent_ms);
   if (info) *info = std::move(call.info);
+  retire_old_token_secrets(call.secret_epoch);
   return out;
+}
+
+void Credential::Impl::retire_old_token_secrets(uint64_t newest_epoch) {
+  if (newest_epoch <= kTokenEpochsKept) return;
+  if (const auto state = state_now())
+    for (auto &secret : host::state_secrets(state->view())) redactor.add(secret.view(), newest_epoch);
+  redactor.retire_before(newest_epoch - kTokenEpochsKept + 1);
 }
 
 // When a token expires, Unix milliseconds: the plugin's word (expires_in), else
@@ -229,7 +241,9 @@ void Credential::Impl::adopt_fleet_state(host::SharedCredential &fleet) {
     if (!newest || newest->fence <= fleet.state_fence) return;
     fleet.state_fence = newest->fence;
   }
-  for (auto &secret : host::state_secrets(newest->state.view())) redactor.add(secret.view());
+  const uint64_t epoch = ++token_epoch;
+  for (auto &secret : host::state_secrets(newest->state.view())) redactor.add(secret.view(), epoch);
+  retire_old_token_secrets(epoch);
   replace_state(std::make_shared<const SecretString>(std::move(newest->state)), Publish::No,
                 "another process of the fleet rotated its state; taken from the shared cache");
 }
@@ -301,6 +315,8 @@ const Header *HeaderSet::find(std::string_view name) const {
 HeadersPtr Credential::headers() { return impl_->here().cache->get(); }
 
 HeadersPtr Credential::cached_headers() { return impl_->here().cache->get_cached(); }
+
+const HeaderSet &Credential::headers_view() { return *impl_->here().cache->borrow().set; }
 
 void Credential::invalidate(const HeaderSet &rejected) {
   Impl::Live &live = impl_->here();
@@ -440,6 +456,7 @@ namespace credplug {
 std::unique_ptr<Credential::Impl::Live> Credential::Impl::make_live() {
   auto made = std::make_unique<Live>();
   credplug_call call = make_call();
+  call.secret_epoch = 0;  // what create() declares is the credential's for its life
   int32_t rc = plugin->create(call, credential_json, made->instance);
   if (rc != CREDPLUG_OK) raise(call, rc, "create");
   for (auto &i : call.info)

@@ -18,6 +18,7 @@
 
 #include <credplug/host.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -83,6 +84,14 @@ struct Credential::Impl {
   std::unique_ptr<const host::EgressPolicy> egress;    // from the credential and the schema
   SecretString credential_json;                        // to create the instance in a child of fork()
   std::function<void(const SecretString &)> on_state;  // OpenOptions::on_state; may be empty
+  // Which token request (or state taken from the fleet) brought a secret to
+  // the redactor: those of the last kTokenEpochsKept are kept, older ones
+  // dropped (Redactor::retire_before), so the redactor does not grow with
+  // every token for the credential's whole life.
+  static constexpr uint64_t kTokenEpochsKept = 4;
+  std::atomic<uint64_t> token_epoch{0};
+  // The state in use stays masked whichever request brought it.
+  void retire_old_token_secrets(uint64_t newest_epoch);
 
   // The credential's state (plugin.h, minor 4), one for all its processes'
   // calls: replaced whole, never changed in place, so a call keeps the

@@ -103,7 +103,12 @@ SignedRequest Credential::sign(const RequestToSign &request) {
   req.body_len = request.body ? request.body->size() : 0;
   req.body_sha256 = body_sha256.c_str();
   req.time_ms = time_ms;
+  // What the plugin declares secret in this call (the signature) is masked
+  // in the call's messages and not kept after it: the credential's redactor
+  // would grow with every signed request.
+  host::Redactor call_secrets(&impl_->redactor);
   credplug_call call = impl_->make_call();
+  call.redactor = &call_secrets;
   call.signing = &req;
   const std::shared_ptr<const SecretString> state = impl_->state_now();
   call.state = state.get();

@@ -6,6 +6,9 @@
 
 #include <credplug/host_json.hpp>
 
+#include "api/credential.hpp"
+#include "cache/headers_handle.hpp"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -25,10 +28,10 @@ struct credplug_host {
 struct credplug_credential {
   std::atomic<long> references{1};  // credplug_credential_ref(); closed with the last
   std::unique_ptr<credplug::Credential> credential;
-};
 
-struct credplug_headers {
-  credplug::HeadersPtr set;
+  // The calling thread's handle in its reader of the token cache (a friend
+  // of Credential for this).
+  const credplug_headers &borrow() { return credential->impl_->here().cache->borrow(); }
 };
 
 struct credplug_signed {
@@ -391,6 +394,16 @@ int32_t credplug_headers_get(credplug_credential *credential, credplug_headers *
     *out = nullptr;
     if (credential == nullptr) return misuse(errmsg, "credplug_headers_get: `credential` is NULL");
     *out = new credplug_headers{credential->credential->headers()};
+    return CREDPLUG_HOST_OK;
+  });
+}
+
+int32_t credplug_headers_borrow(credplug_credential *credential, const credplug_headers **out, char **errmsg) {
+  return guarded(errmsg, [&]() -> int32_t {
+    if (out == nullptr) return misuse(errmsg, "credplug_headers_borrow: `out` is NULL");
+    *out = nullptr;
+    if (credential == nullptr) return misuse(errmsg, "credplug_headers_borrow: `credential` is NULL");
+    *out = &credential->borrow();
     return CREDPLUG_HOST_OK;
   });
 }

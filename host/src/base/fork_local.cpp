@@ -3,14 +3,15 @@
 #include <pthread.h>
 
 namespace credplug::host {
-namespace {
 
-std::atomic<uint64_t> g_generation{0};
+std::atomic<uint64_t> g_fork_generation{0};
+
+namespace {
 
 // Registered when the library loads: before any Host exists, so before any
 // fork that matters.
 [[maybe_unused]] const bool g_registered = [] {
-  return pthread_atfork(nullptr, nullptr, [] { g_generation.fetch_add(1, std::memory_order_relaxed); }) == 0;
+  return pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }) == 0;
 }();
 
 // What parents left, reachable from here: a list pushed to without a lock
@@ -22,8 +23,6 @@ struct Kept {
 std::atomic<Kept *> g_kept{nullptr};
 
 }  // namespace
-
-uint64_t fork_generation() { return g_generation.load(std::memory_order_relaxed); }
 
 void keep_inherited(const void *object) {
   auto *k = new Kept{object, g_kept.load(std::memory_order_relaxed)};

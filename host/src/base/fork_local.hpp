@@ -23,7 +23,8 @@ namespace credplug::host {
 // credplug, a new value in each child of fork() (pthread_atfork). One
 // relaxed load. A child made by a raw clone() or syscall(SYS_fork) is not
 // seen: it must exec, as after vfork().
-uint64_t fork_generation();
+extern std::atomic<uint64_t> g_fork_generation;  // fork_local.cpp
+inline uint64_t fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
 
 // Keeps a parent's object reachable, never freed (so leak checkers do not
 // report it in a child that exits normally).

@@ -49,6 +49,17 @@ void Metrics::credential_event(const std::string &plugin, const char *type) {
   ++events_[plugin][type];
 }
 
+void Metrics::attach(const HitSource *source) {
+  std::lock_guard<std::mutex> lock(sources_mutex_);
+  sources_.push_back(source);
+}
+
+void Metrics::detach(const HitSource *source, uint64_t final_hits) {
+  std::lock_guard<std::mutex> lock(sources_mutex_);  // a snapshot sees it before or after, counted once
+  sources_.erase(std::remove(sources_.begin(), sources_.end(), source), sources_.end());
+  count<&MetricsSnapshot::l1_hits>(final_hits);
+}
+
 MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) const {
   MetricsSnapshot s;
   s.shared_cache = shared_cache;
@@ -60,6 +71,11 @@ MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) cons
   for (const MetricRow &row : kMetricCatalogue)  // after their histograms
     if (row.count_of) s.*row.counter = (s.*row.count_of).count;
   s.redis_errors = redis_errors;  // the catalogue's one row counted elsewhere
+  {
+    std::lock_guard<std::mutex> lock(sources_mutex_);
+    s.l1_hits = counters_[counter_slot(metric_row(&MetricsSnapshot::l1_hits))].total();
+    for (const HitSource *source : sources_) s.l1_hits += source->l1_hits();
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto &[plugin, p] : plugins_) s.token_requests.push_back({plugin, p->outcomes, p->latency.snapshot()});
   for (const auto &[plugin, counts] : events_) s.credential_events.push_back({plugin, counts});

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace credplug::host {
 
@@ -127,8 +128,24 @@ constexpr size_t histogram_slot(size_t row) {
   return slot;
 }
 
+// A count kept outside Metrics and read at each snapshot: a token cache's
+// l1 hits, which each thread counts in its own reader so the read path
+// writes no shared line.
+class HitSource {
+ public:
+  virtual uint64_t l1_hits() const = 0;  // thread-safe
+
+ protected:
+  ~HitSource() = default;
+};
+
 class Metrics {
  public:
+  // Adds `source`'s count to every snapshot until detach(), which folds its
+  // last count (`final_hits`) into this Metrics' own.
+  void attach(const HitSource *source);
+  void detach(const HitSource *source, uint64_t final_hits);
+
   // metrics.count<&MetricsSnapshot::misses>(): the row is found at compile time.
   template <uint64_t MetricsSnapshot::*Field>
   void count(uint64_t n = 1) {
@@ -159,6 +176,8 @@ class Metrics {
     std::map<std::string, uint64_t> outcomes;
     LatencyHistogram latency;
   };
+  mutable std::mutex sources_mutex_;  // sources_; never held with mutex_
+  std::vector<const HitSource *> sources_;
   mutable std::mutex mutex_;  // the map; a token request is rare next to headers()
   std::map<std::string, std::unique_ptr<PerPlugin>> plugins_;
   std::map<std::string, std::map<std::string, uint64_t>> events_;  // plugin -> type -> count, under mutex_

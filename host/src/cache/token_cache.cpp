@@ -13,12 +13,6 @@ constexpr int64_t kNsPerMs = 1000000;
 // "Never" for a grant gone for good: a year, far from overflowing in ns.
 constexpr long kReauthorizeHoldMs = 365L * 24 * 3600 * 1000;
 
-// A shard's own owner of the current token: copying the aliasing pointer
-// touches this holder's reference count, not one shared by all threads.
-struct alignas(64) ShardHolder {
-  std::shared_ptr<const HeaderSet> set;
-};
-
 std::string seconds_text(int64_t ns) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", double(std::max<int64_t>(ns, 0)) / 1e9);
@@ -34,31 +28,88 @@ TokenCache::TokenCache(const CachePolicy &policy, Fetcher fetch, RefreshPool &po
       pool_(pool),
       clock_(clock),
       metrics_(metrics),
-      observer_(std::move(observer)) {}
-
-TokenCache::~TokenCache() { close(); }
-
-HeadersPtr TokenCache::from_shard(int64_t now) {
-  Shard &shard = shards_[this_thread_slot() % kShards];  // each thread reads through one shard
-  std::lock_guard<std::mutex> lock(shard.mutex);
-  if (!shard.set || now >= shard.fresh_until) return nullptr;
-  if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
-  return shard.set;
+      observer_(std::move(observer)),
+      coarse_inline_(&clock == &system_cache_clock() && clock.coarse_max_lag_ns() > 0),
+      coarse_lag_ns_(std::max<int64_t>(clock.coarse_max_lag_ns(), 0)) {
+  if (metrics_) metrics_->attach(this);
 }
 
-HeadersPtr TokenCache::get() {
-  if (HeadersPtr fresh = from_shard(now_ns())) return fresh;
-  return get_slow();
+TokenCache::~TokenCache() {
+  close();
+  if (metrics_) metrics_->detach(this, l1_hits());
+}
+
+const credplug_headers &TokenCache::borrow_slow() {
+  HeadersPtr served = get_slow();  // fills this thread's reader with it
+  const ReaderSlot *slot = reader_slot(id_);
+  if (slot == nullptr || slot->owner != id_)
+    throw Error(ErrorKind::Plugin, "headers cannot be borrowed while the thread exits: take a reference instead");
+  return static_cast<Reader *>(slot->reader)->served;
 }
 
 HeadersPtr TokenCache::get_cached() {
-  const int64_t now = now_ns();
-  if (HeadersPtr fresh = from_shard(now)) return fresh;
+  if (Reader *r = fresh_reader()) return r->served.set;
   std::unique_lock<std::mutex> lock(mutex_);  // held by no network call: the fetch runs unlocked
+  const int64_t now = now_ns();
   if (!current_ || now >= expire_at_) return nullptr;
   if (now >= refresh_at_ && !inflight_ && now >= next_attempt_ && !closing_) start_background(lock);
   if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
-  return current_;
+  return serve(lock);
+}
+
+TokenCache::Reader *TokenCache::this_thread_reader() {
+  if (const ReaderSlot *slot = reader_slot(id_); slot != nullptr && slot->owner == id_)
+    return static_cast<Reader *>(slot->reader);
+  const std::shared_ptr<ReaderThread> *thread = this_reader_thread();  // makes the table
+  if (thread == nullptr) return nullptr;
+  std::lock_guard<std::mutex> lock(readers_mutex_);
+  Reader *found = nullptr;
+  Reader *orphan = nullptr;  // a reader whose thread has exited: given to this one
+  for (const auto &r : readers_) {
+    if (r->thread == *thread) {
+      found = r.get();
+      break;
+    }
+    if (orphan == nullptr && !r->thread->alive.load(std::memory_order_acquire)) orphan = r.get();
+  }
+  if (found == nullptr && orphan != nullptr) {
+    found = orphan;
+    found->version = 0;
+  }
+  if (found == nullptr) found = readers_.emplace_back(std::make_unique<Reader>()).get();
+  found->thread = *thread;
+  *reader_slot(id_) = ReaderSlot{id_, found};
+  return found;
+}
+
+HeadersPtr TokenCache::serve(std::unique_lock<std::mutex> &) {
+  Reader *r = this_thread_reader();
+  if (r == nullptr) return current_;
+  const uint64_t version = version_.load(std::memory_order_relaxed);  // written under this lock
+  if (r->version != version) {
+    if (r->served.set.get() != current_.get()) {
+      // A holder of the reader's own: its thread's copies count references
+      // on a line no other thread writes.
+      auto holder = std::make_shared<std::shared_ptr<const HeaderSet>>(current_);
+      r->served.set = HeadersPtr(holder, holder->get());
+    }
+    const int64_t until = readable_until_;
+    r->serve_until = until == std::numeric_limits<int64_t>::max() ? until : until - coarse_lag_ns_;
+    r->version = version;
+  }
+  return r->served.set;
+}
+
+size_t TokenCache::reader_count() const {
+  std::lock_guard<std::mutex> lock(readers_mutex_);
+  return readers_.size();
+}
+
+uint64_t TokenCache::l1_hits() const {
+  std::lock_guard<std::mutex> lock(readers_mutex_);
+  uint64_t sum = 0;
+  for (const auto &r : readers_) sum += r->hits.load(std::memory_order_relaxed);
+  return sum;
 }
 
 HeadersPtr TokenCache::get_slow() {
@@ -68,7 +119,7 @@ HeadersPtr TokenCache::get_slow() {
     if (current_ && now < expire_at_) {
       if (now >= refresh_at_ && !inflight_ && now >= next_attempt_ && !closing_) start_background(lock);
       if (metrics_) metrics_->count<&MetricsSnapshot::l1_hits>();
-      return current_;
+      return serve(lock);
     }
     if (inflight_) {
       // Single-flight: wait for the request under way and take its outcome.
@@ -77,7 +128,7 @@ HeadersPtr TokenCache::get_slow() {
       changed_.wait(lock, [&] { return flights_finished_ >= flight; });
       now = now_ns();
       if (metrics_) metrics_->observe<&MetricsSnapshot::wait_duration>(double(now - waited_from) / kNsPerMs);
-      if (current_ && now < expire_at_) return current_;
+      if (current_ && now < expire_at_) return serve(lock);
       if (held_ && flights_finished_ == flight) throw_held(now);
       continue;
     }
@@ -91,7 +142,7 @@ HeadersPtr TokenCache::get_slow() {
     ++flights_started_;
     fly(lock, FetchKind::Authenticate, std::max(1, policy_.max_attempts));
     now = now_ns();
-    if (current_ && now < expire_at_) return current_;
+    if (current_ && now < expire_at_) return serve(lock);
     if (held_) throw_held(now);
   }
 }
@@ -101,7 +152,7 @@ void TokenCache::start_background(std::unique_lock<std::mutex> &) {
   ++flights_started_;
   ++background_refreshes_;
   if (metrics_) metrics_->count<&MetricsSnapshot::refreshes_ahead>();
-  set_shards(expire_at_);  // readers keep the token without asking again
+  publish_readable(expire_at_);  // readers keep the token without asking again
   pool_.submit([this] {
     std::unique_lock<std::mutex> lock(mutex_);
     // One attempt: a failure is retried by a later caller after the backoff,
@@ -155,7 +206,7 @@ void TokenCache::fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int att
     if (failure->retryable && retry_after) wait_ms = std::max(wait_ms, std::min(*retry_after, 24L * 3600 * 1000));
     held_ = std::move(failure);
     next_attempt_ = now + wait_ms * kNsPerMs;
-    if (current_ && now < expire_at_) set_shards(std::min(next_attempt_, expire_at_));
+    if (current_ && now < expire_at_) publish_readable(std::min(next_attempt_, expire_at_));
     event.kind = held_->kind;
     event.message = held_->message;
     event.retryable = held_->retryable;
@@ -213,20 +264,12 @@ void TokenCache::install(std::unique_lock<std::mutex> &, Fetched fetched) {
   failing_since_ms_ = 0;
   last_success_ms_ = clock_.unix_ms();
   next_attempt_ = 0;
-  set_shards(refresh_at_);
+  publish_readable(refresh_at_);
 }
 
-void TokenCache::set_shards(int64_t fresh_until) {
-  for (auto &shard : shards_) {
-    HeadersPtr alias;
-    if (current_) {
-      auto holder = std::make_shared<ShardHolder>(ShardHolder{current_});
-      alias = HeadersPtr(holder, holder->set.get());
-    }
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    shard.set.swap(alias);
-    shard.fresh_until = fresh_until;
-  }  // the old alias (maybe the last owner of an old token) goes out of the shard lock
+void TokenCache::publish_readable(int64_t readable_until) {
+  readable_until_ = readable_until;
+  version_.fetch_add(1, std::memory_order_release);  // every reader refills before serving again
 }
 
 HeadersPtr TokenCache::publish(Fetched fetched) {
@@ -283,7 +326,7 @@ void TokenCache::invalidate(uint64_t generation) {
   }
   current_.reset();
   expire_at_ = refresh_at_ = 0;
-  set_shards(0);
+  publish_readable(0);
   tell(lock, event);
 }
 

@@ -1,8 +1,10 @@
 // TokenCache: one credential's token, served to any number of threads.
 //
-//   - The read path (get() with a fresh token) takes only a lock private to
-//     the calling thread's shard and copies a shared_ptr whose control block
-//     belongs to that shard: threads do not write to a shared cache line.
+//   - The read path (get() with a fresh token) takes no lock and writes no
+//     line another thread touches: each thread reads through a reader of its
+//     own (thread_readers.hpp), checked against the cache's version number
+//     and a coarse clock (cache_clock.hpp), and copies a shared_ptr whose
+//     control block belongs to that reader.
 //   - In the refresh window the first caller queues one background refresh
 //     on the RefreshPool; everyone keeps the still-valid token meanwhile.
 //   - With no valid token, the first caller fetches (single-flight); the
@@ -13,12 +15,13 @@
 #pragma once
 
 #include "cache/cache_clock.hpp"
+#include "cache/headers_handle.hpp"
 #include "cache/metrics.hpp"
 #include "cache/refresh_pool.hpp"
+#include "cache/thread_readers.hpp"
 
 #include <credplug/types.hpp>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -26,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace credplug::host {
 
@@ -89,7 +93,7 @@ struct CacheEvent {
   bool held = false;
 };
 
-class TokenCache {
+class TokenCache final : private HitSource {
  public:
   // Makes one token request; throws FetchFailure (or Error) on failure.
   using Fetcher = std::function<Fetched(FetchKind)>;
@@ -105,28 +109,43 @@ class TokenCache {
   TokenCache(const TokenCache &) = delete;
   TokenCache &operator=(const TokenCache &) = delete;
 
-  HeadersPtr get();
+  HeadersPtr get() {
+    if (Reader *r = fresh_reader()) return r->served.set;
+    return get_slow();
+  }
   // get() when it would not wait: the valid token, or null when there is
   // none now (a token request is then not started, nor waited for). In
   // the refresh window it queues the background refresh as get() does.
   HeadersPtr get_cached();
+  // get(), borrowed: the calling thread's own handle, valid until this
+  // thread's next get(), get_cached() or borrow() on this cache, or until
+  // the cache is destroyed. No reference is counted. Throws Error while the
+  // thread's thread-local objects are being destroyed.
+  const credplug_headers &borrow() {
+    if (Reader *r = fresh_reader()) return r->served;
+    return borrow_slow();
+  }
   // Drops the token of this generation if it is still the current one; 0
   // drops whatever is current and forgets held failures.
   void invalidate(uint64_t generation);
   // Installs a token obtained outside the cache (Credential::authenticate()).
   HeadersPtr publish(Fetched fetched);
   CacheStatus status() const;
+  // How many threads' readers the cache holds (one per thread that read it
+  // and is alive, or whose reader no new thread has taken yet).
+  size_t reader_count() const;
   // No new background refresh; waits for the one under way. Idempotent.
   void close();
 
  private:
-  static constexpr size_t kShards = 16;
-
-  // One reader shard; its holder's control block is private to it.
-  struct alignas(64) Shard {
-    std::mutex mutex;
-    HeadersPtr set;           // aliases current_ through a shard-owned holder
-    int64_t fresh_until = 0;  // ns, steady: serve without asking the cache
+  // One thread's reader (thread_readers.hpp). Its fields are written by
+  // its thread alone, under mutex_ (refill()), and read by it with no lock.
+  struct alignas(64) Reader {
+    uint64_t version = 0;                  // version_ when filled; 0: never
+    int64_t serve_until = 0;               // ns on the coarse clock, its lag taken off
+    credplug_headers served;               // aliases current_ through a holder of this reader's
+    std::atomic<uint64_t> hits{0};         // l1 hits, stored by its thread alone
+    std::shared_ptr<ReaderThread> thread;  // under readers_mutex_
   };
 
   struct Held {  // the last failure, repeated until next_attempt_
@@ -136,14 +155,30 @@ class TokenCache {
   };
 
   int64_t now_ns() const { return clock_.now_ns(); }
-  // The calling thread's shard's token while it is fresh, else null: the
-  // read path of get() and get_cached().
-  HeadersPtr from_shard(int64_t now);
+  // The calling thread's reader while its token is fresh, else null: the
+  // read path of get(), get_cached() and borrow(), inline in theirs.
+  Reader *fresh_reader() {
+    const ReaderSlot *slot = reader_slot(id_);
+    if (slot == nullptr || slot->owner != id_) return nullptr;
+    auto *r = static_cast<Reader *>(slot->reader);
+    if (r->version != version_.load(std::memory_order_acquire)) return nullptr;
+    const int64_t now = coarse_inline_ ? coarse_monotonic_ns() : clock_.coarse_now_ns();
+    if (now >= r->serve_until) return nullptr;
+    r->hits.store(r->hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // no other writer
+    return r;
+  }
   HeadersPtr get_slow();
+  const credplug_headers &borrow_slow();
+  // The calling thread's reader, found or made; null while the thread exits.
+  Reader *this_thread_reader();  // lock held
+  // current_ (valid) to the caller, through its reader when it has one.
+  HeadersPtr serve(std::unique_lock<std::mutex> &lock);
+  uint64_t l1_hits() const override;
   void install(std::unique_lock<std::mutex> &lock, Fetched fetched);  // lock held
   // install(), and the event that tells of it (with the failures it ends).
   CacheEvent install_told(std::unique_lock<std::mutex> &lock, Fetched fetched);
-  void set_shards(int64_t fresh_until);                       // lock held
+  // What readers may serve changed: until `readable_until` (ns, steady).
+  void publish_readable(int64_t readable_until);              // lock held
   void start_background(std::unique_lock<std::mutex> &lock);  // lock held
   // Runs one flight (inflight_ already set), lock held on entry and exit.
   void fly(std::unique_lock<std::mutex> &lock, FetchKind kind, int attempts);
@@ -157,12 +192,21 @@ class TokenCache {
   const CacheClock &clock_;
   Metrics *const metrics_;
   const Observer observer_;
-  std::array<Shard, kShards> shards_;
+  const uint64_t id_ = new_reader_owner_id();
+  // The read path's clock: the coarse monotonic clock inline when the cache
+  // runs on the system clock, else clock_'s coarse_now_ns(); its lag bound.
+  const bool coarse_inline_;
+  const int64_t coarse_lag_ns_;
+  std::atomic<uint64_t> version_{1};  // bumped under mutex_ by publish_readable()
+
+  mutable std::mutex readers_mutex_;  // readers_ and each reader's `thread`; after mutex_
+  std::vector<std::unique_ptr<Reader>> readers_;
 
   mutable std::mutex mutex_;  // everything below
   std::condition_variable changed_;
   std::shared_ptr<const HeaderSet> current_;
   int64_t expire_at_ = 0, refresh_at_ = 0;  // ns, steady
+  int64_t readable_until_ = 0;              // ns, steady: readers serve current_ until then
   uint64_t generation_ = 0;
   bool inflight_ = false;
   uint64_t flights_started_ = 0, flights_finished_ = 0;

@@ -36,8 +36,8 @@ std::vector<SecretString> state_secrets(std::string_view json) {
   return out;
 }
 
-std::optional<std::string> accept_state(Redactor &redactor, std::string_view json) {
-  for (const auto &secret : state_secrets(json)) redactor.add(secret.view());
+std::optional<std::string> accept_state(Redactor &redactor, std::string_view json, uint64_t epoch) {
+  for (const auto &secret : state_secrets(json)) redactor.add(secret.view(), epoch);
   return state_problem(json);
 }
 

@@ -28,6 +28,7 @@ std::vector<SecretString> state_secrets(std::string_view json);
 // What every door a state comes in by does: its strings become secrets of
 // `redactor` first (even a refused state may be quoted by whoever refused
 // it), then state_problem(). nullopt when the state can be kept.
-std::optional<std::string> accept_state(Redactor &redactor, std::string_view json);
+// `epoch`: as Redactor::add's (a token request's new state: its epoch).
+std::optional<std::string> accept_state(Redactor &redactor, std::string_view json, uint64_t epoch = 0);
 
 }  // namespace credplug::host

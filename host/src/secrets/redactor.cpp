@@ -41,39 +41,82 @@ std::vector<kit::SecretString> base64_forms(std::string_view value) {
   return out;
 }
 
-void Redactor::add_one(std::string_view value) {
+void Redactor::add_one(std::string_view value, uint64_t epoch) {
   if (value.size() < kMinLength) return;
-  secrets_.emplace(value);
+  auto [it, added] = secrets_.insert(Entry{kit::SecretString(value), epoch});
+  if (!added && it->epoch != 0 && (epoch == 0 || epoch > it->epoch)) it->epoch = epoch;
 }
 
-void Redactor::add(std::string_view value) {
+void Redactor::add(std::string_view value, uint64_t epoch) {
   std::lock_guard<ForkGuardedMutex> lock(mutex_);
-  add_one(value);
+  add_one(value, epoch);
   kit::SecretString encoded(kit::url_encode(value));
-  if (encoded.view() != value) add_one(encoded.view());
+  if (encoded.view() != value) add_one(encoded.view(), epoch);
   kit::SecretString escaped(json_escape(value));
-  if (escaped.view() != value) add_one(escaped.view());
+  if (escaped.view() != value) add_one(escaped.view(), epoch);
   // As a JSON writer escapes it (newlines, control characters), unquoted.
   kit::SecretString quoted(kit::json_quote(value));
   std::string_view inner = quoted.view().substr(1, quoted.size() - 2);
-  if (inner != value && inner != escaped.view()) add_one(inner);
-  for (const auto &form : base64_forms(value)) add_one(form.view());
+  if (inner != value && inner != escaped.view()) add_one(inner, epoch);
+  for (const auto &form : base64_forms(value)) add_one(form.view(), epoch);
 }
 
-std::string Redactor::apply(std::string_view text) const {
+void Redactor::retire_before(uint64_t epoch) {
   std::lock_guard<ForkGuardedMutex> lock(mutex_);
+  for (auto it = secrets_.begin(); it != secrets_.end();)
+    it = it->epoch != 0 && it->epoch < epoch ? secrets_.erase(it) : std::next(it);  // SecretString wipes
+}
+
+size_t Redactor::size() const {
+  std::lock_guard<ForkGuardedMutex> lock(mutex_);
+  return secrets_.size();
+}
+
+namespace {
+
+template <class Entry>
+std::string_view view_of(const Entry &e) {
+  return e.value.view();
+}
+std::string_view view_of(std::string_view s) { return s; }
+
+// `text` with each of `secrets` (longest first) replaced by the mask.
+template <class Secrets>
+std::string mask_all(std::string_view text, const Secrets &secrets) {
   std::string out(text);
-  for (const auto &secret : secrets_) {
+  for (const auto &secret : secrets) {
+    const std::string_view s = view_of(secret);
     size_t pos = 0;
-    while ((pos = out.find(secret.view(), pos)) != std::string::npos) {
-      out.replace(pos, secret.size(), kMask);
-      pos += std::char_traits<char>::length(kMask);
+    while ((pos = out.find(s, pos)) != std::string::npos) {
+      out.replace(pos, s.size(), Redactor::kMask);
+      pos += std::char_traits<char>::length(Redactor::kMask);
     }
   }
   return out;
 }
 
+}  // namespace
+
+std::string Redactor::apply(std::string_view text) const {
+  if (parent_ == nullptr) {
+    std::lock_guard<ForkGuardedMutex> lock(mutex_);
+    return mask_all(text, secrets_);
+  }
+  std::lock_guard<ForkGuardedMutex> parent_lock(parent_->mutex_);  // the older first, as fork() locks them
+  std::lock_guard<ForkGuardedMutex> lock(mutex_);
+  // One order over both sets: a secret of one that contains a secret of the
+  // other is masked whole.
+  std::vector<std::string_view> views;
+  views.reserve(secrets_.size() + parent_->secrets_.size());
+  for (const auto *set : {&secrets_, &parent_->secrets_})
+    for (const auto &s : *set) views.push_back(s.value.view());
+  std::sort(views.begin(), views.end(),
+            [](std::string_view a, std::string_view b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
+  return mask_all(text, views);
+}
+
 bool Redactor::empty() const {
+  if (parent_ != nullptr && !parent_->empty()) return false;
   std::lock_guard<ForkGuardedMutex> lock(mutex_);
   return secrets_.empty();
 }

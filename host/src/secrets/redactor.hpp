@@ -16,6 +16,17 @@ namespace credplug::host {
 
 class Redactor {
  public:
+  Redactor() = default;
+  // One call's redactor: it masks what `parent` knows and what the call
+  // adds, and what the call adds goes with it. For values made per request
+  // (a request's signature): kept in the credential's, each signed request
+  // would grow it, and every later message's masking, without end.
+  // `parent` must outlive it (and be older: the two are locked parent first,
+  // as fork() locks them).
+  explicit Redactor(const Redactor *parent) : parent_(parent) {}
+  Redactor(const Redactor &) = delete;
+  Redactor &operator=(const Redactor &) = delete;
+
   static constexpr const char *kMask = "[REDACTED]";
   // Values shorter than this are not searched for inside other text (a
   // 2-character secret would mask half the alphabet); they are still never
@@ -29,22 +40,38 @@ class Redactor {
   // JSON-escaped, and (kMinBase64Length and longer) inside standard or
   // URL-safe base64, padded or not, wherever in the encoded bytes it starts
   // (base64_forms()). Thread-safe; O(log n) in the values known.
-  void add(std::string_view value);
-  // Every known secret in `text` replaced by kMask. Thread-safe.
+  // `epoch` 0: kept as long as the redactor. n > 0: a value the n-th token
+  // request brought (a token, a rotated refresh token), dropped by
+  // retire_before() once later tokens replaced it; added again (or kept
+  // forever), it stays.
+  void add(std::string_view value, uint64_t epoch = 0);
+  // Drops the values only token requests before `epoch` brought: a
+  // credential whose token is renewed for months would otherwise keep every
+  // token it ever had (7.5 KB each with its forms) and mask each message
+  // against all of them.
+  void retire_before(uint64_t epoch);
+  size_t size() const;  // the values (and forms) known, the parent's not counted
+  // Every known secret in `text` replaced by kMask (the parent's too,
+  // longest first across both). Thread-safe.
   std::string apply(std::string_view text) const;
   bool empty() const;
 
  private:
-  void add_one(std::string_view value);
+  struct Entry {
+    kit::SecretString value;
+    mutable uint64_t epoch;  // 0: kept; else the newest token request that brought it
+  };
+  void add_one(std::string_view value, uint64_t epoch);
   // Longest first, so a secret containing another is masked whole.
   struct LongestFirst {
-    bool operator()(const kit::SecretString &a, const kit::SecretString &b) const {
-      return a.size() != b.size() ? a.size() > b.size() : a.view() < b.view();
+    bool operator()(const Entry &a, const Entry &b) const {
+      return a.value.size() != b.value.size() ? a.value.size() > b.value.size() : a.value.view() < b.value.view();
     }
   };
+  const Redactor *const parent_ = nullptr;
   // A child of fork() keeps the secrets: fork() waits for a change under way.
   mutable ForkGuardedMutex mutex_{ForkGuardedMutex::kRedactor};
-  std::set<kit::SecretString, LongestFirst> secrets_;
+  std::set<Entry, LongestFirst> secrets_;
 };
 
 // What base64 text always holds when `value`'s bytes are in what it

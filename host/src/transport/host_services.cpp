@@ -72,7 +72,7 @@ void svc_add_secret(credplug_call *call, const char *value, size_t len) noexcept
     if (++call->secrets_declared > kMaxSecretsPerCall || call->secret_bytes_declared > kMaxSecretBytesPerCall)
       return refuse_output(call, "declared more than " + std::to_string(kMaxSecretsPerCall) + " secrets or " +
                                      std::to_string(kMaxSecretBytesPerCall) + " bytes of them (add_secret)");
-    call->redactor->add(std::string_view(value, len));
+    call->redactor->add(std::string_view(value, len), call->secret_epoch);
   });
 }
 
@@ -86,7 +86,7 @@ void svc_out_header(credplug_call *call, const char *name, const char *value, ui
     const bool public_flag = (flags & CREDPLUG_FLAG_PUBLIC) != 0 && (flags & CREDPLUG_FLAG_SECRET) == 0;
     bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0 || (!public_flag && header_name_says_secret(name)) ||
                   call->redactor->apply(value) != value;
-    if (secret) call->redactor->add(value);
+    if (secret) call->redactor->add(value, call->secret_epoch);
     if (auto problem = header_problem(name, value)) return refuse_output(call, "output " + *problem);
     for (auto &h : call->headers)
       if (strcasecmp(h.name.c_str(), name) == 0) {
@@ -109,7 +109,7 @@ void svc_out_query(credplug_call *call, const char *name, const char *value, uin
     if (call == nullptr || name == nullptr || value == nullptr) return;
     if (!call->signing) return refuse_output(call, "output a query parameter outside sign()");
     const bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0 || call->redactor->apply(value) != value;
-    if (secret) call->redactor->add(value);
+    if (secret) call->redactor->add(value, call->secret_epoch);
     if (auto problem = query_problem(name, value)) return refuse_output(call, "output " + *problem);
     if (call->query.size() >= kMaxHeaders)
       return refuse_output(call, "output more than " + std::to_string(kMaxHeaders) + " query parameters");
@@ -129,7 +129,7 @@ void svc_out_state(credplug_call *call, const char *json, size_t len) noexcept {
     if (!call->may_set_state) return refuse_output(call, "output state outside authenticate() and refresh()");
     if (json == nullptr) return refuse_output(call, "output state that is NULL");
     const std::string_view text(json, len);
-    if (auto problem = accept_state(*call->redactor, text))
+    if (auto problem = accept_state(*call->redactor, text, call->secret_epoch))
       return refuse_output(call, "output state that cannot be kept: " + *problem);
     call->new_state = SecretString(text);
   });
@@ -150,7 +150,7 @@ void svc_out_info(credplug_call *call, const char *key, const char *value, uint3
   quietly([&] {
     if (call == nullptr || key == nullptr || value == nullptr) return;
     bool secret = (flags & CREDPLUG_FLAG_SECRET) != 0;
-    if (secret) call->redactor->add(value);
+    if (secret) call->redactor->add(value, call->secret_epoch);
     if (call->info.size() >= kMaxInfoEntries)
       return refuse_output(call, "output more than " + std::to_string(kMaxInfoEntries) + " info entries");
     std::string shown_key = displayable(key, 128);
@@ -185,8 +185,9 @@ void declare_if_credential(credplug_call *call, std::string_view name, std::stri
   const bool identifier = lower.size() > 3 && (lower.compare(lower.size() - 3, 3, "-id") == 0 ||
                                                lower.compare(lower.size() - 3, 3, "_id") == 0);
   if (identifier || !header_name_says_secret(lower)) return;
-  call->redactor->add(value);
-  if (size_t space = value.find(' '); space != std::string_view::npos) call->redactor->add(value.substr(space + 1));
+  call->redactor->add(value, call->secret_epoch);
+  if (size_t space = value.find(' '); space != std::string_view::npos)
+    call->redactor->add(value.substr(space + 1), call->secret_epoch);
 }
 
 int32_t http_send(credplug_call *call, const credplug_http_request *req, credplug_http_response **out) {
@@ -227,10 +228,10 @@ int32_t http_send(credplug_call *call, const credplug_http_request *req, credplu
     spec.client_cert.emplace();
     spec.client_cert->cert_pem = SecretString(std::string_view(req->client_cert_pem));
     spec.client_cert->key_pem = SecretString(std::string_view(req->client_key_pem));
-    call->redactor->add(req->client_key_pem);
+    call->redactor->add(req->client_key_pem, call->secret_epoch);
     if (req->client_key_passphrase) {
       spec.client_cert->passphrase = SecretString(std::string_view(req->client_key_passphrase));
-      call->redactor->add(req->client_key_passphrase);
+      call->redactor->add(req->client_key_passphrase, call->secret_epoch);
     }
   }
 

@@ -24,6 +24,9 @@ const credplug_host_api *host_services();
 
 struct credplug_call {
   credplug::host::Redactor *redactor = nullptr;
+  // What the call declares secret is kept by `redactor` for its life (0), or
+  // until tokens after this token request's replace it (Redactor::add).
+  uint64_t secret_epoch = 0;
   const credplug::host::HttpsClient *http = nullptr;
   const credplug::host::Logger *logger = nullptr;
   credplug::host::LogContext about;  // whose lines these are: plugin id, credential label

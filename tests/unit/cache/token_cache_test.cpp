@@ -451,3 +451,100 @@ TEST_CASE("cache clock: headers that never expire are served for ten years and m
   CHECK(rig.cache->get()->generation == 2);
   CHECK(rig.provider.calls == 2);
 }
+
+// The read path (thread_readers.hpp): each thread's own reader, a coarse
+// clock, handles borrowed without a reference.
+
+TEST_CASE("cache read path: a coarse clock lagging by all its bound never serves a token at its deadline") {
+  FakeClock clock;
+  clock.set_coarse_lag(0, 100 * kMs);  // claims: at most 100 ms behind
+  ScriptedProvider provider{clock};
+  CachePolicy p;
+  p.refresh_fraction = 0;  // usable 75 s, renewed at expiry only
+  RefreshPool pool{1};
+  Metrics metrics;
+  TokenCache cache(
+      p, [&](FetchKind k) { return provider(k); }, pool, clock, &metrics);
+  auto first = cache.get();
+  clock.advance_ms(74899);
+  CHECK(cache.get().get() == first.get());  // 101 ms left: the coarse clock may say so alone
+  clock.set_coarse_lag(100 * kMs, 100 * kMs);
+  clock.advance_ms(101);  // now at the deadline; the coarse clock says 100 ms before it
+  CHECK(cache.get()->generation == 2);
+  CHECK(provider.calls == 2);
+  CHECK(metrics.snapshot(false, 0).l1_hits == 1);
+}
+
+TEST_CASE("cache read path: a reader whose thread exited serves the next thread; its hits are kept") {
+  FakeClock clock;
+  ScriptedProvider provider{clock};
+  RefreshPool pool{1};
+  Metrics metrics;
+  auto cache = std::make_unique<TokenCache>(
+      CachePolicy{}, [&](FetchKind k) { return provider(k); }, pool, clock, &metrics);
+  cache->get();  // a miss, which fetches
+  for (int i = 0; i < 20; ++i)
+    std::thread([&] {
+      for (int k = 0; k < 5; ++k) CHECK(cache->get()->generation == 1);
+    }).join();
+  CHECK(cache->reader_count() == 2);  // this thread's, and one passed from each thread to the next
+  CHECK(metrics.snapshot(false, 0).l1_hits == 100);
+  cache.reset();
+  CHECK(metrics.snapshot(false, 0).l1_hits == 100);  // folded in when the cache went
+  CHECK(provider.calls == 1);
+}
+
+TEST_CASE("cache read path: a borrowed handle stays readable, unchanged, until its thread's next call") {
+  Rig rig;
+  const credplug_headers &view = rig.cache->borrow();
+  const HeaderSet *first = view.set.get();
+  const std::string value = first->headers.at(0).value.reveal();
+  std::thread([&] {  // another thread: the token is refused and replaced
+    rig.cache->invalidate(first->generation);
+    CHECK(rig.cache->get()->generation == 2);
+  })
+      .join();
+  CHECK(view.set.get() == first);
+  CHECK(first->headers.at(0).value.reveal() == value);  // still held by this thread's reader
+  CHECK(rig.cache->borrow().set->generation == 2);      // this thread's next call takes the new one
+  CHECK(rig.provider.calls == 2);
+}
+
+TEST_CASE("cache read path: 8 readers while tokens are refused and replaced: no reader's generation goes back") {
+  Rig rig;
+  rig.cache->get();
+  std::atomic<bool> done{false};
+  std::atomic<long> reads{0}, backwards{0};
+  std::thread refuser([&] {
+    for (int i = 0; i < 200; ++i) {
+      const long before = reads.load();
+      while (reads.load() < before + 8) std::this_thread::yield();  // the readers set the pace
+      rig.cache->invalidate(0);                                     // drops the token, holding nothing against the next
+    }
+    done = true;
+  });
+  credplug::testing::on_threads(8, [&](int t) {
+    uint64_t last = 0;
+    while (!done) {
+      const uint64_t g = t % 2 ? rig.cache->get()->generation : rig.cache->borrow().set->generation;
+      if (g < last) ++backwards;
+      last = g;
+      ++reads;
+    }
+  });
+  refuser.join();
+  CHECK(backwards == 0);
+  CHECK(rig.provider.calls >= 200);
+  CHECK(rig.cache->reader_count() <= 10);
+}
+
+TEST_CASE("system clock: the coarse reading is never ahead of the precise one; its lag bound is at least 64 ms") {
+  const CacheClock &c = system_cache_clock();
+  const int64_t bound = c.coarse_max_lag_ns();
+  CHECK((bound == 0 || bound >= 64 * kMs));
+  for (int i = 0; i < 100000; ++i) {
+    const int64_t coarse = c.coarse_now_ns();
+    const int64_t precise = c.now_ns();
+    REQUIRE(coarse <= precise);
+  }
+}

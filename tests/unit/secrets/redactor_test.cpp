@@ -28,6 +28,39 @@ TEST_CASE("the redactor masks the longest secret first") {
   CHECK(r.apply("xabcdefghx") == "x[REDACTED]x");
 }
 
+TEST_CASE("a call's redactor masks its parent's secrets and its own, longest first across both; its own go with it") {
+  Redactor credential;
+  credential.add("abcdefgh");
+  {
+    Redactor call(&credential);
+    CHECK(call.empty() == false);
+    call.add("cdef");       // inside the parent's: masked as part of it
+    call.add("sig-12345");  // the call's own
+    CHECK(call.apply("xabcdefghx sig-12345 cdef") == "x[REDACTED]x [REDACTED] [REDACTED]");
+    CHECK(credential.apply("sig-12345 cdef") == "sig-12345 cdef");  // never reached the parent
+  }
+  CHECK(credential.apply("abcdefgh") == "[REDACTED]");
+}
+
+TEST_CASE("the redactor drops what only older token requests brought; kept or newer values stay") {
+  Redactor r;
+  r.add("client-secret-1");      // kept for the redactor's life
+  r.add("token-of-epoch-1", 1);  // a token request's
+  r.add("token-of-epoch-2", 2);
+  r.add("refresh-token-x", 1);
+  r.add("refresh-token-x", 3);  // brought again by a later request
+  r.add("client-secret-1", 2);  // kept stays kept
+  const size_t before = r.size();
+  r.retire_before(3);
+  CHECK(r.apply("token-of-epoch-1") == "token-of-epoch-1");
+  CHECK(r.apply("token-of-epoch-2") == "token-of-epoch-2");
+  CHECK(r.apply("dG9rZW4tb2YtZXBvY2gtMg") == "dG9rZW4tb2YtZXBvY2gtMg");  // its base64 forms went too
+  CHECK(r.apply("refresh-token-x client-secret-1") == "[REDACTED] [REDACTED]");
+  CHECK(r.size() < before);
+  r.retire_before(100);
+  CHECK(r.apply("refresh-token-x client-secret-1") == "refresh-token-x [REDACTED]");
+}
+
 TEST_CASE("very short values are not searched for inside other text") {
   Redactor r;
   r.add("ab");
