@@ -6,12 +6,15 @@
 
 #include "support/process.hpp"
 
+#include <dirent.h>
 #include <errno.h>  // program_invocation_short_name
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -65,6 +68,34 @@ inline double run_ms(const std::vector<std::string> &argv, int *exit_code = null
 inline void read_flags(int argc, char **argv, const std::map<std::string, int *> &flags) {
   for (int i = 1; i + 1 < argc; i += 2)
     if (auto it = flags.find(argv[i]); it != flags.end()) *it->second = std::atoi(argv[i + 1]);
+}
+
+// A process's VmRSS in KiB; -1 when it cannot be read.
+inline long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// The VmRSS (KiB, as rss_kib()) of each plugin runner this process started:
+// its children named credplug-plugin*.
+inline std::vector<long> runner_rss_kib() {
+  std::vector<long> runners;
+  DIR *proc = opendir("/proc");
+  for (dirent *e; proc && (e = readdir(proc));) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == getpid() && line.find("(credplug-plugin") != std::string::npos)
+      runners.push_back(rss_kib(std::atoi(e->d_name)));
+  }
+  if (proc) closedir(proc);
+  return runners;
 }
 
 }  // namespace credplug::bench

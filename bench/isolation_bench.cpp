@@ -11,14 +11,12 @@
 #include "bench_run.hpp"
 #include "support/process.hpp"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 namespace {
@@ -132,32 +130,12 @@ void cli(bench::BenchEnv &env, int runs, int n) {
   env.emu->switches("ainua").delay_ms = 0;
 }
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 // f. This process's children are its runners.
 void memory(bench::BenchEnv &env) {
   Host host(options(env, Isolation::Process));
   auto cred = host.open("ainua", env.ainua_credential());
   cred->headers();
-  std::vector<long> runners;
-  DIR *proc = opendir("/proc");
-  for (dirent *e; proc && (e = readdir(proc));) {
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    std::istringstream fields(line.substr(line.rfind(')') + 2));
-    std::string state;
-    pid_t ppid = 0;
-    fields >> state >> ppid;
-    if (ppid == getpid() && line.find("(credplug-plugin") != std::string::npos)
-      runners.push_back(rss_kib(std::atoi(e->d_name)));
-  }
-  if (proc) closedir(proc);
+  std::vector<long> runners = runner_rss_kib();
   std::sort(runners.begin(), runners.end());
   require(!runners.empty(), "memory: no runner found");
   std::printf(

@@ -14,7 +14,6 @@
 #include "c_host.hpp"
 #include "support/test_pki.hpp"
 
-#include <dirent.h>
 #include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
@@ -24,7 +23,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -39,28 +37,10 @@ size_t heap_in_use() {
   return mallinfo2().uordblks;
 }
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
-
 // The VmRSS of this process's plugin runners, summed.
 long runners_kib() {
   long sum = 0;
-  DIR *proc = opendir("/proc");
-  for (dirent *e; proc && (e = readdir(proc));) {
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!std::getline(stat, line) || line.find("(credplug-plugin") == std::string::npos) continue;
-    std::istringstream fields(line.substr(line.rfind(')') + 2));
-    std::string state;
-    pid_t ppid = 0;
-    fields >> state >> ppid;
-    if (ppid == getpid()) sum += rss_kib(std::atoi(e->d_name));
-  }
-  if (proc) closedir(proc);
+  for (long kib : runner_rss_kib()) sum += std::max(kib, 0L);
   return sum;
 }
 

@@ -73,6 +73,8 @@ MetricsSnapshot Metrics::snapshot(bool shared_cache, uint64_t redis_errors) cons
   s.redis_errors = redis_errors;  // the catalogue's one row counted elsewhere
   {
     std::lock_guard<std::mutex> lock(sources_mutex_);
+    // Read again under the lock detach() folds a source's count in under:
+    // read outside it, a cache detached in between would be counted nowhere.
     s.l1_hits = counters_[counter_slot(metric_row(&MetricsSnapshot::l1_hits))].total();
     for (const HitSource *source : sources_) s.l1_hits += source->l1_hits();
   }

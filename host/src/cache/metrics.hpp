@@ -24,7 +24,7 @@
 namespace credplug::host {
 
 // A number fixed for the calling thread, handed out round-robin: which shard
-// of a sharded structure the thread uses (the token cache's, these counters').
+// of a sharded counter the thread uses.
 size_t this_thread_slot();
 
 class ShardedCounter {

@@ -40,7 +40,7 @@ TokenCache::~TokenCache() {
 }
 
 const credplug_headers &TokenCache::borrow_slow() {
-  HeadersPtr served = get_slow();  // fills this thread's reader with it
+  get_slow();  // fills this thread's reader with what it returns
   const ReaderSlot *slot = reader_slot(id_);
   if (slot == nullptr || slot->owner != id_)
     throw Error(ErrorKind::Plugin, "headers cannot be borrowed while the thread exits: take a reference instead");
