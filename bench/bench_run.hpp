@@ -78,9 +78,9 @@ inline long rss_kib(pid_t pid) {
   return -1;
 }
 
-// The VmRSS (KiB, as rss_kib()) of each plugin runner this process started:
-// its children named credplug-plugin*.
-inline std::vector<long> runner_rss_kib() {
+// The VmRSS (KiB, as rss_kib()) of each child of this process whose command
+// name starts with `name`.
+inline std::vector<long> children_rss_kib(const std::string &name) {
   std::vector<long> runners;
   DIR *proc = opendir("/proc");
   for (dirent *e; proc && (e = readdir(proc));) {
@@ -91,11 +91,15 @@ inline std::vector<long> runner_rss_kib() {
     std::string state;
     pid_t ppid = 0;
     fields >> state >> ppid;
-    if (ppid == getpid() && line.find("(credplug-plugin") != std::string::npos)
+    if (ppid == getpid() && line.find("(" + name) != std::string::npos)
       runners.push_back(rss_kib(std::atoi(e->d_name)));
   }
   if (proc) closedir(proc);
   return runners;
 }
+
+// Each plugin runner this process started (credplug-plugin*; the zygote
+// they are copied from is credplug-zygote).
+inline std::vector<long> runner_rss_kib() { return children_rss_kib("credplug-plugin"); }
 
 }  // namespace credplug::bench

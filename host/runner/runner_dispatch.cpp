@@ -2,6 +2,7 @@
 
 #include "runner_services.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -11,6 +12,17 @@
 
 namespace credplug::runner {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A call that computes this long with no thread reading gets a reader (a
+// worker woken or started), so other calls are not left unread behind it.
+// Shorter calls — nearly all — finish and read on themselves: no thread is
+// woken for them.
+constexpr std::chrono::microseconds kReaderAfter{500};
+// The reading guard checks every kReaderAfter while calls have begun within
+// this; after that it sleeps until the next call.
+constexpr std::chrono::milliseconds kGuardLinger{20};
 
 struct Dispatch {
   std::mutex mutex;
@@ -22,6 +34,12 @@ struct Dispatch {
   std::map<uint32_t, credplug_call *> waiters;  // threads in await_http_result()
   int idle = 0, running = 0;
   std::condition_variable work;  // idle workers
+  // The reading guard (reader_guard_loop): since when calls have run with
+  // no thread reading, and when the last call began.
+  std::optional<Clock::time_point> unread_since;
+  Clock::time_point last_call_began;
+  bool guard_started = false, guard_sleeping = false;
+  std::condition_variable guard;
 };
 
 Dispatch &d() {
@@ -63,6 +81,32 @@ void close_channel(std::unique_lock<std::mutex> &) {
   s.closed = true;
   for (auto &[id, call] : s.waiters) call->answered.notify_one();
   s.work.notify_all();
+  s.guard.notify_all();
+}
+
+// Gets a reader for calls that run long with no thread reading (see
+// kReaderAfter). It sleeps in the kernel only once calls stop coming.
+void reader_guard_loop() {
+  Dispatch &s = d();
+  std::unique_lock<std::mutex> lock(s.mutex);
+  while (!s.closed) {
+    const auto now = Clock::now();
+    if (s.unread_since && !s.reading && s.running > 0) {
+      const auto due = *s.unread_since + kReaderAfter;
+      if (now < due) {
+        s.guard.wait_until(lock, due);
+        continue;
+      }
+      s.unread_since.reset();
+      if (!hand_over_reading(lock)) wake_or_start_worker(lock, s.calls.size() + 1);
+    } else if (now - s.last_call_began < kGuardLinger) {
+      s.guard.wait_for(lock, kReaderAfter);
+    } else {
+      s.guard_sleeping = true;
+      s.guard.wait(lock);
+      s.guard_sleeping = false;
+    }
+  }
 }
 
 // Reads one frame, holding the reader's place. A Call comes back to be run
@@ -71,6 +115,12 @@ void close_channel(std::unique_lock<std::mutex> &) {
 std::optional<Frame> read_one(std::unique_lock<std::mutex> &lock, bool may_run) {
   Dispatch &s = d();
   s.reading = true;
+  s.unread_since.reset();
+  // A thread that has just run the only call polls a while before it
+  // sleeps: a host sending calls one after another finds it awake. Not
+  // while other calls run (they need the CPU more), nor for a thread
+  // waiting on an HTTPS request the host is making (it takes longer).
+  s.reader->set_spin(may_run && s.running == 0 ? spin_before_sleep() : std::chrono::nanoseconds(0));
   lock.unlock();
   std::optional<Frame> frame;
   try {
@@ -105,8 +155,18 @@ void run(std::unique_lock<std::mutex> &lock, Frame &frame) {
   ++s.running;
   // Someone must read while this call runs: a call that runs long (plugin
   // code computing, a loop) otherwise left every other call of the runner
-  // unread until it returned.
-  if (!hand_over_reading(lock)) wake_or_start_worker(lock, s.calls.size() + 1);  // and one to read
+  // unread until it returned. Not at once: the guard gets a reader once the
+  // call has run kReaderAfter with none (waking a thread per call cost more
+  // than the rest of a round trip).
+  const auto now = Clock::now();
+  s.last_call_began = now;
+  if (!s.reading && !s.unread_since) s.unread_since = now;
+  if (!s.guard_started) {
+    s.guard_started = true;
+    std::thread(reader_guard_loop).detach();
+  } else if (s.guard_sleeping) {
+    s.guard.notify_one();
+  }
   lock.unlock();
   (*s.run)(frame);
   lock.lock();

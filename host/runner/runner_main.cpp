@@ -2,6 +2,7 @@
 // that started it, over the socketpair on descriptor 3, inside a sandbox.
 //
 //   credplug-plugin-runner --protocol 1 [--no-namespaces] PLUGIN.so
+//   credplug-plugin-runner --protocol 1 --zygote ROOM   (zygote.hpp)
 //
 // The host starts it with an empty environment and /dev/null as 0-2; it
 // ends when the host closes the channel (or the host ends it). Plugins are
@@ -15,6 +16,7 @@
 #include "runner_services.hpp"
 #include "sandbox.hpp"
 #include "sanitizer_reports.hpp"
+#include "zygote.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -338,10 +340,19 @@ int serve(const char *given_path, bool namespaces) {
 }  // namespace credplug::runner
 
 int main(int argc, char **argv) {
+  if (argc == 5 && std::strcmp(argv[1], "--protocol") == 0 && std::strcmp(argv[3], "--zygote") == 0 &&
+      std::strtoul(argv[2], nullptr, 10) == credplug::runner::kProtocolVersion) {
+    closefrom(credplug::runner::kChannelFd + 1);
+    clearenv();  // NOLINT(concurrency-mt-unsafe): one thread
+    credplug::runner::serve_as_zygote(credplug::runner::kChannelFd, argc, argv, [](const char *path, bool walls) {
+      return credplug::runner::serve(path, walls);
+    });
+  }
   const bool namespaces = !(argc == 5 && std::strcmp(argv[3], "--no-namespaces") == 0);
   if (argc != (namespaces ? 4 : 5) || std::strcmp(argv[1], "--protocol") != 0) {
     static const char usage[] =
-        "usage: credplug-plugin-runner --protocol N [--no-namespaces] PLUGIN.so (started by the credplug host)\n";
+        "usage: credplug-plugin-runner --protocol N [--no-namespaces] PLUGIN.so | --protocol N --zygote ROOM (started "
+        "by the credplug host)\n";
     (void)!write(2, usage, sizeof usage - 1);
     return 2;
   }

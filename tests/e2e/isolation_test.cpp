@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -360,6 +361,110 @@ long cpu_ticks(pid_t pid) {
 }
 
 }  // namespace
+
+namespace {
+
+// A fresh copy of Ainua's file in a directory of its own: loading it starts
+// a runner (a file loaded before is served by the runner it has).
+std::string fresh_ainua_dir() {
+  auto &env = E2E::get();
+  std::string dir = env.dir + "/" + env.new_dir("zygote");
+  std::filesystem::copy_file(std::string(CREDPLUG_PLUGIN_DIR) + "/credplug-ainua.so", dir + "/credplug-ainua.so");
+  return dir;
+}
+
+// This process's children named `comm` exactly.
+std::vector<pid_t> children_named(const std::string &comm) {
+  std::vector<pid_t> out;
+  for (pid_t p : descendants_named(getpid(), comm)) {
+    std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == getpid() && state != "Z" && line.find("(" + comm + ")") != std::string::npos) out.push_back(p);
+  }
+  return out;
+}
+
+std::string command_line(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  return text;
+}
+
+}  // namespace
+
+// Issue 23: runners start as copies of a zygote runner (docs/SANDBOX.md,
+// "The zygote"), as children of this process, and show their plugin file
+// in their command line as a spawned runner does.
+TEST_CASE("isolated: runners are copies of a zygote, children of this process; a killed zygote is replaced") {
+  auto &env = E2E::get();
+  env.reset();
+  HostOptions o = env.host_options();
+  o.isolation = Isolation::Process;
+  o.plugin_dirs = {fresh_ainua_dir()};
+  const std::string file = o.plugin_dirs[0] + "/credplug-ainua.so";
+  auto host = std::make_unique<Host>(o);
+  auto cred = host->open("ainua", env.ainua_credential());
+  CHECK(cred->headers()->find("Authorization") != nullptr);
+
+  std::vector<pid_t> zygotes = children_named("credplug-zygote");
+#if defined(__SANITIZE_THREAD__)
+  // A ThreadSanitizer runner refuses to be a zygote (a clone() the
+  // sanitizer does not see): runners are spawned, and work.
+  CHECK(eventually([] { return children_named("credplug-zygote").empty(); }));
+  CHECK_FALSE(processes_with(file).empty());
+  return;
+#endif
+  REQUIRE(zygotes.size() == 1);
+  CHECK(contains(command_line(zygotes[0]), "credplug-plugin-runner --protocol "));
+  CHECK(contains(command_line(zygotes[0]), " --zygote"));
+  // The runner of the file: this process's child (CLONE_PARENT), named as a
+  // spawned runner is, its file in its command line.
+  std::vector<pid_t> runner = processes_with(file);
+  REQUIRE_FALSE(runner.empty());
+  const auto own = children_named("credplug-plugin");
+  CHECK(std::any_of(runner.begin(), runner.end(),
+                    [&](pid_t p) { return std::find(own.begin(), own.end(), p) != own.end(); }));
+  CHECK(contains(command_line(runner[0]), "credplug-plugin-runner --protocol "));
+  CHECK_FALSE(contains(command_line(runner[0]), "--zygote"));
+  CHECK(descendants_named(zygotes[0], "").empty());  // the zygote is no runner's parent
+
+  // Its crash is seen by its signal: this process reaps it.
+  auto crashing = [&] {
+    HostOptions h = hostile_host();
+    return std::make_unique<Host>(h);
+  }();
+  auto crash = crashing->open("hostile", R"({"action": "crash", "where": "authenticate"})");
+  CHECK(contains(error_of([&] { crash->headers(); }), "crashed (SIGSEGV) during authenticate"));
+
+  // Killed, the zygote is started again for the next runner.
+  ::kill(zygotes[0], SIGKILL);
+  CHECK(eventually([&] { return process_ended(zygotes[0]); }));
+  o.plugin_dirs = {fresh_ainua_dir()};
+  Host after(o);
+  auto again = after.open("ainua", env.ainua_credential());
+  CHECK(again->headers()->find("Authorization") != nullptr);
+  const auto now = children_named("credplug-zygote");
+  REQUIRE(now.size() == 1);
+  CHECK(now[0] != zygotes[0]);
+
+  // Without it (HostOptions::runners_without_zygote), a runner is spawned:
+  // a third load leaves the zygote with no request.
+  o.plugin_dirs = {fresh_ainua_dir()};
+  o.runners_without_zygote = true;
+  ::kill(now[0], SIGKILL);
+  CHECK(eventually([&] { return process_ended(now[0]); }));
+  Host spawned(o);
+  auto third = spawned.open("ainua", env.ainua_credential());
+  CHECK(third->headers()->find("Authorization") != nullptr);
+  CHECK(children_named("credplug-zygote").empty());
+}
 
 #ifdef CREDPLUG_SANITIZER_REPORT_DIR
 // Sanitizer builds only (scripts/sanitize.sh): a sandboxed runner's report

@@ -186,6 +186,11 @@ typedef struct credplug_host_options {
   ** happens. Keep it short; call no credplug function from it. NULL: none. */
   void (*on_event)(void *on_event_data, const char *event_json);
   void *on_event_data;
+  /* --- 0.9 (appended) --- */
+  /* Nonzero: each plugin runner is spawned instead of copied from the
+  ** zygote runner this process keeps (HostOptions::runners_without_zygote;
+  ** docs/SANDBOX.md, "The zygote"). */
+  int32_t runners_without_zygote;
 } credplug_host_options;
 
 #define CREDPLUG_LOG_FORMAT_DEFAULT 0

@@ -86,6 +86,10 @@ struct HostOptions {
   // outside its view. Where the kernel refuses them, runners start without
   // them anyway, and say so.
   bool runners_without_namespaces = false;
+  // Each runner is spawned (posix_spawn, exec) instead of copied from the
+  // zygote runner this process keeps (docs/SANDBOX.md, "The zygote"): slower
+  // to start (benchmark 7a), one process fewer.
+  bool runners_without_zygote = false;
   // Unset: CREDPLUG_ISOLATION ("process" or "in-process") when
   // use_environment, else Isolation::Process.
   std::optional<Isolation> isolation;

@@ -16,6 +16,7 @@
 #include "secrets/redactor.hpp"
 #include "transport/plugin_pins.hpp"
 #include "transport/plugin_registry.hpp"
+#include "transport/runner_zygote.hpp"
 
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -286,6 +287,7 @@ host::LoadPolicy load_policy(const ResolvedOptions &r) {
   policy.runner.keep_stderr = r.env.runner_stderr;
   policy.runner.keep_host_dumpable = r.given.keep_dumpable_with_runners;
   policy.runner.namespaces = !r.given.runners_without_namespaces;
+  policy.runner.zygote = !r.given.runners_without_zygote;
   if (policy.isolated && policy.runner.path.empty())
     throw Error(ErrorKind::Plugin,
                 "cannot tell where credplug is installed (the file of its code is unknown), so the plugin runner "
@@ -335,6 +337,7 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   open_shared_cache(*impl_->shared, r);
   impl_->shared->here();  // the shared cache's keys are checked now, in this process
   impl_->policy = load_policy(r);
+  if (impl_->policy.isolated) host::prestart_zygote(impl_->policy.runner);  // it loads while this goes on
   if (r.given.disable_core_dumps) host::disable_core_dumps();
   impl_->dirs = plugin_search_path(r, impl_->policy.allow_unsafe_paths, logger, impl_->ignored);
   impl_->authorization_keys = authorization_keys(r);

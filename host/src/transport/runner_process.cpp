@@ -6,6 +6,7 @@
 #include "secrets/logger.hpp"
 #include "secrets/output_rules.hpp"
 #include "transport/host_services.hpp"
+#include "transport/runner_zygote.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -78,24 +79,6 @@ void release_undumpable() {
   if (--r.undumpable == 0 && r.dumpable_before > 0) prctl(PR_SET_DUMPABLE, r.dumpable_before);
 }
 
-// Opened and closed under the lock: fork() sees both ends listed or neither,
-// and never a closed number that another thread may already reuse.
-bool open_channel(int sv[2]) {
-  Runners &r = runners();
-  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
-  r.channels.insert(sv[0]);
-  r.channels.insert(sv[1]);
-  return true;
-}
-
-void close_channel(int fd) {
-  Runners &r = runners();
-  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
-  close(fd);
-  r.channels.erase(fd);
-}
-
 // In a child of fork(), which has no runner yet: alone, so unlocked (fork()
 // held the lock over the copy, so the list is whole).
 void forget_parents_runners() {
@@ -115,13 +98,28 @@ void forget_parents_runners() {
 
 }  // namespace
 
-std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner, const std::string &plugin_path) {
-  const std::string &runner_path = runner.path;
-  int sv[2];
-  if (!open_channel(sv)) throw std::runtime_error(std::string("socketpair: ") + errno_text(errno));
+// Opened and closed under the lock: fork() sees both ends listed or neither,
+// and never a closed number that another thread may already reuse.
+bool open_runner_channel(int sv[2], int type) {
+  Runners &r = runners();
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
+  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0) return false;
+  r.channels.insert(sv[0]);
+  r.channels.insert(sv[1]);
+  return true;
+}
+
+void close_runner_channel(int fd) {
+  Runners &r = runners();
+  std::lock_guard<ForkGuardedMutex> lock(r.mutex);
+  close(fd);
+  r.channels.erase(fd);
+}
+
+int spawn_runner_program(const RunnerProgram &runner, const std::vector<std::string> &args, int channel, pid_t *pid) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], runner::kChannelFd);
+  posix_spawn_file_actions_adddup2(&actions, channel, runner::kChannelFd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   if (!runner.keep_stderr) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
@@ -134,21 +132,33 @@ std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner,
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  std::string version = std::to_string(runner::kProtocolVersion);
-  std::vector<char *> argv{const_cast<char *>(runner_path.c_str()), const_cast<char *>("--protocol"), version.data()};
-  if (!runner.namespaces) argv.push_back(const_cast<char *>("--no-namespaces"));
-  argv.push_back(const_cast<char *>(plugin_path.c_str()));
+  std::vector<char *> argv{const_cast<char *>(runner.path.c_str())};
+  for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   argv.push_back(nullptr);
   char *envp[] = {nullptr};  // nothing of the host's environment reaches plugin code
-  pid_t pid = -1;
-  if (!runner.keep_host_dumpable) hold_undumpable();  // before the runner exists
-  int rc = posix_spawn(&pid, runner_path.c_str(), &actions, &attr, argv.data(), envp);
+  const int rc = posix_spawn(pid, runner.path.c_str(), &actions, &attr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  close_channel(sv[1]);
+  return rc;
+}
+
+std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner, const std::string &plugin_path) {
+  const std::string &runner_path = runner.path;
+  int sv[2];
+  if (!open_runner_channel(sv, SOCK_STREAM)) throw std::runtime_error(std::string("socketpair: ") + errno_text(errno));
+  if (!runner.keep_host_dumpable) hold_undumpable();  // before the runner exists
+  pid_t pid = start_from_zygote(runner, plugin_path, sv[1]);
+  int rc = 0;
+  if (pid <= 0) {
+    std::vector<std::string> args{"--protocol", std::to_string(runner::kProtocolVersion)};
+    if (!runner.namespaces) args.emplace_back("--no-namespaces");
+    args.push_back(plugin_path);
+    rc = spawn_runner_program(runner, args, sv[1], &pid);
+  }
+  close_runner_channel(sv[1]);
   if (rc != 0) {
     if (!runner.keep_host_dumpable) release_undumpable();
-    close_channel(sv[0]);
+    close_runner_channel(sv[0]);
     throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + errno_text(rc) +
                              "); reinstall credplug, or run plugins you trust with --isolation in-process");
   }
@@ -172,7 +182,7 @@ RunnerProcess::~RunnerProcess() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!ended_) finish_locked("was closed");
   }
-  if (fd_ >= 0) close_channel(fd_);
+  if (fd_ >= 0) close_runner_channel(fd_);
   if (keeps_host_undumpable_) release_undumpable();  // reaped: it reads nothing more
 }
 
@@ -360,8 +370,11 @@ std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time
     }
     if (ended_) return std::nullopt;
     if (!reading_) {
-      // Read in everyone's place until a frame for this call arrives.
+      // Read in everyone's place until a frame for this call arrives. The
+      // only call waiting polls a while first (its answer is often µs
+      // away); with several, the CPU is better left to the others.
       reading_ = true;
+      reader_->set_spin(waiting_.size() == 1 ? runner::spin_before_sleep() : std::chrono::nanoseconds(0));
       lock.unlock();
       std::optional<runner::Frame> frame;
       std::string violation;

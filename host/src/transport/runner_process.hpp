@@ -1,5 +1,6 @@
-// One plugin runner process, as the host sees it: started with
-// posix_spawn (an empty environment, /dev/null as 0-2, the channel as 3),
+// One plugin runner process, as the host sees it: started as a copy of the
+// zygote runner (runner_zygote.hpp), or with posix_spawn where none serves
+// (an empty environment, /dev/null as 0-2, the channel as 3),
 // its frames routed to the calls waiting for them, and its end — reaped, and
 // described ("crashed (SIGSEGV)") for every call it took down.
 //
@@ -57,7 +58,24 @@ struct RunnerProgram {
   bool keep_host_dumpable = false;
   // Start it in its namespaces, where the kernel allows them.
   bool namespaces = true;
+  // Start it as a copy of a zygote runner (runner_zygote.hpp); false, or
+  // where no zygote serves: with posix_spawn. Off by default here: a test's
+  // stand-in runner is no zygote.
+  bool zygote = false;
 };
+
+// Spawns `runner` with `args` after its path (an empty environment,
+// /dev/null as 0-2 (2 kept with keep_stderr), `channel` as descriptor 3,
+// signals unblocked and at their defaults). posix_spawn's result: 0, or an
+// errno value.
+int spawn_runner_program(const RunnerProgram &runner, const std::vector<std::string> &args, int channel, pid_t *pid);
+
+// A socketpair (SOCK_CLOEXEC added to `type`) whose ends a child of fork()
+// closes at once (it must never read or write its parent's runners). False,
+// with errno, when it cannot be made.
+bool open_runner_channel(int sv[2], int type);
+// Closes an end opened by open_runner_channel().
+void close_runner_channel(int fd);
 
 class RunnerProcess {
  public:

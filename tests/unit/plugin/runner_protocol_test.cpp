@@ -8,7 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
 
 using namespace credplug::runner;
 
@@ -98,5 +102,58 @@ TEST_CASE("runner protocol: frames cross a socket whole; oversized, short and cu
     Pair p;
     p.close_writer();
     CHECK_FALSE(write_frame(p.fd[0], Msg::Log, 1, "to nobody"));  // EPIPE, not SIGPIPE
+  }
+}
+
+// Issue 23: the reader keeps one buffer (never zero-filled per read) and
+// may poll before it sleeps. Frames of every size, split at every kind of
+// boundary and written by another thread, come out whole and in order:
+// through a socket with and without the poll, and through a pipe (where
+// recv() does not work and the reader falls back to read()).
+TEST_CASE("runner protocol: frames of 0 B to 300 KiB, written in odd pieces, read whole, spinning or not") {
+  std::vector<std::string> payloads;
+  for (size_t n : {size_t(0), size_t(1), size_t(4), size_t(65535), size_t(65536), size_t(65537), size_t(300000),
+                   size_t(17), size_t(131072), size_t(3)}) {
+    std::string p(n, '\0');
+    for (size_t i = 0; i < n; ++i) p[i] = char('a' + (i * 7 + n) % 26);
+    payloads.push_back(p);
+  }
+  std::string stream;
+  for (size_t i = 0; i < payloads.size(); ++i) append_frame(stream, Msg::Log, uint32_t(i + 1), payloads[i]);
+  for (const char *how : {"socket, spinning", "socket, sleeping", "pipe, spinning"}) {
+    CAPTURE(how);
+    int fd[2];
+    if (std::strncmp(how, "pipe", 4) == 0)
+      REQUIRE(pipe(fd) == 0);
+    else
+      REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0);
+    std::thread writer([&] {
+      // Pieces of 1, 3, 4, 5 ... bytes and larger: headers and payloads cut
+      // anywhere, with pauses so the reader finds the stream empty mid-frame.
+      size_t at = 0, piece = 1;
+      while (at < stream.size()) {
+        const size_t n = std::min(piece, stream.size() - at);
+        const ssize_t w = ::write(fd[1], stream.data() + at, n);
+        if (w <= 0) break;  // the reader failed and closed: its checks say why
+        at += size_t(w);
+        piece = piece < 70000 ? piece * 3 + 1 : 1;
+        if (piece % 4 == 0) std::this_thread::yield();
+      }
+      close(fd[1]);
+    });
+    FrameReader reader(fd[0]);
+    if (std::strstr(how, "spinning")) reader.set_spin(std::chrono::microseconds(50));
+    for (size_t i = 0; i < payloads.size(); ++i) {
+      bool timed_out = false;
+      auto f = reader.next(std::chrono::steady_clock::now() + std::chrono::seconds(20), &timed_out);
+      REQUIRE_FALSE(timed_out);
+      REQUIRE(f);
+      CHECK(f->call == uint32_t(i + 1));
+      CHECK(f->payload.size() == payloads[i].size());
+      CHECK(f->payload == payloads[i]);
+    }
+    CHECK_FALSE(reader.next());
+    writer.join();
+    close(fd[0]);
   }
 }

@@ -1,7 +1,8 @@
 // The runner's thread pool over a real socket pair: a call queued while
 // another waits on the network starts at once, whatever the shape of the
 // pool. (Two calls read back to back once woke one idle thread between them,
-// and the second waited behind the first's whole HTTPS round trip.)
+// and the second waited behind the first's whole HTTPS round trip.) And a
+// call that runs long gets a reader beside it (issue 23: not at once).
 #include "runner_dispatch.hpp"
 #include "runner_services.hpp"
 
@@ -66,6 +67,9 @@ TEST_CASE("runner dispatch: two calls read back to back while one waits on the n
     } else if (frame.call == 3) {
       seen.mark(3);
       seen.wait_for(4);
+    } else if (frame.call == 5) {
+      seen.mark(5);
+      seen.wait_for(6);
     } else {
       seen.mark(frame.call);
     }
@@ -94,6 +98,19 @@ TEST_CASE("runner dispatch: two calls read back to back while one waits on the n
   CHECK(seen.wait_for(4));  // never, while call 4 waited for call 3's thread
 
   REQUIRE(write_frame(host, Msg::HttpResult, 1, ""));
+
+  // A call that computes on (call 5 returns only once call 6 ran) with no
+  // thread waiting on the network: the thread that read it runs it, so
+  // nobody reads until the guard hands the reading to another thread
+  // (kReaderAfter). Without the guard call 6 is never read.
+  REQUIRE(wait_until([] {
+    const PoolShape shape = pool_shape();
+    return shape.running == 0 && shape.reading;
+  }));
+  REQUIRE(write_frame(host, Msg::Call, 5, "c5"));
+  REQUIRE(seen.wait_for(5));
+  REQUIRE(write_frame(host, Msg::Call, 6, "c6"));
+  CHECK(seen.wait_for(6));
   shutdown(host, SHUT_RDWR);  // the host goes: serve_calls() returns
   server.join();
   // Call 3's thread may still be leaving seen.wait_for(4): `seen` must

@@ -1,0 +1,42 @@
+// The runner as a template (a zygote). A host process starts one per runner
+// program, and each plugin's runner is then a copy of it made by clone():
+// the runner and its libraries (libstdc++, libcrypto, libseccomp) are
+// loaded and relocated once, where an exec() per plugin redid it every time
+// (on the project's VM an exec costs 2.2 ms for /bin/true and 6.5 ms for the
+// runner, most of benchmark 7a). Chromium starts its renderers the same way.
+//
+//   credplug-plugin-runner --protocol N --zygote ROOM
+//
+// ROOM is an argument of spaces: room in the command line for each copy to
+// write its own there, as a spawned runner's reads (ps, /proc/<pid>/cmdline:
+// the runner, --protocol N, the plugin file), so an operator still sees
+// which plugin a runner serves.
+//
+// Requests come on descriptor 3, a SOCK_SEQPACKET socket, one message each:
+// a byte (1: the runner enters its namespaces) and the plugin file's
+// absolute path, with the new runner's channel attached (SCM_RIGHTS). Each
+// is answered with the new runner's pid (int32), or a negative errno when
+// clone() failed or the request was malformed. The copy is made with
+// CLONE_PARENT: it is the host's child, not the zygote's, so the host waits
+// for it, signals it and reads how it ended as for a runner it spawned.
+// The zygote's command name is credplug-zygote (a runner's, credplug-plugin;
+// ps shows both with the zygote's command line).
+// The zygote runs no plugin code and holds no secret; it is not dumpable
+// (a runner, as the same user, cannot open its memory to change what the
+// next runners start as), and it ends when the host closes the socket.
+#pragma once
+
+#include <functional>
+
+namespace credplug::runner {
+
+// Serves requests on `control` until the host closes it. In each copy,
+// `run_runner` runs with the channel on kChannelFd and the zygote's socket
+// closed, and its result is the copy's exit status. `argv` (`argc` long,
+// from main()) is where the command line is rewritten. Never returns.
+// Refuses at once (exit status 2) in a ThreadSanitizer build: a clone()
+// the sanitizer does not see would copy its locks mid-use.
+[[noreturn]] void serve_as_zygote(int control, int argc, char **argv,
+                                  const std::function<int(const char *path, bool namespaces)> &run_runner);
+
+}  // namespace credplug::runner
