@@ -101,8 +101,8 @@ void serve_as_zygote(int control, int argc, char **argv,
       }
     }
     const std::string path(request + 1, n > 1 ? size_t(n - 1) : 0);
-    if (channel < 0 || extra > 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || n < 2 || request[0] > 1 ||
-        path[0] != '/' || path.find('\0') != std::string::npos) {
+    if (channel < 0 || extra > 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || n < 2 ||
+        (request[0] != 0 && request[0] != 1) || path[0] != '/' || path.find('\0') != std::string::npos) {
       if (channel >= 0) close(channel);
       answer(control, -EPROTO);
       continue;
