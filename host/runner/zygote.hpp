@@ -19,8 +19,8 @@
 // clone() failed or the request was malformed. The copy is made with
 // CLONE_PARENT: it is the host's child, not the zygote's, so the host waits
 // for it, signals it and reads how it ended as for a runner it spawned.
-// The zygote's command name is credplug-zygote (a runner's, credplug-plugin;
-// ps shows both with the zygote's command line).
+// The zygote's command name is credplug-zygote; a copy takes a spawned
+// runner's name and command line (credplug-plugin, the plugin file).
 // The zygote runs no plugin code and holds no secret; it is not dumpable
 // (a runner, as the same user, cannot open its memory to change what the
 // next runners start as), and it ends when the host closes the socket.

@@ -360,10 +360,6 @@ long cpu_ticks(pid_t pid) {
   return utime + stime;
 }
 
-}  // namespace
-
-namespace {
-
 // A fresh copy of Ainua's file in a directory of its own: loading it starts
 // a runner (a file loaded before is served by the runner it has).
 std::string fresh_ainua_dir() {

@@ -188,7 +188,8 @@ std::optional<Frame> FrameReader::next(std::chrono::steady_clock::time_point dea
   return read(&deadline, timed_out);
 }
 
-std::optional<Frame> FrameReader::take_frame() {
+std::optional<Frame> FrameReader::take_frame(size_t *frame_bytes) {
+  *frame_bytes = 0;
   if (end_ - start_ < 4) return std::nullopt;
   uint32_t length;
   std::memcpy(&length, buffer_.data() + start_, 4);
@@ -196,7 +197,8 @@ std::optional<Frame> FrameReader::take_frame() {
   if (length > kMaxFrameBytes)
     throw ProtocolError("a frame of " + std::to_string(length) + " bytes is over the limit of " +
                         std::to_string(kMaxFrameBytes));
-  if (end_ - start_ < 4 + size_t(length)) return std::nullopt;
+  *frame_bytes = 4 + size_t(length);
+  if (end_ - start_ < *frame_bytes) return std::nullopt;
   const char *at = buffer_.data() + start_;
   Frame f;
   f.type = Msg(uint8_t(at[4]));
@@ -251,14 +253,9 @@ ssize_t FrameReader::spin_read(const std::chrono::steady_clock::time_point *dead
 
 std::optional<Frame> FrameReader::read(const std::chrono::steady_clock::time_point *deadline, bool *timed_out) {
   for (;;) {
-    if (auto f = take_frame()) return f;
+    size_t frame_bytes;
+    if (auto f = take_frame(&frame_bytes)) return f;
     const size_t have = end_ - start_;
-    size_t frame_bytes = 0;
-    if (have >= 4) {
-      uint32_t length;
-      std::memcpy(&length, buffer_.data() + start_, 4);
-      frame_bytes = 4 + size_t(length);  // at most kMaxFrameBytes + 4: take_frame() checked
-    }
     make_room(frame_bytes);
     ssize_t r = spin_read(deadline);
     if (r < 0) {  // nothing yet: sleep until there is

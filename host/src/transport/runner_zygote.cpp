@@ -71,6 +71,14 @@ bool spawn_zygote(const RunnerProgram &program, Zygote &z) {
   return true;
 }
 
+// The zygote, spawned if it has none; false, for good, where it cannot be.
+bool have_zygote(const RunnerProgram &program, Zygote &z) {
+  if (z.control >= 0) return true;
+  if (!z.refused && spawn_zygote(program, z)) return true;
+  z.refused = true;
+  return false;
+}
+
 void end_zygote(Zygote &z) {
   close_runner_channel(z.control);
   kill(z.pid, SIGKILL);
@@ -125,11 +133,7 @@ pid_t start_from_zygote(const RunnerProgram &program, const std::string &plugin_
   if (!program.zygote || plugin_path.empty() || plugin_path[0] != '/') return -1;
   Zygote &z = zygote_for(program);
   std::lock_guard<std::mutex> lock(z.mutex);
-  for (int attempt = 0; attempt < 2 && !z.refused; ++attempt) {
-    if (z.control < 0 && !spawn_zygote(program, z)) {
-      z.refused = true;
-      break;
-    }
+  for (int attempt = 0; attempt < 2 && have_zygote(program, z); ++attempt) {
     const pid_t pid = ask(z, plugin_path, program.namespaces, channel);
     if (pid > 0) {
       z.answered = true;
@@ -148,13 +152,7 @@ void prestart_zygote(const RunnerProgram &program) {
   if (!program.zygote) return;
   Zygote &z = zygote_for(program);
   std::lock_guard<std::mutex> lock(z.mutex);
-  if (z.control < 0 && !z.refused && !spawn_zygote(program, z)) z.refused = true;
-}
-
-pid_t zygote_pid(const RunnerProgram &program) {
-  Zygote &z = zygote_for(program);
-  std::lock_guard<std::mutex> lock(z.mutex);
-  return z.pid;
+  have_zygote(program, z);
 }
 
 }  // namespace credplug::host

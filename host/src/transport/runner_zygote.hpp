@@ -28,8 +28,4 @@ pid_t start_from_zygote(const RunnerProgram &program, const std::string &plugin_
 // Nothing when program.zygote is false or it runs already.
 void prestart_zygote(const RunnerProgram &program);
 
-// The pid of this process's zygote for `program`, or -1 while it has none
-// (tests).
-pid_t zygote_pid(const RunnerProgram &program);
-
 }  // namespace credplug::host
