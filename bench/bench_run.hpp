@@ -79,9 +79,11 @@ inline long rss_kib(pid_t pid) {
 }
 
 // The VmRSS (KiB, as rss_kib()) of each child of this process whose command
-// name starts with `name`.
+// name starts with `name`, with its descendants' added: a runner in its
+// namespaces is two processes, the plugin's instances in the inner one.
 inline std::vector<long> children_rss_kib(const std::string &name) {
-  std::vector<long> runners;
+  std::map<pid_t, std::vector<pid_t>> children;
+  std::vector<pid_t> named;
   DIR *proc = opendir("/proc");
   for (dirent *e; proc && (e = readdir(proc));) {
     std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
@@ -91,11 +93,23 @@ inline std::vector<long> children_rss_kib(const std::string &name) {
     std::string state;
     pid_t ppid = 0;
     fields >> state >> ppid;
-    if (ppid == getpid() && line.find("(" + name) != std::string::npos)
-      runners.push_back(rss_kib(std::atoi(e->d_name)));
+    const pid_t pid = std::atoi(e->d_name);
+    children[ppid].push_back(pid);
+    if (ppid == getpid() && line.find("(" + name) != std::string::npos) named.push_back(pid);
   }
   if (proc) closedir(proc);
-  return runners;
+  std::vector<long> out;
+  for (pid_t top : named) {
+    long sum = 0;
+    for (std::vector<pid_t> todo{top}; !todo.empty();) {
+      const pid_t pid = todo.back();
+      todo.pop_back();
+      sum += std::max(rss_kib(pid), 0L);
+      for (pid_t child : children[pid]) todo.push_back(child);
+    }
+    out.push_back(sum);
+  }
+  return out;
 }
 
 // Each plugin runner this process started (credplug-plugin*; the zygote

@@ -9,7 +9,7 @@
 //      growth per credential (the instance lives there)
 //   c. in-process, 12 renewals more of up to 200 of them: what renewed
 //      tokens leave behind (bounded)
-// Usage: memory_bench [--credentials N] [--open-only 1]
+// Usage: memory_bench [--credentials N] [--open-only 1] [--isolated-only 1]
 #include "bench_run.hpp"
 #include "c_host.hpp"
 #include "support/test_pki.hpp"
@@ -81,7 +81,8 @@ std::string credential(const EmulatorProcess &emu, int i) {
          R"(","client_secret":"secret-)" + std::to_string(i) + R"("})";
 }
 
-int g_open_only = 0;  // --open-only 1: stop after opening (for a heap profiler's peak)
+int g_open_only = 0;      // --open-only 1: stop after opening (for a heap profiler's peak)
+int g_isolated_only = 0;  // --isolated-only 1: 13b alone
 
 void measure(const EmulatorProcess &env, int n, int32_t isolation, const char *label) {
   credplug_host *host = new_c_host(env.pki.ca_cert, isolation);
@@ -168,10 +169,10 @@ void measure(const EmulatorProcess &env, int n, int32_t isolation, const char *l
 
 int main(int argc, char **argv) {
   int n = 2000;
-  read_flags(argc, argv, {{"--credentials", &n}, {"--open-only", &g_open_only}});
+  read_flags(argc, argv, {{"--credentials", &n}, {"--open-only", &g_open_only}, {"--isolated-only", &g_isolated_only}});
   EmulatorProcess env(n + 1);
   if (env.port == 0) return 1;
-  measure(env, n, CREDPLUG_ISOLATION_IN_PROCESS, "a");
+  if (!g_isolated_only) measure(env, n, CREDPLUG_ISOLATION_IN_PROCESS, "a");
   measure(env, n, CREDPLUG_ISOLATION_PROCESS, "b");
   return failures() == 0 ? 0 : 1;
 }

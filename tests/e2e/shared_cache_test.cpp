@@ -129,6 +129,24 @@ TEST_CASE("shared cache: eight processes' worth of caches on one credential: one
     CHECK_FALSE(contains(stored, plain));
 }
 
+TEST_CASE("shared cache: a token taken from another process's record is masked in this one's messages too") {
+  auto &env = E2E::get();
+  env.reset();
+  Fleet fleet;
+  Host fetching(fleet.options()), taking(fleet.options());
+  auto fetched = fetching.open("ainua", env.ainua_credential());
+  auto taken = taking.open("ainua", env.ainua_credential());
+  const std::string value = bearer(fetched->headers());
+  REQUIRE(bearer(taken->headers()) == value);
+  CHECK(env.emu->count("ainua.token") == 1);
+  CHECK(taking.metrics().l2_hits == 1);  // never fetched in `taking`
+  const std::string token = value.substr(value.find(' ') + 1);
+  for (const auto *c : {fetched.get(), taken.get()}) {
+    CHECK(c->redact("sent " + value + ".") == "sent [REDACTED].");
+    CHECK(c->redact("the token " + token + " was refused") == "the token [REDACTED] was refused");
+  }
+}
+
 TEST_CASE("shared cache: the CLI in six processes at once makes one token request") {
   auto &env = E2E::get();
   env.reset();

@@ -8,7 +8,11 @@
 #include <credplug/kit/oauth2.hpp>
 
 #include <strings.h>
+
+#include <cctype>
 #include <chrono>
+#include <cstring>
+#include <optional>
 
 namespace credplug {
 namespace {
@@ -29,6 +33,19 @@ long ms_since(std::chrono::steady_clock::time_point start) {
   return long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
 }
 
+// The credentials of an Authorization-style value, "<scheme> <credentials>"
+// (RFC 9110 §11.4: the scheme a token of tchars), or nullopt: a bearer
+// token is masked bare too, as the plugin's add_secret() had it masked
+// where the token was fetched.
+std::optional<std::string_view> auth_scheme_credentials(std::string_view value) {
+  const size_t space = value.find(' ');
+  if (space == 0 || space == std::string_view::npos || space + 1 >= value.size()) return std::nullopt;
+  for (char c : value.substr(0, space))
+    if (!std::isalnum(static_cast<unsigned char>(c)) && (c == '\0' || std::strchr("!#$%&'*+-.^_`|~", c) == nullptr))
+      return std::nullopt;
+  return value.substr(space + 1);
+}
+
 // "42 s", or "more than 10 years" (without overflowing on a hostile `then`).
 std::string ago(int64_t now_s, int64_t then_s) {
   if (then_s < now_s - kit::oauth2::kMaxTokenLifetimeSeconds) return "more than 10 years";
@@ -38,7 +55,10 @@ std::string ago(int64_t now_s, int64_t then_s) {
 }  // namespace
 
 Credential::Impl::Live::~Live() {
-  if (cache) cache->close();  // a background refresh may be using the instance; destroy() comes after
+  if (Tokens *t = tokens.load(std::memory_order_acquire)) {
+    t->cache.close();  // a background refresh may be using the instance; destroy() comes after
+    delete t;
+  }
 }
 
 credplug_call Credential::Impl::make_call() {
@@ -49,9 +69,9 @@ credplug_call Credential::Impl::make_call() {
   call.secret_epoch = token_epoch.load(std::memory_order_relaxed);
   call.http = &shared->here().http;
   call.logger = &shared->logger;
-  call.about = about;
+  call.about = about();
   call.deadline_ms = shared->plugin_deadline_ms;
-  call.egress = egress.get();
+  call.egress = &egress;
   return call;
 }
 
@@ -71,7 +91,7 @@ void Credential::Impl::raise(const credplug_call &call, int32_t rc, const char *
 int32_t Credential::Impl::invoke(host::PluginOp op, credplug_call &call) {
   Live &live_here = here();
   if (plugin->description().concurrent_instance) return plugin->invoke(op, *live_here.instance, call);
-  std::lock_guard<std::mutex> lock(live_here.call_mutex);
+  std::lock_guard<std::mutex> lock(tokens().call_mutex);
   return plugin->invoke(op, *live_here.instance, call);
 }
 
@@ -79,7 +99,7 @@ host::Fetched Credential::Impl::request_token(host::PluginOp op, std::vector<Inf
   const auto started = std::chrono::steady_clock::now();
   auto record = [&](const char *outcome) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    shared->here().metrics.token_request(id, outcome, ms);
+    shared->here().metrics.token_request(id(), outcome, ms);
   };
   try {
     host::Fetched out = request_token_once(op, info);
@@ -94,10 +114,10 @@ host::Fetched Credential::Impl::request_token(host::PluginOp op, std::vector<Inf
 host::Fetched Credential::Impl::request_token_once(host::PluginOp op, std::vector<Info> *info) {
   const char *what = host::op_name(op);
   host::Fetched out;
-  Live &live_here = here();
-  std::lock_guard<std::mutex> one_at_a_time(live_here.token_mutex);
+  Live::Tokens &live_tokens = tokens();
+  std::lock_guard<std::mutex> one_at_a_time(live_tokens.token_mutex);
   save_state();  // a state the sink refused before: the plugin must never see the one before it
-  const host::CacheClock &clock = live_here.cache->clock();
+  const host::CacheClock &clock = live_tokens.cache.clock();
   // The wall clock reads whole milliseconds (truncated): the request leaves
   // up to 1 ms after sent_ms, so the token may expire up to 1 ms sooner
   // than (expiry - sent_ms) after now. Counted from 1 ms earlier, the cache
@@ -187,11 +207,23 @@ host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
   // lifetime, and no process ever holds one a newer token has revoked.
   // Under the lease, the fleet's newest state first: a refresh token
   // another process rotated is the one to redeem, never the one before it.
-  return host::fetch_shared(*live_here.fleet, kind, shared->cache, shared->lease_ms, live_here.cache->clock(),
-                            [this, &live_here](host::FetchKind) {
-                              adopt_fleet_state(*live_here.fleet);
-                              return fetch_here(host::FetchKind::Authenticate);
-                            });
+  host::Fetched out = host::fetch_shared(*live_here.fleet, kind, shared->cache, shared->lease_ms,
+                                         tokens().cache.clock(), [this, &live_here](host::FetchKind) {
+                                           adopt_fleet_state(*live_here.fleet);
+                                           return fetch_here(host::FetchKind::Authenticate);
+                                         });
+  learn_token_secrets(*out.set);
+  return out;
+}
+
+void Credential::Impl::learn_token_secrets(const HeaderSet &set) {
+  const uint64_t epoch = ++token_epoch;
+  for (const auto &h : set.headers) {
+    if (!h.secret) continue;
+    redactor.add(h.value.view(), epoch);
+    if (auto credentials = auth_scheme_credentials(h.value.view())) redactor.add(*credentials, epoch);
+  }
+  retire_old_token_secrets(epoch);
 }
 
 host::Fetched Credential::Impl::authenticate_now(std::vector<Info> *info) {
@@ -200,7 +232,7 @@ host::Fetched Credential::Impl::authenticate_now(std::vector<Info> *info) {
   if (fleet == nullptr || !fleet->exclusive || !fleet->exclusive())
     return request_token(host::PluginOp::Authenticate, info);
   return host::fetch_shared(
-      *fleet, host::FetchKind::Authenticate, shared->cache, shared->lease_ms, live_here.cache->clock(),
+      *fleet, host::FetchKind::Authenticate, shared->cache, shared->lease_ms, tokens().cache.clock(),
       [this, fleet, info](host::FetchKind) {
         adopt_fleet_state(*fleet);
         return request_token(host::PluginOp::Authenticate, info);
@@ -215,7 +247,7 @@ host::Fetched Credential::Impl::fetch_here(host::FetchKind kind) {
     try {
       return request_token(host::PluginOp::Refresh);
     } catch (const Error &e) {
-      shared->logger.write(CREDPLUG_LOG_INFO, about,
+      shared->logger.write(CREDPLUG_LOG_INFO, about(),
                            std::string("the plugin's refresh() failed (") + e.what() + "); authenticating instead",
                            "refresh_fallback");
     }
@@ -275,7 +307,7 @@ void Credential::Impl::replace_state(const std::shared_ptr<const SecretString> &
 
 void Credential::Impl::save_state() {
   if (!on_state) return;
-  std::lock_guard<std::mutex> in_order(here().save_mutex);
+  std::lock_guard<std::mutex> in_order(tokens().save_mutex);
   std::shared_ptr<const SecretString> unsaved;
   {
     std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
@@ -284,7 +316,7 @@ void Credential::Impl::save_state() {
   }
   std::string why;
   try {
-    on_state(*unsaved);
+    (*on_state)(*unsaved);
   } catch (const std::exception &e) {
     why = e.what();
   } catch (...) {
@@ -293,7 +325,7 @@ void Credential::Impl::save_state() {
   if (why.empty()) {
     std::lock_guard<host::ForkGuardedMutex> lock(state_mutex);
     if (state == unsaved) state_unsaved = false;  // else newer state came meanwhile, unsaved yet
-    shared->logger.write(CREDPLUG_LOG_INFO, about, "new credential state saved", "state_saved");
+    shared->logger.write(CREDPLUG_LOG_INFO, about(), "new credential state saved", "state_saved");
     return;
   }
   throw host::FetchFailure(ErrorKind::StateNotSaved,
@@ -312,16 +344,17 @@ const Header *HeaderSet::find(std::string_view name) const {
   return nullptr;
 }
 
-HeadersPtr Credential::headers() { return impl_->here().cache->get(); }
+HeadersPtr Credential::headers() { return impl_->tokens().cache.get(); }
 
-HeadersPtr Credential::cached_headers() { return impl_->here().cache->get_cached(); }
+HeadersPtr Credential::cached_headers() { return impl_->tokens().cache.get_cached(); }
 
-const HeaderSet &Credential::headers_view() { return *impl_->here().cache->borrow().set; }
+const HeaderSet &Credential::headers_view() { return *impl_->tokens().cache.borrow().set; }
 
 void Credential::invalidate(const HeaderSet &rejected) {
   Impl::Live &live = impl_->here();
   impl_->shared->here().metrics.count<&MetricsSnapshot::invalidations>();
-  live.cache->invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
+  if (auto *tokens = live.tokens.load(std::memory_order_acquire))  // none made: no token to drop here
+    tokens->cache.invalidate(rejected.generation == 0 ? ~uint64_t(0) : rejected.generation);
   if (auto *fleet = live.fleet.get())
     if (uint64_t fence = fleet->fence_of(rejected)) fleet->invalidate(fence);
 }
@@ -329,18 +362,18 @@ void Credential::invalidate(const HeaderSet &rejected) {
 void Credential::invalidate() {
   Impl::Live &live = impl_->here();
   impl_->shared->here().metrics.count<&MetricsSnapshot::invalidations>();
-  live.cache->invalidate(0);
+  if (auto *tokens = live.tokens.load(std::memory_order_acquire)) tokens->cache.invalidate(0);
   if (auto *fleet = live.fleet.get())
     if (uint64_t fence = fleet->newest()) fleet->invalidate(fence);
 }
 
-CacheStatus Credential::cache_status() const { return impl_->here().cache->status(); }
+CacheStatus Credential::cache_status() const { return impl_->tokens().cache.status(); }
 
 CredentialStatus Credential::status() const {
-  const CacheStatus cache = impl_->here().cache->status();
+  const CacheStatus cache = impl_->tokens().cache.status();
   CredentialStatus s;
-  s.plugin_id = impl_->id;
-  s.label = impl_->label;
+  s.plugin_id = impl_->id();
+  s.label = impl_->label();
   s.state = host::state_of(cache);
   s.has_token = cache.has_token;
   s.expires_at = cache.expires_at;
@@ -363,8 +396,7 @@ void Credential::set_state(const SecretString &state) {
   if (auto problem = host::accept_state(impl_->redactor, state.view()))
     throw Error(ErrorKind::InvalidInput, "the credential's state: " + *problem);
   {
-    Impl::Live &live = impl_->here();
-    std::lock_guard<std::mutex> one_at_a_time(live.token_mutex);  // not beside a token request
+    std::lock_guard<std::mutex> one_at_a_time(impl_->tokens().token_mutex);  // not beside a token request
     std::lock_guard<host::ForkGuardedMutex> lock(impl_->state_mutex);
     impl_->state = std::make_shared<const SecretString>(state);
     impl_->state_unsaved = false;
@@ -372,9 +404,9 @@ void Credential::set_state(const SecretString &state) {
   invalidate();  // the token came from the state before
 }
 
-const std::string &Credential::plugin_id() const { return impl_->id; }
+const std::string &Credential::plugin_id() const { return impl_->id(); }
 
-const std::string &Credential::label() const { return impl_->label; }
+const std::string &Credential::label() const { return impl_->label(); }
 
 std::string Credential::redact(std::string_view text) const { return impl_->redactor.apply(text); }
 
@@ -386,7 +418,7 @@ AuthResult Credential::authenticate() {
   result.expires_at = fetched.set->expires_at;
   result.never_expires = fetched.set->never_expires;
   result.expiry_source = fetched.expiry_source;
-  impl_->here().cache->publish(std::move(fetched));
+  impl_->tokens().cache.publish(std::move(fetched));
   result.elapsed_ms = ms_since(start);
   return result;
 }
@@ -431,15 +463,14 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
   auto impl = std::make_shared<Credential::Impl>();
   impl->plugin = plugin;
   impl->shared = shared;
-  impl->id = plugin->description().id;
-  impl->label = options.label;
-  impl->about = LogContext{impl->id, impl->label};
+  impl->label_ = options.label;
   for (auto &secret : plugin->schema().secret_values(credential_json)) impl->redactor.add(secret.view());
   for (const auto &secret : also_secret) impl->redactor.add(secret.view());
-  impl->egress = std::make_unique<EgressPolicy>(plugin->schema().egress(), plugin->schema().secret_fields(),
-                                                also_secret, credential_json, plugin->schema().address_fields());
+  impl->egress = EgressPolicy(plugin->schema().egress(), plugin->schema().secret_fields(), also_secret, credential_json,
+                              plugin->schema().address_fields());
   impl->credential_json = SecretString(credential_json);  // NUL-terminated, wiped when closed
-  impl->on_state = options.on_state;
+  if (options.on_state)
+    impl->on_state = std::make_unique<const std::function<void(const SecretString &)>>(options.on_state);
   if (!options.state.empty()) {
     if (auto problem = accept_state(impl->redactor, options.state.view()))
       throw Error(ErrorKind::InvalidInput, "the credential's state: " + *problem);
@@ -453,30 +484,40 @@ std::unique_ptr<Credential> create_credential(const std::shared_ptr<Shared> &sha
 
 namespace credplug {
 
-std::unique_ptr<Credential::Impl::Live> Credential::Impl::make_live() {
-  auto made = std::make_unique<Live>();
+Credential::Impl::Live Credential::Impl::make_live() {
+  std::unique_ptr<host::PluginInstance> instance;
+  std::unique_ptr<host::SharedCredential> fleet;
   credplug_call call = make_call();
   call.secret_epoch = 0;  // what create() declares is the credential's for its life
-  int32_t rc = plugin->create(call, credential_json, made->instance);
+  int32_t rc = plugin->create(call, credential_json, instance);
   if (rc != CREDPLUG_OK) raise(call, rc, "create");
   for (auto &i : call.info)
     if (i.secret) redactor.add(i.value.view());
   host::Shared::Here &process = shared->here();
   if (process.store) {
-    made->fleet = std::make_unique<host::SharedCredential>();
-    made->fleet->store = process.store;
-    made->fleet->metrics = &process.metrics;
+    fleet = std::make_unique<host::SharedCredential>();
+    fleet->store = process.store;
+    fleet->metrics = &process.metrics;
     // A plugin that connects people's accounts serves many with one JSON
     // (the client's): each account is its label in the fleet, never a
     // token or a refresh token of another person's.
-    made->fleet->names =
-        process.store->names(id, credential_json.view(), plugin->description().has_authorize ? label : std::string());
-    made->fleet->exclusive = [this] { return plugin->description().has_authorize || state_now() != nullptr; };
+    fleet->names = process.store->names(id(), credential_json.view(),
+                                        plugin->description().has_authorize ? label() : std::string());
+    fleet->exclusive = [this] { return plugin->description().has_authorize || state_now() != nullptr; };
   }
-  made->cache = std::make_unique<host::TokenCache>(
-      shared->cache, [this](host::FetchKind kind) { return fetch(kind); }, process.refreshers,
-      host::system_cache_clock(), &process.metrics, [this](const host::CacheEvent &event) { log_cache_event(event); });
-  return made;
+  return Live(std::move(instance), std::move(fleet));
+}
+
+Credential::Impl::Live::Tokens &Credential::Impl::make_tokens(Live &l) {
+  std::call_once(l.tokens_made, [&] {
+    host::Shared::Here &process = shared->here();
+    l.tokens.store(new Live::Tokens(
+                       shared->cache, [this](host::FetchKind kind) { return fetch(kind); }, process.refreshers,
+                       host::system_cache_clock(), &process.metrics,
+                       [this](const host::CacheEvent &event) { log_cache_event(event); }),
+                   std::memory_order_release);
+  });
+  return *l.tokens.load(std::memory_order_acquire);
 }
 
 }  // namespace credplug

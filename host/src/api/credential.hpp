@@ -77,13 +77,18 @@ struct Credential::Impl {
   // Fixed when the credential is opened.
   std::shared_ptr<host::PluginTransport> plugin;
   std::shared_ptr<host::Shared> shared;
-  std::string id;
-  std::string label;                                   // OpenOptions::label
-  host::LogContext about;                              // {id, label}: named in every log line of this credential
-  host::Redactor redactor;                             // learns tokens; a child of fork() keeps it
-  std::unique_ptr<const host::EgressPolicy> egress;    // from the credential and the schema
-  SecretString credential_json;                        // to create the instance in a child of fork()
-  std::function<void(const SecretString &)> on_state;  // OpenOptions::on_state; may be empty
+  std::string label_;  // OpenOptions::label
+  const std::string &id() const { return plugin->description().id; }
+  const std::string &label() const { return label_; }
+  // Named in every log line of this credential.
+  host::LogContext about() const { return {id(), label_}; }
+  host::Redactor redactor;    // learns tokens; a child of fork() keeps it
+  host::EgressPolicy egress;  // from the credential and the schema
+  SecretString
+      credential_json;  // to create the instance in a child of fork(); outlives `live` (the instance refers to it)
+  // OpenOptions::on_state; null when none (most credentials: a pointer
+  // where an empty std::function is four).
+  std::unique_ptr<const std::function<void(const SecretString &)>> on_state;
   // Which token request (or state taken from the fleet) brought a secret to
   // the redactor: those of the last kTokenEpochsKept are kept, older ones
   // dropped (Redactor::retire_before), so the redactor does not grow with
@@ -104,21 +109,47 @@ struct Credential::Impl {
   // fork() creates the instance again on first use, and has its own tokens.
   struct Live {
     std::unique_ptr<host::PluginInstance> instance;
-    std::mutex call_mutex;  // used unless the plugin allows concurrent calls
-    std::unique_ptr<host::TokenCache> cache;
     std::unique_ptr<host::SharedCredential> fleet;  // with a shared cache
-    // One token request at a time on this instance, whatever asks
-    // (headers(), authenticate(), test()): a refresh token is presented once.
-    std::mutex token_mutex;
-    std::mutex save_mutex;  // one on_state call at a time, in order
+    // What token requests need, made at the first of them (tokens()): a
+    // credential opened and not used yet costs none of it (issue 23).
+    struct Tokens {
+      template <class... Args>
+      explicit Tokens(Args &&...args) : cache(std::forward<Args>(args)...) {}
+      host::TokenCache cache;
+      // One token request at a time on this instance, whatever asks
+      // (headers(), authenticate(), test()): a refresh token is presented once.
+      std::mutex token_mutex;
+      std::mutex save_mutex;  // one on_state call at a time, in order
+      // invoke()'s, unless the plugin allows concurrent calls (every call
+      // after create() is a token request's or follows one: made here).
+      std::mutex call_mutex;
+    };
+    std::atomic<Tokens *> tokens{nullptr};  // owned; set once, by make_tokens()
+    std::once_flag tokens_made;
+    Live(std::unique_ptr<host::PluginInstance> instance, std::unique_ptr<host::SharedCredential> fleet)
+        : instance(std::move(instance)), fleet(std::move(fleet)) {}
+    Live(const Live &) = delete;
+    Live &operator=(const Live &) = delete;
     ~Live();
   };
-  host::ForkLocal<Live> live{[this] { return make_live(); }};
+  struct MakeLive {  // ForkLocal's maker: a pointer, where a std::function is four
+    Impl *impl;
+    Live operator()() const { return impl->make_live(); }
+  };
+  host::ForkLocal<Live, MakeLive> live{MakeLive{this}};
 
   // This process's instance and cache, made on first use here. Throws
   // Error (a create() that failed).
   Live &here() { return live.get(); }
-  std::unique_ptr<Live> make_live();
+  Live make_live();  // made in place (ForkLocal)
+  // This process's token cache and the locks of token requests, made at
+  // the first call that needs them. Throws Error as here() does.
+  Live::Tokens &tokens() {
+    Live &l = here();
+    if (Live::Tokens *t = l.tokens.load(std::memory_order_acquire)) return *t;
+    return make_tokens(l);
+  }
+  Live::Tokens &make_tokens(Live &l);
 
   credplug_call make_call();
   // Turns a failed plugin call into a FetchFailure (an Error) with a
@@ -162,6 +193,10 @@ struct Credential::Impl {
   host::Fetched fetch(host::FetchKind kind);
   // A token request by this process.
   host::Fetched fetch_here(host::FetchKind kind);
+  // A token the fleet's cache handed over, maybe another process's: its
+  // secret headers' values (and a bearer's token) join the redactor as a
+  // token request's would, so this process's messages mask it too.
+  void learn_token_secrets(const HeaderSet &set);
   // The token cache's observer: logs what became of each token request and
   // refused token, and raises the credential events they are
   // (credential_events.cpp).

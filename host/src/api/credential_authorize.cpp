@@ -8,9 +8,8 @@ namespace credplug {
 
 Credential::Impl::Authorized Credential::Impl::authorize(const credplug_authorization &auth) {
   if (!plugin->description().has_authorize)
-    throw Error(ErrorKind::InvalidInput, "plugin '" + id + "' connects no person's account (it has no authorize())");
-  Live &live_here = here();
-  std::lock_guard<std::mutex> one_at_a_time(live_here.token_mutex);
+    throw Error(ErrorKind::InvalidInput, "plugin '" + id() + "' connects no person's account (it has no authorize())");
+  std::lock_guard<std::mutex> one_at_a_time(tokens().token_mutex);
   credplug_call call = make_call();
   call.authorization = &auth;
   call.may_set_state = auth.code != nullptr;  // the second step: the code redeemed
@@ -27,10 +26,9 @@ Credential::Impl::Authorized Credential::Impl::authorize(const credplug_authoriz
 void Credential::revoke() {
   if (!impl_->plugin->description().has_revoke)
     throw Error(ErrorKind::InvalidInput,
-                "plugin '" + impl_->id + "' has no grant to revoke (it has no revoke(), plugin.h minor 5)");
-  Impl::Live &live = impl_->here();
+                "plugin '" + impl_->id() + "' has no grant to revoke (it has no revoke(), plugin.h minor 5)");
   {
-    std::lock_guard<std::mutex> one_at_a_time(live.token_mutex);
+    std::lock_guard<std::mutex> one_at_a_time(impl_->tokens().token_mutex);
     impl_->save_state();  // a state the sink refused before is the one revoked, and never lost
     credplug_call call = impl_->make_call();
     const std::shared_ptr<const SecretString> revoked = impl_->state_now();

@@ -112,11 +112,11 @@ thread_local std::vector<CredentialEvent> *g_test_events = nullptr;
 void Credential::Impl::raise_event(CredentialEvent::Type type, CredentialState state, std::optional<ErrorKind> kind,
                                    const std::string &message) const {
   try {
-    shared->here().metrics.credential_event(id, to_string(type));
+    shared->here().metrics.credential_event(id(), to_string(type));
     CredentialEvent e;
     e.type = type;
-    e.plugin_id = id;
-    e.label = label;
+    e.plugin_id = id();
+    e.label = label();
     e.state = state;
     e.kind = kind;
     e.message = host::displayable(redactor.apply(message), host::kMaxLogLineBytes);
@@ -152,7 +152,7 @@ void Credential::Impl::log_cache_event(const host::CacheEvent &event) const {
     if (line.level < 0) return;
     // The messages came redacted from the plugin's call; again, whole, in
     // case a token learnt since is in one, then made printable.
-    log.write(line.level, about, host::displayable(redactor.apply(line.text), host::kMaxLogLineBytes), line.event,
+    log.write(line.level, about(), host::displayable(redactor.apply(line.text), host::kMaxLogLineBytes), line.event,
               line.fields);
   } catch (...) {  // a line that cannot be made (no memory) is dropped, never the token
   }

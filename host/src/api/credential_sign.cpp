@@ -63,7 +63,7 @@ std::string with_query(std::string_view url, const std::vector<QueryParam> &quer
 SignedRequest Credential::sign(const RequestToSign &request) {
   const auto started = std::chrono::steady_clock::now();
   if (!impl_->plugin->description().has_sign)
-    bad("plugin '" + impl_->id + "' does not sign requests (it has no sign()); attach headers() instead");
+    bad("plugin '" + impl_->id() + "' does not sign requests (it has no sign()); attach headers() instead");
   const std::string method = upper(request.method);
   if (method.size() > 32 || !host::is_http_token(method))
     bad("the method to sign is not an HTTP method (RFC 9110 token of at most 32 characters)");
@@ -89,7 +89,7 @@ SignedRequest Credential::sign(const RequestToSign &request) {
   } else if (body_sha256.empty()) {
     body_sha256 = kit::sha256_hex("");
   }
-  const int64_t time_ms = request.time_ms.value_or(impl_->here().cache->clock().unix_ms());
+  const int64_t time_ms = request.time_ms.value_or(impl_->tokens().cache.clock().unix_ms());
   if (time_ms < 0 || time_ms > kLastSigningTimeMs) bad("the signing time is before 1970 or after 9999");
 
   HeadersPtr base = Credential::headers();  // authenticates first when no valid token is cached

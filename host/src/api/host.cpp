@@ -24,6 +24,7 @@
 #include <credplug/kit/encoding.hpp>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -124,6 +125,10 @@ std::string join_errors(const Validation &v) {
 // A margin over the HTTPS timeout for the plugin's own work in one call.
 constexpr long kPluginDeadlineMarginMs = 2000;
 
+// An open credential's key: HMAC-SHA-256, kept inline (a std::string of 32
+// bytes is an allocation more per open credential).
+using CredentialKey = std::array<unsigned char, 32>;
+
 }  // namespace
 
 struct Host::Impl {
@@ -142,7 +147,7 @@ struct Host::Impl {
     std::mutex mutex;
     // Open credentials by HMAC-SHA-256(key, id NUL json): one instance and
     // one token cache per credential, and no secret in the key.
-    std::map<std::string, std::weak_ptr<Credential::Impl>> open_credentials;
+    std::map<CredentialKey, std::weak_ptr<Credential::Impl>> open_credentials;
     size_t sweep_at = 64;  // drop closed entries when the map reaches this size
     explicit Here(const Impl &impl) : registry(impl.dirs, impl.policy, impl.shared->logger) {
       for (const auto &[where, why] : impl.ignored) registry.add_problem(where, why);
@@ -151,19 +156,19 @@ struct Host::Impl {
   host::ForkLocal<Here> here{[this] { return std::make_unique<Here>(*this); }};
   host::PluginRegistry &registry() { return here.get().registry; }
 
-  std::string credential_key(const std::string &id, const std::string &label, std::string_view json) const {
+  CredentialKey credential_key(const std::string &id, const std::string &label, std::string_view json) const {
     std::string data = id;
     data.push_back('\0');
     data.append(label);  // printable: no NUL in it
     data.push_back('\0');
     data.append(json);
-    unsigned char digest[32];
+    CredentialKey digest{};
     unsigned int len = 0;
     host::OpenSslSection openssl;  // fork() waits for it (base/fork_gate.hpp)
     HMAC(EVP_sha256(), cache_key, int(sizeof cache_key), reinterpret_cast<const unsigned char *>(data.data()),
-         data.size(), digest, &len);
+         data.size(), digest.data(), &len);
     kit::wipe(data);
-    return std::string(reinterpret_cast<const char *>(digest), len);
+    return digest;
   }
 };
 
@@ -394,7 +399,8 @@ MetricsSnapshot Host::metrics() const {
       auto impl = weak.lock();
       if (!impl) continue;
       const Credential::Impl::Live *live = impl->live.made_here();
-      ++by_plugin[impl->id][live && live->cache ? host::state_of(live->cache->status()) : CredentialState::Idle];
+      const Credential::Impl::Live::Tokens *tokens = live ? live->tokens.load(std::memory_order_acquire) : nullptr;
+      ++by_plugin[impl->id()][tokens ? host::state_of(tokens->cache.status()) : CredentialState::Idle];
     }
   }
   for (auto &[plugin, counts] : by_plugin) m.credentials.push_back({plugin, std::move(counts)});
@@ -468,7 +474,7 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
   auto plugin = impl_->registry().find(id);
   Validation v = validate_schema_only(*plugin, credential_json, options.also_secret);
   if (!v.ok()) throw Error(ErrorKind::InvalidInput, join_errors(v));
-  const std::string key = impl_->credential_key(id, options.label, credential_json);
+  const CredentialKey key = impl_->credential_key(id, options.label, credential_json);
   Impl::Here &here = impl_->here.get();
   {
     std::lock_guard<std::mutex> lock(here.mutex);
@@ -487,7 +493,7 @@ std::unique_ptr<Credential> Host::open(const std::string &id, std::string_view c
   auto &slot = here.open_credentials[key];
   if (auto alive = slot.lock()) return reopened(std::move(alive), options.also_secret);  // another thread won
   slot = credential->impl_;
-  impl_->shared->logger.write(CREDPLUG_LOG_DEBUG, credential->impl_->about, "opened", "credential_opened");
+  impl_->shared->logger.write(CREDPLUG_LOG_DEBUG, credential->impl_->about(), "opened", "credential_opened");
   return credential;
 }
 

@@ -26,12 +26,14 @@ struct credplug_host {
 };
 
 struct credplug_credential {
+  // The opened credential, held inline: an allocation less per handle.
+  explicit credplug_credential(std::unique_ptr<credplug::Credential> opened) : credential(std::move(opened->impl_)) {}
   std::atomic<long> references{1};  // credplug_credential_ref(); closed with the last
-  std::unique_ptr<credplug::Credential> credential;
+  credplug::Credential credential;
 
   // The calling thread's handle in its reader of the token cache (a friend
   // of Credential for this).
-  const credplug_headers &borrow() { return credential->impl_->here().cache->borrow(); }
+  const credplug_headers &borrow() { return credential.impl_->tokens().cache.borrow(); }
 };
 
 struct credplug_signed {
@@ -365,9 +367,7 @@ int32_t credplug_open_with(credplug_host *host, const char *plugin_id, const cha
         }
       }
     }
-    auto credential = std::make_unique<credplug_credential>();
-    credential->credential = host->host->open(plugin_id, std::string_view(credential_json, len), open);
-    *out = credential.release();
+    *out = new credplug_credential(host->host->open(plugin_id, std::string_view(credential_json, len), open));
     return CREDPLUG_HOST_OK;
   });
 }
@@ -395,7 +395,7 @@ int32_t credplug_headers_get(credplug_credential *credential, credplug_headers *
     if (out == nullptr) return misuse(errmsg, "credplug_headers_get: `out` is NULL");
     *out = nullptr;
     if (credential == nullptr) return misuse(errmsg, "credplug_headers_get: `credential` is NULL");
-    *out = new credplug_headers{credential->credential->headers()};
+    *out = new credplug_headers{credential->credential.headers()};
     return CREDPLUG_HOST_OK;
   });
 }
@@ -438,7 +438,7 @@ int32_t credplug_headers_get_cached(credplug_credential *credential, credplug_he
     if (out == nullptr) return misuse(errmsg, "credplug_headers_get_cached: `out` is NULL");
     *out = nullptr;
     if (credential == nullptr) return misuse(errmsg, "credplug_headers_get_cached: `credential` is NULL");
-    HeadersPtr cached = credential->credential->cached_headers();
+    HeadersPtr cached = credential->credential.cached_headers();
     if (!cached) return CREDPLUG_HOST_OK;
     *out = new credplug_headers{std::move(cached)};
     return CREDPLUG_HOST_OK;
@@ -449,9 +449,9 @@ int32_t credplug_invalidate(credplug_credential *credential, const credplug_head
   return guarded(errmsg, [&]() -> int32_t {
     if (credential == nullptr) return misuse(errmsg, "credplug_invalidate: `credential` is NULL");
     if (rejected)
-      credential->credential->invalidate(*rejected->set);
+      credential->credential.invalidate(*rejected->set);
     else
-      credential->credential->invalidate();
+      credential->credential.invalidate();
     return CREDPLUG_HOST_OK;
   });
 }
@@ -493,7 +493,7 @@ int32_t credplug_credential_state(credplug_credential *credential, char **state_
     if (state_json == nullptr) return misuse(errmsg, "credplug_credential_state: `state_json` is NULL");
     *state_json = nullptr;
     if (credential == nullptr) return misuse(errmsg, "credplug_credential_state: `credential` is NULL");
-    SecretString state = credential->credential->state();
+    SecretString state = credential->credential.state();
     if (!state.empty()) *state_json = dup_string(state.reveal());
     return CREDPLUG_HOST_OK;
   });
@@ -504,7 +504,7 @@ int32_t credplug_credential_set_state(credplug_credential *credential, const cha
   return guarded(errmsg, [&]() -> int32_t {
     if (credential == nullptr || state_json == nullptr)
       return misuse(errmsg, "credplug_credential_set_state: `credential` or `state_json` is NULL");
-    credential->credential->set_state(SecretString(state_json, len));
+    credential->credential.set_state(SecretString(state_json, len));
     return CREDPLUG_HOST_OK;
   });
 }
@@ -512,7 +512,7 @@ int32_t credplug_credential_set_state(credplug_credential *credential, const cha
 int32_t credplug_credential_revoke(credplug_credential *credential, char **errmsg) {
   return guarded(errmsg, [&]() -> int32_t {
     if (credential == nullptr) return misuse(errmsg, "credplug_credential_revoke: `credential` is NULL");
-    credential->credential->revoke();
+    credential->credential.revoke();
     return CREDPLUG_HOST_OK;
   });
 }
@@ -533,7 +533,7 @@ int32_t credplug_credential_sign(credplug_credential *credential, const credplug
     if (request->body) r.body = std::string_view(static_cast<const char *>(request->body), request->body_len);
     if (request->body_sha256) r.body_sha256 = request->body_sha256;
     if (request->time_ms != 0) r.time_ms = request->time_ms;
-    *out = new credplug_signed{credential->credential->sign(r)};
+    *out = new credplug_signed{credential->credential.sign(r)};
     return CREDPLUG_HOST_OK;
   });
 }
@@ -573,7 +573,7 @@ int32_t credplug_test(credplug_credential *credential, char **result_json, char 
   return guarded(errmsg, [&]() -> int32_t {
     if (result_json) *result_json = nullptr;
     if (credential == nullptr) return misuse(errmsg, "credplug_test: `credential` is NULL");
-    auto &c = *credential->credential;
+    auto &c = credential->credential;
     TestResult r = c.test();
     return give(result_json, json::test_json(c.plugin_id(), r, "", json::JsonStyle::Line));
   });
@@ -584,7 +584,7 @@ int32_t credplug_cache_status(credplug_credential *credential, char **json, char
     if (credential == nullptr || json == nullptr)
       return misuse(errmsg, "credplug_cache_status: `credential` or `json` is NULL");
     *json = nullptr;
-    return give(json, json::cache_status_json(credential->credential->cache_status()));
+    return give(json, json::cache_status_json(credential->credential.cache_status()));
   });
 }
 
@@ -593,7 +593,7 @@ int32_t credplug_credential_status(credplug_credential *credential, char **json,
     if (credential == nullptr || json == nullptr)
       return misuse(errmsg, "credplug_credential_status: `credential` or `json` is NULL");
     *json = nullptr;
-    return give(json, json::credential_status_json(credential->credential->status()));
+    return give(json, json::credential_status_json(credential->credential.status()));
   });
 }
 

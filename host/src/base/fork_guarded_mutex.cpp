@@ -2,16 +2,13 @@
 
 #include <pthread.h>
 
-#include <map>
-#include <utility>
-
 namespace credplug::host {
 namespace {
 
 struct Guarded {
-  std::mutex mutex;  // the map; held from prepare to parent/child
-  std::map<std::pair<int, uint64_t>, ForkGuardedMutex *> live;
-  uint64_t made = 0;
+  std::mutex mutex;  // the rings; held from prepare to parent/child
+  // Each rank's live mutexes, a ring through its sentinel (index: the rank).
+  fork_guarded::Link rings[ForkGuardedMutex::kRanks + 1];
 };
 
 Guarded &guarded() {
@@ -19,36 +16,49 @@ Guarded &guarded() {
   return *g;
 }
 
-void prepare() {
+}  // namespace
+
+void ForkGuardedMutex::lock_all() {
   Guarded &g = guarded();
   g.mutex.lock();
-  for (auto &[key, m] : g.live) m->lock();
+  for (int rank = 1; rank <= kRanks; ++rank)
+    for (Link *l = g.rings[rank].newer; l != &g.rings[rank]; l = l->newer) static_cast<ForkGuardedMutex *>(l)->lock();
 }
 
-void after() {
+void ForkGuardedMutex::unlock_all() {
   Guarded &g = guarded();
-  for (auto it = g.live.rbegin(); it != g.live.rend(); ++it) it->second->unlock();
+  for (int rank = kRanks; rank >= 1; --rank)
+    for (Link *l = g.rings[rank].older; l != &g.rings[rank]; l = l->older) static_cast<ForkGuardedMutex *>(l)->unlock();
   g.mutex.unlock();
 }
 
-[[maybe_unused]] const bool g_registered = [] {
-  guarded();
-  return pthread_atfork(prepare, after, after) == 0;
-}();
-
-}  // namespace
-
-ForkGuardedMutex::ForkGuardedMutex(Rank rank) : rank_(rank) {
+std::vector<const ForkGuardedMutex *> ForkGuardedMutex::fork_order() {
   Guarded &g = guarded();
   std::lock_guard<std::mutex> lock(g.mutex);
-  age_ = ++g.made;
-  g.live.emplace(std::make_pair(int(rank_), age_), this);
+  std::vector<const ForkGuardedMutex *> out;
+  for (int rank = 1; rank <= kRanks; ++rank)
+    for (Link *l = g.rings[rank].newer; l != &g.rings[rank]; l = l->newer)
+      out.push_back(static_cast<ForkGuardedMutex *>(l));
+  return out;
+}
+
+const bool ForkGuardedMutex::registered_ = (guarded(), pthread_atfork(lock_all, unlock_all, unlock_all) == 0);
+
+ForkGuardedMutex::ForkGuardedMutex(Rank rank) {
+  Guarded &g = guarded();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  Link &ring = g.rings[rank];  // the newest goes between the newest and the sentinel
+  older = ring.older;
+  newer = &ring;
+  older->newer = this;
+  ring.older = this;
 }
 
 ForkGuardedMutex::~ForkGuardedMutex() {
   Guarded &g = guarded();
   std::lock_guard<std::mutex> lock(g.mutex);
-  g.live.erase(std::make_pair(int(rank_), age_));
+  older->newer = newer;
+  newer->older = older;
 }
 
 }  // namespace credplug::host

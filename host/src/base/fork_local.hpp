@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace credplug::host {
@@ -34,10 +35,18 @@ void keep_inherited(const void *object);
 // makes this process's T on first use with `make` (which may throw: then
 // nothing is kept, and the next get() tries again). Thread-safe; two
 // threads making the first at once keep one and destroy the other.
-template <class T>
+// `Make` may be a small callable type of the owner's instead of a
+// std::function, and may return a T itself instead of a std::unique_ptr<T>
+// (made in place, beside the process's mark: one allocation, not two),
+// where many are kept (one per open credential).
+template <class T, class Make = std::function<std::unique_ptr<T>()>>
 class ForkLocal {
+  using Made = std::invoke_result_t<const Make &>;
+  static_assert(std::is_same_v<Made, T> || std::is_same_v<Made, std::unique_ptr<T>>);
+  static T &of(T &value) { return value; }
+  static T &of(const std::unique_ptr<T> &value) { return *value; }
+
  public:
-  using Make = std::function<std::unique_ptr<T>()>;
   explicit ForkLocal(Make make) : make_(std::move(make)) {}
   // With this process's T already made.
   ForkLocal(Make make, std::unique_ptr<T> first) : make_(std::move(make)) {
@@ -53,28 +62,28 @@ class ForkLocal {
   T &get() {
     const uint64_t here = fork_generation();
     Slot *s = slot_.load(std::memory_order_acquire);
-    if (s != nullptr && s->generation == here) return *s->value;
+    if (s != nullptr && s->generation == here) return of(s->value);
     auto *made = new Slot{here, make_()};
     while (!slot_.compare_exchange_weak(s, made, std::memory_order_acq_rel, std::memory_order_acquire)) {
       if (s != nullptr && s->generation == here) {  // another thread of this process made it first
         delete made;
-        return *s->value;
+        return of(s->value);
       }
     }
     if (s != nullptr) keep_inherited(s);  // the parent's: never freed
-    return *made->value;
+    return of(made->value);
   }
 
   // This process's T, or nullptr when none was made here yet.
   T *made_here() const {
     Slot *s = slot_.load(std::memory_order_acquire);
-    return s != nullptr && s->generation == fork_generation() ? s->value.get() : nullptr;
+    return s != nullptr && s->generation == fork_generation() ? &of(s->value) : nullptr;
   }
 
  private:
   struct Slot {
     uint64_t generation;
-    std::unique_ptr<T> value;
+    Made value;
   };
   const Make make_;
   std::atomic<Slot *> slot_{nullptr};

@@ -157,7 +157,7 @@ std::optional<std::string> egress_pattern_problem(std::string_view pattern) {
 EgressPolicy::EgressPolicy(const std::vector<std::string> &declared, const std::set<std::string> &secret_fields,
                            const std::vector<kit::SecretString> &also_secret, std::string_view credential_json,
                            const std::set<std::string> &address_fields)
-    : declared_(declared) {
+    : declared_(&declared) {
   WipingDocument credential;
   rapidjson::Document &doc = credential.doc;
   if (!bounded_json::parse(doc, credential_json).ok) return;
@@ -168,6 +168,7 @@ EgressPolicy::EgressPolicy(const std::vector<std::string> &declared, const std::
     bool secret, address;
   };
   std::vector<Item> stack{{&doc, false, false}};
+  std::vector<std::string> origins;
   while (!stack.empty()) {
     auto [v, secret, address] = stack.back();
     stack.pop_back();
@@ -187,22 +188,29 @@ EgressPolicy::EgressPolicy(const std::vector<std::string> &declared, const std::
         continue;
       try {
         if (auto o = request_origin(kit::parse_https_url("", text, /*allow_bare_host=*/true).origin))
-          origins_.insert(o->str());
+          origins.push_back(o->str());
       } catch (const kit::Failure &) {
       }
     }
   }
+  std::sort(origins.begin(), origins.end());
+  origins.erase(std::unique(origins.begin(), origins.end()), origins.end());
+  for (const auto &o : origins) origins_ += (origins_.empty() ? "\n" : "") + o + "\n";
+  origins_.shrink_to_fit();
 }
+
+const std::vector<std::string> EgressPolicy::kNone;
 
 std::optional<std::string> EgressPolicy::refusal(std::string_view url) const {
   auto o = request_origin(std::string(url));
   if (!o) return std::nullopt;  // not a URL, or not https: the HTTPS client refuses it with its own message
-  if (origins_.count(o->str())) return std::nullopt;
-  for (const auto &pattern : declared_)
+  if (origins_.find("\n" + o->str() + "\n") != std::string::npos) return std::nullopt;
+  for (const auto &pattern : *declared_)
     if (matches(pattern, *o)) return std::nullopt;
   std::string allowed;
-  for (const auto &origin : origins_) allowed += (allowed.empty() ? "" : ", ") + origin;
-  for (const auto &pattern : declared_) allowed += (allowed.empty() ? "" : ", ") + pattern;
+  for (size_t at = 1; at < origins_.size(); at = origins_.find('\n', at) + 1)
+    allowed += (allowed.empty() ? "" : ", ") + origins_.substr(at, origins_.find('\n', at) - at);
+  for (const auto &pattern : *declared_) allowed += (allowed.empty() ? "" : ", ") + pattern;
   return "refused to send a request to " + o->str() +
          ": the plugin may reach only the origins its credential names and its schema declares (x-credplug-egress): " +
          (allowed.empty() ? "none" : allowed);

@@ -31,16 +31,26 @@ class EgressPolicy {
   // $env, $file and $stdin loaded) never count; `address_fields`: the
   // properties the schema marks as addresses, the only ones where a bare
   // host name counts (an https:// URL counts anywhere).
+  EgressPolicy() = default;  // refuses every URL
+  // `declared` is kept by reference (the schema's, which outlives the
+  // credential's policy): a copy per open credential would be memory
+  // spent for nothing; a temporary does not compile.
   EgressPolicy(const std::vector<std::string> &declared, const std::set<std::string> &secret_fields,
                const std::vector<kit::SecretString> &also_secret, std::string_view credential_json,
                const std::set<std::string> &address_fields = {});
+  EgressPolicy(std::vector<std::string> &&declared, const std::set<std::string> &,
+               const std::vector<kit::SecretString> &, std::string_view, const std::set<std::string> & = {}) = delete;
 
   // Why a request to `url` is refused, naming its origin, or nullopt.
   std::optional<std::string> refusal(std::string_view url) const;
 
  private:
-  std::set<std::string> origins_;  // "https://host:port", host lower-case
-  std::vector<std::string> declared_;
+  // The credential's origins, "https://host:port" (host lower-case), each
+  // once and each between '\n's ("\na\nb\n"), or empty: one string, as
+  // one allocation per open credential (a set's nodes cost more).
+  std::string origins_;
+  const std::vector<std::string> *declared_ = &kNone;  // never null
+  static const std::vector<std::string> kNone;
 };
 
 }  // namespace credplug::host

@@ -43,9 +43,10 @@ std::string Logger::format_line(int lvl, const LogContext &about, const std::str
                                 const std::vector<LogField> &fields, int64_t unix_ms) const {
   if (format == LogFormat::Text) {
     if (about.plugin.empty()) return message;
-    std::string line = "[" + about.plugin;
-    if (!about.label.empty()) line += " '" + about.label + "'";
-    return line + "] " + message;
+    std::string line = "[";
+    line.append(about.plugin);
+    if (!about.label.empty()) line.append(" '").append(about.label).append("'");
+    return line.append("] ").append(message);
   }
   rapidjson::StringBuffer out;
   rapidjson::Writer<rapidjson::StringBuffer> json(out);

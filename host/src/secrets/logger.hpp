@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -16,9 +17,11 @@ namespace credplug::host {
 // Which credential a line is about: its plugin and the label the embedder
 // gave it (either may be empty). Never a secret: a label is the embedder's
 // name for the credential (a tenant id), checked printable at open.
+// Whose line: views of the credential's plugin id and label, valid while
+// that credential is open (a call's lines are written during the call).
 struct LogContext {
-  std::string plugin;
-  std::string label;
+  std::string_view plugin;
+  std::string_view label;
 };
 
 // One figure of an event, for JSON lines: a name and a number, flag or text.

@@ -43,8 +43,13 @@ std::vector<kit::SecretString> base64_forms(std::string_view value) {
 
 void Redactor::add_one(std::string_view value, uint64_t epoch) {
   if (value.size() < kMinLength) return;
-  auto [it, added] = secrets_.insert(Entry{kit::SecretString(value), epoch});
-  if (!added && it->epoch != 0 && (epoch == 0 || epoch > it->epoch)) it->epoch = epoch;
+  auto it = std::lower_bound(secrets_.begin(), secrets_.end(), value,
+                             [](const Entry &e, std::string_view v) { return before(e.value.view(), v); });
+  if (it == secrets_.end() || it->value.view() != value) {
+    secrets_.insert(it, Entry{kit::SecretString(value), epoch});  // moves wipe what they leave
+  } else if (it->epoch != 0 && (epoch == 0 || epoch > it->epoch)) {
+    it->epoch = epoch;
+  }
 }
 
 void Redactor::add(std::string_view value, uint64_t epoch) {
@@ -59,12 +64,15 @@ void Redactor::add(std::string_view value, uint64_t epoch) {
   std::string_view inner = quoted.view().substr(1, quoted.size() - 2);
   if (inner != value && inner != escaped.view()) add_one(inner, epoch);
   for (const auto &form : base64_forms(value)) add_one(form.view(), epoch);
+  secrets_.shrink_to_fit();
 }
 
 void Redactor::retire_before(uint64_t epoch) {
   std::lock_guard<ForkGuardedMutex> lock(mutex_);
-  for (auto it = secrets_.begin(); it != secrets_.end();)
-    it = it->epoch != 0 && it->epoch < epoch ? secrets_.erase(it) : std::next(it);  // SecretString wipes
+  secrets_.erase(std::remove_if(secrets_.begin(), secrets_.end(),
+                                [epoch](const Entry &e) { return e.epoch != 0 && e.epoch < epoch; }),
+                 secrets_.end());  // SecretString wipes, moved or destroyed
+  secrets_.shrink_to_fit();
 }
 
 size_t Redactor::size() const {
@@ -110,8 +118,7 @@ std::string Redactor::apply(std::string_view text) const {
   views.reserve(secrets_.size() + parent_->secrets_.size());
   for (const auto *set : {&secrets_, &parent_->secrets_})
     for (const auto &s : *set) views.push_back(s.value.view());
-  std::sort(views.begin(), views.end(),
-            [](std::string_view a, std::string_view b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
+  std::sort(views.begin(), views.end(), before);
   return mask_all(text, views);
 }
 

@@ -7,7 +7,6 @@
 
 #include <credplug/kit/secret.hpp>
 
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,19 +58,20 @@ class Redactor {
  private:
   struct Entry {
     kit::SecretString value;
-    mutable uint64_t epoch;  // 0: kept; else the newest token request that brought it
+    uint64_t epoch;  // 0: kept; else the newest token request that brought it
   };
   void add_one(std::string_view value, uint64_t epoch);
   // Longest first, so a secret containing another is masked whole.
-  struct LongestFirst {
-    bool operator()(const Entry &a, const Entry &b) const {
-      return a.value.size() != b.value.size() ? a.value.size() > b.value.size() : a.value.view() < b.value.view();
-    }
-  };
+  static bool before(std::string_view a, std::string_view b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  }
   const Redactor *const parent_ = nullptr;
   // A child of fork() keeps the secrets: fork() waits for a change under way.
   mutable ForkGuardedMutex mutex_{ForkGuardedMutex::kRedactor};
-  std::set<Entry, LongestFirst> secrets_;
+  // Sorted by before(), each value once; its capacity its size: a
+  // credential keeps a handful, and a set's node per value was most of an
+  // open credential's memory (issue 23).
+  std::vector<Entry> secrets_;
 };
 
 // What base64 text always holds when `value`'s bytes are in what it

@@ -61,6 +61,9 @@ class PluginTransport {
   // create() with a credential that passed the schema. CREDPLUG_OK with
   // `out` set, or an error status with the reason on `call`. Serialised
   // with other create()/destroy() of the plugin by the transport.
+  // The transport and `credential_json` must outlive `out`: an instance
+  // refers to both (to be destroyed; to be made again in a runner started
+  // after a crash), where a copy would cost every open credential.
   virtual int32_t create(credplug_call &call, const SecretString &credential_json,
                          std::unique_ptr<PluginInstance> &out) = 0;
 

@@ -184,21 +184,21 @@ class ProcessTransport;
 
 class ProcessInstance final : public PluginInstance {
  public:
-  ProcessInstance(std::shared_ptr<ProcessTransport> plugin, const SecretString &credential,
-                  std::shared_ptr<RunnerProcess> runner, uint64_t handle)
-      : plugin(std::move(plugin)), credential(credential.view()), runner(std::move(runner)), handle(handle) {}
+  ProcessInstance(ProcessTransport &plugin, const SecretString &credential, std::shared_ptr<RunnerProcess> runner,
+                  uint64_t handle)
+      : plugin(plugin), credential(credential), runner(std::move(runner)), handle(handle) {}
   ~ProcessInstance() override;
 
-  const std::shared_ptr<ProcessTransport> plugin;
-  // Kept, wiped when the instance goes, to create the instance again in a
-  // runner started after a crash.
-  const SecretString credential;
+  ProcessTransport &plugin;  // outlives it (PluginTransport::create())
+  // To create the instance again in a runner started after a crash: the
+  // credential's own copy, which outlives it (PluginTransport::create()).
+  const SecretString &credential;
   std::mutex mutex;  // guards runner and handle
   std::shared_ptr<RunnerProcess> runner;
   uint64_t handle;
 };
 
-class ProcessTransport final : public PluginTransport, public std::enable_shared_from_this<ProcessTransport> {
+class ProcessTransport final : public PluginTransport {
  public:
   ProcessTransport(Started started, RunnerProgram program, long load_deadline_ms, LoadCheck check)
       : description_(std::move(started.description)),
@@ -219,7 +219,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
     if (!r) return CREDPLUG_ERR_PLUGIN;
     uint64_t handle = 0;
     int32_t rc = create_in(*r, credential_json.view(), call, handle);
-    if (rc == CREDPLUG_OK) out = std::make_unique<ProcessInstance>(shared_from_this(), credential_json, r, handle);
+    if (rc == CREDPLUG_OK) out = std::make_unique<ProcessInstance>(*this, credential_json, r, handle);
     return rc;
   }
 
@@ -355,7 +355,7 @@ class ProcessTransport final : public PluginTransport, public std::enable_shared
 
 ProcessInstance::~ProcessInstance() {
   try {
-    plugin->destroy(*this);
+    plugin.destroy(*this);
   } catch (...) {  // out of memory: the runner frees it when it ends
   }
 }

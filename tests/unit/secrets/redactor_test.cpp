@@ -150,7 +150,7 @@ TEST_CASE("the redactor finds a secret inside base64 text: both alphabets, padde
   CHECK(short_one.apply(kit::base64_encode("abc1234")) == kit::base64_encode("abc1234"));
 }
 
-TEST_CASE("adding the same secret again and again keeps one copy (the redactor's set is not a list)") {
+TEST_CASE("adding the same secret again and again keeps one copy (each value once, in order)") {
   Redactor r;
   for (int i = 0; i < 1000; ++i) r.add("the-same-secret-value");
   for (int i = 0; i < 1000; ++i) r.add("secret-number-" + std::to_string(i));

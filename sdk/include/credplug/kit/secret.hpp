@@ -28,6 +28,10 @@ class SecretString {
   SecretString &operator=(SecretString &&other) noexcept {
     if (this != &other) {
       wipe();
+      // Freed first: std::string's move would hand this buffer to `other`,
+      // or keep it for a short value, and a vector's shuffles would leave
+      // long buffers behind in short secrets.
+      std::string().swap(value_);
       value_ = std::move(other.value_);
       other.wipe();
     }
