@@ -207,12 +207,18 @@ host::Fetched Credential::Impl::fetch(host::FetchKind kind) {
   // lifetime, and no process ever holds one a newer token has revoked.
   // Under the lease, the fleet's newest state first: a refresh token
   // another process rotated is the one to redeem, never the one before it.
+  std::shared_ptr<const HeaderSet> fetched_here;
   host::Fetched out = host::fetch_shared(*live_here.fleet, kind, shared->cache, shared->lease_ms,
-                                         tokens().cache.clock(), [this, &live_here](host::FetchKind) {
+                                         tokens().cache.clock(), [&](host::FetchKind) {
                                            adopt_fleet_state(*live_here.fleet);
-                                           return fetch_here(host::FetchKind::Authenticate);
+                                           host::Fetched mine = fetch_here(host::FetchKind::Authenticate);
+                                           fetched_here = mine.set;
+                                           return mine;
                                          });
-  learn_token_secrets(*out.set);
+  // Another process's token: this redactor never saw it. One fetched here
+  // is known already, under its request's epoch (a second epoch for it
+  // would halve the token requests whose secrets are kept).
+  if (out.set != fetched_here) learn_token_secrets(*out.set);
   return out;
 }
 
