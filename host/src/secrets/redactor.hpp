@@ -7,6 +7,8 @@
 
 #include <credplug/kit/secret.hpp>
 
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,20 +60,47 @@ class Redactor {
  private:
   struct Entry {
     kit::SecretString value;
-    uint64_t epoch;  // 0: kept; else the newest token request that brought it
+    mutable uint64_t epoch;  // 0: kept; else the newest token request that brought it
   };
-  void add_one(std::string_view value, uint64_t epoch);
   // Longest first, so a secret containing another is masked whole.
   static bool before(std::string_view a, std::string_view b) {
     return a.size() != b.size() ? a.size() > b.size() : a < b;
   }
+  struct Before {
+    using is_transparent = void;
+    bool operator()(const Entry &a, const Entry &b) const { return before(a.value.view(), b.value.view()); }
+    bool operator()(const Entry &a, std::string_view b) const { return before(a.value.view(), b); }
+    bool operator()(std::string_view a, const Entry &b) const { return before(a, b.value.view()); }
+  };
+  // The values, in before()'s order, each once: a vector while there are a
+  // credential's handful (its capacity its size: a set's node per value was
+  // most of an open credential's memory, issue 23), a set past kSmall (a
+  // vector's insertion moves every entry, each move a wipe: a hostile
+  // plugin's hundreds of add_secret() values would cost quadratic time).
+  class Store {
+   public:
+    static constexpr size_t kSmall = 64;
+    const Entry *find(std::string_view value) const;
+    void insert(std::vector<Entry> fresh);  // none known yet
+    void retire_before(uint64_t epoch);
+    size_t size() const { return large_ ? large_->size() : small_.size(); }
+    template <class F>
+    void each(F f) const {
+      if (large_) {
+        for (const auto &e : *large_) f(e);
+      } else {
+        for (const auto &e : small_) f(e);
+      }
+    }
+
+   private:
+    std::vector<Entry> small_;
+    std::unique_ptr<std::set<Entry, Before>> large_;  // once past kSmall, every value (small_ empty)
+  };
   const Redactor *const parent_ = nullptr;
   // A child of fork() keeps the secrets: fork() waits for a change under way.
   mutable ForkGuardedMutex mutex_{ForkGuardedMutex::kRedactor};
-  // Sorted by before(), each value once; its capacity its size: a
-  // credential keeps a handful, and a set's node per value was most of an
-  // open credential's memory (issue 23).
-  std::vector<Entry> secrets_;
+  Store secrets_;
 };
 
 // What base64 text always holds when `value`'s bytes are in what it

@@ -157,3 +157,21 @@ TEST_CASE("adding the same secret again and again keeps one copy (each value onc
   CHECK(r.apply("x the-same-secret-value y secret-number-999 z") == "x [REDACTED] y [REDACTED] z");
   CHECK(r.apply("secret-number-10") == "[REDACTED]");  // whole, not "[REDACTED]0" through secret-number-1
 }
+
+TEST_CASE("past 64 values (where the redactor keeps a set) order, epochs and retirement hold as below it") {
+  Redactor r;
+  r.add("client-secret-kept");  // kept for the redactor's life
+  for (int i = 0; i < 100; ++i) r.add("token-" + std::to_string(i) + "-of-request", 1 + i / 25);  // epochs 1 to 4
+  REQUIRE(r.size() > 64);
+  r.add("token-0-of-request", 5);                         // brought again by a later request
+  r.add("token-99", 4);                                   // inside a longer one
+  CHECK(r.apply("token-99-of-request") == "[REDACTED]");  // masked whole, the longer first
+  r.retire_before(4);
+  CHECK(r.apply("token-1-of-request") == "token-1-of-request");
+  CHECK(r.apply("token-74-of-request") == "token-74-of-request");
+  CHECK(r.apply("token-75-of-request token-0-of-request") == "[REDACTED] [REDACTED]");
+  CHECK(r.apply("x client-secret-kept") == "x [REDACTED]");
+  r.retire_before(100);
+  CHECK(r.apply("token-0-of-request client-secret-kept") == "token-0-of-request [REDACTED]");
+  CHECK(r.size() < 10);
+}
