@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const size_t split = input.find('\0');
   if (split == std::string::npos) return 0;
   const std::string credential = input.substr(0, split), url = input.substr(split + 1);
-  static const std::vector<std::string> declared{"https://*.fuzz.example"};
-  EgressPolicy policy(declared, {}, {}, credential);
+  static const std::vector<std::string> patterns{"https://*.fuzz.example"};  // outlive the policy
+  EgressPolicy policy(patterns, {}, {}, credential);
   if (policy.refusal(url)) return 0;
   const auto target = split_url(url);
   if (!target || target->scheme != "https") return 0;  // the HTTPS client refuses it itself

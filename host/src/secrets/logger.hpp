@@ -15,10 +15,10 @@
 namespace credplug::host {
 
 // Which credential a line is about: its plugin and the label the embedder
-// gave it (either may be empty). Never a secret: a label is the embedder's
-// name for the credential (a tenant id), checked printable at open.
-// Whose line: views of the credential's plugin id and label, valid while
-// that credential is open (a call's lines are written during the call).
+// gave it (either may be empty), as views of the credential's own, valid
+// while it is open (a line is written during the call it is about). Never a
+// secret: a label is the embedder's name for the credential (a tenant id),
+// checked printable at open.
 struct LogContext {
   std::string_view plugin;
   std::string_view label;
