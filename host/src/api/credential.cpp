@@ -1,6 +1,7 @@
 #include "api/credential.hpp"
 #include "api/error_kinds.hpp"
 #include "secrets/credential_state.hpp"
+#include "secrets/output_rules.hpp"
 
 #include <credplug/host_json.hpp>
 
@@ -9,9 +10,7 @@
 
 #include <strings.h>
 
-#include <cctype>
 #include <chrono>
-#include <cstring>
 #include <optional>
 
 namespace credplug {
@@ -39,10 +38,8 @@ long ms_since(std::chrono::steady_clock::time_point start) {
 // where the token was fetched.
 std::optional<std::string_view> auth_scheme_credentials(std::string_view value) {
   const size_t space = value.find(' ');
-  if (space == 0 || space == std::string_view::npos || space + 1 >= value.size()) return std::nullopt;
-  for (char c : value.substr(0, space))
-    if (!std::isalnum(static_cast<unsigned char>(c)) && (c == '\0' || std::strchr("!#$%&'*+-.^_`|~", c) == nullptr))
-      return std::nullopt;
+  if (space == std::string_view::npos || space + 1 >= value.size() || !host::is_http_token(value.substr(0, space)))
+    return std::nullopt;
   return value.substr(space + 1);
 }
 

@@ -84,8 +84,9 @@ struct Credential::Impl {
   host::LogContext about() const { return {id(), label_}; }
   host::Redactor redactor;    // learns tokens; a child of fork() keeps it
   host::EgressPolicy egress;  // from the credential and the schema
-  SecretString
-      credential_json;  // to create the instance in a child of fork(); outlives `live` (the instance refers to it)
+  // To create the instance in a child of fork(); outlives `live` (the
+  // instance refers to it).
+  SecretString credential_json;
   // OpenOptions::on_state; null when none (most credentials: a pointer
   // where an empty std::function is four).
   std::unique_ptr<const std::function<void(const SecretString &)>> on_state;

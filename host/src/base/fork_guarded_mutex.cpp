@@ -18,11 +18,17 @@ Guarded &guarded() {
 
 }  // namespace
 
+template <class F>
+void ForkGuardedMutex::each_in_fork_order(F f) {
+  Guarded &g = guarded();  // its mutex held by the caller
+  for (int rank = 1; rank <= kRanks; ++rank)
+    for (Link *l = g.rings[rank].newer; l != &g.rings[rank]; l = l->newer) f(static_cast<ForkGuardedMutex *>(l));
+}
+
 void ForkGuardedMutex::lock_all() {
   Guarded &g = guarded();
   g.mutex.lock();
-  for (int rank = 1; rank <= kRanks; ++rank)
-    for (Link *l = g.rings[rank].newer; l != &g.rings[rank]; l = l->newer) static_cast<ForkGuardedMutex *>(l)->lock();
+  each_in_fork_order([](ForkGuardedMutex *m) { m->lock(); });
 }
 
 void ForkGuardedMutex::unlock_all() {
@@ -36,9 +42,7 @@ std::vector<const ForkGuardedMutex *> ForkGuardedMutex::fork_order() {
   Guarded &g = guarded();
   std::lock_guard<std::mutex> lock(g.mutex);
   std::vector<const ForkGuardedMutex *> out;
-  for (int rank = 1; rank <= kRanks; ++rank)
-    for (Link *l = g.rings[rank].newer; l != &g.rings[rank]; l = l->newer)
-      out.push_back(static_cast<ForkGuardedMutex *>(l));
+  each_in_fork_order([&](ForkGuardedMutex *m) { out.push_back(m); });
   return out;
 }
 

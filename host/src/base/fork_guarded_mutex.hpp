@@ -50,6 +50,8 @@ class ForkGuardedMutex : private fork_guarded::Link {
  private:
   // The atfork handlers (fork_guarded_mutex.cpp): every live one locked,
   // by rank then age, and unlocked in reverse.
+  template <class F>
+  static void each_in_fork_order(F f);  // the rings' lock held
   static void lock_all();
   static void unlock_all();
   static const bool registered_;  // pthread_atfork(lock_all, unlock_all, unlock_all)
