@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -81,7 +82,8 @@ inline long rss_kib(pid_t pid) {
 // The VmRSS (KiB, as rss_kib()) of each child of this process whose command
 // name starts with `name`, with its descendants' added: a runner in its
 // namespaces is two processes, the plugin's instances in the inner one.
-inline std::vector<long> children_rss_kib(const std::string &name) {
+// `keep`, where given, says which of those children count.
+inline std::vector<long> children_rss_kib(const std::string &name, const std::function<bool(pid_t)> &keep = nullptr) {
   std::map<pid_t, std::vector<pid_t>> children;
   std::vector<pid_t> named;
   DIR *proc = opendir("/proc");
@@ -95,7 +97,7 @@ inline std::vector<long> children_rss_kib(const std::string &name) {
     fields >> state >> ppid;
     const pid_t pid = std::atoi(e->d_name);
     children[ppid].push_back(pid);
-    if (ppid == getpid() && line.find("(" + name) != std::string::npos) named.push_back(pid);
+    if (ppid == getpid() && line.find("(" + name) != std::string::npos && (!keep || keep(pid))) named.push_back(pid);
   }
   if (proc) closedir(proc);
   std::vector<long> out;
@@ -112,8 +114,18 @@ inline std::vector<long> children_rss_kib(const std::string &name) {
   return out;
 }
 
+// Whether a runner is the spare kept ready (its command line says --spare
+// until it is given a plugin: docs/SANDBOX.md, "The spare runner").
+inline bool is_spare(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find(std::string("--spare")) != std::string::npos;
+}
+
 // Each plugin runner this process started (credplug-plugin*; the zygote
 // they are copied from is credplug-zygote).
-inline std::vector<long> runner_rss_kib() { return children_rss_kib("credplug-plugin"); }
+inline std::vector<long> runner_rss_kib() {
+  return children_rss_kib("credplug-plugin", [](pid_t p) { return !is_spare(p); });
+}
 
 }  // namespace credplug::bench

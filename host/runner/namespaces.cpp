@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -102,17 +104,66 @@ void close_all_but(int keep, int also = -1) {
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
+// What the runner tells the process outside, over a pipe: a byte for the
+// kind, two for the length, the bytes. One write each (at most PIPE_BUF:
+// never interleaved).
+enum Said : char {
+  kEndedBy = 'E',  // int: the status the outside process ends with (abort())
+  kNamed = 'N',    // the plugin file a spare runner was given (its command line)
+};
+constexpr size_t kMaxSaid = 3 + 4000;
+
+// (Also called from a signal handler, on whatever stack the plugin's thread
+// has: no buffer of the message's size.)
+void say_outside(int fd, Said kind, const void *bytes, size_t n) {
+  char header[3];
+  n = std::min(n, kMaxSaid - sizeof header);
+  header[0] = kind;
+  const auto length = uint16_t(n);
+  std::memcpy(header + 1, &length, sizeof length);
+  iovec parts[2] = {{header, sizeof header}, {const_cast<void *>(bytes), n}};
+  (void)!writev(fd, parts, 2);
+}
+
 // The process the host started: outside the PID namespace, it waits for the
 // runner, and ends as it ended. It keeps the channel open (never reading
 // it), so that the host sees the runner hang up only once this process has
-// its exit status.
-[[noreturn]] void wait_outside(pid_t runner, int from_runner) {
+// its exit status. What the runner says is read until it ends (the pipe's
+// last writer): once plugin code runs, it may write there too, so a second
+// name is not taken and a malformed message ends the listening.
+[[noreturn]] void wait_outside(pid_t runner, int from_runner, const std::function<void(const char *)> &named) {
   close_all_but(from_runner, kChannelFd);
+  int ended_by = -1;
+  bool was_named = false, listening = true;
+  std::string heard;
+  char chunk[kMaxSaid];
+  for (;;) {
+    const ssize_t n = read(from_runner, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (!listening) continue;
+    heard.append(chunk, size_t(n));
+    while (listening && heard.size() >= 3) {
+      uint16_t length;
+      std::memcpy(&length, heard.data() + 1, sizeof length);
+      if (length > kMaxSaid - 3) listening = false;
+      if (!listening || heard.size() < 3 + size_t(length)) break;
+      const std::string body = heard.substr(3, length);
+      if (heard[0] == kEndedBy && length == sizeof ended_by) {
+        std::memcpy(&ended_by, body.data(), sizeof ended_by);
+      } else if (heard[0] == kNamed && !was_named && body.find('\0') == std::string::npos) {
+        was_named = true;
+        if (named) named(body.c_str());
+      } else {
+        listening = false;
+      }
+      heard.erase(0, 3 + size_t(length));
+    }
+  }
   int status = 0;
   while (waitpid(runner, &status, 0) < 0 && errno == EINTR) {
   }
-  int said = 0;
-  if (read(from_runner, &said, sizeof said) == ssize_t(sizeof said)) end_like(said);
+  if (ended_by >= 0) end_like(ended_by);
   end_like(status);
 }
 
@@ -124,7 +175,7 @@ void close_all_but(int keep, int also = -1) {
 int g_to_outside = -1;
 void aborted(int) {
   const int status = SIGABRT;  // as waitpid() reports an end by SIGABRT
-  (void)!write(g_to_outside, &status, sizeof status);
+  say_outside(g_to_outside, kEndedBy, &status, sizeof status);
   _exit(128 + SIGABRT);
 }
 
@@ -173,8 +224,11 @@ void add(std::vector<Entry> &view, const std::string &path, uint64_t attrs) {
 }
 
 // A small tmpfs over an existing directory: the new root, before it is one.
+// /proc first: no plugin lives there, and a spare runner mounts the root
+// before it knows where its plugin is (over /tmp, it would hide a plugin
+// directory there); nothing needs /proc after the view is begun.
 std::string mount_new_root() {
-  for (const char *base : {"/tmp", "/mnt", "/run", "/var/tmp", "/media", "/srv", "/opt", "/home"}) {
+  for (const char *base : {"/proc", "/sys", "/tmp", "/mnt", "/run", "/var/tmp", "/media", "/srv", "/opt", "/home"}) {
     if (!is_dir(base)) continue;
     if (mount("credplug-runner", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,nr_inodes=128,mode=0755") !=
         0)
@@ -203,38 +257,55 @@ void place(const Entry &e, const std::string &root) {
   close(e.tree);
 }
 
+constexpr uint64_t kFiles = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+constexpr uint64_t kDevices = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+
+// The new root, with the system's part of the view in place; empty before
+// begin_view().
+std::string g_root;
+
 // Only what loading a plugin needs: the system's libraries, the loader's
-// cache, the time zone, three devices, and the plugin's directory (its own
-// libraries beside it; where it is a link, the target's directory too).
-void build_view(const std::string &plugin_file) {
+// cache, the time zone, three devices (begin_view), and the plugin's
+// directory (its own libraries beside it; where it is a link, the target's
+// directory too: finish_view).
+void begin_view() {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("making the mounts private");
-  constexpr uint64_t kFiles = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  constexpr uint64_t kDevices = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
   std::vector<Entry> view;
   for (const char *top : {"/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"}) add(view, top, kFiles);
   add(view, "/etc/ld.so.cache", kFiles);
   add(view, "/etc/localtime", kFiles);
   for (const char *device : {"/dev/null", "/dev/random", "/dev/urandom"}) add(view, device, kDevices);
+  g_root = mount_new_root();
+  for (const Entry &e : view) place(e, g_root);
+}
+
+}  // namespace
+
+void finish_view(const std::string &plugin_file) {
+  if (g_root.empty()) throw std::runtime_error("the file view was not begun");
+  std::vector<Entry> view;
   add(view, parent_of(plugin_file), kFiles);
   char resolved[PATH_MAX];
   if (realpath(plugin_file.c_str(), resolved) != nullptr && parent_of(resolved) != parent_of(plugin_file))
     add(view, parent_of(resolved), kFiles);
-
-  const std::string root = mount_new_root();
-  for (const Entry &e : view) place(e, root);
-  const std::string old = root + "/.old";
+  for (const Entry &e : view) place(e, g_root);
+  const std::string old = g_root + "/.old";
   if (mkdir(old.c_str(), 0700) != 0) fail("making " + old);
-  if (syscall(SYS_pivot_root, root.c_str(), old.c_str()) != 0) fail("pivot_root");
+  if (syscall(SYS_pivot_root, g_root.c_str(), old.c_str()) != 0) fail("pivot_root");
   if (chdir("/") != 0) fail("chdir /");
   if (umount2("/.old", MNT_DETACH) != 0) fail("detaching the host's file system");
   if (rmdir("/.old") != 0) fail("removing /.old");
   if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     fail("making the new root read-only");
+  g_root.clear();
 }
 
-}  // namespace
+void name_outside(const std::string &plugin_file) {
+  if (g_to_outside >= 0) say_outside(g_to_outside, kNamed, plugin_file.data(), plugin_file.size());
+}
 
-NamespaceOutcome enter_namespaces(const std::string &plugin_file, const std::function<void()> &before_view) {
+NamespaceOutcome enter_namespaces(const std::function<void()> &before_view,
+                                  const std::function<void(const char *)> &named_outside) {
   // The view is built with the mount API of Linux 5.12 (open_tree,
   // mount_setattr): asked before anything changes, so that an older kernel
   // means no namespaces rather than half of them.
@@ -248,7 +319,7 @@ NamespaceOutcome enter_namespaces(const std::string &plugin_file, const std::fun
   if (pipe2(status, O_CLOEXEC) != 0) fail("pipe2");
   const pid_t runner = fork();
   if (runner < 0) fail("fork");
-  if (runner > 0) wait_outside(runner, status[0]);
+  if (runner > 0) wait_outside(runner, status[0], named_outside);
   close(status[0]);
   // The process the host started ends (killed, say): so does this one, and
   // with it the namespace.
@@ -258,7 +329,7 @@ NamespaceOutcome enter_namespaces(const std::string &plugin_file, const std::fun
   on_abort.sa_handler = aborted;
   if (sigaction(SIGABRT, &on_abort, nullptr) != 0) fail("sigaction(SIGABRT)");
   if (before_view) before_view();
-  build_view(plugin_file);
+  begin_view();
   return {true, {}};
 }
 

@@ -20,12 +20,16 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -260,7 +264,46 @@ std::string absolute(const char *path) {
   return std::string(here) + "/" + path;
 }
 
-int serve(const char *given_path, bool namespaces) {
+// Reads exactly `n` bytes from the channel; false when the host is gone.
+bool read_exactly(char *into, size_t n) {
+  while (n > 0) {
+    const ssize_t got = ::recv(kChannelFd, into, n, MSG_WAITALL);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    into += got;
+    n -= size_t(got);
+  }
+  return true;
+}
+
+// A spare runner's plugin: the Load frame the host sends it, read exactly
+// (nothing follows it before Loaded) and bounded. Ends the runner when the
+// host goes without sending one (it had no plugin for it).
+std::string wait_for_plugin() {
+  char header[9];  // u32 length, u8 type, u32 call
+  if (!read_exactly(header, sizeof header)) _exit(0);
+  uint32_t length, call;
+  std::memcpy(&length, header, sizeof length);
+  std::memcpy(&call, header + 5, sizeof call);
+  if (Msg(header[4]) != Msg::Load || call != 0 || length < 5 + 4 || length - 5 > 4 + PATH_MAX)
+    load_failed("the host sent a spare runner something other than its plugin file");
+  std::string payload(length - 5, '\0');
+  if (!read_exactly(payload.data(), payload.size())) _exit(0);
+  std::string path;
+  try {
+    Decoder d(payload);
+    path = std::string(d.str());
+    d.end();
+  } catch (const std::exception &) {
+  }
+  if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos)
+    load_failed("the host sent a spare runner a plugin path that is not absolute");
+  return path;
+}
+
+// `given_path` nullptr: a spare runner (zygote.hpp), told its plugin by the
+// host once it has done what it can without it.
+int serve(const char *given_path, bool namespaces, const std::function<void(const char *)> &name_as) {
   signal(SIGPIPE, SIG_IGN);
   close_other_descriptors();
   clearenv();  // NOLINT(concurrency-mt-unsafe): before any thread of the plugin exists
@@ -274,7 +317,7 @@ int serve(const char *given_path, bool namespaces) {
   // then the first: no code of the plugin runs outside a filter, the first
   // stage is in force before the file is opened (constructors run in
   // dlopen()).
-  const std::string path = absolute(given_path);
+  std::string path = given_path != nullptr ? absolute(given_path) : std::string();
   // What the runner keeps open, opened in the process that loads the plugin
   // while the host's file system is in view (sanitizer builds: before the
   // sandbox forbids opening the report file).
@@ -285,10 +328,21 @@ int serve(const char *given_path, bool namespaces) {
   NamespaceOutcome walls;
   try {
     if (namespaces)
-      walls = enter_namespaces(path, open_kept_files);
+      walls = enter_namespaces(open_kept_files, name_as);
     else
       walls.why_not = "the host asked for runners without namespaces (runners_without_namespaces)";
     if (!walls.entered) open_kept_files();
+    prepare_sandbox();
+  } catch (const std::exception &e) {
+    load_failed(std::string("the sandbox could not be set up: ") + e.what());
+  }
+  if (given_path == nullptr) {
+    path = wait_for_plugin();
+    if (name_as) name_as(path.c_str());
+    if (walls.entered) name_outside(path);
+  }
+  try {
+    if (walls.entered) finish_view(path);
     enter_load_sandbox();
   } catch (const std::exception &e) {
     load_failed(std::string("the sandbox could not be set up: ") + e.what());
@@ -344,9 +398,11 @@ int main(int argc, char **argv) {
       std::strtoul(argv[2], nullptr, 10) == credplug::runner::kProtocolVersion) {
     closefrom(credplug::runner::kChannelFd + 1);
     clearenv();  // NOLINT(concurrency-mt-unsafe): one thread
-    credplug::runner::serve_as_zygote(credplug::runner::kChannelFd, argc, argv, [](const char *path, bool walls) {
-      return credplug::runner::serve(path, walls);
-    });
+    credplug::runner::serve_as_zygote(
+        credplug::runner::kChannelFd, argc, argv,
+        [](const char *path, bool walls, const std::function<void(const char *)> &name_as) {
+          return credplug::runner::serve(path, walls, name_as);
+        });
   }
   const bool namespaces = !(argc == 5 && std::strcmp(argv[3], "--no-namespaces") == 0);
   if (argc != (namespaces ? 4 : 5) || std::strcmp(argv[1], "--protocol") != 0) {
@@ -361,7 +417,7 @@ int main(int argc, char **argv) {
     (void)!write(2, wrong, sizeof wrong - 1);
     return 2;
   }
-  return credplug::runner::serve(argv[argc - 1], namespaces);
+  return credplug::runner::serve(argv[argc - 1], namespaces, nullptr);
 }
 
 // Sanitizer builds (CI): a crash in plugin code must end the runner by its

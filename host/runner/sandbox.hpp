@@ -12,6 +12,13 @@ enum class Stage {
   Call,  // after init(): computing and the descriptors already open
 };
 
+// Compiles both stages' filters (and what a stop reports) without applying
+// anything: a spare runner does it before it knows its plugin. Once per
+// process, after the namespaces (the filters name this process's id);
+// enter_load_sandbox() does it where it was not done. Throws
+// std::runtime_error.
+void prepare_sandbox();
+
 // No core dumps, not dumpable, no capabilities, no new privileges, rlimits, then a seccomp-bpf filter (libseccomp) on
 // every thread that allows computing, the descriptors already open (the
 // channel; 0-2 are /dev/null) and opening files read-only. Throws

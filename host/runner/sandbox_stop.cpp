@@ -35,7 +35,8 @@ void on_sigsys(int, siginfo_t *info, void *) {
 
 }  // namespace
 
-void report_sandbox_stops() {
+void prepare_sandbox_stops() {
+  if (g_frames != nullptr) return;
   auto *frames = new std::vector<std::string>(kSyscalls);
   for (int number = 0; number < kSyscalls; ++number) {
     char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number);
@@ -45,6 +46,10 @@ void report_sandbox_stops() {
     append_frame((*frames)[size_t(number)], Msg::Stopped, 0, payload.bytes());
   }
   g_frames = frames;
+}
+
+void report_sandbox_stops() {
+  prepare_sandbox_stops();
   struct sigaction report {};
   report.sa_sigaction = on_sigsys;
   report.sa_flags = SA_SIGINFO;

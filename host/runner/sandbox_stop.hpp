@@ -8,8 +8,11 @@
 
 namespace credplug::runner {
 
-// Makes the frames and installs the handler; before the first filter.
-// Throws std::runtime_error.
+// Makes the frames (once; a spare runner, while it waits).
+void prepare_sandbox_stops();
+
+// Makes them where not yet made, and installs the handler; before the first
+// filter. Throws std::runtime_error.
 void report_sandbox_stops();
 
 }  // namespace credplug::runner

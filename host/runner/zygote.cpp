@@ -63,8 +63,7 @@ class CommandLine {
 
 }  // namespace
 
-void serve_as_zygote(int control, int argc, char **argv,
-                     const std::function<int(const char *path, bool namespaces)> &run_runner) {
+void serve_as_zygote(int control, int argc, char **argv, const RunRunner &run_runner) {
 #if defined(__SANITIZE_THREAD__)
   _exit(2);
 #endif
@@ -100,8 +99,10 @@ void serve_as_zygote(int control, int argc, char **argv,
       }
     }
     const std::string path(request + 1, n > 1 ? size_t(n - 1) : 0);
-    if (channel < 0 || extra > 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || n < 2 ||
-        (request[0] != 0 && request[0] != 1) || path[0] != '/' || path.find('\0') != std::string::npos) {
+    const bool namespaces = (request[0] & kZygoteNamespaces) != 0, spare = (request[0] & kZygoteSpare) != 0;
+    const bool named = !path.empty() && path[0] == '/' && path.find('\0') == std::string::npos;
+    if (channel < 0 || extra > 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || n < 1 ||
+        (request[0] & ~(kZygoteNamespaces | kZygoteSpare)) != 0 || (spare ? n != 1 : !named)) {
       if (channel >= 0) close(channel);
       answer(control, -EPROTO);
       continue;
@@ -113,14 +114,20 @@ void serve_as_zygote(int control, int argc, char **argv,
       // place of the zygote's socket.
       prctl(PR_SET_DUMPABLE, 1);
       prctl(PR_SET_NAME, "credplug-plugin");  // the name exec() gave runners
-      if (request[0] == 1)
-        command_line.set({program.c_str(), "--protocol", version.c_str(), path.c_str()});
+      const auto name_as = [&](const char *file) {
+        if (namespaces)
+          command_line.set({program.c_str(), "--protocol", version.c_str(), file});
+        else
+          command_line.set({program.c_str(), "--protocol", version.c_str(), "--no-namespaces", file});
+      };
+      if (spare)
+        command_line.set({program.c_str(), "--protocol", version.c_str(), "--spare"});
       else
-        command_line.set({program.c_str(), "--protocol", version.c_str(), "--no-namespaces", path.c_str()});
+        name_as(path.c_str());
       signal(SIGPIPE, SIG_DFL);
       if (dup2(channel, kChannelFd) != kChannelFd) _exit(1);
       close(channel);
-      _exit(run_runner(path.c_str(), request[0] == 1));
+      _exit(run_runner(spare ? nullptr : path.c_str(), namespaces, name_as));
     }
     const int32_t result = pid > 0 ? int32_t(pid) : -int32_t(errno);
     close(channel);

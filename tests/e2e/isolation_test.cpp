@@ -439,15 +439,16 @@ TEST_CASE("isolated: runners are copies of a zygote, children of this process; a
   auto crash = crashing->open("hostile", R"({"action": "crash", "where": "authenticate"})");
   CHECK(contains(error_of([&] { crash->headers(); }), "crashed (SIGSEGV) during authenticate"));
 
-  // Killed, the zygote is started again for the next runner.
+  // Killed, the zygote is started again for the next runner (or, where the
+  // load took the spare runner, for the next spare; it is named once it runs).
   ::kill(zygotes[0], SIGKILL);
   CHECK(eventually([&] { return process_ended(zygotes[0]); }));
   o.plugin_dirs = {fresh_ainua_dir()};
   Host after(o);
   auto again = after.open("ainua", env.ainua_credential());
   CHECK(again->headers()->find("Authorization") != nullptr);
-  const auto now = children_named("credplug-zygote");
-  REQUIRE(now.size() == 1);
+  std::vector<pid_t> now;
+  REQUIRE(eventually([&] { return (now = children_named("credplug-zygote")).size() == 1; }));
   CHECK(now[0] != zygotes[0]);
 
   // Without it (HostOptions::runners_without_zygote), a runner is spawned:
@@ -460,6 +461,66 @@ TEST_CASE("isolated: runners are copies of a zygote, children of this process; a
   auto third = spawned.open("ainua", env.ainua_credential());
   CHECK(third->headers()->find("Authorization") != nullptr);
   CHECK(children_named("credplug-zygote").empty());
+}
+
+// Issue 23 (item 3): a plugin's runner is the spare runner the zygote keeps
+// ready in its namespaces (docs/SANDBOX.md, "The spare runner"); once taken
+// it names its plugin file as a spawned runner does, and another is asked
+// for. A spare that died is not taken, and is replaced.
+TEST_CASE("isolated: a runner is the spare kept ready, which then names its plugin; a dead spare is replaced") {
+#if defined(__SANITIZE_THREAD__)
+  return;  // no zygote in a ThreadSanitizer build (above), so no spare
+#endif
+  auto &env = E2E::get();
+  env.reset();
+  HostOptions o = env.host_options();
+  o.isolation = Isolation::Process;
+  // This process's spare: a child waiting with --spare in its command line.
+  const auto spares = [] {
+    std::vector<pid_t> out;
+    for (pid_t p : children_named("credplug-plugin"))
+      if (contains(command_line(p), " --spare")) out.push_back(p);
+    return out;
+  };
+  Host asking(o);  // a Host asks the zygote for one as it is made
+  std::vector<pid_t> spare;
+  REQUIRE(eventually([&] { return (spare = spares()).size() == 1; }));
+
+  // A plugin directory made after the spare: files made since are in its view.
+  o.plugin_dirs = {fresh_ainua_dir()};
+  const std::string file = o.plugin_dirs[0] + "/credplug-ainua.so";
+  Host loading(o);
+  auto cred = loading.open("ainua", env.ainua_credential());
+  CHECK(cred->headers()->find("Authorization") != nullptr);
+  // The spare became the file's runner, and says so outside its namespaces too.
+  CHECK(eventually([&] { return contains(command_line(spare[0]), file); }));
+  CHECK_FALSE(contains(command_line(spare[0]), "--spare"));
+  std::vector<pid_t> next;
+  CHECK(eventually([&] { return (next = spares()).size() == 1 && next[0] != spare[0]; }));
+  REQUIRE(next.size() == 1);
+
+  // Killed while it waits: the next load starts a runner as before, and a
+  // spare is asked for again.
+  ::kill(next[0], SIGKILL);
+  CHECK(eventually([&] { return process_ended(next[0]); }));
+  o.plugin_dirs = {fresh_ainua_dir()};
+  Host after(o);
+  auto again = after.open("ainua", env.ainua_credential());
+  CHECK(again->headers()->find("Authorization") != nullptr);
+  CHECK(eventually([&] {
+    const auto now = spares();
+    return now.size() == 1 && now[0] != next[0];
+  }));
+
+  // Without it (HostOptions::runners_without_spare), the spare stays unused.
+  const std::vector<pid_t> kept = spares();
+  REQUIRE(kept.size() == 1);
+  o.plugin_dirs = {fresh_ainua_dir()};
+  o.runners_without_spare = true;
+  Host copied(o);
+  auto third = copied.open("ainua", env.ainua_credential());
+  CHECK(third->headers()->find("Authorization") != nullptr);
+  CHECK(spares() == kept);
 }
 
 #ifdef CREDPLUG_SANITIZER_REPORT_DIR

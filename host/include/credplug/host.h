@@ -191,6 +191,11 @@ typedef struct credplug_host_options {
   ** zygote runner this process keeps (HostOptions::runners_without_zygote;
   ** docs/SANDBOX.md, "The zygote"). */
   int32_t runners_without_zygote;
+  /* --- 0.10 (appended) --- */
+  /* Nonzero: each plugin runner is copied from the zygote as its plugin is
+  ** loaded, not taken from the spare runner kept ready (HostOptions::
+  ** runners_without_spare; docs/SANDBOX.md, "The spare runner"). */
+  int32_t runners_without_spare;
 } credplug_host_options;
 
 #define CREDPLUG_LOG_FORMAT_DEFAULT 0

@@ -90,6 +90,11 @@ struct HostOptions {
   // zygote runner this process keeps (docs/SANDBOX.md, "The zygote"): slower
   // to start (benchmark 7a), one process fewer.
   bool runners_without_zygote = false;
+  // Each runner is copied from the zygote when its plugin is loaded instead
+  // of taken from the spare the zygote keeps ready in its namespaces
+  // (docs/SANDBOX.md, "The spare runner"): ~10 ms to start a runner where
+  // the spare takes ~1 ms (benchmark 7a), one waiting process fewer.
+  bool runners_without_spare = false;
   // Unset: CREDPLUG_ISOLATION ("process" or "in-process") when
   // use_environment, else Isolation::Process.
   std::optional<Isolation> isolation;

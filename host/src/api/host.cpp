@@ -293,6 +293,7 @@ host::LoadPolicy load_policy(const ResolvedOptions &r) {
   policy.runner.keep_host_dumpable = r.given.keep_dumpable_with_runners;
   policy.runner.namespaces = !r.given.runners_without_namespaces;
   policy.runner.zygote = !r.given.runners_without_zygote;
+  policy.runner.spare = !r.given.runners_without_spare;
   if (policy.isolated && policy.runner.path.empty())
     throw Error(ErrorKind::Plugin,
                 "cannot tell where credplug is installed (the file of its code is unknown), so the plugin runner "

@@ -138,6 +138,7 @@ void credplug_host_options_init_sized(credplug_host_options *out, size_t size) {
   o->keep_dumpable_with_runners = d.keep_dumpable_with_runners;
   o->runners_without_namespaces = d.runners_without_namespaces;
   o->runners_without_zygote = d.runners_without_zygote;
+  o->runners_without_spare = d.runners_without_spare;
   const size_t filled = std::min(size, sizeof full);
   full.struct_size = uint32_t(filled);
   std::memcpy(out, &full, filled);
@@ -242,6 +243,7 @@ int32_t credplug_host_new(const credplug_host_options *options, credplug_host **
     h.keep_dumpable_with_runners = o.keep_dumpable_with_runners != 0;  // older structs: the default, 0
     h.runners_without_namespaces = o.runners_without_namespaces != 0;
     h.runners_without_zygote = o.runners_without_zygote != 0;
+    h.runners_without_spare = o.runners_without_spare != 0;
     if (!c_choice(o.log_format,
                   {{CREDPLUG_LOG_FORMAT_TEXT, LogFormat::Text}, {CREDPLUG_LOG_FORMAT_JSON, LogFormat::JsonLines}},
                   h.log_format))

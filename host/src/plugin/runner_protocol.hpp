@@ -10,7 +10,8 @@
 //   runner -> host: Hello, then Loaded or LoadFailed, then for each call any
 //                   number of service frames (Log, AddSecret, Out*, SetError,
 //                   HttpSend, each answered by HttpResult) and one Done.
-//   host -> runner: Call, HttpResult.
+//   host -> runner: Call, HttpResult (and first, to a spare runner started
+//                   before its plugin was known, Load: zygote.hpp).
 //
 // The host treats every frame as hostile (the runner holds plugin code): a
 // frame that is too long, malformed or out of place ends the runner.
@@ -39,6 +40,10 @@ constexpr std::string_view kMagic = "credplug-runner";
 constexpr size_t kMaxFrameBytes = 64u << 20;
 // The runner's descriptors: the channel, always this number.
 constexpr int kChannelFd = 3;
+// The flags of a request to the zygote runner (host/runner/zygote.hpp):
+// the runner enters its namespaces; it is a spare, told its plugin later.
+constexpr uint8_t kZygoteNamespaces = 1;
+constexpr uint8_t kZygoteSpare = 2;
 
 enum class Msg : uint8_t {
   // runner -> host
@@ -63,6 +68,7 @@ enum class Msg : uint8_t {
                     // Authorize: encode_authorization),
                     // u8 has state, str the credential's state (plugin.h, state())
   HttpResult = 65,  // u32 rc, u32 status, str error; u32 header count, str name, value ...; str body
+  Load = 66,        // str the plugin file's absolute path: to a spare runner, once, before anything else
 };
 
 enum class Op : uint8_t {

@@ -1,5 +1,7 @@
 #include "transport/process_transport.hpp"
 
+#include "transport/runner_zygote.hpp"
+
 #include "base/backoff.hpp"
 #include "base/fork_guarded_mutex.hpp"
 #include "base/fork_local.hpp"
@@ -132,6 +134,12 @@ struct Started {
 };
 
 Started start(const std::string &path, const RunnerProgram &program, long deadline_ms) {
+  // The next runner's spare, asked for once this one has loaded (or not):
+  // its start would take the CPU from this load.
+  struct KeepSpare {
+    const RunnerProgram &program;
+    ~KeepSpare() { keep_spare_runner(program); }
+  } keep_spare{program};
   Started s;
   try {
     s.runner = RunnerProcess::start(program, path);

@@ -144,29 +144,40 @@ int spawn_runner_program(const RunnerProgram &runner, const std::vector<std::str
 
 std::shared_ptr<RunnerProcess> RunnerProcess::start(const RunnerProgram &runner, const std::string &plugin_path) {
   const std::string &runner_path = runner.path;
-  int sv[2];
-  if (!open_runner_channel(sv, SOCK_STREAM)) throw std::runtime_error(std::string("socketpair: ") + errno_text(errno));
-  if (!runner.keep_host_dumpable) hold_undumpable();  // before the runner exists
-  pid_t pid = start_from_zygote(runner, plugin_path, sv[1]);
-  int rc = 0;
-  if (pid <= 0) {
-    std::vector<std::string> args{"--protocol", std::to_string(runner::kProtocolVersion)};
-    if (!runner.namespaces) args.emplace_back("--no-namespaces");
-    args.push_back(plugin_path);
-    rc = spawn_runner_program(runner, args, sv[1], &pid);
-  }
-  close_runner_channel(sv[1]);
-  if (rc != 0) {
-    if (!runner.keep_host_dumpable) release_undumpable();
-    close_runner_channel(sv[0]);
-    throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + errno_text(rc) +
-                             "); reinstall credplug, or run plugins you trust with --isolation in-process");
+  // Before the plugin's code exists: a spare runner has none until it is
+  // told its file.
+  if (!runner.keep_host_dumpable) hold_undumpable();
+  pid_t pid = -1;
+  int fd = -1;
+  if (!take_spare_runner(runner, plugin_path, &pid, &fd)) {
+    int sv[2];
+    if (!open_runner_channel(sv, SOCK_STREAM)) {
+      const int err = errno;
+      if (!runner.keep_host_dumpable) release_undumpable();
+      throw std::runtime_error(std::string("socketpair: ") + errno_text(err));
+    }
+    pid = start_from_zygote(runner, plugin_path, sv[1]);
+    int rc = 0;
+    if (pid <= 0) {
+      std::vector<std::string> args{"--protocol", std::to_string(runner::kProtocolVersion)};
+      if (!runner.namespaces) args.emplace_back("--no-namespaces");
+      args.push_back(plugin_path);
+      rc = spawn_runner_program(runner, args, sv[1], &pid);
+    }
+    close_runner_channel(sv[1]);
+    if (rc != 0) {
+      if (!runner.keep_host_dumpable) release_undumpable();
+      close_runner_channel(sv[0]);
+      throw std::runtime_error("cannot start the plugin runner " + runner_path + " (" + errno_text(rc) +
+                               "); reinstall credplug, or run plugins you trust with --isolation in-process");
+    }
+    fd = sv[0];
   }
 
   std::shared_ptr<RunnerProcess> r(new RunnerProcess());
   r->pid_ = pid;
-  r->fd_ = sv[0];
-  r->reader_ = std::make_unique<runner::FrameReader>(sv[0]);
+  r->fd_ = fd;
+  r->reader_ = std::make_unique<runner::FrameReader>(fd);
   r->started_ = Clock::now();
   r->log_refilled_ = r->started_;
   r->label_ = "[" + displayable(plugin_path.substr(plugin_path.rfind('/') + 1), 128) + "] ";

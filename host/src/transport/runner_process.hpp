@@ -62,6 +62,9 @@ struct RunnerProgram {
   // where no zygote serves: with posix_spawn. Off by default here: a test's
   // stand-in runner is no zygote.
   bool zygote = false;
+  // Keep a spare runner ready, copied from the zygote before its plugin is
+  // known, and start each runner from it (runner_zygote.hpp).
+  bool spare = false;
 };
 
 // Spawns `runner` with `args` after its path (an empty environment,

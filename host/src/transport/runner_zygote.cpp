@@ -1,6 +1,7 @@
 #include "transport/runner_zygote.hpp"
 
 #include "base/fork_local.hpp"
+#include "plugin/runner_protocol.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace credplug::host {
 namespace {
@@ -21,12 +23,21 @@ namespace {
 // code; this bounds a stopped or starved one).
 constexpr int kAnswerWithinMs = 10000;
 
+// A spare runner asked of the zygote (zygote.hpp): its pid is read from
+// the zygote's answer only when it is needed, so that asking costs a send.
+struct Spare {
+  int channel = -1;  // this process's end
+  pid_t pid = -1;    // -1: the zygote's answer is not read yet
+  bool namespaces = true;
+};
+
 struct Zygote {
   std::mutex mutex;  // one request at a time; guards what follows
   pid_t pid = -1;
   int control = -1;
   bool answered = false;  // it has started a runner
   bool refused = false;   // it ended before its first answer: runners are spawned instead
+  std::optional<Spare> spare;
 };
 
 struct Zygotes {
@@ -79,19 +90,28 @@ bool have_zygote(const RunnerProgram &program, Zygote &z) {
   return false;
 }
 
+void reap(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void drop_spare(Zygote &z) {
+  if (!z.spare) return;
+  close_runner_channel(z.spare->channel);
+  if (z.spare->pid > 0) reap(z.spare->pid);
+  z.spare.reset();
+}
+
 void end_zygote(Zygote &z) {
   close_runner_channel(z.control);
-  kill(z.pid, SIGKILL);
-  while (waitpid(z.pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  reap(z.pid);
   z.pid = -1;
   z.control = -1;
 }
 
-// One request: the runner's pid; 0 when the zygote answered that it could
-// not (clone() refused: it stays); -1 when it is gone or broke the protocol.
-pid_t ask(Zygote &z, const std::string &plugin_path, bool namespaces, int channel) {
-  std::string request(1, namespaces ? '\1' : '\0');
+bool send_request(Zygote &z, uint8_t flags, const std::string &plugin_path, int channel) {
+  std::string request(1, char(flags));
   request += plugin_path;
   iovec iov{request.data(), request.size()};
   alignas(cmsghdr) char control_bytes[CMSG_SPACE(sizeof(int))] = {};
@@ -108,7 +128,13 @@ pid_t ask(Zygote &z, const std::string &plugin_path, bool namespaces, int channe
   ssize_t sent;
   do sent = sendmsg(z.control, &msg, MSG_NOSIGNAL);
   while (sent < 0 && errno == EINTR);
-  if (sent != ssize_t(request.size())) return -1;
+  return sent == ssize_t(request.size());
+}
+
+// The answer to the oldest request: the runner's pid; 0 when the zygote
+// answered that it could not (clone() refused: it stays); -1 when it is gone
+// or broke the protocol.
+pid_t read_answer(Zygote &z) {
   pollfd p{z.control, POLLIN, 0};
   int ready;
   do ready = poll(&p, 1, kAnswerWithinMs);
@@ -125,6 +151,51 @@ pid_t ask(Zygote &z, const std::string &plugin_path, bool namespaces, int channe
   siginfo_t info{};
   if (waitid(P_PID, id_t(answer), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
   return pid_t(answer);
+}
+
+// The spare's pid, read where it was not yet (answers come in the order
+// of the requests). False when there is no spare any more; a zygote that
+// did not answer is ended.
+bool spare_answered(Zygote &z) {
+  if (!z.spare) return false;
+  if (z.spare->pid > 0) return true;
+  const pid_t pid = read_answer(z);
+  if (pid > 0) {
+    z.spare->pid = pid;
+    z.answered = true;
+    return true;
+  }
+  drop_spare(z);
+  if (pid < 0) end_zygote(z);
+  return false;
+}
+
+// One request: the runner's pid, as read_answer().
+pid_t ask(Zygote &z, const std::string &plugin_path, bool namespaces, int channel) {
+  spare_answered(z);  // its answer comes first
+  if (z.control < 0) return -1;
+  if (!send_request(z, namespaces ? runner::kZygoteNamespaces : 0, plugin_path, channel)) return -1;
+  return read_answer(z);
+}
+
+// Asks for a spare where there is none; `z.mutex` held. A zygote found
+// gone is started again once (as start_from_zygote() does), so that a
+// load served by the last spare still leaves a zygote for the next.
+void ask_for_spare(const RunnerProgram &program, Zygote &z) {
+  for (int attempt = 0; attempt < 2 && program.spare && !z.spare && have_zygote(program, z); ++attempt) {
+    int sv[2];
+    if (!open_runner_channel(sv, SOCK_STREAM)) return;
+    const uint8_t flags = runner::kZygoteSpare | (program.namespaces ? runner::kZygoteNamespaces : 0);
+    const bool sent = send_request(z, flags, "", sv[1]);
+    close_runner_channel(sv[1]);
+    if (sent) {
+      z.spare = Spare{sv[0], -1, program.namespaces};
+      return;
+    }
+    close_runner_channel(sv[0]);
+    end_zygote(z);
+    if (!z.answered) z.refused = true;
+  }
 }
 
 }  // namespace
@@ -148,11 +219,40 @@ pid_t start_from_zygote(const RunnerProgram &program, const std::string &plugin_
   return -1;
 }
 
+bool take_spare_runner(const RunnerProgram &program, const std::string &plugin_path, pid_t *pid, int *channel) {
+  if (!program.zygote || !program.spare || plugin_path.empty() || plugin_path[0] != '/') return false;
+  Zygote &z = zygote_for(program);
+  std::lock_guard<std::mutex> lock(z.mutex);
+  if (!z.spare || z.spare->namespaces != program.namespaces || !spare_answered(z)) return false;
+  siginfo_t info{};  // ended while it waited (killed, say): not taken, and reaped
+  if (waitid(P_PID, id_t(z.spare->pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != 0) {
+    drop_spare(z);
+    return false;
+  }
+  runner::Encoder load;
+  load.str(plugin_path);
+  if (!runner::write_frame(z.spare->channel, runner::Msg::Load, 0, load.bytes())) {
+    drop_spare(z);  // it ended while it waited
+    return false;
+  }
+  *pid = z.spare->pid;
+  *channel = z.spare->channel;
+  z.spare.reset();
+  return true;
+}
+
+void keep_spare_runner(const RunnerProgram &program) {
+  if (!program.zygote || !program.spare) return;
+  Zygote &z = zygote_for(program);
+  std::lock_guard<std::mutex> lock(z.mutex);
+  ask_for_spare(program, z);
+}
+
 void prestart_zygote(const RunnerProgram &program) {
   if (!program.zygote) return;
   Zygote &z = zygote_for(program);
   std::lock_guard<std::mutex> lock(z.mutex);
-  have_zygote(program, z);
+  if (have_zygote(program, z)) ask_for_spare(program, z);
 }
 
 }  // namespace credplug::host

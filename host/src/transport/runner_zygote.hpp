@@ -22,10 +22,24 @@ namespace credplug::host {
 // zygote are answered one at a time (a clone() each, ~0.3 ms).
 pid_t start_from_zygote(const RunnerProgram &program, const std::string &plugin_path, int channel);
 
+// A spare runner of this process's zygote for `program` (zygote.hpp), told
+// to load `plugin_path` (absolute): its pid and this process's end of its
+// channel, both the caller's from then on. False where there is none to
+// take (program.spare false, none asked yet, or it ended while it waited):
+// the caller starts one as before. Thread-safe.
+bool take_spare_runner(const RunnerProgram &program, const std::string &plugin_path, pid_t *pid, int *channel);
+
+// Asks the zygote for a spare runner where it has none (program.spare),
+// without waiting for it: after each load, for the next. A spare waits in
+// its namespaces (2.4 MiB resident, most of it shared with the zygote)
+// until it is taken or this process ends.
+void keep_spare_runner(const RunnerProgram &program);
+
 // Starts this process's zygote for `program` now, without waiting for it
 // to be ready (a Host does, as it is made): it loads itself while the
 // process goes on, and the first runner does not wait for a whole exec().
-// Nothing when program.zygote is false or it runs already.
+// With program.spare, asks it for a spare runner too. Nothing when
+// program.zygote is false or it runs already.
 void prestart_zygote(const RunnerProgram &program);
 
 }  // namespace credplug::host
