@@ -111,24 +111,7 @@ void end_zygote(Zygote &z) {
 }
 
 bool send_request(Zygote &z, uint8_t flags, const std::string &plugin_path, int channel) {
-  std::string request(1, char(flags));
-  request += plugin_path;
-  iovec iov{request.data(), request.size()};
-  alignas(cmsghdr) char control_bytes[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_bytes;
-  msg.msg_controllen = sizeof control_bytes;
-  cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &channel, sizeof channel);
-  ssize_t sent;
-  do sent = sendmsg(z.control, &msg, MSG_NOSIGNAL);
-  while (sent < 0 && errno == EINTR);
-  return sent == ssize_t(request.size());
+  return send_zygote_request(z.control, flags, plugin_path, channel);
 }
 
 // The answer to the oldest request: the runner's pid; 0 when the zygote
@@ -166,7 +149,10 @@ bool spare_answered(Zygote &z) {
     return true;
   }
   drop_spare(z);
-  if (pid < 0) end_zygote(z);
+  if (pid < 0) {
+    end_zygote(z);
+    if (!z.answered) z.refused = true;  // it never answered (a ThreadSanitizer runner): not asked again
+  }
   return false;
 }
 
@@ -199,6 +185,27 @@ void ask_for_spare(const RunnerProgram &program, Zygote &z) {
 }
 
 }  // namespace
+
+bool send_zygote_request(int control, uint8_t flags, const std::string &plugin_path, int channel) {
+  std::string request(1, char(flags));
+  request += plugin_path;
+  iovec iov{request.data(), request.size()};
+  alignas(cmsghdr) char control_bytes[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_bytes;
+  msg.msg_controllen = sizeof control_bytes;
+  cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &channel, sizeof channel);
+  ssize_t sent;
+  do sent = sendmsg(control, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  return sent == ssize_t(request.size());
+}
 
 pid_t start_from_zygote(const RunnerProgram &program, const std::string &plugin_path, int channel) {
   if (!program.zygote || plugin_path.empty() || plugin_path[0] != '/') return -1;

@@ -9,9 +9,16 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 namespace credplug::host {
+
+// One request to a zygote on `control` (host/runner/zygote.hpp): `flags`
+// (runner::kZygoteNamespaces, runner::kZygoteSpare), the plugin file ("" for
+// a spare) and `channel`, the new runner's end, passed with SCM_RIGHTS (the
+// caller still owns and closes its copy). False when it was not sent whole.
+bool send_zygote_request(int control, uint8_t flags, const std::string &plugin_path, int channel);
 
 // Starts the runner for `plugin_path` as a copy of this process's zygote
 // for `program`, with `channel` as its descriptor 3: a child of this

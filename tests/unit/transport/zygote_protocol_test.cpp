@@ -4,6 +4,7 @@
 // else, and ends without one when its host goes.
 #include "plugin/runner_protocol.hpp"
 #include "transport/runner_process.hpp"
+#include "transport/runner_zygote.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <memory>
 #include <string>
 
 using namespace credplug;
@@ -46,26 +47,32 @@ struct Zygote {
   int32_t ask(uint8_t flags, const std::string &path, int *channel) const {
     int sv[2];
     REQUIRE(host::open_runner_channel(sv, SOCK_STREAM));
-    std::string request(1, char(flags));
-    request += path;
-    iovec iov{request.data(), request.size()};
-    alignas(cmsghdr) char control_bytes[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control_bytes;
-    msg.msg_controllen = sizeof control_bytes;
-    cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &sv[1], sizeof sv[1]);
-    REQUIRE(sendmsg(control, &msg, MSG_NOSIGNAL) == ssize_t(request.size()));
+    REQUIRE(host::send_zygote_request(control, flags, path, sv[1]));
     host::close_runner_channel(sv[1]);
     int32_t answer = 0;
     REQUIRE(recv(control, &answer, sizeof answer, 0) == ssize_t(sizeof answer));
     *channel = sv[0];
     return answer;
+  }
+};
+
+// A spare asked of `z`, once it has greeted (before it knows its plugin).
+struct Spare {
+  int32_t pid = -1;
+  int channel = -1;
+  std::unique_ptr<FrameReader> reader;
+  Spare(const Zygote &z, uint8_t flags) {
+    pid = z.ask(flags, "", &channel);
+    REQUIRE(pid > 0);
+    reader = std::make_unique<FrameReader>(channel);
+    auto hello = reader->next();
+    REQUIRE(hello.has_value());
+    CHECK(hello->type == Msg::Hello);
+  }
+  Frame next() {
+    auto frame = reader->next();
+    REQUIRE(frame.has_value());
+    return std::move(*frame);
   }
 };
 
@@ -75,12 +82,6 @@ int exit_status_of(pid_t pid) {
   REQUIRE(waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
   return WEXITSTATUS(status);
-}
-
-Frame next_frame(FrameReader &reader) {
-  auto frame = reader.next();
-  REQUIRE(frame.has_value());
-  return std::move(*frame);
 }
 
 std::string load_frame(const std::string &path) {
@@ -115,13 +116,9 @@ TEST_CASE("zygote: requests with unknown flags, a spare given a path, or a path 
     host::close_runner_channel(channel);
   }
   // It goes on serving.
-  int channel = -1;
-  const int32_t pid = z.ask(kZygoteSpare, "", &channel);
-  REQUIRE(pid > 0);
-  FrameReader reader(channel);
-  CHECK(next_frame(reader).type == Msg::Hello);
-  host::close_runner_channel(channel);
-  CHECK(exit_status_of(pid) == 0);
+  Spare spare(z, kZygoteSpare);
+  host::close_runner_channel(spare.channel);
+  CHECK(exit_status_of(spare.pid) == 0);
 }
 
 TEST_CASE("zygote: a spare greets, waits, and loads the plugin it is told; anything else ends it") {
@@ -130,51 +127,35 @@ TEST_CASE("zygote: a spare greets, waits, and loads the plugin it is told; anyth
 #endif
   Zygote z;
   SUBCASE("told its plugin: Loaded, as a runner started for the file") {
-    int channel = -1;
-    const int32_t pid = z.ask(kZygoteSpare, "", &channel);
-    REQUIRE(pid > 0);
-    FrameReader reader(channel);
-    CHECK(next_frame(reader).type == Msg::Hello);  // before it knows its plugin
-    REQUIRE(write_all(channel, load_frame(CREDPLUG_AINUA_PLUGIN)));
-    const Frame loaded = next_frame(reader);
+    Spare spare(z, kZygoteSpare);
+    REQUIRE(write_all(spare.channel, load_frame(CREDPLUG_AINUA_PLUGIN)));
+    const Frame loaded = spare.next();
     REQUIRE(loaded.type == Msg::Loaded);
     Decoder d(loaded.payload);
     CHECK(d.str() == "ainua");
-    host::close_runner_channel(channel);
-    CHECK(exit_status_of(pid) == 0);
+    host::close_runner_channel(spare.channel);
+    CHECK(exit_status_of(spare.pid) == 0);
   }
   SUBCASE("a Call first: LoadFailed, and no plugin is loaded") {
-    int channel = -1;
-    const int32_t pid = z.ask(kZygoteSpare, "", &channel);
-    REQUIRE(pid > 0);
-    FrameReader reader(channel);
-    CHECK(next_frame(reader).type == Msg::Hello);
-    REQUIRE(write_frame(channel, Msg::Call, 0, encode_call(Op::Create, 0, "{}")));
-    const Frame failed = next_frame(reader);
+    Spare spare(z, kZygoteSpare);
+    REQUIRE(write_frame(spare.channel, Msg::Call, 0, encode_call(Op::Create, 0, "{}")));
+    const Frame failed = spare.next();
     REQUIRE(failed.type == Msg::LoadFailed);
     Decoder d(failed.payload);
     CHECK(std::string(d.str()).find("something other than its plugin file") != std::string::npos);
-    host::close_runner_channel(channel);
-    CHECK(exit_status_of(pid) == 0);
+    host::close_runner_channel(spare.channel);
+    CHECK(exit_status_of(spare.pid) == 0);
   }
   SUBCASE("a relative path: LoadFailed") {
-    int channel = -1;
-    const int32_t pid = z.ask(kZygoteSpare, "", &channel);
-    REQUIRE(pid > 0);
-    FrameReader reader(channel);
-    CHECK(next_frame(reader).type == Msg::Hello);
-    REQUIRE(write_all(channel, load_frame("credplug-ainua.so")));
-    CHECK(next_frame(reader).type == Msg::LoadFailed);
-    host::close_runner_channel(channel);
-    CHECK(exit_status_of(pid) == 0);
+    Spare spare(z, kZygoteSpare);
+    REQUIRE(write_all(spare.channel, load_frame("credplug-ainua.so")));
+    CHECK(spare.next().type == Msg::LoadFailed);
+    host::close_runner_channel(spare.channel);
+    CHECK(exit_status_of(spare.pid) == 0);
   }
   SUBCASE("its host gone without a plugin for it: it ends, status 0") {
-    int channel = -1;
-    const int32_t pid = z.ask(kZygoteSpare | kZygoteNamespaces, "", &channel);
-    REQUIRE(pid > 0);
-    FrameReader reader(channel);
-    CHECK(next_frame(reader).type == Msg::Hello);  // then it waits, in its namespaces where they are allowed
-    host::close_runner_channel(channel);
-    CHECK(exit_status_of(pid) == 0);
+    Spare spare(z, kZygoteSpare | kZygoteNamespaces);  // it waits in its namespaces where they are allowed
+    host::close_runner_channel(spare.channel);
+    CHECK(exit_status_of(spare.pid) == 0);
   }
 }
