@@ -174,10 +174,16 @@ void cli(bench::BenchEnv &env, int runs, int n) {
         "7c. credplug test, one credential, %d ms per request (median of %d)   isolated: %.1f ms   in-process: "
         "%.1f ms   %.2fx\n",
         latency, runs, s0, s1, s0 / s1);
+    // In-process slower than isolated is a stalled baseline (seen: runs of
+    // ~1 s, a second lost somewhere between the CLI and the emulator), not
+    // a result: not judged.
+    const char *verdict = m1 > m0          ? "(the in-process baseline stalled: not judged)"
+                          : m0 <= 1.2 * m1 ? "(target <= 1.2x: met)"
+                                           : "(target <= 1.2x: MISSED)";
     std::printf(
         "7d. credplug test --jobs 8, %d credentials, %d ms per request (median of %d)   isolated: %.0f ms   "
         "in-process: %.0f ms   %.2fx %s\n",
-        n, latency, runs, m0, m1, m0 / m1, m0 <= 1.2 * m1 ? "(target <= 1.2x: met)" : "(target <= 1.2x: MISSED)");
+        n, latency, runs, m0, m1, m0 / m1, verdict);
   }
   env.emu->switches("ainua").delay_ms = 0;
 }

@@ -168,6 +168,11 @@ pid_t ask(Zygote &z, const std::string &plugin_path, bool namespaces, int channe
 // gone is started again once (as start_from_zygote() does), so that a
 // load served by the last spare still leaves a zygote for the next.
 void ask_for_spare(const RunnerProgram &program, Zygote &z) {
+  // One spare, of the namespace setting asked last: one of the other
+  // setting (runners_without_namespaces) is ended (its answer read first,
+  // so that answers stay in order), else the loads asking for this setting
+  // would never get a spare.
+  if (program.spare && z.spare && z.spare->namespaces != program.namespaces && spare_answered(z)) drop_spare(z);
   for (int attempt = 0; attempt < 2 && program.spare && !z.spare && have_zygote(program, z); ++attempt) {
     int sv[2];
     if (!open_runner_channel(sv, SOCK_STREAM)) return;
