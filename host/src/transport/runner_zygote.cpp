@@ -103,15 +103,15 @@ void drop_spare(Zygote &z) {
   z.spare.reset();
 }
 
+// Ends a zygote that is gone or confused. One that never answered is not
+// asked again (it will not: a runner file without the zygote, a
+// ThreadSanitizer build); the next request spawns the runner instead.
 void end_zygote(Zygote &z) {
   close_runner_channel(z.control);
   reap(z.pid);
   z.pid = -1;
   z.control = -1;
-}
-
-bool send_request(Zygote &z, uint8_t flags, const std::string &plugin_path, int channel) {
-  return send_zygote_request(z.control, flags, plugin_path, channel);
+  if (!z.answered) z.refused = true;
 }
 
 // The answer to the oldest request: the runner's pid; 0 when the zygote
@@ -149,10 +149,7 @@ bool spare_answered(Zygote &z) {
     return true;
   }
   drop_spare(z);
-  if (pid < 0) {
-    end_zygote(z);
-    if (!z.answered) z.refused = true;  // it never answered (a ThreadSanitizer runner): not asked again
-  }
+  if (pid < 0) end_zygote(z);
   return false;
 }
 
@@ -160,7 +157,7 @@ bool spare_answered(Zygote &z) {
 pid_t ask(Zygote &z, const std::string &plugin_path, bool namespaces, int channel) {
   spare_answered(z);  // its answer comes first
   if (z.control < 0) return -1;
-  if (!send_request(z, namespaces ? runner::kZygoteNamespaces : 0, plugin_path, channel)) return -1;
+  if (!send_zygote_request(z.control, namespaces ? runner::kZygoteNamespaces : 0, plugin_path, channel)) return -1;
   return read_answer(z);
 }
 
@@ -177,7 +174,7 @@ void ask_for_spare(const RunnerProgram &program, Zygote &z) {
     int sv[2];
     if (!open_runner_channel(sv, SOCK_STREAM)) return;
     const uint8_t flags = runner::kZygoteSpare | (program.namespaces ? runner::kZygoteNamespaces : 0);
-    const bool sent = send_request(z, flags, "", sv[1]);
+    const bool sent = send_zygote_request(z.control, flags, "", sv[1]);
     close_runner_channel(sv[1]);
     if (sent) {
       z.spare = Spare{sv[0], -1, program.namespaces};
@@ -185,7 +182,6 @@ void ask_for_spare(const RunnerProgram &program, Zygote &z) {
     }
     close_runner_channel(sv[0]);
     end_zygote(z);
-    if (!z.answered) z.refused = true;
   }
 }
 
@@ -224,9 +220,8 @@ pid_t start_from_zygote(const RunnerProgram &program, const std::string &plugin_
     }
     if (pid == 0) break;  // clone() refused: a spawn is tried, the zygote stays
     // Gone or confused: ended, and started again once, unless it never
-    // answered at all (it will not: this runner file has no zygote).
+    // answered at all (end_zygote()).
     end_zygote(z);
-    if (!z.answered) z.refused = true;
   }
   return -1;
 }
