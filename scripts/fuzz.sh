@@ -19,13 +19,7 @@ targets=("$@")
 build=$root/build-fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCREDPLUG_FUZZ=ON \
   -DCREDPLUG_BUILD_TESTS=OFF >/dev/null
-# Quiet when it builds; the compiler's last words when it does not (ninja
-# prints them on stdout: silenced, a failed build ended CI with no message).
-if ! cmake --build "$build" -j "${CREDPLUG_JOBS:-2}" --target "${targets[@]/#/fuzz_}" >"$build/build.log" 2>&1; then
-  grep -E -A8 'error|FAILED' "$build/build.log" | head -n 60 >&2 || tail -n 40 "$build/build.log" >&2
-  echo "fuzz.sh: the build in $build failed (full log: $build/build.log)" >&2
-  exit 1
-fi
+"$root/scripts/build-quietly.sh" fuzz.sh "$build" "${targets[@]/#/fuzz_}"
 mkdir -p "$build/findings"
 for t in "${targets[@]}"; do
   work=$build/corpus/$t  # grows across runs; the seeds stay as checked in

@@ -25,13 +25,8 @@ kinds=("$@")
 build() {  # build DIR SANITIZERS
   cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCREDPLUG_BUILD_TESTS=ON \
     -DCREDPLUG_SANITIZE="$2" >/dev/null
-  # Quiet when it builds; the compiler's last words when it does not.
-  if ! cmake --build "$1" -j "$jobs" --target unit_tests runner_unit_tests abi_tests e2e_tests capi_test credplug \
-    credplug-emulator credplug_host_shared credplug-aws credplug-oauth2 credplug-ainua >"$1/build.log" 2>&1; then
-    grep -E -A8 'error|FAILED' "$1/build.log" | head -n 60 >&2 || tail -n 40 "$1/build.log" >&2
-    echo "sanitize.sh: the build in $1 failed (full log: $1/build.log)" >&2
-    exit 1
-  fi
+  "$root/scripts/build-quietly.sh" sanitize.sh "$1" unit_tests runner_unit_tests abi_tests e2e_tests capi_test \
+    credplug credplug-emulator credplug_host_shared credplug-aws credplug-oauth2 credplug-ainua
 }
 
 # A sandboxed runner's sanitizer reports go to files in DIR/sanitizer-reports
