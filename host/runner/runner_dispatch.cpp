@@ -40,11 +40,40 @@ struct Dispatch {
   Clock::time_point last_call_began;
   bool guard_started = false, guard_sleeping = false;
   std::condition_variable guard;
+  // Threads to wake once the lock is let go (unlock_and_wake): woken under
+  // it, each found it taken and slept again, two context switches for one
+  // hand-off. So a thread waits on a condition variable of its own, which
+  // outlives the call it waits for (a waker may come after it has left).
+  std::vector<std::condition_variable *> to_wake;
+  std::deque<std::condition_variable> thread_wakes;  // one per thread, kept (deque: never moved)
 };
 
 Dispatch &d() {
   static auto *dispatch = new Dispatch();  // used by threads that outlive main()
   return *dispatch;
+}
+
+// This thread's condition variable; `lock` holds the dispatch's mutex.
+std::condition_variable &own_wake(std::unique_lock<std::mutex> &) {
+  thread_local std::condition_variable *mine = nullptr;
+  if (mine == nullptr) mine = &d().thread_wakes.emplace_back();
+  return *mine;
+}
+
+void unlock_and_wake(std::unique_lock<std::mutex> &lock) {
+  std::vector<std::condition_variable *> woken;
+  woken.swap(d().to_wake);
+  lock.unlock();
+  for (std::condition_variable *cv : woken) cv->notify_one();
+}
+
+// Before a wait: true when threads were woken (the lock was let go, so
+// what the wait was for may have changed).
+bool woke_others(std::unique_lock<std::mutex> &lock) {
+  if (d().to_wake.empty()) return false;
+  unlock_and_wake(lock);
+  lock.lock();
+  return true;
 }
 
 void pool_loop();
@@ -56,7 +85,7 @@ bool hand_over_reading(std::unique_lock<std::mutex> &) {
   if (s.reading) return true;
   for (auto &[id, call] : s.waiters)
     if (!call->http_result) {
-      call->answered.notify_one();
+      s.to_wake.push_back(call->answered);
       return true;
     }
   return false;
@@ -71,7 +100,7 @@ bool hand_over_reading(std::unique_lock<std::mutex> &) {
 void wake_or_start_worker(std::unique_lock<std::mutex> &, size_t wanted) {
   Dispatch &s = d();
   if (size_t(s.idle) >= wanted)
-    s.work.notify_one();
+    s.to_wake.push_back(&s.work);
   else
     std::thread(pool_loop).detach();
 }
@@ -79,7 +108,7 @@ void wake_or_start_worker(std::unique_lock<std::mutex> &, size_t wanted) {
 void close_channel(std::unique_lock<std::mutex> &) {
   Dispatch &s = d();
   s.closed = true;
-  for (auto &[id, call] : s.waiters) call->answered.notify_one();
+  for (auto &[id, call] : s.waiters) s.to_wake.push_back(call->answered);
   s.work.notify_all();
   s.guard.notify_all();
 }
@@ -90,6 +119,7 @@ void reader_guard_loop() {
   Dispatch &s = d();
   std::unique_lock<std::mutex> lock(s.mutex);
   while (!s.closed) {
+    if (woke_others(lock)) continue;
     const auto now = Clock::now();
     if (s.unread_since && !s.reading && s.running > 0) {
       const auto due = *s.unread_since + kReaderAfter;
@@ -121,7 +151,7 @@ std::optional<Frame> read_one(std::unique_lock<std::mutex> &lock, bool may_run) 
   // while other calls run (they need the CPU more), nor for a thread
   // waiting on an HTTPS request the host is making (it takes longer).
   s.reader->set_spin(may_run && s.running == 0 ? spin_before_sleep() : std::chrono::nanoseconds(0));
-  lock.unlock();
+  unlock_and_wake(lock);
   std::optional<Frame> frame;
   try {
     frame = s.reader->next();
@@ -146,7 +176,7 @@ std::optional<Frame> read_one(std::unique_lock<std::mutex> &lock, bool may_run) 
     return std::nullopt;
   }
   it->second->http_result = std::move(frame->payload);
-  it->second->answered.notify_one();
+  s.to_wake.push_back(it->second->answered);
   return std::nullopt;
 }
 
@@ -167,7 +197,7 @@ void run(std::unique_lock<std::mutex> &lock, Frame &frame) {
   } else if (s.guard_sleeping) {
     s.guard.notify_one();
   }
-  lock.unlock();
+  unlock_and_wake(lock);
   (*s.run)(frame);
   lock.lock();
   --s.running;
@@ -184,12 +214,13 @@ void pool_loop() {
       run(lock, frame);
     } else if (!s.reading) {
       if (auto frame = read_one(lock, true)) run(lock, *frame);
-    } else {
+    } else if (!woke_others(lock)) {
       ++s.idle;
       s.work.wait(lock);
       --s.idle;
     }
   }
+  unlock_and_wake(lock);
 }
 
 }  // namespace
@@ -203,27 +234,32 @@ bool serve_calls(int fd, const std::function<void(Frame &)> &run_call) {
     s.run = &run_call;
   }
   pool_loop();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return s.running == 0 && s.calls.empty();
+  std::unique_lock<std::mutex> lock(s.mutex);
+  const bool quiet = s.running == 0 && s.calls.empty();
+  unlock_and_wake(lock);
+  return quiet;
 }
 
 bool http_round_trip(credplug_call &call, std::string_view payload) {
   Dispatch &s = d();
   std::unique_lock<std::mutex> lock(s.mutex);
   call.http_result.reset();
+  call.answered = &own_wake(lock);
   s.waiters[call.id] = &call;
-  lock.unlock();
+  unlock_and_wake(lock);
   const bool sent = send_with_queued(call, Msg::HttpSend, payload);
   lock.lock();
   while (sent && !call.http_result && !s.closed) {
     if (!s.reading)
       read_one(lock, false);
-    else
-      call.answered.wait(lock);
+    else if (!woke_others(lock))
+      call.answered->wait(lock);
   }
   s.waiters.erase(call.id);
   hand_over_reading(lock);
-  return call.http_result.has_value();
+  const bool answered = call.http_result.has_value();
+  unlock_and_wake(lock);
+  return answered;
 }
 
 PoolShape pool_shape() {

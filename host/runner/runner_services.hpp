@@ -22,7 +22,8 @@ struct credplug_call {
   // Service frames not yet written: they need no answer, so they go with the
   // next frame that does (HttpSend, Done) in one system call.
   std::string pending;
-  std::condition_variable answered;
+  // Its thread's own (runner_dispatch.cpp), while it waits for an answer.
+  std::condition_variable *answered = nullptr;
   std::optional<std::string> http_result;  // payload of the awaited HttpResult
   std::optional<std::string> state;        // the credential's state, for state() (wiped with the call)
   // What the minor-2 helpers returned to the plugin (wiped with the call).

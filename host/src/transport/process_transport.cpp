@@ -92,7 +92,7 @@ int32_t exchange(RunnerProcess &r, const std::string &id, runner::Op op, uint64_
   for (;;) {
     bool timed_out = spent >= budget;  // frames kept coming: queued ones do not wait for the deadline
     std::optional<runner::Frame> next;
-    if (!timed_out) next = r.next(*inbox, since + (budget - spent), &timed_out);
+    if (!timed_out) next = r.next(inbox, since + (budget - spent), &timed_out);
     if (timed_out) {
       const std::string limit = std::to_string(call.deadline_ms) + " ms";
       r.stop(std::string("was stopped (") + what + " ran past its deadline of " + limit + ")");
@@ -151,7 +151,7 @@ Started start(const std::string &path, const RunnerProgram &program, long deadli
   bool greeted = false;
   for (;;) {
     bool timed_out = false;
-    std::optional<runner::Frame> next = s.runner->next(*inbox, deadline, &timed_out);
+    std::optional<runner::Frame> next = s.runner->next(inbox, deadline, &timed_out);
     if (timed_out) {
       s.runner->stop("did not finish loading within " + std::to_string(deadline_ms) + " ms");
       throw LoadError("its runner did not finish loading it within " + std::to_string(deadline_ms) +

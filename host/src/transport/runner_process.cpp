@@ -255,7 +255,9 @@ bool RunnerProcess::ended() {
       finish_locked("");
     }
   }
-  return ended_;
+  const bool ended = ended_;
+  unlock_and_wake(lock);
+  return ended;
 }
 
 std::string RunnerProcess::end_reason() {
@@ -293,10 +295,17 @@ void RunnerProcess::finish_locked(const std::string &why) {
   for (auto &[id, inbox] : calls_) inbox->ready.notify_all();
 }
 
+void RunnerProcess::unlock_and_wake(std::unique_lock<std::mutex> &lock) {
+  std::vector<std::shared_ptr<RunnerInbox>> woken;
+  woken.swap(to_wake_);
+  lock.unlock();
+  for (const auto &inbox : woken) inbox->ready.notify_one();
+}
+
 void RunnerProcess::hand_over_reading_locked(const RunnerInbox *self) {
-  for (RunnerInbox *other : waiting_)
-    if (other != self && other->frames.empty()) {
-      other->ready.notify_one();
+  for (const auto &other : waiting_)
+    if (other.get() != self && other->frames.empty()) {
+      to_wake_.push_back(other);
       return;
     }
 }
@@ -332,7 +341,7 @@ bool RunnerProcess::route_locked(runner::Frame &frame, std::unique_lock<std::mut
                                 std::to_string(kMaxQueuedBytesPerCall >> 20) + " MiB for call " +
                                 std::to_string(frame.call) + " while the host was busy with it");
   inbox.frames.push_back(std::move(frame));
-  inbox.ready.notify_one();
+  to_wake_.push_back(it->second);
   return true;
 }
 
@@ -363,14 +372,26 @@ void RunnerProcess::log_out_of_call_locked(runner::Frame &frame, std::unique_loc
   lock.lock();
 }
 
-std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time_point deadline, bool *timed_out) {
-  *timed_out = false;
+std::optional<runner::Frame> RunnerProcess::next(const std::shared_ptr<RunnerInbox> &inbox, Clock::time_point deadline,
+                                                 bool *timed_out) {
   std::unique_lock<std::mutex> lock(mutex_);
-  waiting_.push_back(&inbox);
+  std::optional<runner::Frame> frame = next_locked(inbox, deadline, timed_out, lock);
+  unlock_and_wake(lock);
+  return frame;
+}
+
+std::optional<runner::Frame> RunnerProcess::next_locked(const std::shared_ptr<RunnerInbox> &waiter,
+                                                        Clock::time_point deadline, bool *timed_out,
+                                                        std::unique_lock<std::mutex> &lock) {
+  *timed_out = false;
+  RunnerInbox &inbox = *waiter;
+  waiting_.push_back(waiter);
   struct Leave {
-    std::vector<RunnerInbox *> &waiting;
+    std::vector<std::shared_ptr<RunnerInbox>> &waiting;
     RunnerInbox *self;
-    ~Leave() { waiting.erase(std::find(waiting.begin(), waiting.end(), self)); }
+    ~Leave() {
+      waiting.erase(std::find_if(waiting.begin(), waiting.end(), [&](const auto &w) { return w.get() == self; }));
+    }
   } leave{waiting_, &inbox};
   for (;;) {
     if (!inbox.frames.empty()) {
@@ -386,7 +407,7 @@ std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time
       // away); with several, the CPU is better left to the others.
       reading_ = true;
       reader_->set_spin(waiting_.size() == 1 ? runner::spin_before_sleep() : std::chrono::nanoseconds(0));
-      lock.unlock();
+      unlock_and_wake(lock);
       std::optional<runner::Frame> frame;
       std::string violation;
       bool timeout = false;
@@ -417,6 +438,11 @@ std::optional<runner::Frame> RunnerProcess::next(RunnerInbox &inbox, Clock::time
         }
       }
       finish_locked(violation);  // end of stream, or a violation
+      continue;
+    }
+    if (!to_wake_.empty()) {  // not while holding the lock they need
+      unlock_and_wake(lock);
+      lock.lock();
       continue;
     }
     if (inbox.ready.wait_until(lock, deadline) == std::cv_status::timeout && inbox.frames.empty() && !ended_) {

@@ -109,9 +109,11 @@ class RunnerProcess {
   // go to the process logger. False when the runner is gone.
   bool post(std::string_view call_payload);
 
-  // The next frame for `inbox`; nullopt when the runner has ended
-  // (end_reason() says why) or, with *timed_out set, at `deadline`.
-  std::optional<runner::Frame> next(RunnerInbox &inbox, Clock::time_point deadline, bool *timed_out);
+  // The next frame for `inbox` (one of this runner's, from open_call() or
+  // loading()); nullopt when the runner has ended (end_reason() says why)
+  // or, with *timed_out set, at `deadline`.
+  std::optional<runner::Frame> next(const std::shared_ptr<RunnerInbox> &inbox, Clock::time_point deadline,
+                                    bool *timed_out);
 
   // Ends the runner (SIGKILL) and reaps it, giving `reason` as why to every
   // call it takes down.
@@ -130,9 +132,15 @@ class RunnerProcess {
 
  private:
   RunnerProcess() = default;
+  std::optional<runner::Frame> next_locked(const std::shared_ptr<RunnerInbox> &inbox, Clock::time_point deadline,
+                                           bool *timed_out, std::unique_lock<std::mutex> &lock);
   // Reaps the runner and wakes every call; `lock` holds mutex_.
   void finish_locked(const std::string &why);
-  // Wakes one caller waiting without a frame, to read in our place.
+  // Lets go of `lock`, then wakes the callers routed a frame or handed the
+  // reading meanwhile. Woken under the lock, each found it taken and slept
+  // again: two context switches for one hand-off (a third of the host's).
+  void unlock_and_wake(std::unique_lock<std::mutex> &lock);
+  // Has one caller waiting without a frame woken, to read in our place.
   void hand_over_reading_locked(const RunnerInbox *self);
   // Hands a frame to its call (or logs it, for call 0); false for a frame
   // no running call is waiting for. Throws runner::ProtocolError past a
@@ -150,8 +158,9 @@ class RunnerProcess {
   std::mutex write_mutex_;
   std::mutex mutex_;  // guards what follows
   std::map<uint32_t, std::shared_ptr<RunnerInbox>> calls_;
-  std::set<uint32_t> posted_;           // calls sent with post(), not yet Done
-  std::vector<RunnerInbox *> waiting_;  // callers in next() with no frame yet
+  std::set<uint32_t> posted_;                          // calls sent with post(), not yet Done
+  std::vector<std::shared_ptr<RunnerInbox>> waiting_;  // callers in next() with no frame yet
+  std::vector<std::shared_ptr<RunnerInbox>> to_wake_;  // once the lock is let go (unlock_and_wake)
   uint32_t next_call_ = 1;
   std::string label_;  // "[id] " for its log lines outside calls
   double log_tokens_ = kOutOfCallLogBurst;

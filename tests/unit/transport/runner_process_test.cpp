@@ -33,7 +33,7 @@ TEST_CASE("runner process: 8 callers at once, answers in reverse and torn: each 
       const auto deadline = RunnerProcess::Clock::now() + std::chrono::seconds(30);
       for (;;) {
         bool timed_out = false;
-        auto frame = runner->next(*inbox, deadline, &timed_out);
+        auto frame = runner->next(inbox, deadline, &timed_out);
         if (!frame) {
           ++lost;  // timed out (an answer went astray) or the runner ended
           break;
