@@ -55,14 +55,17 @@ class Host(_NativeHost):
                  shared_cache_url: Optional[str] = None, shared_cache_key_file: Optional[str] = None,
                  authorization_key_file: Optional[str] = None, connect_timeout_ms: int = 0,
                  total_timeout_ms: int = 0, log: Optional[Callable[[int, str], None]] = None, log_level: int = 0,
-                 json_logs: bool = False, on_event: Optional[Callable[[Dict[str, Any]], None]] = None) -> None:
+                 json_logs: bool = False, on_event: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 runners_without_namespaces: bool = False, runners_without_zygote: bool = False,
+                 runners_without_spare: bool = False) -> None:
         super().__init__(plugin_dirs=list(plugin_dirs) if plugin_dirs is not None else None,
                          use_environment=use_environment, use_default_dir=use_default_dir, ca_file=ca_file,
                          isolation=isolation, runner_path=runner_path, pin_file=pin_file,
                          shared_cache_url=shared_cache_url, shared_cache_key_file=shared_cache_key_file,
                          authorization_key_file=authorization_key_file, connect_timeout_ms=connect_timeout_ms,
                          total_timeout_ms=total_timeout_ms, log=log, log_level=log_level, json_logs=json_logs,
-                         on_event=on_event)
+                         on_event=on_event, runners_without_namespaces=runners_without_namespaces,
+                         runners_without_zygote=runners_without_zygote, runners_without_spare=runners_without_spare)
 
     def validate(self, plugin: str, credential: CredentialInput) -> List[FieldError]:
         """The fields of `credential` that fail its plugin's schema and offline

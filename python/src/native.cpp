@@ -399,7 +399,8 @@ class Host {
        const std::optional<std::string> &runner_path, const std::optional<std::string> &pin_file,
        const std::optional<std::string> &shared_cache_url, const std::optional<std::string> &shared_cache_key_file,
        const std::optional<std::string> &authorization_key_file, int64_t connect_timeout_ms, int64_t total_timeout_ms,
-       const py::object &log, int32_t log_level, bool json_logs, const py::object &on_event) {
+       const py::object &log, int32_t log_level, bool json_logs, const py::object &on_event,
+       bool runners_without_namespaces, bool runners_without_zygote, bool runners_without_spare) {
     credplug_host_options o;
     credplug_host_options_init(&o);
     std::vector<const char *> dirs;
@@ -421,6 +422,9 @@ class Host {
     o.connect_timeout_ms = connect_timeout_ms;
     o.total_timeout_ms = total_timeout_ms;
     o.log_format = json_logs ? CREDPLUG_LOG_FORMAT_JSON : CREDPLUG_LOG_FORMAT_DEFAULT;
+    o.runners_without_namespaces = runners_without_namespaces ? 1 : 0;
+    o.runners_without_zygote = runners_without_zygote ? 1 : 0;
+    o.runners_without_spare = runners_without_spare ? 1 : 0;
     auto handle = std::make_shared<HostHandle>();
     handle->callbacks = std::make_shared<HostCallbacks>();
     if (!log.is_none()) {
@@ -686,14 +690,16 @@ PYBIND11_MODULE(_native, m) {
                     const py::object &, const std::optional<std::string> &, const std::optional<std::string> &,
                     const std::optional<std::string> &, const std::optional<std::string> &,
                     const std::optional<std::string> &, int64_t, int64_t, const py::object &, int32_t, bool,
-                    const py::object &>(),
+                    const py::object &, bool, bool, bool>(),
            py::kw_only(), py::arg("plugin_dirs") = py::none(), py::arg("use_environment") = true,
            py::arg("use_default_dir") = true, py::arg("ca_file") = py::none(), py::arg("isolation") = py::none(),
            py::arg("runner_path") = py::none(), py::arg("pin_file") = py::none(),
            py::arg("shared_cache_url") = py::none(), py::arg("shared_cache_key_file") = py::none(),
            py::arg("authorization_key_file") = py::none(), py::arg("connect_timeout_ms") = 0,
            py::arg("total_timeout_ms") = 0, py::arg("log") = py::none(), py::arg("log_level") = 0,
-           py::arg("json_logs") = false, py::arg("on_event") = py::none())
+           py::arg("json_logs") = false, py::arg("on_event") = py::none(),
+           py::arg("runners_without_namespaces") = false, py::arg("runners_without_zygote") = false,
+           py::arg("runners_without_spare") = false)
       .def("plugins", &Host::plugins)
       .def("reload_plugins", &Host::reload_plugins)
       .def("schema", &Host::schema, py::arg("plugin"), py::kw_only(), py::arg("form") = false)
