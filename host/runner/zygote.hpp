@@ -23,10 +23,13 @@
 // greets the host, enters its namespaces, begins its file view and compiles
 // its filters. Then it waits for a Load frame naming the plugin file
 // (runner_protocol.hpp), and goes on as a runner given that file: the host
-// keeps one ready, and a plugin's runner starts in ~1 ms where a copy made
-// for it took ~10 (benchmark 7a). Its command line reads --spare until then. The copy is made with
-// CLONE_PARENT: it is the host's child, not the zygote's, so the host waits
-// for it, signals it and reads how it ended as for a runner it spawned.
+// keeps one ready, and a plugin's runner starts in ~1.4 ms where a copy
+// made for it took ~2.7 (benchmark 7a). Its command line reads --spare
+// until then.
+//
+// Each copy is made with CLONE_PARENT: it is the host's child, not the
+// zygote's, so the host waits for it, signals it and reads how it ended as
+// for a runner it spawned.
 // The zygote's command name is credplug-zygote; a copy takes a spawned
 // runner's name and command line (credplug-plugin, the plugin file).
 // The zygote runs no plugin code and holds no secret; it is not dumpable
