@@ -64,12 +64,14 @@ def runners(seen: list[Dict[str, Any]]) -> list[Dict[str, Any]]:
     return [c for c in seen if c["comm"].startswith("credplug-plugin") and not c["spare"]]
 
 
-def namespaces_work(emulator: Emulator) -> bool:
-    return any(not r["same_user_ns"] for r in runners(probe(emulator, wait_for_spare=True)))
+@pytest.fixture(scope="module")
+def by_default(emulator: Emulator) -> list[Dict[str, Any]]:
+    """A probe with no option: what the others are told apart from."""
+    return probe(emulator, wait_for_spare=True)
 
 
-def test_by_default_a_zygote_and_a_spare(emulator: Emulator) -> None:
-    seen = probe(emulator, wait_for_spare=True)
+def test_by_default_a_zygote_and_a_spare(by_default: list[Dict[str, Any]]) -> None:
+    seen = by_default
     assert any(c["comm"] == "credplug-zygote" for c in seen), seen
     assert any(c["spare"] for c in seen), seen
     assert runners(seen), seen
@@ -89,8 +91,8 @@ def test_runners_without_zygote(emulator: Emulator) -> None:
     assert runners(seen), seen
 
 
-def test_runners_without_namespaces(emulator: Emulator) -> None:
-    if not namespaces_work(emulator):
+def test_runners_without_namespaces(emulator: Emulator, by_default: list[Dict[str, Any]]) -> None:
+    if not any(not r["same_user_ns"] for r in runners(by_default)):
         pytest.skip("this kernel gives runners no namespaces")
     seen = probe(emulator, runners_without_namespaces=True, wait_for_spare=True)
     assert runners(seen) and all(r["same_user_ns"] for r in runners(seen)), seen
